@@ -1,0 +1,39 @@
+namespace Coffer.Keys;
+
+/// <summary>
+/// A key that Coffer holds for AWS KMS. <see cref="ExternalId"/> is the XKS <c>externalKeyId</c>
+/// (1..128 of <c>[A-Za-z0-9._-]</c>, unique within its key store); the material lives in numbered
+/// <see cref="KeyVersion"/>s and <see cref="CurrentVersion"/> is the one that encrypts.
+/// </summary>
+public sealed record ManagedKey(
+    string Id,
+    string KeyStoreId,
+    string ExternalId,
+    string Description,
+    IReadOnlyDictionary<string, string> Tags,
+    KeyUsage Usage,
+    bool Enabled,
+    int CurrentVersion,
+    DateTimeOffset CreatedAt)
+{
+    public const int MaxExternalIdLength = 128;
+
+    /// <summary>XKS spec: an externalKeyId is 1..128 characters of letters, digits, '-', '.', '_'.</summary>
+    public static bool IsValidExternalId(ReadOnlySpan<char> id)
+    {
+        if (id.Length is 0 or > MaxExternalIdLength)
+        {
+            return false;
+        }
+
+        foreach (var c in id)
+        {
+            if (!(char.IsAsciiLetterOrDigit(c) || c is '-' or '.' or '_'))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+}
