@@ -1,15 +1,77 @@
+using System.Globalization;
+using System.Security.Cryptography;
+
 namespace Coffer.Crypto;
 
-// SIGNATURE STUB — implemented by the crypto work.
+/// <summary>
+/// The <c>software</c> backend (docs/design.md, "Crypto backends"): AES-256 key material made from
+/// the CSPRNG and stored sealed under the master key, bound to its key id and version.
+/// </summary>
+/// <remarks>
+/// <para>Stored form: <see cref="MasterKey.Seal"/> with purpose <see cref="SealPurpose.KeyMaterial"/>
+/// and context <c>"{keyId}/v{version}"</c> (docs/formats.md, "Wrapped key material"), so material moved
+/// to another key or version row fails to open.</para>
+/// <para>Thread-safe. It does not own the master key: whoever unsealed it disposes it on seal. Keys
+/// returned by <see cref="OpenKey"/> and <see cref="CreateHealthCheckKey"/> belong to the caller,
+/// who disposes them.</para>
+/// </remarks>
 public sealed class SoftwareCryptoBackend(MasterKey masterKey) : ICryptoBackend
 {
+    private readonly MasterKey _masterKey = masterKey ?? throw new ArgumentNullException(nameof(masterKey));
+    private volatile bool _disposed;
+
     public string Name => "software";
 
-    public byte[] CreateKeyMaterial(string keyId, int version) => throw new NotImplementedException(masterKey.ToString());
+    public byte[] CreateKeyMaterial(string keyId, int version)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        var context = Context(keyId, version);
+        Span<byte> key = stackalloc byte[AesGcmKey.KeySize];
+        try
+        {
+            RandomNumberGenerator.Fill(key);
+            return _masterKey.Seal(SealPurpose.KeyMaterial, context, key);
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(key);
+        }
+    }
 
-    public IAeadKey OpenKey(string keyId, int version, byte[] storedMaterial) => throw new NotImplementedException();
+    public IAeadKey OpenKey(string keyId, int version, byte[] storedMaterial)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        ArgumentNullException.ThrowIfNull(storedMaterial);
+        var context = Context(keyId, version);
+        var key = _masterKey.Open(SealPurpose.KeyMaterial, context, storedMaterial);
+        try
+        {
+            if (key.Length != AesGcmKey.KeySize)
+            {
+                throw new CryptoException("Stored key material has the wrong length.");
+            }
 
-    public IAeadKey CreateHealthCheckKey() => throw new NotImplementedException();
+            return new AesGcmKey(key);
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(key);
+        }
+    }
 
-    public void Dispose() { }
+    public IAeadKey CreateHealthCheckKey()
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        return AesGcmKey.Generate();
+    }
+
+    public void Dispose() => _disposed = true;
+
+    // "{keyId}/v{version}" is unambiguous: the version is the digits after the last "/v".
+    private static string Context(string keyId, int version)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(keyId);
+        ArgumentOutOfRangeException.ThrowIfLessThan(version, 1);
+        return string.Create(CultureInfo.InvariantCulture, $"{keyId}/v{version}");
+    }
 }
