@@ -1,0 +1,130 @@
+using Microsoft.Data.Sqlite;
+
+namespace Coffer.Storage.Sqlite;
+
+/// <summary>
+/// Coffer's embedded storage: one SQLite file in WAL mode behind the repository ports.
+/// </summary>
+/// <remarks>
+/// Thread-safe. Every operation takes its own connection from Microsoft.Data.Sqlite's pool (pooled
+/// by connection string) and returns it when done; no connection is shared across threads. Every
+/// write is one transaction started with BEGIN IMMEDIATE, so concurrent writers, in this process
+/// or another, queue on SQLite's write lock instead of failing part-way.
+/// </remarks>
+public sealed partial class SqliteStorage : IDisposable
+{
+    private readonly string _connectionString;
+    private volatile bool _disposed;
+
+    private SqliteStorage(string connectionString)
+    {
+        _connectionString = connectionString;
+        KeyStores = new KeyStoreRepository(this);
+        Keys = new KeyRepository(this);
+        System = new SystemRepository(this);
+    }
+
+    public IKeyStoreRepository KeyStores { get; }
+
+    public IKeyRepository Keys { get; }
+
+    public ISystemRepository System { get; }
+
+    /// <summary>The schema version this build migrates databases to.</summary>
+    public static int SchemaVersion => Migrations.Migration.Latest;
+
+    /// <summary>
+    /// Opens (creating if missing) the database at <paramref name="databasePath"/>, switches it to
+    /// WAL and brings its schema up to date. Safe to call concurrently from several processes.
+    /// </summary>
+    /// <exception cref="SchemaVersionException">The database was written by a newer Coffer.</exception>
+    public static async Task<SqliteStorage> OpenAsync(string databasePath, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(databasePath);
+        var fullPath = Path.GetFullPath(databasePath);
+        var directory = Path.GetDirectoryName(fullPath);
+        if (directory is not null)
+        {
+            Directory.CreateDirectory(directory);
+        }
+
+        var connectionString = new SqliteConnectionStringBuilder
+        {
+            DataSource = fullPath,
+            Mode = SqliteOpenMode.ReadWriteCreate,
+            Cache = SqliteCacheMode.Private,
+            Pooling = true,
+            ForeignKeys = true,
+            // Microsoft.Data.Sqlite's own retry on SQLITE_BUSY, in seconds; the busy_timeout pragma
+            // (SqliteDialect.ConnectionPragmas) makes SQLite itself wait as well.
+            DefaultTimeout = 30,
+        }.ToString();
+
+        var storage = new SqliteStorage(connectionString);
+        try
+        {
+            await using var connection = await storage.OpenConnectionAsync(cancellationToken);
+            await EnableWalAsync(connection, cancellationToken);
+            await MigrateAsync(connection, cancellationToken);
+            return storage;
+        }
+        catch
+        {
+            storage.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Closes idle pooled connections so the file is released.</summary>
+    public void Dispose()
+    {
+        if (_disposed)
+        {
+            return;
+        }
+
+        _disposed = true;
+        using var connection = new SqliteConnection(_connectionString);
+        SqliteConnection.ClearPool(connection);
+    }
+
+    private async Task<SqliteConnection> OpenConnectionAsync(CancellationToken cancellationToken)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        var connection = new SqliteConnection(_connectionString);
+        try
+        {
+            await connection.OpenAsync(cancellationToken);
+            using var pragmas = connection.CreateCommand();
+            pragmas.CommandText = SqliteDialect.ConnectionPragmas;
+            await pragmas.ExecuteNonQueryAsync(cancellationToken);
+            return connection;
+        }
+        catch
+        {
+            await connection.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>BEGIN IMMEDIATE: take the write lock before the first read, so a read-then-write
+    /// transaction never has to upgrade its lock (which SQLite answers with SQLITE_BUSY).</summary>
+    private static SqliteTransaction BeginWrite(SqliteConnection connection) => connection.BeginTransaction(deferred: false);
+
+    /// <summary>A deferred transaction: one consistent snapshot for several reads, no write lock.</summary>
+    private static SqliteTransaction BeginRead(SqliteConnection connection) => connection.BeginTransaction(deferred: true);
+
+    private static async Task EnableWalAsync(SqliteConnection connection, CancellationToken cancellationToken)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = SqliteDialect.EnableWal;
+        var mode = (string?)await command.ExecuteScalarAsync(cancellationToken);
+        if (!string.Equals(mode, "wal", StringComparison.OrdinalIgnoreCase))
+        {
+            // WAL needs shared memory, which network file systems often lack; Coffer's concurrency
+            // (readers alongside a writer) assumes it, so say so instead of running degraded.
+            throw new InvalidOperationException(
+                $"SQLite could not switch the database to WAL journal mode (it reports '{mode}'). Put the database on a local file system.");
+        }
+    }
+}
