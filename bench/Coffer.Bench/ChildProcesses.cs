@@ -1,0 +1,98 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Text.Json;
+
+namespace Coffer.Bench;
+
+/// <summary>Starts the servers under test as separate processes (optionally pinned with taskset, stdout
+/// to a log file so a chatty server never blocks on a pipe) and guarantees they are killed: on
+/// normal exit, on failure, on Ctrl-C and on SIGTERM.</summary>
+public sealed class ChildProcesses : IDisposable
+{
+    private readonly List<(string Name, Process Process)> _children = [];
+    private readonly Lock _lock = new();
+
+    public ChildProcesses()
+    {
+        Console.CancelKeyPress += OnCancel;
+        AppDomain.CurrentDomain.ProcessExit += OnExit;
+    }
+
+    public Process Start(string name, string? cpus, string logPath, IReadOnlyList<string> command,
+        IReadOnlyDictionary<string, string>? env = null)
+    {
+        var line = string.Join(' ', command.Select(Quote));
+        if (cpus is not null) line = $"taskset -c {Quote(cpus)} {line}";
+        var psi = new ProcessStartInfo("/bin/sh") { UseShellExecute = false };
+        psi.ArgumentList.Add("-c");
+        psi.ArgumentList.Add($"exec {line} >{Quote(logPath)} 2>&1 </dev/null");
+        foreach (var (k, v) in env ?? new Dictionary<string, string>()) psi.Environment[k] = v;
+        var p = Process.Start(psi) ?? throw new InvalidOperationException($"cannot start {name}");
+        lock (_lock) _children.Add((name, p));
+        return p;
+    }
+
+    public void Stop(Process p)
+    {
+        lock (_lock) _children.RemoveAll(c => c.Process == p);
+        Kill(p);
+    }
+
+    public void Dispose()
+    {
+        KillAll();
+        Console.CancelKeyPress -= OnCancel;
+        AppDomain.CurrentDomain.ProcessExit -= OnExit;
+    }
+
+    private void KillAll()
+    {
+        List<(string, Process)> copy;
+        lock (_lock) { copy = [.. _children]; _children.Clear(); }
+        foreach (var (_, p) in copy) Kill(p);
+    }
+
+    private static void Kill(Process p)
+    {
+        try
+        {
+            if (!p.HasExited) p.Kill(entireProcessTree: true);
+            p.WaitForExit(5000);
+        }
+        catch (InvalidOperationException) { }
+        p.Dispose();
+    }
+
+    private void OnCancel(object? sender, ConsoleCancelEventArgs e)
+    {
+        Console.Error.WriteLine("interrupted: stopping the servers the bench started");
+        KillAll();
+    }
+
+    private void OnExit(object? sender, EventArgs e) => KillAll();
+
+    private static string Quote(string s) => "'" + s.Replace("'", "'\\''", StringComparison.Ordinal) + "'";
+
+    /// <summary>A free loopback port (bind to 0, read it, release it).</summary>
+    public static int FreePort()
+    {
+        using var l = new TcpListener(IPAddress.Loopback, 0);
+        l.Start();
+        return ((IPEndPoint)l.LocalEndpoint).Port;
+    }
+
+    /// <summary>Whether a built app's runtimeconfig asks for Server GC, so the ceiling can mirror it.</summary>
+    public static bool UsesServerGc(string dll)
+    {
+        var cfg = Path.ChangeExtension(dll, ".runtimeconfig.json");
+        if (!File.Exists(cfg)) return false;
+        using var doc = JsonDocument.Parse(File.ReadAllText(cfg));
+        return doc.RootElement.TryGetProperty("runtimeOptions", out var ro)
+            && ro.TryGetProperty("configProperties", out var cp)
+            && cp.TryGetProperty("System.GC.Server", out var gc) && gc.ValueKind == JsonValueKind.True;
+    }
+
+    public static string Tail(string path, int lines = 20) =>
+        File.Exists(path) ? string.Join('\n', File.ReadLines(path).TakeLast(lines)) : "(no log)";
+}

@@ -1,0 +1,67 @@
+using System.Globalization;
+
+namespace Coffer.Bench;
+
+/// <summary>Options of `Coffer.Bench run` (see bench/run.sh for the documented defaults).</summary>
+public sealed class Options
+{
+    public TimeSpan Duration { get; private set; } = TimeSpan.FromSeconds(15);
+    public TimeSpan Warmup { get; private set; } = TimeSpan.FromSeconds(3);
+    public int? Concurrency { get; private set; }                 // null = auto (pick from Candidates)
+    public int[] Candidates { get; private set; } = [32, 64];
+    public TimeSpan Trial { get; private set; } = TimeSpan.FromSeconds(4);
+    public double Rate { get; private set; } = 1800;
+    public int OpenConnections { get; private set; } = 64;
+    public string Pin { get; private set; } = "split";            // split: server CPU 0, client CPU 1; none
+    public string Client { get; private set; } = "raw";           // raw | http
+    public int PoolSize { get; private set; } = 1024;
+    public string? CofferDll { get; private set; }
+    public bool Fake { get; private set; }                         // development only, never reported
+    public bool Extras { get; private set; } = true;               // CDIV and 4300-byte scenarios
+    public string? Out { get; private set; }
+
+    public static Options Parse(string[] args)
+    {
+        var o = new Options();
+        for (var i = 0; i < args.Length; i++)
+        {
+            string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
+            switch (args[i])
+            {
+                case "--duration": o.Duration = Seconds(Next()); break;
+                case "--warmup": o.Warmup = Seconds(Next()); break;
+                case "--trial": o.Trial = Seconds(Next()); break;
+                case "--concurrency":
+                    var c = Next();
+                    o.Concurrency = c == "auto" ? null : Positive(c);
+                    break;
+                case "--candidates": o.Candidates = [.. Next().Split(',').Select(Positive)]; break;
+                case "--rate": o.Rate = double.Parse(Next(), CultureInfo.InvariantCulture); break;
+                case "--open-connections": o.OpenConnections = Positive(Next()); break;
+                case "--pin": o.Pin = OneOf(Next(), "split", "none"); break;
+                case "--client": o.Client = OneOf(Next(), "raw", "http"); break;
+                case "--pool": o.PoolSize = Positive(Next()); break;
+                case "--coffer-dll": o.CofferDll = Path.GetFullPath(Next()); break;
+                case "--fake": o.Fake = true; break;
+                case "--no-extras": o.Extras = false; break;
+                case "--out": o.Out = Path.GetFullPath(Next()); break;
+                default: throw new ArgumentException($"unknown option {args[i]}");
+            }
+        }
+        // Bounded runs: pre-signed requests must stay inside the server's 5-minute skew window.
+        if (o.Duration > TimeSpan.FromSeconds(120) || o.Warmup > TimeSpan.FromSeconds(60))
+            throw new ArgumentException("--duration <= 120 s and --warmup <= 60 s (signatures are valid 5 minutes)");
+        if (o.Rate <= 0 || o.Rate > 100_000) throw new ArgumentException("--rate in (0, 100000]");
+        if (!o.Fake && o.CofferDll is null) throw new ArgumentException("--coffer-dll PATH (or --fake for development)");
+        return o;
+    }
+
+    private static TimeSpan Seconds(string s) =>
+        TimeSpan.FromSeconds(double.Parse(s.TrimEnd('s'), CultureInfo.InvariantCulture));
+
+    private static int Positive(string s) =>
+        int.Parse(s, CultureInfo.InvariantCulture) is > 0 and <= 4096 and var v ? v : throw new ArgumentException($"bad count {s}");
+
+    private static string OneOf(string s, params string[] allowed) =>
+        allowed.Contains(s) ? s : throw new ArgumentException($"'{s}' is not one of {string.Join('|', allowed)}");
+}

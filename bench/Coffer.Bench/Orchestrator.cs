@@ -1,0 +1,141 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Text;
+
+namespace Coffer.Bench;
+
+/// <summary>A finished scenario with the CPU it took (cores) and what it is compared against.</summary>
+public sealed record Measured(RunResult Result, (double Server, double Client, double Other) Cpu, bool IsCeiling, string ServerName);
+
+/// <summary>Runs the whole comparison: starts the ceiling and Coffer, prepares signed request pools,
+/// picks the concurrency, runs every scenario and writes the report.</summary>
+public static class Orchestrator
+{
+    public static async Task<int> RunAsync(Options o)
+    {
+        using var children = new ChildProcesses();
+        var work = Directory.CreateTempSubdirectory("coffer-bench-");
+        try
+        {
+            return await RunInsideAsync(o, children, work.FullName);
+        }
+        catch (BenchException e)
+        {
+            Console.Error.WriteLine($"bench failed: {e.Message}");
+            return 1;
+        }
+        finally
+        {
+            children.Dispose();
+            try { work.Delete(recursive: true); } catch (IOException) { }
+        }
+    }
+
+    private static async Task<int> RunInsideAsync(Options o, ChildProcesses children, string work)
+    {
+        var serverCpus = o.Pin == "split" ? "0" : null;
+        var self = typeof(Orchestrator).Assembly.Location;
+        var parent = Environment.ProcessId.ToString(CultureInfo.InvariantCulture);
+        var serverGc = o.Fake || ChildProcesses.UsesServerGc(o.CofferDll!);
+        Log($"client: {Clients.Create(o.Client, 1).Name}, affinity {CpuSampler.Affinity()}; servers pinned to {serverCpus ?? "(none)"}; load {CpuSampler.LoadAverage()}");
+
+        // The ceiling gets Coffer's GC mode so the two servers differ only in what they do per request.
+        var ceilingPort = ChildProcesses.FreePort();
+        var ceiling = children.Start("ceiling", serverCpus, Path.Combine(work, "ceiling.log"),
+            ["dotnet", self, "ceiling", "--port", ceilingPort.ToString(CultureInfo.InvariantCulture), "--parent", parent],
+            new Dictionary<string, string> { ["DOTNET_gcServer"] = serverGc ? "1" : "0" });
+
+        var data = Directory.CreateDirectory(Path.Combine(work, "data")).FullName;
+        var xksPort = ChildProcesses.FreePort().ToString(CultureInfo.InvariantCulture);
+        var cofferLog = Path.Combine(work, "coffer.log");
+        var coffer = o.Fake
+            ? children.Start("fake-xks", serverCpus, cofferLog, ["dotnet", self, "fake-xks", "--port", xksPort, "--data", data, "--parent", parent])
+            : children.Start("coffer dev", serverCpus, cofferLog,
+                ["dotnet", o.CofferDll!, "dev", "--data", data, "--xks-port", xksPort,
+                 "--admin-port", ChildProcesses.FreePort().ToString(CultureInfo.InvariantCulture)]);
+        var serverName = o.Fake ? "FAKE (dev only)" : "Coffer";
+
+        var target = await DevInfo.WaitAsync(data, coffer, cofferLog);
+        var ceilingTarget = target with { BaseUrl = new Uri($"http://127.0.0.1:{ceilingPort}{target.BaseUrl.AbsolutePath}") };
+        await DevInfo.WaitForCeilingAsync(ceilingTarget, ceiling, Path.Combine(work, "ceiling.log"));
+        Log($"{serverName} at {target.BaseUrl} (key {target.KeyId}), ceiling at {ceilingTarget.BaseUrl}; server GC {(serverGc ? "server" : "workstation")}");
+
+        var encPath = target.PathOf($"keys/{target.KeyId}/encrypt");
+        var decPath = target.PathOf($"keys/{target.KeyId}/decrypt");
+        var pool = Math.Max(o.PoolSize, Math.Max(o.Concurrency ?? 0, o.Candidates.Max()));
+        var enc32 = Bodies(pool, () => XksRequests.EncryptBody(32, cdiv: false));
+        var dec32 = await DevInfo.MakeDecryptBodiesAsync(target, encPath, decPath, enc32);
+        Log($"pool: {pool} distinct requests per scenario (own kmsRequestId, random plaintext and AAD), signed with AWSSDK AWS4Signer " +
+            "right before each scenario and replayed (the 5-minute skew window covers a scenario)");
+
+        var results = new List<Measured>();
+        async Task<Measured> Closed(string name, XksTarget t, int pid, string path, List<byte[]> bodies, int c,
+            TimeSpan warmup, TimeSpan duration, bool isCeiling)
+        {
+            var signed = XksRequests.SignPool(t, path, bodies);
+            using var factory = Clients.Create(o.Client, c);
+            var cpu = new CpuSampler(pid);
+            var r = await LoadRunner.ClosedLoopAsync(name, factory, signed, c, warmup, duration);
+            var m = new Measured(r, cpu.Stop(), isCeiling, isCeiling ? "ceiling" : serverName);
+            Log(Report.Line(m, null));
+            return m;
+        }
+
+        // Concurrency: the best of the candidates, chosen separately for the ceiling and for Coffer
+        // (each gets its own best shot), unless --concurrency fixes it.
+        int cCeil, cCoffer;
+        if (o.Concurrency is { } fixedC) cCeil = cCoffer = fixedC;
+        else
+        {
+            Log($"choosing concurrency from {string.Join('/', o.Candidates)} with {o.Trial.TotalSeconds:0}s trials");
+            var trials = new List<Measured>();
+            foreach (var c in o.Candidates)
+            {
+                trials.Add(await Closed($"trial ceiling c={c}", ceilingTarget, ceiling.Id, encPath, enc32, c, TimeSpan.FromSeconds(1), o.Trial, true));
+                trials.Add(await Closed($"trial encrypt c={c}", target, coffer.Id, encPath, enc32, c, TimeSpan.FromSeconds(1), o.Trial, false));
+            }
+            cCeil = trials.Where(t => t.IsCeiling).MaxBy(t => t.Result.Rps)!.Result.Concurrency;
+            cCoffer = trials.Where(t => !t.IsCeiling).MaxBy(t => t.Result.Rps)!.Result.Concurrency;
+            Log($"chosen: ceiling c={cCeil}, {serverName} c={cCoffer}");
+        }
+
+        results.Add(await Closed("ceiling (bare Kestrel)", ceilingTarget, ceiling.Id, encPath, enc32, cCeil, o.Warmup, o.Duration, true));
+        results.Add(await Closed("encrypt 32 B", target, coffer.Id, encPath, enc32, cCoffer, o.Warmup, o.Duration, false));
+        results.Add(await Closed("decrypt 32 B", target, coffer.Id, decPath, dec32, cCoffer, o.Warmup, o.Duration, false));
+        {
+            var signed = XksRequests.SignPool(target, encPath, enc32);
+            using var factory = Clients.Create(o.Client, o.OpenConnections);
+            var cpu = new CpuSampler(coffer.Id);
+            var r = await LoadRunner.OpenLoopAsync($"encrypt 32 B open loop", factory, signed, o.Rate, o.OpenConnections, o.Warmup, o.Duration);
+            var m = new Measured(r, cpu.Stop(), false, serverName);
+            Log(Report.Line(m, null));
+            results.Add(m);
+        }
+        if (o.Extras)
+        {
+            var cdiv = Bodies(pool, () => XksRequests.EncryptBody(32, cdiv: true));
+            results.Add(await Closed("encrypt 32 B + SHA_256 CDIV", target, coffer.Id, encPath, cdiv, cCoffer, o.Warmup, o.Duration, false));
+            var big = Bodies(pool, () => XksRequests.EncryptBody(4300, cdiv: false));
+            results.Add(await Closed("encrypt 4300 B", target, coffer.Id, encPath, big, cCoffer, o.Warmup, o.Duration, false));
+        }
+
+        var report = Report.Build(o, results, serverGc, serverName);
+        Console.WriteLine();
+        Console.WriteLine(report);
+        if (o.Out is not null)
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(o.Out)!);
+            await File.WriteAllTextAsync(o.Out, report);
+            Log($"written to {o.Out}");
+        }
+        return results.Any(m => m.Result.Errors > 0) ? 3 : 0;
+    }
+
+    private static List<byte[]> Bodies(int n, Func<byte[]> make) => [.. Enumerable.Range(0, n).Select(_ => make())];
+
+    public static void Log(string message) =>
+        Console.Error.WriteLine($"[{DateTime.Now:HH:mm:ss}] {message}");
+}
+
+public sealed class BenchException(string message) : Exception(message);

@@ -1,0 +1,79 @@
+using System.Globalization;
+using System.Runtime.InteropServices;
+using System.Text;
+
+namespace Coffer.Bench;
+
+/// <summary>The Markdown report (README-ready table, one line per scenario, goals, conditions).</summary>
+public static class Report
+{
+    private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
+
+    public static string Build(Options o, IReadOnlyList<Measured> results, bool serverGc, string serverName)
+    {
+        var ceiling = results.First(m => m.IsCeiling).Result;
+        var sb = new StringBuilder();
+        sb.AppendLine(Inv, $"# Coffer XKS benchmark — {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC");
+        sb.AppendLine();
+        if (serverName != "Coffer") sb.AppendLine("**DEVELOPMENT RUN against the bench's fake XKS endpoint — not a Coffer result.**\n");
+        sb.AppendLine("| scenario | concurrency | req/s | p50 | p90 | p99 | ratio to ceiling | errors |");
+        sb.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|");
+        foreach (var m in results)
+        {
+            var r = m.Result;
+            var name = m.IsCeiling ? r.Scenario : $"{serverName} {r.Scenario}";
+            var conc = r.TargetRate is { } rate ? $"open loop {rate:0}/s ({r.Concurrency} conns)" : r.Concurrency.ToString(Inv);
+            var ratio = m.IsCeiling ? "1.00" : r.TargetRate is null ? (r.Rps / ceiling.Rps).ToString("0.00", Inv) : "n/a (fixed rate)";
+            sb.AppendLine(Inv, $"| {name} | {conc} | {r.Rps:#,0} | {Ms(r.Latency.PercentileNs(0.50))} | {Ms(r.Latency.PercentileNs(0.90))} | {Ms(r.Latency.PercentileNs(0.99))} | {ratio} | {r.Errors} |");
+        }
+        sb.AppendLine();
+        foreach (var m in results) sb.AppendLine("- " + Line(m, ceiling));
+        sb.AppendLine();
+
+        var enc = results.FirstOrDefault(m => !m.IsCeiling && m.Result.TargetRate is null && m.Result.Scenario == "encrypt 32 B")?.Result;
+        var open = results.FirstOrDefault(m => m.Result.TargetRate is not null)?.Result;
+        sb.AppendLine("Goals (issue): ");
+        if (enc is not null)
+        {
+            var ratio = enc.Rps / ceiling.Rps;
+            sb.AppendLine(Inv, $"- encrypt >= 50 % of the ceiling: {ratio:P0} — {(ratio >= 0.5 ? "met" : "MISSED")}");
+            sb.AppendLine(Inv, $"- encrypt >= 10,000 req/s: {enc.Rps:#,0} — {(enc.Rps >= 10_000 ? "met" : "MISSED")}");
+        }
+        if (open is not null)
+        {
+            var p99 = open.Latency.PercentileNs(0.99) / 1e6;
+            sb.AppendLine(Inv, $"- p99 < 10 ms at a fixed {open.TargetRate:0} req/s: {p99:0.00} ms — {(p99 < 10 && open.Errors == 0 ? "met" : "MISSED")}");
+        }
+        sb.AppendLine();
+        sb.AppendLine("Conditions:");
+        sb.AppendLine(Inv, $"- machine: {CpuModel()}, {Environment.ProcessorCount} logical CPU(s) visible to the client, {RuntimeInformation.OSDescription}, .NET {Environment.Version}");
+        sb.AppendLine(Inv, $"- pinning: {(o.Pin == "split" ? "servers (ceiling and Coffer alike) on CPU 0 via taskset, the load generator on CPU 1" : "none: servers and load generator share both CPUs")}; client affinity {CpuSampler.Affinity()}");
+        sb.AppendLine(Inv, $"- client: {Clients.Create(o.Client, 1).Name}, one connection per worker; closed loop = each worker sends its next request when the previous answered");
+        sb.AppendLine(Inv, $"- open loop: constant arrival schedule at {o.Rate:0}/s over {o.OpenConnections} connections; latency from each request's *scheduled* send time (no coordinated omission)");
+        sb.AppendLine(Inv, $"- requests: {o.PoolSize}+ distinct pre-signed requests per scenario (own kmsRequestId, random plaintext, 32-byte AAD), SigV4 by AWSSDK.Core AWS4Signer, signed before each scenario and replayed within the 5-minute skew window; decrypt pool = real ciphertexts from the server");
+        sb.AppendLine(Inv, $"- warmup {o.Warmup.TotalSeconds:0} s, measured {o.Duration.TotalSeconds:0} s per scenario; {(o.Concurrency is null ? $"concurrency auto: best of {string.Join('/', o.Candidates)} in {o.Trial.TotalSeconds:0} s trials, per target" : "concurrency fixed by --concurrency")}");
+        sb.AppendLine(Inv, $"- server GC: {(serverGc ? "server" : "workstation")} for both servers (the ceiling mirrors Coffer's runtimeconfig); HTTP/1.1 over loopback, no TLS");
+        sb.AppendLine(Inv, $"- quietness: load average at the end {CpuSampler.LoadAverage()}; 'other' CPU per scenario is everything but the server and the client");
+        return sb.ToString();
+    }
+
+    public static string Line(Measured m, RunResult? ceiling)
+    {
+        var r = m.Result;
+        var sb = new StringBuilder();
+        sb.Append(Inv, $"{(m.IsCeiling ? "" : m.ServerName + " ")}{r.Scenario}: ");
+        sb.Append(r.TargetRate is { } rate ? string.Create(Inv, $"target {rate:0}/s, achieved ") : string.Create(Inv, $"c={r.Concurrency}, "));
+        sb.Append(Inv, $"{r.Rps:#,0} req/s over {r.Seconds:0} s, p50 {Ms(r.Latency.PercentileNs(0.5))}, p90 {Ms(r.Latency.PercentileNs(0.9))}, ");
+        sb.Append(Inv, $"p99 {Ms(r.Latency.PercentileNs(0.99))}, p99.9 {Ms(r.Latency.PercentileNs(0.999))}, max {Ms(r.Latency.MaxNs)}");
+        if (r.ServiceTime is { } s) sb.Append(Inv, $" (from actual send: p99 {Ms(s.PercentileNs(0.99))})");
+        if (ceiling is not null && !m.IsCeiling && r.TargetRate is null) sb.Append(Inv, $", {r.Rps / ceiling.Rps:P0} of ceiling");
+        sb.Append(Inv, $"; CPU cores: server {m.Cpu.Server:0.00}, client {m.Cpu.Client:0.00}, other {m.Cpu.Other:0.00}; errors {r.Errors}");
+        if (r.FirstError is { } e) sb.Append(Inv, $"; first error: {e.ReplaceLineEndings(" ")}");
+        return sb.ToString();
+    }
+
+    private static string Ms(long ns) => (ns / 1e6).ToString("0.00", Inv) + " ms";
+
+    private static string CpuModel() =>
+        File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal))?.Split(':')[1].Trim() ?? "unknown CPU";
+}
