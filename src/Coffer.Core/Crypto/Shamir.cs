@@ -157,6 +157,24 @@ public static class Shamir
         }
     }
 
+    /// <summary>Only for tests: interpolates whatever shares are given, ignoring their threshold,
+    /// to show that fewer than threshold shares yield an unrelated value.</summary>
+    internal static byte[] InterpolateForTests(IReadOnlyList<string> shares)
+    {
+        var decoded = shares.Select((share, i) => Decode(share, i + 1)).ToArray();
+        try
+        {
+            return Interpolate(decoded, decoded[0].Length - Overhead);
+        }
+        finally
+        {
+            foreach (var share in decoded)
+            {
+                CryptographicOperations.ZeroMemory(share);
+            }
+        }
+    }
+
     // Lagrange interpolation at x = 0: secret = sum_j y_j * prod_{k != j} x_k / (x_k - x_j), where
     // subtraction in GF(2^8) is XOR. The basis values depend only on the public share numbers.
     private static byte[] Interpolate(ReadOnlySpan<byte[]> shares, int length)
@@ -209,7 +227,21 @@ public static class Shamir
         var buffer = GC.AllocateArray<byte>(maxLength, pinned: true);
         try
         {
-            if (!Base64Url.TryDecodeFromChars(encoded, buffer, out var written) || written < Overhead + 1)
+            int written;
+            try
+            {
+                // TryDecodeFromChars still throws FormatException for some malformed input.
+                if (!Base64Url.TryDecodeFromChars(encoded, buffer, out written))
+                {
+                    written = -1;
+                }
+            }
+            catch (FormatException)
+            {
+                written = -1;
+            }
+
+            if (written < Overhead + 1)
             {
                 throw new CryptoException($"Share {position} is not valid base64url or is too short.");
             }
