@@ -1,0 +1,22 @@
+using Coffer.Storage;
+
+namespace Coffer.Storage.Tests.Conformance;
+
+/// <summary>
+/// What the conformance suite needs from an implementation: a database of its own, opened as often
+/// as asked (each call opens the same database again, as a restart would).
+/// </summary>
+public interface IStorageFactory : IDisposable
+{
+    Task<OpenedStorage> OpenAsync();
+}
+
+/// <summary>The three ports of one opened storage, and what closes it.</summary>
+public sealed record OpenedStorage(
+    IKeyStoreRepository KeyStores,
+    IKeyRepository Keys,
+    ISystemRepository System,
+    IDisposable Lifetime) : IDisposable
+{
+    public void Dispose() => Lifetime.Dispose();
+}

@@ -1,0 +1,243 @@
+using Coffer.Keys;
+using Coffer.KeyStores;
+using Coffer.Storage.Migrations;
+using Coffer.Storage.Sqlite;
+using Microsoft.Data.Sqlite;
+
+namespace Coffer.Storage.Tests.Sqlite;
+
+/// <summary>What is particular to the SQLite storage: the file, its pragmas and its migrations.</summary>
+public sealed class SqliteStorageTests : IDisposable
+{
+    private static readonly DateTimeOffset T0 = new(2025, 1, 2, 3, 4, 5, TimeSpan.Zero);
+
+    private readonly TempDatabase _database = new();
+
+    public void Dispose() => _database.Dispose();
+
+    [Fact]
+    public async Task Opening_creates_the_file_and_its_directory_in_WAL_mode()
+    {
+        Assert.False(File.Exists(_database.FilePath));
+
+        using (await SqliteStorage.OpenAsync(_database.FilePath, CancellationToken.None))
+        {
+        }
+
+        Assert.True(File.Exists(_database.FilePath));
+        Assert.Equal("wal", await ScalarAsync<string>("PRAGMA journal_mode"));
+    }
+
+    [Fact]
+    public async Task Opening_records_every_migration_once()
+    {
+        using (await SqliteStorage.OpenAsync(_database.FilePath, CancellationToken.None))
+        {
+        }
+
+        var versions = await QueryAsync<long>("SELECT version FROM schema_migrations ORDER BY version");
+        Assert.Equal(Enumerable.Range(1, Migration.Latest).Select(v => (long)v), versions);
+        Assert.Equal(Migration.Latest, SqliteStorage.SchemaVersion);
+    }
+
+    [Fact]
+    public async Task Opening_twice_applies_nothing_twice_and_keeps_the_data()
+    {
+        using (var first = await SqliteStorage.OpenAsync(_database.FilePath, CancellationToken.None))
+        {
+            await first.System.SetSettingAsync("kept", "yes");
+        }
+
+        var appliedAt = await QueryAsync<string>("SELECT applied_at FROM schema_migrations ORDER BY version");
+        using var second = await SqliteStorage.OpenAsync(_database.FilePath, CancellationToken.None);
+
+        Assert.Equal(appliedAt, await QueryAsync<string>("SELECT applied_at FROM schema_migrations ORDER BY version"));
+        Assert.Equal("yes", await second.System.GetSettingAsync("kept"));
+    }
+
+    [Fact]
+    public async Task Opening_from_several_tasks_at_once_migrates_once()
+    {
+        var opened = await Task.WhenAll(Enumerable.Range(0, 6).Select(
+            _ => Task.Run(() => SqliteStorage.OpenAsync(_database.FilePath, CancellationToken.None))));
+        try
+        {
+            Assert.Equal(Migration.Latest, await ScalarAsync<long>("SELECT COUNT(*) FROM schema_migrations"));
+            await opened[0].KeyStores.CreateKeyStoreAsync(new KeyStore("ks", "ks", UriPrefix.Empty, T0));
+            Assert.Equal(1, await opened[^1].KeyStores.CountKeyStoresAsync());
+        }
+        finally
+        {
+            foreach (var storage in opened)
+            {
+                storage.Dispose();
+            }
+        }
+    }
+
+    [Fact]
+    public async Task A_database_from_a_newer_Coffer_is_refused()
+    {
+        using (await SqliteStorage.OpenAsync(_database.FilePath, CancellationToken.None))
+        {
+        }
+
+        var future = Migration.Latest + 1;
+        await ExecuteAsync($"INSERT INTO schema_migrations (version, applied_at) VALUES ({future}, '2030-01-01T00:00:00.0000000Z')");
+
+        var refused = await Assert.ThrowsAsync<SchemaVersionException>(() => SqliteStorage.OpenAsync(_database.FilePath, CancellationToken.None));
+
+        Assert.Equal(future, refused.DatabaseVersion);
+        Assert.Equal(Migration.Latest, refused.SupportedVersion);
+        Assert.Contains("newer Coffer", refused.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Embedded_migrations_are_numbered_from_one_without_gaps()
+    {
+        Assert.Equal(Enumerable.Range(1, Migration.All.Count), Migration.All.Select(m => m.Version));
+        Assert.Equal("0001_initial", Migration.All[0].Name);
+        Assert.All(Migration.All, m => Assert.False(string.IsNullOrWhiteSpace(m.Script)));
+    }
+
+    [Fact]
+    public async Task Foreign_keys_are_enforced_on_every_pooled_connection()
+    {
+        using var storage = await SqliteStorage.OpenAsync(_database.FilePath, CancellationToken.None);
+
+        // Many operations cycle through the pool; every one must still refuse an orphan key.
+        for (var i = 0; i < 5; i++)
+        {
+            var key = new ManagedKey($"k{i}", "missing", $"e{i}", "", new Dictionary<string, string>(), KeyUsage.EncryptDecrypt, true, 1, T0);
+            await Assert.ThrowsAsync<ConflictException>(
+                () => storage.Keys.CreateKeyAsync(key, new KeyVersion(key.Id, 1, KeyVersionState.Active, "software", [1], T0)));
+        }
+    }
+
+    [Fact]
+    public async Task Times_are_stored_as_fixed_width_UTC_text()
+    {
+        using (var storage = await SqliteStorage.OpenAsync(_database.FilePath, CancellationToken.None))
+        {
+            var created = new DateTimeOffset(2025, 6, 7, 10, 0, 0, TimeSpan.FromHours(2)).AddTicks(1);
+            await storage.KeyStores.CreateKeyStoreAsync(new KeyStore("ks", "ks", UriPrefix.Empty, created));
+        }
+
+        Assert.Equal("2025-06-07T08:00:00.0000001Z", await ScalarAsync<string>("SELECT created_at FROM key_stores"));
+    }
+
+    [Fact]
+    public async Task Loading_all_groups_many_versions_per_key_in_version_order()
+    {
+        using var storage = await SqliteStorage.OpenAsync(_database.FilePath, CancellationToken.None);
+        await storage.KeyStores.CreateKeyStoreAsync(new KeyStore("ks", "ks", UriPrefix.Empty, T0));
+        foreach (var id in new[] { "a", "b", "c" })
+        {
+            var key = new ManagedKey(id, "ks", id, "", new Dictionary<string, string>(), KeyUsage.EncryptDecrypt, true, 1, T0);
+            await storage.Keys.CreateKeyAsync(key, new KeyVersion(id, 1, KeyVersionState.Deactivated, "software", [1], T0));
+        }
+
+        // The ports cannot add versions yet (rotation is a later issue), so add them underneath.
+        await ExecuteAsync(
+            "INSERT INTO key_versions (key_id, version, state, backend, material, created_at) VALUES " +
+            "('a', 3, 'Active', 'software', x'03', '2025-01-03T00:00:00.0000000Z'), " +
+            "('a', 2, 'Destroyed', 'software', x'02', '2025-01-02T00:00:00.0000000Z'), " +
+            "('c', 2, 'Active', 'pkcs11', x'0c', '2025-01-02T00:00:00.0000000Z')");
+
+        var all = await storage.Keys.LoadAllAsync();
+
+        Assert.Equal(["a", "b", "c"], all.Select(e => e.Key.Id));
+        Assert.Equal([1, 2, 3], all[0].Versions.Select(v => v.Version));
+        Assert.Equal([KeyVersionState.Deactivated, KeyVersionState.Destroyed, KeyVersionState.Active], all[0].Versions.Select(v => v.State));
+        Assert.Equal([1], all[1].Versions.Select(v => v.Version));
+        Assert.Equal([1, 2], all[2].Versions.Select(v => v.Version));
+        Assert.Equal(new byte[] { 0x0c }, all[2].Versions[1].Material);
+        Assert.Equal([1, 2, 3], (await storage.Keys.ListVersionsAsync("a")).Select(v => v.Version));
+    }
+
+    [Fact]
+    public async Task A_limit_above_a_thousand_is_lowered_to_a_thousand()
+    {
+        using var storage = await SqliteStorage.OpenAsync(_database.FilePath, CancellationToken.None);
+        await storage.KeyStores.CreateKeyStoreAsync(new KeyStore("ks", "ks", UriPrefix.Empty, T0));
+        await ExecuteAsync(
+            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1001) " +
+            "INSERT INTO keys (id, key_store_id, external_id, description, tags, usage, enabled, current_version, created_at) " +
+            "SELECT printf('k%04d', i), 'ks', printf('e%04d', i), '', '{}', 3, 1, 1, '2025-01-01T00:00:00.0000000Z' FROM n");
+
+        var first = await storage.Keys.ListKeysAsync(new KeyQuery(Limit: 5000));
+        var second = await storage.Keys.ListKeysAsync(new KeyQuery(Limit: 5000, After: first.NextAfter));
+
+        Assert.Equal(1000, first.Keys.Count);
+        Assert.Equal("k1000", first.NextAfter);
+        Assert.Equal("k1001", Assert.Single(second.Keys).Id);
+        Assert.Null(second.NextAfter);
+    }
+
+    [Fact]
+    public async Task Using_a_disposed_storage_throws_ObjectDisposed()
+    {
+        var storage = await SqliteStorage.OpenAsync(_database.FilePath, CancellationToken.None);
+        storage.Dispose();
+        storage.Dispose();
+
+        await Assert.ThrowsAsync<ObjectDisposedException>(() => storage.KeyStores.CountKeyStoresAsync());
+    }
+
+    [Fact]
+    public async Task Uniqueness_violations_never_surface_as_SqliteException()
+    {
+        using var storage = await SqliteStorage.OpenAsync(_database.FilePath, CancellationToken.None);
+        await storage.KeyStores.CreateKeyStoreAsync(new KeyStore("ks", "ks", UriPrefix.Empty, T0));
+
+        var conflict = await Assert.ThrowsAsync<ConflictException>(
+            () => storage.KeyStores.CreateKeyStoreAsync(new KeyStore("ks2", "ks", UriPrefix.Parse("/b"), T0)));
+
+        Assert.IsType<SqliteException>(conflict.InnerException);
+    }
+
+    private async Task<T> ScalarAsync<T>(string sql)
+    {
+        await using var connection = await OpenRawAsync();
+        using var command = connection.CreateCommand();
+#pragma warning disable CA2100 // Test-only SQL written in this file.
+        command.CommandText = sql;
+#pragma warning restore CA2100
+        return (T)(await command.ExecuteScalarAsync())!;
+    }
+
+    private async Task<List<T>> QueryAsync<T>(string sql)
+    {
+        await using var connection = await OpenRawAsync();
+        using var command = connection.CreateCommand();
+#pragma warning disable CA2100 // Test-only SQL written in this file.
+        command.CommandText = sql;
+#pragma warning restore CA2100
+        var values = new List<T>();
+        await using var reader = await command.ExecuteReaderAsync();
+        while (await reader.ReadAsync())
+        {
+            values.Add(reader.GetFieldValue<T>(0));
+        }
+
+        return values;
+    }
+
+    private async Task ExecuteAsync(string sql)
+    {
+        await using var connection = await OpenRawAsync();
+        using var command = connection.CreateCommand();
+#pragma warning disable CA2100 // Test-only SQL written in this file.
+        command.CommandText = sql;
+#pragma warning restore CA2100
+        await command.ExecuteNonQueryAsync();
+    }
+
+    private async Task<SqliteConnection> OpenRawAsync()
+    {
+        // Not pooled, so nothing of the test's own connections lingers in the storage's pool.
+        var connection = new SqliteConnection($"Data Source={_database.FilePath};Pooling=False");
+        await connection.OpenAsync();
+        return connection;
+    }
+}
