@@ -19,6 +19,9 @@ public sealed class Options
     public bool Fake { get; private set; }                         // development only, never reported
     public bool Extras { get; private set; } = true;               // CDIV and 4300-byte scenarios
     public string? Out { get; private set; }
+    public bool Wrk { get; private set; }                          // cross-check the ceiling with wrk
+    public HashSet<string> Scenarios { get; private set; } = [.. AllScenarios];
+    public static readonly string[] AllScenarios = ["ceiling", "encrypt", "decrypt", "open", "cdiv", "4300"];
 
     public static Options Parse(string[] args)
     {
@@ -43,7 +46,9 @@ public sealed class Options
                 case "--pool": o.PoolSize = Positive(Next()); break;
                 case "--coffer-dll": o.CofferDll = Path.GetFullPath(Next()); break;
                 case "--fake": o.Fake = true; break;
+                case "--wrk": o.Wrk = true; break;
                 case "--no-extras": o.Extras = false; break;
+                case "--scenarios": o.Scenarios = [.. Next().Split(',').Select(x => OneOf(x, AllScenarios))]; break;
                 case "--out": o.Out = Path.GetFullPath(Next()); break;
                 default: throw new ArgumentException($"unknown option {args[i]}");
             }
@@ -52,6 +57,8 @@ public sealed class Options
         if (o.Duration > TimeSpan.FromSeconds(120) || o.Warmup > TimeSpan.FromSeconds(60))
             throw new ArgumentException("--duration <= 120 s and --warmup <= 60 s (signatures are valid 5 minutes)");
         if (o.Rate <= 0 || o.Rate > 100_000) throw new ArgumentException("--rate in (0, 100000]");
+        if (!o.Extras) { o.Scenarios.Remove("cdiv"); o.Scenarios.Remove("4300"); }
+        o.Scenarios.Add("ceiling"); // every ratio needs it
         if (!o.Fake && o.CofferDll is null) throw new ArgumentException("--coffer-dll PATH (or --fake for development)");
         return o;
     }

@@ -100,27 +100,38 @@ public static class Orchestrator
             Log($"chosen: ceiling c={cCeil}, {serverName} c={cCoffer}");
         }
 
+        var on = o.Scenarios;
         results.Add(await Closed("ceiling (bare Kestrel)", ceilingTarget, ceiling.Id, encPath, enc32, cCeil, o.Warmup, o.Duration, true));
-        results.Add(await Closed("encrypt 32 B", target, coffer.Id, encPath, enc32, cCoffer, o.Warmup, o.Duration, false));
-        results.Add(await Closed("decrypt 32 B", target, coffer.Id, decPath, dec32, cCoffer, o.Warmup, o.Duration, false));
+        string? wrk = null;
+        if (o.Wrk)
+        {
+            wrk = await WrkCheck.RunAsync(XksRequests.SignPool(ceilingTarget, encPath, enc32)[0], cCeil, o.Duration, work);
+            Log(wrk!);
+        }
+        if (on.Contains("encrypt")) results.Add(await Closed("encrypt 32 B", target, coffer.Id, encPath, enc32, cCoffer, o.Warmup, o.Duration, false));
+        if (on.Contains("decrypt")) results.Add(await Closed("decrypt 32 B", target, coffer.Id, decPath, dec32, cCoffer, o.Warmup, o.Duration, false));
+        if (on.Contains("open"))
         {
             var signed = XksRequests.SignPool(target, encPath, enc32);
             using var factory = Clients.Create(o.Client, o.OpenConnections);
             var cpu = new CpuSampler(coffer.Id);
-            var r = await LoadRunner.OpenLoopAsync($"encrypt 32 B open loop", factory, signed, o.Rate, o.OpenConnections, o.Warmup, o.Duration);
+            var r = await LoadRunner.OpenLoopAsync("encrypt 32 B open loop", factory, signed, o.Rate, o.OpenConnections, o.Warmup, o.Duration);
             var m = new Measured(r, cpu.Stop(), false, serverName);
             Log(Report.Line(m, null));
             results.Add(m);
         }
-        if (o.Extras)
+        if (on.Contains("cdiv"))
         {
             var cdiv = Bodies(pool, () => XksRequests.EncryptBody(32, cdiv: true));
             results.Add(await Closed("encrypt 32 B + SHA_256 CDIV", target, coffer.Id, encPath, cdiv, cCoffer, o.Warmup, o.Duration, false));
+        }
+        if (on.Contains("4300"))
+        {
             var big = Bodies(pool, () => XksRequests.EncryptBody(4300, cdiv: false));
             results.Add(await Closed("encrypt 4300 B", target, coffer.Id, encPath, big, cCoffer, o.Warmup, o.Duration, false));
         }
 
-        var report = Report.Build(o, results, serverGc, serverName);
+        var report = Report.Build(o, results, serverGc, serverName, wrk);
         Console.WriteLine();
         Console.WriteLine(report);
         if (o.Out is not null)

@@ -9,7 +9,7 @@ public static class Report
 {
     private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
 
-    public static string Build(Options o, IReadOnlyList<Measured> results, bool serverGc, string serverName)
+    public static string Build(Options o, IReadOnlyList<Measured> results, bool serverGc, string serverName, string? wrk)
     {
         var ceiling = results.First(m => m.IsCeiling).Result;
         var sb = new StringBuilder();
@@ -28,6 +28,7 @@ public static class Report
         }
         sb.AppendLine();
         foreach (var m in results) sb.AppendLine("- " + Line(m, ceiling));
+        if (wrk is not null) sb.AppendLine("- " + wrk);
         sb.AppendLine();
 
         var enc = results.FirstOrDefault(m => !m.IsCeiling && m.Result.TargetRate is null && m.Result.Scenario == "encrypt 32 B")?.Result;
@@ -48,7 +49,7 @@ public static class Report
         sb.AppendLine("Conditions:");
         sb.AppendLine(Inv, $"- machine: {CpuModel()}, {Environment.ProcessorCount} logical CPU(s) visible to the client, {RuntimeInformation.OSDescription}, .NET {Environment.Version}");
         sb.AppendLine(Inv, $"- pinning: {(o.Pin == "split" ? "servers (ceiling and Coffer alike) on CPU 0 via taskset, the load generator on CPU 1" : "none: servers and load generator share both CPUs")}; client affinity {CpuSampler.Affinity()}");
-        sb.AppendLine(Inv, $"- client: {Clients.Create(o.Client, 1).Name}, one connection per worker; closed loop = each worker sends its next request when the previous answered");
+        sb.AppendLine(Inv, $"- client: {Clients.Create(o.Client, 1).Name}, one connection per worker, {(Environment.GetEnvironmentVariable("DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS") == "1" ? "socket completions inline on the epoll thread (client only; servers run with defaults)" : "default socket completions")}; closed loop = each worker sends its next request when the previous answered");
         sb.AppendLine(Inv, $"- open loop: constant arrival schedule at {o.Rate:0}/s over {o.OpenConnections} connections; latency from each request's *scheduled* send time (no coordinated omission)");
         sb.AppendLine(Inv, $"- requests: {o.PoolSize}+ distinct pre-signed requests per scenario (own kmsRequestId, random plaintext, 32-byte AAD), SigV4 by AWSSDK.Core AWS4Signer, signed before each scenario and replayed within the 5-minute skew window; decrypt pool = real ciphertexts from the server");
         sb.AppendLine(Inv, $"- warmup {o.Warmup.TotalSeconds:0} s, measured {o.Duration.TotalSeconds:0} s per scenario; {(o.Concurrency is null ? $"concurrency auto: best of {string.Join('/', o.Candidates)} in {o.Trial.TotalSeconds:0} s trials, per target" : "concurrency fixed by --concurrency")}");

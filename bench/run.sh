@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# bench/run.sh — one command: build Release, start a bare Kestrel ceiling and `coffer dev` on
+# 127.0.0.1, drive signed XKS encrypt/decrypt at them and print a README-ready Markdown table
+# (also written to bench/results/latest.md).
+#
+#   bench/run.sh                      # defaults below; takes about 3 minutes
+#   bench/run.sh --duration 30 --pin none --client http
+#
+# Options (all passed to `Coffer.Bench run`):
+#   --duration 15       measured seconds per scenario      --warmup 3      warmup seconds per scenario
+#   --concurrency auto  auto = best of --candidates (32,64) in --trial (4 s) runs, per target; or a number
+#   --rate 1800         fixed arrival rate of the open-loop scenario (AWS's default XKS quota)
+#   --pin split         split: servers on CPU 0, load generator on CPU 1 (taskset); none: all share CPUs
+#   --client raw        raw: minimal keep-alive HTTP/1.1 socket client; http: HttpClient/SocketsHttpHandler
+#   --no-extras         skip the SHA_256 CDIV and 4300-byte encrypt scenarios
+#   --scenarios LIST    subset of ceiling,encrypt,decrypt,open,cdiv,4300 (ceiling always runs)
+#   --out FILE          report file (default bench/results/latest.md)
+#   --wrk               also measure the ceiling with wrk (if installed) as a cross-check of the C# client
+#   --fake              DEVELOPMENT ONLY: a fake XKS endpoint instead of Coffer (never a real result)
+# Environment: COFFER_BUILD_DIR (default /tmp/cb-bench) keeps builds apart from other work.
+# Everything stays on loopback; the servers started here are killed on exit, failure and Ctrl-C.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export COFFER_BUILD_DIR="${COFFER_BUILD_DIR:-/tmp/cb-bench}"
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
+
+pin=split
+out=bench/results/latest.md
+args=("$@")
+for ((i = 0; i < ${#args[@]}; i++)); do
+  case "${args[i]}" in
+    --pin) pin="${args[i + 1]:-split}" ;;
+    --out) out="${args[i + 1]}" ;;
+  esac
+done
+
+echo "building (Release, into $COFFER_BUILD_DIR) ..." >&2
+dotnet build bench/Coffer.Bench -c Release -o "$COFFER_BUILD_DIR/bench-out" -v q -nologo >&2
+dotnet build src/Coffer.Cli -c Release -o "$COFFER_BUILD_DIR/coffer-out" -v q -nologo >&2
+
+# DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1 is for the client only (the bench strips it from the
+# servers it starts): socket continuations run on the epoll thread, much less client CPU per request.
+cmd=(env DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1 dotnet "$COFFER_BUILD_DIR/bench-out/Coffer.Bench.dll" run
+     --coffer-dll "$COFFER_BUILD_DIR/coffer-out/coffer.dll" --out "$out" "$@")
+if [[ "$pin" == split ]]; then
+  # The load generator on CPU 1; the bench starts both servers on CPU 0.
+  exec taskset -c 1 "${cmd[@]}"
+fi
+exec "${cmd[@]}"
