@@ -175,6 +175,25 @@ public sealed class SqliteStorageTests : IDisposable
     }
 
     [Fact]
+    public async Task A_key_whose_version_cannot_be_written_is_not_written_either()
+    {
+        using var storage = await SqliteStorage.OpenAsync(_database.FilePath, CancellationToken.None);
+        await storage.KeyStores.CreateKeyStoreAsync(new KeyStore("ks", "ks", UriPrefix.Empty, T0));
+        // Make the second insert of CreateKeyAsync fail after the first one succeeded.
+        await ExecuteAsync(
+            "CREATE TRIGGER fail_version BEFORE INSERT ON key_versions WHEN NEW.backend = 'broken' " +
+            "BEGIN SELECT RAISE(ABORT, 'version refused'); END");
+        var key = new ManagedKey("k", "ks", "e", "", new Dictionary<string, string>(), KeyUsage.EncryptDecrypt, true, 1, T0);
+
+        await Assert.ThrowsAsync<SqliteException>(
+            () => storage.Keys.CreateKeyAsync(key, new KeyVersion("k", 1, KeyVersionState.Active, "broken", [1], T0)));
+
+        Assert.Null(await storage.Keys.GetKeyAsync("k"));
+        Assert.Equal(0, await storage.Keys.CountKeysAsync(null));
+        await storage.Keys.CreateKeyAsync(key, new KeyVersion("k", 1, KeyVersionState.Active, "software", [1], T0));
+    }
+
+    [Fact]
     public async Task Using_a_disposed_storage_throws_ObjectDisposed()
     {
         var storage = await SqliteStorage.OpenAsync(_database.FilePath, CancellationToken.None);
