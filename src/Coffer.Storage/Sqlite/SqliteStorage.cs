@@ -11,7 +11,7 @@ namespace Coffer.Storage.Sqlite;
 /// write is one transaction started with BEGIN IMMEDIATE, so concurrent writers, in this process
 /// or another, queue on SQLite's write lock instead of failing part-way.
 /// </remarks>
-public sealed partial class SqliteStorage : IDisposable
+public sealed partial class SqliteStorage : ICofferStorage
 {
     private readonly string _connectionString;
     private volatile bool _disposed;

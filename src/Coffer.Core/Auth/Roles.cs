@@ -1,0 +1,7 @@
+namespace Coffer.Auth;
+
+/// <summary>Management roles. Only administrators exist until role-based access lands.</summary>
+public static class Roles
+{
+    public const string Administrator = "administrator";
+}

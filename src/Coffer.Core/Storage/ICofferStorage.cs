@@ -1,0 +1,11 @@
+namespace Coffer.Storage;
+
+/// <summary>One opened database with its repositories (SQLite by default, PostgreSQL for clusters).</summary>
+public interface ICofferStorage : IDisposable
+{
+    IKeyStoreRepository KeyStores { get; }
+
+    IKeyRepository Keys { get; }
+
+    ISystemRepository System { get; }
+}

@@ -1,0 +1,87 @@
+namespace Coffer.Server.Hosting;
+
+/// <summary>
+/// Coffer's configuration: a JSON file plus <c>COFFER_</c> environment overrides
+/// (e.g. <c>COFFER_Xks__Port=9443</c>). Every member is documented in README.md.
+/// </summary>
+public sealed class CofferOptions
+{
+    /// <summary>Where the database and generated files live.</summary>
+    public string DataDirectory { get; set; } = "coffer-data";
+
+    /// <summary>SQLite database file; defaults to <c>coffer.db</c> in the data directory.</summary>
+    public string? DatabasePath { get; set; }
+
+    /// <summary><c>shamir</c> (production) or <c>dev</c> (master key in a file; development only).</summary>
+    public string Seal { get; set; } = "shamir";
+
+    /// <summary>The dev seal's master key file; defaults to <c>master.key</c> in the data directory.</summary>
+    public string? DevMasterKeyPath { get; set; }
+
+    /// <summary>Identifies this node in health answers and logs.</summary>
+    public string NodeId { get; set; } = Environment.MachineName;
+
+    public XksListenerOptions Xks { get; set; } = new();
+
+    public ListenerOptions Admin { get; set; } = new() { Address = "127.0.0.1", Port = 8444 };
+
+    internal string ResolvedDatabasePath => DatabasePath ?? Path.Combine(DataDirectory, "coffer.db");
+
+    internal string ResolvedDevMasterKeyPath => DevMasterKeyPath ?? Path.Combine(DataDirectory, "master.key");
+}
+
+public class ListenerOptions
+{
+    public string Address { get; set; } = "0.0.0.0";
+
+    /// <summary>0 picks a free port (tests).</summary>
+    public int Port { get; set; }
+
+    public TlsOptions Tls { get; set; } = new();
+}
+
+public sealed class TlsOptions
+{
+    /// <summary>PEM certificate (chain) file, or a PKCS#12 file when it ends in .pfx/.p12.</summary>
+    public string? CertificatePath { get; set; }
+
+    /// <summary>PEM private key file (for a PEM certificate).</summary>
+    public string? KeyPath { get; set; }
+
+    /// <summary>Environment variable holding the PKCS#12 password, never the password itself.</summary>
+    public string? PasswordEnvironmentVariable { get; set; }
+
+    /// <summary>CA certificate (PEM) that client certificates must chain to; enables mTLS.</summary>
+    public string? ClientCaPath { get; set; }
+
+    /// <summary>Required client certificate subject, e.g. <c>CN=cks.kms.eu-west-1.amazonaws.com</c>
+    /// or just the common name.</summary>
+    public string? ClientSubject { get; set; }
+
+    public bool Enabled => CertificatePath is not null;
+}
+
+public sealed class XksListenerOptions : ListenerOptions
+{
+    public XksListenerOptions() => Port = 8443;
+
+    /// <summary>Serve XKS over plain HTTP. AWS KMS only speaks HTTPS; use this only behind a
+    /// TLS-terminating proxy you control, or for development.</summary>
+    public bool AllowPlainHttp { get; set; }
+
+    /// <summary>Largest plaintext (and ciphertext) accepted; the spec's minimum is 4300 bytes.</summary>
+    public int MaxPlaintextBytes { get; set; } = 65536;
+
+    /// <summary>Largest AAD accepted; the spec's minimum is 8192 bytes, the AAD construction's
+    /// 16-bit length prefix caps it at 65535.</summary>
+    public int MaxAadBytes { get; set; } = 65535;
+
+    /// <summary>Per key store quota in requests per second (token bucket); 0 turns it off.</summary>
+    public int RequestsPerSecondPerKeyStore { get; set; }
+
+    /// <summary>How long a deep health result is reused (the spec allows at most 60 s).</summary>
+    public int HealthCacheSeconds { get; set; } = 15;
+
+    /// <summary>Largest request body, derived from the payload limits (Base64 grows by 4/3).</summary>
+    internal int MaxRequestBytes => ((MaxPlaintextBytes + MaxAadBytes + 64) / 3 * 4) + 16384;
+}

@@ -1,0 +1,248 @@
+using System.Net;
+using Coffer.Crypto;
+using Coffer.Server.Management;
+using Coffer.Server.Seal;
+using Coffer.Server.Xks;
+using Coffer.Server.Xks.SigV4;
+using Coffer.Storage;
+using Coffer.Storage.Sqlite;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace Coffer.Server.Hosting;
+
+/// <summary>
+/// One Coffer node: the storage, the seal and two Kestrel listeners — XKS (only the XKS routes and
+/// <c>GET /ping</c>) and management (<c>/api/v1</c>, OpenAPI, <c>/healthz</c>, <c>/readyz</c>) —
+/// sharing one set of singletons (docs/design.md, "Shape").
+/// </summary>
+public sealed partial class CofferServer : IAsyncDisposable
+{
+    private readonly WebApplication _xks;
+    private readonly WebApplication _admin;
+    private readonly ILoggerFactory _loggers;
+
+    private CofferServer(WebApplication xks, WebApplication admin, SealManager seal, ILoggerFactory loggers)
+    {
+        _xks = xks;
+        _admin = admin;
+        Seal = seal;
+        _loggers = loggers;
+    }
+
+    internal SealManager Seal { get; }
+
+    /// <summary>Scheme, host and port of the XKS listener, e.g. <c>https://127.0.0.1:8443</c>.</summary>
+    public Uri XksUrl => BoundAddress(_xks);
+
+    /// <summary>Scheme, host and port of the management listener.</summary>
+    public Uri AdminUrl => BoundAddress(_admin);
+
+    public bool IsSealed => Seal.IsSealed;
+
+    public static async Task<CofferServer> StartAsync(CofferOptions options, ILoggerFactory loggers, TimeProvider? time = null, CancellationToken ct = default)
+    {
+        time ??= TimeProvider.System;
+        Validate(options);
+        Directory.CreateDirectory(options.DataDirectory);
+        var storage = await SqliteStorage.OpenAsync(options.ResolvedDatabasePath, ct);
+        var seal = new SealManager(storage, time, loggers.CreateLogger<SealManager>());
+        try
+        {
+            await seal.LoadSealedViewAsync(ct);
+            await AutoUnsealAsync(options, seal, loggers.CreateLogger<CofferServer>(), ct);
+
+            var xks = BuildXks(options, seal, storage, time, loggers);
+            var admin = BuildAdmin(options, seal, storage, time, loggers);
+            await xks.StartAsync(ct);
+            await admin.StartAsync(ct);
+            return new CofferServer(xks, admin, seal, loggers);
+        }
+        catch
+        {
+            seal.Dispose();
+            storage.Dispose();
+            throw;
+        }
+    }
+
+    private static void Validate(CofferOptions options)
+    {
+        if (options.Seal is not (SealKinds.Shamir or SealKinds.Dev))
+        {
+            throw new InvalidOperationException($"Seal must be '{SealKinds.Shamir}' or '{SealKinds.Dev}', not '{options.Seal}'.");
+        }
+
+        if (options.Xks.MaxPlaintextBytes < 4300 || options.Xks.MaxAadBytes is < 8192 or > 65535)
+        {
+            throw new InvalidOperationException("Xks.MaxPlaintextBytes must be at least 4300 and Xks.MaxAadBytes 8192..65535 (XKS spec minimums; 16-bit AAD length).");
+        }
+
+        if (!options.Xks.Tls.Enabled && !options.Xks.AllowPlainHttp)
+        {
+            throw new InvalidOperationException("The XKS listener needs a TLS certificate (Xks.Tls.CertificatePath); AWS KMS only calls HTTPS. Set Xks.AllowPlainHttp only behind your own TLS terminator.");
+        }
+    }
+
+    /// <summary>The dev seal needs no operator: its master key file unseals at start.</summary>
+    private static async Task AutoUnsealAsync(CofferOptions options, SealManager seal, ILogger logger, CancellationToken ct)
+    {
+        var kind = await seal.Storage.System.GetSettingAsync(SettingNames.SealKind, ct);
+        if (kind is not null && kind != options.Seal)
+        {
+            throw new InvalidOperationException($"The database was initialised with the '{kind}' seal but the configuration says '{options.Seal}'.");
+        }
+
+        if (kind == SealKinds.Dev)
+        {
+            Log.DevSeal(logger, options.ResolvedDevMasterKeyPath);
+            var bytes = await File.ReadAllBytesAsync(options.ResolvedDevMasterKeyPath, ct);
+            try
+            {
+                await seal.UnsealWithAsync(MasterKey.FromBytes(bytes), ct);
+            }
+            finally
+            {
+                System.Security.Cryptography.CryptographicOperations.ZeroMemory(bytes);
+            }
+        }
+        else if (kind is null)
+        {
+            Log.NotInitialized(logger);
+        }
+        else
+        {
+            Log.StartedSealed(logger);
+        }
+    }
+
+    private static WebApplication BuildXks(CofferOptions options, SealManager seal, ICofferStorage storage, TimeProvider time, ILoggerFactory loggers)
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        Share(builder, options, seal, storage, time, loggers);
+        builder.Services.AddSingleton(options.Xks);
+        builder.Services.AddSingleton(sp => new SigV4Verifier(time));
+        builder.Services.AddSingleton<DeepHealthCheck>();
+        builder.Services.AddSingleton<XksHandler>();
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.AddServerHeader = false;
+            kestrel.Listen(ParseAddress(options.Xks.Address), options.Xks.Port, listen =>
+            {
+                listen.Protocols = HttpProtocols.Http1AndHttp2;
+                if (options.Xks.Tls.Enabled)
+                {
+                    listen.UseHttps(TlsSetup.Create(options.Xks.Tls, time));
+                }
+            });
+        });
+
+        var app = builder.Build();
+        var handler = app.Services.GetRequiredService<XksHandler>();
+        app.Run(context => context.Request.Path.Value == "/ping" ? PingAsync(context, seal) : handler.HandleAsync(context));
+        return app;
+    }
+
+    /// <summary>Unauthenticated load-balancer check (XKS spec, "Load balancer health checks"):
+    /// 200 while this node can serve key operations, 503 while sealed.</summary>
+    private static Task PingAsync(HttpContext context, SealManager seal)
+    {
+        context.Response.StatusCode = seal.IsSealed ? 503 : 200;
+        context.Response.ContentType = "text/plain";
+        return context.Response.WriteAsync(seal.IsSealed ? "sealed\n" : "ok\n");
+    }
+
+    private static WebApplication BuildAdmin(CofferOptions options, SealManager seal, ICofferStorage storage, TimeProvider time, ILoggerFactory loggers)
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        Share(builder, options, seal, storage, time, loggers);
+        builder.Services.AddSingleton<BearerTokenFilter>();
+        builder.Services.AddProblemDetails();
+        builder.Services.ConfigureHttpJsonOptions(json => json.SerializerOptions.TypeInfoResolverChain.Insert(0, ManagementJson.Default));
+        builder.Services.AddOpenApi("v1");
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.AddServerHeader = false;
+            kestrel.Listen(ParseAddress(options.Admin.Address), options.Admin.Port, listen =>
+            {
+                if (options.Admin.Tls.Enabled)
+                {
+                    listen.UseHttps(TlsSetup.Create(options.Admin.Tls, time));
+                }
+            });
+        });
+
+        var app = builder.Build();
+        app.UseMiddleware<ProblemMiddleware>();
+        app.UseStatusCodePages();
+        app.MapOpenApi("/api/{documentName}/openapi.json");
+        app.MapGet("/healthz", () => TypedResults.Ok("ok")).ExcludeFromDescription();
+        app.MapGet("/readyz", () => seal.IsSealed ? Results.Problem(statusCode: 503, title: "Coffer is sealed") : TypedResults.Ok("ready")).ExcludeFromDescription();
+
+        var api = app.MapGroup("/api/v1");
+        SystemEndpoints.MapAnonymous(api);
+        var secured = api.MapGroup("").AddEndpointFilter<BearerTokenFilter>();
+        SystemEndpoints.MapAuthenticated(secured);
+        KeyStoreEndpoints.Map(secured);
+        CredentialEndpoints.Map(secured);
+        KeyEndpoints.Map(secured);
+        return app;
+    }
+
+    private static void Share(WebApplicationBuilder builder, CofferOptions options, SealManager seal, ICofferStorage storage, TimeProvider time, ILoggerFactory loggers)
+    {
+        builder.Logging.ClearProviders();
+        builder.Services.AddSingleton(loggers);
+        builder.Services.AddSingleton(options);
+        builder.Services.AddSingleton(seal);
+        builder.Services.AddSingleton(storage);
+        builder.Services.AddSingleton(time);
+    }
+
+    private static IPAddress ParseAddress(string address) => address switch
+    {
+        "localhost" => IPAddress.Loopback,
+        "*" or "" => IPAddress.Any,
+        _ => IPAddress.Parse(address),
+    };
+
+    private static Uri BoundAddress(WebApplication app)
+    {
+        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        return new Uri(address.Replace("://[::]", "://127.0.0.1", StringComparison.Ordinal).Replace("://0.0.0.0", "://127.0.0.1", StringComparison.Ordinal));
+    }
+
+    public async Task StopAsync(CancellationToken ct = default)
+    {
+        await _xks.StopAsync(ct);
+        await _admin.StopAsync(ct);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync();
+        await _xks.DisposeAsync();
+        await _admin.DisposeAsync();
+        var storage = Seal.Storage;
+        Seal.Dispose();
+        storage.Dispose();
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 1100, Level = LogLevel.Warning, Message = "DEV SEAL: the master key is read from {Path} in clear. Never use the dev seal for real keys.")]
+        public static partial void DevSeal(ILogger logger, string path);
+
+        [LoggerMessage(EventId = 1101, Level = LogLevel.Warning, Message = "Coffer is not initialised: run 'coffer init --shares N --threshold M' against the management API")]
+        public static partial void NotInitialized(ILogger logger);
+
+        [LoggerMessage(EventId = 1102, Level = LogLevel.Warning, Message = "Coffer started sealed: run 'coffer unseal' with enough shares")]
+        public static partial void StartedSealed(ILogger logger);
+    }
+}

@@ -1,0 +1,103 @@
+using System.Security.Cryptography;
+using System.Text;
+using Coffer.Crypto;
+using Coffer.KeyStores;
+using Coffer.Server.Seal;
+using Coffer.Storage;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Routing;
+
+namespace Coffer.Server.Management;
+
+/// <summary>
+/// /api/v1/keystores/{id}/credentials: the SigV4 credentials AWS KMS signs with. The secret is shown
+/// once when created and otherwise only in the AWS console file an administrator asks for; at rest
+/// it is sealed under the master key.
+/// </summary>
+internal static class CredentialEndpoints
+{
+    public static void Map(RouteGroupBuilder api)
+    {
+        var group = api.MapGroup("/keystores/{id}/credentials").WithTags("Key store credentials");
+        group.MapGet("", ListAsync).WithSummary("List credentials, without secrets (permission: administrator)");
+        group.MapPost("", AddAsync).WithSummary("Add a credential; the answer holds the secret, shown once (permission: administrator)");
+        group.MapDelete("/{credentialId}", RevokeAsync).WithSummary("Revoke a credential at once (permission: administrator)");
+        group.MapGet("/{credentialId}/aws-config", AwsConfigAsync)
+            .WithSummary("The JSON file the AWS KMS console imports for this key store and credential (permission: administrator)");
+    }
+
+    private static async Task<Results<Ok<List<CredentialView>>, ProblemHttpResult>> ListAsync(string id, ICofferStorage storage, CancellationToken ct)
+    {
+        if (await storage.KeyStores.GetKeyStoreAsync(id, ct) is null)
+        {
+            return KeyStoreEndpoints.NotFound(id);
+        }
+
+        var credentials = await storage.KeyStores.ListCredentialsAsync(id, ct);
+        return TypedResults.Ok(credentials.Select(View).ToList());
+    }
+
+    private static async Task<Results<Created<CreatedCredential>, ProblemHttpResult>> AddAsync(string id, SealManager seal, TimeProvider time, CancellationToken ct)
+    {
+        if (await seal.Storage.KeyStores.GetKeyStoreAsync(id, ct) is null)
+        {
+            return KeyStoreEndpoints.NotFound(id);
+        }
+
+        var accessKeyId = CredentialGenerator.NewAccessKeyId();
+        var secret = CredentialGenerator.NewSecretAccessKey();
+        var credential = await seal.ChangeAsync(async (_, master) =>
+        {
+            var secretBytes = Encoding.UTF8.GetBytes(secret);
+            try
+            {
+                var created = new Credential(CredentialGenerator.NewId("cred"), id, accessKeyId,
+                    master.Seal(SealPurpose.SigV4Secret, accessKeyId, secretBytes), time.GetUtcNow(), null);
+                await seal.Storage.KeyStores.AddCredentialAsync(created, ct);
+                return created;
+            }
+            finally
+            {
+                CryptographicOperations.ZeroMemory(secretBytes);
+            }
+        }, ct);
+        return TypedResults.Created($"/api/v1/keystores/{id}/credentials/{credential.Id}",
+            new CreatedCredential(credential.Id, id, accessKeyId, secret, credential.CreatedAt));
+    }
+
+    private static async Task<Results<NoContent, ProblemHttpResult>> RevokeAsync(string id, string credentialId, SealManager seal, TimeProvider time, CancellationToken ct)
+    {
+        var revoked = await seal.ChangeAsync(
+            (_, _) => seal.Storage.KeyStores.RevokeCredentialAsync(id, credentialId, time.GetUtcNow(), ct), ct);
+        return revoked ? TypedResults.NoContent() : NotFound(id, credentialId);
+    }
+
+    private static async Task<Results<Ok<AwsConsoleConfig>, ProblemHttpResult>> AwsConfigAsync(string id, string credentialId, SealManager seal, CancellationToken ct)
+    {
+        var store = await seal.Storage.KeyStores.GetKeyStoreAsync(id, ct);
+        var credential = (await seal.Storage.KeyStores.ListCredentialsAsync(id, ct)).FirstOrDefault(c => c.Id == credentialId && c.IsLive);
+        if (store is null || credential is null)
+        {
+            return NotFound(id, credentialId);
+        }
+
+        var secret = await seal.OpenSecretAsync(SealPurpose.SigV4Secret, credential.AccessKeyId, credential.SealedSecret, ct);
+        try
+        {
+            return TypedResults.Ok(new AwsConsoleConfig(store.Prefix.XksProxyUriPath,
+                new AwsConsoleCredential(credential.AccessKeyId, Encoding.UTF8.GetString(secret))));
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(secret);
+        }
+    }
+
+    private static ProblemHttpResult NotFound(string id, string credentialId) =>
+        Problems.NotFound($"Key store '{id}' has no live credential with id '{credentialId}'.");
+
+    private static CredentialView View(Credential c) =>
+        new(c.Id, c.KeyStoreId, c.AccessKeyId, c.CreatedAt, c.RevokedAt, c.IsLive ? "live" : "revoked");
+}

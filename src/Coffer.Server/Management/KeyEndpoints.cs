@@ -1,0 +1,108 @@
+using Coffer.Crypto;
+using Coffer.Keys;
+using Coffer.Server.Seal;
+using Coffer.Storage;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Routing;
+
+namespace Coffer.Server.Management;
+
+/// <summary>/api/v1/keys and /api/v1/keystores/{id}/keys: AES-256 keys for AWS KMS.</summary>
+internal static class KeyEndpoints
+{
+    private const int MaxTags = 50;
+
+    public static void Map(RouteGroupBuilder api)
+    {
+        api.MapPost("/keystores/{id}/keys", CreateAsync).WithTags("Keys")
+            .WithSummary("Create an AES-256 key in a key store; its name is the XKS externalKeyId (permission: administrator)");
+        var group = api.MapGroup("/keys").WithTags("Keys");
+        group.MapGet("", ListAsync).WithSummary("List keys with filters and paging (permission: administrator)");
+        group.MapGet("/{keyId}", GetAsync).WithSummary("Show a key with its versions (permission: administrator)");
+        group.MapPost("/{keyId}/enable", (string keyId, SealManager seal, CancellationToken ct) => SetEnabledAsync(keyId, true, seal, ct))
+            .WithSummary("Enable a key (permission: administrator)");
+        group.MapPost("/{keyId}/disable", (string keyId, SealManager seal, CancellationToken ct) => SetEnabledAsync(keyId, false, seal, ct))
+            .WithSummary("Disable a key: AWS KMS can no longer encrypt or decrypt with it (permission: administrator)");
+    }
+
+    private static async Task<Results<Created<KeyView>, ProblemHttpResult>> CreateAsync(
+        string id, CreateKeyRequest request, SealManager seal, TimeProvider time, CancellationToken ct)
+    {
+        if (await seal.Storage.KeyStores.GetKeyStoreAsync(id, ct) is null)
+        {
+            return KeyStoreEndpoints.NotFound(id);
+        }
+
+        var keyId = CredentialGenerator.NewId("key");
+        var name = request.Name ?? keyId;
+        if (!ManagedKey.IsValidExternalId(name))
+        {
+            return Problems.BadRequest("name (the XKS externalKeyId) must be 1 to 128 letters, digits, '.', '_' or '-'.");
+        }
+
+        var usage = KeyUsage.EncryptDecrypt;
+        if (request.Usage is not null && !KeyUsageText.TryParse(request.Usage, out usage))
+        {
+            return Problems.BadRequest("usage takes ENCRYPT, DECRYPT, both, or NONE.");
+        }
+
+        var tags = request.Tags ?? [];
+        if (tags.Count > MaxTags || tags.Any(t => t.Key.Length is 0 or > 128 || t.Value.Length > 256))
+        {
+            return Problems.BadRequest($"At most {MaxTags} tags, keys of 1 to 128 characters, values of at most 256.");
+        }
+
+        var description = request.Description ?? string.Empty;
+        if (description.Length > 1024)
+        {
+            return Problems.BadRequest("description is at most 1024 characters.");
+        }
+
+        var now = time.GetUtcNow();
+        var key = new ManagedKey(keyId, id, name, description, tags, usage, Enabled: true, CurrentVersion: 1, now);
+        await seal.ChangeAsync(async (backend, _) =>
+        {
+            var material = backend.CreateKeyMaterial(keyId, 1);
+            await seal.Storage.Keys.CreateKeyAsync(key, new KeyVersion(keyId, 1, KeyVersionState.Active, backend.Name, material, now), ct);
+            return true;
+        }, ct);
+        return TypedResults.Created($"/api/v1/keys/{keyId}", await ViewAsync(seal.Storage, key, ct));
+    }
+
+    private static async Task<Results<Ok<KeyListView>, ProblemHttpResult>> ListAsync(
+        ICofferStorage storage, string? keystore, string? q, string? tag, bool? enabled, string? after, int? limit, CancellationToken ct)
+    {
+        if (limit is < 1 or > 1000)
+        {
+            return Problems.BadRequest("limit is 1 to 1000.");
+        }
+
+        var page = await storage.Keys.ListKeysAsync(new KeyQuery(keystore, q, tag, enabled, after, limit ?? 100), ct);
+        return TypedResults.Ok(new KeyListView(page.Keys.Select(k => View(k, null)).ToList(), page.NextAfter));
+    }
+
+    private static async Task<Results<Ok<KeyView>, ProblemHttpResult>> GetAsync(string keyId, ICofferStorage storage, CancellationToken ct)
+    {
+        var key = await storage.Keys.GetKeyAsync(keyId, ct);
+        return key is null ? NotFound(keyId) : TypedResults.Ok(await ViewAsync(storage, key, ct));
+    }
+
+    private static async Task<Results<Ok<KeyView>, ProblemHttpResult>> SetEnabledAsync(string keyId, bool enabled, SealManager seal, CancellationToken ct)
+    {
+        var found = await seal.ChangeAsync((_, _) => seal.Storage.Keys.SetEnabledAsync(keyId, enabled, ct), ct);
+        var key = found ? await seal.Storage.Keys.GetKeyAsync(keyId, ct) : null;
+        return key is null ? NotFound(keyId) : TypedResults.Ok(await ViewAsync(seal.Storage, key, ct));
+    }
+
+    private static ProblemHttpResult NotFound(string keyId) => Problems.NotFound($"No key with id '{keyId}' exists.");
+
+    private static async Task<KeyView> ViewAsync(ICofferStorage storage, ManagedKey key, CancellationToken ct) =>
+        View(key, await storage.Keys.ListVersionsAsync(key.Id, ct));
+
+    private static KeyView View(ManagedKey k, IReadOnlyList<KeyVersion>? versions) => new(
+        k.Id, k.KeyStoreId, k.ExternalId, k.Description, k.Tags, KeyUsageText.ToNames(k.Usage),
+        k.Enabled ? "enabled" : "disabled", k.CurrentVersion, k.CreatedAt,
+        versions?.Select(v => new KeyVersionView(v.Version, v.State.ToString(), v.Backend, v.CreatedAt)).ToList());
+}

@@ -1,0 +1,87 @@
+using Coffer.Crypto;
+using Coffer.KeyStores;
+using Coffer.Server.Seal;
+using Coffer.Storage;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Routing;
+
+namespace Coffer.Server.Management;
+
+/// <summary>/api/v1/keystores: logical key stores, each an XKS endpoint of its own under a URI prefix.</summary>
+internal static class KeyStoreEndpoints
+{
+    public static void Map(RouteGroupBuilder api)
+    {
+        var group = api.MapGroup("/keystores").WithTags("Key stores");
+        group.MapGet("", ListAsync).WithSummary("List key stores (permission: administrator)");
+        group.MapPost("", CreateAsync).WithSummary("Create a key store at a URI prefix (permission: administrator)");
+        group.MapGet("/{id}", GetAsync).WithSummary("Show a key store (permission: administrator)");
+        group.MapDelete("/{id}", DeleteAsync).WithSummary("Delete a key store that has no keys (permission: administrator)");
+    }
+
+    private static async Task<Ok<List<KeyStoreView>>> ListAsync(ICofferStorage storage, CancellationToken ct)
+    {
+        var views = new List<KeyStoreView>();
+        foreach (var store in await storage.KeyStores.ListKeyStoresAsync(ct))
+        {
+            views.Add(await ViewAsync(storage, store, ct));
+        }
+
+        return TypedResults.Ok(views);
+    }
+
+    private static async Task<Results<Created<KeyStoreView>, ProblemHttpResult>> CreateAsync(
+        CreateKeyStoreRequest request, SealManager seal, TimeProvider time, CancellationToken ct)
+    {
+        if (!Validation.TryName(request.Name, "name", out var nameError))
+        {
+            return Problems.BadRequest(nameError);
+        }
+
+        if (request.UriPrefix is null)
+        {
+            return Problems.BadRequest("uriPrefix is required: the path in front of /kms/xks/v1, e.g. \"/tenant-a\" (\"\" for none).");
+        }
+
+        if (!UriPrefix.TryParse(request.UriPrefix, out var prefix, out var prefixError))
+        {
+            return Problems.BadRequest(prefixError);
+        }
+
+        var store = new KeyStore(CredentialGenerator.NewId("ks"), request.Name!, prefix.Value, time.GetUtcNow());
+        await seal.ChangeAsync(async (_, _) =>
+        {
+            await seal.Storage.KeyStores.CreateKeyStoreAsync(store, ct);
+            return true;
+        }, ct);
+        return TypedResults.Created($"/api/v1/keystores/{store.Id}", await ViewAsync(seal.Storage, store, ct));
+    }
+
+    private static async Task<Results<Ok<KeyStoreView>, ProblemHttpResult>> GetAsync(string id, ICofferStorage storage, CancellationToken ct)
+    {
+        var store = await storage.KeyStores.GetKeyStoreAsync(id, ct);
+        return store is null ? NotFound(id) : TypedResults.Ok(await ViewAsync(storage, store, ct));
+    }
+
+    private static async Task<Results<NoContent, ProblemHttpResult>> DeleteAsync(string id, SealManager seal, CancellationToken ct)
+    {
+        var outcome = await seal.ChangeAsync((_, _) => seal.Storage.KeyStores.DeleteKeyStoreAsync(id, ct), ct);
+        return outcome switch
+        {
+            DeleteOutcome.Deleted => TypedResults.NoContent(),
+            DeleteOutcome.NotEmpty => Problems.Conflict($"Key store '{id}' still has keys; a key store can be deleted only when it is empty."),
+            _ => NotFound(id),
+        };
+    }
+
+    public static ProblemHttpResult NotFound(string id) => Problems.NotFound($"No key store with id '{id}' exists.");
+
+    private static async Task<KeyStoreView> ViewAsync(ICofferStorage storage, KeyStore store, CancellationToken ct)
+    {
+        var keys = await storage.Keys.CountKeysAsync(store.Id, ct);
+        var credentials = await storage.KeyStores.ListCredentialsAsync(store.Id, ct);
+        return new KeyStoreView(store.Id, store.Name, store.Prefix.Value, store.Prefix.XksProxyUriPath, store.CreatedAt, keys, credentials.Count(c => c.IsLive));
+    }
+}

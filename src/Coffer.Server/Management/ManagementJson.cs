@@ -1,0 +1,69 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Microsoft.AspNetCore.Mvc;
+
+namespace Coffer.Server.Management;
+
+// Wire types of the management API (/api/v1). Secrets appear only in the responses that create them
+// (CreatedCredential, InitResponse) and in the AWS console file the administrator asks for.
+
+public sealed record CreateKeyStoreRequest(string? Name, string? UriPrefix);
+
+public sealed record KeyStoreView(string Id, string Name, string UriPrefix, string XksProxyUriPath, DateTimeOffset CreatedAt, int KeyCount, int LiveCredentialCount);
+
+public sealed record CredentialView(string Id, string KeyStoreId, string AccessKeyId, DateTimeOffset CreatedAt, DateTimeOffset? RevokedAt, string Status);
+
+public sealed record CreatedCredential(string Id, string KeyStoreId, string AccessKeyId, string SecretAccessKey, DateTimeOffset CreatedAt);
+
+/// <summary>The file the AWS KMS console imports for an external key store (XKS spec, "XKS proxy configuration in AWS KMS console").</summary>
+public sealed record AwsConsoleConfig(
+    [property: JsonPropertyName("XksProxyUriPath")] string XksProxyUriPath,
+    [property: JsonPropertyName("XksProxyAuthenticationCredential")] AwsConsoleCredential XksProxyAuthenticationCredential);
+
+public sealed record AwsConsoleCredential(
+    [property: JsonPropertyName("AccessKeyId")] string AccessKeyId,
+    [property: JsonPropertyName("RawSecretAccessKey")] string RawSecretAccessKey);
+
+public sealed record CreateKeyRequest(string? Name, string? Description, Dictionary<string, string>? Tags, string[]? Usage);
+
+public sealed record KeyView(
+    string Id,
+    string KeyStoreId,
+    string Name,
+    string Description,
+    IReadOnlyDictionary<string, string> Tags,
+    string[] Usage,
+    string Status,
+    int CurrentVersion,
+    DateTimeOffset CreatedAt,
+    IReadOnlyList<KeyVersionView>? Versions);
+
+public sealed record KeyVersionView(int Version, string State, string Backend, DateTimeOffset CreatedAt);
+
+public sealed record KeyListView(IReadOnlyList<KeyView> Keys, string? Next);
+
+public sealed record InitRequest(int Shares, int Threshold);
+
+public sealed record InitResponse(IReadOnlyList<string> Shares, string RootToken, int Threshold);
+
+public sealed record UnsealRequest(string? Share, bool Reset);
+
+public sealed record SealStatusView(bool Initialized, bool Sealed, string? SealKind, int Threshold, int Progress, string Version, int? KeyStoreCount);
+
+[JsonSourceGenerationOptions(JsonSerializerDefaults.Web, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
+[JsonSerializable(typeof(CreateKeyStoreRequest))]
+[JsonSerializable(typeof(KeyStoreView))]
+[JsonSerializable(typeof(List<KeyStoreView>))]
+[JsonSerializable(typeof(CredentialView))]
+[JsonSerializable(typeof(List<CredentialView>))]
+[JsonSerializable(typeof(CreatedCredential))]
+[JsonSerializable(typeof(AwsConsoleConfig))]
+[JsonSerializable(typeof(CreateKeyRequest))]
+[JsonSerializable(typeof(KeyView))]
+[JsonSerializable(typeof(KeyListView))]
+[JsonSerializable(typeof(InitRequest))]
+[JsonSerializable(typeof(InitResponse))]
+[JsonSerializable(typeof(UnsealRequest))]
+[JsonSerializable(typeof(SealStatusView))]
+[JsonSerializable(typeof(ProblemDetails))]
+public sealed partial class ManagementJson : JsonSerializerContext;

@@ -1,0 +1,21 @@
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
+
+namespace Coffer.Server.Management;
+
+/// <summary>RFC 7807 answers of the management API, each with a message that says what to do.</summary>
+internal static class Problems
+{
+    public static ProblemHttpResult BadRequest(string detail) => Make(400, "Invalid request", detail);
+
+    public static ProblemHttpResult Unauthorized(string detail) => Make(401, "Not authenticated", detail);
+
+    public static ProblemHttpResult NotFound(string detail) => Make(404, "Not found", detail);
+
+    public static ProblemHttpResult Conflict(string detail) => Make(409, "Conflict", detail);
+
+    public static ProblemHttpResult Sealed(string detail) => Make(503, "Coffer is sealed", detail);
+
+    public static ProblemHttpResult Make(int status, string title, string detail) =>
+        TypedResults.Problem(detail: detail, statusCode: status, title: title, type: $"https://coffer.dev/problems/{status}");
+}

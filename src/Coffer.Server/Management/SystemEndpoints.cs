@@ -1,0 +1,72 @@
+using Coffer.Server.Seal;
+using Coffer.Server.Xks;
+using Coffer.Storage;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Routing;
+
+namespace Coffer.Server.Management;
+
+/// <summary>
+/// /api/v1/sys: initialisation, seal and unseal. Status, init and unseal need no token (like
+/// Vault's): before init there is no token, and a share is itself the credential for unseal.
+/// </summary>
+internal static class SystemEndpoints
+{
+    public static void MapAnonymous(RouteGroupBuilder api)
+    {
+        var group = api.MapGroup("/sys").WithTags("System");
+        group.MapGet("/status", StatusAsync).WithSummary("Seal status and version (no token; key store count with one)");
+        group.MapPost("/init", InitAsync).WithSummary("Create the master key, its Shamir shares and the root token, once (no token)");
+        group.MapPost("/unseal", UnsealAsync).WithSummary("Submit one Shamir share (no token)");
+    }
+
+    public static void MapAuthenticated(RouteGroupBuilder api) =>
+        api.MapPost("/sys/seal", SealAsync).WithTags("System").WithSummary("Drop all key material from memory (permission: administrator)");
+
+    private static async Task<Ok<SealStatusView>> StatusAsync(HttpContext http, SealManager seal, BearerTokenFilter auth, CancellationToken ct)
+    {
+        var storage = seal.Storage;
+        var kind = await storage.System.GetSettingAsync(SettingNames.SealKind, ct);
+        var threshold = int.TryParse(await storage.System.GetSettingAsync(SettingNames.ShamirThreshold, ct), out var t) ? t : 0;
+        int? count = await auth.AuthenticateAsync(http) is null ? null : await storage.KeyStores.CountKeyStoresAsync(ct);
+        return TypedResults.Ok(new SealStatusView(kind is not null, seal.IsSealed, kind, threshold, seal.PendingShareCount, DeepHealthCheck.Version, count));
+    }
+
+    private static async Task<Results<Ok<InitResponse>, ProblemHttpResult>> InitAsync(InitRequest request, SealManager seal, CancellationToken ct)
+    {
+        if (request.Shares is < 1 or > 255 || request.Threshold < 1 || request.Threshold > request.Shares)
+        {
+            return Problems.BadRequest("shares must be 1 to 255 and threshold 1 to shares.");
+        }
+
+        var result = await seal.InitializeShamirAsync(request.Shares, request.Threshold, ct);
+        return TypedResults.Ok(new InitResponse(result.Shares, result.RootToken, request.Threshold));
+    }
+
+    private static async Task<Results<Ok<SealStatusView>, ProblemHttpResult>> UnsealAsync(
+        UnsealRequest request, HttpContext http, SealManager seal, BearerTokenFilter auth, CancellationToken ct)
+    {
+        if (request.Reset)
+        {
+            seal.DiscardPendingShares();
+        }
+        else if (string.IsNullOrWhiteSpace(request.Share))
+        {
+            return Problems.BadRequest("share is required (or reset: true to discard the shares given so far).");
+        }
+        else
+        {
+            await seal.SubmitShareAsync(request.Share.Trim(), ct);
+        }
+
+        return TypedResults.Ok((await StatusAsync(http, seal, auth, ct)).Value!);
+    }
+
+    private static async Task<Ok<SealStatusView>> SealAsync(HttpContext http, SealManager seal, BearerTokenFilter auth, CancellationToken ct)
+    {
+        await seal.SealAsync(ct);
+        return await StatusAsync(http, seal, auth, ct);
+    }
+}

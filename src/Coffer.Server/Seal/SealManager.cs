@@ -1,0 +1,362 @@
+using System.Collections.Frozen;
+using System.Security.Cryptography;
+using Coffer.Auth;
+using Coffer.Crypto;
+using Coffer.Server.KeyRing;
+using Coffer.Storage;
+using Microsoft.Extensions.Logging;
+
+namespace Coffer.Server.Seal;
+
+/// <summary>
+/// Owns the master key and everything unwrapped from it. Sealed, Coffer holds no key material and
+/// serves no key operation; unsealed, it holds the master key, the crypto backend and the current
+/// <see cref="KeyRingSnapshot"/> (docs/design.md, "Key hierarchy"; Vault's barrier).
+/// </summary>
+/// <remarks>Thread-safe: state changes are serialised by one lock; readers see whole snapshots.</remarks>
+internal sealed partial class SealManager(ICofferStorage storage, TimeProvider time, ILogger<SealManager> logger) : IDisposable
+{
+    private readonly SemaphoreSlim _gate = new(1, 1);
+    private readonly List<string> _pendingShares = [];
+    private volatile KeyRingSnapshot _ring = KeyRingSnapshot.Empty;
+    private volatile bool _sealed = true;
+    private volatile FrozenSet<string> _prefixes = FrozenSet<string>.Empty;
+    private MasterKey? _master;
+    private ICryptoBackend? _backend;
+    private IAeadKey? _healthKey;
+
+    public bool IsSealed => _sealed;
+
+    /// <summary>The snapshot the XKS hot path reads; empty while sealed.</summary>
+    public KeyRingSnapshot KeyRing => _ring;
+
+    public ICofferStorage Storage => storage;
+
+    /// <summary>The dedicated key of the deep health check; null while sealed.</summary>
+    public IAeadKey? HealthKey => _healthKey;
+
+    /// <summary>Whether a key store uses this prefix; answers while sealed, from storage read at
+    /// start and after every change (prefixes are not secret).</summary>
+    public bool IsKnownPrefix(ReadOnlySpan<char> prefix) => _prefixes.GetAlternateLookup<ReadOnlySpan<char>>().Contains(prefix);
+
+    /// <summary>Reads what Coffer may know while sealed (the key store prefixes).</summary>
+    public async Task LoadSealedViewAsync(CancellationToken ct = default)
+    {
+        var stores = await storage.KeyStores.ListKeyStoresAsync(ct);
+        _prefixes = stores.Select(s => s.Prefix.Value).ToFrozenSet(StringComparer.Ordinal);
+    }
+
+    public int PendingShareCount
+    {
+        get { lock (_pendingShares) { return _pendingShares.Count; } }
+    }
+
+    /// <summary>Runs <paramref name="action"/> with the unsealed backend and master key, serialised
+    /// with seal/unseal and other changes, then rebuilds the key ring so the change is live.</summary>
+    /// <exception cref="SealedException">Coffer is sealed.</exception>
+    public async Task<T> ChangeAsync<T>(Func<ICryptoBackend, MasterKey, Task<T>> action, CancellationToken ct = default)
+    {
+        await _gate.WaitAsync(ct);
+        try
+        {
+            if (_sealed || _master is null || _backend is null)
+            {
+                throw new SealedException();
+            }
+
+            var result = await action(_backend, _master);
+            await ReloadLockedAsync(ct);
+            return result;
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    /// <summary>Opens a sealed secret with the master key (e.g. to export a credential).</summary>
+    public async Task<byte[]> OpenSecretAsync(string purpose, string context, byte[] sealedData, CancellationToken ct = default)
+    {
+        await _gate.WaitAsync(ct);
+        try
+        {
+            return _master is null ? throw new SealedException() : _master.Open(purpose, context, sealedData);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    /// <summary>Unseals with a master key taken from a seal that needs no operator (the dev seal).</summary>
+    public async Task UnsealWithAsync(MasterKey master, CancellationToken ct = default)
+    {
+        await _gate.WaitAsync(ct);
+        try
+        {
+            await UnsealLockedAsync(master, ct);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    /// <summary>
+    /// Adds one Shamir share. When the threshold is reached the shares are combined and checked
+    /// against the stored check value; a wrong combination discards every pending share.
+    /// </summary>
+    public async Task<UnsealProgress> SubmitShareAsync(string share, CancellationToken ct = default)
+    {
+        await _gate.WaitAsync(ct);
+        try
+        {
+            var kind = await storage.System.GetSettingAsync(SettingNames.SealKind, ct);
+            if (kind is null)
+            {
+                throw new SealStateException("Coffer is not initialised; run 'coffer init' first.");
+            }
+
+            if (kind != SealKinds.Shamir)
+            {
+                throw new SealStateException($"This installation uses the '{kind}' seal, which does not take shares.");
+            }
+
+            var threshold = int.Parse(await storage.System.GetSettingAsync(SettingNames.ShamirThreshold, ct) ?? "0", System.Globalization.CultureInfo.InvariantCulture);
+            if (!_sealed)
+            {
+                return new UnsealProgress(false, threshold, 0);
+            }
+
+            List<string> shares;
+            lock (_pendingShares)
+            {
+                if (_pendingShares.Contains(share, StringComparer.Ordinal))
+                {
+                    throw new SealStateException("This share was already submitted.");
+                }
+
+                _pendingShares.Add(share);
+                if (_pendingShares.Count < threshold)
+                {
+                    return new UnsealProgress(true, threshold, _pendingShares.Count);
+                }
+
+                shares = [.. _pendingShares];
+                _pendingShares.Clear();
+            }
+
+            byte[] secret;
+            try
+            {
+                secret = Shamir.Combine(shares);
+            }
+            catch (CryptoException e)
+            {
+                throw new SealStateException("The submitted shares could not be combined: " + e.Message + " All pending shares were discarded.");
+            }
+
+            MasterKey master;
+            try
+            {
+                master = MasterKey.FromBytes(secret);
+            }
+            finally
+            {
+                CryptographicOperations.ZeroMemory(secret);
+            }
+
+            await UnsealLockedAsync(master, ct);
+            return new UnsealProgress(false, threshold, 0);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    public void DiscardPendingShares()
+    {
+        lock (_pendingShares)
+        {
+            _pendingShares.Clear();
+        }
+    }
+
+    /// <summary>Drops every piece of key material from memory at once.</summary>
+    public async Task SealAsync(CancellationToken ct = default)
+    {
+        await _gate.WaitAsync(ct);
+        try
+        {
+            SealLocked();
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    /// <summary>Creates the master key and the root token of a new installation, exactly once.</summary>
+    public async Task<InitResult> InitializeShamirAsync(int shares, int threshold, CancellationToken ct = default)
+    {
+        if (shares is < 1 or > 255 || threshold < 1 || threshold > shares)
+        {
+            throw new SealStateException("Shares must be 1..255 and the threshold 1..shares.");
+        }
+
+        await _gate.WaitAsync(ct);
+        try
+        {
+            using var master = MasterKey.Generate();
+            var raw = master.Export();
+            IReadOnlyList<string> split;
+            try
+            {
+                split = Shamir.Split(raw, shares, threshold);
+            }
+            finally
+            {
+                CryptographicOperations.ZeroMemory(raw);
+            }
+
+            var rootToken = await InitializeLockedAsync(master, SealKinds.Shamir, new Dictionary<string, string>
+            {
+                [SettingNames.ShamirShares] = shares.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                [SettingNames.ShamirThreshold] = threshold.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            }, ct);
+            Log.Initialized(logger, SealKinds.Shamir, shares, threshold);
+            return new InitResult(split, rootToken);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    /// <summary>Initialises with a caller-held master key (the dev seal) and returns the root token.</summary>
+    public async Task<string> InitializeWithKeyAsync(MasterKey master, string sealKind, CancellationToken ct = default)
+    {
+        await _gate.WaitAsync(ct);
+        try
+        {
+            var token = await InitializeLockedAsync(master, sealKind, new Dictionary<string, string>(), ct);
+            Log.Initialized(logger, sealKind, 0, 0);
+            return token;
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    private async Task<string> InitializeLockedAsync(MasterKey master, string sealKind, Dictionary<string, string> settings, CancellationToken ct)
+    {
+        if (await storage.System.GetSettingAsync(SettingNames.SealKind, ct) is not null)
+        {
+            throw new SealStateException("Coffer is already initialised.");
+        }
+
+        settings[SettingNames.SealKind] = sealKind;
+        settings[SettingNames.MasterCheck] = Convert.ToBase64String(master.CreateCheckValue());
+        settings[SettingNames.InitializedAt] = time.GetUtcNow().ToString("O", System.Globalization.CultureInfo.InvariantCulture);
+        try
+        {
+            await storage.System.InsertSettingsAsync(settings, ct);
+        }
+        catch (ConflictException)
+        {
+            throw new SealStateException("Coffer is already initialised.");
+        }
+
+        var token = CredentialGenerator.NewApiToken();
+        await storage.System.AddTokenAsync(new ApiToken(
+            CredentialGenerator.NewId("tok"), "root", ApiTokenHash.Of(token), Roles.Administrator, time.GetUtcNow(), null, null), ct);
+        return token;
+    }
+
+    private async Task UnsealLockedAsync(MasterKey master, CancellationToken ct)
+    {
+        var check = await storage.System.GetSettingAsync(SettingNames.MasterCheck, ct);
+        if (check is null || !master.MatchesCheckValue(Convert.FromBase64String(check)))
+        {
+            master.Dispose();
+            throw new SealStateException("The master key does not match this installation; Coffer stays sealed.");
+        }
+
+        if (!_sealed)
+        {
+            master.Dispose();
+            return;
+        }
+
+        _master = master;
+        _backend = new SoftwareCryptoBackend(master);
+        _healthKey = _backend.CreateHealthCheckKey();
+        try
+        {
+            await ReloadLockedAsync(ct);
+        }
+        catch
+        {
+            SealLocked();
+            throw;
+        }
+
+        _sealed = false;
+        Log.Unsealed(logger, _ring.KeyStoreCount);
+    }
+
+    private void SealLocked()
+    {
+        _sealed = true;
+        var old = _ring;
+        _ring = KeyRingSnapshot.Empty;
+        old.Dispose();
+        _healthKey?.Dispose();
+        _healthKey = null;
+        _backend?.Dispose();
+        _backend = null;
+        _master?.Dispose();
+        _master = null;
+        DiscardPendingShares();
+        Log.Sealed(logger);
+    }
+
+    private async Task ReloadLockedAsync(CancellationToken ct)
+    {
+        var next = await KeyRingLoader.LoadAsync(storage, _backend!, _master!, _ring, ct);
+        var old = _ring;
+        _ring = next;
+        old.DisposeExcept(next);
+        _prefixes = next.KeyStores.Select(s => s.KeyStore.Prefix.Value).ToFrozenSet(StringComparer.Ordinal);
+    }
+
+    public void Dispose()
+    {
+        SealLocked();
+        _gate.Dispose();
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 1001, Level = LogLevel.Information, Message = "Coffer unsealed; {KeyStoreCount} key stores loaded")]
+        public static partial void Unsealed(ILogger logger, int keyStoreCount);
+
+        [LoggerMessage(EventId = 1002, Level = LogLevel.Warning, Message = "Coffer sealed; all key material dropped from memory")]
+        public static partial void Sealed(ILogger logger);
+
+        [LoggerMessage(EventId = 1003, Level = LogLevel.Warning, Message = "Coffer initialised with the {SealKind} seal ({Threshold} of {Shares} shares)")]
+        public static partial void Initialized(ILogger logger, string sealKind, int shares, int threshold);
+    }
+}
+
+internal sealed record UnsealProgress(bool Sealed, int Threshold, int Progress);
+
+internal sealed record InitResult(IReadOnlyList<string> Shares, string RootToken);
+
+/// <summary>An operation needs key material but Coffer is sealed.</summary>
+internal sealed class SealedException() : Exception("Coffer is sealed; unseal it first ('coffer unseal').");
+
+/// <summary>An init/unseal request that cannot be carried out in the current state.</summary>
+internal sealed class SealStateException(string message) : Exception(message);

@@ -1,0 +1,18 @@
+namespace Coffer.Server.Seal;
+
+/// <summary>Names of the installation settings kept in storage.</summary>
+internal static class SettingNames
+{
+    public const string SealKind = "seal.kind";
+    public const string ShamirShares = "seal.shamir.shares";
+    public const string ShamirThreshold = "seal.shamir.threshold";
+    public const string MasterCheck = "master.check";
+    public const string InitializedAt = "initialized.at";
+}
+
+/// <summary>How the master key is protected (docs/design.md, "Key hierarchy").</summary>
+internal static class SealKinds
+{
+    public const string Dev = "dev";
+    public const string Shamir = "shamir";
+}

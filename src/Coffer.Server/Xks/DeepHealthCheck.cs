@@ -1,0 +1,89 @@
+using System.Reflection;
+using System.Security.Cryptography;
+using Coffer.Crypto;
+using Coffer.Server.Hosting;
+using Coffer.Server.Seal;
+using Microsoft.Extensions.Logging;
+
+namespace Coffer.Server.Xks;
+
+/// <summary>
+/// XKS spec, GetHealthStatus: a deep check — a real AES-GCM round trip through the crypto backend on
+/// a dedicated test key, never a customer key — whose result is reused for at most
+/// <see cref="XksListenerOptions.HealthCacheSeconds"/> (the spec allows up to 60 s).
+/// </summary>
+internal sealed partial class DeepHealthCheck(SealManager seal, CofferOptions options, TimeProvider time, ILogger<DeepHealthCheck> logger)
+{
+    public static readonly string Version =
+        typeof(DeepHealthCheck).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0] ?? "0.0.0";
+
+    private readonly Lock _lock = new();
+    private (DateTimeOffset At, string Status, object Ring)? _cached;
+
+    public HealthResponse Current() => Answer(Check());
+
+    public HealthResponse Unavailable() => Answer("UNAVAILABLE");
+
+    private string Check()
+    {
+        var ring = seal.KeyRing;
+        var now = time.GetUtcNow();
+        lock (_lock)
+        {
+            // A new key ring (unseal, seal) invalidates the cached answer at once.
+            if (_cached is { } c && ReferenceEquals(c.Ring, ring) && now - c.At < TimeSpan.FromSeconds(Math.Min(options.Xks.HealthCacheSeconds, 60)))
+            {
+                return c.Status;
+            }
+
+            var status = RoundTrip(seal.HealthKey) ? "ACTIVE" : "UNAVAILABLE";
+            _cached = (now, status, ring);
+            return status;
+        }
+    }
+
+    private bool RoundTrip(IAeadKey? key)
+    {
+        if (key is null || seal.IsSealed)
+        {
+            return false;
+        }
+
+        Span<byte> plaintext = stackalloc byte[32];
+        Span<byte> aad = stackalloc byte[16];
+        Span<byte> iv = stackalloc byte[IAeadKey.IvSize];
+        Span<byte> tag = stackalloc byte[IAeadKey.TagSize];
+        Span<byte> ciphertext = stackalloc byte[32];
+        Span<byte> decrypted = stackalloc byte[32];
+        RandomNumberGenerator.Fill(plaintext);
+        RandomNumberGenerator.Fill(aad);
+        try
+        {
+            key.Encrypt(plaintext, aad, iv, ciphertext, tag);
+            return key.TryDecrypt(iv, ciphertext, tag, aad, decrypted) && CryptographicOperations.FixedTimeEquals(plaintext, decrypted);
+        }
+        catch (Exception e) when (e is CryptoException or CryptographicException or ObjectDisposedException)
+        {
+            Log.HealthCheckFailed(logger, e.GetType().Name, e);
+            return false;
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(plaintext);
+            CryptographicOperations.ZeroMemory(decrypted);
+        }
+    }
+
+    private HealthResponse Answer(string status) => new(
+        XksProxyFleetSize: 1,
+        XksProxyVendor: "Coffer",
+        XksProxyModel: "Coffer " + Version,
+        EkmVendor: "Coffer",
+        EkmFleetDetails: [new EkmFleetDetail(options.NodeId, "Coffer software key store " + Version, status)]);
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 2100, Level = LogLevel.Error, Message = "Deep health check failed with {ExceptionType}")]
+        public static partial void HealthCheckFailed(ILogger logger, string exceptionType, Exception exception);
+    }
+}

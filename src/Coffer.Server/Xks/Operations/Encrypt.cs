@@ -1,0 +1,111 @@
+using System.Buffers;
+using System.Security.Cryptography;
+using Coffer.Crypto;
+using Coffer.Keys;
+using Coffer.Server.Hosting;
+using Coffer.Server.KeyRing;
+
+namespace Coffer.Server.Xks.Operations;
+
+/// <summary>
+/// XKS spec, Encrypt. The AES-GCM AAD is <c>u16be(len aad) || aad || u8(len meta) || meta</c>, and
+/// the metadata (<c>0x01 || u32be version</c>, docs/formats.md) names the version that encrypted.
+/// </summary>
+internal static class Encrypt
+{
+    public static EncryptResponse Execute(KeyEntry key, XksRequest request, XksListenerOptions options)
+    {
+        RequestValidation.RequireAesGcm(request.EncryptionAlgorithm);
+        var plaintext = request.Plaintext;
+        if (plaintext is null)
+        {
+            XksThrow.Validation("plaintext is required.");
+        }
+
+        if (plaintext.Length > options.MaxPlaintextBytes)
+        {
+            XksThrow.Unsupported("plaintext is larger than Coffer supports.");
+        }
+
+        RequestValidation.RequireAadWithinLimit(request.AdditionalAuthenticatedData, options.MaxAadBytes);
+        var wantsCdiv = request.CiphertextDataIntegrityValueAlgorithm is not null;
+        if (wantsCdiv && request.CiphertextDataIntegrityValueAlgorithm != "SHA_256")
+        {
+            XksThrow.Unsupported("ciphertextDataIntegrityValueAlgorithm must be SHA_256; no other is implemented.");
+        }
+
+        if (!key.Key.Enabled)
+        {
+            XksThrow.InvalidState("The key is disabled.");
+        }
+
+        if ((key.Key.Usage & KeyUsage.Encrypt) == 0)
+        {
+            XksThrow.InvalidKeyUsage("The key does not allow ENCRYPT.");
+        }
+
+        // The CDIV is proven by a verifying decrypt, which the key's usage must allow too (XKS spec, Appendix C).
+        if (wantsCdiv && (key.Key.Usage & KeyUsage.Decrypt) == 0)
+        {
+            XksThrow.InvalidKeyUsage("A ciphertextDataIntegrityValue needs a verifying decrypt, which the key does not allow.");
+        }
+
+        var aead = key.CurrentForEncrypt;
+        if (aead is null)
+        {
+            XksThrow.InvalidState("The key has no active version that may encrypt.");
+        }
+
+        var userAad = request.AdditionalAuthenticatedData ?? [];
+        var metadata = new byte[XksCiphertext.MetadataLength];
+        XksCiphertext.WriteMetadata(key.Key.CurrentVersion, metadata);
+
+        var aadLength = XksCiphertext.AadLength(userAad.Length, metadata.Length);
+        var aad = ArrayPool<byte>.Shared.Rent(aadLength);
+        try
+        {
+            var aadSpan = aad.AsSpan(0, aadLength);
+            XksCiphertext.BuildAad(userAad, metadata, aadSpan);
+
+            var ciphertext = new byte[plaintext.Length];
+            var iv = new byte[IAeadKey.IvSize];
+            var tag = new byte[IAeadKey.TagSize];
+            aead.Encrypt(plaintext, aadSpan, iv, ciphertext, tag);
+
+            byte[]? cdiv = null;
+            if (wantsCdiv)
+            {
+                cdiv = new byte[XksCiphertext.CdivLength];
+                XksCiphertext.ComputeCdiv(userAad, metadata, iv, ciphertext, tag, cdiv);
+                VerifyByDecrypting(aead, iv, ciphertext, tag, aadSpan, plaintext);
+            }
+
+            return new EncryptResponse(ciphertext, iv, tag, metadata, cdiv);
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(plaintext);
+            ArrayPool<byte>.Shared.Return(aad);
+        }
+    }
+
+    /// <summary>XKS spec, Appendix C: the CDIV is returned only if the fresh ciphertext decrypts
+    /// back to the plaintext, so a fault in the key manager cannot hand AWS undecryptable data.</summary>
+    private static void VerifyByDecrypting(IAeadKey aead, byte[] iv, byte[] ciphertext, byte[] tag, ReadOnlySpan<byte> aad, ReadOnlySpan<byte> plaintext)
+    {
+        var check = ArrayPool<byte>.Shared.Rent(Math.Max(ciphertext.Length, 1));
+        try
+        {
+            var span = check.AsSpan(0, ciphertext.Length);
+            if (!aead.TryDecrypt(iv, ciphertext, tag, aad, span) || !CryptographicOperations.FixedTimeEquals(span, plaintext))
+            {
+                throw new CryptoException("The verifying decrypt of a fresh ciphertext failed.");
+            }
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(check);
+            ArrayPool<byte>.Shared.Return(check);
+        }
+    }
+}

@@ -1,0 +1,300 @@
+using System.Buffers;
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Security.Cryptography;
+using System.Text.Json;
+using System.Threading.RateLimiting;
+using Coffer.Server.Hosting;
+using Coffer.Server.KeyRing;
+using Coffer.Server.Seal;
+using Coffer.Server.Xks.Operations;
+using Coffer.Server.Xks.SigV4;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+
+namespace Coffer.Server.Xks;
+
+/// <summary>
+/// The XKS listener's single request pipeline: route, sealed check, body, SigV4, quota, JSON,
+/// operation, answer, one log line. Written as one terminal middleware rather than MVC routing so
+/// the hot path does no reflection and no avoidable allocation (docs/design.md, "Performance budget").
+/// </summary>
+internal sealed partial class XksHandler(
+    SealManager seal,
+    SigV4Verifier verifier,
+    DeepHealthCheck health,
+    XksListenerOptions options,
+    ILogger<XksHandler> logger)
+{
+    private readonly ConcurrentDictionary<string, RateLimiter> _quotas = new(StringComparer.Ordinal);
+
+    public async Task HandleAsync(HttpContext context)
+    {
+        var started = Stopwatch.GetTimestamp();
+        var call = new XksCall();
+        try
+        {
+            await HandleCoreAsync(context, call);
+            call.Outcome ??= "ok";
+        }
+        catch (XksException e)
+        {
+            call.Outcome = "error";
+            call.ErrorName = e.Name.ToString();
+            await WriteErrorAsync(context, e.Name, e.Message);
+        }
+        catch (Exception e) when (e is not OperationCanceledException || !context.RequestAborted.IsCancellationRequested)
+        {
+            // Internals are logged, never shown to the caller (docs/style.md, practice 6).
+#pragma warning disable CA1873 // an unexpected failure is rare; its log line is always wanted
+            call.Outcome = "error";
+            call.ErrorName = nameof(XksErrorName.InternalException);
+            Log.Unexpected(logger, e.GetType().Name, call.KmsRequestId ?? "-", e);
+#pragma warning restore CA1873
+            await WriteErrorAsync(context, XksErrorName.InternalException, "Coffer could not complete the request.");
+        }
+        finally
+        {
+            if (call.Operation != XksOperation.None)
+            {
+                var latencyMs = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+                Log.Call(logger, call.KmsRequestId ?? "-", call.KeyStore ?? "-", call.KeyId ?? "-", call.Operation,
+                    call.KmsOperation ?? "-", call.Principal ?? "-", call.Outcome ?? "error", call.ErrorName ?? "-", latencyMs);
+            }
+        }
+    }
+
+    private async Task HandleCoreAsync(HttpContext context, XksCall call)
+    {
+        var request = context.Request;
+        var route = XksRoute.Parse(request.Path.Value);
+        call.Operation = route.Operation;
+        if (route.Operation == XksOperation.None)
+        {
+            call.Operation = XksOperation.Unknown;
+            throw new XksException(XksErrorName.InvalidUriPathException, "The URI path is not an XKS API path.");
+        }
+
+        if (!HttpMethods.IsPost(request.Method))
+        {
+            // XKS spec, "API operations": a GET on an API URI MUST be rejected with 405.
+            call.Outcome = "error";
+            call.ErrorName = "MethodNotAllowed";
+            context.Response.StatusCode = StatusCodes.Status405MethodNotAllowed;
+            context.Response.Headers.Allow = "POST";
+            return;
+        }
+
+        var ring = seal.KeyRing;
+        var store = ring.FindByPrefix(route.Prefix);
+        if (store is null)
+        {
+            if (!seal.IsSealed || !seal.IsKnownPrefix(route.Prefix))
+            {
+                // XKS spec, Authentication: the prefix is resolved first; unknown is 404, not 401.
+                throw new XksException(XksErrorName.InvalidUriPathException, "No key store is configured at this URI path prefix.");
+            }
+
+            // Sealed: no secret is in memory to verify SigV4 with, so answer before it.
+            call.KeyStore = route.Prefix.ToString();
+            if (route.Operation == XksOperation.GetHealthStatus)
+            {
+                await WriteAsync(context, health.Unavailable(), XksJson.Default.HealthResponse);
+                return;
+            }
+
+            XksThrow.InvalidState("Coffer is sealed: no key material is available until it is unsealed.");
+        }
+
+        call.KeyStore = store.KeyStore.Name;
+        var operation = route.Operation;
+        call.KeyId = operation == XksOperation.GetHealthStatus ? null : route.KeyId.ToString();
+        var body = await ReadBodyAsync(request, options.MaxRequestBytes, context.RequestAborted);
+        try
+        {
+            Span<byte> bodyHash = stackalloc byte[32];
+            SHA256.HashData(body.Span, bodyHash);
+            var failure = verifier.Verify(request, bodyHash, store.TryGetSecret, out var auth);
+            if (failure != SigV4Failure.None)
+            {
+                Log.AuthenticationFailed(logger, store.KeyStore.Name, failure.ToString());
+                throw new XksException(XksErrorName.AuthenticationFailedException, "The request signature (AWS SigV4) could not be verified.");
+            }
+
+            call.AccessKeyId = auth.AccessKeyId;
+            EnforceQuota(store);
+
+            XksRequest? xks;
+            try
+            {
+                xks = JsonSerializer.Deserialize(body.Span, XksJson.Default.XksRequest);
+            }
+            catch (JsonException)
+            {
+                throw new XksException(XksErrorName.ValidationException, "The request body is not valid JSON for this operation.");
+            }
+
+            var metadata = xks?.RequestMetadata;
+            call.KmsRequestId = metadata?.KmsRequestId;
+            call.KmsOperation = metadata?.KmsOperation;
+            call.Principal = metadata?.AwsPrincipalArn;
+            RequestValidation.RequireMetadata(metadata, operation);
+
+            if (operation == XksOperation.GetHealthStatus)
+            {
+                await WriteAsync(context, health.Current(), XksJson.Default.HealthResponse);
+                return;
+            }
+
+            if (operation == XksOperation.Unknown)
+            {
+                XksThrow.Unsupported("This key operation is not implemented.");
+            }
+
+            if (!Coffer.Keys.ManagedKey.IsValidExternalId(call.KeyId!))
+            {
+                XksThrow.Validation("The externalKeyId must be 1 to 128 characters of letters, digits, '-', '.' and '_'.");
+            }
+
+            var key = store.FindKey(call.KeyId!)
+                ?? throw new XksException(XksErrorName.KeyNotFoundException, "No key with this externalKeyId exists in this key store.");
+
+            switch (operation)
+            {
+                case XksOperation.GetKeyMetadata:
+                    await WriteAsync(context, GetKeyMetadata.Execute(key), XksJson.Default.KeyMetadataResponse);
+                    break;
+                case XksOperation.Encrypt:
+                    await WriteAsync(context, Encrypt.Execute(key, xks!, options), XksJson.Default.EncryptResponse);
+                    break;
+                default:
+                    var response = Decrypt.Execute(key, xks!, options);
+                    try
+                    {
+                        await WriteAsync(context, response, XksJson.Default.DecryptResponse);
+                    }
+                    finally
+                    {
+                        CryptographicOperations.ZeroMemory(response.Plaintext);
+                    }
+
+                    break;
+            }
+        }
+        finally
+        {
+            body.Dispose();
+        }
+    }
+
+    private void EnforceQuota(KeyStoreEntry store)
+    {
+        if (options.RequestsPerSecondPerKeyStore <= 0)
+        {
+            return;
+        }
+
+        // XKS spec, "API operations": a proxy MAY keep a quota per path prefix and answer ThrottlingException.
+        var limiter = _quotas.GetOrAdd(store.KeyStore.Id, _ => new TokenBucketRateLimiter(new TokenBucketRateLimiterOptions
+        {
+            TokenLimit = options.RequestsPerSecondPerKeyStore,
+            TokensPerPeriod = options.RequestsPerSecondPerKeyStore,
+            ReplenishmentPeriod = TimeSpan.FromSeconds(1),
+            QueueLimit = 0,
+            AutoReplenishment = true,
+        }));
+        using var lease = limiter.AttemptAcquire();
+        if (!lease.IsAcquired)
+        {
+            throw new XksException(XksErrorName.ThrottlingException, "The request rate exceeds this key store's quota.");
+        }
+    }
+
+    private static async Task<PooledBody> ReadBodyAsync(HttpRequest request, int limit, CancellationToken ct)
+    {
+        if (request.ContentLength > limit)
+        {
+            XksThrow.Unsupported("The request body exceeds the largest size Coffer supports.");
+        }
+
+        var reader = request.BodyReader;
+        while (true)
+        {
+            var result = await reader.ReadAsync(ct);
+            var buffer = result.Buffer;
+            if (buffer.Length > limit)
+            {
+                reader.AdvanceTo(buffer.Start, buffer.End);
+                XksThrow.Unsupported("The request body exceeds the largest size Coffer supports.");
+            }
+
+            if (result.IsCompleted)
+            {
+                var body = PooledBody.Copy(buffer);
+                reader.AdvanceTo(buffer.End);
+                return body;
+            }
+
+            reader.AdvanceTo(buffer.Start, buffer.End);
+        }
+    }
+
+    private static ValueTask<System.IO.Pipelines.FlushResult> WriteAsync<T>(HttpContext context, T value, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> type)
+    {
+        var response = context.Response;
+        response.StatusCode = 200;
+        response.ContentType = "application/json";
+        using (var writer = new Utf8JsonWriter(response.BodyWriter))
+        {
+            JsonSerializer.Serialize(writer, value, type);
+        }
+
+        return response.BodyWriter.FlushAsync(context.RequestAborted);
+    }
+
+    private static Task WriteErrorAsync(HttpContext context, XksErrorName name, string message)
+    {
+        var response = context.Response;
+        if (response.HasStarted)
+        {
+            return Task.CompletedTask;
+        }
+
+        response.StatusCode = XksErrors.StatusCode(name);
+        response.ContentType = "application/json";
+        using (var writer = new Utf8JsonWriter(response.BodyWriter))
+        {
+            JsonSerializer.Serialize(writer, new XksErrorResponse(name.ToString(), message), XksJson.Default.XksErrorResponse);
+        }
+
+        return response.BodyWriter.FlushAsync(context.RequestAborted).AsTask();
+    }
+
+    /// <summary>What one call's log line says (XKS spec, "Logging"); never plaintext, AAD or secrets.</summary>
+    private sealed class XksCall
+    {
+        public XksOperation Operation { get; set; }
+        public string? KmsRequestId { get; set; }
+        public string? KmsOperation { get; set; }
+        public string? Principal { get; set; }
+        public string? KeyStore { get; set; }
+        public string? KeyId { get; set; }
+        public string? AccessKeyId { get; set; }
+        public string? Outcome { get; set; }
+        public string? ErrorName { get; set; }
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 2000, Level = LogLevel.Information,
+            Message = "xks {KmsRequestId} keystore={KeyStore} key={KeyId} op={Operation} kmsOperation={KmsOperation} principal={Principal} outcome={Outcome} error={ErrorName} latencyMs={LatencyMs:F3}")]
+        public static partial void Call(ILogger logger, string kmsRequestId, string keyStore, string keyId, XksOperation operation,
+            string kmsOperation, string principal, string outcome, string errorName, double latencyMs);
+
+        [LoggerMessage(EventId = 2001, Level = LogLevel.Warning, Message = "xks SigV4 rejected for key store {KeyStore}: {Failure}")]
+        public static partial void AuthenticationFailed(ILogger logger, string keyStore, string failure);
+
+        [LoggerMessage(EventId = 2002, Level = LogLevel.Error, Message = "xks {KmsRequestId} failed with {ExceptionType}")]
+        public static partial void Unexpected(ILogger logger, string exceptionType, string kmsRequestId, Exception exception);
+    }
+}
