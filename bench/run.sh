@@ -25,18 +25,22 @@ export COFFER_BUILD_DIR="${COFFER_BUILD_DIR:-/tmp/cb-bench}"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 
 pin=split
+fake=0
 out=bench/results/latest.md
 args=("$@")
 for ((i = 0; i < ${#args[@]}; i++)); do
   case "${args[i]}" in
     --pin) pin="${args[i + 1]:-split}" ;;
     --out) out="${args[i + 1]}" ;;
+    --fake) fake=1 ;;
   esac
 done
 
 echo "building (Release, into $COFFER_BUILD_DIR) ..." >&2
 dotnet build bench/Coffer.Bench -c Release -o "$COFFER_BUILD_DIR/bench-out" -v q -nologo >&2
-dotnet build src/Coffer.Cli -c Release -o "$COFFER_BUILD_DIR/coffer-out" -v q -nologo >&2
+if [[ $fake == 0 ]]; then
+  dotnet build src/Coffer.Cli -c Release -o "$COFFER_BUILD_DIR/coffer-out" -v q -nologo >&2
+fi
 
 # DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1 is for the client only (the bench strips it from the
 # servers it starts): socket continuations run on the epoll thread, much less client CPU per request.

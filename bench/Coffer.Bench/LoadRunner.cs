@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Runtime.InteropServices;
-using System.Threading.Channels;
 
 namespace Coffer.Bench;
 
@@ -61,19 +60,47 @@ public static partial class LoadRunner
     }
 
     /// <summary>Open loop: request k is due at start + k/rate, whatever happened before (no coordinated
-    /// omission). Latency runs from that scheduled instant, so queueing in the client counts too.</summary>
+    /// omission). Latency runs from that scheduled instant, so queueing in the client counts too. The
+    /// dispatcher thread starts each send itself on an idle connection (no thread hop); when all
+    /// connections are busy the request waits in a queue, its clock already running.</summary>
     public static async Task<RunResult> OpenLoopAsync(
         string scenario, IClientFactory factory, PreparedRequest[] pool, double rate, int connections,
         TimeSpan warmup, TimeSpan duration)
     {
         var freq = Stopwatch.Frequency;
         var total = (long)((warmup + duration).TotalSeconds * rate);
-        var queue = Channel.CreateUnbounded<(long Index, long Due)>(new UnboundedChannelOptions { SingleWriter = true });
         var start = Stopwatch.GetTimestamp() + (freq / 10);
         var from = start + Ticks(warmup);
         var to = from + Ticks(duration);
-        using var hard = new CancellationTokenSource(warmup + duration + Drain + TimeSpan.FromSeconds(1));
-        var errorBox = new ErrorBox();
+        using var hard = new CancellationTokenSource(warmup + duration + Drain);
+        var box = new ErrorBox();
+        var gate = new Lock();
+        var idle = new Stack<IClientConnection>();
+        var all = new List<IClientConnection>();
+        var waiting = new Queue<(long K, long Due)>();
+        var latency = new Histogram();
+        var service = new Histogram();
+        long errors = 0, finished = 0;
+
+        async Task RunAsync(IClientConnection conn, long k, long due)
+        {
+            while (true)
+            {
+                var t0 = Stopwatch.GetTimestamp();
+                bool ok;
+                try { ok = await SendOneAsync(conn, pool[k % pool.Length], box, hard.Token); }
+                catch (OperationCanceledException) { ok = false; }
+                var t1 = Stopwatch.GetTimestamp();
+                lock (gate)
+                {
+                    finished++;
+                    if (!ok) errors++;
+                    else if (due >= from && due < to) { latency.Record(Ns(t1 - due)); service.Record(Ns(t1 - t0)); }
+                    if (waiting.Count == 0 || hard.IsCancellationRequested) { idle.Push(conn); return; }
+                    (k, due) = waiting.Dequeue();
+                }
+            }
+        }
 
         // Dedicated thread with microsecond sleeps: Thread.Sleep(1) would batch sends every ~1.1 ms.
         var dispatcher = new Thread(() =>
@@ -83,44 +110,28 @@ public static partial class LoadRunner
                 var due = start + (long)(k * freq / rate);
                 var wait = due - Stopwatch.GetTimestamp();
                 if (wait > 0) _ = USleep((uint)Math.Max(1, Ns(wait) / 1000));
-                queue.Writer.TryWrite((k, due));
-            }
-            queue.Writer.Complete();
-        }) { IsBackground = true, Name = "open-loop dispatcher", Priority = ThreadPriority.AboveNormal };
-        dispatcher.Start();
-
-        var workers = Enumerable.Range(0, connections).Select(_ => Task.Run(async () =>
-        {
-            using var conn = factory.Open();
-            var latency = new Histogram();
-            var service = new Histogram();
-            long errors = 0;
-            try
-            {
-                await foreach (var (k, due) in queue.Reader.ReadAllAsync(hard.Token))
+                IClientConnection? conn = null;
+                lock (gate)
                 {
-                    var t0 = Stopwatch.GetTimestamp();
-                    // The pool is walked by schedule index; at fixed rate a slot is reused only after
-                    // pool.Length / rate seconds, long after its previous use finished.
-                    var ok = await SendOneAsync(conn, pool[k % pool.Length], errorBox, hard.Token);
-                    var t1 = Stopwatch.GetTimestamp();
-                    if (!ok) errors++;
-                    else if (due >= from && due < to) { latency.Record(Ns(t1 - due)); service.Record(Ns(t1 - t0)); }
+                    if (idle.Count > 0) conn = idle.Pop();
+                    else if (all.Count < connections) { conn = factory.Open(); all.Add(conn); }
+                    else waiting.Enqueue((k, due));
                 }
+                if (conn is not null) _ = RunAsync(conn, k, due);
             }
-            catch (OperationCanceledException) { }
-            return (latency, service, errors);
-        })).ToArray();
+        }) { IsBackground = true, Name = "open-loop dispatcher" };
+        dispatcher.Start();
+        while (dispatcher.IsAlive && !hard.IsCancellationRequested) await Task.Delay(50);
+        // Drain: bounded by the hard deadline.
+        while (Interlocked.Read(ref finished) < total && !hard.IsCancellationRequested) await Task.Delay(10);
+        await hard.CancelAsync();
+        await Task.Delay(100);
+        lock (gate) { foreach (var c in all) c.Dispose(); }
 
-        var done = await Task.WhenAll(workers);
-        dispatcher.Join(TimeSpan.FromSeconds(5));
-        var all = new Histogram();
-        var svc = new Histogram();
-        foreach (var d in done) { all.Add(d.latency); svc.Add(d.service); }
         var measuredDue = (long)(duration.TotalSeconds * rate);
         // Requests due in the window that never completed OK (dropped at the deadline) are errors too.
-        var errors = done.Sum(d => d.errors) + Math.Max(0, measuredDue - all.Count - done.Sum(d => d.errors));
-        return new RunResult(scenario, connections, rate, all.Count, errors, duration.TotalSeconds, all, svc, errorBox.First);
+        var errs = errors + Math.Max(0, measuredDue - latency.Count - errors);
+        return new RunResult(scenario, connections, rate, latency.Count, errs, duration.TotalSeconds, latency, service, box.First);
     }
 
     private static async ValueTask<bool> SendOneAsync(IClientConnection conn, PreparedRequest r, ErrorBox box, CancellationToken ct)
