@@ -15,6 +15,7 @@
 #   --no-extras         skip the SHA_256 CDIV and 4300-byte encrypt scenarios
 #   --scenarios LIST    subset of ceiling,encrypt,decrypt,open,cdiv,4300 (ceiling always runs)
 #   --out FILE          report file (default bench/results/latest.md)
+#   --coffer-arg ARG    extra argument for `coffer dev` (repeatable), e.g. --coffer-arg --log-level --coffer-arg Warning
 #   --wrk               also measure the ceiling with wrk (if installed) as a cross-check of the C# client
 #   --fake              DEVELOPMENT ONLY: a fake XKS endpoint instead of Coffer (never a real result)
 # Environment: COFFER_BUILD_DIR (default /tmp/cb-bench) keeps builds apart from other work.

@@ -53,7 +53,7 @@ public static class Orchestrator
             ? children.Start("fake-xks", serverCpus, cofferLog, ["dotnet", self, "fake-xks", "--port", xksPort, "--data", data, "--parent", parent])
             : children.Start("coffer dev", serverCpus, cofferLog,
                 ["dotnet", o.CofferDll!, "dev", "--data", data, "--xks-port", xksPort,
-                 "--admin-port", ChildProcesses.FreePort().ToString(CultureInfo.InvariantCulture)]);
+                 "--admin-port", ChildProcesses.FreePort().ToString(CultureInfo.InvariantCulture), .. o.CofferArgs]);
         var serverName = o.Fake ? "FAKE (dev only)" : "Coffer";
 
         var target = await DevInfo.WaitAsync(data, coffer, cofferLog);

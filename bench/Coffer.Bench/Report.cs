@@ -53,6 +53,7 @@ public static class Report
         sb.AppendLine(Inv, $"- open loop: constant arrival schedule at {o.Rate:0}/s over {o.OpenConnections} connections; latency from each request's *scheduled* send time (no coordinated omission)");
         sb.AppendLine(Inv, $"- requests: {o.PoolSize}+ distinct pre-signed requests per scenario (own kmsRequestId, random plaintext, 32-byte AAD), SigV4 by AWSSDK.Core AWS4Signer, signed before each scenario and replayed within the 5-minute skew window; decrypt pool = real ciphertexts from the server");
         sb.AppendLine(Inv, $"- warmup {o.Warmup.TotalSeconds:0} s, measured {o.Duration.TotalSeconds:0} s per scenario; {(o.Concurrency is null ? $"concurrency auto: best of {string.Join('/', o.Candidates)} in {o.Trial.TotalSeconds:0} s trials, per target" : "concurrency fixed by --concurrency")}");
+        sb.AppendLine(Inv, $"- server: `coffer dev` as a user starts it (SQLite, dev seal, plain HTTP on loopback){(o.CofferArgs.Count > 0 ? " with extra arguments `" + string.Join(' ', o.CofferArgs) + "`" : ", default log level (one log line per call to stdout, redirected to a file)")}");
         sb.AppendLine(Inv, $"- server GC: {(serverGc ? "server" : "workstation")} for both servers (the ceiling mirrors Coffer's runtimeconfig); HTTP/1.1 over loopback, no TLS");
         sb.AppendLine(Inv, $"- quietness: load average at the end {CpuSampler.LoadAverage()}; 'other' CPU per scenario is everything but the server and the client");
         return sb.ToString();
