@@ -1,0 +1,77 @@
+using System.CommandLine;
+using Coffer.Server.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace Coffer.Cli.Commands;
+
+/// <summary><c>coffer dev</c>: the README's first command.</summary>
+internal static class DevCommand
+{
+    public const int DefaultXksPort = 8400;
+    public const int DefaultAdminPort = 8401;
+    public const string DefaultDataDirectory = ".coffer-dev";
+
+    public static void AddTo(RootCommand root)
+    {
+        var data = new Option<string>("--data") { Description = "Data directory", DefaultValueFactory = _ => DefaultDataDirectory };
+        var xksPort = new Option<int>("--xks-port") { Description = "XKS listener port (0 picks a free one)", DefaultValueFactory = _ => DefaultXksPort };
+        var adminPort = new Option<int>("--admin-port") { Description = "Management listener port", DefaultValueFactory = _ => DefaultAdminPort };
+        var tls = new Option<bool>("--tls") { Description = "Serve XKS over HTTPS with a self-signed certificate generated into the data directory" };
+        var clientCa = new Option<string?>("--client-ca") { Description = "Require mTLS: client certificates must chain to this CA (PEM); implies --tls" };
+        var clientSubject = new Option<string?>("--client-subject") { Description = "Required client certificate subject or common name (with --client-ca)" };
+        var logLevel = new Option<LogLevel>("--log-level") { Description = "Least log level", DefaultValueFactory = _ => LogLevel.Information };
+        var command = new Command("dev", "Start Coffer on loopback with embedded defaults: SQLite, the dev seal, a demo key store and key.")
+        {
+            data, xksPort, adminPort, tls, clientCa, clientSubject, logLevel,
+        };
+        command.SetAction(async (parse, ct) =>
+        {
+            var dataDir = Path.GetFullPath(parse.GetValue(data)!);
+            var options = new CofferOptions
+            {
+                DataDirectory = dataDir,
+                Seal = "dev",
+                NodeId = "dev-" + Environment.MachineName,
+                Xks = new XksListenerOptions { Address = "127.0.0.1", Port = parse.GetValue(xksPort), AllowPlainHttp = true },
+                Admin = new ListenerOptions { Address = "127.0.0.1", Port = parse.GetValue(adminPort) },
+            };
+
+            var ca = parse.GetValue(clientCa);
+            if (parse.GetValue(tls) || ca is not null)
+            {
+                var (cert, key) = DevCertificate.Ensure(dataDir);
+                options.Xks.Tls.CertificatePath = cert;
+                options.Xks.Tls.KeyPath = key;
+                if (ca is not null)
+                {
+                    var subject = parse.GetValue(clientSubject);
+                    if (string.IsNullOrWhiteSpace(subject))
+                    {
+                        Console.Error.WriteLine("--client-ca needs --client-subject (e.g. cks.kms.eu-west-1.amazonaws.com).");
+                        return 2;
+                    }
+
+                    options.Xks.Tls.ClientCaPath = Path.GetFullPath(ca);
+                    options.Xks.Tls.ClientSubject = subject;
+                }
+            }
+
+            using var loggers = Logging.Create("text", parse.GetValue(logLevel));
+            var (server, info) = await DevEnvironment.StartAsync(options, loggers, ct);
+            await using (server)
+            {
+                DevBanner.Print(info, options);
+                try
+                {
+                    await Task.Delay(Timeout.Infinite, ct);
+                }
+                catch (OperationCanceledException)
+                {
+                }
+            }
+
+            return 0;
+        });
+        root.Subcommands.Add(command);
+    }
+}
