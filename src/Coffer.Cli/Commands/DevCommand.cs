@@ -57,7 +57,7 @@ internal static class DevCommand
             }
 
             using var loggers = Logging.Create("text", parse.GetValue(logLevel));
-            var (server, info) = await DevEnvironment.StartAsync(options, loggers, ct);
+            var (server, info) = await DevEnvironment.StartAsync(options, loggers, ct: ct);
             await using (server)
             {
                 DevBanner.Print(info, options);

@@ -37,14 +37,14 @@ public static class DevEnvironment
     public const string DemoKey = "demo-key";
     public const string FileName = "dev.json";
 
-    public static async Task<(CofferServer Server, DevInfo Info)> StartAsync(CofferOptions options, ILoggerFactory loggers, CancellationToken ct = default)
+    public static async Task<(CofferServer Server, DevInfo Info)> StartAsync(CofferOptions options, ILoggerFactory loggers, TimeProvider? time = null, CancellationToken ct = default)
     {
         options.Seal = SealKinds.Dev;
         Directory.CreateDirectory(options.DataDirectory);
         var infoPath = Path.Combine(options.DataDirectory, FileName);
         var token = await InitializeOnceAsync(options, loggers, ct);
 
-        var server = await CofferServer.StartAsync(options, loggers, ct: ct);
+        var server = await CofferServer.StartAsync(options, loggers, time, ct);
         try
         {
             DevInfo info;
