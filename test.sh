@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# Runs every Coffer test: installs what is missing, builds once, runs all test projects, and ends
+# with one line "N passed, N failed" (totals over all test projects), which CI reads.
+set -uo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+cd "$root"
+
+# --- prerequisites -------------------------------------------------------------------------
+need=()
+command -v curl >/dev/null 2>&1 || need+=(curl)
+command -v openssl >/dev/null 2>&1 || need+=(openssl)
+/usr/bin/python3 -c 'import botocore' >/dev/null 2>&1 || need+=(python3-botocore)
+if [ ${#need[@]} -gt 0 ]; then
+  echo "test.sh: installing ${need[*]}" >&2
+  sudo_cmd=""
+  [ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"
+  $sudo_cmd apt-get update -qq >/dev/null && \
+    DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq "${need[@]}" >/dev/null || {
+      echo "test.sh: could not install ${need[*]}; install them and run again." >&2
+      exit 1
+    }
+fi
+if ! command -v dotnet >/dev/null 2>&1; then
+  echo "test.sh: the .NET 10 SDK is required (dotnet not on PATH)." >&2
+  exit 1
+fi
+
+# --- build and test ------------------------------------------------------------------------
+export COFFER_BUILD_DIR="$root/.build/test"
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
+results="$root/.build/test-results"
+rm -rf "$results"
+
+if ! dotnet build Coffer.slnx -c Release --nologo -v quiet -clp:ErrorsOnly; then
+  echo "test.sh: build failed" >&2
+  echo "0 passed, 1 failed"
+  exit 1
+fi
+
+dotnet test Coffer.slnx -c Release --no-build --nologo \
+  --logger "trx" --logger "console;verbosity=minimal" --results-directory "$results"
+status=$?
+
+# --- totals --------------------------------------------------------------------------------
+summary=$(/usr/bin/python3 - "$results" <<'PY'
+import glob, sys, xml.etree.ElementTree as ET
+ns = "{http://microsoft.com/schemas/VisualStudio/TeamTest/2010}"
+passed = failed = skipped = 0
+for path in glob.glob(sys.argv[1] + "/**/*.trx", recursive=True):
+    c = ET.parse(path).getroot().find(f"{ns}ResultSummary/{ns}Counters")
+    passed += int(c.get("passed", 0))
+    failed += int(c.get("failed", 0)) + int(c.get("error", 0)) + int(c.get("timeout", 0)) + int(c.get("aborted", 0))
+    skipped += int(c.get("notExecuted", 0))
+print(passed, failed, skipped)
+PY
+)
+read -r passed failed skipped <<<"${summary:-0 0 0}"
+if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then
+  failed=1   # the runner failed without a test failing (crash, build or discovery error)
+fi
+echo "${passed} passed, ${failed} failed, ${skipped} skipped"
+[ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]
