@@ -10,7 +10,8 @@
 #   --duration 15       measured seconds per scenario      --warmup 3      warmup seconds per scenario
 #   --concurrency auto  auto = best of --candidates (32,64) in --trial (4 s) runs, per target; or a number
 #   --rate 1800         fixed arrival rate of the open-loop scenario (AWS's default XKS quota)
-#   --pin split         split: servers on CPU 0, load generator on CPU 1 (taskset); none: all share CPUs
+#   --pin none          none: servers and load generator share both CPUs (default, see README note below);
+#                       split: servers on CPU 0, load generator on CPU 1 (taskset)
 #   --client raw        raw: minimal keep-alive HTTP/1.1 socket client; http: HttpClient/SocketsHttpHandler
 #   --no-extras         skip the SHA_256 CDIV and 4300-byte encrypt scenarios
 #   --scenarios LIST    subset of ceiling,encrypt,decrypt,open,cdiv,4300 (ceiling always runs)
@@ -25,13 +26,13 @@ cd "$(dirname "$0")/.."
 export COFFER_BUILD_DIR="${COFFER_BUILD_DIR:-/tmp/cb-bench}"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 
-pin=split
+pin=none
 fake=0
 out=bench/results/latest.md
 args=("$@")
 for ((i = 0; i < ${#args[@]}; i++)); do
   case "${args[i]}" in
-    --pin) pin="${args[i + 1]:-split}" ;;
+    --pin) pin="${args[i + 1]:-none}" ;;
     --out) out="${args[i + 1]}" ;;
     --fake) fake=1 ;;
   esac

@@ -8,7 +8,7 @@ public sealed class CpuSampler
 {
     private const double ClockTicks = 100.0; // USER_HZ on Linux
     private readonly int _server;
-    private readonly (double Busy, double Server, double Client, DateTime At) _start;
+    private readonly (double Busy, double Irq, double Server, double Client, DateTime At) _start;
 
     public CpuSampler(int serverPid)
     {
@@ -16,27 +16,27 @@ public sealed class CpuSampler
         _start = Read();
     }
 
-    /// <summary>Cores used during the interval: (server, client, others).</summary>
-    public (double Server, double Client, double Other) Stop()
+    /// <summary>Cores used during the interval: server and client processes, interrupt/softirq time (mostly
+    /// the loopback TCP stack working for both, not charged to either) and everything else.</summary>
+    public (double Server, double Client, double Irq, double Other) Stop()
     {
         var end = Read();
         var secs = (end.At - _start.At).TotalSeconds;
-        if (secs <= 0) return (0, 0, 0);
+        if (secs <= 0) return (0, 0, 0, 0);
         var server = (end.Server - _start.Server) / secs;
         var client = (end.Client - _start.Client) / secs;
         var busy = (end.Busy - _start.Busy) / secs;
-        return (server, client, Math.Max(0, busy - server - client));
+        var irq = (end.Irq - _start.Irq) / secs;
+        return (server, client, irq, Math.Max(0, busy - irq - server - client));
     }
 
-    private (double Busy, double Server, double Client, DateTime At) Read() =>
-        (TotalBusy(), ProcessSeconds(_server), ProcessSeconds(Environment.ProcessId), DateTime.UtcNow);
-
-    private static double TotalBusy()
+    private (double Busy, double Irq, double Server, double Client, DateTime At) Read()
     {
         // cpu  user nice system idle iowait irq softirq steal ...
         var f = File.ReadLines("/proc/stat").First().Split(' ', StringSplitOptions.RemoveEmptyEntries);
-        double V(int i) => double.Parse(f[i], CultureInfo.InvariantCulture);
-        return (V(1) + V(2) + V(3) + V(6) + V(7) + V(8)) / ClockTicks;
+        double V(int i) => double.Parse(f[i], CultureInfo.InvariantCulture) / ClockTicks;
+        return (V(1) + V(2) + V(3) + V(6) + V(7) + V(8), V(6) + V(7),
+            ProcessSeconds(_server), ProcessSeconds(Environment.ProcessId), DateTime.UtcNow);
     }
 
     private static double ProcessSeconds(int pid)

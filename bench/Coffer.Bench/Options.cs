@@ -12,7 +12,7 @@ public sealed class Options
     public TimeSpan Trial { get; private set; } = TimeSpan.FromSeconds(4);
     public double Rate { get; private set; } = 1800;
     public int OpenConnections { get; private set; } = 64;
-    public string Pin { get; private set; } = "split";            // split: server CPU 0, client CPU 1; none
+    public string Pin { get; private set; } = "none";             // none: all share both CPUs; split: server CPU 0, client CPU 1
     public string Client { get; private set; } = "raw";           // raw | http
     public int PoolSize { get; private set; } = 1024;
     public string? CofferDll { get; private set; }

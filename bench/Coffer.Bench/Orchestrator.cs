@@ -6,7 +6,7 @@ using System.Text;
 namespace Coffer.Bench;
 
 /// <summary>A finished scenario with the CPU it took (cores) and what it is compared against.</summary>
-public sealed record Measured(RunResult Result, (double Server, double Client, double Other) Cpu, bool IsCeiling, string ServerName);
+public sealed record Measured(RunResult Result, (double Server, double Client, double Irq, double Other) Cpu, bool IsCeiling, string ServerName);
 
 /// <summary>Runs the whole comparison: starts the ceiling and Coffer, prepares signed request pools,
 /// picks the concurrency, runs every scenario and writes the report.</summary>

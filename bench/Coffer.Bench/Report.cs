@@ -58,7 +58,7 @@ public static class Report
         sb.AppendLine(Inv, $"- warmup {o.Warmup.TotalSeconds:0} s, measured {o.Duration.TotalSeconds:0} s per scenario; {(o.Concurrency is null ? $"concurrency auto: best of {string.Join('/', o.Candidates)} in {o.Trial.TotalSeconds:0} s trials, per target" : "concurrency fixed by --concurrency")}");
         sb.AppendLine(Inv, $"- server: `coffer dev` as a user starts it (SQLite, dev seal, plain HTTP on loopback){(o.CofferArgs.Count > 0 ? " with extra arguments `" + string.Join(' ', o.CofferArgs) + "`" : ", default log level (one log line per call to stdout, redirected to a file)")}");
         sb.AppendLine(Inv, $"- server GC: {(serverGc ? "server" : "workstation")} for both servers (the ceiling mirrors Coffer's runtimeconfig); HTTP/1.1 over loopback, no TLS");
-        sb.AppendLine(Inv, $"- quietness: load average at the end {CpuSampler.LoadAverage()}; 'other' CPU per scenario is everything but the server and the client");
+        sb.AppendLine(Inv, $"- quietness: load average at the end {CpuSampler.LoadAverage()}; 'other processes' CPU per scenario is everything but the server, the client and interrupt/softirq time (the loopback TCP stack), hypervisor steal included");
         return sb.ToString();
     }
 
@@ -72,7 +72,7 @@ public static class Report
         sb.Append(Inv, $"p99 {Ms(r.Latency.PercentileNs(0.99))}, p99.9 {Ms(r.Latency.PercentileNs(0.999))}, max {Ms(r.Latency.MaxNs)}");
         if (r.ServiceTime is { } s) sb.Append(Inv, $" (from actual send: p99 {Ms(s.PercentileNs(0.99))})");
         if (ceiling is not null && !m.IsCeiling && r.TargetRate is null) sb.Append(Inv, $", {r.Rps / ceiling.Rps:P0} of ceiling");
-        sb.Append(Inv, $"; CPU cores: server {m.Cpu.Server:0.00}, client {m.Cpu.Client:0.00}, other {m.Cpu.Other:0.00}; errors {r.Errors}");
+        sb.Append(Inv, $"; CPU cores: server {m.Cpu.Server:0.00}, client {m.Cpu.Client:0.00}, irq/softirq {m.Cpu.Irq:0.00}, other processes {m.Cpu.Other:0.00}; errors {r.Errors}");
         if (r.FirstError is { } e) sb.Append(Inv, $"; first error: {e.ReplaceLineEndings(" ")}");
         return sb.ToString();
     }
