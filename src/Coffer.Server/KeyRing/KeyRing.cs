@@ -83,7 +83,7 @@ internal sealed class KeyStoreEntry(KeyStore keyStore, FrozenDictionary<string, 
 }
 
 /// <summary>A key with its usable versions, opened by the crypto backend.</summary>
-internal sealed class KeyEntry(ManagedKey key, FrozenDictionary<int, IAeadKey> versions, FrozenDictionary<int, KeyVersionState> states)
+internal sealed class KeyEntry(ManagedKey key, FrozenDictionary<int, IAeadKey> versions, FrozenDictionary<int, KeyVersionState> states, FrozenSet<int> broken)
 {
     public ManagedKey Key { get; } = key;
 
@@ -91,6 +91,9 @@ internal sealed class KeyEntry(ManagedKey key, FrozenDictionary<int, IAeadKey> v
     public FrozenDictionary<int, IAeadKey> Versions { get; } = versions;
 
     public FrozenDictionary<int, KeyVersionState> States { get; } = states;
+
+    /// <summary>Versions that should be usable but whose stored material could not be opened.</summary>
+    public FrozenSet<int> Broken { get; } = broken;
 
     public IAeadKey? CurrentForEncrypt =>
         States.TryGetValue(Key.CurrentVersion, out var state) && state == KeyVersionState.Active

@@ -3,13 +3,20 @@ using System.Text;
 using Coffer.Crypto;
 using Coffer.Keys;
 using Coffer.Storage;
+using Microsoft.Extensions.Logging;
 
 namespace Coffer.Server.KeyRing;
 
 /// <summary>Builds a <see cref="KeyRingSnapshot"/> from storage, reusing keys already opened.</summary>
-internal static class KeyRingLoader
+internal static partial class KeyRingLoader
 {
-    public static async Task<KeyRingSnapshot> LoadAsync(ICofferStorage storage, ICryptoBackend backend, MasterKey master, KeyRingSnapshot previous, CancellationToken ct)
+    /// <remarks>
+    /// One unusable row (tampered or corrupt) must not take every key store down: a credential
+    /// whose secret cannot be opened is left out (calls signed with it fail authentication), and a
+    /// version whose material cannot be opened is marked broken (calls that need it answer
+    /// InternalException). Both are logged as errors.
+    /// </remarks>
+    public static async Task<KeyRingSnapshot> LoadAsync(ICofferStorage storage, ICryptoBackend backend, MasterKey master, KeyRingSnapshot previous, ILogger logger, CancellationToken ct)
     {
         var stores = await storage.KeyStores.ListKeyStoresAsync(ct);
         var credentials = await storage.KeyStores.ListCredentialsAsync(null, ct);
@@ -27,24 +34,45 @@ internal static class KeyRingLoader
             var secrets = new Dictionary<string, byte[]>(StringComparer.Ordinal);
             foreach (var credential in credentials.Where(c => c.KeyStoreId == store.Id && c.IsLive))
             {
-                secrets[credential.AccessKeyId] = master.Open(SealPurpose.SigV4Secret, credential.AccessKeyId, credential.SealedSecret);
+                try
+                {
+                    secrets[credential.AccessKeyId] = master.Open(SealPurpose.SigV4Secret, credential.AccessKeyId, credential.SealedSecret);
+                }
+                catch (CryptoException)
+                {
+                    Log.CredentialUnusable(logger, credential.Id, store.Name);
+                }
             }
 
             var storeKeys = new Dictionary<string, KeyEntry>(StringComparer.Ordinal);
             foreach (var (key, versions) in keys.Where(k => k.Key.KeyStoreId == store.Id))
             {
                 var usable = new Dictionary<int, IAeadKey>();
+                var broken = new HashSet<int>();
                 foreach (var version in versions.Where(v => v.CanDecrypt || v.CanEncrypt))
                 {
-                    usable[version.Version] = opened.TryGetValue((key.Id, version.Version), out var existing)
-                        ? existing
-                        : backend.OpenKey(key.Id, version.Version, version.Material);
+                    if (opened.TryGetValue((key.Id, version.Version), out var existing))
+                    {
+                        usable[version.Version] = existing;
+                        continue;
+                    }
+
+                    try
+                    {
+                        usable[version.Version] = backend.OpenKey(key.Id, version.Version, version.Material);
+                    }
+                    catch (CryptoException)
+                    {
+                        broken.Add(version.Version);
+                        Log.KeyVersionUnusable(logger, key.Id, version.Version, store.Name);
+                    }
                 }
 
                 storeKeys[key.ExternalId] = new KeyEntry(
                     key,
                     usable.ToFrozenDictionary(),
-                    versions.ToFrozenDictionary(v => v.Version, v => v.State));
+                    versions.ToFrozenDictionary(v => v.Version, v => v.State),
+                    broken.ToFrozenSet());
             }
 
             entries.Add(new KeyStoreEntry(store, secrets.ToFrozenDictionary(StringComparer.Ordinal), storeKeys.ToFrozenDictionary(StringComparer.Ordinal)));
@@ -55,4 +83,13 @@ internal static class KeyRingLoader
 
     /// <summary>The secret bytes SigV4 derives its signing key from.</summary>
     public static byte[] SecretBytes(string secretAccessKey) => Encoding.UTF8.GetBytes(secretAccessKey);
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 1200, Level = LogLevel.Error, Message = "Credential {CredentialId} of key store {KeyStore} cannot be opened with the master key (corrupt or tampered); it is not accepted")]
+        public static partial void CredentialUnusable(ILogger logger, string credentialId, string keyStore);
+
+        [LoggerMessage(EventId = 1201, Level = LogLevel.Error, Message = "Version {Version} of key {KeyId} in key store {KeyStore} cannot be opened (corrupt or tampered material); calls that need it fail")]
+        public static partial void KeyVersionUnusable(ILogger logger, string keyId, int version, string keyStore);
+    }
 }

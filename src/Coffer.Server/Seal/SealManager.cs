@@ -325,7 +325,7 @@ internal sealed partial class SealManager(ICofferStorage storage, TimeProvider t
 
     private async Task ReloadLockedAsync(CancellationToken ct)
     {
-        var next = await KeyRingLoader.LoadAsync(storage, _backend!, _master!, _ring, ct);
+        var next = await KeyRingLoader.LoadAsync(storage, _backend!, _master!, _ring, logger, ct);
         var old = _ring;
         _ring = next;
         old.DisposeExcept(next);

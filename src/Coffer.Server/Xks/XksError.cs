@@ -63,6 +63,10 @@ internal static class XksThrow
     [DoesNotReturn]
     public static void InvalidState(string message) => throw new XksException(XksErrorName.InvalidStateException, message);
 
+    /// <summary>The key manager itself failed (XKS spec: "failure of the backing key manager").</summary>
+    [DoesNotReturn]
+    public static void Internal() => throw new XksException(XksErrorName.InternalException, "The key material for this request is unusable in Coffer; the server log has details.");
+
     [DoesNotReturn]
     public static void InvalidKeyUsage(string message) => throw new XksException(XksErrorName.InvalidKeyUsageException, message);
 }

@@ -47,6 +47,11 @@ internal static class Decrypt
             || metadata is null || !XksCiphertext.TryReadMetadata(metadata, out var version)
             || !key.Versions.TryGetValue(version, out aead))
         {
+            if (metadata is not null && XksCiphertext.TryReadMetadata(metadata, out var named) && key.Broken.Contains(named))
+            {
+                XksThrow.Internal();
+            }
+
             XksThrow.InvalidCiphertext("The ciphertext, initialization vector, tag or metadata is corrupted, missing or invalid.");
         }
 

@@ -50,6 +50,11 @@ internal static class Encrypt
             XksThrow.InvalidKeyUsage("A ciphertextDataIntegrityValue needs a verifying decrypt, which the key does not allow.");
         }
 
+        if (key.Broken.Contains(key.Key.CurrentVersion))
+        {
+            XksThrow.Internal();
+        }
+
         var aead = key.CurrentForEncrypt;
         if (aead is null)
         {
