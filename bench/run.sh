@@ -4,11 +4,12 @@
 # (also written to bench/results/latest.md).
 #
 #   bench/run.sh                      # defaults below; takes about 3 minutes
-#   bench/run.sh --duration 30 --pin none --client http
+#   bench/run.sh --duration 30 --pin split --client http
+#   bench/run.sh --help
 #
 # Options (all passed to `Coffer.Bench run`):
 #   --duration 15       measured seconds per scenario      --warmup 3      warmup seconds per scenario
-#   --concurrency auto  auto = best of --candidates (32,64) in --trial (4 s) runs, per target; or a number
+#   --concurrency auto  auto = best of --candidates (16,32,64) in --trial (4 s) runs, per target; or a number
 #   --rate 1800         fixed arrival rate of the open-loop scenario (AWS's default XKS quota)
 #   --pin none          none: servers and load generator share both CPUs (default, see README note below);
 #                       split: servers on CPU 0, load generator on CPU 1 (taskset)
@@ -22,6 +23,7 @@
 # Environment: COFFER_BUILD_DIR (default /tmp/cb-bench) keeps builds apart from other work.
 # Everything stays on loopback; the servers started here are killed on exit, failure and Ctrl-C.
 set -euo pipefail
+if [[ "${1:-}" == -h || "${1:-}" == --help ]]; then sed -n '2,/^set -euo/{/^#/s/^# \{0,1\}//p}' "$0"; exit 0; fi
 cd "$(dirname "$0")/.."
 export COFFER_BUILD_DIR="${COFFER_BUILD_DIR:-/tmp/cb-bench}"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
