@@ -138,20 +138,28 @@ public sealed class SigV4VerifierTests(ITestOutputHelper output)
         var request = Request(SigV4TestRequests.AccessKeyId, SigV4TestRequests.Secret);
         var bodyHash = SHA256.HashData(SigV4TestRequests.Body);
         var lookup = SigV4TestRequests.Lookup;
-        // Warm up past tiered compilation: the JIT's own call counting allocates on this thread.
-        for (var i = 0; i < 50_000; i++)
-        {
-            Assert.Equal(SigV4Failure.None, verifier.Verify(request, bodyHash, lookup, out _));
-        }
+        Assert.Equal(SigV4Failure.None, verifier.Verify(request, bodyHash, lookup, out _));
 
+        // Tiered compilation allocates on this thread (call counting) until the background JIT has
+        // promoted the methods, which takes longer when the cores are busy: measure in rounds and
+        // keep the best, which is the steady state.
         const int n = 2000;
-        var before = GC.GetAllocatedBytesForCurrentThread();
-        for (var i = 0; i < n; i++)
+        var perCall = long.MaxValue;
+        for (var round = 0; round < 50 && perCall > 256; round++)
         {
-            verifier.Verify(request, bodyHash, lookup, out _);
+            var before = GC.GetAllocatedBytesForCurrentThread();
+            for (var i = 0; i < n; i++)
+            {
+                verifier.Verify(request, bodyHash, lookup, out _);
+            }
+
+            perCall = Math.Min(perCall, (GC.GetAllocatedBytesForCurrentThread() - before) / n);
+            if (perCall > 256)
+            {
+                Thread.Sleep(50);
+            }
         }
 
-        var perCall = (GC.GetAllocatedBytesForCurrentThread() - before) / n;
         output.WriteLine($"{perCall} bytes allocated per verification");
 
         // Access key id, date and region strings (about 150 bytes); nothing proportional to the request.
