@@ -163,7 +163,15 @@ public sealed partial class CofferServer : IAsyncDisposable
         var builder = WebApplication.CreateSlimBuilder();
         Share(builder, options, seal, storage, time, loggers);
         builder.Services.AddSingleton<BearerTokenFilter>();
-        builder.Services.AddProblemDetails();
+        builder.Services.AddProblemDetails(problems => problems.CustomizeProblemDetails = context =>
+        {
+            if (context.ProblemDetails.Detail is null && context.ProblemDetails.Status == 404)
+            {
+                context.ProblemDetails.Detail = "No such management API path; the API is described at /api/v1/openapi.json.";
+            }
+        });
+        // Unreadable bodies throw, so ProblemMiddleware answers them with what was wrong.
+        builder.Services.Configure<Microsoft.AspNetCore.Routing.RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
         builder.Services.ConfigureHttpJsonOptions(json => json.SerializerOptions.TypeInfoResolverChain.Insert(0, ManagementJson.Default));
         builder.Services.AddOpenApi("v1");
         builder.WebHost.ConfigureKestrel(kestrel =>
