@@ -48,9 +48,12 @@ public sealed class DevServer : IAsyncDisposable
 
     /// <param name="configure">Changes to the options before start (TLS, limits...).</param>
     /// <param name="dataDirectory">Reuse a directory (e.g. after a restart); a fresh temp one when null.</param>
-    public static async Task<DevServer> StartAsync(Action<CofferOptions>? configure = null, string? dataDirectory = null, TimeProvider? time = null)
+    public static Task<DevServer> StartAsync(Action<CofferOptions>? configure = null, string? dataDirectory = null, TimeProvider? time = null) =>
+        StartAsync(configure, dataDirectory, time, ownsDirectory: dataDirectory is null);
+
+    private static async Task<DevServer> StartAsync(Action<CofferOptions>? configure, string? dataDirectory, TimeProvider? time, bool ownsDirectory)
     {
-        var owns = dataDirectory is null;
+        var owns = ownsDirectory;
         dataDirectory ??= Directory.CreateTempSubdirectory("coffer-test-").FullName;
         var options = new CofferOptions
         {
@@ -71,8 +74,8 @@ public sealed class DevServer : IAsyncDisposable
     public async Task<DevServer> RestartAsync()
     {
         await StopAsync();
-        var next = await StartAsync(Configure, DataDirectory, Time);
-        return next;
+        // The new node takes over the data directory (and deleting it at the end, if this one owned it).
+        return await StartAsync(Configure, DataDirectory, Time, _ownsDirectory);
     }
 
     private async Task StopAsync()
