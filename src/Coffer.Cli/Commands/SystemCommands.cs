@@ -1,8 +1,143 @@
 using System.CommandLine;
+using Coffer.Cli.Client;
+using Coffer.Cli.Output;
+using Coffer.Server.Management;
 
 namespace Coffer.Cli.Commands;
 
+/// <summary><c>coffer status|init|unseal|seal</c>: the seal's lifecycle through /api/v1/sys (docs/design.md, "Key hierarchy").</summary>
 internal static class SystemCommands
 {
-    public static void AddTo(RootCommand root) { _ = root; }
+    public static void AddTo(RootCommand root) => AddTo(root, CliEnvironment.ForProcess(Console.Out, Console.Error));
+
+    public static void AddTo(RootCommand root, CliEnvironment env)
+    {
+        root.Subcommands.Add(Status(env));
+        root.Subcommands.Add(Init(env));
+        root.Subcommands.Add(Unseal(env));
+        root.Subcommands.Add(Seal(env));
+    }
+
+    private static Command Status(CliEnvironment env)
+    {
+        var command = new Command("status", "Show whether Coffer is initialised and sealed, the unseal progress and the version (no token needed).");
+        command.SetClientAction(env, async (call, ct) =>
+        {
+            var status = await call.Api.GetAsync(ManagementClient.Route("sys", "status"), ManagementJson.Default.SealStatusView, ct);
+            Print(call, status);
+            return 0;
+        }, needsToken: false);
+        return command;
+    }
+
+    private static Command Init(CliEnvironment env)
+    {
+        var shares = new Option<int>("--shares") { Description = "Number of Shamir shares to split the master key into (1-255)", Required = true };
+        var threshold = new Option<int>("--threshold") { Description = "Shares needed to unseal (1 to --shares)", Required = true };
+        var command = new Command("init", "Initialise a new installation: create the master key, split it into Shamir shares and create the root token. Prints them once.")
+        {
+            shares, threshold,
+        };
+        command.SetClientAction(env, async (call, ct) =>
+        {
+            var result = await call.Api.PostAsync(ManagementClient.Route("sys", "init"),
+                new InitRequest(call.Parse.GetValue(shares), call.Parse.GetValue(threshold)), ManagementJson.Default.InitRequest, ManagementJson.Default.InitResponse, ct);
+            var init = result.Value;
+            var warning = $"WARNING: the {init.Shares.Count} unseal shares and the root token are shown only now; Coffer keeps none of them. "
+                + $"Give each share to a different person and store them apart: anyone holding {init.Threshold} shares can unseal Coffer, "
+                + $"and with fewer than {init.Threshold} nobody can, ever.";
+            if (call.Json)
+            {
+                Json.Write(call.Out, result.Json);
+                await call.Error.WriteLineAsync(warning);
+                return 0;
+            }
+
+            await call.Out.WriteLineAsync($"Coffer is initialised with the Shamir seal: {init.Shares.Count} shares, any {init.Threshold} of which unseal it.");
+            await call.Out.WriteLineAsync();
+            for (var i = 0; i < init.Shares.Count; i++)
+            {
+                await call.Out.WriteLineAsync($"Unseal share {i + 1}: {init.Shares[i]}");
+            }
+
+            await call.Out.WriteLineAsync($"Root token:     {init.RootToken}");
+            await call.Out.WriteLineAsync();
+            await call.Out.WriteLineAsync(warning);
+            await call.Out.WriteLineAsync($"Coffer is sealed: run `coffer unseal` once per share, with {init.Threshold} different shares. "
+                + $"Keep the root token in {ClientSettings.TokenVariable}, not on command lines.");
+            return 0;
+        }, needsToken: false);
+        return command;
+    }
+
+    private static Command Unseal(CliEnvironment env)
+    {
+        var share = new Argument<string?>("share")
+        {
+            Description = "One unseal share. Leave it out to type it without echo (or pipe it on stdin), which keeps it out of shell history",
+            Arity = ArgumentArity.ZeroOrOne,
+        };
+        var reset = new Option<bool>("--reset") { Description = "Discard the shares submitted so far" };
+        var command = new Command("unseal", "Submit one Shamir share; Coffer unseals when the threshold is reached (no token needed).") { share, reset };
+        command.SetClientAction(env, async (call, ct) =>
+        {
+            UnsealRequest request;
+            if (call.Parse.GetValue(reset))
+            {
+                request = new UnsealRequest(null, Reset: true);
+            }
+            else
+            {
+                var value = call.Parse.GetValue(share) ?? env.ReadSecret("Unseal share (input is hidden): ");
+                if (string.IsNullOrWhiteSpace(value))
+                {
+                    throw new CliException("no share given: type or pipe one share, e.g. `coffer unseal < share-1.txt`.", CliException.Usage);
+                }
+
+                request = new UnsealRequest(value.Trim(), Reset: false);
+            }
+
+            var status = await call.Api.PostAsync(ManagementClient.Route("sys", "unseal"), request, ManagementJson.Default.UnsealRequest, ManagementJson.Default.SealStatusView, ct);
+            Print(call, status);
+            if (!call.Json)
+            {
+                var s = status.Value;
+                await call.Out.WriteLineAsync(!s.Sealed
+                    ? "Coffer is unsealed."
+                    : $"Coffer is still sealed: {s.Progress} of {s.Threshold} shares given; run `coffer unseal` with another share.");
+            }
+
+            return 0;
+        }, needsToken: false);
+        return command;
+    }
+
+    private static Command Seal(CliEnvironment env)
+    {
+        var command = new Command("seal", "Seal Coffer: drop every key from memory at once. XKS calls fail until it is unsealed.");
+        command.SetClientAction(env, async (call, ct) =>
+        {
+            var status = await call.Api.PostAsync(ManagementClient.Route("sys", "seal"), ManagementJson.Default.SealStatusView, ct);
+            Print(call, status);
+            if (!call.Json)
+            {
+                await call.Out.WriteLineAsync("Coffer is sealed.");
+            }
+
+            return 0;
+        });
+        return command;
+    }
+
+    private static void Print(ClientCall call, ApiResult<SealStatusView> status)
+    {
+        if (call.Json)
+        {
+            Json.Write(call.Out, status.Json);
+        }
+        else
+        {
+            Views.Status(call.Out, status.Value, call.Api.Address);
+        }
+    }
 }

@@ -1,0 +1,27 @@
+namespace Coffer.Cli.Client;
+
+/// <summary>A failure the CLI reports as one line on stderr and an exit code, without a stack trace.</summary>
+internal sealed class CliException : Exception
+{
+    /// <summary>Exit code of a failed operation.</summary>
+    public const int Failure = 1;
+
+    /// <summary>Exit code of a usage error (bad option value, missing setting).</summary>
+    public const int Usage = 2;
+
+    public CliException()
+    {
+    }
+
+    public CliException(string message) : base(message)
+    {
+    }
+
+    public CliException(string message, Exception innerException) : base(message, innerException)
+    {
+    }
+
+    public CliException(string message, int exitCode) : base(message) => ExitCode = exitCode;
+
+    public int ExitCode { get; } = Failure;
+}

@@ -1,0 +1,68 @@
+using System.CommandLine;
+using Coffer.Server.Hosting;
+
+namespace Coffer.Cli.Client;
+
+/// <summary>What a verb that calls the management API is given when it runs.</summary>
+internal sealed class ClientCall(ParseResult parse, CliEnvironment env, ClientSettings settings, ManagementClient api, bool json)
+{
+    public ParseResult Parse { get; } = parse;
+
+    public CliEnvironment Env { get; } = env;
+
+    public ClientSettings Settings { get; } = settings;
+
+    public ManagementClient Api { get; } = api;
+
+    /// <summary>--json: print the API's JSON instead of tables.</summary>
+    public bool Json { get; } = json;
+
+    public TextWriter Out => Env.Out;
+
+    public TextWriter Error => Env.Error;
+}
+
+/// <summary>
+/// Gives a verb the connection options every client verb shares and runs it with one error policy:
+/// a <see cref="CliException"/> is one line on stderr and its exit code, never a stack trace.
+/// </summary>
+internal static class ClientCommand
+{
+    public static void SetClientAction(this Command command, CliEnvironment env, Func<ClientCall, CancellationToken, Task<int>> action, bool needsToken = true)
+    {
+        var address = new Option<string?>("--addr")
+        {
+            Description = $"Management API URL [env: {ClientSettings.AddressVariable}; default: .coffer-dev/{DevEnvironment.FileName}, else {ClientSettings.DefaultAddress}]",
+        };
+        var token = new Option<string?>("--token")
+        {
+            Description = $"Management token [env: {ClientSettings.TokenVariable}, preferred: a token on the command line ends up in shell history and process lists]",
+        };
+        var data = new Option<string?>("--data") { Description = "Read the URL and token from this `coffer dev` data directory's dev.json" };
+        var json = new Option<bool>("--json") { Description = "Print the API's JSON instead of tables" };
+        command.Options.Add(address);
+        command.Options.Add(token);
+        command.Options.Add(data);
+        command.Options.Add(json);
+
+        command.SetAction(async (parse, ct) =>
+        {
+            try
+            {
+                var settings = await ClientSettings.ResolveAsync(parse.GetValue(address), parse.GetValue(token), parse.GetValue(data), env, ct);
+                if (needsToken)
+                {
+                    settings.RequireToken();
+                }
+
+                using var api = new ManagementClient(settings);
+                return await action(new ClientCall(parse, env, settings, api, parse.GetValue(json)), ct);
+            }
+            catch (CliException e)
+            {
+                await env.Error.WriteLineAsync($"Error: {e.Message}");
+                return e.ExitCode;
+            }
+        });
+    }
+}

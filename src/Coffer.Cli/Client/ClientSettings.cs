@@ -1,0 +1,67 @@
+using System.Text.Json;
+using Coffer.Cli.Commands;
+using Coffer.Server.Hosting;
+
+namespace Coffer.Cli.Client;
+
+/// <summary>
+/// Where the management API is and which token to send. Explicit options win, then
+/// <c>COFFER_ADDR</c>/<c>COFFER_TOKEN</c>; with neither, the <c>dev.json</c> that <c>coffer dev</c>
+/// writes into its data directory, so the CLI works with no settings next to a dev server.
+/// </summary>
+internal sealed record ClientSettings(Uri Address, string? Token, string? DevFile)
+{
+    public const string AddressVariable = "COFFER_ADDR";
+    public const string TokenVariable = "COFFER_TOKEN";
+
+    /// <summary>The management listener's default (CofferOptions.Admin).</summary>
+    public const string DefaultAddress = "http://127.0.0.1:8444";
+
+    public static async Task<ClientSettings> ResolveAsync(string? address, string? token, string? dataDirectory, CliEnvironment env, CancellationToken ct)
+    {
+        address ??= env.Variable(AddressVariable);
+        token ??= env.Variable(TokenVariable);
+        string? devFile = null;
+
+        // dev.json is only a fallback: it must never silently send the dev token to an address the
+        // user named, so it is read when nothing was set or when --data asks for it.
+        if (dataDirectory is not null || (address is null && token is null))
+        {
+            var path = Path.Combine(Path.GetFullPath(dataDirectory ?? DevCommand.DefaultDataDirectory, env.WorkingDirectory), DevEnvironment.FileName);
+            DevInfo? info;
+            try
+            {
+                info = await DevEnvironment.ReadAsync(path, ct);
+            }
+            catch (Exception e) when (e is JsonException or IOException or UnauthorizedAccessException)
+            {
+                throw new CliException($"cannot read {path}: {e.Message}", e);
+            }
+
+            if (info is null && dataDirectory is not null)
+            {
+                throw new CliException($"{path} does not exist: --data must name the data directory of `coffer dev`.", CliException.Usage);
+            }
+
+            if (info is not null)
+            {
+                address ??= info.AdminUrl;
+                token ??= info.AdminToken;
+                devFile = path;
+            }
+        }
+
+        address ??= DefaultAddress;
+        if (!Uri.TryCreate(address, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps))
+        {
+            throw new CliException($"'{address}' is not an http(s) URL: --addr and {AddressVariable} take the management API's base URL, e.g. {DefaultAddress}.", CliException.Usage);
+        }
+
+        return new ClientSettings(uri, token, devFile);
+    }
+
+    /// <summary>Fails early, before a request, when a verb that needs a token has none.</summary>
+    public string RequireToken() => Token
+        ?? throw new CliException($"no management token: set {TokenVariable} (or pass --token; the environment keeps it out of shell history). "
+            + $"`coffer init` prints the root token; `coffer dev` writes one to {DevCommand.DefaultDataDirectory}/{DevEnvironment.FileName}.");
+}

@@ -1,0 +1,76 @@
+using Coffer.Server.Management;
+
+namespace Coffer.Cli.Output;
+
+/// <summary>How each management API resource reads in a terminal.</summary>
+internal static class Views
+{
+    public static void Status(TextWriter w, SealStatusView s, Uri address)
+    {
+        var properties = new List<(string, string)>
+        {
+            ("Address", address.ToString().TrimEnd('/')),
+            ("Initialized", Table.YesNo(s.Initialized)),
+            ("Sealed", Table.YesNo(s.Sealed)),
+            ("Seal", s.SealKind ?? "-"),
+        };
+        if (s.SealKind == "shamir")
+        {
+            properties.Add(("Threshold", s.Threshold.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+            properties.Add(("Unseal progress", $"{s.Progress}/{s.Threshold}"));
+        }
+
+        properties.Add(("Version", s.Version));
+        properties.Add(("Key stores", s.KeyStoreCount?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "(shown with a token)"));
+        Table.Properties(w, properties);
+    }
+
+    public static void KeyStore(TextWriter w, KeyStoreView k) => Table.Properties(w,
+    [
+        ("ID", k.Id),
+        ("Name", k.Name),
+        ("URI prefix", k.UriPrefix.Length == 0 ? "(none)" : k.UriPrefix),
+        ("XKS proxy URI path", k.XksProxyUriPath),
+        ("Keys", Count(k.KeyCount)),
+        ("Live credentials", Count(k.LiveCredentialCount)),
+        ("Created", Table.Time(k.CreatedAt)),
+    ]);
+
+    public static void KeyStores(TextWriter w, IEnumerable<KeyStoreView> stores) => Table.Write(w,
+        ["ID", "NAME", "XKS PROXY URI PATH", "KEYS", "CREDENTIALS", "CREATED"],
+        stores.Select(k => (IReadOnlyList<string>)[k.Id, k.Name, k.XksProxyUriPath, Count(k.KeyCount), Count(k.LiveCredentialCount), Table.Time(k.CreatedAt)]));
+
+    public static void Credentials(TextWriter w, IEnumerable<CredentialView> credentials) => Table.Write(w,
+        ["ID", "ACCESS KEY ID", "STATUS", "CREATED", "REVOKED"],
+        credentials.Select(c => (IReadOnlyList<string>)[c.Id, c.AccessKeyId, c.Status, Table.Time(c.CreatedAt), Table.Time(c.RevokedAt)]));
+
+    public static void Key(TextWriter w, KeyView k)
+    {
+        Table.Properties(w,
+        [
+            ("ID", k.Id),
+            ("Name (externalKeyId)", k.Name),
+            ("Key store", k.KeyStoreId),
+            ("Description", k.Description.Length == 0 ? "-" : k.Description),
+            ("Usage", Usage(k.Usage)),
+            ("Status", k.Status),
+            ("Current version", Count(k.CurrentVersion)),
+            ("Tags", k.Tags.Count == 0 ? "-" : string.Join(", ", k.Tags.OrderBy(t => t.Key, StringComparer.Ordinal).Select(t => $"{t.Key}={t.Value}"))),
+            ("Created", Table.Time(k.CreatedAt)),
+        ]);
+        if (k.Versions is { Count: > 0 } versions)
+        {
+            w.WriteLine();
+            Table.Write(w, ["VERSION", "STATE", "BACKEND", "CREATED"],
+                versions.Select(v => (IReadOnlyList<string>)[Count(v.Version), v.State, v.Backend, Table.Time(v.CreatedAt)]));
+        }
+    }
+
+    public static void Keys(TextWriter w, IEnumerable<KeyView> keys) => Table.Write(w,
+        ["ID", "NAME", "KEY STORE", "USAGE", "STATUS", "VERSION", "CREATED"],
+        keys.Select(k => (IReadOnlyList<string>)[k.Id, k.Name, k.KeyStoreId, Usage(k.Usage), k.Status, Count(k.CurrentVersion), Table.Time(k.CreatedAt)]));
+
+    private static string Usage(string[] usage) => usage.Length == 0 ? "NONE" : string.Join(',', usage);
+
+    private static string Count(int n) => n.ToString(System.Globalization.CultureInfo.InvariantCulture);
+}
