@@ -48,8 +48,10 @@ fi
 
 # DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1 is for the client only (the bench strips it from the
 # servers it starts): socket continuations run on the epoll thread, much less client CPU per request.
+version="commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
+if [[ -n "$(git status --porcelain -- src 2>/dev/null)" ]]; then version="$version + uncommitted changes in src/"; fi
 cmd=(env DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1 dotnet "$COFFER_BUILD_DIR/bench-out/Coffer.Bench.dll" run
-     --coffer-dll "$COFFER_BUILD_DIR/coffer-out/coffer.dll" --out "$out" "$@")
+     --coffer-dll "$COFFER_BUILD_DIR/coffer-out/coffer.dll" --coffer-version "$version" --out "$out" "$@")
 if [[ "$pin" == split ]]; then
   # The load generator on CPU 1; the bench starts both servers on CPU 0.
   exec taskset -c 1 "${cmd[@]}"

@@ -20,6 +20,7 @@ public sealed class Options
     public bool Extras { get; private set; } = true;               // CDIV and 4300-byte scenarios
     public string? Out { get; private set; }
     public List<string> CofferArgs { get; } = [];                  // extra `coffer dev` arguments (diagnosis)
+    public string? CofferVersion { get; private set; }             // label only (run.sh passes the git commit)
     public bool Wrk { get; private set; }                          // cross-check the ceiling with wrk
     public HashSet<string> Scenarios { get; private set; } = [.. AllScenarios];
     public static readonly string[] AllScenarios = ["ceiling", "encrypt", "decrypt", "open", "cdiv", "4300"];
@@ -48,6 +49,7 @@ public sealed class Options
                 case "--coffer-dll": o.CofferDll = Path.GetFullPath(Next()); break;
                 case "--fake": o.Fake = true; break;
                 case "--wrk": o.Wrk = true; break;
+                case "--coffer-version": o.CofferVersion = Next(); break;
                 case "--coffer-arg": o.CofferArgs.Add(Next()); break;
                 case "--no-extras": o.Extras = false; break;
                 case "--scenarios": o.Scenarios = [.. Next().Split(',').Select(x => OneOf(x, AllScenarios))]; break;
