@@ -14,8 +14,8 @@
 #   --pin none          none: servers and load generator share both CPUs (default, see README note below);
 #                       split: servers on CPU 0, load generator on CPU 1 (taskset)
 #   --client raw        raw: minimal keep-alive HTTP/1.1 socket client; http: HttpClient/SocketsHttpHandler
-#   --no-extras         skip the SHA_256 CDIV and 4300-byte encrypt scenarios
-#   --scenarios LIST    subset of ceiling,encrypt,decrypt,open,cdiv,4300 (ceiling always runs)
+#   --no-extras         skip the SHA_256 CDIV, 4300-byte and --log-level Warning (diagnosis) encrypt scenarios
+#   --scenarios LIST    subset of ceiling,encrypt,decrypt,open,cdiv,4300,quietlog (ceiling always runs)
 #   --out FILE          report file (default bench/results/latest.md)
 #   --coffer-arg ARG    extra argument for `coffer dev` (repeatable), e.g. --coffer-arg --log-level --coffer-arg Warning
 #   --wrk               also measure the ceiling with wrk (if installed) as a cross-check of the C# client

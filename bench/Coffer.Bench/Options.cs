@@ -23,7 +23,7 @@ public sealed class Options
     public string? CofferVersion { get; private set; }             // label only (run.sh passes the git commit)
     public bool Wrk { get; private set; }                          // cross-check the ceiling with wrk
     public HashSet<string> Scenarios { get; private set; } = [.. AllScenarios];
-    public static readonly string[] AllScenarios = ["ceiling", "encrypt", "decrypt", "open", "cdiv", "4300"];
+    public static readonly string[] AllScenarios = ["ceiling", "encrypt", "decrypt", "open", "cdiv", "4300", "quietlog"];
 
     public static Options Parse(string[] args)
     {
@@ -61,7 +61,7 @@ public sealed class Options
         if (o.Duration > TimeSpan.FromSeconds(120) || o.Warmup > TimeSpan.FromSeconds(60))
             throw new ArgumentException("--duration <= 120 s and --warmup <= 60 s (signatures are valid 5 minutes)");
         if (o.Rate <= 0 || o.Rate > 100_000) throw new ArgumentException("--rate in (0, 100000]");
-        if (!o.Extras) { o.Scenarios.Remove("cdiv"); o.Scenarios.Remove("4300"); }
+        if (!o.Extras) { o.Scenarios.Remove("cdiv"); o.Scenarios.Remove("4300"); o.Scenarios.Remove("quietlog"); }
         o.Scenarios.Add("ceiling"); // every ratio needs it
         if (!o.Fake && o.CofferDll is null) throw new ArgumentException("--coffer-dll PATH (or --fake for development)");
         return o;

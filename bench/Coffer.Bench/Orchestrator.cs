@@ -46,15 +46,20 @@ public static class Orchestrator
             ["dotnet", self, "ceiling", "--port", ceilingPort.ToString(CultureInfo.InvariantCulture), "--parent", parent],
             new Dictionary<string, string> { ["DOTNET_gcServer"] = serverGc ? "1" : "0" });
 
-        var data = Directory.CreateDirectory(Path.Combine(work, "data")).FullName;
-        var xksPort = ChildProcesses.FreePort().ToString(CultureInfo.InvariantCulture);
-        var cofferLog = Path.Combine(work, "coffer.log");
-        var coffer = o.Fake
-            ? children.Start("fake-xks", serverCpus, cofferLog, ["dotnet", self, "fake-xks", "--port", xksPort, "--data", data, "--parent", parent])
-            : children.Start("coffer dev", serverCpus, cofferLog,
-                ["dotnet", o.CofferDll!, "dev", "--data", data, "--xks-port", xksPort,
-                 "--admin-port", ChildProcesses.FreePort().ToString(CultureInfo.InvariantCulture), .. o.CofferArgs]);
         var serverName = o.Fake ? "FAKE (dev only)" : "Coffer";
+        (System.Diagnostics.Process Process, string Data, string Log) StartCoffer(string tag, IEnumerable<string> extra)
+        {
+            var data = Directory.CreateDirectory(Path.Combine(work, "data-" + tag)).FullName;
+            var xksPort = ChildProcesses.FreePort().ToString(CultureInfo.InvariantCulture);
+            var log = Path.Combine(work, $"coffer-{tag}.log");
+            var p = o.Fake
+                ? children.Start("fake-xks", serverCpus, log, ["dotnet", self, "fake-xks", "--port", xksPort, "--data", data, "--parent", parent])
+                : children.Start("coffer dev", serverCpus, log,
+                    ["dotnet", o.CofferDll!, "dev", "--data", data, "--xks-port", xksPort,
+                     "--admin-port", ChildProcesses.FreePort().ToString(CultureInfo.InvariantCulture), .. o.CofferArgs, .. extra]);
+            return (p, data, log);
+        }
+        var (coffer, data, cofferLog) = StartCoffer("main", []);
 
         var target = await DevInfo.WaitAsync(data, coffer, cofferLog);
         var ceilingTarget = target with { BaseUrl = new Uri($"http://127.0.0.1:{ceilingPort}{target.BaseUrl.AbsolutePath}") };
@@ -129,6 +134,16 @@ public static class Orchestrator
         {
             var big = Bodies(pool, () => XksRequests.EncryptBody(4300, cdiv: false));
             results.Add(await Closed("encrypt 4300 B", target, coffer.Id, encPath, big, cCoffer, o.Warmup, o.Duration, false));
+        }
+        if (on.Contains("quietlog") && !o.Fake)
+        {
+            // Diagnosis, not the headline: the same encrypt with the per-call log line switched off, on a
+            // fresh `coffer dev` (the first one is stopped so it cannot take CPU).
+            children.Stop(coffer);
+            var (quiet, quietData, quietLog) = StartCoffer("quietlog", ["--log-level", "Warning"]);
+            var quietTarget = await DevInfo.WaitAsync(quietData, quiet, quietLog);
+            results.Add(await Closed("encrypt 32 B, --log-level Warning (diagnosis)", quietTarget, quiet.Id,
+                quietTarget.PathOf($"keys/{quietTarget.KeyId}/encrypt"), enc32, cCoffer, o.Warmup * 2, o.Duration, false)); // fresh process: longer JIT warmup
         }
 
         var report = Report.Build(o, results, serverGc, serverName, wrk);
