@@ -36,7 +36,7 @@ internal static class ClientCommand
         };
         var token = new Option<string?>("--token")
         {
-            Description = $"Management token [env: {ClientSettings.TokenVariable}, preferred: a token on the command line ends up in shell history and process lists]",
+            Description = $"Management token. Prefer setting {ClientSettings.TokenVariable}: a token on the command line ends up in shell history and process lists",
         };
         var data = new Option<string?>("--data") { Description = "Read the URL and token from this `coffer dev` data directory's dev.json" };
         var json = new Option<bool>("--json") { Description = "Print the API's JSON instead of tables" };

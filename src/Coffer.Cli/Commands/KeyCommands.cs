@@ -72,7 +72,7 @@ internal static class KeyCommands
         var store = new Option<string?>("--keystore") { Description = "Only keys of this key store (id or name)" };
         var filter = new Option<string?>("--filter") { Description = "Only keys whose name or description contains this text" };
         var tag = new Option<string?>("--tag") { Description = "Only keys with this tag: key (any value) or key=value" };
-        var enabled = new Option<bool?>("--enabled") { Description = "Only enabled (true) or disabled (false) keys" };
+        var enabled = new Option<bool?>("--enabled") { Description = "Only enabled (true) or disabled (false) keys", HelpName = "true|false" };
         var limit = new Option<int?>("--limit") { Description = "Keys per page, 1 to 1000 (server default 100)" };
         limit.Validators.Add(result =>
         {

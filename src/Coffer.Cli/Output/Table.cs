@@ -49,16 +49,25 @@ internal static class Table
 
     private static void Render(TextWriter writer, IRenderable renderable)
     {
+        using var buffer = new StringWriter();
         var console = AnsiConsole.Create(new AnsiConsoleSettings
         {
             Ansi = AnsiSupport.No,
             ColorSystem = ColorSystemSupport.NoColors,
             Interactive = InteractionSupport.No,
-            Out = new AnsiConsoleOutput(writer),
+            Out = new AnsiConsoleOutput(buffer),
         });
         console.Profile.Width = ReferenceEquals(writer, Console.Out) && !Console.IsOutputRedirected
             ? Math.Max(Console.WindowWidth, 40)
             : RedirectedWidth;
         console.Write(renderable);
+
+        // Spectre pads every cell to its column's width and draws the simple border's empty top
+        // and bottom lines; trailing blanks only get in the way of copying a value or grepping.
+        var lines = buffer.ToString().ReplaceLineEndings("\n").Split('\n').Select(line => line.TrimEnd()).ToList();
+        foreach (var line in lines.SkipWhile(line => line.Length == 0).Reverse().SkipWhile(line => line.Length == 0).Reverse())
+        {
+            writer.WriteLine(line);
+        }
     }
 }

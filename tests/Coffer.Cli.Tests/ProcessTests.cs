@@ -1,0 +1,72 @@
+using Coffer.Testing;
+
+namespace Coffer.Cli.Tests;
+
+/// <summary>The built executable, run as users run it: <c>dotnet coffer.dll</c> with COFFER_ADDR/COFFER_TOKEN.</summary>
+public sealed class ProcessTests
+{
+    private static Dictionary<string, string> Settings(DevServer node) => new()
+    {
+        ["COFFER_ADDR"] = node.Info.AdminUrl,
+        ["COFFER_TOKEN"] = node.Info.AdminToken,
+    };
+
+    [Fact]
+    public async Task Process_key_list_json_reads_settings_from_the_environment()
+    {
+        await using var node = await DevServer.StartAsync();
+
+        var list = await Cli.RunProcessAsync(Settings(node), null, "key", "list", "--json");
+
+        Assert.True(list.ExitCode == 0, list.ToString());
+        Assert.Equal("demo-key", list.Json.GetProperty("keys")[0].GetProperty("name").GetString());
+    }
+
+    [Fact]
+    public async Task Process_keystore_create_and_show_print_tables()
+    {
+        await using var node = await DevServer.StartAsync();
+
+        var create = await Cli.RunProcessAsync(Settings(node), null, "keystore", "create", "proc", "--prefix", "/proc");
+        var show = await Cli.RunProcessAsync(Settings(node), null, "keystore", "show", "proc");
+
+        Assert.True(create.ExitCode == 0, create.ToString());
+        Assert.Matches(@"XKS proxy URI path\s+/proc/kms/xks/v1", show.Out);
+    }
+
+    [Fact]
+    public async Task Process_unknown_key_exits_1_with_the_problem_detail_on_stderr()
+    {
+        await using var node = await DevServer.StartAsync();
+
+        var show = await Cli.RunProcessAsync(Settings(node), null, "key", "show", "key_missing");
+
+        Assert.Equal(1, show.ExitCode);
+        Assert.Contains("No key with id 'key_missing' exists.", show.Error, StringComparison.Ordinal);
+        Assert.Empty(show.Out);
+    }
+
+    [Fact]
+    public async Task Process_bad_usage_value_exits_2()
+    {
+        var create = await Cli.RunProcessAsync(new Dictionary<string, string>(), null, "key", "create", "demo", "--usage", "WRAP");
+
+        Assert.Equal(2, create.ExitCode);
+        Assert.Contains("--usage", create.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Process_unseal_reads_the_share_from_piped_stdin()
+    {
+        await using var node = await ShamirNode.StartAsync();
+        var settings = new Dictionary<string, string> { ["COFFER_ADDR"] = node.AdminUrl };
+        var init = await Cli.RunProcessAsync(settings, null, "init", "--shares", "1", "--threshold", "1", "--json");
+        var share = init.Json.GetProperty("shares")[0].GetString()!;
+
+        var unseal = await Cli.RunProcessAsync(settings, share + "\n", "unseal");
+
+        Assert.True(unseal.ExitCode == 0, unseal.ToString());
+        Assert.Contains("Coffer is unsealed.", unseal.Out, StringComparison.Ordinal);
+        Assert.False(node.Server.IsSealed);
+    }
+}
