@@ -56,10 +56,11 @@ internal static class DevCommand
                 }
             }
 
-            using var loggers = Logging.Create("text", parse.GetValue(logLevel));
-            var (server, info) = await DevEnvironment.StartAsync(options, loggers, ct: ct);
+            using var logging = Logging.Create("text", parse.GetValue(logLevel));
+            var (server, info) = await DevEnvironment.StartAsync(options, logging.Factory, ct: ct);
             await using (server)
             {
+                logging.Flush();
                 DevBanner.Print(info, options);
                 try
                 {

@@ -18,8 +18,9 @@ internal static class ServerCommand
         command.SetAction(async (parse, ct) =>
         {
             var options = Load(parse.GetValue(config));
-            using var loggers = Logging.Create(parse.GetValue(logFormat)!, parse.GetValue(logLevel));
-            await using var server = await CofferServer.StartAsync(options, loggers, ct: ct);
+            using var logging = Logging.Create(parse.GetValue(logFormat)!, parse.GetValue(logLevel));
+            await using var server = await CofferServer.StartAsync(options, logging.Factory, ct: ct);
+            logging.Flush();
             Console.Error.WriteLine($"Coffer {Coffer.Server.Xks.DeepHealthCheck.Version}: XKS on {server.XksUrl}, management on {server.AdminUrl}, {(server.IsSealed ? "sealed" : "unsealed")}.");
             try
             {
