@@ -128,6 +128,7 @@ public sealed class KeyStoreCommandTests
         Assert.Contains(node.Info.AccessKeyId, table.Out, StringComparison.Ordinal);
         Assert.DoesNotContain(secret, table.Out + json.Out, StringComparison.Ordinal);
         Assert.Equal(2, json.Json.GetArrayLength());
+        Assert.DoesNotContain(secret, node.Logs.All, StringComparison.Ordinal);
     }
 
     [Fact]

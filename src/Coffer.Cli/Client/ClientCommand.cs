@@ -3,25 +3,6 @@ using Coffer.Server.Hosting;
 
 namespace Coffer.Cli.Client;
 
-/// <summary>What a verb that calls the management API is given when it runs.</summary>
-internal sealed class ClientCall(ParseResult parse, CliEnvironment env, ClientSettings settings, ManagementClient api, bool json)
-{
-    public ParseResult Parse { get; } = parse;
-
-    public CliEnvironment Env { get; } = env;
-
-    public ClientSettings Settings { get; } = settings;
-
-    public ManagementClient Api { get; } = api;
-
-    /// <summary>--json: print the API's JSON instead of tables.</summary>
-    public bool Json { get; } = json;
-
-    public TextWriter Out => Env.Out;
-
-    public TextWriter Error => Env.Error;
-}
-
 /// <summary>
 /// Gives a verb the connection options every client verb shares and runs it with one error policy:
 /// a <see cref="CliException"/> is one line on stderr and its exit code, never a stack trace.

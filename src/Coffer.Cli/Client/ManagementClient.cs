@@ -21,12 +21,10 @@ internal sealed class ManagementClient : IDisposable
 
     private readonly HttpClient _http;
 
-    public ManagementClient(ClientSettings settings, HttpMessageHandler? handler = null)
+    public ManagementClient(ClientSettings settings)
     {
         Address = settings.Address;
-        _http = handler is null ? new HttpClient() : new HttpClient(handler, disposeHandler: false);
-        _http.BaseAddress = settings.Address;
-        _http.Timeout = Timeout;
+        _http = new HttpClient { BaseAddress = settings.Address, Timeout = Timeout };
         if (settings.Token is not null)
         {
             _http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", settings.Token);
