@@ -60,9 +60,12 @@ internal static class Cli
             Variables = variables,
             Input = new StringReader(stdin ?? string.Empty),
             InputIsTerminal = false,
-            WorkingDirectory = workingDirectory ?? EmptyDirectory(),
+            WorkingDirectory = workingDirectory ?? SharedEmptyDirectory,
         };
     }
+
+    /// <summary>Where runs that write nothing start: no .coffer-dev, so no dev.json is found by accident.</summary>
+    private static string SharedEmptyDirectory { get; } = EmptyDirectory();
 
     public static string EmptyDirectory() => Directory.CreateTempSubdirectory("coffer-cli-").FullName;
 
@@ -75,7 +78,7 @@ internal static class Cli
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
-            WorkingDirectory = EmptyDirectory(),
+            WorkingDirectory = SharedEmptyDirectory,
         };
         start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "coffer.dll"));
         foreach (var arg in args)

@@ -47,6 +47,7 @@ public sealed class ConnectionTests
 
         Assert.True(list.ExitCode == 0, list.ToString());
         Assert.Contains("demo-key", list.Out, StringComparison.Ordinal);
+        Directory.Delete(cwd, recursive: true);
     }
 
     [Fact]

@@ -182,7 +182,7 @@ public sealed class KeyStoreCommandTests
     {
         await using var node = await DevServer.StartAsync();
         var credential = (await Cli.RunAsync(node, "keystore", "credential", "list", "demo", "--json")).Json[0].GetProperty("id").GetString()!;
-        var env = Cli.Environment(node.Info.AdminUrl, node.Info.AdminToken);
+        var env = Cli.Environment(node.Info.AdminUrl, node.Info.AdminToken, workingDirectory: Cli.EmptyDirectory());
         var path = Path.Combine(env.WorkingDirectory, "xks.json");
         await File.WriteAllTextAsync(path, "old");
         File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
@@ -196,6 +196,7 @@ public sealed class KeyStoreCommandTests
         Assert.Equal("/demo/kms/xks/v1", file.RootElement.GetProperty("XksProxyUriPath").GetString());
         Assert.Equal(node.Info.SecretAccessKey, file.RootElement.GetProperty("XksProxyAuthenticationCredential").GetProperty("RawSecretAccessKey").GetString());
         Assert.Single(Directory.GetFiles(env.WorkingDirectory));
+        Directory.Delete(env.WorkingDirectory, recursive: true);
     }
 
     [Fact]
