@@ -71,6 +71,18 @@ public sealed class KeyStoreTests(XksNodeFixture fixture) : IClassFixture<XksNod
     }
 
     [Fact]
+    public async Task Deleted_key_store_prefix_is_InvalidUriPathException_at_once()
+    {
+        var store = await Node.CreateKeyStoreAsync("/" + Admin.Unique("gone"));
+        XksAssert.Ok(await store.Client.HealthAsync());
+
+        using var deleted = await Node.Admin.DeleteAsync($"/api/v1/keystores/{store.Id}");
+
+        Assert.True(deleted.IsSuccessStatusCode, $"{(int)deleted.StatusCode} {await deleted.Content.ReadAsStringAsync()}");
+        XksAssert.Error(await store.Client.HealthAsync(), 404, "InvalidUriPathException");
+    }
+
+    [Fact]
     public async Task Prefix_that_contains_the_xks_suffix_is_refused_or_served()
     {
         // XksRoute splits at the FIRST "/kms/xks/v1/" and relies on prefixes never containing it;

@@ -182,13 +182,17 @@ public sealed partial class LoggingTests(XksNodeFixture fixture) : IClassFixture
     }
 
     [Fact]
-    public async Task Request_metadata_values_are_logged_as_given_but_on_one_line()
+    public async Task Request_metadata_values_cannot_forge_a_second_log_line()
     {
-        // kmsRequestId is opaque (never validated) yet must not split the log line (log integrity).
-        var id = "evil-id\nxks forged keystore=other outcome=ok";
+        // XKS spec, Logging: "protect log integrity". kmsRequestId and awsPrincipalArn are opaque
+        // strings from the (authenticated) caller; written raw, a line break in them forges a line.
+        var id = XksRequests.NewRequestId() + "\nInformation Coffer.Server.Xks.XksHandler[2000] xks forged keystore=demo outcome=ok";
         var body = XksRequests.GetKeyMetadata(id);
+        body["requestMetadata"]!["awsPrincipalArn"] = "arn:aws:iam::123456789012:user/x\r\nforged-principal-line";
         XksAssert.Ok(await _xks.PostAsync($"keys/{_key}/metadata", body));
 
-        Assert.DoesNotContain(Node.Logs.Lines, l => l.StartsWith("xks forged", StringComparison.Ordinal) || l.Contains("\nxks forged", StringComparison.Ordinal));
+        var line = Assert.Single(CallLines(), l => l.Contains(id[..id.IndexOf('\n', StringComparison.Ordinal)], StringComparison.Ordinal));
+        var message = line[..line.IndexOf(" | ", StringComparison.Ordinal)];
+        Assert.False(message.Any(char.IsControl), $"The call line carries raw control characters: {message.ReplaceLineEndings("⏎")}");
     }
 }

@@ -171,4 +171,31 @@ public sealed class RoutingTests(XksNodeFixture fixture) : IClassFixture<XksNode
 
         XksAssert.Error(await _xks.PostAsync(PathOf("decrypt", fixture.DemoKey), body), 400, "ValidationException");
     }
+
+    [Fact]
+    public async Task Body_larger_than_any_valid_request_is_UnsupportedOperationException()
+    {
+        // Bigger than MaxPlaintextBytes and MaxAadBytes together could ever need in Base64.
+        var body = XksRequests.Encrypt([1, 2, 3]);
+        body["padding"] = new string('p', 200_000);
+
+        XksAssert.Error(await _xks.PostAsync(PathOf("encrypt", fixture.DemoKey), body), 501, "UnsupportedOperationException");
+    }
+
+    [Fact]
+    public async Task Chunked_body_larger_than_any_valid_request_is_UnsupportedOperationException()
+    {
+        var body = XksRequests.Encrypt([1, 2, 3]);
+        body["padding"] = new string('p', 200_000);
+        var chunked = _xks with
+        {
+            AfterSigning = wire =>
+            {
+                wire.Headers["Transfer-Encoding"] = "chunked";
+                wire.Headers["Content-Length"] = null;
+            },
+        };
+
+        XksAssert.Error(await chunked.PostAsync(PathOf("encrypt", fixture.DemoKey), body), 501, "UnsupportedOperationException");
+    }
 }
