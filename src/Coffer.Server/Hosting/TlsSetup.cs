@@ -42,7 +42,8 @@ internal static class TlsSetup
                 throw new InvalidOperationException("mTLS needs both a client CA and the required client subject (AWS presents CN=cks.kms.<region>.amazonaws.com).");
             }
 
-            var ca = X509Certificate2.CreateFromPemFile(tls.ClientCaPath);
+            // Only the CA's certificate (PEM or DER): CreateFromPemFile would demand its private key too.
+            var ca = X509CertificateLoader.LoadCertificateFromFile(tls.ClientCaPath);
             var subject = tls.ClientSubject;
             https.ClientCertificateMode = ClientCertificateMode.RequireCertificate;
             // Returning false fails the handshake: a wrong CA, subject, expired or self-signed certificate never reaches HTTP.
