@@ -41,6 +41,9 @@ public sealed class Certificates : IDisposable
     /// <summary>Right subject, signed by <see cref="Ca"/>, but valid only in the past.</summary>
     public required PemCertificate ExpiredClient { get; init; }
 
+    /// <summary>Right subject, signed by <see cref="Ca"/>, but its extended key usage is serverAuth only.</summary>
+    public required PemCertificate ServerAuthOnlyClient { get; init; }
+
     /// <summary>Right subject, self-signed.</summary>
     public required PemCertificate SelfSignedClient { get; init; }
 
@@ -66,6 +69,7 @@ public sealed class Certificates : IDisposable
             GoodClient = Write(directory, "client-good", IssueClient(ca, AwsClientSubject, at.AddDays(-1), at.AddDays(30)), "client-good"),
             WrongSubjectClient = Write(directory, "client-wrong-subject", IssueClient(ca, "CN=someone-else.example", at.AddDays(-1), at.AddDays(30)), "client-wrong-subject"),
             ExpiredClient = Write(directory, "client-expired", IssueClient(ca, AwsClientSubject, at.AddDays(-30), at.AddDays(-1)), "client-expired"),
+            ServerAuthOnlyClient = Write(directory, "client-server-auth-only", IssueClient(ca, AwsClientSubject, at.AddDays(-1), at.AddDays(30), ServerAuthOid), "client-server-auth-only"),
             SelfSignedClient = Write(directory, "client-self-signed", SelfSignedClientCertificate(at), "client-self-signed"),
             OtherCaClient = Write(directory, "client-other-ca", IssueClient(otherCa, AwsClientSubject, at.AddDays(-1), at.AddDays(30)), "client-other-ca"),
         };
@@ -89,7 +93,7 @@ public sealed class Certificates : IDisposable
 
     public void Dispose()
     {
-        foreach (var pem in new[] { Ca, Server, GoodClient, WrongSubjectClient, ExpiredClient, SelfSignedClient, OtherCaClient })
+        foreach (var pem in new[] { Ca, Server, GoodClient, WrongSubjectClient, ExpiredClient, ServerAuthOnlyClient, SelfSignedClient, OtherCaClient })
         {
             pem.Certificate.Dispose();
         }
@@ -123,14 +127,16 @@ public sealed class Certificates : IDisposable
         request.CertificateExtensions.Add(new X509BasicConstraintsExtension(false, false, 0, true));
         request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.DigitalSignature | X509KeyUsageFlags.KeyEncipherment, critical: true));
         request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid(ServerAuthOid)], critical: false));
-        using var issued = request.Create(ca, at.AddDays(-1), at.AddDays(30), NewSerial());
+        // An RSA certificate under an ECDSA CA: sign with the CA's key explicitly.
+        using var caKey = ca.GetECDsaPrivateKey()!;
+        using var issued = request.Create(ca.SubjectName, X509SignatureGenerator.CreateForECDsa(caKey), at.AddDays(-1), at.AddDays(30), NewSerial());
         return issued.CopyWithPrivateKey(key);
     }
 
-    private static X509Certificate2 IssueClient(X509Certificate2 ca, string subject, DateTimeOffset notBefore, DateTimeOffset notAfter)
+    private static X509Certificate2 IssueClient(X509Certificate2 ca, string subject, DateTimeOffset notBefore, DateTimeOffset notAfter, string usage = ClientAuthOid)
     {
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        var request = ClientRequest(subject, key);
+        var request = ClientRequest(subject, key, usage);
         using var issued = request.Create(ca, notBefore, notAfter, NewSerial());
         return issued.CopyWithPrivateKey(key);
     }
@@ -141,12 +147,12 @@ public sealed class Certificates : IDisposable
         return ClientRequest(AwsClientSubject, key).CreateSelfSigned(at.AddDays(-1), at.AddDays(30));
     }
 
-    private static CertificateRequest ClientRequest(string subject, ECDsa key)
+    private static CertificateRequest ClientRequest(string subject, ECDsa key, string usage = ClientAuthOid)
     {
         var request = new CertificateRequest(subject, key, HashAlgorithmName.SHA256);
         request.CertificateExtensions.Add(new X509BasicConstraintsExtension(false, false, 0, true));
         request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.DigitalSignature, critical: true));
-        request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid(ClientAuthOid)], critical: false));
+        request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid(usage)], critical: false));
         return request;
     }
 

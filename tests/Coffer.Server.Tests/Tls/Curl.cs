@@ -1,5 +1,3 @@
-using System.Diagnostics;
-
 namespace Coffer.Server.Tests.Tls;
 
 /// <summary>
@@ -29,35 +27,11 @@ internal static class Curl
     /// <summary>Runs curl silently with the status code on the last line of stdout.</summary>
     public static async Task<Result> RunAsync(IEnumerable<string> arguments)
     {
-        var start = new ProcessStartInfo(Path)
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (var argument in (string[])["-sS", "--max-time", "20", "-w", "\n%{http_code}", .. arguments])
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        try
-        {
-            await process.WaitForExitAsync(timeout.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill();
-            throw;
-        }
-
-        var output = await stdout;
+        var run = await ExternalTool.RunAsync(Path, ["-sS", "--max-time", "20", "-w", "\n%{http_code}", .. arguments]);
+        var output = run.StandardOutput;
         var split = output.LastIndexOf('\n');
         var status = split >= 0 && int.TryParse(output[(split + 1)..], out var code) ? code : 0;
-        return new Result(process.ExitCode, status, split >= 0 ? output[..split] : output, await stderr);
+        return new Result(run.ExitCode, status, split >= 0 ? output[..split] : output, run.StandardError);
     }
 
     /// <summary>An XKS GetKeyMetadata body (XKS spec, requestMetadata).</summary>
