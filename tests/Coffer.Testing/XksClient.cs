@@ -160,7 +160,13 @@ public sealed record XksClient
                 continue;
             }
 
-            if (name.Equals("Content-Type", StringComparison.OrdinalIgnoreCase) || name.Equals("Content-Length", StringComparison.OrdinalIgnoreCase))
+            if (name.Equals("Transfer-Encoding", StringComparison.OrdinalIgnoreCase) && value.Equals("chunked", StringComparison.OrdinalIgnoreCase))
+            {
+                // A body of unknown length: HttpClient then frames it in chunks, without Content-Length.
+                message.Headers.TransferEncodingChunked = true;
+                message.Content?.Headers.ContentLength = null;
+            }
+            else if (name.Equals("Content-Type", StringComparison.OrdinalIgnoreCase) || name.Equals("Content-Length", StringComparison.OrdinalIgnoreCase))
             {
                 message.Content?.Headers.TryAddWithoutValidation(name, value);
             }

@@ -239,4 +239,21 @@ public sealed class AuthenticationTests(XksNodeFixture fixture) : IClassFixture<
 
         Rejected(await XksClient.SendSignedAsync(wire));
     }
+
+    [Fact]
+    public async Task Every_authentication_failure_answers_the_same_message()
+    {
+        // The answer must not tell a prober which part failed (unknown key id, secret, clock, service).
+        XksResponse[] failures =
+        [
+            await (_xks with { SecretAccessKey = "x" + _xks.SecretAccessKey[1..] }).GetKeyMetadataAsync(_key),
+            await (_xks with { AccessKeyId = "AKIDUNKNOWN234567ABCDEFGH" }).GetKeyMetadataAsync(_key),
+            await (_xks with { SigningTime = DateTimeOffset.UtcNow.AddHours(-1) }).GetKeyMetadataAsync(_key),
+            await (_xks with { Service = "kms" }).GetKeyMetadataAsync(_key),
+            await (_xks with { AfterSigning = wire => wire.Headers["Authorization"] = null }).GetKeyMetadataAsync(_key),
+        ];
+
+        Assert.All(failures, Rejected);
+        Assert.Single(failures.Select(f => f.ErrorMessage).Distinct());
+    }
 }
