@@ -19,6 +19,7 @@
 #   --out FILE          report file (default bench/results/latest.md)
 #   --coffer-arg ARG    extra argument for `coffer dev` (repeatable), e.g. --coffer-arg --log-level --coffer-arg Warning
 #   --wrk               also measure the ceiling with wrk (if installed) as a cross-check of the C# client
+#   --head              build Coffer from the committed HEAD (git archive), not the working tree
 #   --fake              DEVELOPMENT ONLY: a fake XKS endpoint instead of Coffer (never a real result)
 # Environment: COFFER_BUILD_DIR (default /tmp/cb-bench) keeps builds apart from other work.
 # Everything stays on loopback; the servers started here are killed on exit, failure and Ctrl-C.
@@ -30,28 +31,38 @@ export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 
 pin=none
 fake=0
+head=0
 out=bench/results/latest.md
 args=("$@")
+pass=()   # everything but run.sh's own --head goes to Coffer.Bench
+for a in "$@"; do [[ "$a" == --head ]] || pass+=("$a"); done
 for ((i = 0; i < ${#args[@]}; i++)); do
   case "${args[i]}" in
     --pin) pin="${args[i + 1]:-none}" ;;
     --out) out="${args[i + 1]}" ;;
     --fake) fake=1 ;;
+    --head) head=1 ;;
   esac
 done
 
 echo "building (Release, into $COFFER_BUILD_DIR) ..." >&2
 dotnet build bench/Coffer.Bench -c Release -o "$COFFER_BUILD_DIR/bench-out" -v q -nologo >&2
-if [[ $fake == 0 ]]; then
+version="commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
+if [[ $fake == 0 && $head == 1 ]]; then
+  # Measure the committed HEAD, untouched by edits in progress in the working tree (read-only export).
+  src="$COFFER_BUILD_DIR/head-src"
+  rm -rf "$src" && mkdir -p "$src"
+  git archive HEAD src Directory.Build.props Directory.Packages.props global.json | tar -x -C "$src"
+  COFFER_BUILD_DIR="$COFFER_BUILD_DIR/head" dotnet build "$src/src/Coffer.Cli" -c Release -o "$COFFER_BUILD_DIR/coffer-out" -v q -nologo >&2
+elif [[ $fake == 0 ]]; then
   dotnet build src/Coffer.Cli -c Release -o "$COFFER_BUILD_DIR/coffer-out" -v q -nologo >&2
+  if [[ -n "$(git status --porcelain -- src 2>/dev/null)" ]]; then version="$version + uncommitted changes in src/"; fi
 fi
 
 # DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1 is for the client only (the bench strips it from the
 # servers it starts): socket continuations run on the epoll thread, much less client CPU per request.
-version="commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
-if [[ -n "$(git status --porcelain -- src 2>/dev/null)" ]]; then version="$version + uncommitted changes in src/"; fi
 cmd=(env DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1 dotnet "$COFFER_BUILD_DIR/bench-out/Coffer.Bench.dll" run
-     --coffer-dll "$COFFER_BUILD_DIR/coffer-out/coffer.dll" --coffer-version "$version" --out "$out" "$@")
+     --coffer-dll "$COFFER_BUILD_DIR/coffer-out/coffer.dll" --coffer-version "$version" --out "$out" ${pass[@]+"${pass[@]}"})
 if [[ "$pin" == split ]]; then
   # The load generator on CPU 1; the bench starts both servers on CPU 0.
   exec taskset -c 1 "${cmd[@]}"
