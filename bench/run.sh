@@ -52,7 +52,7 @@ if [[ $fake == 0 && $head == 1 ]]; then
   # Measure the committed HEAD, untouched by edits in progress in the working tree (read-only export).
   src="$COFFER_BUILD_DIR/head-src"
   rm -rf "$src" && mkdir -p "$src"
-  git archive HEAD src Directory.Build.props Directory.Packages.props global.json | tar -x -C "$src"
+  git archive HEAD | tar -x -C "$src"
   COFFER_BUILD_DIR="$COFFER_BUILD_DIR/head" dotnet build "$src/src/Coffer.Cli" -c Release -o "$COFFER_BUILD_DIR/coffer-out" -v q -nologo >&2
 elif [[ $fake == 0 ]]; then
   dotnet build src/Coffer.Cli -c Release -o "$COFFER_BUILD_DIR/coffer-out" -v q -nologo >&2
