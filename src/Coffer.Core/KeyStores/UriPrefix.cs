@@ -34,9 +34,10 @@ public readonly record struct UriPrefix
             value = "/" + value;
         }
 
-        if (value.EndsWith(XksSuffix, StringComparison.Ordinal))
+        // The XKS router splits a path at the first '/kms/xks/v1/', so a prefix must not contain it.
+        if (value.Contains(XksSuffix, StringComparison.Ordinal))
         {
-            error = $"The prefix must not include '{XksSuffix}'; Coffer appends it.";
+            error = $"The prefix must not contain '{XksSuffix}'; Coffer appends it.";
             return false;
         }
 

@@ -5,6 +5,7 @@ using System.Security.Cryptography;
 using System.Text.Json;
 using System.Threading.RateLimiting;
 using Coffer.Server.Hosting;
+using Coffer.Server.Logging;
 using Coffer.Server.KeyRing;
 using Coffer.Server.Seal;
 using Coffer.Server.Xks.Operations;
@@ -55,14 +56,20 @@ internal sealed partial class XksHandler(
         }
         finally
         {
-            if (call.Operation != XksOperation.None)
+            if (call.Operation != XksOperation.None && logger.IsEnabled(LogLevel.Information))
             {
-                var latencyMs = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
-                Log.Call(logger, call.KmsRequestId ?? "-", call.KeyStore ?? "-", call.KeyId ?? "-", call.Operation,
-                    call.KmsOperation ?? "-", call.Principal ?? "-", call.Outcome ?? "error", call.ErrorName ?? "-", latencyMs);
+                LogCall(call, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
             }
         }
     }
+
+    /// <summary>The one log line of a call. Request metadata is caller-controlled, so it is escaped:
+    /// no value can forge a line (XKS spec, "Logging": protect log integrity).</summary>
+#pragma warning disable CA1873 // the only caller checks logger.IsEnabled first
+    private void LogCall(XksCall call, double latencyMs) =>
+        Log.Call(logger, LogText.Escape(call.KmsRequestId), call.KeyStore ?? "-", call.KeyId ?? "-", call.Operation,
+            LogText.Escape(call.KmsOperation), LogText.Escape(call.Principal), call.Outcome ?? "error", call.ErrorName ?? "-", latencyMs);
+#pragma warning restore CA1873
 
     private async Task HandleCoreAsync(HttpContext context, XksCall call)
     {
