@@ -18,6 +18,12 @@ public static class KeyUsageText
         usage = KeyUsage.None;
         foreach (var raw in values)
         {
+            // An empty entry is a mistake, not a request for no usage (say NONE for that).
+            if (string.IsNullOrWhiteSpace(raw))
+            {
+                return false;
+            }
+
             foreach (var part in raw.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
             {
                 switch (part.ToUpperInvariant())

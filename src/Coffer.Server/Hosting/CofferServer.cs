@@ -162,13 +162,16 @@ public sealed partial class CofferServer : IAsyncDisposable
     {
         var builder = WebApplication.CreateSlimBuilder();
         Share(builder, options, seal, storage, time, loggers);
-        builder.Services.AddSingleton<BearerTokenFilter>();
+        builder.Services.AddSingleton<TokenAuthentication>();
         builder.Services.AddProblemDetails(problems => problems.CustomizeProblemDetails = context =>
         {
-            if (context.ProblemDetails.Detail is null && context.ProblemDetails.Status == 404)
+            context.ProblemDetails.Detail ??= context.ProblemDetails.Status switch
             {
-                context.ProblemDetails.Detail = "No such management API path; the API is described at /api/v1/openapi.json.";
-            }
+                404 => "No such management API path; the API is described at /api/v1/openapi.json.",
+                405 => $"{context.HttpContext.Request.Method} is not allowed on this path; the API is described at /api/v1/openapi.json.",
+                415 => "Send the request body as JSON with 'Content-Type: application/json'.",
+                _ => null,
+            };
         });
         // Unreadable bodies throw, so ProblemMiddleware answers them with what was wrong.
         builder.Services.Configure<Microsoft.AspNetCore.Routing.RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
@@ -189,17 +192,20 @@ public sealed partial class CofferServer : IAsyncDisposable
         var app = builder.Build();
         app.UseMiddleware<ProblemMiddleware>();
         app.UseStatusCodePages();
-        app.MapOpenApi("/api/{documentName}/openapi.json");
-        app.MapGet("/healthz", () => TypedResults.Ok("ok")).ExcludeFromDescription();
-        app.MapGet("/readyz", () => seal.IsSealed ? Results.Problem(statusCode: 503, title: "Coffer is sealed") : TypedResults.Ok("ready")).ExcludeFromDescription();
+        app.UseRouting();
+        var authentication = app.Services.GetRequiredService<TokenAuthentication>();
+        app.Use(authentication.InvokeAsync);
+        app.MapOpenApi("/api/{documentName}/openapi.json").AllowAnonymous();
+        app.MapGet("/healthz", () => TypedResults.Ok("ok")).AllowAnonymous().ExcludeFromDescription();
+        app.MapGet("/readyz", () => seal.IsSealed ? Results.Problem(statusCode: 503, title: "Coffer is sealed") : TypedResults.Ok("ready"))
+            .AllowAnonymous().ExcludeFromDescription();
 
+        // Every /api/v1 endpoint needs a token unless it is marked AllowAnonymous (TokenAuthentication).
         var api = app.MapGroup("/api/v1");
-        SystemEndpoints.MapAnonymous(api);
-        var secured = api.MapGroup("").AddEndpointFilter<BearerTokenFilter>();
-        SystemEndpoints.MapAuthenticated(secured);
-        KeyStoreEndpoints.Map(secured);
-        CredentialEndpoints.Map(secured);
-        KeyEndpoints.Map(secured);
+        SystemEndpoints.Map(api);
+        KeyStoreEndpoints.Map(api);
+        CredentialEndpoints.Map(api);
+        KeyEndpoints.Map(api);
         return app;
     }
 

@@ -14,18 +14,16 @@ namespace Coffer.Server.Management;
 /// </summary>
 internal static class SystemEndpoints
 {
-    public static void MapAnonymous(RouteGroupBuilder api)
+    public static void Map(RouteGroupBuilder api)
     {
         var group = api.MapGroup("/sys").WithTags("System");
-        group.MapGet("/status", StatusAsync).WithSummary("Seal status and version (no token; key store count with one)");
-        group.MapPost("/init", InitAsync).WithSummary("Create the master key, its Shamir shares and the root token, once (no token)");
-        group.MapPost("/unseal", UnsealAsync).WithSummary("Submit one Shamir share (no token)");
+        group.MapGet("/status", StatusAsync).AllowAnonymous().WithSummary("Seal status and version (no token; key store count with one)");
+        group.MapPost("/init", InitAsync).AllowAnonymous().WithSummary("Create the master key, its Shamir shares and the root token, once (no token)");
+        group.MapPost("/unseal", UnsealAsync).AllowAnonymous().WithSummary("Submit one Shamir share (no token)");
+        group.MapPost("/seal", SealAsync).WithSummary("Drop all key material from memory (permission: administrator)");
     }
 
-    public static void MapAuthenticated(RouteGroupBuilder api) =>
-        api.MapPost("/sys/seal", SealAsync).WithTags("System").WithSummary("Drop all key material from memory (permission: administrator)");
-
-    private static async Task<Ok<SealStatusView>> StatusAsync(HttpContext http, SealManager seal, BearerTokenFilter auth, CancellationToken ct)
+    private static async Task<Ok<SealStatusView>> StatusAsync(HttpContext http, SealManager seal, TokenAuthentication auth, CancellationToken ct)
     {
         var storage = seal.Storage;
         var kind = await storage.System.GetSettingAsync(SettingNames.SealKind, ct);
@@ -46,7 +44,7 @@ internal static class SystemEndpoints
     }
 
     private static async Task<Results<Ok<SealStatusView>, ProblemHttpResult>> UnsealAsync(
-        UnsealRequest request, HttpContext http, SealManager seal, BearerTokenFilter auth, CancellationToken ct)
+        UnsealRequest request, HttpContext http, SealManager seal, TokenAuthentication auth, CancellationToken ct)
     {
         if (request.Reset)
         {
@@ -64,7 +62,7 @@ internal static class SystemEndpoints
         return TypedResults.Ok((await StatusAsync(http, seal, auth, ct)).Value!);
     }
 
-    private static async Task<Ok<SealStatusView>> SealAsync(HttpContext http, SealManager seal, BearerTokenFilter auth, CancellationToken ct)
+    private static async Task<Ok<SealStatusView>> SealAsync(HttpContext http, SealManager seal, TokenAuthentication auth, CancellationToken ct)
     {
         await seal.SealAsync(ct);
         return await StatusAsync(http, seal, auth, ct);
