@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
 namespace Coffer.Bench;
@@ -134,6 +135,7 @@ public static partial class LoadRunner
         return new RunResult(scenario, connections, rate, latency.Count, errs, duration.TotalSeconds, latency, service, box.First);
     }
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private static async ValueTask<bool> SendOneAsync(IClientConnection conn, PreparedRequest r, ErrorBox box, CancellationToken ct)
     {
         try

@@ -107,11 +107,11 @@ public static class Orchestrator
 
         var on = o.Scenarios;
         results.Add(await Closed("ceiling (bare Kestrel)", ceilingTarget, ceiling.Id, encPath, enc32, cCeil, o.Warmup, o.Duration, true));
-        string? wrk = null;
+        (string Line, double? Rps)? wrk = null;
         if (o.Wrk)
         {
             wrk = await WrkCheck.RunAsync(XksRequests.SignPool(ceilingTarget, encPath, enc32)[0], cCeil, o.Duration, work);
-            Log(wrk!);
+            Log(wrk.Value.Line);
         }
         if (on.Contains("encrypt")) results.Add(await Closed("encrypt 32 B", target, coffer.Id, encPath, enc32, cCoffer, o.Warmup, o.Duration, false));
         if (on.Contains("decrypt")) results.Add(await Closed("decrypt 32 B", target, coffer.Id, decPath, dec32, cCoffer, o.Warmup, o.Duration, false));

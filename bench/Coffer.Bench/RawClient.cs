@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using System.Runtime.CompilerServices;
 using System.Text;
 
 namespace Coffer.Bench;
@@ -22,6 +23,8 @@ public sealed class RawConnection : IClientConnection
 
     public string? LastErrorBody { get; private set; }
 
+    // Pooled state machines: no allocation per request in the timed loop.
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public async ValueTask<int> SendAsync(PreparedRequest request, CancellationToken ct)
     {
         if (_socket is null) await ConnectAsync(request.Uri, ct);
@@ -48,6 +51,8 @@ public sealed class RawConnection : IClientConnection
         _start = _end = 0;
     }
 
+    // Pooled state machines: no allocation per request in the timed loop.
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<int> ReadResponseAsync(CancellationToken ct)
     {
         int headerEnd;
@@ -113,6 +118,8 @@ public sealed class RawConnection : IClientConnection
         }
     }
 
+    // Pooled state machines: no allocation per request in the timed loop.
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask FillAsync(CancellationToken ct)
     {
         if (_start == _end) _start = _end = 0;

@@ -9,7 +9,7 @@ public static class Report
 {
     private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
 
-    public static string Build(Options o, IReadOnlyList<Measured> results, bool serverGc, string serverName, string? wrk)
+    public static string Build(Options o, IReadOnlyList<Measured> results, bool serverGc, string serverName, (string Line, double? Rps)? wrk)
     {
         var ceiling = results.First(m => m.IsCeiling).Result;
         var sb = new StringBuilder();
@@ -28,7 +28,7 @@ public static class Report
         }
         sb.AppendLine();
         foreach (var m in results) sb.AppendLine("- " + Line(m, ceiling));
-        if (wrk is not null) sb.AppendLine("- " + wrk);
+        if (wrk is { } w) sb.AppendLine("- " + w.Line);
         sb.AppendLine();
 
         var enc = results.FirstOrDefault(m => !m.IsCeiling && m.Result.TargetRate is null && m.Result.Scenario == "encrypt 32 B")?.Result;
@@ -41,6 +41,8 @@ public static class Report
         {
             var ratio = enc.Rps / ceiling.Rps;
             sb.AppendLine(Inv, $"- encrypt >= 50 % of the ceiling: {ratio:P0} — {(ratio >= 0.5 ? "met" : "MISSED")}");
+            if (wrk is { Rps: { } wrps })
+                sb.AppendLine(Inv, $"  (against wrk's measurement of the same ceiling, {wrps:#,0} req/s, it would be {enc.Rps / wrps:P0}: wrk is the cheaper client, so it leaves the server more of the shared CPUs)");
             sb.AppendLine(Inv, $"- encrypt >= 10,000 req/s: {enc.Rps:#,0} — {(enc.Rps >= 10_000 ? "met" : "MISSED")}");
         }
         if (open is not null)
