@@ -265,9 +265,42 @@ internal static class SigV4Canonical
     }
 
     /// <summary>The signature: HMAC-SHA256(signing key, string to sign).</summary>
+    /// <remarks>
+    /// Hot path: each thread keeps the HMAC context of the last signing key it used, because AWS KMS
+    /// signs call after call with the same credential, date and region, and a reused OpenSSL
+    /// context costs half of a one-shot HMAC (which fetches the algorithm and builds a context
+    /// every time). The cached key is zeroed when replaced; contexts live as long as their thread.
+    /// </remarks>
     internal static void ComputeSignature(ReadOnlySpan<byte> signingKey, ReadOnlySpan<byte> stringToSign,
-        Span<byte> destination) =>
-        HMACSHA256.HashData(signingKey, stringToSign, destination);
+        Span<byte> destination)
+    {
+        if (signingKey.Length != HMACSHA256.HashSizeInBytes)
+        {
+            HMACSHA256.HashData(signingKey, stringToSign, destination);
+            return;
+        }
+
+        var cache = t_hmac ??= new ThreadHmac();
+        if (cache.Hmac is null || !CryptographicOperations.FixedTimeEquals(cache.Key, signingKey))
+        {
+            cache.Hmac?.Dispose();
+            signingKey.CopyTo(cache.Key);
+            cache.Hmac = IncrementalHash.CreateHMAC(HashAlgorithmName.SHA256, signingKey);
+        }
+
+        cache.Hmac.AppendData(stringToSign);
+        cache.Hmac.GetHashAndReset(destination);
+    }
+
+    [ThreadStatic]
+    private static ThreadHmac? t_hmac;
+
+    private sealed class ThreadHmac
+    {
+        public byte[] Key { get; } = new byte[HMACSHA256.HashSizeInBytes];
+
+        public IncrementalHash? Hmac { get; set; }
+    }
 
     /// <summary>The canonical request as text (AWS suite tests); null if a signed header is absent.</summary>
     /// <param name="headers">Name/value pairs in arrival order; names in any case.</param>
