@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
+using System.Runtime.InteropServices;
 using System.Text.Json;
 
 namespace Coffer.Bench;
@@ -12,10 +13,16 @@ public sealed class ChildProcesses : IDisposable
 {
     private readonly List<(string Name, Process Process)> _children = [];
     private readonly Lock _lock = new();
+    private readonly List<PosixSignalRegistration> _signals = [];
+
+    /// <summary>Runs after the servers are killed by a signal (the bench removes its temp directory).</summary>
+    public Action? OnInterrupted { get; set; }
 
     public ChildProcesses()
     {
-        Console.CancelKeyPress += OnCancel;
+        // Ctrl-C, kill, hang-up: stop the servers first, then let the signal end the bench as usual.
+        foreach (var signal in new[] { PosixSignal.SIGINT, PosixSignal.SIGTERM, PosixSignal.SIGHUP, PosixSignal.SIGQUIT })
+            _signals.Add(PosixSignalRegistration.Create(signal, OnSignal));
         AppDomain.CurrentDomain.ProcessExit += OnExit;
     }
 
@@ -44,7 +51,7 @@ public sealed class ChildProcesses : IDisposable
     public void Dispose()
     {
         KillAll();
-        Console.CancelKeyPress -= OnCancel;
+        foreach (var r in _signals) r.Dispose();
         AppDomain.CurrentDomain.ProcessExit -= OnExit;
     }
 
@@ -52,24 +59,31 @@ public sealed class ChildProcesses : IDisposable
     {
         List<(string, Process)> copy;
         lock (_lock) { copy = [.. _children]; _children.Clear(); }
+        foreach (var (_, p) in copy) SendKill(p);   // all at once, then wait
         foreach (var (_, p) in copy) Kill(p);
+    }
+
+    private static void SendKill(Process p)
+    {
+        try { if (!p.HasExited) p.Kill(entireProcessTree: true); }
+        catch (InvalidOperationException) { }
+        catch (System.ComponentModel.Win32Exception) { }
     }
 
     private static void Kill(Process p)
     {
-        try
-        {
-            if (!p.HasExited) p.Kill(entireProcessTree: true);
-            p.WaitForExit(5000);
-        }
+        SendKill(p);
+        try { p.WaitForExit(5000); }
         catch (InvalidOperationException) { }
         p.Dispose();
     }
 
-    private void OnCancel(object? sender, ConsoleCancelEventArgs e)
+    private void OnSignal(PosixSignalContext context)
     {
-        Console.Error.WriteLine("interrupted: stopping the servers the bench started");
+        Console.Error.WriteLine($"{context.Signal}: stopping the servers the bench started");
         KillAll();
+        try { OnInterrupted?.Invoke(); }
+        catch (IOException) { }
     }
 
     private void OnExit(object? sender, EventArgs e) => KillAll();

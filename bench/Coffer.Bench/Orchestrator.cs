@@ -16,6 +16,7 @@ public static class Orchestrator
     {
         using var children = new ChildProcesses();
         var work = Directory.CreateTempSubdirectory("coffer-bench-");
+        children.OnInterrupted = () => work.Delete(recursive: true);
         try
         {
             return await RunInsideAsync(o, children, work.FullName);
