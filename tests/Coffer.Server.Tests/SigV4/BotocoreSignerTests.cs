@@ -1,103 +1,23 @@
-using System.Diagnostics;
-using System.Text.Json;
 using Coffer.Server.Xks.SigV4;
+using Coffer.Testing.Signers;
 
 namespace Coffer.Server.Tests.SigV4;
 
-/// <summary>
-/// Signs with botocore's SigV4Auth in the system Python. NEEDS the Debian package python3-botocore
-/// (<c>apt-get install -y python3-botocore</c>); without it these tests fail saying so.
-/// </summary>
+/// <summary>Signs the conformance jobs with botocore (Coffer.Testing's <see cref="BotocoreSigner"/>).</summary>
 internal static class Botocore
 {
-    public const string Python = "/usr/bin/python3";
-
-    // botocore.auth reads the clock through datetime.datetime.utcnow(); the shim pins it per job.
-    // `only` restricts the signed headers, as AWS KMS signs just host;x-amz-date (XKS spec).
-    private const string Script = """
-        import base64, datetime, json, sys
-        import botocore.auth as auth
-        from botocore.awsrequest import AWSRequest
-        from botocore.credentials import Credentials
-
-        class Frozen(datetime.datetime):
-            fixed = None
-            @classmethod
-            def utcnow(cls):
-                return cls.fixed
-
-        class Shim:
-            datetime = Frozen
-
-        auth.datetime = Shim
-
-        class Restricted(auth.SigV4Auth):
-            only = None
-            def headers_to_sign(self, request):
-                headers = super().headers_to_sign(request)
-                if self.only is not None:
-                    for name in list(headers.keys()):
-                        if name not in self.only:
-                            del headers[name]
-                return headers
-
-        out = []
-        for job in json.load(sys.stdin):
-            Frozen.fixed = datetime.datetime.strptime(job["time"], "%Y%m%dT%H%M%SZ")
-            request = AWSRequest(method="POST", url=job["url"], data=base64.b64decode(job["body"]),
-                                 headers={"Content-Type": "application/json"})
-            signer = Restricted(Credentials(job["akid"], job["secret"]), job["service"], job["region"])
-            signer.only = job["only"]
-            signer.add_auth(request)
-            out.append(dict(request.headers.items()))
-        json.dump(out, sys.stdout)
-        """;
-
     public static IReadOnlyDictionary<string, SignedRequest> SignAll(IReadOnlyDictionary<string, SigningJob> jobs,
         string[]? onlyHeaders)
     {
         var names = jobs.Keys.ToArray();
-        var input = JsonSerializer.Serialize(names.Select(name => new Dictionary<string, object?>
-        {
-            ["url"] = jobs[name].Url.AbsoluteUri, // ToString() would unescape %20 into a space
-            ["body"] = Convert.ToBase64String(SigV4TestRequests.Body),
-            ["akid"] = jobs[name].AccessKeyId,
-            ["secret"] = jobs[name].Secret,
-            ["service"] = jobs[name].Service,
-            ["region"] = SigV4TestRequests.Region,
-            ["time"] = jobs[name].SignedAt.UtcDateTime.ToString("yyyyMMdd'T'HHmmss'Z'",
-                System.Globalization.CultureInfo.InvariantCulture),
-            ["only"] = onlyHeaders,
-        }));
-
-        var start = new ProcessStartInfo(Python)
-        {
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        start.ArgumentList.Add("-c");
-        start.ArgumentList.Add(Script);
-        using var process = Process.Start(start)
-            ?? throw new InvalidOperationException($"Could not start {Python}; these tests need python3-botocore.");
-        process.StandardInput.Write(input);
-        process.StandardInput.Close();
-        var stderr = process.StandardError.ReadToEndAsync();
-        var stdout = process.StandardOutput.ReadToEnd();
-        process.WaitForExit();
-        if (process.ExitCode != 0)
-        {
-            throw new InvalidOperationException(
-                $"botocore signing failed (these tests need the Debian package python3-botocore: " +
-                $"apt-get install -y python3-botocore): {stderr.Result}");
-        }
-
-        var signed = JsonSerializer.Deserialize<Dictionary<string, string>[]>(stdout)!;
+        var signed = BotocoreSigner.SignMany(names.Select(name => new BotocoreJob(
+            jobs[name].Url, SigV4TestRequests.Body, jobs[name].AccessKeyId, jobs[name].Secret, SigV4TestRequests.Region,
+            onlyHeaders, jobs[name].Service, jobs[name].SignedAt)).ToList());
         var result = new Dictionary<string, SignedRequest>();
         for (var i = 0; i < names.Length; i++)
         {
             result[names[i]] = new SignedRequest(jobs[names[i]].Url, SigV4TestRequests.Body,
-                new Dictionary<string, string>(signed[i], StringComparer.OrdinalIgnoreCase));
+                signed[i].ToDictionary(p => p.Key, p => p.Value ?? string.Empty, StringComparer.OrdinalIgnoreCase));
         }
 
         return result;

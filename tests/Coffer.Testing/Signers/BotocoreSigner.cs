@@ -15,11 +15,24 @@ public static class BotocoreSigner
 
     public static readonly string[] KmsSignedHeaders = ["host", "x-amz-date"];
 
+    // botocore.auth reads the clock through datetime.datetime.utcnow(); the shim pins it for jobs
+    // that give a time. `only` restricts the signed headers, as AWS KMS signs just host;x-amz-date.
     private const string Script = """
-        import base64, json, sys
+        import base64, datetime, json, sys
         import botocore.auth as auth
         from botocore.awsrequest import AWSRequest
         from botocore.credentials import Credentials
+
+        class Frozen(datetime.datetime):
+            fixed = None
+            @classmethod
+            def utcnow(cls):
+                return cls.fixed or datetime.datetime.utcnow()
+
+        class Shim:
+            datetime = Frozen
+
+        auth.datetime = Shim
 
         class Restricted(auth.SigV4Auth):
             only = None
@@ -31,13 +44,16 @@ public static class BotocoreSigner
                             del headers[name]
                 return headers
 
-        job = json.load(sys.stdin)
-        request = AWSRequest(method="POST", url=job["url"], data=base64.b64decode(job["body"]),
-                             headers={"Content-Type": "application/json"})
-        signer = Restricted(Credentials(job["akid"], job["secret"]), job["service"], job["region"])
-        signer.only = job["only"]
-        signer.add_auth(request)
-        json.dump(dict(request.headers.items()), sys.stdout)
+        out = []
+        for job in json.load(sys.stdin):
+            Frozen.fixed = datetime.datetime.strptime(job["time"], "%Y%m%dT%H%M%SZ") if job["time"] else None
+            request = AWSRequest(method="POST", url=job["url"], data=base64.b64decode(job["body"]),
+                                 headers={"Content-Type": "application/json"})
+            signer = Restricted(Credentials(job["akid"], job["secret"]), job["service"], job["region"])
+            signer.only = job["only"]
+            signer.add_auth(request)
+            out.append(dict(request.headers.items()))
+        json.dump(out, sys.stdout)
         """;
 
     /// <summary>Signs a POST of <paramref name="body"/> to <paramref name="url"/> and sends it.</summary>
@@ -51,18 +67,23 @@ public static class BotocoreSigner
     }
 
     public static Dictionary<string, string?> Sign(Uri url, string accessKeyId, string secretAccessKey, byte[] body,
-        string region, string[]? onlyHeaders)
+        string region, string[]? onlyHeaders) =>
+        SignMany([new BotocoreJob(url, body, accessKeyId, secretAccessKey, region, onlyHeaders)])[0];
+
+    /// <summary>Signs every job in one Python process (starting Python costs far more than signing).</summary>
+    public static IReadOnlyList<Dictionary<string, string?>> SignMany(IReadOnlyList<BotocoreJob> jobs)
     {
-        var input = JsonSerializer.Serialize(new Dictionary<string, object?>
+        var input = JsonSerializer.Serialize(jobs.Select(job => new Dictionary<string, object?>
         {
-            ["url"] = url.AbsoluteUri,
-            ["body"] = Convert.ToBase64String(body),
-            ["akid"] = accessKeyId,
-            ["secret"] = secretAccessKey,
-            ["service"] = XksClient.XksService,
-            ["region"] = region,
-            ["only"] = onlyHeaders,
-        });
+            ["url"] = job.Url.AbsoluteUri, // ToString() would unescape %20 into a space
+            ["body"] = Convert.ToBase64String(job.Body),
+            ["akid"] = job.AccessKeyId,
+            ["secret"] = job.SecretAccessKey,
+            ["service"] = job.Service,
+            ["region"] = job.Region,
+            ["time"] = job.SignedAt?.UtcDateTime.ToString("yyyyMMdd'T'HHmmss'Z'", System.Globalization.CultureInfo.InvariantCulture),
+            ["only"] = job.OnlyHeaders,
+        }));
         var start = new ProcessStartInfo(Python)
         {
             RedirectStandardInput = true,
@@ -85,13 +106,19 @@ public static class BotocoreSigner
                 $"apt-get install -y python3-botocore): {stderr.Result}");
         }
 
-        var signed = JsonSerializer.Deserialize<Dictionary<string, string>>(stdout)!;
-        var headers = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase);
-        foreach (var (name, value) in signed)
-        {
-            headers[name] = value;
-        }
-
-        return headers;
+        return JsonSerializer.Deserialize<Dictionary<string, string>[]>(stdout)!
+            .Select(signed => new Dictionary<string, string?>(signed.Select(p => KeyValuePair.Create(p.Key, (string?)p.Value)), StringComparer.OrdinalIgnoreCase))
+            .ToList();
     }
 }
+
+/// <summary>One request for botocore to sign; <paramref name="SignedAt"/> null means now.</summary>
+public sealed record BotocoreJob(
+    Uri Url,
+    byte[] Body,
+    string AccessKeyId,
+    string SecretAccessKey,
+    string Region,
+    string[]? OnlyHeaders,
+    string Service = XksClient.XksService,
+    DateTimeOffset? SignedAt = null);
