@@ -29,7 +29,7 @@ internal static class DevBanner
 
             Encrypt "Hello Coffer!" with the demo key:
 
-              curl --aws-sigv4 "aws:amz:eu-west-1:kms-xks-proxy" --user '{info.AccessKeyId}:{info.SecretAccessKey}'{curlTls} -H 'Content-Type: application/json' -d '{body}' {info.XksBaseUrl}/keys/{info.KeyId}/encrypt
+              curl -sS --aws-sigv4 "aws:amz:eu-west-1:kms-xks-proxy" --user '{info.AccessKeyId}:{info.SecretAccessKey}'{curlTls} -H 'Content-Type: application/json' -d '{body}' {info.XksBaseUrl}/keys/{info.KeyId}/encrypt
 
             The CLI finds this server by itself from this directory: try `./coffer key list`. Ctrl+C stops it.
 
