@@ -7,13 +7,13 @@ public sealed partial class SqliteStorage
 {
     private sealed class KeyStoreRepository(SqliteStorage storage) : IKeyStoreRepository
     {
-        private const string KeyStoreColumns = "id AS Id, name AS Name, uri_prefix AS Prefix, created_at AS CreatedAt";
+        private const string KeyStoreColumns = "id AS Id, name AS Name, uri_prefix AS Prefix, backend AS Backend, created_at AS CreatedAt";
 
         private const string CredentialColumns =
             "id AS Id, key_store_id AS KeyStoreId, access_key_id AS AccessKeyId, sealed_secret AS SealedSecret, created_at AS CreatedAt, revoked_at AS RevokedAt";
 
         private const string InsertKeyStore =
-            "INSERT INTO key_stores (id, name, uri_prefix, created_at) VALUES (@Id, @Name, @UriPrefix, @CreatedAt)";
+            "INSERT INTO key_stores (id, name, uri_prefix, backend, created_at) VALUES (@Id, @Name, @UriPrefix, @Backend, @CreatedAt)";
 
         private const string SelectKeyStores = "SELECT " + KeyStoreColumns + " FROM key_stores ORDER BY name, id";
 
@@ -50,6 +50,7 @@ public sealed partial class SqliteStorage
                     keyStore.Id,
                     keyStore.Name,
                     UriPrefix = keyStore.Prefix.Value,
+                    keyStore.Backend,
                     CreatedAt = DbValues.Time(keyStore.CreatedAt),
                 }, cancellationToken: ct));
             }
@@ -160,10 +161,11 @@ public sealed partial class SqliteStorage
         public string Id { get; init; } = "";
         public string Name { get; init; } = "";
         public string Prefix { get; init; } = "";
+        public string Backend { get; init; } = "";
         public string CreatedAt { get; init; } = "";
 
         public KeyStore ToKeyStore() =>
-            new(Id, Name, UriPrefix.Parse(Prefix), DbValues.ParseTime(CreatedAt));
+            new(Id, Name, UriPrefix.Parse(Prefix), DbValues.ParseTime(CreatedAt), Backend);
     }
 
     private sealed class CredentialRow

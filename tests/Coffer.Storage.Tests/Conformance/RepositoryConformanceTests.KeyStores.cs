@@ -7,7 +7,7 @@ public abstract partial class RepositoryConformanceTests
     [Fact]
     public async Task A_created_key_store_round_trips_every_field()
     {
-        var keyStore = new KeyStore("ks-a", "Frankfurt tenant", UriPrefix.Parse("/eu/fra_1-a"), T0);
+        var keyStore = new KeyStore("ks-a", "Frankfurt tenant", UriPrefix.Parse("/eu/fra_1-a"), T0, KeyStoreBackends.Pkcs11);
 
         await KeyStores.CreateKeyStoreAsync(keyStore);
 
@@ -25,6 +25,7 @@ public abstract partial class RepositoryConformanceTests
         var read = await KeyStores.GetKeyStoreAsync("ks-root");
         AssertSame(keyStore, read);
         Assert.Equal("/kms/xks/v1", read!.Prefix.XksProxyUriPath);
+        Assert.Equal(KeyStoreBackends.Software, read.Backend);
     }
 
     [Fact]

@@ -110,6 +110,7 @@ public abstract partial class RepositoryConformanceTests : IAsyncLifetime
         Assert.Equal(expected.Name, actual.Name);
         Assert.Equal(expected.Prefix, actual.Prefix);
         Assert.Equal(expected.CreatedAt, actual.CreatedAt);
+        Assert.Equal(expected.Backend, actual.Backend);
     }
 
     protected static void AssertSame(Credential expected, Credential? actual)
