@@ -2,6 +2,7 @@ using System.Collections.Frozen;
 using System.Text;
 using Coffer.Crypto;
 using Coffer.Keys;
+using Coffer.Server.Seal;
 using Coffer.Storage;
 using Microsoft.Extensions.Logging;
 
@@ -16,7 +17,7 @@ internal static partial class KeyRingLoader
     /// version whose material cannot be opened is marked broken (calls that need it answer
     /// InternalException). Both are logged as errors.
     /// </remarks>
-    public static async Task<KeyRingSnapshot> LoadAsync(ICofferStorage storage, ICryptoBackend backend, MasterKey master, KeyRingSnapshot previous, ILogger logger, CancellationToken ct)
+    public static async Task<KeyRingSnapshot> LoadAsync(ICofferStorage storage, CryptoBackends backends, MasterKey master, KeyRingSnapshot previous, ILogger logger, CancellationToken ct)
     {
         var stores = await storage.KeyStores.ListKeyStoresAsync(ct);
         var credentials = await storage.KeyStores.ListCredentialsAsync(null, ct);
@@ -57,9 +58,12 @@ internal static partial class KeyRingLoader
                         continue;
                     }
 
+                    // Each version names the backend that made it, so a key store's versions could span backends.
+                    var backend = backends.Find(version.Backend);
                     try
                     {
-                        usable[version.Version] = backend.OpenKey(key.Id, version.Version, version.Material);
+                        usable[version.Version] = backend?.OpenKey(key.Id, version.Version, version.Material)
+                            ?? throw new CryptoException($"No '{version.Backend}' backend is configured on this node.");
                     }
                     catch (CryptoException)
                     {

@@ -30,7 +30,8 @@ internal static class KeyEndpoints
     private static async Task<Results<Created<KeyView>, ProblemHttpResult>> CreateAsync(
         string id, CreateKeyRequest request, SealManager seal, TimeProvider time, CancellationToken ct)
     {
-        if (await seal.Storage.KeyStores.GetKeyStoreAsync(id, ct) is null)
+        var store = await seal.Storage.KeyStores.GetKeyStoreAsync(id, ct);
+        if (store is null)
         {
             return KeyStoreEndpoints.NotFound(id);
         }
@@ -62,8 +63,9 @@ internal static class KeyEndpoints
 
         var now = time.GetUtcNow();
         var key = new ManagedKey(keyId, id, name, description, tags, usage, Enabled: true, CurrentVersion: 1, now);
-        await seal.ChangeAsync(async (backend, _) =>
+        await seal.ChangeAsync(async (backends, _) =>
         {
+            var backend = backends.For(store);
             var material = backend.CreateKeyMaterial(keyId, 1);
             await seal.Storage.Keys.CreateKeyAsync(key, new KeyVersion(keyId, 1, KeyVersionState.Active, backend.Name, material, now), ct);
             return true;

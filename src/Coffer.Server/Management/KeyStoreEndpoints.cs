@@ -50,12 +50,28 @@ internal static class KeyStoreEndpoints
             return Problems.BadRequest(prefixError);
         }
 
-        var store = new KeyStore(CredentialGenerator.NewId("ks"), request.Name!, prefix.Value, time.GetUtcNow());
-        await seal.ChangeAsync(async (_, _) =>
+        var backend = request.Backend ?? KeyStoreBackends.Software;
+        if (backend is not (KeyStoreBackends.Software or KeyStoreBackends.Pkcs11))
         {
+            return Problems.BadRequest($"backend is '{KeyStoreBackends.Software}' (keys sealed under the master key) or '{KeyStoreBackends.Pkcs11}' (keys inside the HSM).");
+        }
+
+        var store = new KeyStore(CredentialGenerator.NewId("ks"), request.Name!, prefix.Value, time.GetUtcNow(), backend);
+        var created = await seal.ChangeAsync(async (backends, _) =>
+        {
+            if (backends.Find(backend) is null)
+            {
+                return false;
+            }
+
             await seal.Storage.KeyStores.CreateKeyStoreAsync(store, ct);
             return true;
         }, ct);
+        if (!created)
+        {
+            return Problems.BadRequest($"This node has no '{backend}' backend configured (see the Pkcs11 section of the configuration).");
+        }
+
         return TypedResults.Created($"/api/v1/keystores/{store.Id}", await ViewAsync(seal.Storage, store, ct));
     }
 
@@ -82,6 +98,6 @@ internal static class KeyStoreEndpoints
     {
         var keys = await storage.Keys.CountKeysAsync(store.Id, ct);
         var credentials = await storage.KeyStores.ListCredentialsAsync(store.Id, ct);
-        return new KeyStoreView(store.Id, store.Name, store.Prefix.Value, store.Prefix.XksProxyUriPath, store.CreatedAt, keys, credentials.Count(c => c.IsLive));
+        return new KeyStoreView(store.Id, store.Name, store.Prefix.Value, store.Prefix.XksProxyUriPath, store.CreatedAt, keys, credentials.Count(c => c.IsLive), store.Backend);
     }
 }

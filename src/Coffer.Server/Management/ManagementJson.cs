@@ -7,9 +7,10 @@ namespace Coffer.Server.Management;
 // Wire types of the management API (/api/v1). Secrets appear only in the responses that create them
 // (CreatedCredential, InitResponse) and in the AWS console file the administrator asks for.
 
-public sealed record CreateKeyStoreRequest(string? Name, string? UriPrefix);
+/// <param name="Backend">Where the key store's keys live: "software" (default) or "pkcs11".</param>
+public sealed record CreateKeyStoreRequest(string? Name, string? UriPrefix, string? Backend = null);
 
-public sealed record KeyStoreView(string Id, string Name, string UriPrefix, string XksProxyUriPath, DateTimeOffset CreatedAt, int KeyCount, int LiveCredentialCount);
+public sealed record KeyStoreView(string Id, string Name, string UriPrefix, string XksProxyUriPath, DateTimeOffset CreatedAt, int KeyCount, int LiveCredentialCount, string Backend);
 
 public sealed record CredentialView(string Id, string KeyStoreId, string AccessKeyId, DateTimeOffset CreatedAt, DateTimeOffset? RevokedAt, string Status);
 

@@ -14,16 +14,19 @@ namespace Coffer.Server.Seal;
 /// <see cref="KeyRingSnapshot"/> (docs/design.md, "Key hierarchy"; Vault's barrier).
 /// </summary>
 /// <remarks>Thread-safe: state changes are serialised by one lock; readers see whole snapshots.</remarks>
-internal sealed partial class SealManager(ICofferStorage storage, TimeProvider time, ILogger<SealManager> logger) : IDisposable
+internal sealed partial class SealManager(
+    ICofferStorage storage,
+    TimeProvider time,
+    ILogger<SealManager> logger,
+    IReadOnlyList<ICryptoBackend>? hsmBackends = null) : IDisposable
 {
     private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly List<string> _pendingShares = [];
     private volatile KeyRingSnapshot _ring = KeyRingSnapshot.Empty;
     private volatile bool _sealed = true;
-    private volatile FrozenSet<string> _prefixes = FrozenSet<string>.Empty;
+    private volatile FrozenDictionary<string, string> _prefixes = FrozenDictionary<string, string>.Empty;
     private MasterKey? _master;
-    private ICryptoBackend? _backend;
-    private IAeadKey? _healthKey;
+    private CryptoBackends? _backends;
 
     public bool IsSealed => _sealed;
 
@@ -32,18 +35,20 @@ internal sealed partial class SealManager(ICofferStorage storage, TimeProvider t
 
     public ICofferStorage Storage => storage;
 
-    /// <summary>The dedicated key of the deep health check; null while sealed.</summary>
-    public IAeadKey? HealthKey => _healthKey;
+    /// <summary>The dedicated key of a backend's deep health check; null while sealed or when the
+    /// backend could not make one.</summary>
+    public IAeadKey? HealthKey(string backend) => _backends?.HealthKey(backend);
 
-    /// <summary>Whether a key store uses this prefix; answers while sealed, from storage read at
-    /// start and after every change (prefixes are not secret).</summary>
-    public bool IsKnownPrefix(ReadOnlySpan<char> prefix) => _prefixes.GetAlternateLookup<ReadOnlySpan<char>>().Contains(prefix);
+    /// <summary>The backend of the key store at this prefix, or null; answers while sealed, from
+    /// storage read at start and after every change (prefixes are not secret).</summary>
+    public string? BackendOfPrefix(ReadOnlySpan<char> prefix) =>
+        _prefixes.GetAlternateLookup<ReadOnlySpan<char>>().TryGetValue(prefix, out var backend) ? backend : null;
 
     /// <summary>Reads what Coffer may know while sealed (the key store prefixes).</summary>
     public async Task LoadSealedViewAsync(CancellationToken ct = default)
     {
         var stores = await storage.KeyStores.ListKeyStoresAsync(ct);
-        _prefixes = stores.Select(s => s.Prefix.Value).ToFrozenSet(StringComparer.Ordinal);
+        _prefixes = stores.ToFrozenDictionary(s => s.Prefix.Value, s => s.Backend, StringComparer.Ordinal);
     }
 
     public int PendingShareCount
@@ -54,17 +59,17 @@ internal sealed partial class SealManager(ICofferStorage storage, TimeProvider t
     /// <summary>Runs <paramref name="action"/> with the unsealed backend and master key, serialised
     /// with seal/unseal and other changes, then rebuilds the key ring so the change is live.</summary>
     /// <exception cref="SealedException">Coffer is sealed.</exception>
-    public async Task<T> ChangeAsync<T>(Func<ICryptoBackend, MasterKey, Task<T>> action, CancellationToken ct = default)
+    public async Task<T> ChangeAsync<T>(Func<CryptoBackends, MasterKey, Task<T>> action, CancellationToken ct = default)
     {
         await _gate.WaitAsync(ct);
         try
         {
-            if (_sealed || _master is null || _backend is null)
+            if (_sealed || _master is null || _backends is null)
             {
                 throw new SealedException();
             }
 
-            var result = await action(_backend, _master);
+            var result = await action(_backends, _master);
             await ReloadLockedAsync(ct);
             return result;
         }
@@ -291,8 +296,7 @@ internal sealed partial class SealManager(ICofferStorage storage, TimeProvider t
         }
 
         _master = master;
-        _backend = new SoftwareCryptoBackend(master);
-        _healthKey = _backend.CreateHealthCheckKey();
+        _backends = new CryptoBackends(new SoftwareCryptoBackend(master), hsmBackends ?? []);
         try
         {
             await ReloadLockedAsync(ct);
@@ -313,10 +317,8 @@ internal sealed partial class SealManager(ICofferStorage storage, TimeProvider t
         var old = _ring;
         _ring = KeyRingSnapshot.Empty;
         old.Dispose();
-        _healthKey?.Dispose();
-        _healthKey = null;
-        _backend?.Dispose();
-        _backend = null;
+        _backends?.Dispose();
+        _backends = null;
         _master?.Dispose();
         _master = null;
         DiscardPendingShares();
@@ -325,11 +327,11 @@ internal sealed partial class SealManager(ICofferStorage storage, TimeProvider t
 
     private async Task ReloadLockedAsync(CancellationToken ct)
     {
-        var next = await KeyRingLoader.LoadAsync(storage, _backend!, _master!, _ring, logger, ct);
+        var next = await KeyRingLoader.LoadAsync(storage, _backends!, _master!, _ring, logger, ct);
         var old = _ring;
         _ring = next;
         old.DisposeExcept(next);
-        _prefixes = next.KeyStores.Select(s => s.KeyStore.Prefix.Value).ToFrozenSet(StringComparer.Ordinal);
+        _prefixes = next.KeyStores.ToFrozenDictionary(s => s.KeyStore.Prefix.Value, s => s.KeyStore.Backend, StringComparer.Ordinal);
     }
 
     public void Dispose()

@@ -18,26 +18,29 @@ internal sealed partial class DeepHealthCheck(SealManager seal, CofferOptions op
         typeof(DeepHealthCheck).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0] ?? "0.0.0";
 
     private readonly Lock _lock = new();
-    private (DateTimeOffset At, string Status, object Ring)? _cached;
+    private readonly Dictionary<string, (DateTimeOffset At, string Status, object Ring)> _cached = new(StringComparer.Ordinal);
 
-    public HealthResponse Current() => Answer(Check());
+    /// <summary>The health of the backend that holds a key store's keys (each key store is its own
+    /// XKS endpoint, so an HSM outage does not mark software key stores unavailable).</summary>
+    public HealthResponse Current(string backend) => Answer(backend, Check(backend));
 
-    public HealthResponse Unavailable() => Answer("UNAVAILABLE");
+    public HealthResponse Unavailable(string backend) => Answer(backend, "UNAVAILABLE");
 
-    private string Check()
+    private string Check(string backend)
     {
         var ring = seal.KeyRing;
         var now = time.GetUtcNow();
         lock (_lock)
         {
-            // A new key ring (unseal, seal) invalidates the cached answer at once.
-            if (_cached is { } c && ReferenceEquals(c.Ring, ring) && now - c.At < TimeSpan.FromSeconds(Math.Min(options.Xks.HealthCacheSeconds, 60)))
+            // A new key ring (unseal, seal, change) invalidates the cached answer at once.
+            if (_cached.TryGetValue(backend, out var c) && ReferenceEquals(c.Ring, ring)
+                && now - c.At < TimeSpan.FromSeconds(Math.Min(options.Xks.HealthCacheSeconds, 60)))
             {
                 return c.Status;
             }
 
-            var status = RoundTrip(seal.HealthKey) ? "ACTIVE" : "UNAVAILABLE";
-            _cached = (now, status, ring);
+            var status = RoundTrip(seal.HealthKey(backend)) ? "ACTIVE" : "UNAVAILABLE";
+            _cached[backend] = (now, status, ring);
             return status;
         }
     }
@@ -62,7 +65,7 @@ internal sealed partial class DeepHealthCheck(SealManager seal, CofferOptions op
             key.Encrypt(plaintext, aad, iv, ciphertext, tag);
             return key.TryDecrypt(iv, ciphertext, tag, aad, decrypted) && CryptographicOperations.FixedTimeEquals(plaintext, decrypted);
         }
-        catch (Exception e) when (e is CryptoException or CryptographicException or ObjectDisposedException)
+        catch (Exception e) when (e is CryptoException or CryptographicException or ObjectDisposedException or InvalidOperationException)
         {
             Log.HealthCheckFailed(logger, e.GetType().Name, e);
             return false;
@@ -74,12 +77,12 @@ internal sealed partial class DeepHealthCheck(SealManager seal, CofferOptions op
         }
     }
 
-    private HealthResponse Answer(string status) => new(
+    private HealthResponse Answer(string backend, string status) => new(
         XksProxyFleetSize: 1,
         XksProxyVendor: "Coffer",
         XksProxyModel: "Coffer " + Version,
         EkmVendor: "Coffer",
-        EkmFleetDetails: [new EkmFleetDetail(options.NodeId, "Coffer software key store " + Version, status)]);
+        EkmFleetDetails: [new EkmFleetDetail(options.NodeId, $"Coffer {backend} key store {Version}", status)]);
 
     private static partial class Log
     {

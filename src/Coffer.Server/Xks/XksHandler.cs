@@ -96,7 +96,8 @@ internal sealed partial class XksHandler(
         var store = ring.FindByPrefix(route.Prefix);
         if (store is null)
         {
-            if (!seal.IsSealed || !seal.IsKnownPrefix(route.Prefix))
+            var sealedBackend = seal.IsSealed ? seal.BackendOfPrefix(route.Prefix) : null;
+            if (sealedBackend is null)
             {
                 // XKS spec, Authentication: the prefix is resolved first; unknown is 404, not 401.
                 throw new XksException(XksErrorName.InvalidUriPathException, "No key store is configured at this URI path prefix.");
@@ -106,7 +107,7 @@ internal sealed partial class XksHandler(
             call.KeyStore = route.Prefix.ToString();
             if (route.Operation == XksOperation.GetHealthStatus)
             {
-                await WriteAsync(context, health.Unavailable(), XksJson.Default.HealthResponse);
+                await WriteAsync(context, health.Unavailable(sealedBackend), XksJson.Default.HealthResponse);
                 return;
             }
 
@@ -149,7 +150,7 @@ internal sealed partial class XksHandler(
 
             if (operation == XksOperation.GetHealthStatus)
             {
-                await WriteAsync(context, health.Current(), XksJson.Default.HealthResponse);
+                await WriteAsync(context, health.Current(store.KeyStore.Backend), XksJson.Default.HealthResponse);
                 return;
             }
 

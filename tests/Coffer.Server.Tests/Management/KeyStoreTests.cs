@@ -46,6 +46,33 @@ public sealed class KeyStoreTests(SharedNode shared) : IClassFixture<SharedNode>
     }
 
     [Fact]
+    public async Task A_key_store_keeps_its_keys_in_software_unless_told_otherwise()
+    {
+        var store = await Admin.CreateKeyStoreAsync(ManagementApi.Unique("sw"), "/" + ManagementApi.Unique("sw"));
+        Assert.Equal("software", (string?)store["backend"]);
+    }
+
+    [Fact]
+    public async Task An_unknown_backend_is_a_400_problem_and_creates_nothing()
+    {
+        var name = ManagementApi.Unique("bk");
+        using var response = await Admin.PostJsonAsync("/api/v1/keystores", new { name, uriPrefix = "/" + name, backend = "tpm" });
+        var problem = await response.ProblemAsync(HttpStatusCode.BadRequest);
+        Assert.Contains("pkcs11", (string?)problem["detail"], StringComparison.Ordinal);
+        Assert.DoesNotContain(name, (await Admin.GetStringAsync("/api/v1/keystores")), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_pkcs11_key_store_on_a_node_without_a_token_is_a_400_problem_and_creates_nothing()
+    {
+        var name = ManagementApi.Unique("hsm");
+        using var response = await Admin.PostJsonAsync("/api/v1/keystores", new { name, uriPrefix = "/" + name, backend = "pkcs11" });
+        var problem = await response.ProblemAsync(HttpStatusCode.BadRequest);
+        Assert.Contains("no 'pkcs11' backend", (string?)problem["detail"], StringComparison.Ordinal);
+        Assert.DoesNotContain(name, (await Admin.GetStringAsync("/api/v1/keystores")), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Duplicate_name_is_a_409_problem()
     {
         var name = ManagementApi.Unique("dup");
