@@ -34,11 +34,17 @@ internal static class KeyStoreCommands
             Description = "URI path prefix in front of /kms/xks/v1, e.g. /tenant-a (\"\" for none)",
             Required = true,
         };
-        var command = new Command("create", "Create a key store at a URI prefix.") { name, prefix };
+        var backend = new Option<string>("--backend")
+        {
+            Description = "Where its keys live: software (sealed under the master key) or pkcs11 (inside the configured HSM)",
+            DefaultValueFactory = _ => "software",
+        };
+        backend.AcceptOnlyFromAmong("software", "pkcs11");
+        var command = new Command("create", "Create a key store at a URI prefix.") { name, prefix, backend };
         command.SetClientAction(env, async (call, ct) =>
         {
             var store = await call.Api.PostAsync(ManagementClient.Route("keystores"),
-                new CreateKeyStoreRequest(call.Parse.GetValue(name), call.Parse.GetValue(prefix)), ManagementJson.Default.CreateKeyStoreRequest, ManagementJson.Default.KeyStoreView, ct);
+                new CreateKeyStoreRequest(call.Parse.GetValue(name), call.Parse.GetValue(prefix), call.Parse.GetValue(backend)), ManagementJson.Default.CreateKeyStoreRequest, ManagementJson.Default.KeyStoreView, ct);
             if (call.Json)
             {
                 Json.Write(call.Out, store.Json);

@@ -31,14 +31,15 @@ internal static class Views
         ("Name", k.Name),
         ("URI prefix", k.UriPrefix.Length == 0 ? "(none)" : k.UriPrefix),
         ("XKS proxy URI path", k.XksProxyUriPath),
+        ("Backend", k.Backend),
         ("Keys", Count(k.KeyCount)),
         ("Live credentials", Count(k.LiveCredentialCount)),
         ("Created", Table.Time(k.CreatedAt)),
     ]);
 
     public static void KeyStores(TextWriter w, IEnumerable<KeyStoreView> stores) => Table.Write(w,
-        ["ID", "NAME", "XKS PROXY URI PATH", "KEYS", "CREDENTIALS", "CREATED"],
-        stores.Select(k => (IReadOnlyList<string>)[k.Id, k.Name, k.XksProxyUriPath, Count(k.KeyCount), Count(k.LiveCredentialCount), Table.Time(k.CreatedAt)]));
+        ["ID", "NAME", "XKS PROXY URI PATH", "BACKEND", "KEYS", "CREDENTIALS", "CREATED"],
+        stores.Select(k => (IReadOnlyList<string>)[k.Id, k.Name, k.XksProxyUriPath, k.Backend, Count(k.KeyCount), Count(k.LiveCredentialCount), Table.Time(k.CreatedAt)]));
 
     public static void Credentials(TextWriter w, IEnumerable<CredentialView> credentials) => Table.Write(w,
         ["ID", "ACCESS KEY ID", "STATUS", "CREATED", "REVOKED"],
