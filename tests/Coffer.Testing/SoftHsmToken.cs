@@ -1,0 +1,157 @@
+using System.Diagnostics;
+using System.Runtime.InteropServices;
+using System.Security.Cryptography;
+
+namespace Coffer.Testing;
+
+/// <summary>
+/// A throw-away SoftHSM2 token for tests. All tokens of a test process share one temporary
+/// softhsm2.conf (and token directory): the module reads SOFTHSM2_CONF once, at C_Initialize, and a
+/// process loads it only once, so each fixture is a new token with its own label in that directory.
+/// </summary>
+/// <remarks>
+/// <see cref="Create"/> runs <c>softhsm2-util --init-token --free</c>; the token's files live in their
+/// own subdirectory (<see cref="TokenDirectory"/>), which outage tests rename to make the token vanish.
+/// </remarks>
+public sealed class SoftHsmToken : IDisposable
+{
+    public const string DefaultModulePath = "/usr/lib/softhsm/libsofthsm2.so";
+
+    private static readonly Lock Gate = new();
+    private static string? _root;
+
+    private SoftHsmToken(string label, string pin, string pinFile, string tokenDirectory)
+    {
+        TokenLabel = label;
+        Pin = pin;
+        PinFile = pinFile;
+        TokenDirectory = tokenDirectory;
+    }
+
+    public static string ModulePath => DefaultModulePath;
+
+    public string TokenLabel { get; }
+
+    /// <summary>Only for tests that talk to the token directly.</summary>
+    public string Pin { get; }
+
+    /// <summary>A file (mode 600) holding the user PIN.</summary>
+    public string PinFile { get; }
+
+    /// <summary>This token's own directory under the shared token directory.</summary>
+    public string TokenDirectory { get; }
+
+    /// <summary>The shared softhsm2.conf, also set as SOFTHSM2_CONF for this process.</summary>
+    public static string ConfigPath => Path.Combine(Root(), "softhsm2.conf");
+
+    public static SoftHsmToken Create(string? labelPrefix = null)
+    {
+        var root = Root();
+        var label = (labelPrefix ?? "t") + "-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(6));
+        var pin = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8));
+        var soPin = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8));
+        var tokens = Path.Combine(root, "tokens");
+        string directory;
+        lock (Gate)
+        {
+            var before = Directory.GetDirectories(tokens).ToHashSet(StringComparer.Ordinal);
+            Run("softhsm2-util", ["--init-token", "--free", "--label", label, "--pin", pin, "--so-pin", soPin]);
+            directory = Directory.GetDirectories(tokens).Single(d => !before.Contains(d));
+        }
+
+        var pinFile = Path.Combine(root, label + ".pin");
+        File.WriteAllText(pinFile, pin + "\n");
+        if (!OperatingSystem.IsWindows())
+        {
+            File.SetUnixFileMode(pinFile, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        }
+        return new SoftHsmToken(label, pin, pinFile, directory);
+    }
+
+    /// <summary>Makes the token vanish from SoftHSM2 (its directory renamed away).</summary>
+    public void TakeAway() => Directory.Move(TokenDirectory, TokenDirectory + ".away");
+
+    /// <summary>Puts the token back where SoftHSM2 finds it (on its next C_Initialize).</summary>
+    public void Restore() => Directory.Move(TokenDirectory + ".away", TokenDirectory);
+
+    public void Dispose()
+    {
+        // Files are removed with the whole temporary root at process exit; a token may still be in
+        // use by the module until then.
+        File.Delete(PinFile);
+    }
+
+    private static string Root()
+    {
+        lock (Gate)
+        {
+            if (_root is not null)
+            {
+                return _root;
+            }
+
+            if (!File.Exists("/usr/bin/softhsm2-util") && !ExistsOnPath("softhsm2-util"))
+            {
+                throw new InvalidOperationException("softhsm2-util was not found: install softhsm2 (apt-get install softhsm2, or run ./test.sh).");
+            }
+
+            if (!File.Exists(DefaultModulePath))
+            {
+                throw new InvalidOperationException($"{DefaultModulePath} was not found: install softhsm2.");
+            }
+
+            var root = Path.Combine(Path.GetTempPath(), "coffer-softhsm-" + Environment.ProcessId + "-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(4)));
+            Directory.CreateDirectory(Path.Combine(root, "tokens"));
+            var conf = Path.Combine(root, "softhsm2.conf");
+            File.WriteAllText(conf, $"directories.tokendir = {root}/tokens\nobjectstore.backend = file\nlog.level = ERROR\nslots.removable = false\n");
+
+            // .NET keeps its own copy of the environment on Unix: Environment.SetEnvironmentVariable
+            // reaches child processes (softhsm2-util) but not getenv() in the native module, so set
+            // both. This runs before any test loads the module.
+            Environment.SetEnvironmentVariable("SOFTHSM2_CONF", conf);
+            if (setenv("SOFTHSM2_CONF", conf, 1) != 0)
+            {
+                throw new InvalidOperationException("setenv(SOFTHSM2_CONF) failed.");
+            }
+
+            AppDomain.CurrentDomain.ProcessExit += (_, _) =>
+            {
+                try
+                {
+                    Directory.Delete(root, recursive: true);
+                }
+                catch (IOException)
+                {
+                }
+            };
+            _root = root;
+            return root;
+        }
+    }
+
+    private static bool ExistsOnPath(string name) =>
+        (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':').Any(dir => File.Exists(Path.Combine(dir, name)));
+
+    private static void Run(string file, string[] arguments)
+    {
+        var start = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var argument in arguments)
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        using var process = Process.Start(start) ?? throw new InvalidOperationException($"{file} did not start.");
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = process.StandardError.ReadToEnd();
+        process.WaitForExit();
+        if (process.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"{file} failed ({process.ExitCode}): {error} {output.Result}");
+        }
+    }
+
+    [DllImport("libc", CharSet = CharSet.Ansi, BestFitMapping = false, ThrowOnUnmappableChar = true)]
+#pragma warning disable CA2101, SYSLIB1054 // A plain libc import in test support; paths here are ASCII.
+    private static extern int setenv(string name, string value, int overwrite);
+#pragma warning restore CA2101, SYSLIB1054
+}
