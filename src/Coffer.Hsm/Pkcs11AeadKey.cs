@@ -29,6 +29,14 @@ internal sealed class Pkcs11AeadKey : IAeadKey
 
     public Pkcs11KeyReference Reference { get; }
 
+    /// <summary>Only for known-answer tests: a key over an object the test made (extractable, so its
+    /// value is known), used through the production AES-GCM path without the attribute checks.</summary>
+    internal static Pkcs11AeadKey ForTestObject(Pkcs11Token token, IObjectHandle handle) =>
+        new(token, new Pkcs11KeyReference(Pkcs11KeyReference.ImportedFormat, [], "test-object"))
+        {
+            _handle = new HandleCache(handle, token.Generation),
+        };
+
     /// <summary>Finds and checks the object now (CryptoException if it is missing or unusable).</summary>
     public void Resolve() => _token.Run(Handle);
 

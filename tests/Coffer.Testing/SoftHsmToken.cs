@@ -68,11 +68,14 @@ public sealed class SoftHsmToken : IDisposable
         return new SoftHsmToken(label, pin, pinFile, directory);
     }
 
-    /// <summary>Makes the token vanish from SoftHSM2 (its directory renamed away).</summary>
-    public void TakeAway() => Directory.Move(TokenDirectory, TokenDirectory + ".away");
+    /// <summary>Makes the token vanish from SoftHSM2: its directory moves out of the token directory
+    /// (SoftHSM2 takes every subdirectory there for a token, whatever its name).</summary>
+    public void TakeAway() => Directory.Move(TokenDirectory, AwayDirectory);
 
     /// <summary>Puts the token back where SoftHSM2 finds it (on its next C_Initialize).</summary>
-    public void Restore() => Directory.Move(TokenDirectory + ".away", TokenDirectory);
+    public void Restore() => Directory.Move(AwayDirectory, TokenDirectory);
+
+    private string AwayDirectory => Path.Combine(Root(), "away-" + Path.GetFileName(TokenDirectory));
 
     public void Dispose()
     {

@@ -1,0 +1,90 @@
+using Coffer.Crypto;
+using Coffer.Testing;
+using Microsoft.Extensions.Time.Testing;
+
+namespace Coffer.Hsm.Tests;
+
+/// <summary>Reinitialising the module (recovery) disturbs every token of the process, so these run
+/// alone, after the parallel tests.</summary>
+[CollectionDefinition(nameof(OutageCollection), DisableParallelization = true)]
+public sealed class OutageCollection;
+
+[Collection(nameof(OutageCollection))]
+public sealed class Pkcs11OutageTests : IDisposable
+{
+    private readonly SoftHsmToken _token = SoftHsmToken.Create("outage");
+
+    public void Dispose() => _token.Dispose();
+
+    private static (byte[] Iv, byte[] Ciphertext, byte[] Tag) Encrypt(IAeadKey key, byte[] plaintext)
+    {
+        var iv = new byte[12];
+        var ciphertext = new byte[plaintext.Length];
+        var tag = new byte[16];
+        key.Encrypt(plaintext, [1], iv, ciphertext, tag);
+        return (iv, ciphertext, tag);
+    }
+
+    [Fact]
+    public void A_vanished_token_is_unavailable_and_comes_back_without_a_new_backend()
+    {
+        var time = new FakeTimeProvider();
+        using var backend = new Pkcs11CryptoBackend(SharedSoftHsm.Options(_token), time);
+        var stored = backend.CreateKeyMaterial("key_outage", 1);
+        using var key = backend.OpenKey("key_outage", 1, stored);
+        using var health = backend.CreateHealthCheckKey();
+        var before = Encrypt(key, [1, 2, 3]);
+        Encrypt(health, [4]);
+
+        _token.TakeAway();
+        try
+        {
+            // SoftHSM2 answers C_EncryptInit with CKR_OBJECT_HANDLE_INVALID and C_GetTokenInfo with
+            // CKR_GENERAL_ERROR once its token directory is gone.
+            var error = Assert.Throws<HsmUnavailableException>(() => Encrypt(key, [1]));
+            Assert.Contains("CKR_", error.Message, StringComparison.Ordinal);
+            Assert.Throws<HsmUnavailableException>(() => Encrypt(health, [4]));
+            // The reconnect attempt finds no token and backs off; calls fail fast meanwhile.
+            var waiting = Assert.Throws<HsmUnavailableException>(() => Encrypt(key, [1]));
+            Assert.Contains("next reconnect attempt", waiting.Message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            _token.Restore();
+        }
+
+        time.Advance(TimeSpan.FromSeconds(10));
+        var after = Encrypt(key, [5, 6]);
+        var plaintext = new byte[3];
+        Assert.True(key.TryDecrypt(before.Iv, before.Ciphertext, before.Tag, [1], plaintext));
+        Assert.Equal([1, 2, 3], plaintext);
+        var plaintext2 = new byte[2];
+        Assert.True(key.TryDecrypt(after.Iv, after.Ciphertext, after.Tag, [1], plaintext2));
+        Encrypt(health, [4]);
+    }
+
+    [Fact]
+    public void A_wrong_pin_is_reported_and_not_retried()
+    {
+        var pinFile = Path.GetTempFileName();
+        File.WriteAllText(pinFile, "wrong-pin");
+        File.SetUnixFileMode(pinFile, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        try
+        {
+            var options = SharedSoftHsm.Options(_token);
+            options.PinFile = pinFile;
+            using var backend = new Pkcs11CryptoBackend(options);
+
+            var first = Assert.Throws<HsmUnavailableException>(backend.Connect);
+            var second = Assert.Throws<HsmUnavailableException>(backend.Connect);
+
+            Assert.Contains("CKR_PIN_INCORRECT", first.Message, StringComparison.Ordinal);
+            Assert.DoesNotContain("wrong-pin", first.Message, StringComparison.Ordinal);
+            Assert.Equal(first.Message, second.Message);
+        }
+        finally
+        {
+            File.Delete(pinFile);
+        }
+    }
+}

@@ -1,0 +1,61 @@
+using System.Diagnostics;
+using System.Security.Cryptography;
+using Coffer.Testing;
+
+namespace Coffer.Hsm.Tests;
+
+public sealed class Pkcs11SessionPoolTests : IDisposable
+{
+    private readonly SoftHsmToken _token = SoftHsmToken.Create("pool");
+
+    public void Dispose() => _token.Dispose();
+
+    [Fact]
+    public async Task An_exhausted_pool_fails_with_HsmBusy_within_the_timeout()
+    {
+        using var backend = new Pkcs11CryptoBackend(SharedSoftHsm.Options(_token, poolSize: 2, timeoutMs: 150));
+        backend.Connect();
+        using var holding = new CountdownEvent(2);
+        using var release = new ManualResetEventSlim();
+        var holders = Enumerable.Range(0, 2).Select(_ => Task.Factory.StartNew(() => backend.Token.Run(_ =>
+        {
+            holding.Signal();
+            release.Wait(TimeSpan.FromSeconds(30));
+            return 0;
+        }), TaskCreationOptions.LongRunning)).ToArray();
+        Assert.True(holding.Wait(TimeSpan.FromSeconds(30)));
+
+        var watch = Stopwatch.StartNew();
+        var error = Assert.Throws<HsmBusyException>(() => backend.Token.Run(_ => 0));
+        watch.Stop();
+        release.Set();
+        await Task.WhenAll(holders);
+
+        Assert.InRange(watch.ElapsedMilliseconds, 100, 5000);
+        Assert.Contains("2 HSM sessions", error.Message, StringComparison.Ordinal);
+        Assert.Equal(0, backend.Token.Run(_ => 0));
+    }
+
+    [Fact]
+    public void A_pool_of_4_serves_16_threads()
+    {
+        using var backend = new Pkcs11CryptoBackend(SharedSoftHsm.Options(_token, poolSize: 4, timeoutMs: 10_000));
+        using var key = backend.OpenKey("key_pool", 1, backend.CreateKeyMaterial("key_pool", 1));
+        var ok = 0;
+        Parallel.For(0, 320, new ParallelOptions { MaxDegreeOfParallelism = 16 }, _ =>
+        {
+            var plaintext = RandomNumberGenerator.GetBytes(64);
+            var iv = new byte[12];
+            var ciphertext = new byte[64];
+            var tag = new byte[16];
+            key.Encrypt(plaintext, [], iv, ciphertext, tag);
+            var decrypted = new byte[64];
+            if (key.TryDecrypt(iv, ciphertext, tag, [], decrypted) && decrypted.AsSpan().SequenceEqual(plaintext))
+            {
+                Interlocked.Increment(ref ok);
+            }
+        });
+
+        Assert.Equal(320, ok);
+    }
+}
