@@ -22,7 +22,7 @@ internal static class DevBanner
               URI path          {info.UriPrefix}/kms/xks/v1
               Access key id     {info.AccessKeyId}
               Secret access key {info.SecretAccessKey}
-              Demo key          {info.KeyId}
+              Demo key          {info.KeyId} ({(info.Backend == "pkcs11" ? "inside the SoftHSM2 token in " + Path.Combine(options.DataDirectory, "softhsm") : "software, sealed under the dev master key")})
               Management API    {info.AdminUrl}/api/v1   (OpenAPI: {info.AdminUrl}/api/v1/openapi.json)
               Admin token       {info.AdminToken}
               All of this       {Path.Combine(options.DataDirectory, DevEnvironment.FileName)}

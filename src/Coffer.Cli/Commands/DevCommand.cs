@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Coffer.Hsm.SoftHsm;
 using Coffer.Server.Hosting;
 using Microsoft.Extensions.Logging;
 
@@ -19,10 +20,11 @@ internal static class DevCommand
         var tls = new Option<bool>("--tls") { Description = "Serve XKS over HTTPS with a self-signed certificate generated into the data directory" };
         var clientCa = new Option<string?>("--client-ca") { Description = "Require mTLS: client certificates must chain to this CA (PEM); implies --tls" };
         var clientSubject = new Option<string?>("--client-subject") { Description = "Required client certificate subject or common name (with --client-ca)" };
+        var pkcs11 = new Option<bool>("--pkcs11") { Description = "Keep the demo key store's keys in a throw-away SoftHSM2 token under the data directory (needs softhsm2)" };
         var logLevel = new Option<LogLevel>("--log-level") { Description = "Least log level", DefaultValueFactory = _ => LogLevel.Information };
         var command = new Command("dev", "Start Coffer on loopback with embedded defaults: SQLite, the dev seal, a demo key store and key.")
         {
-            data, xksPort, adminPort, tls, clientCa, clientSubject, logLevel,
+            data, xksPort, adminPort, tls, clientCa, clientSubject, pkcs11, logLevel,
         };
         command.SetAction(async (parse, ct) =>
         {
@@ -35,6 +37,20 @@ internal static class DevCommand
                 Xks = new XksListenerOptions { Address = "127.0.0.1", Port = parse.GetValue(xksPort), AllowPlainHttp = true },
                 Admin = new ListenerOptions { Address = "127.0.0.1", Port = parse.GetValue(adminPort) },
             };
+
+            // A data directory that once had a dev token keeps using it, so its HSM keys stay reachable.
+            if (parse.GetValue(pkcs11) || SoftHsmDevToken.ExistsIn(dataDir))
+            {
+                try
+                {
+                    options.Pkcs11 = SoftHsmDevToken.Ensure(dataDir);
+                }
+                catch (InvalidOperationException e)
+                {
+                    Console.Error.WriteLine(e.Message);
+                    return 1;
+                }
+            }
 
             var ca = parse.GetValue(clientCa);
             if (parse.GetValue(tls) || ca is not null)

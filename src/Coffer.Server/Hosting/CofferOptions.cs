@@ -23,6 +23,10 @@ public sealed class CofferOptions
 
     public XksListenerOptions Xks { get; set; } = new();
 
+    /// <summary>The PKCS#11 token that holds the keys of <c>pkcs11</c> key stores (docs/pkcs11.md);
+    /// none when absent.</summary>
+    public Coffer.Hsm.Pkcs11Options? Pkcs11 { get; set; }
+
     public ListenerOptions Admin { get; set; } = new() { Address = "127.0.0.1", Port = 8444 };
 
     internal string ResolvedDatabasePath => DatabasePath ?? Path.Combine(DataDirectory, "coffer.db");

@@ -28,12 +28,15 @@ public sealed partial class CofferServer : IAsyncDisposable
     private readonly WebApplication _admin;
     private readonly ILoggerFactory _loggers;
 
-    private CofferServer(WebApplication xks, WebApplication admin, SealManager seal, ILoggerFactory loggers)
+    private readonly IReadOnlyList<ICryptoBackend> _hsmBackends;
+
+    private CofferServer(WebApplication xks, WebApplication admin, SealManager seal, ILoggerFactory loggers, IReadOnlyList<ICryptoBackend> hsmBackends)
     {
         _xks = xks;
         _admin = admin;
         Seal = seal;
         _loggers = loggers;
+        _hsmBackends = hsmBackends;
     }
 
     internal SealManager Seal { get; }
@@ -52,7 +55,8 @@ public sealed partial class CofferServer : IAsyncDisposable
         Validate(options);
         Directory.CreateDirectory(options.DataDirectory);
         var storage = await SqliteStorage.OpenAsync(options.ResolvedDatabasePath, ct);
-        var seal = new SealManager(storage, time, loggers.CreateLogger<SealManager>());
+        var hsmBackends = CreateHsmBackends(options, time, loggers.CreateLogger<CofferServer>());
+        var seal = new SealManager(storage, time, loggers.CreateLogger<SealManager>(), hsmBackends);
         try
         {
             await seal.LoadSealedViewAsync(ct);
@@ -62,13 +66,45 @@ public sealed partial class CofferServer : IAsyncDisposable
             var admin = BuildAdmin(options, seal, storage, time, loggers);
             await xks.StartAsync(ct);
             await admin.StartAsync(ct);
-            return new CofferServer(xks, admin, seal, loggers);
+            return new CofferServer(xks, admin, seal, loggers, hsmBackends);
         }
         catch
         {
             seal.Dispose();
             storage.Dispose();
+            DisposeAll(hsmBackends);
             throw;
+        }
+    }
+
+    /// <summary>The PKCS#11 backend when configured. A token that is down at start does not stop
+    /// Coffer: its key stores answer DependencyTimeoutException until it returns (docs/pkcs11.md).</summary>
+    private static IReadOnlyList<ICryptoBackend> CreateHsmBackends(CofferOptions options, TimeProvider time, ILogger logger)
+    {
+        if (options.Pkcs11 is null)
+        {
+            return [];
+        }
+
+        options.Pkcs11.Validate();
+        var backend = new Coffer.Hsm.Pkcs11CryptoBackend(options.Pkcs11, time);
+        try
+        {
+            backend.Connect();
+        }
+        catch (Coffer.Hsm.HsmUnavailableException e)
+        {
+            Log.HsmDownAtStart(logger, e.Message);
+        }
+
+        return [backend];
+    }
+
+    private static void DisposeAll(IReadOnlyList<ICryptoBackend> backends)
+    {
+        foreach (var backend in backends)
+        {
+            backend.Dispose();
         }
     }
 
@@ -246,6 +282,7 @@ public sealed partial class CofferServer : IAsyncDisposable
         var storage = Seal.Storage;
         Seal.Dispose();
         storage.Dispose();
+        DisposeAll(_hsmBackends);
     }
 
     private static partial class Log
@@ -255,6 +292,9 @@ public sealed partial class CofferServer : IAsyncDisposable
 
         [LoggerMessage(EventId = 1101, Level = LogLevel.Warning, Message = "Coffer is not initialised: run 'coffer init --shares N --threshold M' against the management API")]
         public static partial void NotInitialized(ILogger logger);
+
+        [LoggerMessage(EventId = 1103, Level = LogLevel.Error, Message = "The PKCS#11 token is unreachable at start ({Reason}); pkcs11 key stores answer DependencyTimeoutException until it returns")]
+        public static partial void HsmDownAtStart(ILogger logger, string reason);
 
         [LoggerMessage(EventId = 1102, Level = LogLevel.Warning, Message = "Coffer started sealed: run 'coffer unseal' with enough shares")]
         public static partial void StartedSealed(ILogger logger);

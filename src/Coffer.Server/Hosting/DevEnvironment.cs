@@ -19,7 +19,8 @@ public sealed record DevInfo(
     string SecretAccessKey,
     string KeyId,
     string AdminUrl,
-    string AdminToken);
+    string AdminToken,
+    string Backend = Coffer.KeyStores.KeyStoreBackends.Software);
 
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web, WriteIndented = true)]
 [JsonSerializable(typeof(DevInfo))]
@@ -50,7 +51,7 @@ public static class DevEnvironment
             DevInfo info;
             if (token is not null)
             {
-                info = await CreateDemoAsync(server, token, ct);
+                info = await CreateDemoAsync(server, options, token, ct);
             }
             else
             {
@@ -115,17 +116,18 @@ public static class DevEnvironment
     }
 
     /// <summary>The demo objects are made through the management API, the same path a user takes.</summary>
-    private static async Task<DevInfo> CreateDemoAsync(CofferServer server, string token, CancellationToken ct)
+    private static async Task<DevInfo> CreateDemoAsync(CofferServer server, CofferOptions options, string token, CancellationToken ct)
     {
         using var http = new HttpClient { BaseAddress = server.AdminUrl };
         http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
-        var store = await PostAsync(http, "/api/v1/keystores", new CreateKeyStoreRequest(DemoKeyStore, DemoPrefix), ManagementJson.Default.CreateKeyStoreRequest, ManagementJson.Default.KeyStoreView, ct);
+        var backend = options.Pkcs11 is null ? Coffer.KeyStores.KeyStoreBackends.Software : Coffer.KeyStores.KeyStoreBackends.Pkcs11;
+        var store = await PostAsync(http, "/api/v1/keystores", new CreateKeyStoreRequest(DemoKeyStore, DemoPrefix, backend), ManagementJson.Default.CreateKeyStoreRequest, ManagementJson.Default.KeyStoreView, ct);
         var credential = await PostAsync(http, $"/api/v1/keystores/{store.Id}/credentials", new CreateKeyStoreRequest(null, null), ManagementJson.Default.CreateKeyStoreRequest, ManagementJson.Default.CreatedCredential, ct);
         await PostAsync(http, $"/api/v1/keystores/{store.Id}/keys",
             new CreateKeyRequest(DemoKey, "Demo key created by coffer dev", new Dictionary<string, string> { ["purpose"] = "demo" }, ["ENCRYPT", "DECRYPT"]),
             ManagementJson.Default.CreateKeyRequest, ManagementJson.Default.KeyView, ct);
         return new DevInfo(XksBaseUrl(server, store.UriPrefix), store.UriPrefix, credential.AccessKeyId, credential.SecretAccessKey,
-            DemoKey, server.AdminUrl.ToString().TrimEnd('/'), token);
+            DemoKey, server.AdminUrl.ToString().TrimEnd('/'), token, store.Backend);
     }
 
     private static async Task<TResponse> PostAsync<TRequest, TResponse>(HttpClient http, string path, TRequest body,

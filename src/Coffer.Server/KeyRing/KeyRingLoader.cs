@@ -65,7 +65,7 @@ internal static partial class KeyRingLoader
                         usable[version.Version] = backend?.OpenKey(key.Id, version.Version, version.Material)
                             ?? throw new CryptoException($"No '{version.Backend}' backend is configured on this node.");
                     }
-                    catch (CryptoException)
+                    catch (Exception e) when (e is CryptoException or Coffer.Hsm.HsmUnavailableException or Coffer.Hsm.HsmBusyException)
                     {
                         broken.Add(version.Version);
                         Log.KeyVersionUnusable(logger, key.Id, version.Version, store.Name);

@@ -66,7 +66,10 @@ internal static class KeyEndpoints
         await seal.ChangeAsync(async (backends, _) =>
         {
             var backend = backends.For(store);
-            var material = backend.CreateKeyMaterial(keyId, 1);
+            // An HSM sets CKA_ENCRYPT/CKA_DECRYPT from the usages, so the token enforces them too.
+            var material = backend is Coffer.Hsm.IUsageAwareCryptoBackend hsm
+                ? hsm.CreateKeyMaterial(keyId, 1, usage)
+                : backend.CreateKeyMaterial(keyId, 1);
             await seal.Storage.Keys.CreateKeyAsync(key, new KeyVersion(keyId, 1, KeyVersionState.Active, backend.Name, material, now), ct);
             return true;
         }, ct);

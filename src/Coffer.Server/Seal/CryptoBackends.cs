@@ -10,7 +10,7 @@ namespace Coffer.Server.Seal;
 /// </summary>
 internal sealed class CryptoBackends : IDisposable
 {
-    private readonly Dictionary<string, (ICryptoBackend Backend, IAeadKey? HealthKey, bool Owned)> _byName = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, Entry> _byName = new(StringComparer.Ordinal);
 
     /// <param name="software">Owned: disposed with this set (at seal).</param>
     /// <param name="external">Live for the process (an HSM session pool); not disposed here.</param>
@@ -32,34 +32,60 @@ internal sealed class CryptoBackends : IDisposable
     public ICryptoBackend For(KeyStore store) => Find(store.Backend)
         ?? throw new SealStateException($"Key store '{store.Name}' keeps its keys in the '{store.Backend}' backend, which this node does not have configured.");
 
-    public IAeadKey? HealthKey(string name) => _byName.TryGetValue(name, out var entry) ? entry.HealthKey : null;
-
-    private void Add(ICryptoBackend backend, bool owned)
+    /// <summary>The backend's dedicated health-check key, made on first use and again after a
+    /// failure to make it (an HSM that was down at unseal), or null while it cannot be made.</summary>
+    public IAeadKey? HealthKey(string name)
     {
-        IAeadKey? health = null;
-        try
+        if (!_byName.TryGetValue(name, out var entry))
         {
-            health = backend.CreateHealthCheckKey();
-        }
-        catch (CryptoException)
-        {
-            // An HSM that is down at unseal still registers; the health check reports it unavailable.
+            return null;
         }
 
-        _byName[backend.Name] = (backend, health, owned);
+        lock (entry)
+        {
+            if (entry.HealthKey is null)
+            {
+                try
+                {
+                    entry.HealthKey = entry.Backend.CreateHealthCheckKey();
+                }
+                catch (Exception e) when (e is CryptoException or Coffer.Hsm.HsmUnavailableException or Coffer.Hsm.HsmBusyException)
+                {
+                    return null;
+                }
+            }
+
+            return entry.HealthKey;
+        }
     }
+
+    private void Add(ICryptoBackend backend, bool owned) => _byName[backend.Name] = new Entry(backend, owned);
 
     public void Dispose()
     {
-        foreach (var (backend, health, owned) in _byName.Values)
+        foreach (var entry in _byName.Values)
         {
-            health?.Dispose();
-            if (owned)
+            lock (entry)
             {
-                backend.Dispose();
+                entry.HealthKey?.Dispose();
+                entry.HealthKey = null;
+            }
+
+            if (entry.Owned)
+            {
+                entry.Backend.Dispose();
             }
         }
 
         _byName.Clear();
+    }
+
+    private sealed class Entry(ICryptoBackend backend, bool owned)
+    {
+        public ICryptoBackend Backend { get; } = backend;
+
+        public bool Owned { get; } = owned;
+
+        public IAeadKey? HealthKey { get; set; }
     }
 }

@@ -65,7 +65,8 @@ internal sealed partial class DeepHealthCheck(SealManager seal, CofferOptions op
             key.Encrypt(plaintext, aad, iv, ciphertext, tag);
             return key.TryDecrypt(iv, ciphertext, tag, aad, decrypted) && CryptographicOperations.FixedTimeEquals(plaintext, decrypted);
         }
-        catch (Exception e) when (e is CryptoException or CryptographicException or ObjectDisposedException or InvalidOperationException)
+        catch (Exception e) when (e is CryptoException or CryptographicException or ObjectDisposedException or InvalidOperationException
+            or Coffer.Hsm.HsmUnavailableException or Coffer.Hsm.HsmBusyException)
         {
             Log.HealthCheckFailed(logger, e.GetType().Name, e);
             return false;

@@ -44,6 +44,16 @@ internal sealed partial class XksHandler(
             call.ErrorName = e.Name.ToString();
             await WriteErrorAsync(context, e.Name, e.Message);
         }
+        catch (Exception e) when (HsmErrors.ToXks(e) is { } mapped)
+        {
+            // The HSM's details (function, CKR code) go to the log; the caller gets the spec's name.
+            call.Outcome = "error";
+            call.ErrorName = mapped.Name.ToString();
+#pragma warning disable CA1873 // an HSM failure is rare; its log line is always wanted
+            Log.HsmFailure(logger, call.KmsRequestId ?? "-", e.Message);
+#pragma warning restore CA1873
+            await WriteErrorAsync(context, mapped.Name, mapped.Message);
+        }
         catch (Exception e) when (e is not OperationCanceledException || !context.RequestAborted.IsCancellationRequested)
         {
             // Internals are logged, never shown to the caller (docs/style.md, practice 6).
@@ -301,6 +311,9 @@ internal sealed partial class XksHandler(
 
         [LoggerMessage(EventId = 2001, Level = LogLevel.Warning, Message = "xks SigV4 rejected for key store {KeyStore}: {Failure}")]
         public static partial void AuthenticationFailed(ILogger logger, string keyStore, string failure);
+
+        [LoggerMessage(EventId = 2003, Level = LogLevel.Error, Message = "xks {KmsRequestId} HSM failure: {Reason}")]
+        public static partial void HsmFailure(ILogger logger, string kmsRequestId, string reason);
 
         [LoggerMessage(EventId = 2002, Level = LogLevel.Error, Message = "xks {KmsRequestId} failed with {ExceptionType}")]
         public static partial void Unexpected(ILogger logger, string exceptionType, string kmsRequestId, Exception exception);
