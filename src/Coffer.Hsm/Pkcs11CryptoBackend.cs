@@ -111,6 +111,42 @@ internal sealed class Pkcs11CryptoBackend : IUsageAwareCryptoBackend
         return new Pkcs11AeadKey(Token, reference);
     }
 
+    /// <summary>
+    /// The key of the <c>pkcs11</c> seal: a non-extractable AES-256 token object found by label,
+    /// made when <paramref name="create"/> and absent (<c>coffer init</c>). It encrypts the master
+    /// key, so the master key exists in clear only in memory (docs/pkcs11.md, "Seal").
+    /// </summary>
+    /// <exception cref="CryptoException">No usable key has that label (and none was to be made).</exception>
+    public IAeadKey OpenSealKey(string label, bool create)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        ArgumentException.ThrowIfNullOrEmpty(label);
+        lock (_healthGate)
+        {
+            var problem = Run(session =>
+            {
+                var found = Pkcs11Objects.FindSecretKeys(session, label, null);
+                return found.Count switch
+                {
+                    0 => create ? null : $"the HSM holds no secret key labelled '{label}'",
+                    1 => Pkcs11Objects.WhyUnusable(session, found[0]),
+                    _ => $"the HSM holds {found.Count} secret keys labelled '{label}'",
+                };
+            });
+            if (problem is not null)
+            {
+                throw new CryptoException($"The seal key cannot be used: {problem}.");
+            }
+
+            if (create && Run(session => Pkcs11Objects.FindSecretKeys(session, label, null).Count) == 0)
+            {
+                Generate(label, [], KeyUsage.EncryptDecrypt);
+            }
+        }
+
+        return new Pkcs11AeadKey(Token, new Pkcs11KeyReference(Pkcs11KeyReference.ImportedFormat, [], label));
+    }
+
     /// <summary>Adopts an existing token key by label, if it is a sensitive, non-extractable AES-256
     /// secret key; returns its stored reference. <see cref="CryptoException"/> says why not.</summary>
     public byte[] ImportKey(string label)

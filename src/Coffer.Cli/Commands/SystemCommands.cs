@@ -32,17 +32,39 @@ internal static class SystemCommands
 
     private static Command Init(CliEnvironment env)
     {
-        var shares = new Option<int>("--shares") { Description = "Number of Shamir shares to split the master key into (1-255)", Required = true };
-        var threshold = new Option<int>("--threshold") { Description = "Shares needed to unseal (1 to --shares)", Required = true };
-        var command = new Command("init", "Initialise a new installation: create the master key, split it into Shamir shares and create the root token. Prints them once.")
+        var shares = new Option<int?>("--shares") { Description = "Number of Shamir shares to split the master key into (1-255; shamir seal)" };
+        var threshold = new Option<int?>("--threshold") { Description = "Shares needed to unseal (1 to --shares; shamir seal)" };
+        var sealKind = new Option<string>("--seal") { Description = "shamir (shares held by people) or pkcs11 (master key encrypted by a key in the server's HSM); must match the server's configuration", DefaultValueFactory = _ => "shamir" };
+        sealKind.AcceptOnlyFromAmong("shamir", "pkcs11");
+        var command = new Command("init", "Initialise a new installation: create the master key (split into Shamir shares, or protected by the HSM) and the root token. Prints them once.")
         {
-            shares, threshold,
+            shares, threshold, sealKind,
         };
         command.SetClientAction(env, async (call, ct) =>
         {
+            var kind = call.Parse.GetValue(sealKind)!;
+            if (kind == "shamir" && (call.Parse.GetValue(shares) is null || call.Parse.GetValue(threshold) is null))
+            {
+                throw new CliException("the shamir seal needs --shares N and --threshold M.", CliException.Usage);
+            }
+
             var result = await call.Api.PostAsync(ManagementClient.Route("sys", "init"),
-                new InitRequest(call.Parse.GetValue(shares), call.Parse.GetValue(threshold)), ManagementJson.Default.InitRequest, ManagementJson.Default.InitResponse, ct);
+                new InitRequest(call.Parse.GetValue(shares) ?? 0, call.Parse.GetValue(threshold) ?? 0, kind), ManagementJson.Default.InitRequest, ManagementJson.Default.InitResponse, ct);
             var init = result.Value;
+            if (kind == "pkcs11")
+            {
+                if (call.Json)
+                {
+                    Json.Write(call.Out, result.Json);
+                    return 0;
+                }
+
+                await call.Out.WriteLineAsync("Coffer is initialised with the pkcs11 seal: the master key is encrypted by a key in the HSM, and Coffer is unsealed.");
+                await call.Out.WriteLineAsync($"Root token:     {init.RootToken}");
+                await call.Out.WriteLineAsync($"WARNING: the root token is shown only now. Keep it in {ClientSettings.TokenVariable}, not on command lines.");
+                return 0;
+            }
+
             var warning = $"WARNING: the {init.Shares.Count} unseal shares and the root token are shown only now; Coffer keeps none of them. "
                 + $"Give each share to a different person and store them apart: anyone holding {init.Threshold} shares can unseal Coffer, "
                 + $"and with fewer than {init.Threshold} nobody can, ever.";

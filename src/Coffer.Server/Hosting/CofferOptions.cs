@@ -12,7 +12,8 @@ public sealed class CofferOptions
     /// <summary>SQLite database file; defaults to <c>coffer.db</c> in the data directory.</summary>
     public string? DatabasePath { get; set; }
 
-    /// <summary><c>shamir</c> (production) or <c>dev</c> (master key in a file; development only).</summary>
+    /// <summary><c>shamir</c> (shares held by people), <c>pkcs11</c> (the master key encrypted by a key
+    /// in the HSM of <see cref="Pkcs11"/>; unseals itself) or <c>dev</c> (master key in a file).</summary>
     public string Seal { get; set; } = "shamir";
 
     /// <summary>The dev seal's master key file; defaults to <c>master.key</c> in the data directory.</summary>
@@ -26,6 +27,9 @@ public sealed class CofferOptions
     /// <summary>The PKCS#11 token that holds the keys of <c>pkcs11</c> key stores (docs/pkcs11.md);
     /// none when absent.</summary>
     public Coffer.Hsm.Pkcs11Options? Pkcs11 { get; set; }
+
+    /// <summary>Label of the HSM key that encrypts the master key under the <c>pkcs11</c> seal.</summary>
+    public string Pkcs11SealKeyLabel { get; set; } = Coffer.Server.Seal.Pkcs11Seal.DefaultLabel;
 
     public ListenerOptions Admin { get; set; } = new() { Address = "127.0.0.1", Port = 8444 };
 

@@ -110,9 +110,14 @@ public sealed partial class CofferServer : IAsyncDisposable
 
     private static void Validate(CofferOptions options)
     {
-        if (options.Seal is not (SealKinds.Shamir or SealKinds.Dev))
+        if (options.Seal is not (SealKinds.Shamir or SealKinds.Pkcs11 or SealKinds.Dev))
         {
-            throw new InvalidOperationException($"Seal must be '{SealKinds.Shamir}' or '{SealKinds.Dev}', not '{options.Seal}'.");
+            throw new InvalidOperationException($"Seal must be '{SealKinds.Shamir}', '{SealKinds.Pkcs11}' or '{SealKinds.Dev}', not '{options.Seal}'.");
+        }
+
+        if (options.Seal == SealKinds.Pkcs11 && options.Pkcs11 is null)
+        {
+            throw new InvalidOperationException("The pkcs11 seal needs the Pkcs11 section (module, token, PIN source).");
         }
 
         if (options.Xks.MaxPlaintextBytes < 4300 || options.Xks.MaxAadBytes is < 8192 or > 65535)
@@ -146,6 +151,18 @@ public sealed partial class CofferServer : IAsyncDisposable
             finally
             {
                 System.Security.Cryptography.CryptographicOperations.ZeroMemory(bytes);
+            }
+        }
+        else if (kind == SealKinds.Pkcs11)
+        {
+            try
+            {
+                await Pkcs11Seal.UnsealAsync(seal, seal.Pkcs11!, ct);
+            }
+            catch (Exception e) when (e is Coffer.Hsm.HsmUnavailableException or CryptoException or SealStateException)
+            {
+                // Stay up and sealed: `coffer unseal` (no share needed) tries again once the HSM is back.
+                Log.Pkcs11UnsealFailed(logger, e.Message);
             }
         }
         else if (kind is null)
@@ -292,6 +309,9 @@ public sealed partial class CofferServer : IAsyncDisposable
 
         [LoggerMessage(EventId = 1101, Level = LogLevel.Warning, Message = "Coffer is not initialised: run 'coffer init --shares N --threshold M' against the management API")]
         public static partial void NotInitialized(ILogger logger);
+
+        [LoggerMessage(EventId = 1104, Level = LogLevel.Error, Message = "The pkcs11 seal could not unseal at start ({Reason}); Coffer stays sealed until `coffer unseal`")]
+        public static partial void Pkcs11UnsealFailed(ILogger logger, string reason);
 
         [LoggerMessage(EventId = 1103, Level = LogLevel.Error, Message = "The PKCS#11 token is unreachable at start ({Reason}); pkcs11 key stores answer DependencyTimeoutException until it returns")]
         public static partial void HsmDownAtStart(ILogger logger, string reason);

@@ -112,7 +112,7 @@ public static class DevEnvironment
         }
 
         using var seal = new SealManager(storage, TimeProvider.System, loggers.CreateLogger<SealManager>());
-        return await seal.InitializeWithKeyAsync(master, SealKinds.Dev, ct);
+        return await seal.InitializeWithKeyAsync(master, SealKinds.Dev, ct: ct);
     }
 
     /// <summary>The demo objects are made through the management API, the same path a user takes.</summary>

@@ -43,7 +43,8 @@ public sealed record KeyVersionView(int Version, string State, string Backend, D
 
 public sealed record KeyListView(IReadOnlyList<KeyView> Keys, string? Next);
 
-public sealed record InitRequest(int Shares, int Threshold);
+/// <param name="Seal">"shamir" (default) or "pkcs11"; must match the server's configured seal.</param>
+public sealed record InitRequest(int Shares, int Threshold, string? Seal = null);
 
 public sealed record InitResponse(IReadOnlyList<string> Shares, string RootToken, int Threshold);
 

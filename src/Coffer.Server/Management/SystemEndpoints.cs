@@ -32,8 +32,20 @@ internal static class SystemEndpoints
         return TypedResults.Ok(new SealStatusView(kind is not null, seal.IsSealed, kind, threshold, seal.PendingShareCount, DeepHealthCheck.Version, count));
     }
 
-    private static async Task<Results<Ok<InitResponse>, ProblemHttpResult>> InitAsync(InitRequest request, SealManager seal, CancellationToken ct)
+    private static async Task<Results<Ok<InitResponse>, ProblemHttpResult>> InitAsync(InitRequest request, SealManager seal, Hosting.CofferOptions options, CancellationToken ct)
     {
+        var kind = request.Seal ?? SealKinds.Shamir;
+        if (kind != options.Seal)
+        {
+            return Problems.BadRequest($"This server is configured with the '{options.Seal}' seal; init asked for '{kind}'. Change Seal in the configuration or the request.");
+        }
+
+        if (kind == SealKinds.Pkcs11)
+        {
+            var token = await Pkcs11Seal.InitializeAsync(seal, seal.Pkcs11!, options.Pkcs11SealKeyLabel, ct);
+            return TypedResults.Ok(new InitResponse([], token, 0));
+        }
+
         if (request.Shares is < 1 or > 255 || request.Threshold < 1 || request.Threshold > request.Shares)
         {
             return Problems.BadRequest("shares must be 1 to 255 and threshold 1 to shares.");
@@ -49,6 +61,14 @@ internal static class SystemEndpoints
         if (request.Reset)
         {
             seal.DiscardPendingShares();
+        }
+        else if (await seal.Storage.System.GetSettingAsync(SettingNames.SealKind, ct) == SealKinds.Pkcs11)
+        {
+            // The pkcs11 seal needs no share: it asks the HSM again (e.g. after an outage or `coffer seal`).
+            if (seal.IsSealed)
+            {
+                await Pkcs11Seal.UnsealAsync(seal, seal.Pkcs11 ?? throw new SealStateException("The pkcs11 seal needs the Pkcs11 section of the configuration."), ct);
+            }
         }
         else if (string.IsNullOrWhiteSpace(request.Share))
         {

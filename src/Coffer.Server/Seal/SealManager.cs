@@ -35,6 +35,9 @@ internal sealed partial class SealManager(
 
     public ICofferStorage Storage => storage;
 
+    /// <summary>The node's PKCS#11 backend, when one is configured (the pkcs11 seal uses it).</summary>
+    public Coffer.Hsm.Pkcs11CryptoBackend? Pkcs11 => hsmBackends?.OfType<Coffer.Hsm.Pkcs11CryptoBackend>().FirstOrDefault();
+
     /// <summary>The dedicated key of a backend's deep health check; null while sealed or when the
     /// backend could not make one.</summary>
     public IAeadKey? HealthKey(string backend) => _backends?.HealthKey(backend);
@@ -240,12 +243,12 @@ internal sealed partial class SealManager(
     }
 
     /// <summary>Initialises with a caller-held master key (the dev seal) and returns the root token.</summary>
-    public async Task<string> InitializeWithKeyAsync(MasterKey master, string sealKind, CancellationToken ct = default)
+    public async Task<string> InitializeWithKeyAsync(MasterKey master, string sealKind, IReadOnlyDictionary<string, string>? settings = null, CancellationToken ct = default)
     {
         await _gate.WaitAsync(ct);
         try
         {
-            var token = await InitializeLockedAsync(master, sealKind, new Dictionary<string, string>(), ct);
+            var token = await InitializeLockedAsync(master, sealKind, new Dictionary<string, string>(settings ?? new Dictionary<string, string>()), ct);
             Log.Initialized(logger, sealKind, 0, 0);
             return token;
         }

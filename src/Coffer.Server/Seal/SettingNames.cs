@@ -8,6 +8,8 @@ internal static class SettingNames
     public const string ShamirThreshold = "seal.shamir.threshold";
     public const string MasterCheck = "master.check";
     public const string InitializedAt = "initialized.at";
+    public const string Pkcs11SealLabel = "seal.pkcs11.label";
+    public const string Pkcs11WrappedMasterKey = "seal.pkcs11.wrapped";
 }
 
 /// <summary>How the master key is protected (docs/design.md, "Key hierarchy").</summary>
@@ -15,4 +17,5 @@ internal static class SealKinds
 {
     public const string Dev = "dev";
     public const string Shamir = "shamir";
+    public const string Pkcs11 = "pkcs11";
 }
