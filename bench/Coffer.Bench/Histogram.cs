@@ -29,6 +29,26 @@ public sealed class Histogram
         MaxNs = Math.Max(MaxNs, other.MaxNs);
     }
 
+    /// <summary>For a child process's result file: [max, index, count, index, count, ...].</summary>
+    public long[] ToSparse()
+    {
+        var list = new List<long> { MaxNs };
+        for (var i = 0; i < _counts.Length; i++)
+            if (_counts[i] != 0) { list.Add(i); list.Add(_counts[i]); }
+        return [.. list];
+    }
+
+    public static Histogram FromSparse(long[] sparse)
+    {
+        var h = new Histogram { MaxNs = sparse[0] };
+        for (var i = 1; i + 1 < sparse.Length; i += 2)
+        {
+            h._counts[sparse[i]] += sparse[i + 1];
+            h.Count += sparse[i + 1];
+        }
+        return h;
+    }
+
     /// <summary>Value at quantile q (0..1), as the upper edge of its bucket (conservative).</summary>
     public long PercentileNs(double q)
     {

@@ -24,6 +24,14 @@ public sealed class Options
     public bool Wrk { get; private set; }                          // cross-check the ceiling with wrk
     public HashSet<string> Scenarios { get; private set; } = [.. AllScenarios];
     public static readonly string[] AllScenarios = ["ceiling", "encrypt", "decrypt", "open", "cdiv", "4300", "quietlog"];
+    // --backend pkcs11: `coffer dev --pkcs11` (SoftHSM2 token) and the raw PKCS#11 ceiling in the same run.
+    public string Backend { get; private set; } = "software";
+    public int HsmConcurrency { get; private set; } = 8;           // raw PKCS#11 threads = Coffer's clients for the headline
+    public int Repeat { get; private set; } = 3;                   // pkcs11: headline pair (raw @8, Coffer encrypt @8) repeated
+    public bool HsmSessionKeyRow { get; private set; } = true;     // pkcs11: extra raw row on a session (not token) key
+    public string HsmModule => Pkcs11Ceiling.DefaultModule;      // what `coffer dev --pkcs11` loads
+    public static readonly string[] Pkcs11Scenarios = ["ceiling", "encrypt", "decrypt", "open", "best", "cdiv"];
+    private bool _scenariosGiven;
 
     public static Options Parse(string[] args)
     {
@@ -52,7 +60,12 @@ public sealed class Options
                 case "--coffer-version": o.CofferVersion = Next(); break;
                 case "--coffer-arg": o.CofferArgs.Add(Next()); break;
                 case "--no-extras": o.Extras = false; break;
-                case "--scenarios": o.Scenarios = [.. Next().Split(',').Select(x => OneOf(x, AllScenarios))]; break;
+                case "--scenarios": o.Scenarios = [.. Next().Split(',').Select(x => OneOf(x, [.. AllScenarios, "best"]))]; o._scenariosGiven = true; break;
+                case "--backend": o.Backend = OneOf(Next(), "software", "pkcs11"); break;
+                case "--hsm-concurrency": o.HsmConcurrency = Positive(Next()); break;
+                case "--repeat": o.Repeat = Positive(Next()) is <= 10 and var r ? r : throw new ArgumentException("--repeat 1..10"); break;
+                case "--no-session-key-row": o.HsmSessionKeyRow = false; break;
+
                 case "--out": o.Out = Path.GetFullPath(Next()); break;
                 default: throw new ArgumentException($"unknown option {args[i]}");
             }
@@ -61,6 +74,10 @@ public sealed class Options
         if (o.Duration > TimeSpan.FromSeconds(120) || o.Warmup > TimeSpan.FromSeconds(60))
             throw new ArgumentException("--duration <= 120 s and --warmup <= 60 s (signatures are valid 5 minutes)");
         if (o.Rate <= 0 || o.Rate > 100_000) throw new ArgumentException("--rate in (0, 100000]");
+        if (o.Backend == "pkcs11" && !o._scenariosGiven) o.Scenarios = [.. Pkcs11Scenarios];
+        if (o.Backend == "pkcs11" && o.Fake) throw new ArgumentException("--backend pkcs11 measures Coffer, not --fake");
+        if (o.Backend == "pkcs11" && !File.Exists(o.HsmModule))
+            throw new ArgumentException($"--backend pkcs11 needs SoftHSM2 ({o.HsmModule} is missing): apt-get install softhsm2 (Debian/Ubuntu)");
         if (!o.Extras) { o.Scenarios.Remove("cdiv"); o.Scenarios.Remove("4300"); o.Scenarios.Remove("quietlog"); }
         o.Scenarios.Add("ceiling"); // every ratio needs it
         if (!o.Fake && o.CofferDll is null) throw new ArgumentException("--coffer-dll PATH (or --fake for development)");

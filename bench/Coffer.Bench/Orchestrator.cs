@@ -6,11 +6,12 @@ using System.Text;
 namespace Coffer.Bench;
 
 /// <summary>A finished scenario with the CPU it took (cores) and what it is compared against.</summary>
-public sealed record Measured(RunResult Result, (double Server, double Client, double Irq, double Other) Cpu, bool IsCeiling, string ServerName);
+public sealed record Measured(RunResult Result, (double Server, double Client, double Irq, double Other) Cpu, bool IsCeiling, string ServerName,
+    bool IsRaw = false, int Run = 0);   // IsRaw: the raw PKCS#11 ceiling (server = the pkcs11-ceiling process); Run: repetition 1..N
 
 /// <summary>Runs the whole comparison: starts the ceiling and Coffer, prepares signed request pools,
 /// picks the concurrency, runs every scenario and writes the report.</summary>
-public static class Orchestrator
+public static partial class Orchestrator
 {
     public static async Task<int> RunAsync(Options o)
     {
@@ -57,7 +58,8 @@ public static class Orchestrator
                 ? children.Start("fake-xks", serverCpus, log, ["dotnet", self, "fake-xks", "--port", xksPort, "--data", data, "--parent", parent])
                 : children.Start("coffer dev", serverCpus, log,
                     ["dotnet", o.CofferDll!, "dev", "--data", data, "--xks-port", xksPort,
-                     "--admin-port", ChildProcesses.FreePort().ToString(CultureInfo.InvariantCulture), .. o.CofferArgs, .. extra]);
+                     "--admin-port", ChildProcesses.FreePort().ToString(CultureInfo.InvariantCulture),
+                     .. (o.Backend == "pkcs11" ? ["--pkcs11"] : Array.Empty<string>()), .. o.CofferArgs, .. extra]);
             return (p, data, log);
         }
         var (coffer, data, cofferLog) = StartCoffer("main", []);
@@ -107,6 +109,12 @@ public static class Orchestrator
         }
 
         var on = o.Scenarios;
+        if (o.Backend == "pkcs11")
+        {
+            await Pkcs11ScenariosAsync(o, children, work, target, data, coffer.Id, serverCpus, self, parent, serverName,
+                encPath, decPath, enc32, dec32, pool, cCeil, cCoffer, ceilingTarget, ceiling.Id, new ClosedScenario(Closed), results);
+            return await FinishAsync(o, results, serverGc, serverName, null);
+        }
         results.Add(await Closed("ceiling (bare Kestrel)", ceilingTarget, ceiling.Id, encPath, enc32, cCeil, o.Warmup, o.Duration, true));
         (string Line, double? Rps)? wrk = null;
         if (o.Wrk)
@@ -147,7 +155,12 @@ public static class Orchestrator
                 quietTarget.PathOf($"keys/{quietTarget.KeyId}/encrypt"), enc32, cCoffer, o.Warmup * 2, o.Duration, false)); // fresh process: longer JIT warmup
         }
 
-        var report = Report.Build(o, results, serverGc, serverName, wrk);
+        return await FinishAsync(o, results, serverGc, serverName, wrk);
+    }
+
+    private static async Task<int> FinishAsync(Options o, List<Measured> results, bool serverGc, string serverName, (string Line, double? Rps)? wrk)
+    {
+        var report = o.Backend == "pkcs11" ? Report.BuildPkcs11(o, results, serverGc) : Report.Build(o, results, serverGc, serverName, wrk);
         Console.WriteLine();
         Console.WriteLine(report);
         if (o.Out is not null)
