@@ -42,6 +42,9 @@ internal sealed class Pkcs11CryptoBackend : IUsageAwareCryptoBackend
     /// <summary>Connects now so a wrong module, token or PIN shows at start-up.</summary>
     public void Connect() => Token.Connect();
 
+    /// <summary>Logs out by closing the idle sessions; used when Coffer seals.</summary>
+    public void DropSessions() => Token.DropSessions();
+
     public byte[] CreateKeyMaterial(string keyId, int version) => CreateKeyMaterial(keyId, version, KeyUsage.EncryptDecrypt);
 
     public byte[] CreateKeyMaterial(string keyId, int version, KeyUsage usage)

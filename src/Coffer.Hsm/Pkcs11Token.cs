@@ -161,6 +161,21 @@ internal sealed class Pkcs11Token : IDisposable
         }
     }
 
+    /// <summary>
+    /// Closes every idle session (<c>coffer seal</c>): when a token's last session closes, the login
+    /// ends with it (PKCS#11 v2.40, section 5.6). The next operation opens and logs in afresh.
+    /// </summary>
+    public void DropSessions()
+    {
+        while (_idle.TryTake(out var session))
+        {
+            if (session.Generation == _module.Generation)
+            {
+                CloseQuietly(session);
+            }
+        }
+    }
+
     public void Dispose()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0)

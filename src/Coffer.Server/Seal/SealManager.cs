@@ -322,6 +322,8 @@ internal sealed partial class SealManager(
         old.Dispose();
         _backends?.Dispose();
         _backends = null;
+        // An HSM keeps no session of Coffer's while sealed (the pkcs11 seal's "seal logs out").
+        Pkcs11?.DropSessions();
         _master?.Dispose();
         _master = null;
         DiscardPendingShares();
