@@ -1,4 +1,6 @@
 using System.Net.Http.Headers;
+using Coffer.Hsm;
+using Coffer.KeyStores;
 using Coffer.Server.Hosting;
 using Microsoft.Extensions.Logging;
 
@@ -9,13 +11,19 @@ namespace Coffer.Testing;
 /// set up exactly as <c>coffer dev</c> does: demo key store <c>/demo</c>, one credential, key
 /// <c>demo-key</c>. Restart keeps the data directory.
 /// </summary>
+/// <remarks>
+/// With <c>backend: "pkcs11"</c> the node gets a fresh SoftHSM2 token (<see cref="SoftHsmToken"/>) as
+/// <see cref="CofferOptions.Pkcs11"/>, so the demo key store keeps its keys in the token; a restart
+/// keeps using that token.
+/// </remarks>
 public sealed class DevServer : IAsyncDisposable
 {
     private readonly bool _ownsDirectory;
     private readonly ILoggerFactory _loggers;
 
-    private DevServer(CofferServer server, DevInfo info, string dataDirectory, bool ownsDirectory, CapturedLogs logs, ILoggerFactory loggers, Action<CofferOptions>? configure, TimeProvider? time)
+    private DevServer(CofferServer server, DevInfo info, string dataDirectory, bool ownsDirectory, CapturedLogs logs, ILoggerFactory loggers, Action<CofferOptions>? configure, TimeProvider? time, SoftHsmToken? token)
     {
+        Token = token;
         Server = server;
         Info = info;
         DataDirectory = dataDirectory;
@@ -42,16 +50,81 @@ public sealed class DevServer : IAsyncDisposable
 
     public Uri XksUrl => Server.XksUrl;
 
+    /// <summary>The backend of the demo key store, and of key stores the tests make by default.</summary>
+    public string Backend => Info.Backend;
+
+    /// <summary>The SoftHSM2 token of a pkcs11 node (null for a software one).</summary>
+    public SoftHsmToken? Token { get; }
+
     private Action<CofferOptions>? Configure { get; }
 
     private TimeProvider? Time { get; }
 
-    /// <param name="configure">Changes to the options before start (TLS, limits...).</param>
+    /// <param name="configure">Changes to the options before start (TLS, limits...); runs after the
+    /// Pkcs11 options are set, so it may change them too.</param>
     /// <param name="dataDirectory">Reuse a directory (e.g. after a restart); a fresh temp one when null.</param>
-    public static Task<DevServer> StartAsync(Action<CofferOptions>? configure = null, string? dataDirectory = null, TimeProvider? time = null) =>
-        StartAsync(configure, dataDirectory, time, ownsDirectory: dataDirectory is null);
+    /// <param name="backend"><c>software</c>, or <c>pkcs11</c> for a node with a new SoftHSM2 token
+    /// that keeps the demo key store's keys.</param>
+    public static Task<DevServer> StartAsync(Action<CofferOptions>? configure = null, string? dataDirectory = null, TimeProvider? time = null, string backend = KeyStoreBackends.Software)
+    {
+        var token = backend switch
+        {
+            KeyStoreBackends.Software => null,
+            KeyStoreBackends.Pkcs11 => TakeToken(),
+            _ => throw new ArgumentException($"No test node for backend '{backend}'.", nameof(backend)),
+        };
+        return StartAsync(configure, dataDirectory, time, ownsDirectory: dataDirectory is null, token);
+    }
 
-    private static async Task<DevServer> StartAsync(Action<CofferOptions>? configure, string? dataDirectory, TimeProvider? time, bool ownsDirectory)
+    /// <summary>
+    /// A new SoftHSM2 token for a node. SoftHSM2 lists the tokens of its directory at C_Initialize and
+    /// not again: a token made while the module is loaded in this process is found only after a
+    /// reinitialisation, which Coffer does only after a failure and a back-off (and which disturbs
+    /// every other node's sessions); a token scanned while softhsm2-util is still writing it answers
+    /// CKR_USER_PIN_NOT_INITIALIZED. So the first pkcs11 node of the process makes
+    /// <see cref="TokensMadeAtOnce"/> tokens before any node loads the module, and later nodes take
+    /// from them.
+    /// </summary>
+    private static SoftHsmToken TakeToken()
+    {
+        lock (TokenGate)
+        {
+            if (!_tokensMade)
+            {
+                for (var i = 0; i < TokensMadeAtOnce; i++)
+                {
+                    SpareTokens.Enqueue(SoftHsmToken.Create("dev"));
+                }
+
+                _tokensMade = true;
+            }
+
+            return SpareTokens.TryDequeue(out var token)
+                ? token
+                : throw new InvalidOperationException(
+                    $"All {TokensMadeAtOnce} SoftHSM2 tokens made at the first pkcs11 node are taken; raise DevServer.TokensMadeAtOnce " +
+                    "(a token made later is not seen by the module already loaded in this process).");
+        }
+    }
+
+    /// <summary>Tokens made before the module first loads: enough for every pkcs11 node of a test run.</summary>
+    public const int TokensMadeAtOnce = 64;
+
+    private static readonly Lock TokenGate = new();
+    private static readonly Queue<SoftHsmToken> SpareTokens = new();
+    private static bool _tokensMade;
+
+    /// <summary>The Pkcs11 options of a node on <paramref name="token"/>. A 2 s session wait (the
+    /// default is 200 ms) keeps a loaded CI machine from turning slow calls into 429s.</summary>
+    public static Pkcs11Options Pkcs11Options(SoftHsmToken token) => new()
+    {
+        ModulePath = SoftHsmToken.ModulePath,
+        TokenLabel = token.TokenLabel,
+        PinFile = token.PinFile,
+        SessionTimeoutMs = 2000,
+    };
+
+    private static async Task<DevServer> StartAsync(Action<CofferOptions>? configure, string? dataDirectory, TimeProvider? time, bool ownsDirectory, SoftHsmToken? token)
     {
         var owns = ownsDirectory;
         dataDirectory ??= Directory.CreateTempSubdirectory("coffer-test-").FullName;
@@ -61,21 +134,41 @@ public sealed class DevServer : IAsyncDisposable
             NodeId = "test-node",
             Xks = new XksListenerOptions { Address = "127.0.0.1", Port = 0, AllowPlainHttp = true },
             Admin = new ListenerOptions { Address = "127.0.0.1", Port = 0 },
+            Pkcs11 = token is null ? null : Pkcs11Options(token),
         };
         configure?.Invoke(options);
 
         var logs = new CapturedLogs();
         var loggers = LoggerFactory.Create(b => b.SetMinimumLevel(LogLevel.Trace).AddProvider(logs));
-        var (server, info) = await DevEnvironment.StartAsync(options, loggers, time);
-        return new DevServer(server, info, dataDirectory, owns, logs, loggers, configure, time);
+        try
+        {
+            var (server, info) = await DevEnvironment.StartAsync(options, loggers, time);
+            return new DevServer(server, info, dataDirectory, owns, logs, loggers, configure, time, token);
+        }
+        catch
+        {
+            loggers.Dispose();
+            if (owns)
+            {
+                token?.Dispose();
+                TryDelete(dataDirectory);
+            }
+
+            throw;
+        }
     }
 
-    /// <summary>Stops this node and starts a new one on the same data directory (new ports).</summary>
-    public async Task<DevServer> RestartAsync()
+    /// <summary>Stops this node and starts a new one on the same data directory (new ports) and, for a
+    /// pkcs11 node, the same token.</summary>
+    /// <param name="change">A further change to the options of the new node and its later restarts
+    /// (e.g. a broken Pkcs11 configuration).</param>
+    public async Task<DevServer> RestartAsync(Action<CofferOptions>? change = null)
     {
         await StopAsync();
-        // The new node takes over the data directory (and deleting it at the end, if this one owned it).
-        return await StartAsync(Configure, DataDirectory, Time, _ownsDirectory);
+        var configure = change is null ? Configure : Configure + change;
+        // The new node takes over the data directory and token (and deleting them at the end, if this
+        // one owned them).
+        return await StartAsync(configure, DataDirectory, Time, _ownsDirectory, Token);
     }
 
     private async Task StopAsync()
@@ -90,13 +183,19 @@ public sealed class DevServer : IAsyncDisposable
         await StopAsync();
         if (_ownsDirectory)
         {
-            try
-            {
-                Directory.Delete(DataDirectory, recursive: true);
-            }
-            catch (IOException)
-            {
-            }
+            Token?.Dispose();
+            TryDelete(DataDirectory);
+        }
+    }
+
+    private static void TryDelete(string directory)
+    {
+        try
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+        catch (IOException)
+        {
         }
     }
 }

@@ -9,7 +9,7 @@ namespace Coffer.Server.Tests.Xks;
 /// least two live credentials per key store. Every rejection is 401 AuthenticationFailedException.
 /// Signers: AWSSDK's AWS4Signer, curl --aws-sigv4 and botocore — never Coffer's own code.
 /// </summary>
-public sealed class AuthenticationTests(XksNodeFixture fixture) : IClassFixture<XksNodeFixture>
+public abstract class AuthenticationTests(XksNodeFixture fixture)
 {
     private readonly XksClient _xks = fixture.Client;
     private readonly string _key = fixture.DemoKey;

@@ -5,7 +5,7 @@ using Coffer.Testing;
 namespace Coffer.Server.Tests.Xks;
 
 /// <summary>XKS spec, Decrypt: any tampering is 400 InvalidCiphertextException.</summary>
-public sealed class DecryptTests(XksNodeFixture fixture) : IClassFixture<XksNodeFixture>
+public abstract class DecryptTests(XksNodeFixture fixture)
 {
     private static readonly byte[] Aad = Encoding.UTF8.GetBytes("{\"aws:ebs:id\":\"vol-0123456789\"}");
 

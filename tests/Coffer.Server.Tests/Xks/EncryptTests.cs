@@ -6,7 +6,7 @@ using Coffer.Testing;
 namespace Coffer.Server.Tests.Xks;
 
 /// <summary>XKS spec, Encrypt — over HTTP against a real node, signed by AWSSDK's AWS4Signer.</summary>
-public sealed class EncryptTests(XksNodeFixture fixture) : IClassFixture<XksNodeFixture>
+public abstract class EncryptTests(XksNodeFixture fixture)
 {
     private readonly XksClient _xks = fixture.Client;
     private readonly string _key = fixture.DemoKey;

@@ -4,7 +4,7 @@ using Coffer.Testing;
 namespace Coffer.Server.Tests.Xks;
 
 /// <summary>XKS spec, GetHealthStatus, and the unauthenticated load-balancer ping.</summary>
-public sealed class HealthTests(XksNodeFixture fixture) : IClassFixture<XksNodeFixture>
+public abstract class HealthTests(XksNodeFixture fixture)
 {
     private readonly XksClient _xks = fixture.Client;
 

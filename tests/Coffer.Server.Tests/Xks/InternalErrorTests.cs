@@ -9,14 +9,14 @@ namespace Coffer.Server.Tests.Xks;
 /// 500 InternalException: the one way to reach it today is stored key material that no longer opens
 /// (KeyRingLoader marks the version broken). The answer names no internals; the log has them.
 /// </summary>
-public sealed class InternalErrorTests : IAsyncLifetime
+public abstract class InternalErrorTests(string backend) : IAsyncLifetime
 {
     private DevServer _node = null!;
     private XksClient _xks = null!;
 
     public async Task InitializeAsync()
     {
-        _node = await DevServer.StartAsync();
+        _node = await DevServer.StartAsync(backend: backend);
         _xks = XksClient.For(_node);
     }
 

@@ -9,7 +9,7 @@ namespace Coffer.Server.Tests.Xks;
 /// Logical key stores (XKS spec, "API operations": the URI prefix selects an isolated tenant): each
 /// prefix has its own credentials and keys, and none leaks into another — the empty prefix included.
 /// </summary>
-public sealed class KeyStoreTests(XksNodeFixture fixture) : IClassFixture<XksNodeFixture>
+public abstract class KeyStoreTests(XksNodeFixture fixture)
 {
     private readonly XksClient _demo = fixture.Client;
 
@@ -106,7 +106,7 @@ public sealed class KeyStoreTests(XksNodeFixture fixture) : IClassFixture<XksNod
 
 /// <summary>The empty prefix (<c>/kms/xks/v1</c> at the root) beside <c>/demo</c>. A node per test
 /// (IAsyncLifetime on the class), since only one key store can own the empty prefix.</summary>
-public sealed class EmptyPrefixKeyStoreTests : IAsyncLifetime
+public abstract class EmptyPrefixKeyStoreTests(string backend) : IAsyncLifetime
 {
     private DevServer _node = null!;
     private TestKeyStore _root = null!;
@@ -114,7 +114,7 @@ public sealed class EmptyPrefixKeyStoreTests : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        _node = await DevServer.StartAsync();
+        _node = await DevServer.StartAsync(backend: backend);
         _demo = XksClient.For(_node);
         _root = await _node.CreateKeyStoreAsync("");
         await _node.CreateKeyAsync(_root.Id, "root-key", "ENCRYPT", "DECRYPT");

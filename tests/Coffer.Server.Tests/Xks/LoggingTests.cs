@@ -14,7 +14,7 @@ namespace Coffer.Server.Tests.Xks;
 /// the handler returned, and the line is written in the handler's finally: it is there when the
 /// client has read the answer.)
 /// </summary>
-public sealed partial class LoggingTests(XksNodeFixture fixture) : IClassFixture<XksNodeFixture>
+public abstract partial class LoggingTests(XksNodeFixture fixture)
 {
     private readonly XksClient _xks = fixture.Client;
     private readonly string _key = fixture.DemoKey;

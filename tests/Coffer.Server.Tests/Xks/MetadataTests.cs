@@ -5,7 +5,7 @@ using Coffer.Testing;
 namespace Coffer.Server.Tests.Xks;
 
 /// <summary>XKS spec, GetKeyMetadata, and how key usage and key state gate Encrypt and Decrypt.</summary>
-public sealed class MetadataTests(XksNodeFixture fixture) : IClassFixture<XksNodeFixture>
+public abstract class MetadataTests(XksNodeFixture fixture)
 {
     private readonly XksClient _xks = fixture.Client;
 

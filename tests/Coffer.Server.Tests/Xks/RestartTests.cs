@@ -5,13 +5,13 @@ namespace Coffer.Server.Tests.Xks;
 
 /// <summary>Everything lives in the database: a restarted node (new ports, same data directory) serves
 /// the same key stores, credentials and keys, and decrypts what the old one encrypted.</summary>
-public sealed class RestartTests
+public abstract class RestartTests(string backend)
 {
     /// <summary>Runs <paramref name="before"/> on a fresh node, restarts it, runs <paramref name="after"/>
     /// on the new one; whichever node is last alive is disposed (with the data directory).</summary>
-    private static async Task AcrossRestartAsync<T>(Func<DevServer, Task<T>> before, Func<DevServer, T, Task> after)
+    private async Task AcrossRestartAsync<T>(Func<DevServer, Task<T>> before, Func<DevServer, T, Task> after)
     {
-        var node = await DevServer.StartAsync();
+        var node = await DevServer.StartAsync(backend: backend);
         var live = node;
         try
         {

@@ -5,7 +5,7 @@ using Coffer.Testing;
 namespace Coffer.Server.Tests.Xks;
 
 /// <summary>Paths, methods and request bodies that are not a valid XKS call (XKS spec, "Error codes").</summary>
-public sealed class RoutingTests(XksNodeFixture fixture) : IClassFixture<XksNodeFixture>
+public abstract class RoutingTests(XksNodeFixture fixture)
 {
     private readonly XksClient _xks = fixture.Client;
 

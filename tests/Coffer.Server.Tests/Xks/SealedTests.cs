@@ -9,14 +9,14 @@ namespace Coffer.Server.Tests.Xks;
 /// is 200 UNAVAILABLE, the load-balancer ping is 503; unsealing with the master key brings the same
 /// keys back. A node per test (sealing is node-wide).
 /// </summary>
-public sealed class SealedTests : IAsyncLifetime
+public abstract class SealedTests(string backend) : IAsyncLifetime
 {
     private DevServer _node = null!;
     private XksClient _xks = null!;
 
     public async Task InitializeAsync()
     {
-        _node = await DevServer.StartAsync();
+        _node = await DevServer.StartAsync(backend: backend);
         _xks = XksClient.For(_node);
     }
 

@@ -8,7 +8,7 @@ namespace Coffer.Server.Tests.Xks;
 /// runs with RequestsPerSecondPerKeyStore = 1 (a token bucket of one token per second); a node per
 /// test, since the bucket is node state.
 /// </summary>
-public sealed class ThrottlingTests : IAsyncLifetime
+public abstract class ThrottlingTests(string backend) : IAsyncLifetime
 {
     private const int Burst = 10;
 
@@ -17,7 +17,7 @@ public sealed class ThrottlingTests : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        _node = await DevServer.StartAsync(options => options.Xks.RequestsPerSecondPerKeyStore = 1);
+        _node = await DevServer.StartAsync(options => options.Xks.RequestsPerSecondPerKeyStore = 1, backend: backend);
         _xks = XksClient.For(_node);
     }
 

@@ -1,6 +1,7 @@
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json.Nodes;
+using Coffer.KeyStores;
 using Coffer.Server.Hosting;
 using Coffer.Testing;
 
@@ -9,10 +10,16 @@ namespace Coffer.Server.Tests.Xks;
 /// <summary>
 /// One real dev node per test class (xunit class fixture): started once, shared by tests that do not
 /// interfere (each test makes its own keys, key stores and credentials through the management API).
+/// The suite runs twice: on <see cref="SoftwareXksNode"/> (keys sealed under the master key) and on
+/// <see cref="Pkcs11XksNode"/> (the demo key store, and every key store a test makes, in a SoftHSM2
+/// token); see Backends.cs.
 /// </summary>
-public class XksNodeFixture : IAsyncLifetime
+public abstract class XksNodeFixture(string backend) : IAsyncLifetime
 {
     public DevServer Node { get; private set; } = null!;
+
+    /// <summary>The backend of the demo key store and of the key stores the tests make.</summary>
+    public string Backend { get; } = backend;
 
     /// <summary>The demo key store (<c>/demo</c>) signed by AWSSDK's AWS4Signer.</summary>
     public XksClient Client { get; private set; } = null!;
@@ -27,13 +34,20 @@ public class XksNodeFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        Node = await DevServer.StartAsync(Configure);
+        Node = await DevServer.StartAsync(Configure, backend: Backend);
+        Assert.Equal(Backend, Node.Backend);
         Client = XksClient.For(Node);
         DemoKeyStoreId = await Node.KeyStoreIdAsync(Node.Info.UriPrefix);
     }
 
     public async Task DisposeAsync() => await Node.DisposeAsync();
 }
+
+/// <summary>A node whose key stores keep their keys sealed under the master key.</summary>
+public sealed class SoftwareXksNode() : XksNodeFixture(KeyStoreBackends.Software);
+
+/// <summary>A node with its own SoftHSM2 token; its key stores keep their keys in the token.</summary>
+public sealed class Pkcs11XksNode() : XksNodeFixture(KeyStoreBackends.Pkcs11);
 
 /// <summary>A key store made for a test, with one credential and a client signed by it.</summary>
 public sealed record TestKeyStore(string Id, string Prefix, string CredentialId, XksClient Client);
@@ -52,10 +66,17 @@ public static class Admin
         return stores!.Single(s => (string?)s!["uriPrefix"] == prefix)!["id"]!.GetValue<string>();
     }
 
-    /// <summary>Creates a key store at <paramref name="prefix"/> with one credential.</summary>
-    public static async Task<TestKeyStore> CreateKeyStoreAsync(this DevServer node, string prefix, string? name = null)
+    /// <summary>Creates a key store at <paramref name="prefix"/> with one credential, in
+    /// <paramref name="backend"/> (by default the backend of the node's demo key store).</summary>
+    public static async Task<TestKeyStore> CreateKeyStoreAsync(this DevServer node, string prefix, string? name = null, string? backend = null)
     {
-        var store = await PostAsync(node, "/api/v1/keystores", new JsonObject { ["name"] = name ?? Unique("ks"), ["uriPrefix"] = prefix });
+        var store = await PostAsync(node, "/api/v1/keystores", new JsonObject
+        {
+            ["name"] = name ?? Unique("ks"),
+            ["uriPrefix"] = prefix,
+            ["backend"] = backend ?? node.Backend,
+        });
+        Assert.Equal(backend ?? node.Backend, store["backend"]!.GetValue<string>());
         var id = store["id"]!.GetValue<string>();
         var credential = await node.AddCredentialAsync(id);
         var baseUrl = new Uri(node.XksUrl.AbsoluteUri.TrimEnd('/') + store["xksProxyUriPath"]!.GetValue<string>());
