@@ -21,6 +21,13 @@
 #   --wrk               also measure the ceiling with wrk (if installed) as a cross-check of the C# client
 #   --head              build Coffer from the committed HEAD (git archive), not the working tree
 #   --fake              DEVELOPMENT ONLY: a fake XKS endpoint instead of Coffer (never a real result)
+#   --backend software  software (default) | pkcs11: `coffer dev --pkcs11` (throw-away SoftHSM2 token, needs softhsm2)
+#                       plus the raw PKCS#11 ceiling on the same token in the same run; writes bench/results/pkcs11.md.
+#                       pkcs11 scenarios: ceiling (Kestrel), raw PKCS#11 @8 / Coffer encrypt @8 pairs (--repeat 3),
+#                       raw on a session key, decrypt @8, CDIV @8, encrypt at the best of --candidates, open loop
+#                       (--rate, capped at 80 % of raw), encrypt @8 on a software `coffer dev` (diagnosis). Takes ~6 minutes.
+#   --hsm-concurrency 8 raw PKCS#11 threads = Coffer clients of the headline pair (pkcs11)
+#   --repeat 3          headline pair repetitions, back to back (pkcs11)   --no-session-key-row  skip that raw row
 # Environment: COFFER_BUILD_DIR (default /tmp/cb-bench) keeps builds apart from other work.
 # Everything stays on loopback; the servers started here are killed on exit, failure and Ctrl-C.
 set -euo pipefail
@@ -33,17 +40,28 @@ pin=none
 fake=0
 head=0
 out=bench/results/latest.md
+out_given=0
+backend=software
 args=("$@")
 pass=()   # everything but run.sh's own --head goes to Coffer.Bench
 for a in "$@"; do [[ "$a" == --head ]] || pass+=("$a"); done
 for ((i = 0; i < ${#args[@]}; i++)); do
   case "${args[i]}" in
     --pin) pin="${args[i + 1]:-none}" ;;
-    --out) out="${args[i + 1]}" ;;
+    --out) out="${args[i + 1]}"; out_given=1 ;;
+    --backend) backend="${args[i + 1]:-software}" ;;
     --fake) fake=1 ;;
     --head) head=1 ;;
   esac
 done
+
+if [[ $backend == pkcs11 ]]; then
+  if [[ ! -f /usr/lib/softhsm/libsofthsm2.so ]] || ! command -v softhsm2-util >/dev/null; then
+    echo "--backend pkcs11 needs SoftHSM2 (/usr/lib/softhsm/libsofthsm2.so and softhsm2-util): install it, e.g. 'sudo apt-get install softhsm2' on Debian/Ubuntu" >&2
+    exit 2
+  fi
+  if [[ $out_given == 0 ]]; then out=bench/results/pkcs11.md; fi
+fi
 
 echo "building (Release, into $COFFER_BUILD_DIR) ..." >&2
 dotnet build bench/Coffer.Bench -c Release -o "$COFFER_BUILD_DIR/bench-out" -v q -nologo >&2

@@ -30,7 +30,7 @@ public sealed class Options
     public int Repeat { get; private set; } = 3;                   // pkcs11: headline pair (raw @8, Coffer encrypt @8) repeated
     public bool HsmSessionKeyRow { get; private set; } = true;     // pkcs11: extra raw row on a session (not token) key
     public string HsmModule => Pkcs11Ceiling.DefaultModule;      // what `coffer dev --pkcs11` loads
-    public static readonly string[] Pkcs11Scenarios = ["ceiling", "encrypt", "decrypt", "open", "best", "cdiv"];
+    public static readonly string[] Pkcs11Scenarios = ["ceiling", "encrypt", "decrypt", "open", "best", "cdiv", "software"];
     private bool _scenariosGiven;
 
     public static Options Parse(string[] args)
@@ -60,7 +60,7 @@ public sealed class Options
                 case "--coffer-version": o.CofferVersion = Next(); break;
                 case "--coffer-arg": o.CofferArgs.Add(Next()); break;
                 case "--no-extras": o.Extras = false; break;
-                case "--scenarios": o.Scenarios = [.. Next().Split(',').Select(x => OneOf(x, [.. AllScenarios, "best"]))]; o._scenariosGiven = true; break;
+                case "--scenarios": o.Scenarios = [.. Next().Split(',').Select(x => OneOf(x, [.. AllScenarios, "best", "software"]))]; o._scenariosGiven = true; break;
                 case "--backend": o.Backend = OneOf(Next(), "software", "pkcs11"); break;
                 case "--hsm-concurrency": o.HsmConcurrency = Positive(Next()); break;
                 case "--repeat": o.Repeat = Positive(Next()) is <= 10 and var r ? r : throw new ArgumentException("--repeat 1..10"); break;

@@ -49,7 +49,7 @@ public static partial class Orchestrator
             new Dictionary<string, string> { ["DOTNET_gcServer"] = serverGc ? "1" : "0" });
 
         var serverName = o.Fake ? "FAKE (dev only)" : "Coffer";
-        (System.Diagnostics.Process Process, string Data, string Log) StartCoffer(string tag, IEnumerable<string> extra)
+        (System.Diagnostics.Process Process, string Data, string Log) StartCoffer(string tag, IEnumerable<string> extra, bool hsm = true)
         {
             var data = Directory.CreateDirectory(Path.Combine(work, "data-" + tag)).FullName;
             var xksPort = ChildProcesses.FreePort().ToString(CultureInfo.InvariantCulture);
@@ -59,7 +59,7 @@ public static partial class Orchestrator
                 : children.Start("coffer dev", serverCpus, log,
                     ["dotnet", o.CofferDll!, "dev", "--data", data, "--xks-port", xksPort,
                      "--admin-port", ChildProcesses.FreePort().ToString(CultureInfo.InvariantCulture),
-                     .. (o.Backend == "pkcs11" ? ["--pkcs11"] : Array.Empty<string>()), .. o.CofferArgs, .. extra]);
+                     .. (o.Backend == "pkcs11" && hsm ? ["--pkcs11"] : Array.Empty<string>()), .. o.CofferArgs, .. extra]);
             return (p, data, log);
         }
         var (coffer, data, cofferLog) = StartCoffer("main", []);
@@ -112,7 +112,14 @@ public static partial class Orchestrator
         if (o.Backend == "pkcs11")
         {
             await Pkcs11ScenariosAsync(o, children, work, target, data, coffer.Id, serverCpus, self, parent, serverName,
-                encPath, decPath, enc32, dec32, pool, cCeil, cCoffer, ceilingTarget, ceiling.Id, new ClosedScenario(Closed), results);
+                encPath, decPath, enc32, dec32, pool, cCeil, cCoffer, ceilingTarget, ceiling.Id, new ClosedScenario(Closed), results,
+                async () =>
+                {
+                    // Diagnosis: the same encrypt on a software-backend `coffer dev` (no HSM), the first one stopped.
+                    children.Stop(coffer);
+                    var (sw, swData, swLog) = StartCoffer("software", [], hsm: false);
+                    return (sw.Id, await DevInfo.WaitAsync(swData, sw, swLog));
+                });
             return await FinishAsync(o, results, serverGc, serverName, null);
         }
         results.Add(await Closed("ceiling (bare Kestrel)", ceilingTarget, ceiling.Id, encPath, enc32, cCeil, o.Warmup, o.Duration, true));

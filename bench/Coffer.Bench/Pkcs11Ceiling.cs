@@ -119,7 +119,7 @@ public static class Pkcs11Ceiling
         var cpuThread = new Thread(() =>
         {
             Thread.Sleep(warmup);
-            cpu = new CpuSampler(parent > 0 ? parent : Environment.ProcessId);
+            cpu = new CpuSampler(parent); // parent 0: no such process, counts 0
             cpuStarted.Set();
         }) { IsBackground = true };
         cpuThread.Start();

@@ -16,7 +16,8 @@ public static partial class Orchestrator
     private static async Task Pkcs11ScenariosAsync(Options o, ChildProcesses children, string work, XksTarget target, string data,
         int cofferPid, string? serverCpus, string self, string parent, string serverName,
         string encPath, string decPath, List<byte[]> enc32, List<byte[]> dec32, int pool, int cCeil, int cCoffer,
-        XksTarget ceilingTarget, int ceilingPid, ClosedScenario closed, List<Measured> results)
+        XksTarget ceilingTarget, int ceilingPid, ClosedScenario closed, List<Measured> results,
+        Func<Task<(int Pid, XksTarget Target)>> startSoftwareCoffer)
     {
         var on = o.Scenarios;
         var n = o.HsmConcurrency;
@@ -87,6 +88,14 @@ public static partial class Orchestrator
             var m = new Measured(r, cpu.Stop(), false, serverName);
             Log(Report.Line(m, null));
             results.Add(m);
+        }
+        if (on.Contains("software"))
+        {
+            // Last, because it stops the HSM-backed server: what Coffer does at the same concurrency
+            // without the HSM, i.e. how much of the gap is HTTP + SigV4 + JSON on this machine.
+            var (pid, sw) = await startSoftwareCoffer();
+            results.Add(await closed($"encrypt 32 B @{n}, software backend (diagnosis, no HSM)", sw, pid,
+                sw.PathOf($"keys/{sw.KeyId}/encrypt"), enc32, n, o.Warmup * 2, o.Duration, false)); // fresh process: longer JIT warmup
         }
     }
 }
