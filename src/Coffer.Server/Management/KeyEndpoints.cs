@@ -1,5 +1,6 @@
 using Coffer.Crypto;
 using Coffer.Keys;
+using Coffer.KeyStores;
 using Coffer.Server.Seal;
 using Coffer.Storage;
 using Microsoft.AspNetCore.Builder;
@@ -61,20 +62,42 @@ internal static class KeyEndpoints
             return Problems.BadRequest("description is at most 1024 characters.");
         }
 
+        if (request.HsmLabel is not null && store.Backend != KeyStoreBackends.Pkcs11)
+        {
+            return Problems.BadRequest($"hsmLabel adopts an HSM key, which only a '{KeyStoreBackends.Pkcs11}' key store can hold; '{store.Name}' is a '{store.Backend}' key store.");
+        }
+
         var now = time.GetUtcNow();
         var key = new ManagedKey(keyId, id, name, description, tags, usage, Enabled: true, CurrentVersion: 1, now);
-        await seal.ChangeAsync(async (backends, _) =>
+        var refusal = await seal.ChangeAsync(async (backends, _) =>
         {
             var backend = backends.For(store);
-            // An HSM sets CKA_ENCRYPT/CKA_DECRYPT from the usages, so the token enforces them too.
-            var material = backend is Coffer.Hsm.IUsageAwareCryptoBackend hsm
-                ? hsm.CreateKeyMaterial(keyId, 1, usage)
-                : backend.CreateKeyMaterial(keyId, 1);
+            byte[] material;
+            try
+            {
+                material = MakeMaterial(backend, keyId, usage, request.HsmLabel);
+            }
+            catch (CryptoException e) when (request.HsmLabel is not null)
+            {
+                return e.Message;
+            }
+
             await seal.Storage.Keys.CreateKeyAsync(key, new KeyVersion(keyId, 1, KeyVersionState.Active, backend.Name, material, now), ct);
-            return true;
+            return null;
         }, ct);
-        return TypedResults.Created($"/api/v1/keys/{keyId}", await ViewAsync(seal.Storage, key, ct));
+        return refusal is not null
+            ? Problems.BadRequest(refusal)
+            : TypedResults.Created($"/api/v1/keys/{keyId}", await ViewAsync(seal.Storage, key, ct));
     }
+
+    /// <summary>New material in the key store's backend, or the reference of an adopted HSM key.</summary>
+    private static byte[] MakeMaterial(ICryptoBackend backend, string keyId, KeyUsage usage, string? hsmLabel) => backend switch
+    {
+        Coffer.Hsm.Pkcs11CryptoBackend hsm when hsmLabel is not null => hsm.ImportKey(hsmLabel),
+        // An HSM sets CKA_ENCRYPT/CKA_DECRYPT from the usages, so the token enforces them too.
+        Coffer.Hsm.IUsageAwareCryptoBackend hsm => hsm.CreateKeyMaterial(keyId, 1, usage),
+        _ => backend.CreateKeyMaterial(keyId, 1),
+    };
 
     private static async Task<Results<Ok<KeyListView>, ProblemHttpResult>> ListAsync(
         ICofferStorage storage, string? keystore, string? q, string? tag, bool? enabled, string? after, int? limit, CancellationToken ct)

@@ -25,7 +25,9 @@ public sealed record AwsConsoleCredential(
     [property: JsonPropertyName("AccessKeyId")] string AccessKeyId,
     [property: JsonPropertyName("RawSecretAccessKey")] string RawSecretAccessKey);
 
-public sealed record CreateKeyRequest(string? Name, string? Description, Dictionary<string, string>? Tags, string[]? Usage);
+/// <param name="HsmLabel">Adopt the existing HSM key with this label instead of generating one
+/// (pkcs11 key stores; only non-extractable, sensitive AES-256 keys are accepted).</param>
+public sealed record CreateKeyRequest(string? Name, string? Description, Dictionary<string, string>? Tags, string[]? Usage, string? HsmLabel = null);
 
 public sealed record KeyView(
     string Id,

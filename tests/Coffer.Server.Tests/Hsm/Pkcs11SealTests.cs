@@ -2,12 +2,10 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
-using Coffer.Hsm;
 using Coffer.Server.Hosting;
 using Coffer.Testing;
-using Microsoft.Extensions.Logging;
 
-namespace Coffer.Server.Tests.Seal;
+namespace Coffer.Server.Tests.Hsm;
 
 /// <summary>
 /// The pkcs11 seal on a real SoftHSM2 token: `coffer init --seal pkcs11` encrypts a new master key
@@ -18,9 +16,7 @@ public sealed class Pkcs11SealTests : IDisposable
 {
     private static readonly byte[] Plaintext = "data key sealed through the HSM!"u8.ToArray();
 
-    private readonly SoftHsmToken _token = SoftHsmToken.Create("seal");
-    private readonly string _directory = Directory.CreateTempSubdirectory("coffer-pkcs11-seal-").FullName;
-    private readonly CapturedLogs _logs = new();
+    private readonly HsmNode _node = new();
 
     [Fact]
     public async Task Init_unseals_itself_after_every_restart_and_after_seal()
@@ -62,7 +58,7 @@ public sealed class Pkcs11SealTests : IDisposable
             Assert.Equal(Plaintext, decrypted.Json.GetProperty("plaintext").GetBytesFromBase64());
         }
 
-        Assert.DoesNotContain(rootToken, _logs.All, StringComparison.Ordinal);
+        Assert.DoesNotContain(rootToken, _node.Logs.All, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -86,7 +82,7 @@ public sealed class Pkcs11SealTests : IDisposable
             Assert.Equal(HttpStatusCode.OK, (await admin.PostAsJsonAsync("/api/v1/sys/init", new { seal = "pkcs11" })).StatusCode);
         }
 
-        await using (var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Path.Combine(_directory, "coffer.db")};Pooling=False"))
+        await using (var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Path.Combine(_node.Directory, "coffer.db")};Pooling=False"))
         {
             await connection.OpenAsync();
             using var read = connection.CreateCommand();
@@ -101,21 +97,12 @@ public sealed class Pkcs11SealTests : IDisposable
 
         await using var restarted = await StartAsync();
         Assert.True(restarted.IsSealed);
-        Assert.Contains("does not open the stored master key", _logs.All, StringComparison.Ordinal);
+        Assert.Contains("does not open the stored master key", _node.Logs.All, StringComparison.Ordinal);
     }
 
-    private async Task<CofferServer> StartAsync() =>
-        await CofferServer.StartAsync(new CofferOptions
-        {
-            DataDirectory = _directory,
-            Seal = "pkcs11",
-            NodeId = "pkcs11-seal-test",
-            Pkcs11 = new Pkcs11Options { ModulePath = SoftHsmToken.ModulePath, TokenLabel = _token.TokenLabel, PinFile = _token.PinFile },
-            Xks = new XksListenerOptions { Address = "127.0.0.1", Port = 0, AllowPlainHttp = true },
-            Admin = new ListenerOptions { Address = "127.0.0.1", Port = 0 },
-        }, LoggerFactory.Create(b => b.SetMinimumLevel(LogLevel.Trace).AddProvider(_logs)));
+    private Task<CofferServer> StartAsync() => _node.StartAsync();
 
-    private static async Task<XksClient> CreateKeyStoreAsync(HttpClient admin, Uri xksUrl)
+    internal static async Task<XksClient> CreateKeyStoreAsync(HttpClient admin, Uri xksUrl)
     {
         using var store = await admin.PostAsJsonAsync("/api/v1/keystores", new { name = "hsm", uriPrefix = "/hsm", backend = "pkcs11" });
         var id = (string)JsonNode.Parse(await store.Content.ReadAsStringAsync())!["id"]!;
@@ -126,15 +113,5 @@ public sealed class Pkcs11SealTests : IDisposable
         return new XksClient(new Uri(xksUrl, "/hsm/kms/xks/v1"), (string)created["accessKeyId"]!, (string)created["secretAccessKey"]!);
     }
 
-    public void Dispose()
-    {
-        _token.Dispose();
-        try
-        {
-            Directory.Delete(_directory, recursive: true);
-        }
-        catch (IOException)
-        {
-        }
-    }
+    public void Dispose() => _node.Dispose();
 }
