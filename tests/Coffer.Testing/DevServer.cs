@@ -70,49 +70,11 @@ public sealed class DevServer : IAsyncDisposable
         var token = backend switch
         {
             KeyStoreBackends.Software => null,
-            KeyStoreBackends.Pkcs11 => TakeToken(),
+            KeyStoreBackends.Pkcs11 => SoftHsmToken.Create("dev"),
             _ => throw new ArgumentException($"No test node for backend '{backend}'.", nameof(backend)),
         };
         return StartAsync(configure, dataDirectory, time, ownsDirectory: dataDirectory is null, token);
     }
-
-    /// <summary>
-    /// A new SoftHSM2 token for a node. SoftHSM2 lists the tokens of its directory at C_Initialize and
-    /// not again: a token made while the module is loaded in this process is found only after a
-    /// reinitialisation, which Coffer does only after a failure and a back-off (and which disturbs
-    /// every other node's sessions); a token scanned while softhsm2-util is still writing it answers
-    /// CKR_USER_PIN_NOT_INITIALIZED. So the first pkcs11 node of the process makes
-    /// <see cref="TokensMadeAtOnce"/> tokens before any node loads the module, and later nodes take
-    /// from them.
-    /// </summary>
-    private static SoftHsmToken TakeToken()
-    {
-        lock (TokenGate)
-        {
-            if (!_tokensMade)
-            {
-                for (var i = 0; i < TokensMadeAtOnce; i++)
-                {
-                    SpareTokens.Enqueue(SoftHsmToken.Create("dev"));
-                }
-
-                _tokensMade = true;
-            }
-
-            return SpareTokens.TryDequeue(out var token)
-                ? token
-                : throw new InvalidOperationException(
-                    $"All {TokensMadeAtOnce} SoftHSM2 tokens made at the first pkcs11 node are taken; raise DevServer.TokensMadeAtOnce " +
-                    "(a token made later is not seen by the module already loaded in this process).");
-        }
-    }
-
-    /// <summary>Tokens made before the module first loads: enough for every pkcs11 node of a test run.</summary>
-    public const int TokensMadeAtOnce = 64;
-
-    private static readonly Lock TokenGate = new();
-    private static readonly Queue<SoftHsmToken> SpareTokens = new();
-    private static bool _tokensMade;
 
     /// <summary>The Pkcs11 options of a node on <paramref name="token"/>. A 2 s session wait (the
     /// default is 200 ms) keeps a loaded CI machine from turning slow calls into 429s.</summary>

@@ -10,14 +10,26 @@ namespace Coffer.Testing;
 /// process loads it only once, so each fixture is a new token with its own label in that directory.
 /// </summary>
 /// <remarks>
-/// <see cref="Create"/> runs <c>softhsm2-util --init-token --free</c>; the token's files live in their
-/// own subdirectory (<see cref="TokenDirectory"/>), which outage tests rename to make the token vanish.
+/// <para>Tokens are made with <c>softhsm2-util --init-token --free</c>; each token's files live in
+/// their own subdirectory (<see cref="TokenDirectory"/>), which outage tests rename to make the token
+/// vanish.</para>
+/// <para>SoftHSM2 lists the tokens of its directory at C_Initialize and not again, so a token made
+/// while the module is loaded in this process is found only after a reinitialisation (which Coffer
+/// does only after a failure and a back-off, and which disturbs every other token's sessions), and a
+/// token scanned while softhsm2-util is still writing it answers C_Login with
+/// CKR_USER_PIN_NOT_INITIALIZED (both seen with parallel server tests). So the first use makes
+/// <see cref="TokensMadeAtOnce"/> tokens, before anything can load the module with this
+/// configuration, and <see cref="Create"/> hands them out.</para>
 /// </remarks>
 public sealed class SoftHsmToken : IDisposable
 {
     public const string DefaultModulePath = "/usr/lib/softhsm/libsofthsm2.so";
 
+    /// <summary>Tokens made at first use: enough for every test of one test process.</summary>
+    public const int TokensMadeAtOnce = 64;
+
     private static readonly Lock Gate = new();
+    private static readonly Queue<SoftHsmToken> Spare = new();
     private static string? _root;
 
     private SoftHsmToken(string label, string pin, string pinFile, string tokenDirectory)
@@ -44,20 +56,28 @@ public sealed class SoftHsmToken : IDisposable
     /// <summary>The shared softhsm2.conf, also set as SOFTHSM2_CONF for this process.</summary>
     public static string ConfigPath => Path.Combine(Root(), "softhsm2.conf");
 
+    /// <summary>A new token of its own (one made at first use, see remarks; a fresh one if a test
+    /// process ever takes more than <see cref="TokensMadeAtOnce"/>, in which case
+    /// <paramref name="labelPrefix"/> begins its label).</summary>
     public static SoftHsmToken Create(string? labelPrefix = null)
     {
         var root = Root();
+        lock (Gate)
+        {
+            return Spare.TryDequeue(out var spare) ? spare : Make(root, labelPrefix);
+        }
+    }
+
+    // The caller holds Gate.
+    private static SoftHsmToken Make(string root, string? labelPrefix)
+    {
         var label = (labelPrefix ?? "t") + "-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(6));
         var pin = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8));
         var soPin = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8));
         var tokens = Path.Combine(root, "tokens");
-        string directory;
-        lock (Gate)
-        {
-            var before = Directory.GetDirectories(tokens).ToHashSet(StringComparer.Ordinal);
-            Run("softhsm2-util", ["--init-token", "--free", "--label", label, "--pin", pin, "--so-pin", soPin]);
-            directory = Directory.GetDirectories(tokens).Single(d => !before.Contains(d));
-        }
+        var before = Directory.GetDirectories(tokens).ToHashSet(StringComparer.Ordinal);
+        Run("softhsm2-util", ["--init-token", "--free", "--label", label, "--pin", pin, "--so-pin", soPin]);
+        var directory = Directory.GetDirectories(tokens).Single(d => !before.Contains(d));
 
         var pinFile = Path.Combine(root, label + ".pin");
         File.WriteAllText(pinFile, pin + "\n");
@@ -127,6 +147,11 @@ public sealed class SoftHsmToken : IDisposable
                 {
                 }
             };
+            for (var i = 0; i < TokensMadeAtOnce; i++)
+            {
+                Spare.Enqueue(Make(root, "t"));
+            }
+
             _root = root;
             return root;
         }
