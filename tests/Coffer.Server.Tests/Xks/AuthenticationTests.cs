@@ -246,7 +246,7 @@ public abstract class AuthenticationTests(XksNodeFixture fixture)
         // The answer must not tell a prober which part failed (unknown key id, secret, clock, service).
         XksResponse[] failures =
         [
-            await (_xks with { SecretAccessKey = "x" + _xks.SecretAccessKey[1..] }).GetKeyMetadataAsync(_key),
+            await (_xks with { SecretAccessKey = XksAssert.Wrong(_xks.SecretAccessKey) }).GetKeyMetadataAsync(_key),
             await (_xks with { AccessKeyId = "AKIDUNKNOWN234567ABCDEFGH" }).GetKeyMetadataAsync(_key),
             await (_xks with { SigningTime = DateTimeOffset.UtcNow.AddHours(-1) }).GetKeyMetadataAsync(_key),
             await (_xks with { Service = "kms" }).GetKeyMetadataAsync(_key),

@@ -125,7 +125,7 @@ public abstract class SealedTests(string backend) : IAsyncLifetime
         await UnsealAsync();
 
         XksAssert.Ok(await _xks.GetKeyMetadataAsync(Key));
-        XksAssert.Error(await (_xks with { SecretAccessKey = "x" + _xks.SecretAccessKey[1..] }).GetKeyMetadataAsync(Key),
+        XksAssert.Error(await (_xks with { SecretAccessKey = XksAssert.Wrong(_xks.SecretAccessKey) }).GetKeyMetadataAsync(Key),
             401, "AuthenticationFailedException");
     }
 }

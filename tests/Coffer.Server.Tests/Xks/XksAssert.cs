@@ -6,6 +6,10 @@ namespace Coffer.Server.Tests.Xks;
 /// <summary>What every XKS answer must look like (XKS spec, "Error codes"; project doc: compact one-line JSON).</summary>
 internal static class XksAssert
 {
+    /// <summary><paramref name="secret"/> with its first character changed (to 'x', or 'y' when it is
+    /// already 'x': a random secret begins with 'x' one time in 64).</summary>
+    public static string Wrong(string secret) => (secret[0] == 'x' ? "y" : "x") + secret[1..];
+
     public static void Error(XksResponse response, int status, string errorName)
     {
         Assert.True(response.Status == status && response.ErrorName == errorName,
