@@ -268,10 +268,13 @@ internal sealed class Pkcs11Token : IDisposable
 
             throw new HsmUnavailableException(_permanentFailure, e);
         }
-        catch (Pkcs11Exception)
+        catch (Pkcs11Exception e)
         {
+            // Any other login failure (e.g. CKR_USER_PIN_NOT_INITIALIZED on a token being set up)
+            // means the token cannot serve now: unavailable, retried after the back-off.
             CloseQuietly(new PooledSession(session, _module.Generation));
-            throw;
+            MarkBroken(_module.Generation, Pkcs11Errors.Describe(e));
+            throw new HsmUnavailableException($"Login to the HSM token failed: {Pkcs11Errors.Describe(e)}.", e);
         }
     }
 

@@ -34,7 +34,19 @@ internal static class SystemEndpoints
 
     private static async Task<Results<Ok<InitResponse>, ProblemHttpResult>> InitAsync(InitRequest request, SealManager seal, Hosting.CofferOptions options, CancellationToken ct)
     {
+        // Order of refusals: a malformed request (400), then an initialised node (409), then a seal
+        // the server is not configured for (400).
         var kind = request.Seal ?? SealKinds.Shamir;
+        if (kind == SealKinds.Shamir && (request.Shares is < 1 or > 255 || request.Threshold < 1 || request.Threshold > request.Shares))
+        {
+            return Problems.BadRequest("shares must be 1 to 255 and threshold 1 to shares.");
+        }
+
+        if (await seal.Storage.System.GetSettingAsync(SettingNames.SealKind, ct) is not null)
+        {
+            throw new SealStateException("Coffer is already initialised.");
+        }
+
         if (kind != options.Seal)
         {
             return Problems.BadRequest($"This server is configured with the '{options.Seal}' seal; init asked for '{kind}'. Change Seal in the configuration or the request.");
@@ -44,11 +56,6 @@ internal static class SystemEndpoints
         {
             var token = await Pkcs11Seal.InitializeAsync(seal, seal.Pkcs11!, options.Pkcs11SealKeyLabel, ct);
             return TypedResults.Ok(new InitResponse([], token, 0));
-        }
-
-        if (request.Shares is < 1 or > 255 || request.Threshold < 1 || request.Threshold > request.Shares)
-        {
-            return Problems.BadRequest("shares must be 1 to 255 and threshold 1 to shares.");
         }
 
         var result = await seal.InitializeShamirAsync(request.Shares, request.Threshold, ct);
