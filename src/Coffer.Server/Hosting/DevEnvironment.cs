@@ -74,6 +74,19 @@ public static class DevEnvironment
         }
     }
 
+    /// <summary>dev.json, or null while it is missing or still being written (for waiting on it).</summary>
+    public static async Task<DevInfo?> ReadAsyncOrNull(string path, CancellationToken ct = default)
+    {
+        try
+        {
+            return await ReadAsync(path, ct);
+        }
+        catch (Exception e) when (e is JsonException or IOException)
+        {
+            return null;
+        }
+    }
+
     public static async Task<DevInfo?> ReadAsync(string path, CancellationToken ct = default)
     {
         if (!File.Exists(path))
