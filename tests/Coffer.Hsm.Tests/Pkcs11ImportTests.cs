@@ -1,3 +1,4 @@
+using Coffer.Testing;
 using Coffer.Crypto;
 using Net.Pkcs11Interop.Common;
 using Net.Pkcs11Interop.HighLevelAPI;
@@ -8,29 +9,8 @@ public sealed class Pkcs11ImportTests(SharedSoftHsm hsm) : IClassFixture<SharedS
 {
     private Pkcs11CryptoBackend Backend => hsm.Backend;
 
-    private void MakeKey(string label, CKK type, ulong length, bool extractable, bool sensitive = true)
-    {
-        Backend.Token.Run(session =>
-        {
-            var attributes = session.Factories.ObjectAttributeFactory;
-            var template = new List<IObjectAttribute>
-            {
-                attributes.Create(CKA.CKA_CLASS, CKO.CKO_SECRET_KEY),
-                attributes.Create(CKA.CKA_KEY_TYPE, type),
-                attributes.Create(CKA.CKA_VALUE_LEN, length),
-                attributes.Create(CKA.CKA_TOKEN, true),
-                attributes.Create(CKA.CKA_SENSITIVE, sensitive),
-                attributes.Create(CKA.CKA_EXTRACTABLE, extractable),
-                attributes.Create(CKA.CKA_ENCRYPT, true),
-                attributes.Create(CKA.CKA_DECRYPT, true),
-                attributes.Create(CKA.CKA_LABEL, label),
-                attributes.Create(CKA.CKA_ID, new byte[] { 1, 2, 3 }),
-            };
-            var mechanism = type == CKK.CKK_AES ? CKM.CKM_AES_KEY_GEN : CKM.CKM_GENERIC_SECRET_KEY_GEN;
-            using var generate = session.Factories.MechanismFactory.Create(mechanism);
-            return session.GenerateKey(generate, template);
-        });
-    }
+    private void MakeKey(string label, CKK type, ulong length, bool extractable, bool sensitive = true) =>
+        Backend.Token.Run(session => Pkcs11TestKeys.Make(session, label, type, length, extractable, sensitive, id: [1, 2, 3]));
 
     [Fact]
     public void Import_accepts_a_non_extractable_aes_256_key_and_it_works()

@@ -1,5 +1,5 @@
+using Coffer.Hsm.SoftHsm;
 using System.Diagnostics;
-using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 
 namespace Coffer.Testing;
@@ -131,11 +131,7 @@ public sealed class SoftHsmToken : IDisposable
             // .NET keeps its own copy of the environment on Unix: Environment.SetEnvironmentVariable
             // reaches child processes (softhsm2-util) but not getenv() in the native module, so set
             // both. This runs before any test loads the module.
-            Environment.SetEnvironmentVariable("SOFTHSM2_CONF", conf);
-            if (setenv("SOFTHSM2_CONF", conf, 1) != 0)
-            {
-                throw new InvalidOperationException("setenv(SOFTHSM2_CONF) failed.");
-            }
+            NativeEnvironment.Set("SOFTHSM2_CONF", conf);
 
             AppDomain.CurrentDomain.ProcessExit += (_, _) =>
             {
@@ -177,9 +173,4 @@ public sealed class SoftHsmToken : IDisposable
             throw new InvalidOperationException($"{file} failed ({process.ExitCode}): {error} {output.Result}");
         }
     }
-
-    [DllImport("libc", CharSet = CharSet.Ansi, BestFitMapping = false, ThrowOnUnmappableChar = true)]
-#pragma warning disable CA2101, SYSLIB1054 // A plain libc import in test support; paths here are ASCII.
-    private static extern int setenv(string name, string value, int overwrite);
-#pragma warning restore CA2101, SYSLIB1054
 }

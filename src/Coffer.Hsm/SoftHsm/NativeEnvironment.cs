@@ -8,7 +8,7 @@ namespace Coffer.Hsm.SoftHsm;
 /// reaches child processes but not <c>getenv()</c> in a loaded module — and SoftHSM2 reads
 /// <c>SOFTHSM2_CONF</c> with <c>getenv()</c> at <c>C_Initialize</c>.
 /// </summary>
-internal static partial class NativeEnvironment
+public static partial class NativeEnvironment
 {
     public static void Set(string name, string value)
     {

@@ -5,7 +5,6 @@ using System.Text.Json.Nodes;
 using Coffer.Server.Hosting;
 using Coffer.Testing;
 using Net.Pkcs11Interop.Common;
-using Net.Pkcs11Interop.HighLevelAPI;
 
 namespace Coffer.Server.Tests.Hsm;
 
@@ -81,24 +80,7 @@ public sealed class HsmKeyImportTests : IAsyncLifetime
     }
 
     private void MakeKey(string label, CKK type, ulong length, bool extractable) =>
-        _server.Seal.Pkcs11!.Token.Run(session =>
-        {
-            var attributes = session.Factories.ObjectAttributeFactory;
-            var template = new List<IObjectAttribute>
-            {
-                attributes.Create(CKA.CKA_CLASS, CKO.CKO_SECRET_KEY),
-                attributes.Create(CKA.CKA_KEY_TYPE, type),
-                attributes.Create(CKA.CKA_VALUE_LEN, length),
-                attributes.Create(CKA.CKA_TOKEN, true),
-                attributes.Create(CKA.CKA_SENSITIVE, true),
-                attributes.Create(CKA.CKA_EXTRACTABLE, extractable),
-                attributes.Create(CKA.CKA_ENCRYPT, true),
-                attributes.Create(CKA.CKA_DECRYPT, true),
-                attributes.Create(CKA.CKA_LABEL, label),
-            };
-            using var generate = session.Factories.MechanismFactory.Create(CKM.CKM_AES_KEY_GEN);
-            return session.GenerateKey(generate, template);
-        });
+        _server.Seal.Pkcs11!.Token.Run(session => Pkcs11TestKeys.Make(session, label, type, length, extractable));
 
     public async Task DisposeAsync()
     {
