@@ -15,16 +15,20 @@ internal sealed class HsmNode : IDisposable
 
     public CapturedLogs Logs { get; } = new();
 
-    public Task<CofferServer> StartAsync() =>
-        CofferServer.StartAsync(new CofferOptions
+    public Task<CofferServer> StartAsync(Action<Pkcs11Options>? configure = null)
+    {
+        var pkcs11 = new Pkcs11Options { ModulePath = SoftHsmToken.ModulePath, TokenLabel = Token.TokenLabel, PinFile = Token.PinFile };
+        configure?.Invoke(pkcs11);
+        return CofferServer.StartAsync(new CofferOptions
         {
             DataDirectory = Directory,
             Seal = "pkcs11",
             NodeId = "hsm-test",
-            Pkcs11 = new Pkcs11Options { ModulePath = SoftHsmToken.ModulePath, TokenLabel = Token.TokenLabel, PinFile = Token.PinFile },
+            Pkcs11 = pkcs11,
             Xks = new XksListenerOptions { Address = "127.0.0.1", Port = 0, AllowPlainHttp = true },
             Admin = new ListenerOptions { Address = "127.0.0.1", Port = 0 },
         }, LoggerFactory.Create(b => b.SetMinimumLevel(LogLevel.Trace).AddProvider(Logs)));
+    }
 
     public void Dispose()
     {

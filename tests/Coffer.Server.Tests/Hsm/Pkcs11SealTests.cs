@@ -102,6 +102,7 @@ public sealed class Pkcs11SealTests : IDisposable
 
     private Task<CofferServer> StartAsync() => _node.StartAsync();
 
+
     internal static async Task<XksClient> CreateKeyStoreAsync(HttpClient admin, Uri xksUrl)
     {
         using var store = await admin.PostAsJsonAsync("/api/v1/keystores", new { name = "hsm", uriPrefix = "/hsm", backend = "pkcs11" });
