@@ -19,4 +19,17 @@ internal sealed class ClientCall(ParseResult parse, CliEnvironment env, ClientSe
     public TextWriter Out => Env.Out;
 
     public TextWriter Error => Env.Error;
+
+    /// <summary>Prints an answer: the API's JSON as sent with --json, else the given table.</summary>
+    public void Print<T>(ApiResult<T> result, Action<TextWriter, T> table)
+    {
+        if (Json)
+        {
+            Output.Json.Write(Out, result.Json);
+        }
+        else
+        {
+            table(Out, result.Value);
+        }
+    }
 }

@@ -164,14 +164,7 @@ internal static class KeyCommands
 
     private static void Print(ClientCall call, ApiResult<KeyView> key)
     {
-        if (call.Json)
-        {
-            Json.Write(call.Out, key.Json);
-        }
-        else
-        {
-            Views.Key(call.Out, key.Value);
-        }
+        call.Print(key, Views.Key);
     }
 
     private static void Add(List<string> query, string name, string? value)

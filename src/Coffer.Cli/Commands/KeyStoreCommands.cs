@@ -64,14 +64,7 @@ internal static class KeyStoreCommands
         command.SetClientAction(env, async (call, ct) =>
         {
             var stores = await call.Api.GetAsync(ManagementClient.Route("keystores"), ManagementJson.Default.ListKeyStoreView, ct);
-            if (call.Json)
-            {
-                Json.Write(call.Out, stores.Json);
-            }
-            else
-            {
-                Views.KeyStores(call.Out, stores.Value);
-            }
+            call.Print(stores, Views.KeyStores);
 
             return 0;
         });
@@ -86,14 +79,7 @@ internal static class KeyStoreCommands
         {
             var id = await Lookup.KeyStoreIdAsync(call.Api, call.Parse.GetValue(store)!, ct);
             var view = await call.Api.GetAsync(ManagementClient.Route("keystores", id), ManagementJson.Default.KeyStoreView, ct);
-            if (call.Json)
-            {
-                Json.Write(call.Out, view.Json);
-            }
-            else
-            {
-                Views.KeyStore(call.Out, view.Value);
-            }
+            call.Print(view, Views.KeyStore);
 
             return 0;
         });
@@ -159,14 +145,7 @@ internal static class KeyStoreCommands
         {
             var id = await Lookup.KeyStoreIdAsync(call.Api, call.Parse.GetValue(store)!, ct);
             var credentials = await call.Api.GetAsync(ManagementClient.Route("keystores", id, "credentials"), ManagementJson.Default.ListCredentialView, ct);
-            if (call.Json)
-            {
-                Json.Write(call.Out, credentials.Json);
-            }
-            else
-            {
-                Views.Credentials(call.Out, credentials.Value);
-            }
+            call.Print(credentials, Views.Credentials);
 
             return 0;
         });

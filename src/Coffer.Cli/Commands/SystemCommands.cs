@@ -153,13 +153,6 @@ internal static class SystemCommands
 
     private static void Print(ClientCall call, ApiResult<SealStatusView> status)
     {
-        if (call.Json)
-        {
-            Json.Write(call.Out, status.Json);
-        }
-        else
-        {
-            Views.Status(call.Out, status.Value, call.Api.Address);
-        }
+        call.Print(status, (w, v) => Views.Status(w, v, call.Api.Address));
     }
 }
