@@ -134,20 +134,21 @@ public static class DevEnvironment
         using var http = new HttpClient { BaseAddress = server.AdminUrl };
         http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
         var backend = options.Pkcs11 is null ? Coffer.KeyStores.KeyStoreBackends.Software : Coffer.KeyStores.KeyStoreBackends.Pkcs11;
-        var store = await PostAsync(http, "/api/v1/keystores", new CreateKeyStoreRequest(DemoKeyStore, DemoPrefix, backend), ManagementJson.Default.CreateKeyStoreRequest, ManagementJson.Default.KeyStoreView, ct);
-        var credential = await PostAsync(http, $"/api/v1/keystores/{store.Id}/credentials", new CreateKeyStoreRequest(null, null), ManagementJson.Default.CreateKeyStoreRequest, ManagementJson.Default.CreatedCredential, ct);
-        await PostAsync(http, $"/api/v1/keystores/{store.Id}/keys",
+        var store = await PostAsync(http, "/api/v1/keystores",
+            JsonContent.Create(new CreateKeyStoreRequest(DemoKeyStore, DemoPrefix, backend), ManagementJson.Default.CreateKeyStoreRequest), ManagementJson.Default.KeyStoreView, ct);
+        var credential = await PostAsync(http, $"/api/v1/keystores/{store.Id}/credentials", null, ManagementJson.Default.CreatedCredential, ct);
+        await PostAsync(http, $"/api/v1/keystores/{store.Id}/keys", JsonContent.Create(
             new CreateKeyRequest(DemoKey, "Demo key created by coffer dev", new Dictionary<string, string> { ["purpose"] = "demo" }, ["ENCRYPT", "DECRYPT"]),
-            ManagementJson.Default.CreateKeyRequest, ManagementJson.Default.KeyView, ct);
+            ManagementJson.Default.CreateKeyRequest), ManagementJson.Default.KeyView, ct);
         return new DevInfo(XksBaseUrl(server, store.UriPrefix), store.UriPrefix, credential.AccessKeyId, credential.SecretAccessKey,
             DemoKey, server.AdminUrl.ToString().TrimEnd('/'), token, store.Backend);
     }
 
-    private static async Task<TResponse> PostAsync<TRequest, TResponse>(HttpClient http, string path, TRequest body,
-        System.Text.Json.Serialization.Metadata.JsonTypeInfo<TRequest> requestType,
+    /// <param name="body">The JSON body, or null for an endpoint that takes none.</param>
+    private static async Task<TResponse> PostAsync<TResponse>(HttpClient http, string path, HttpContent? body,
         System.Text.Json.Serialization.Metadata.JsonTypeInfo<TResponse> responseType, CancellationToken ct)
     {
-        using var response = await http.PostAsJsonAsync(path, body, requestType, ct);
+        using var response = await http.PostAsync(path, body, ct);
         if (!response.IsSuccessStatusCode)
         {
             throw new InvalidOperationException($"coffer dev could not create its demo objects: {path} answered {(int)response.StatusCode} {await response.Content.ReadAsStringAsync(ct)}");
