@@ -72,8 +72,16 @@ internal static class DevCommand
                 }
             }
 
+            // Benchmark only: the audit-off row of bench/README.md. An environment variable read here,
+            // never a configuration option, so no production configuration can turn auditing off.
+            var unaudited = Environment.GetEnvironmentVariable(Coffer.Server.Audit.AuditLog.UnauditedEnvironmentVariable) == "1";
+            if (unaudited)
+            {
+                Console.Error.WriteLine($"WARNING: {Coffer.Server.Audit.AuditLog.UnauditedEnvironmentVariable}=1: THE AUDIT LOG IS OFF. Benchmarks only; nothing this node does is recorded.");
+            }
+
             using var logging = Logging.Create("text", parse.GetValue(logLevel));
-            var (server, info) = await DevEnvironment.StartAsync(options, logging.Factory, ct: ct);
+            var (server, info) = await DevEnvironment.StartAsync(options, logging.Factory, time: null, unaudited, ct);
             await using (server)
             {
                 logging.Flush();

@@ -34,6 +34,9 @@ public sealed class MasterKey : IDisposable
 
     private const string DomainPrefix = "coffer/v1/";
 
+    // HKDF info of MAC keys: "coffer/v1/mac/" + purpose (DeriveMacKey).
+    private const string MacInfix = "mac/";
+
     // The fixed plaintext of the check value. It is not secret: the check value proves only that the
     // key which sealed it is the key that opens it.
     private static ReadOnlySpan<byte> CheckPlaintext => "coffer master key check v1"u8;
@@ -160,6 +163,26 @@ public sealed class MasterKey : IDisposable
         }
     }
 
+    /// <summary>
+    /// A 32-byte MAC key for <paramref name="purpose"/> (<see cref="MacPurpose"/>):
+    /// <c>HKDF-SHA256(ikm = master key, salt = empty, info = UTF-8("coffer/v1/mac/" + purpose))</c>.
+    /// The "mac/" infix keeps MAC keys apart from every sealing subkey (whose purposes may not start
+    /// with it). The array is pinned; the caller zeroes it.
+    /// </summary>
+    public byte[] DeriveMacKey(string purpose)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(purpose);
+        var info = StrictUtf8.GetBytes(DomainPrefix + MacInfix + purpose);
+        var key = GC.AllocateArray<byte>(32, pinned: true);
+        lock (_lock)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            HKDF.DeriveKey(HashAlgorithmName.SHA256, _key, key, salt: default, info: info);
+        }
+
+        return key;
+    }
+
     public void Dispose()
     {
         lock (_lock)
@@ -233,6 +256,12 @@ public sealed class MasterKey : IDisposable
         {
             throw new ArgumentException("A seal purpose cannot contain NUL.", nameof(purpose));
         }
+
+        // "mac/..." info strings belong to DeriveMacKey; a seal subkey must never equal a MAC key.
+        if (purpose.StartsWith(MacInfix, StringComparison.Ordinal))
+        {
+            throw new ArgumentException("A seal purpose cannot start with 'mac/'.", nameof(purpose));
+        }
     }
 }
 
@@ -242,4 +271,11 @@ public static class SealPurpose
     public const string KeyMaterial = "key-material";
     public const string SigV4Secret = "sigv4-secret";
     public const string MasterCheck = "master-check";
+}
+
+/// <summary>The purposes of MAC keys derived from the master key (<see cref="MasterKey.DeriveMacKey"/>).</summary>
+public static class MacPurpose
+{
+    /// <summary>The key of audit checkpoints (docs/formats.md, "Audit checkpoint").</summary>
+    public const string AuditCheckpoint = "audit-checkpoint";
 }

@@ -8,4 +8,6 @@ public interface ICofferStorage : IDisposable
     IKeyRepository Keys { get; }
 
     ISystemRepository System { get; }
+
+    IAuditRepository Audit { get; }
 }

@@ -1,5 +1,6 @@
 using System.Net;
 using Coffer.Crypto;
+using Coffer.Server.Audit;
 using Coffer.Server.Management;
 using Coffer.Server.Seal;
 using Coffer.Server.Xks;
@@ -30,16 +31,19 @@ public sealed partial class CofferServer : IAsyncDisposable
 
     private readonly IReadOnlyList<ICryptoBackend> _hsmBackends;
 
-    private CofferServer(WebApplication xks, WebApplication admin, SealManager seal, ILoggerFactory loggers, IReadOnlyList<ICryptoBackend> hsmBackends)
+    private CofferServer(WebApplication xks, WebApplication admin, SealManager seal, AuditLog audit, ILoggerFactory loggers, IReadOnlyList<ICryptoBackend> hsmBackends)
     {
         _xks = xks;
         _admin = admin;
         Seal = seal;
+        Audit = audit;
         _loggers = loggers;
         _hsmBackends = hsmBackends;
     }
 
     internal SealManager Seal { get; }
+
+    internal AuditLog Audit { get; }
 
     /// <summary>Scheme, host and port of the XKS listener, e.g. <c>https://127.0.0.1:8443</c>.</summary>
     public Uri XksUrl => BoundAddress(_xks);
@@ -49,28 +53,51 @@ public sealed partial class CofferServer : IAsyncDisposable
 
     public bool IsSealed => Seal.IsSealed;
 
-    public static async Task<CofferServer> StartAsync(CofferOptions options, ILoggerFactory loggers, TimeProvider? time = null, CancellationToken ct = default)
+    public static Task<CofferServer> StartAsync(CofferOptions options, ILoggerFactory loggers, TimeProvider? time = null, CancellationToken ct = default) =>
+        StartAsync(options, loggers, time, unaudited: false, ct);
+
+    /// <param name="unaudited">Benchmark only: record nothing. Only <c>coffer dev</c> passes true, and
+    /// only when <see cref="AuditLog.UnauditedEnvironmentVariable"/> is 1; never a configuration option.</param>
+    internal static async Task<CofferServer> StartAsync(CofferOptions options, ILoggerFactory loggers, TimeProvider? time, bool unaudited, CancellationToken ct = default)
     {
         time ??= TimeProvider.System;
         Validate(options);
         Directory.CreateDirectory(options.DataDirectory);
+        var logger = loggers.CreateLogger<CofferServer>();
         var storage = await SqliteStorage.OpenAsync(options.ResolvedDatabasePath, ct);
-        var hsmBackends = CreateHsmBackends(options, time, loggers.CreateLogger<CofferServer>());
-        var seal = new SealManager(storage, time, loggers.CreateLogger<SealManager>(), hsmBackends);
+        if (unaudited)
+        {
+            Log.Unaudited(logger, AuditLog.UnauditedEnvironmentVariable);
+        }
+
+        AuditLog audit;
+        try
+        {
+            audit = await AuditLog.StartAsync(storage.Audit, options.NodeId, time, loggers.CreateLogger<AuditLog>(), enabled: !unaudited, ct);
+        }
+        catch
+        {
+            storage.Dispose();
+            throw;
+        }
+
+        var hsmBackends = CreateHsmBackends(options, time, logger);
+        var seal = new SealManager(storage, time, loggers.CreateLogger<SealManager>(), hsmBackends, audit);
         try
         {
             await seal.LoadSealedViewAsync(ct);
-            await AutoUnsealAsync(options, seal, loggers.CreateLogger<CofferServer>(), ct);
+            await AutoUnsealAsync(options, seal, logger, ct);
 
-            var xks = BuildXks(options, seal, storage, time, loggers);
-            var admin = BuildAdmin(options, seal, storage, time, loggers);
+            var xks = BuildXks(options, seal, audit, storage, time, loggers);
+            var admin = BuildAdmin(options, seal, audit, storage, time, loggers);
             await xks.StartAsync(ct);
             await admin.StartAsync(ct);
-            return new CofferServer(xks, admin, seal, loggers, hsmBackends);
+            return new CofferServer(xks, admin, seal, audit, loggers, hsmBackends);
         }
         catch
         {
             seal.Dispose();
+            await audit.DisposeAsync();
             storage.Dispose();
             DisposeAll(hsmBackends);
             throw;
@@ -175,10 +202,10 @@ public sealed partial class CofferServer : IAsyncDisposable
         }
     }
 
-    private static WebApplication BuildXks(CofferOptions options, SealManager seal, ICofferStorage storage, TimeProvider time, ILoggerFactory loggers)
+    private static WebApplication BuildXks(CofferOptions options, SealManager seal, AuditLog audit, ICofferStorage storage, TimeProvider time, ILoggerFactory loggers)
     {
         var builder = WebApplication.CreateSlimBuilder();
-        Share(builder, options, seal, storage, time, loggers);
+        Share(builder, options, seal, audit, storage, time, loggers);
         builder.Services.AddSingleton(options.Xks);
         builder.Services.AddSingleton(sp => new SigV4Verifier(time));
         builder.Services.AddSingleton<DeepHealthCheck>();
@@ -211,10 +238,10 @@ public sealed partial class CofferServer : IAsyncDisposable
         return context.Response.WriteAsync(seal.IsSealed ? "sealed\n" : "ok\n");
     }
 
-    private static WebApplication BuildAdmin(CofferOptions options, SealManager seal, ICofferStorage storage, TimeProvider time, ILoggerFactory loggers)
+    private static WebApplication BuildAdmin(CofferOptions options, SealManager seal, AuditLog audit, ICofferStorage storage, TimeProvider time, ILoggerFactory loggers)
     {
         var builder = WebApplication.CreateSlimBuilder();
-        Share(builder, options, seal, storage, time, loggers);
+        Share(builder, options, seal, audit, storage, time, loggers);
         builder.Services.AddSingleton<TokenAuthentication>();
         builder.Services.AddProblemDetails(problems => problems.CustomizeProblemDetails = context =>
         {
@@ -262,12 +289,14 @@ public sealed partial class CofferServer : IAsyncDisposable
         return app;
     }
 
-    private static void Share(WebApplicationBuilder builder, CofferOptions options, SealManager seal, ICofferStorage storage, TimeProvider time, ILoggerFactory loggers)
+    /// <summary>The singletons both listeners share: one seal, one audit log (one chain per node).</summary>
+    private static void Share(WebApplicationBuilder builder, CofferOptions options, SealManager seal, AuditLog audit, ICofferStorage storage, TimeProvider time, ILoggerFactory loggers)
     {
         builder.Logging.ClearProviders();
         builder.Services.AddSingleton(loggers);
         builder.Services.AddSingleton(options);
         builder.Services.AddSingleton(seal);
+        builder.Services.AddSingleton(audit);
         builder.Services.AddSingleton(storage);
         builder.Services.AddSingleton(time);
     }
@@ -298,6 +327,9 @@ public sealed partial class CofferServer : IAsyncDisposable
         await _admin.DisposeAsync();
         var storage = Seal.Storage;
         Seal.Dispose();
+        // After the listeners stopped: every record of an answered call is already written; the
+        // writer drains what is left before the storage closes.
+        await Audit.DisposeAsync();
         storage.Dispose();
         DisposeAll(_hsmBackends);
     }
@@ -315,6 +347,9 @@ public sealed partial class CofferServer : IAsyncDisposable
 
         [LoggerMessage(EventId = 1103, Level = LogLevel.Error, Message = "The PKCS#11 token is unreachable at start ({Reason}); pkcs11 key stores answer DependencyTimeoutException until it returns")]
         public static partial void HsmDownAtStart(ILogger logger, string reason);
+
+        [LoggerMessage(EventId = 1105, Level = LogLevel.Critical, Message = "AUDIT LOG OFF: {Variable}=1 is set, so nothing is recorded. This is for benchmarks only; never run real keys like this.")]
+        public static partial void Unaudited(ILogger logger, string variable);
 
         [LoggerMessage(EventId = 1102, Level = LogLevel.Warning, Message = "Coffer started sealed: run 'coffer unseal' with enough shares")]
         public static partial void StartedSealed(ILogger logger);

@@ -38,14 +38,18 @@ public static class DevEnvironment
     public const string DemoKey = "demo-key";
     public const string FileName = "dev.json";
 
-    public static async Task<(CofferServer Server, DevInfo Info)> StartAsync(CofferOptions options, ILoggerFactory loggers, TimeProvider? time = null, CancellationToken ct = default)
+    public static Task<(CofferServer Server, DevInfo Info)> StartAsync(CofferOptions options, ILoggerFactory loggers, TimeProvider? time = null, CancellationToken ct = default) =>
+        StartAsync(options, loggers, time, unaudited: false, ct);
+
+    /// <param name="unaudited">Benchmark only (<c>COFFER_BENCHMARK_UNAUDITED=1</c> read by <c>coffer dev</c>): no audit records.</param>
+    internal static async Task<(CofferServer Server, DevInfo Info)> StartAsync(CofferOptions options, ILoggerFactory loggers, TimeProvider? time, bool unaudited, CancellationToken ct = default)
     {
         options.Seal = SealKinds.Dev;
         Directory.CreateDirectory(options.DataDirectory);
         var infoPath = Path.Combine(options.DataDirectory, FileName);
         var token = await InitializeOnceAsync(options, loggers, ct);
 
-        var server = await CofferServer.StartAsync(options, loggers, time, ct);
+        var server = await CofferServer.StartAsync(options, loggers, time, unaudited, ct);
         try
         {
             DevInfo info;

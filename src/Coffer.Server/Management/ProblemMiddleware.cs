@@ -22,6 +22,7 @@ internal sealed partial class ProblemMiddleware(RequestDelegate next, ILogger<Pr
             var problem = e switch
             {
                 SealedException => Problems.Sealed(e.Message),
+                Audit.AuditUnavailableException => Problems.AuditUnavailable(),
                 SealStateException => Problems.Conflict(e.Message),
                 ConflictException => Problems.Conflict(e.Message),
                 // Crypto messages never carry key material or secrets (CryptoException's contract).

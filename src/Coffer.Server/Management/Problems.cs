@@ -16,6 +16,10 @@ internal static class Problems
 
     public static ProblemHttpResult Sealed(string detail) => Make(503, "Coffer is sealed", detail);
 
+    /// <summary>Fail closed: the audit log could not record the request, so it was not carried out.</summary>
+    public static ProblemHttpResult AuditUnavailable() =>
+        Make(503, "Audit log unavailable", "The audit log could not record this request, so nothing was changed. Retry later; the server log says why.");
+
     public static ProblemHttpResult Make(int status, string title, string detail) =>
         TypedResults.Problem(detail: detail, statusCode: status, title: title, type: $"https://coffer.dev/problems/{status}");
 }

@@ -1,7 +1,9 @@
 using System.Collections.Frozen;
 using System.Security.Cryptography;
+using Coffer.Audit;
 using Coffer.Auth;
 using Coffer.Crypto;
+using Coffer.Server.Audit;
 using Coffer.Server.KeyRing;
 using Coffer.Storage;
 using Microsoft.Extensions.Logging;
@@ -13,12 +15,18 @@ namespace Coffer.Server.Seal;
 /// serves no key operation; unsealed, it holds the master key, the crypto backend and the current
 /// <see cref="KeyRingSnapshot"/> (docs/design.md, "Key hierarchy"; Vault's barrier).
 /// </summary>
-/// <remarks>Thread-safe: state changes are serialised by one lock; readers see whole snapshots.</remarks>
+/// <remarks>
+/// Thread-safe: state changes are serialised by one lock; readers see whole snapshots. With an
+/// <see cref="AuditLog"/>, unseal hands it the checkpoint key and is recorded before Coffer serves
+/// (fail closed: an unseal that cannot be recorded does not happen); seal takes the key back and is
+/// recorded after the fact, since cutting keys off must never wait for the audit store.
+/// </remarks>
 internal sealed partial class SealManager(
     ICofferStorage storage,
     TimeProvider time,
     ILogger<SealManager> logger,
-    IReadOnlyList<ICryptoBackend>? hsmBackends = null) : IDisposable
+    IReadOnlyList<ICryptoBackend>? hsmBackends = null,
+    AuditLog? audit = null) : IDisposable
 {
     private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly List<string> _pendingShares = [];
@@ -194,14 +202,28 @@ internal sealed partial class SealManager(
     /// <summary>Drops every piece of key material from memory at once.</summary>
     public async Task SealAsync(CancellationToken ct = default)
     {
+        bool wasUnsealed;
         await _gate.WaitAsync(ct);
         try
         {
+            wasUnsealed = !_sealed;
             SealLocked();
         }
         finally
         {
             _gate.Release();
+        }
+
+        if (wasUnsealed && audit is not null)
+        {
+            try
+            {
+                await audit.AppendAsync(new AuditEvent { Action = AuditActions.SealSeal, ActorKind = AuditActorKinds.System, Details = "sealed; all key material dropped" }, ct);
+            }
+            catch (AuditUnavailableException e)
+            {
+                Log.SealNotAudited(logger, e);
+            }
         }
     }
 
@@ -303,6 +325,18 @@ internal sealed partial class SealManager(
         try
         {
             await ReloadLockedAsync(ct);
+            if (audit is not null)
+            {
+                // The key first, so this record's batch carries the checkpoint that also covers
+                // everything recorded while sealed.
+                audit.SetCheckpointKey(master);
+                await audit.AppendAsync(new AuditEvent
+                {
+                    Action = AuditActions.SealUnseal,
+                    ActorKind = AuditActorKinds.System,
+                    Details = string.Create(System.Globalization.CultureInfo.InvariantCulture, $"unsealed; {_ring.KeyStoreCount} key stores loaded"),
+                }, ct);
+            }
         }
         catch
         {
@@ -326,6 +360,7 @@ internal sealed partial class SealManager(
         Pkcs11?.DropSessions();
         _master?.Dispose();
         _master = null;
+        audit?.ClearCheckpointKey();
         DiscardPendingShares();
         Log.Sealed(logger);
     }
@@ -352,6 +387,9 @@ internal sealed partial class SealManager(
 
         [LoggerMessage(EventId = 1002, Level = LogLevel.Warning, Message = "Coffer sealed; all key material dropped from memory")]
         public static partial void Sealed(ILogger logger);
+
+        [LoggerMessage(EventId = 1004, Level = LogLevel.Error, Message = "Coffer sealed, but the audit log could not record it")]
+        public static partial void SealNotAudited(ILogger logger, Exception exception);
 
         [LoggerMessage(EventId = 1003, Level = LogLevel.Warning, Message = "Coffer initialised with the {SealKind} seal ({Threshold} of {Shares} shares)")]
         public static partial void Initialized(ILogger logger, string sealKind, int shares, int threshold);

@@ -36,6 +36,19 @@ internal static class SqliteDialect
     public const string ConnectionPragmas =
         "PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 10000;";
 
+    /// <summary>
+    /// The audit writer's connections: as durable as the others (synchronous=FULL: an audit record is
+    /// on disk, fsync'd, before the call it records is answered — WAL with NORMAL would survive a
+    /// process crash but not a power cut), but they give up on a held write lock after about a second
+    /// instead of ten. An XKS call has 250 ms before AWS KMS gives up, and a stuck audit store must fail
+    /// calls (fail closed) rather than pile them up.
+    /// </summary>
+    public const string AuditConnectionPragmas =
+        "PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 1000;";
+
+    /// <summary>Microsoft.Data.Sqlite's own retry on SQLITE_BUSY for audit connections, in seconds.</summary>
+    public const int AuditCommandTimeoutSeconds = 1;
+
     /// <summary>WAL lets readers proceed while one writer commits. It is a property of the file,
     /// so setting it once when opening is enough.</summary>
     public const string EnableWal = "PRAGMA journal_mode = WAL;";

@@ -14,14 +14,18 @@ namespace Coffer.Storage.Sqlite;
 public sealed partial class SqliteStorage : ICofferStorage
 {
     private readonly string _connectionString;
+    private readonly string _auditConnectionString;
     private volatile bool _disposed;
 
     private SqliteStorage(string connectionString)
     {
         _connectionString = connectionString;
+        // The audit writer's own pool, with a short wait for the write lock (SqliteDialect.AuditConnectionPragmas).
+        _auditConnectionString = new SqliteConnectionStringBuilder(connectionString) { DefaultTimeout = SqliteDialect.AuditCommandTimeoutSeconds }.ToString();
         KeyStores = new KeyStoreRepository(this);
         Keys = new KeyRepository(this);
         System = new SystemRepository(this);
+        Audit = new AuditRepository(this);
     }
 
     public IKeyStoreRepository KeyStores { get; }
@@ -29,6 +33,8 @@ public sealed partial class SqliteStorage : ICofferStorage
     public IKeyRepository Keys { get; }
 
     public ISystemRepository System { get; }
+
+    public IAuditRepository Audit { get; }
 
     /// <summary>The schema version this build migrates databases to.</summary>
     public static int SchemaVersion => Migrations.Migration.Latest;
@@ -86,17 +92,26 @@ public sealed partial class SqliteStorage : ICofferStorage
         _disposed = true;
         using var connection = new SqliteConnection(_connectionString);
         SqliteConnection.ClearPool(connection);
+        using var audit = new SqliteConnection(_auditConnectionString);
+        SqliteConnection.ClearPool(audit);
     }
 
-    private async Task<SqliteConnection> OpenConnectionAsync(CancellationToken cancellationToken)
+    private Task<SqliteConnection> OpenConnectionAsync(CancellationToken cancellationToken) =>
+        OpenConnectionAsync(_connectionString, SqliteDialect.ConnectionPragmas, cancellationToken);
+
+    /// <summary>A connection for audit writes: same file and durability, shorter lock wait.</summary>
+    private Task<SqliteConnection> OpenAuditConnectionAsync(CancellationToken cancellationToken) =>
+        OpenConnectionAsync(_auditConnectionString, SqliteDialect.AuditConnectionPragmas, cancellationToken);
+
+    private async Task<SqliteConnection> OpenConnectionAsync(string connectionString, string pragmaText, CancellationToken cancellationToken)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        var connection = new SqliteConnection(_connectionString);
+        var connection = new SqliteConnection(connectionString);
         try
         {
             await connection.OpenAsync(cancellationToken);
             using var pragmas = connection.CreateCommand();
-            pragmas.CommandText = SqliteDialect.ConnectionPragmas;
+            pragmas.CommandText = pragmaText;
             await pragmas.ExecuteNonQueryAsync(cancellationToken);
             return connection;
         }

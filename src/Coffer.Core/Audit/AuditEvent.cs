@@ -1,0 +1,151 @@
+namespace Coffer.Audit;
+
+/// <summary>
+/// What happened, as the caller of the audit log describes it: one XKS call, one management action,
+/// one seal change, one failed login (docs/design.md, "Audit"; issue 4). The audit log adds the
+/// sequence number, time, node and hashes (<see cref="AuditRecord"/>).
+/// </summary>
+/// <remarks>
+/// Immutable. Every text field is free of secrets by contract: never plaintext, AAD, key material,
+/// tokens, shares or SigV4 secrets. Null means "does not apply"; the canonical form
+/// (<see cref="AuditCanonical"/>, docs/formats.md) keeps null and "" apart.
+/// </remarks>
+public sealed record AuditEvent
+{
+    /// <summary>Dotted name, e.g. <c>xks.encrypt</c>, <c>key.create</c>, <c>auth.failed</c> (<see cref="AuditActions"/>).</summary>
+    public required string Action { get; init; }
+
+    public AuditOutcome Outcome { get; init; } = AuditOutcome.Ok;
+
+    /// <summary>The error the caller saw: an XKS errorName (<c>KeyNotFoundException</c>) or a problem title.</summary>
+    public string? ErrorName { get; init; }
+
+    /// <summary>The denial rule or a short cause.</summary>
+    public string? Reason { get; init; }
+
+    /// <summary><c>xks</c>, <c>token</c>, <c>system</c> or <c>anonymous</c> (<see cref="AuditActorKinds"/>).</summary>
+    public string? ActorKind { get; init; }
+
+    /// <summary>The SigV4 access key id, the management token id, ... — never a secret.</summary>
+    public string? ActorId { get; init; }
+
+    /// <summary>Key store id (or name where the id is unknown).</summary>
+    public string? KeyStore { get; init; }
+
+    public string? KeyId { get; init; }
+
+    public int? KeyVersion { get; init; }
+
+    /// <summary>Milliseconds from request to answer; recorded to the microsecond.</summary>
+    public double? LatencyMs { get; init; }
+
+    public string? SourceIp { get; init; }
+
+    // The XKS requestMetadata (XKS spec, "requestMetadata"), as AWS KMS sent it.
+
+    public string? KmsRequestId { get; init; }
+
+    public string? AwsPrincipalArn { get; init; }
+
+    public string? KmsKeyArn { get; init; }
+
+    /// <summary>The account of <see cref="KmsKeyArn"/> (<see cref="Audit.KmsKeyArn.TryParse"/>).</summary>
+    public string? AwsAccount { get; init; }
+
+    /// <summary>The region of <see cref="KmsKeyArn"/>.</summary>
+    public string? AwsRegion { get; init; }
+
+    public string? KmsOperation { get; init; }
+
+    public string? KmsViaService { get; init; }
+
+    public string? AwsSourceVpc { get; init; }
+
+    public string? AwsSourceVpce { get; init; }
+
+    /// <summary>Optional short text (created ids, progress); never secrets.</summary>
+    public string? Details { get; init; }
+
+    /// <summary>This event with <see cref="KmsKeyArn"/> set and its account and region split out
+    /// (left null when the ARN is malformed; never throws).</summary>
+    public AuditEvent WithKmsKeyArn(string? kmsKeyArn) =>
+        Audit.KmsKeyArn.TryParse(kmsKeyArn, out var region, out var account)
+            ? this with { KmsKeyArn = kmsKeyArn, AwsRegion = region, AwsAccount = account }
+            : this with { KmsKeyArn = kmsKeyArn };
+}
+
+/// <summary>How the audited action ended. Written as the lower-case names in <see cref="AuditOutcomes"/>.</summary>
+public enum AuditOutcome
+{
+    Ok,
+    Denied,
+    Error,
+
+    /// <summary>A management change about to run: written (durably) before the change, so a change
+    /// the audit log cannot record never happens. Its outcome follows in a second record.</summary>
+    Requested,
+}
+
+/// <summary>The stored and canonical text of <see cref="AuditOutcome"/>; fixed so renaming a C# member
+/// never changes a hash.</summary>
+public static class AuditOutcomes
+{
+    public static string ToText(AuditOutcome outcome) => outcome switch
+    {
+        AuditOutcome.Ok => "ok",
+        AuditOutcome.Denied => "denied",
+        AuditOutcome.Error => "error",
+        AuditOutcome.Requested => "requested",
+        // Only a stored row with an unknown outcome reads as this (AuditCanonical.Normalize refuses it
+        // on the way in); its canonical text then differs from what was hashed, so verify flags the row.
+        _ => "invalid",
+    };
+
+    public static bool TryParse(string? text, out AuditOutcome outcome)
+    {
+        switch (text)
+        {
+            case "ok": outcome = AuditOutcome.Ok; return true;
+            case "denied": outcome = AuditOutcome.Denied; return true;
+            case "error": outcome = AuditOutcome.Error; return true;
+            case "requested": outcome = AuditOutcome.Requested; return true;
+            default: outcome = default; return false;
+        }
+    }
+}
+
+/// <summary>Who acted.</summary>
+public static class AuditActorKinds
+{
+    /// <summary>AWS KMS through XKS; the actor id is the SigV4 access key id.</summary>
+    public const string Xks = "xks";
+
+    /// <summary>A management API token; the actor id is the token id (never the token).</summary>
+    public const string Token = "token";
+
+    /// <summary>Coffer itself (start-up unseal, schedulers).</summary>
+    public const string System = "system";
+
+    /// <summary>An unauthenticated caller (failed logins, init and unseal, which take no token).</summary>
+    public const string Anonymous = "anonymous";
+}
+
+/// <summary>The action names Coffer writes.</summary>
+public static class AuditActions
+{
+    public const string XksEncrypt = "xks.encrypt";
+    public const string XksDecrypt = "xks.decrypt";
+    public const string XksMetadata = "xks.metadata";
+    public const string XksHealth = "xks.health";
+    public const string KeyCreate = "key.create";
+    public const string KeyEnable = "key.enable";
+    public const string KeyDisable = "key.disable";
+    public const string KeyStoreCreate = "keystore.create";
+    public const string KeyStoreDelete = "keystore.delete";
+    public const string CredentialAdd = "credential.add";
+    public const string CredentialRevoke = "credential.revoke";
+    public const string SealInit = "seal.init";
+    public const string SealUnseal = "seal.unseal";
+    public const string SealSeal = "seal.seal";
+    public const string AuthFailed = "auth.failed";
+}

@@ -1,0 +1,70 @@
+using Coffer.Audit;
+
+namespace Coffer.Storage;
+
+/// <summary>
+/// The audit chain's records and checkpoints (docs/design.md, "Audit"). Append-only: nothing here
+/// updates or deletes a record. Storage is untrusted (docs/style.md, practice 3): what it returns is
+/// checked by <see cref="AuditChainVerifier"/>, never believed. Thread-safe.
+/// </summary>
+public interface IAuditRepository
+{
+    /// <summary>
+    /// Appends <paramref name="records"/> (ascending, contiguous) and, when given, the checkpoint over
+    /// the last of them, in one transaction that is durable (fsync'd) when the task completes. Nothing
+    /// is written unless everything is.
+    /// </summary>
+    /// <exception cref="ConflictException">The first record does not follow the stored head (its sequence is
+    /// not head + 1 or its PrevHash is not the head's hash): another writer appended, or records were removed.</exception>
+    Task AppendAsync(IReadOnlyList<AuditRecord> records, AuditCheckpoint? checkpoint, CancellationToken ct = default);
+
+    /// <summary>The last stored record's sequence and hash; <see cref="AuditHead.Empty"/> when there is none.</summary>
+    Task<AuditHead> GetHeadAsync(CancellationToken ct = default);
+
+    /// <summary>
+    /// Up to <paramref name="limit"/> records with sequence &gt;= <paramref name="fromSequence"/>, ascending,
+    /// with the checkpoints of the same range — and, when fewer than <paramref name="limit"/> records are
+    /// left (the end of the chain), every checkpoint from <paramref name="fromSequence"/> on. Both are read
+    /// from one consistent snapshot, so a batch committed meanwhile is either wholly in it or not at all.
+    /// </summary>
+    Task<AuditChainPage> ReadChainAsync(long fromSequence, int limit, CancellationToken ct = default);
+
+    /// <summary>Records matching every given filter, newest first, one page at a time (keyset paging on the sequence).</summary>
+    Task<AuditPage> QueryAsync(AuditQuery query, CancellationToken ct = default);
+}
+
+/// <summary>A filter and page over audit records; null filters are off. <see cref="Before"/> is the
+/// <c>Next</c> of the previous page (a sequence number): the page holds only older records.</summary>
+public sealed record AuditQuery
+{
+    public DateTimeOffset? From { get; init; }
+
+    /// <summary>Exclusive upper bound on the record time.</summary>
+    public DateTimeOffset? To { get; init; }
+
+    public string? KeyId { get; init; }
+
+    public string? KeyStore { get; init; }
+
+    public string? ActorId { get; init; }
+
+    public string? Action { get; init; }
+
+    public AuditOutcome? Outcome { get; init; }
+
+    public string? KmsRequestId { get; init; }
+
+    public string? AwsRegion { get; init; }
+
+    public string? AwsAccount { get; init; }
+
+    public long? Before { get; init; }
+
+    public int Limit { get; init; } = 100;
+}
+
+/// <param name="IsLast">Fewer records than asked for were left: this page ends the stored chain.</param>
+public sealed record AuditChainPage(IReadOnlyList<AuditRecord> Records, IReadOnlyList<AuditCheckpoint> Checkpoints, bool IsLast);
+
+/// <param name="Next">The cursor of the next (older) page, or null on the last page.</param>
+public sealed record AuditPage(IReadOnlyList<AuditRecord> Records, long? Next);
