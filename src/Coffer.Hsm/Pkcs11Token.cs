@@ -33,6 +33,7 @@ internal sealed class Pkcs11Token : IDisposable
     private readonly Lock _gate = new();
     private readonly byte[] _pin;
     private readonly TimeSpan _acquireTimeout;
+    private readonly Lazy<HsmWorkers> _workers;
 
     // Connection state, guarded by _gate.
     private ISlot? _slot;
@@ -58,6 +59,8 @@ internal sealed class Pkcs11Token : IDisposable
         pin.CopyTo(_pin, 0);
         CryptographicOperations.ZeroMemory(pin);
         _module = Pkcs11Module.Acquire(options.ModulePath!);
+        // Started on first use: tools that only create or import keys never need them.
+        _workers = new Lazy<HsmWorkers>(() => new HsmWorkers(this, options.SessionPoolSize, _acquireTimeout));
     }
 
     public Pkcs11InteropFactories Factories => _module.Factories;
@@ -73,10 +76,21 @@ internal sealed class Pkcs11Token : IDisposable
     /// <exception cref="HsmUnavailableException">The token is unreachable (a fatal CKR code), reconnecting
     /// failed, or the backoff after a failure has not yet passed.</exception>
     /// <exception cref="Pkcs11Exception">A non-fatal error of the operation itself, for the caller to map.</exception>
-    public T Run<T>(Func<ISession, T> operation)
+    public T Run<T>(Func<ISession, T> operation) => Run(operation, _acquireTimeout);
+
+    /// <summary>As <see cref="Run{T}"/>, on one of the token's dedicated HSM threads
+    /// (<see cref="HsmWorkers"/>): the calling thread does not block while the HSM works.</summary>
+    public Task<T> RunAsync<T>(Func<ISession, T> operation, CancellationToken ct = default)
     {
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
-        if (!_permits.Wait(_acquireTimeout))
+        return _workers.Value.RunAsync(operation, ct);
+    }
+
+    /// <summary>As <see cref="Run{T}"/>, waiting at most <paramref name="sessionWait"/> for a session.</summary>
+    internal T Run<T>(Func<ISession, T> operation, TimeSpan sessionWait)
+    {
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        if (!_permits.Wait(sessionWait))
         {
             throw new HsmBusyException($"All {_options.SessionPoolSize} HSM sessions stayed busy for {_options.SessionTimeoutMs} ms.");
         }
@@ -181,6 +195,11 @@ internal sealed class Pkcs11Token : IDisposable
         if (Interlocked.Exchange(ref _disposed, 1) != 0)
         {
             return;
+        }
+
+        if (_workers.IsValueCreated)
+        {
+            _workers.Value.Dispose();
         }
 
         while (_idle.TryTake(out var session))

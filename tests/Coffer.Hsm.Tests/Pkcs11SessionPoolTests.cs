@@ -37,6 +37,65 @@ public sealed class Pkcs11SessionPoolTests : IDisposable
     }
 
     [Fact]
+    public async Task A_queued_call_that_finds_no_session_in_time_fails_with_HsmBusy_and_the_HSM_thread_lives_on()
+    {
+        using var backend = new Pkcs11CryptoBackend(SharedSoftHsm.Options(_token, poolSize: 1, timeoutMs: 100));
+        backend.Connect();
+        using var holding = new ManualResetEventSlim();
+        using var release = new ManualResetEventSlim();
+        var holder = Task.Factory.StartNew(() => backend.Token.Run(_ =>
+        {
+            holding.Set();
+            release.Wait(TimeSpan.FromSeconds(30));
+            return 0;
+        }), TaskCreationOptions.LongRunning);
+        Assert.True(holding.Wait(TimeSpan.FromSeconds(30)));
+
+        await Assert.ThrowsAsync<HsmBusyException>(() => backend.Token.RunAsync(_ => 1));
+        release.Set();
+        await holder;
+
+        Assert.Equal(2, await backend.Token.RunAsync(_ => 2));
+    }
+
+    [Fact]
+    public async Task A_call_cancelled_while_queued_never_reaches_the_HSM()
+    {
+        using var backend = new Pkcs11CryptoBackend(SharedSoftHsm.Options(_token, poolSize: 1, timeoutMs: 10_000));
+        backend.Connect();
+        using var holding = new ManualResetEventSlim();
+        using var release = new ManualResetEventSlim();
+        var first = backend.Token.RunAsync(_ =>
+        {
+            holding.Set();
+            release.Wait(TimeSpan.FromSeconds(30));
+            return 0;
+        });
+        Assert.True(holding.Wait(TimeSpan.FromSeconds(30)));
+
+        using var cancel = new CancellationTokenSource();
+        var ran = false;
+        var queued = backend.Token.RunAsync(_ => ran = true, cancel.Token);
+        await cancel.CancelAsync();
+        release.Set();
+
+        await first;
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => queued);
+        Assert.False(ran);
+    }
+
+    [Fact]
+    public async Task An_HSM_thread_does_not_run_the_callers_continuation()
+    {
+        using var backend = new Pkcs11CryptoBackend(SharedSoftHsm.Options(_token, poolSize: 1, timeoutMs: 10_000));
+        var hsmThread = await backend.Token.RunAsync(_ => Environment.CurrentManagedThreadId);
+
+        // After the await the caller runs on a pool thread, so the HSM thread is free for the next call.
+        Assert.NotEqual(hsmThread, Environment.CurrentManagedThreadId);
+        Assert.StartsWith("coffer-hsm-", await backend.Token.RunAsync(_ => Thread.CurrentThread.Name));
+    }
+
+    [Fact]
     public void A_pool_of_4_serves_16_threads()
     {
         using var backend = new Pkcs11CryptoBackend(SharedSoftHsm.Options(_token, poolSize: 4, timeoutMs: 10_000));

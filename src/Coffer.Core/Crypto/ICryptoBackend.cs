@@ -31,7 +31,9 @@ public interface ICryptoBackend : IDisposable
 /// </summary>
 /// <remarks>
 /// Contract: thread-safe; <see cref="Encrypt"/> chooses the IV itself from a CSPRNG so callers
-/// cannot reuse one. <see cref="Dispose"/> zeroes the key material held in memory.
+/// cannot reuse one. <see cref="Dispose"/> zeroes the key material held in memory. The request path
+/// uses the asynchronous forms: a key in memory completes them synchronously, a key in an HSM runs
+/// them on the HSM's own threads so no request thread blocks on the device.
 /// </remarks>
 public interface IAeadKey : IDisposable
 {
@@ -42,4 +44,15 @@ public interface IAeadKey : IDisposable
 
     /// <summary>Returns false when the tag does not verify; <paramref name="plaintext"/> is then zeroed.</summary>
     bool TryDecrypt(ReadOnlySpan<byte> iv, ReadOnlySpan<byte> ciphertext, ReadOnlySpan<byte> tag, ReadOnlySpan<byte> aad, Span<byte> plaintext);
+
+    /// <summary>As <see cref="Encrypt"/>; the buffers must stay untouched until it completes.</summary>
+    ValueTask EncryptAsync(ReadOnlyMemory<byte> plaintext, ReadOnlyMemory<byte> aad, Memory<byte> iv, Memory<byte> ciphertext, Memory<byte> tag, CancellationToken ct = default)
+    {
+        Encrypt(plaintext.Span, aad.Span, iv.Span, ciphertext.Span, tag.Span);
+        return ValueTask.CompletedTask;
+    }
+
+    /// <summary>As <see cref="TryDecrypt"/>; the buffers must stay untouched until it completes.</summary>
+    ValueTask<bool> TryDecryptAsync(ReadOnlyMemory<byte> iv, ReadOnlyMemory<byte> ciphertext, ReadOnlyMemory<byte> tag, ReadOnlyMemory<byte> aad, Memory<byte> plaintext, CancellationToken ct = default) =>
+        ValueTask.FromResult(TryDecrypt(iv.Span, ciphertext.Span, tag.Span, aad.Span, plaintext.Span));
 }

@@ -183,10 +183,10 @@ internal sealed partial class XksHandler(
                     await WriteAsync(context, GetKeyMetadata.Execute(key), XksJson.Default.KeyMetadataResponse);
                     break;
                 case XksOperation.Encrypt:
-                    await WriteAsync(context, Encrypt.Execute(key, xks!, options), XksJson.Default.EncryptResponse);
+                    await WriteAsync(context, await Encrypt.ExecuteAsync(key, xks!, options, context.RequestAborted), XksJson.Default.EncryptResponse);
                     break;
                 default:
-                    var response = Decrypt.Execute(key, xks!, options);
+                    var response = await Decrypt.ExecuteAsync(key, xks!, options, context.RequestAborted);
                     try
                     {
                         await WriteAsync(context, response, XksJson.Default.DecryptResponse);

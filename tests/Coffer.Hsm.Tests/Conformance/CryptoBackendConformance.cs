@@ -155,6 +155,49 @@ public abstract class CryptoBackendConformance
     }
 
     [Fact]
+    public async Task The_asynchronous_forms_agree_with_the_synchronous_ones()
+    {
+        using var key = NewKey(out _);
+        var plaintext = RandomNumberGenerator.GetBytes(100);
+        var aad = RandomNumberGenerator.GetBytes(40);
+
+        var iv = new byte[IAeadKey.IvSize];
+        var ciphertext = new byte[plaintext.Length];
+        var tag = new byte[IAeadKey.TagSize];
+        await key.EncryptAsync(plaintext, aad, iv, ciphertext, tag);
+        Assert.Equal(plaintext, Decrypt(key, iv, ciphertext, tag, aad));
+
+        var (iv2, ciphertext2, tag2) = Encrypt(key, plaintext, aad);
+        var decrypted = new byte[plaintext.Length];
+        Assert.True(await key.TryDecryptAsync(iv2, ciphertext2, tag2, aad, decrypted));
+        Assert.Equal(plaintext, decrypted);
+
+        tag2[0] ^= 0x01;
+        Array.Fill(decrypted, (byte)0xAA);
+        Assert.False(await key.TryDecryptAsync(iv2, ciphertext2, tag2, aad, decrypted));
+        Assert.All(decrypted, b => Assert.Equal(0, b));
+    }
+
+    [Fact]
+    public async Task Many_asynchronous_calls_can_use_one_key_at_once()
+    {
+        using var key = NewKey(out _);
+        var calls = Enumerable.Range(0, 200).Select(async i =>
+        {
+            var plaintext = RandomNumberGenerator.GetBytes(i % 64);
+            var aad = BitConverter.GetBytes(i);
+            var iv = new byte[IAeadKey.IvSize];
+            var ciphertext = new byte[plaintext.Length];
+            var tag = new byte[IAeadKey.TagSize];
+            await key.EncryptAsync(plaintext, aad, iv, ciphertext, tag);
+            var decrypted = new byte[plaintext.Length];
+            return await key.TryDecryptAsync(iv, ciphertext, tag, aad, decrypted) && decrypted.AsSpan().SequenceEqual(plaintext);
+        });
+
+        Assert.All(await Task.WhenAll(calls), Assert.True);
+    }
+
+    [Fact]
     public void Health_check_key_round_trips()
     {
         using var key = Backend.CreateHealthCheckKey();

@@ -13,7 +13,7 @@ namespace Coffer.Server.Xks.Operations;
 /// </summary>
 internal static class Decrypt
 {
-    public static DecryptResponse Execute(KeyEntry key, XksRequest request, XksListenerOptions options)
+    public static async ValueTask<DecryptResponse> ExecuteAsync(KeyEntry key, XksRequest request, XksListenerOptions options, CancellationToken ct)
     {
         RequestValidation.RequireAesGcm(request.EncryptionAlgorithm);
         var ciphertext = request.Ciphertext;
@@ -60,10 +60,10 @@ internal static class Decrypt
         var aad = ArrayPool<byte>.Shared.Rent(aadLength);
         try
         {
-            var aadSpan = aad.AsSpan(0, aadLength);
-            XksCiphertext.BuildAad(userAad, metadata, aadSpan);
+            var aadMemory = aad.AsMemory(0, aadLength);
+            XksCiphertext.BuildAad(userAad, metadata, aadMemory.Span);
             var plaintext = new byte[ciphertext.Length];
-            if (!aead.TryDecrypt(iv, ciphertext, tag, aadSpan, plaintext))
+            if (!await aead.TryDecryptAsync(iv, ciphertext, tag, aadMemory, plaintext, ct))
             {
                 XksThrow.InvalidCiphertext("The ciphertext, initialization vector, tag, AAD or metadata is corrupted or invalid.");
             }

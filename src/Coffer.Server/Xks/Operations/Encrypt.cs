@@ -13,7 +13,7 @@ namespace Coffer.Server.Xks.Operations;
 /// </summary>
 internal static class Encrypt
 {
-    public static EncryptResponse Execute(KeyEntry key, XksRequest request, XksListenerOptions options)
+    public static async ValueTask<EncryptResponse> ExecuteAsync(KeyEntry key, XksRequest request, XksListenerOptions options, CancellationToken ct)
     {
         RequestValidation.RequireAesGcm(request.EncryptionAlgorithm);
         var plaintext = request.Plaintext;
@@ -69,20 +69,20 @@ internal static class Encrypt
         var aad = ArrayPool<byte>.Shared.Rent(aadLength);
         try
         {
-            var aadSpan = aad.AsSpan(0, aadLength);
-            XksCiphertext.BuildAad(userAad, metadata, aadSpan);
+            var aadMemory = aad.AsMemory(0, aadLength);
+            XksCiphertext.BuildAad(userAad, metadata, aadMemory.Span);
 
             var ciphertext = new byte[plaintext.Length];
             var iv = new byte[IAeadKey.IvSize];
             var tag = new byte[IAeadKey.TagSize];
-            aead.Encrypt(plaintext, aadSpan, iv, ciphertext, tag);
+            await aead.EncryptAsync(plaintext, aadMemory, iv, ciphertext, tag, ct);
 
             byte[]? cdiv = null;
             if (wantsCdiv)
             {
                 cdiv = new byte[XksCiphertext.CdivLength];
                 XksCiphertext.ComputeCdiv(userAad, metadata, iv, ciphertext, tag, cdiv);
-                VerifyByDecrypting(aead, iv, ciphertext, tag, aadSpan, plaintext);
+                await VerifyByDecryptingAsync(aead, iv, ciphertext, tag, aadMemory, plaintext, ct);
             }
 
             return new EncryptResponse(ciphertext, iv, tag, metadata, cdiv);
@@ -96,13 +96,13 @@ internal static class Encrypt
 
     /// <summary>XKS spec, Appendix C: the CDIV is returned only if the fresh ciphertext decrypts
     /// back to the plaintext, so a fault in the key manager cannot hand AWS undecryptable data.</summary>
-    private static void VerifyByDecrypting(IAeadKey aead, byte[] iv, byte[] ciphertext, byte[] tag, ReadOnlySpan<byte> aad, ReadOnlySpan<byte> plaintext)
+    private static async ValueTask VerifyByDecryptingAsync(IAeadKey aead, byte[] iv, byte[] ciphertext, byte[] tag, ReadOnlyMemory<byte> aad, byte[] plaintext, CancellationToken ct)
     {
         var check = ArrayPool<byte>.Shared.Rent(Math.Max(ciphertext.Length, 1));
         try
         {
-            var span = check.AsSpan(0, ciphertext.Length);
-            if (!aead.TryDecrypt(iv, ciphertext, tag, aad, span) || !CryptographicOperations.FixedTimeEquals(span, plaintext))
+            var memory = check.AsMemory(0, ciphertext.Length);
+            if (!await aead.TryDecryptAsync(iv, ciphertext, tag, aad, memory, ct) || !CryptographicOperations.FixedTimeEquals(memory.Span, plaintext))
             {
                 throw new CryptoException("The verifying decrypt of a fresh ciphertext failed.");
             }
