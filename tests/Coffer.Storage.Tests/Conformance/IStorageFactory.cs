@@ -11,11 +11,12 @@ public interface IStorageFactory : IDisposable
     Task<OpenedStorage> OpenAsync();
 }
 
-/// <summary>The three ports of one opened storage, and what closes it.</summary>
+/// <summary>The ports of one opened storage, and what closes it.</summary>
 public sealed record OpenedStorage(
     IKeyStoreRepository KeyStores,
     IKeyRepository Keys,
     ISystemRepository System,
+    IAuditRepository Audit,
     IDisposable Lifetime) : IDisposable
 {
     public void Dispose() => Lifetime.Dispose();

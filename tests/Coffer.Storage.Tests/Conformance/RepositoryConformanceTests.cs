@@ -28,6 +28,8 @@ public abstract partial class RepositoryConformanceTests : IAsyncLifetime
 
     protected ISystemRepository SystemRepository => Store.System;
 
+    protected IAuditRepository Audit => Store.Audit;
+
     public async Task InitializeAsync() => Store = await OpenAsync();
 
     public Task DisposeAsync()

@@ -1,0 +1,193 @@
+using Coffer.Audit;
+
+namespace Coffer.Storage.Tests.Conformance;
+
+public abstract partial class RepositoryConformanceTests
+{
+    private static readonly DateTimeOffset AuditT0 = new(2026, 5, 6, 7, 8, 9, 123, TimeSpan.Zero);
+
+    private static AuditEvent FullEvent => new()
+    {
+        Action = "xks.decrypt",
+        Outcome = AuditOutcome.Denied,
+        ErrorName = "AccessDeniedException",
+        Reason = "rule eea-only",
+        ActorKind = "xks",
+        ActorId = "AKIDEXAMPLE234567ABC",
+        KeyStore = "ks_1",
+        KeyId = "key_1",
+        KeyVersion = 7,
+        LatencyMs = 0.987,
+        SourceIp = "2001:db8::1",
+        KmsRequestId = "req-1",
+        AwsPrincipalArn = "arn:aws:iam::123456789012:role/Émile",
+        KmsKeyArn = "arn:aws:kms:eu-north-1:123456789012:key/k",
+        AwsAccount = "123456789012",
+        AwsRegion = "eu-north-1",
+        KmsOperation = "Decrypt",
+        KmsViaService = "ebs",
+        AwsSourceVpc = "vpc-1",
+        AwsSourceVpce = "",
+        Details = "😀 and 'quotes'",
+    };
+
+    [Fact]
+    public async Task Audit_records_round_trip_every_field_and_still_hash_the_same()
+    {
+        var records = Chain(AuditRecord.GenesisHash.ToArray(), 1, FullEvent, new AuditEvent { Action = "auth.failed" });
+        var checkpoint = new AuditCheckpoint(2, records[1].Hash, AuditT0, new byte[32]);
+
+        await Audit.AppendAsync(records, checkpoint);
+        var page = await Audit.ReadChainAsync(1, 10);
+
+        Assert.True(page.IsLast);
+        Assert.Equal(2, page.Records.Count);
+        Assert.Equal(FullEvent with { LatencyMs = 0.987 }, page.Records[0].Event);
+        Assert.Null(page.Records[1].Event.Details);
+        Assert.Equal((1L, AuditT0, "node-x"), (page.Records[0].Sequence, page.Records[0].Time, page.Records[0].Node));
+        Assert.All(page.Records, r => Assert.Equal(r.Hash, r.ComputeHash()));
+        Assert.Equal(records[1].PrevHash, page.Records[1].PrevHash);
+        var stored = Assert.Single(page.Checkpoints);
+        Assert.Equal((2L, AuditT0), (stored.Sequence, stored.Time));
+        Assert.Equal(records[1].Hash, stored.Hash);
+    }
+
+    [Fact]
+    public async Task Audit_head_is_empty_at_first_then_the_last_record_and_survives_reopening()
+    {
+        Assert.Equal(0, (await Audit.GetHeadAsync()).Sequence);
+        var records = Chain(AuditRecord.GenesisHash.ToArray(), 1, new AuditEvent { Action = "a" }, new AuditEvent { Action = "b" }, new AuditEvent { Action = "c" });
+        await Audit.AppendAsync(records, null);
+
+        var reopened = await OpenAsync();
+        var head = await reopened.Audit.GetHeadAsync();
+
+        Assert.Equal(3, head.Sequence);
+        Assert.Equal(records[2].Hash, head.Hash);
+    }
+
+    [Fact]
+    public async Task Audit_append_that_does_not_follow_the_head_is_a_conflict_and_writes_nothing()
+    {
+        var first = Chain(AuditRecord.GenesisHash.ToArray(), 1, new AuditEvent { Action = "a" });
+        await Audit.AppendAsync(first, null);
+
+        var skipping = Chain(first[0].Hash, 3, new AuditEvent { Action = "b" });
+        var forking = Chain(new byte[32], 2, new AuditEvent { Action = "b" });
+
+        await Assert.ThrowsAsync<ConflictException>(() => Audit.AppendAsync(skipping, null));
+        await Assert.ThrowsAsync<ConflictException>(() => Audit.AppendAsync(forking, null));
+        await Assert.ThrowsAsync<ConflictException>(() => Audit.AppendAsync(first, null));
+        Assert.Equal(1, (await Audit.GetHeadAsync()).Sequence);
+    }
+
+    [Fact]
+    public async Task Audit_batch_is_one_transaction_nothing_stays_when_a_later_row_fails()
+    {
+        var first = Chain(AuditRecord.GenesisHash.ToArray(), 1, new AuditEvent { Action = "a" });
+        await Audit.AppendAsync(first, null);
+        var next = Chain(first[0].Hash, 2, new AuditEvent { Action = "b" }, new AuditEvent { Action = "c" });
+        // The second row repeats sequence 2: the insert fails after the first row went in.
+        var broken = new[] { next[0], new AuditRecord(next[1].Event, 2, next[1].Time, next[1].Node, next[1].PrevHash, next[1].Hash) };
+
+        await Assert.ThrowsAnyAsync<Exception>(() => Audit.AppendAsync(broken, new AuditCheckpoint(2, next[0].Hash, AuditT0, new byte[32])));
+
+        var page = await Audit.ReadChainAsync(1, 10);
+        Assert.Single(page.Records);
+        Assert.Empty(page.Checkpoints);
+        await Audit.AppendAsync(next, null);
+        Assert.Equal(3, (await Audit.GetHeadAsync()).Sequence);
+    }
+
+    [Fact]
+    public async Task Audit_chain_pages_carry_the_checkpoints_of_their_range_and_the_last_page_all_later_ones()
+    {
+        var prev = AuditRecord.GenesisHash.ToArray();
+        for (var batch = 0; batch < 3; batch++)
+        {
+            var records = Chain(prev, (batch * 3) + 1, new AuditEvent { Action = "a" }, new AuditEvent { Action = "b" }, new AuditEvent { Action = "c" });
+            await Audit.AppendAsync(records, new AuditCheckpoint(records[^1].Sequence, records[^1].Hash, AuditT0, new byte[32]));
+            prev = records[^1].Hash;
+        }
+
+        var first = await Audit.ReadChainAsync(1, 4);
+        var last = await Audit.ReadChainAsync(5, 10);
+
+        Assert.False(first.IsLast);
+        Assert.Equal([1L, 2, 3, 4], first.Records.Select(r => r.Sequence));
+        Assert.Equal([3L], first.Checkpoints.Select(c => c.Sequence));
+        Assert.True(last.IsLast);
+        Assert.Equal([5L, 6, 7, 8, 9], last.Records.Select(r => r.Sequence));
+        Assert.Equal([6L, 9], last.Checkpoints.Select(c => c.Sequence));
+    }
+
+    [Fact]
+    public async Task Audit_query_filters_on_each_field_newest_first()
+    {
+        var events = new[]
+        {
+            new AuditEvent { Action = "xks.encrypt", KeyId = "k1", KeyStore = "s1", ActorId = "A1", AwsRegion = "eu-west-1", AwsAccount = "111111111111", KmsRequestId = "r1" },
+            new AuditEvent { Action = "xks.decrypt", KeyId = "k2", KeyStore = "s1", ActorId = "A1", AwsRegion = "us-east-1", AwsAccount = "111111111111", KmsRequestId = "r2", Outcome = AuditOutcome.Denied },
+            new AuditEvent { Action = "xks.encrypt", KeyId = "k1", KeyStore = "s2", ActorId = "A2", AwsRegion = "eu-west-1", AwsAccount = "222222222222", KmsRequestId = "r3", Outcome = AuditOutcome.Error },
+            new AuditEvent { Action = "key.create", KeyId = "k1", KeyStore = "s1", ActorId = "tok_1" },
+        };
+        var prev = AuditRecord.GenesisHash.ToArray();
+        for (var i = 0; i < events.Length; i++)
+        {
+            var r = AuditRecord.Create(events[i], i + 1, AuditT0.AddMinutes(i), "node-x", prev);
+            await Audit.AppendAsync([r], null);
+            prev = r.Hash;
+        }
+
+        async Task<long[]> Seqs(AuditQuery q) => [.. (await Audit.QueryAsync(q)).Records.Select(r => r.Sequence)];
+
+        Assert.Equal(new long[] { 4L, 3, 2, 1 }, await Seqs(new AuditQuery()));
+        Assert.Equal(new long[] { 4L, 3, 1 }, await Seqs(new AuditQuery { KeyId = "k1" }));
+        Assert.Equal(new long[] { 4L, 2, 1 }, await Seqs(new AuditQuery { KeyStore = "s1" }));
+        Assert.Equal(new long[] { 2L, 1 }, await Seqs(new AuditQuery { ActorId = "A1" }));
+        Assert.Equal(new long[] { 3L, 1 }, await Seqs(new AuditQuery { Action = "xks.encrypt" }));
+        Assert.Equal(new long[] { 2L }, await Seqs(new AuditQuery { Outcome = AuditOutcome.Denied }));
+        Assert.Equal(new long[] { 3L }, await Seqs(new AuditQuery { KmsRequestId = "r3" }));
+        Assert.Equal(new long[] { 3L, 1 }, await Seqs(new AuditQuery { AwsRegion = "eu-west-1" }));
+        Assert.Equal(new long[] { 3L }, await Seqs(new AuditQuery { AwsAccount = "222222222222" }));
+        Assert.Equal(new long[] { 3L, 2 }, await Seqs(new AuditQuery { From = AuditT0.AddMinutes(1), To = AuditT0.AddMinutes(3) }));
+        Assert.Equal(new long[] { 1L }, await Seqs(new AuditQuery { KeyId = "k1", AwsRegion = "eu-west-1", ActorId = "A1" }));
+        Assert.Empty(await Seqs(new AuditQuery { KeyId = "nope" }));
+    }
+
+    [Fact]
+    public async Task Audit_query_pages_by_keyset_until_the_oldest_record()
+    {
+        var prev = AuditRecord.GenesisHash.ToArray();
+        var records = Chain(prev, 1, [.. Enumerable.Range(0, 7).Select(i => new AuditEvent { Action = "a" + i })]);
+        await Audit.AppendAsync(records, null);
+
+        var seen = new List<long>();
+        long? before = null;
+        var pages = 0;
+        do
+        {
+            var page = await Audit.QueryAsync(new AuditQuery { Before = before, Limit = 3 });
+            seen.AddRange(page.Records.Select(r => r.Sequence));
+            before = page.Next;
+            pages++;
+        }
+        while (before is not null);
+
+        Assert.Equal(3, pages);
+        Assert.Equal([7L, 6, 5, 4, 3, 2, 1], seen);
+    }
+
+    private static AuditRecord[] Chain(byte[] prevHash, long firstSequence, params AuditEvent[] events)
+    {
+        var result = new AuditRecord[events.Length];
+        var prev = prevHash;
+        for (var i = 0; i < events.Length; i++)
+        {
+            result[i] = AuditRecord.Create(events[i], firstSequence + i, AuditT0, "node-x", prev);
+            prev = result[i].Hash;
+        }
+
+        return result;
+    }
+}
