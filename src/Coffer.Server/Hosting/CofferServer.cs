@@ -286,6 +286,8 @@ public sealed partial class CofferServer : IAsyncDisposable
         KeyStoreEndpoints.Map(api);
         CredentialEndpoints.Map(api);
         KeyEndpoints.Map(api);
+        AuditEndpoints.Map(api);
+        ManagementAudit.EnsureEveryChangeIsAudited(app);
         return app;
     }
 

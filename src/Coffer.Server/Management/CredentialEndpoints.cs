@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
+using Coffer.Audit;
 using Coffer.Crypto;
 using Coffer.KeyStores;
 using Coffer.Server.Seal;
@@ -22,8 +23,8 @@ internal static class CredentialEndpoints
     {
         var group = api.MapGroup("/keystores/{id}/credentials").WithTags("Key store credentials");
         group.MapGet("", ListAsync).WithSummary("List credentials, without secrets (permission: administrator)");
-        group.MapPost("", AddAsync).WithSummary("Add a credential; the answer holds the secret, shown once (permission: administrator)");
-        group.MapDelete("/{credentialId}", RevokeAsync).WithSummary("Revoke a credential at once (permission: administrator)");
+        group.MapPost("", AddAsync).WithAuditAction(AuditActions.CredentialAdd).WithSummary("Add a credential; the answer holds the secret, shown once (permission: administrator)");
+        group.MapDelete("/{credentialId}", RevokeAsync).WithAuditAction(AuditActions.CredentialRevoke).WithSummary("Revoke a credential at once (permission: administrator)");
         group.MapGet("/{credentialId}/aws-config", AwsConfigAsync)
             .WithSummary("The JSON file the AWS KMS console imports for this key store and credential (permission: administrator)");
     }

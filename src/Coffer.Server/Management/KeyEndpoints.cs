@@ -1,3 +1,4 @@
+using Coffer.Audit;
 using Coffer.Crypto;
 using Coffer.Keys;
 using Coffer.KeyStores;
@@ -17,14 +18,14 @@ internal static class KeyEndpoints
 
     public static void Map(RouteGroupBuilder api)
     {
-        api.MapPost("/keystores/{id}/keys", CreateAsync).WithTags("Keys")
+        api.MapPost("/keystores/{id}/keys", CreateAsync).WithTags("Keys").WithAuditAction(AuditActions.KeyCreate)
             .WithSummary("Create an AES-256 key in a key store; its name is the XKS externalKeyId (permission: administrator)");
         var group = api.MapGroup("/keys").WithTags("Keys");
         group.MapGet("", ListAsync).WithSummary("List keys with filters and paging (permission: administrator)");
         group.MapGet("/{keyId}", GetAsync).WithSummary("Show a key with its versions (permission: administrator)");
-        group.MapPost("/{keyId}/enable", (string keyId, SealManager seal, CancellationToken ct) => SetEnabledAsync(keyId, true, seal, ct))
+        group.MapPost("/{keyId}/enable", (string keyId, SealManager seal, CancellationToken ct) => SetEnabledAsync(keyId, true, seal, ct)).WithAuditAction(AuditActions.KeyEnable)
             .WithSummary("Enable a key (permission: administrator)");
-        group.MapPost("/{keyId}/disable", (string keyId, SealManager seal, CancellationToken ct) => SetEnabledAsync(keyId, false, seal, ct))
+        group.MapPost("/{keyId}/disable", (string keyId, SealManager seal, CancellationToken ct) => SetEnabledAsync(keyId, false, seal, ct)).WithAuditAction(AuditActions.KeyDisable)
             .WithSummary("Disable a key: AWS KMS can no longer encrypt or decrypt with it (permission: administrator)");
     }
 

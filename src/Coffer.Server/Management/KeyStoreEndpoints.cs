@@ -1,3 +1,4 @@
+using Coffer.Audit;
 using Coffer.Crypto;
 using Coffer.KeyStores;
 using Coffer.Server.Seal;
@@ -16,9 +17,9 @@ internal static class KeyStoreEndpoints
     {
         var group = api.MapGroup("/keystores").WithTags("Key stores");
         group.MapGet("", ListAsync).WithSummary("List key stores (permission: administrator)");
-        group.MapPost("", CreateAsync).WithSummary("Create a key store at a URI prefix (permission: administrator)");
+        group.MapPost("", CreateAsync).WithAuditAction(AuditActions.KeyStoreCreate).WithSummary("Create a key store at a URI prefix (permission: administrator)");
         group.MapGet("/{id}", GetAsync).WithSummary("Show a key store (permission: administrator)");
-        group.MapDelete("/{id}", DeleteAsync).WithSummary("Delete a key store that has no keys (permission: administrator)");
+        group.MapDelete("/{id}", DeleteAsync).WithAuditAction(AuditActions.KeyStoreDelete).WithSummary("Delete a key store that has no keys (permission: administrator)");
     }
 
     private static async Task<Ok<List<KeyStoreView>>> ListAsync(ICofferStorage storage, CancellationToken ct)

@@ -54,6 +54,42 @@ public sealed record UnsealRequest(string? Share, bool Reset);
 
 public sealed record SealStatusView(bool Initialized, bool Sealed, string? SealKind, int Threshold, int Progress, string Version, int? KeyStoreCount);
 
+/// <param name="Problem">changed, missing, reordered, bad-checkpoint, rewritten, truncated or unproven; null when ok.</param>
+/// <param name="ProblemSequence">The first record the problem concerns.</param>
+public sealed record AuditVerifyView(bool Ok, long Records, long LastSequence, long LastCheckpoint, string? Problem, long? ProblemSequence, string? Message);
+
+/// <summary>One audit record as stored, with its chain hashes in hex.</summary>
+public sealed record AuditRecordView(
+    long Sequence,
+    DateTimeOffset Time,
+    string Node,
+    string Action,
+    string Outcome,
+    string? ErrorName,
+    string? Reason,
+    string? ActorKind,
+    string? ActorId,
+    string? KeyStore,
+    string? KeyId,
+    int? KeyVersion,
+    double? LatencyMs,
+    string? SourceIp,
+    string? KmsRequestId,
+    string? AwsPrincipalArn,
+    string? KmsKeyArn,
+    string? AwsAccount,
+    string? AwsRegion,
+    string? KmsOperation,
+    string? KmsViaService,
+    string? AwsSourceVpc,
+    string? AwsSourceVpce,
+    string? Details,
+    string PrevHash,
+    string Hash);
+
+/// <param name="Next">Pass as <c>before</c> for the next (older) page; null on the last page.</param>
+public sealed record AuditRecordListView(IReadOnlyList<AuditRecordView> Records, long? Next);
+
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
 [JsonSerializable(typeof(CreateKeyStoreRequest))]
 [JsonSerializable(typeof(KeyStoreView))]
@@ -69,5 +105,7 @@ public sealed record SealStatusView(bool Initialized, bool Sealed, string? SealK
 [JsonSerializable(typeof(InitResponse))]
 [JsonSerializable(typeof(UnsealRequest))]
 [JsonSerializable(typeof(SealStatusView))]
+[JsonSerializable(typeof(AuditVerifyView))]
+[JsonSerializable(typeof(AuditRecordListView))]
 [JsonSerializable(typeof(ProblemDetails))]
 public sealed partial class ManagementJson : JsonSerializerContext;

@@ -1,3 +1,4 @@
+using Coffer.Audit;
 using Coffer.Server.Seal;
 using Coffer.Server.Xks;
 using Coffer.Storage;
@@ -18,9 +19,9 @@ internal static class SystemEndpoints
     {
         var group = api.MapGroup("/sys").WithTags("System");
         group.MapGet("/status", StatusAsync).AllowAnonymous().WithSummary("Seal status and version (no token; key store count with one)");
-        group.MapPost("/init", InitAsync).AllowAnonymous().WithSummary("Create the master key, its Shamir shares and the root token, once (no token)");
-        group.MapPost("/unseal", UnsealAsync).AllowAnonymous().WithSummary("Submit one Shamir share (no token)");
-        group.MapPost("/seal", SealAsync).WithSummary("Drop all key material from memory (permission: administrator)");
+        group.MapPost("/init", InitAsync).AllowAnonymous().WithAuditAction(AuditActions.SealInit).WithSummary("Create the master key, its Shamir shares and the root token, once (no token)");
+        group.MapPost("/unseal", UnsealAsync).AllowAnonymous().WithAuditAction(AuditActions.SealUnseal).WithSummary("Submit one Shamir share (no token)");
+        group.MapPost("/seal", SealAsync).WithAuditAction(AuditActions.SealSeal, runsWhenUnaudited: true).WithSummary("Drop all key material from memory (permission: administrator)");
     }
 
     private static async Task<Ok<SealStatusView>> StatusAsync(HttpContext http, SealManager seal, TokenAuthentication auth, CancellationToken ct)

@@ -1,7 +1,10 @@
+using Coffer.Audit;
 using Coffer.Auth;
+using Coffer.Server.Audit;
 using Coffer.Storage;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
 
 namespace Coffer.Server.Management;
 
@@ -9,9 +12,10 @@ namespace Coffer.Server.Management;
 /// Authenticates management calls with <c>Authorization: Bearer &lt;token&gt;</c>. Tokens are looked
 /// up by their SHA-256, so the database never holds a usable token. Runs as middleware after
 /// routing and before the endpoint, so an unauthenticated caller learns nothing from how its body
-/// would have been parsed; endpoints marked <c>AllowAnonymous</c> are let through.
+/// would have been parsed; endpoints marked <c>AllowAnonymous</c> are let through. Every refusal is
+/// an <c>auth.failed</c> audit record with the source IP and why — never the presented token.
 /// </summary>
-internal sealed class TokenAuthentication(ICofferStorage storage, TimeProvider time)
+internal sealed partial class TokenAuthentication(ICofferStorage storage, TimeProvider time, AuditLog audit, ILogger<TokenAuthentication> logger)
 {
     public const string TokenItem = "coffer.token";
 
@@ -24,9 +28,10 @@ internal sealed class TokenAuthentication(ICofferStorage storage, TimeProvider t
             return;
         }
 
-        var token = await AuthenticateAsync(context);
+        var (token, refusal) = await CheckAsync(context);
         if (token is null)
         {
+            await RecordRefusalAsync(context, refusal);
             context.Response.Headers.WWWAuthenticate = "Bearer";
             await Problems.Unauthorized("A valid management token is required: send 'Authorization: Bearer <token>' (COFFER_TOKEN for the CLI).")
                 .ExecuteAsync(context);
@@ -38,21 +43,59 @@ internal sealed class TokenAuthentication(ICofferStorage storage, TimeProvider t
     }
 
     /// <summary>The caller's valid token, or null.</summary>
-    public async Task<ApiToken?> AuthenticateAsync(HttpContext http)
+    public async Task<ApiToken?> AuthenticateAsync(HttpContext http) => (await CheckAsync(http)).Token;
+
+    private async Task<(ApiToken? Token, Refusal Refusal)> CheckAsync(HttpContext http)
     {
         var header = http.Request.Headers.Authorization.ToString();
         if (!header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
         {
-            return null;
+            return (null, new Refusal("no bearer token", null));
         }
 
         var presented = header["Bearer ".Length..].Trim();
         if (presented.Length is 0 or > 512)
         {
-            return null;
+            return (null, new Refusal("malformed bearer token", null));
         }
 
         var token = await storage.System.FindTokenByHashAsync(ApiTokenHash.Of(presented), http.RequestAborted);
-        return token is not null && token.IsValidAt(time.GetUtcNow()) ? token : null;
+        if (token is null)
+        {
+            return (null, new Refusal("unknown token", null));
+        }
+
+        return token.IsValidAt(time.GetUtcNow()) ? (token, default) : (null, new Refusal("expired or revoked token", token.Id));
+    }
+
+    /// <summary>The call is refused either way; a refusal the audit store cannot take is logged, not
+    /// turned into another answer (nothing changes, so there is nothing to fail closed on).</summary>
+    private async Task RecordRefusalAsync(HttpContext http, Refusal refusal)
+    {
+        try
+        {
+            await audit.AppendAsync(new AuditEvent
+            {
+                Action = AuditActions.AuthFailed,
+                Outcome = AuditOutcome.Denied,
+                ActorKind = AuditActorKinds.Anonymous,
+                ActorId = refusal.TokenId,
+                SourceIp = ManagementAudit.SourceIp(http),
+                Reason = refusal.Reason,
+                Details = http.Request.Method + " " + http.Request.Path,
+            }, http.RequestAborted);
+        }
+        catch (AuditUnavailableException e)
+        {
+            Log.RefusalNotAudited(logger, refusal.Reason, e);
+        }
+    }
+
+    private readonly record struct Refusal(string Reason, string? TokenId);
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 4002, Level = LogLevel.Warning, Message = "A management call was refused ({Reason}) and the audit log could not record it")]
+        public static partial void RefusalNotAudited(ILogger logger, string reason, Exception exception);
     }
 }

@@ -1,0 +1,106 @@
+using Coffer.Audit;
+using Coffer.Server.Audit;
+using Coffer.Storage;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Routing;
+
+namespace Coffer.Server.Management;
+
+/// <summary>/api/v1/audit: verify the chain (server-side: only the unsealed server holds the checkpoint
+/// key) and list records.</summary>
+internal static class AuditEndpoints
+{
+    public static void Map(RouteGroupBuilder api)
+    {
+        var group = api.MapGroup("/audit").WithTags("Audit");
+        group.MapGet("/verify", VerifyAsync)
+            .WithSummary("Walk the audit chain and report the first broken, missing, reordered, rebuilt or unproven record, or ok (permission: administrator, auditor)");
+        group.MapGet("/records", ListAsync)
+            .WithSummary("List audit records, newest first, with filters and keyset paging (permission: administrator, auditor)");
+    }
+
+    private static async Task<Ok<AuditVerifyView>> VerifyAsync(AuditLog audit, CancellationToken ct)
+    {
+        var result = await audit.VerifyAsync(ct);
+        return TypedResults.Ok(new AuditVerifyView(
+            result.Ok, result.Records, result.LastSequence, result.LastCheckpoint,
+            result.Problem is { } p ? AuditViews.KindName(p.Kind) : null, result.Problem?.Sequence, result.Problem?.Message));
+    }
+
+    private static async Task<Results<Ok<AuditRecordListView>, ProblemHttpResult>> ListAsync(
+        ICofferStorage storage,
+        DateTimeOffset? from,
+        DateTimeOffset? to,
+        string? keyId,
+        string? keyStore,
+        string? actor,
+        string? action,
+        string? outcome,
+        string? kmsRequestId,
+        string? region,
+        string? account,
+        long? before,
+        int? limit,
+        CancellationToken ct)
+    {
+        if (limit is < 1 or > 1000)
+        {
+            return Problems.BadRequest("limit is 1 to 1000.");
+        }
+
+        AuditOutcome? outcomeFilter = null;
+        if (outcome is not null)
+        {
+            if (!AuditOutcomes.TryParse(outcome, out var parsed))
+            {
+                return Problems.BadRequest("outcome is ok, denied, error or requested.");
+            }
+
+            outcomeFilter = parsed;
+        }
+
+        var page = await storage.Audit.QueryAsync(new AuditQuery
+        {
+            From = from,
+            To = to,
+            KeyId = keyId,
+            KeyStore = keyStore,
+            ActorId = actor,
+            Action = action,
+            Outcome = outcomeFilter,
+            KmsRequestId = kmsRequestId,
+            AwsRegion = region,
+            AwsAccount = account,
+            Before = before,
+            Limit = limit ?? 100,
+        }, ct);
+        return TypedResults.Ok(new AuditRecordListView([.. page.Records.Select(AuditViews.View)], page.Next));
+    }
+}
+
+internal static class AuditViews
+{
+    public static string KindName(AuditProblemKind kind) => kind switch
+    {
+        AuditProblemKind.Changed => "changed",
+        AuditProblemKind.Missing => "missing",
+        AuditProblemKind.Reordered => "reordered",
+        AuditProblemKind.BadCheckpoint => "bad-checkpoint",
+        AuditProblemKind.Rewritten => "rewritten",
+        AuditProblemKind.Truncated => "truncated",
+        AuditProblemKind.Unproven => "unproven",
+        _ => "unknown",
+    };
+
+    public static AuditRecordView View(AuditRecord r)
+    {
+        var e = r.Event;
+        return new AuditRecordView(
+            r.Sequence, r.Time, r.Node, e.Action, AuditOutcomes.ToText(e.Outcome), e.ErrorName, e.Reason, e.ActorKind, e.ActorId,
+            e.KeyStore, e.KeyId, e.KeyVersion, e.LatencyMs, e.SourceIp, e.KmsRequestId, e.AwsPrincipalArn, e.KmsKeyArn, e.AwsAccount,
+            e.AwsRegion, e.KmsOperation, e.KmsViaService, e.AwsSourceVpc, e.AwsSourceVpce, e.Details,
+            Convert.ToHexStringLower(r.PrevHash), Convert.ToHexStringLower(r.Hash));
+    }
+}

@@ -1,0 +1,205 @@
+using System.Diagnostics;
+using System.Globalization;
+using Coffer.Audit;
+using Coffer.Auth;
+using Coffer.Crypto;
+using Coffer.Server.Audit;
+using Coffer.Server.Seal;
+using Coffer.Storage;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace Coffer.Server.Management;
+
+/// <summary>
+/// The one place where management changes are audited (docs/design.md, "Audit"; issue 4). Every
+/// mutating endpoint names its action with <see cref="WithAuditAction"/>; the filter then writes, fail
+/// closed:
+/// <list type="number">
+/// <item>a <c>requested</c> record — actor, source IP, the ids in the path — durably <em>before</em> the
+/// endpoint runs; if it cannot be written the answer is 503 "Audit log unavailable" and nothing changes;</item>
+/// <item>a record of the outcome — status, error, ids the call created — before the answer goes out;
+/// if that cannot be written the answer is 503 too (the change was made; the first record shows it was
+/// asked for).</item>
+/// </list>
+/// Request bodies are never recorded (they hold shares); answers contribute only the ids and counts
+/// picked out below, never a secret, share or token.
+/// </summary>
+internal static partial class ManagementAudit
+{
+    /// <summary>Audits this endpoint as <paramref name="action"/>.</summary>
+    /// <param name="runsWhenUnaudited">Run even when the request record cannot be written. Only for
+    /// seal: cutting every key off must never wait for the audit store.</param>
+    public static RouteHandlerBuilder WithAuditAction(this RouteHandlerBuilder builder, string action, bool runsWhenUnaudited = false) =>
+        builder.WithMetadata(new AuditActionMetadata(action, runsWhenUnaudited)).AddEndpointFilter(InvokeAsync);
+
+    /// <summary>Refuses to start a management API with a change that is not audited.</summary>
+    public static void EnsureEveryChangeIsAudited(IEndpointRouteBuilder app)
+    {
+        var unaudited = app.DataSources.SelectMany(source => source.Endpoints).OfType<RouteEndpoint>()
+            .Where(e => e.Metadata.GetMetadata<HttpMethodMetadata>()?.HttpMethods.Any(IsMutating) == true)
+            .Where(e => e.Metadata.GetMetadata<AuditActionMetadata>() is null)
+            .Select(e => e.RoutePattern.RawText)
+            .ToList();
+        if (unaudited.Count > 0)
+        {
+            throw new InvalidOperationException("Management changes without an audit action (WithAuditAction): " + string.Join(", ", unaudited));
+        }
+    }
+
+    internal static bool IsMutating(string method) =>
+        HttpMethods.IsPost(method) || HttpMethods.IsPut(method) || HttpMethods.IsPatch(method) || HttpMethods.IsDelete(method);
+
+    /// <summary>Who is calling: the token's id (never the token), or anonymous.</summary>
+    public static AuditEvent Caller(HttpContext http, string action) =>
+        http.Items[TokenAuthentication.TokenItem] is ApiToken token
+            ? new AuditEvent { Action = action, ActorKind = AuditActorKinds.Token, ActorId = token.Id, SourceIp = SourceIp(http) }
+            : new AuditEvent { Action = action, ActorKind = AuditActorKinds.Anonymous, SourceIp = SourceIp(http) };
+
+    public static string? SourceIp(HttpContext http) => http.Connection.RemoteIpAddress?.ToString();
+
+    private static async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
+    {
+        var http = context.HttpContext;
+        var metadata = http.GetEndpoint()?.Metadata.GetMetadata<AuditActionMetadata>()
+            ?? throw new InvalidOperationException("The audit filter runs only on endpoints with an audit action.");
+        var audit = http.RequestServices.GetRequiredService<AuditLog>();
+        var logger = http.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(ManagementAudit).FullName!);
+
+        // The path names every id the call is about (key store, key, credential); bodies are never recorded.
+        var request = Targets(Caller(http, metadata.Action), http.Request.RouteValues) with { Details = http.Request.Method + " " + http.Request.Path };
+        try
+        {
+            await audit.AppendAsync(request with { Outcome = AuditOutcome.Requested }, http.RequestAborted);
+        }
+        catch (AuditUnavailableException e) when (metadata.RunsWhenUnaudited)
+        {
+            Log.RunsUnaudited(logger, metadata.Action, e);
+        }
+        catch (AuditUnavailableException)
+        {
+            return Problems.AuditUnavailable();
+        }
+
+        var started = Stopwatch.GetTimestamp();
+        object? result;
+        try
+        {
+            result = await next(context);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            var failed = request with
+            {
+                Outcome = AuditOutcome.Error,
+                ErrorName = ErrorName(e),
+                Reason = Reason(e),
+                LatencyMs = Stopwatch.GetElapsedTime(started).TotalMilliseconds,
+            };
+            await AppendOutcomeAsync(audit, failed, metadata, logger, http.RequestAborted);
+            throw;
+        }
+
+        var outcome = Outcome(request, result) with { LatencyMs = Stopwatch.GetElapsedTime(started).TotalMilliseconds };
+        try
+        {
+            await AppendOutcomeAsync(audit, outcome, metadata, logger, http.RequestAborted);
+        }
+        catch (AuditUnavailableException)
+        {
+            return Problems.Make(503, "Audit log unavailable",
+                "The request was carried out, but the audit log could not record its outcome (the request itself is recorded). Check the server log before retrying.");
+        }
+
+        return result;
+    }
+
+    private static async Task AppendOutcomeAsync(AuditLog audit, AuditEvent outcome, AuditActionMetadata metadata, ILogger logger, CancellationToken ct)
+    {
+        try
+        {
+            await audit.AppendAsync(outcome, ct);
+        }
+        catch (AuditUnavailableException e) when (metadata.RunsWhenUnaudited)
+        {
+            Log.RunsUnaudited(logger, metadata.Action, e);
+        }
+    }
+
+    /// <summary>The ids named in the path: <c>{id}</c> is always a key store, <c>{keyId}</c> a key.</summary>
+    private static AuditEvent Targets(AuditEvent e, RouteValueDictionary route) => e with
+    {
+        KeyStore = route.TryGetValue("id", out var store) ? store as string : null,
+        KeyId = route.TryGetValue("keyId", out var key) ? key as string : null,
+    };
+
+    private static AuditEvent Outcome(AuditEvent request, object? result)
+    {
+        while (result is INestedHttpResult nested)
+        {
+            result = nested.Result;
+        }
+
+        var status = (result as IStatusCodeHttpResult)?.StatusCode ?? StatusCodes.Status200OK;
+        var e = request with
+        {
+            Outcome = status switch
+            {
+                < 400 => AuditOutcome.Ok,
+                401 or 403 => AuditOutcome.Denied,
+                _ => AuditOutcome.Error,
+            },
+            Details = request.Details + " -> " + status.ToString(CultureInfo.InvariantCulture),
+        };
+
+        // Only fields known to be safe are read from an answer: a created credential's secret, the
+        // shares and the root token of init never reach a record.
+        return result switch
+        {
+            ProblemHttpResult problem => e with { ErrorName = problem.ProblemDetails.Title, Reason = problem.ProblemDetails.Detail },
+            IValueHttpResult { Value: KeyView key } => e with { KeyId = key.Id, KeyStore = key.KeyStoreId, KeyVersion = key.CurrentVersion, Details = e.Details + $", key '{key.Name}' {key.Status}" },
+            IValueHttpResult { Value: KeyStoreView store } => e with { KeyStore = store.Id, Details = e.Details + $", key store '{store.Name}' at '{store.UriPrefix}' ({store.Backend})" },
+            IValueHttpResult { Value: CreatedCredential credential } => e with { KeyStore = credential.KeyStoreId, Details = e.Details + $", credential {credential.Id} with access key id {credential.AccessKeyId}" },
+            IValueHttpResult { Value: SealStatusView seal } => e with
+            {
+                Details = e.Details + (seal.Sealed ? $", sealed, {seal.Progress} of {seal.Threshold} shares given" : ", unsealed"),
+            },
+            IValueHttpResult { Value: InitResponse init } => e with
+            {
+                Details = e.Details + (init.Threshold > 0 ? $", initialised with {init.Shares.Count} shares, threshold {init.Threshold}" : ", initialised"),
+            },
+            _ => e,
+        };
+    }
+
+    private static string ErrorName(Exception e) => e switch
+    {
+        SealedException => "Coffer is sealed",
+        SealStateException or ConflictException => "Conflict",
+        AuditUnavailableException => "Audit log unavailable",
+        CryptoException => "Key material problem",
+        _ => "Internal error",
+    };
+
+    // The messages of these exceptions are written for the caller and carry no secrets; anything else
+    // is summarised by its type only.
+    private static string? Reason(Exception e) => e switch
+    {
+        SealedException or SealStateException or ConflictException or CryptoException => e.Message,
+        _ => e.GetType().Name,
+    };
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 4001, Level = LogLevel.Error, Message = "The audit log could not record {Action}; it runs anyway (cutting keys off never waits for the audit store)")]
+        public static partial void RunsUnaudited(ILogger logger, string action, Exception exception);
+    }
+}
+
+/// <summary>The audit action of a management endpoint (<see cref="ManagementAudit.WithAuditAction"/>).</summary>
+internal sealed record AuditActionMetadata(string Action, bool RunsWhenUnaudited);
