@@ -4,6 +4,9 @@ using System.Diagnostics;
 using System.Security.Cryptography;
 using System.Text.Json;
 using System.Threading.RateLimiting;
+using Coffer.Audit;
+using Coffer.Crypto;
+using Coffer.Server.Audit;
 using Coffer.Server.Hosting;
 using Coffer.Server.Logging;
 using Coffer.Server.KeyRing;
@@ -22,6 +25,7 @@ namespace Coffer.Server.Xks;
 /// </summary>
 internal sealed partial class XksHandler(
     SealManager seal,
+    AuditLog audit,
     SigV4Verifier verifier,
     DeepHealthCheck health,
     XksListenerOptions options,
@@ -31,44 +35,44 @@ internal sealed partial class XksHandler(
 
     public async Task HandleAsync(HttpContext context)
     {
-        var started = Stopwatch.GetTimestamp();
-        var call = new XksCall();
+        var call = new XksCall { Started = Stopwatch.GetTimestamp() };
         try
         {
             await HandleCoreAsync(context, call);
-            call.Outcome ??= "ok";
+        }
+        catch (AuditUnavailableException e)
+        {
+            // Fail closed (docs/design.md, "Audit"): a call that could not be recorded is not answered.
+            call.Outcome = AuditOutcome.Error;
+            call.ErrorName = nameof(XksErrorName.InternalException);
+            Log.AuditFailed(logger, call.KmsRequestId ?? "-", e.Message);
+            await WriteErrorAsync(context, XksErrorName.InternalException, "Coffer could not complete the request.");
         }
         catch (XksException e)
         {
-            call.Outcome = "error";
-            call.ErrorName = e.Name.ToString();
-            await WriteErrorAsync(context, e.Name, e.Message);
+            await AnswerErrorAsync(context, call, e.Name, e.Message);
         }
         catch (Exception e) when (HsmErrors.ToXks(e) is { } mapped)
         {
             // The HSM's details (function, CKR code) go to the log; the caller gets the spec's name.
-            call.Outcome = "error";
-            call.ErrorName = mapped.Name.ToString();
 #pragma warning disable CA1873 // an HSM failure is rare; its log line is always wanted
             Log.HsmFailure(logger, call.KmsRequestId ?? "-", e.Message);
 #pragma warning restore CA1873
-            await WriteErrorAsync(context, mapped.Name, mapped.Message);
+            await AnswerErrorAsync(context, call, mapped.Name, mapped.Message);
         }
         catch (Exception e) when (e is not OperationCanceledException || !context.RequestAborted.IsCancellationRequested)
         {
             // Internals are logged, never shown to the caller (docs/style.md, practice 6).
 #pragma warning disable CA1873 // an unexpected failure is rare; its log line is always wanted
-            call.Outcome = "error";
-            call.ErrorName = nameof(XksErrorName.InternalException);
             Log.Unexpected(logger, e.GetType().Name, call.KmsRequestId ?? "-", e);
 #pragma warning restore CA1873
-            await WriteErrorAsync(context, XksErrorName.InternalException, "Coffer could not complete the request.");
+            await AnswerErrorAsync(context, call, XksErrorName.InternalException, "Coffer could not complete the request.");
         }
         finally
         {
             if (call.Operation != XksOperation.None && logger.IsEnabled(LogLevel.Information))
             {
-                LogCall(call, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+                LogCall(call);
             }
         }
     }
@@ -76,9 +80,9 @@ internal sealed partial class XksHandler(
     /// <summary>The one log line of a call. Request metadata is caller-controlled, so it is escaped:
     /// no value can forge a line (XKS spec, "Logging": protect log integrity).</summary>
 #pragma warning disable CA1873 // the only caller checks logger.IsEnabled first
-    private void LogCall(XksCall call, double latencyMs) =>
+    private void LogCall(XksCall call) =>
         Log.Call(logger, LogText.Escape(call.KmsRequestId), call.KeyStore ?? "-", call.KeyId ?? "-", call.Operation,
-            LogText.Escape(call.KmsOperation), LogText.Escape(call.Principal), call.Outcome ?? "error", call.ErrorName ?? "-", latencyMs);
+            LogText.Escape(call.KmsOperation), LogText.Escape(call.Principal), AuditOutcomes.ToText(call.Outcome), call.ErrorName ?? "-", call.LatencyMs);
 #pragma warning restore CA1873
 
     private async Task HandleCoreAsync(HttpContext context, XksCall call)
@@ -95,8 +99,9 @@ internal sealed partial class XksHandler(
         if (!HttpMethods.IsPost(request.Method))
         {
             // XKS spec, "API operations": a GET on an API URI MUST be rejected with 405.
-            call.Outcome = "error";
+            call.Outcome = AuditOutcome.Error;
             call.ErrorName = "MethodNotAllowed";
+            await RecordAsync(context, call);
             context.Response.StatusCode = StatusCodes.Status405MethodNotAllowed;
             context.Response.Headers.Allow = "POST";
             return;
@@ -117,7 +122,7 @@ internal sealed partial class XksHandler(
             call.KeyStore = route.Prefix.ToString();
             if (route.Operation == XksOperation.GetHealthStatus)
             {
-                await WriteAsync(context, health.Unavailable(sealedBackend), XksJson.Default.HealthResponse);
+                await AnswerAsync(context, call, health.Unavailable(sealedBackend), XksJson.Default.HealthResponse);
                 return;
             }
 
@@ -136,6 +141,7 @@ internal sealed partial class XksHandler(
             if (failure != SigV4Failure.None)
             {
                 Log.AuthenticationFailed(logger, store.KeyStore.Name, failure.ToString());
+                call.Reason = failure.ToString();
                 throw new XksException(XksErrorName.AuthenticationFailedException, "The request signature (AWS SigV4) could not be verified.");
             }
 
@@ -153,14 +159,12 @@ internal sealed partial class XksHandler(
             }
 
             var metadata = xks?.RequestMetadata;
-            call.KmsRequestId = metadata?.KmsRequestId;
-            call.KmsOperation = metadata?.KmsOperation;
-            call.Principal = metadata?.AwsPrincipalArn;
+            call.Metadata = metadata;
             RequestValidation.RequireMetadata(metadata, operation);
 
             if (operation == XksOperation.GetHealthStatus)
             {
-                await WriteAsync(context, health.Current(store.KeyStore.Backend), XksJson.Default.HealthResponse);
+                await AnswerAsync(context, call, health.Current(store.KeyStore.Backend), XksJson.Default.HealthResponse);
                 return;
             }
 
@@ -180,16 +184,18 @@ internal sealed partial class XksHandler(
             switch (operation)
             {
                 case XksOperation.GetKeyMetadata:
-                    await WriteAsync(context, GetKeyMetadata.Execute(key), XksJson.Default.KeyMetadataResponse);
+                    await AnswerAsync(context, call, GetKeyMetadata.Execute(key), XksJson.Default.KeyMetadataResponse);
                     break;
                 case XksOperation.Encrypt:
-                    await WriteAsync(context, await Encrypt.ExecuteAsync(key, xks!, options, context.RequestAborted), XksJson.Default.EncryptResponse);
+                    call.KeyVersion = key.Key.CurrentVersion;
+                    await AnswerAsync(context, call, await Encrypt.ExecuteAsync(key, xks!, options, context.RequestAborted), XksJson.Default.EncryptResponse);
                     break;
                 default:
-                    var response = await Decrypt.ExecuteAsync(key, xks!, options, context.RequestAborted);
+                    call.KeyVersion = XksCiphertext.TryReadMetadata(xks!.CiphertextMetadata, out var version) ? version : null;
+                    var response = await Decrypt.ExecuteAsync(key, xks, options, context.RequestAborted);
                     try
                     {
-                        await WriteAsync(context, response, XksJson.Default.DecryptResponse);
+                        await AnswerAsync(context, call, response, XksJson.Default.DecryptResponse);
                     }
                     finally
                     {
@@ -257,8 +263,12 @@ internal sealed partial class XksHandler(
         }
     }
 
-    private static ValueTask<System.IO.Pipelines.FlushResult> WriteAsync<T>(HttpContext context, T value, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> type)
+    /// <summary>Records the call, then answers 200 with <paramref name="value"/>: nothing reaches the
+    /// caller before its audit record is durable.</summary>
+    private async Task AnswerAsync<T>(HttpContext context, XksCall call, T value, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> type)
     {
+        call.Outcome = AuditOutcome.Ok;
+        await RecordAsync(context, call);
         var response = context.Response;
         response.StatusCode = 200;
         response.ContentType = "application/json";
@@ -267,7 +277,69 @@ internal sealed partial class XksHandler(
             JsonSerializer.Serialize(writer, value, type);
         }
 
-        return response.BodyWriter.FlushAsync(context.RequestAborted);
+        await response.BodyWriter.FlushAsync(context.RequestAborted);
+    }
+
+    /// <summary>Records the failed call, then answers the error; if even that cannot be recorded,
+    /// the answer is InternalException.</summary>
+    private async Task AnswerErrorAsync(HttpContext context, XksCall call, XksErrorName name, string message)
+    {
+        call.Outcome = AuditOutcome.Error;
+        call.ErrorName = name.ToString();
+        try
+        {
+            await RecordAsync(context, call);
+        }
+        catch (AuditUnavailableException e)
+        {
+            call.ErrorName = nameof(XksErrorName.InternalException);
+            Log.AuditFailed(logger, call.KmsRequestId ?? "-", e.Message);
+            (name, message) = (XksErrorName.InternalException, "Coffer could not complete the request.");
+        }
+
+        await WriteErrorAsync(context, name, message);
+    }
+
+    private ValueTask RecordAsync(HttpContext context, XksCall call)
+    {
+        call.LatencyMs = Stopwatch.GetElapsedTime(call.Started).TotalMilliseconds;
+        if (!audit.Enabled)
+        {
+            return ValueTask.CompletedTask;
+        }
+
+        var metadata = call.Metadata;
+        _ = KmsKeyArn.TryParse(metadata?.KmsKeyArn, out var region, out var account); // malformed: both stay null
+        return audit.AppendAsync(new AuditEvent
+        {
+            Action = call.Operation switch
+            {
+                XksOperation.Encrypt => AuditActions.XksEncrypt,
+                XksOperation.Decrypt => AuditActions.XksDecrypt,
+                XksOperation.GetKeyMetadata => AuditActions.XksMetadata,
+                XksOperation.GetHealthStatus => AuditActions.XksHealth,
+                _ => "xks.unknown", // a path that names no XKS operation
+            },
+            Outcome = call.Outcome,
+            ErrorName = call.ErrorName,
+            Reason = call.Reason,
+            ActorKind = call.AccessKeyId is null ? AuditActorKinds.Anonymous : AuditActorKinds.Xks,
+            ActorId = call.AccessKeyId,
+            KeyStore = call.KeyStore,
+            KeyId = call.KeyId,
+            KeyVersion = call.KeyVersion,
+            LatencyMs = call.LatencyMs,
+            SourceIp = context.Connection.RemoteIpAddress?.ToString(),
+            KmsRequestId = metadata?.KmsRequestId,
+            AwsPrincipalArn = metadata?.AwsPrincipalArn,
+            KmsKeyArn = metadata?.KmsKeyArn,
+            AwsAccount = account,
+            AwsRegion = region,
+            KmsOperation = metadata?.KmsOperation,
+            KmsViaService = metadata?.KmsViaService,
+            AwsSourceVpc = metadata?.AwsSourceVpc,
+            AwsSourceVpce = metadata?.AwsSourceVpce,
+        });
     }
 
     private static Task WriteErrorAsync(HttpContext context, XksErrorName name, string message)
@@ -288,18 +360,24 @@ internal sealed partial class XksHandler(
         return response.BodyWriter.FlushAsync(context.RequestAborted).AsTask();
     }
 
-    /// <summary>What one call's log line says (XKS spec, "Logging"); never plaintext, AAD or secrets.</summary>
+    /// <summary>What one call's log line and audit record say (XKS spec, "Logging"); never
+    /// plaintext, AAD or secrets.</summary>
     private sealed class XksCall
     {
+        public long Started { get; init; }
         public XksOperation Operation { get; set; }
-        public string? KmsRequestId { get; set; }
-        public string? KmsOperation { get; set; }
-        public string? Principal { get; set; }
+        public RequestMetadata? Metadata { get; set; }
+        public string? KmsRequestId => Metadata?.KmsRequestId;
+        public string? KmsOperation => Metadata?.KmsOperation;
+        public string? Principal => Metadata?.AwsPrincipalArn;
         public string? KeyStore { get; set; }
         public string? KeyId { get; set; }
+        public int? KeyVersion { get; set; }
         public string? AccessKeyId { get; set; }
-        public string? Outcome { get; set; }
+        public AuditOutcome Outcome { get; set; } = AuditOutcome.Error;
         public string? ErrorName { get; set; }
+        public string? Reason { get; set; }
+        public double LatencyMs { get; set; }
     }
 
     private static partial class Log
@@ -314,6 +392,9 @@ internal sealed partial class XksHandler(
 
         [LoggerMessage(EventId = 2003, Level = LogLevel.Error, Message = "xks {KmsRequestId} HSM failure: {Reason}")]
         public static partial void HsmFailure(ILogger logger, string kmsRequestId, string reason);
+
+        [LoggerMessage(EventId = 2004, Level = LogLevel.Error, Message = "xks {KmsRequestId} not answered: the audit record could not be written ({Reason})")]
+        public static partial void AuditFailed(ILogger logger, string kmsRequestId, string reason);
 
         [LoggerMessage(EventId = 2002, Level = LogLevel.Error, Message = "xks {KmsRequestId} failed with {ExceptionType}")]
         public static partial void Unexpected(ILogger logger, string exceptionType, string kmsRequestId, Exception exception);

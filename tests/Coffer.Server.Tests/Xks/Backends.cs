@@ -8,6 +8,10 @@ using Coffer.KeyStores;
 
 namespace Coffer.Server.Tests.Xks.Software
 {
+    public sealed class AuditTests(SoftwareXksNode node) : Xks.AuditTests(node), IClassFixture<SoftwareXksNode>;
+
+    public sealed class AuditFaultTests() : Xks.AuditFaultTests(KeyStoreBackends.Software);
+
     public sealed class AuthenticationTests(SoftwareXksNode node) : Xks.AuthenticationTests(node), IClassFixture<SoftwareXksNode>;
 
     public sealed class DecryptTests(SoftwareXksNode node) : Xks.DecryptTests(node), IClassFixture<SoftwareXksNode>;
@@ -37,6 +41,10 @@ namespace Coffer.Server.Tests.Xks.Software
 
 namespace Coffer.Server.Tests.Xks.Pkcs11
 {
+    public sealed class AuditTests(Pkcs11XksNode node) : Xks.AuditTests(node), IClassFixture<Pkcs11XksNode>;
+
+    public sealed class AuditFaultTests() : Xks.AuditFaultTests(KeyStoreBackends.Pkcs11);
+
     public sealed class AuthenticationTests(Pkcs11XksNode node) : Xks.AuthenticationTests(node), IClassFixture<Pkcs11XksNode>;
 
     public sealed class DecryptTests(Pkcs11XksNode node) : Xks.DecryptTests(node), IClassFixture<Pkcs11XksNode>;
