@@ -23,6 +23,7 @@ internal static class CofferCli
         SystemCommands.AddTo(root, env);
         KeyStoreCommands.AddTo(root, env);
         KeyCommands.AddTo(root, env);
+        AuditCommands.AddTo(root, env);
 
         var parse = root.Parse(args);
         if (parse.Action is ParseErrorAction)

@@ -18,7 +18,7 @@ namespace Coffer.Audit;
 public sealed class AuditChainVerifier
 {
     private readonly byte[] _key;
-    private readonly AuditHead? _expectedHead;
+    private readonly AuditHead[] _expected;
     private readonly SortedDictionary<long, AuditCheckpoint> _checkpoints = [];
     private readonly long _firstSequence;
     private long _next;
@@ -30,13 +30,16 @@ public sealed class AuditChainVerifier
     /// <param name="checkpointKey">The audit checkpoint key (32 bytes); copied.</param>
     /// <param name="expectedHead">The head the writer last committed, if known: a chain that ends
     /// before it was truncated.</param>
+    /// <param name="anchor">A (sequence, hash) kept outside the database earlier (e.g. from a previous
+    /// verify, in a SIEM): the chain must still hold that record with that hash. This is what finds a
+    /// rollback after a restart, when the server's own head came from the database.</param>
     /// <param name="firstSequence">Where the walk starts (1 for a whole chain).</param>
     /// <param name="firstPrevHash">The PrevHash of the first record (32 zero bytes for record 1).</param>
-    public AuditChainVerifier(ReadOnlySpan<byte> checkpointKey, AuditHead? expectedHead = null, long firstSequence = 1, byte[]? firstPrevHash = null)
+    public AuditChainVerifier(ReadOnlySpan<byte> checkpointKey, AuditHead? expectedHead = null, long firstSequence = 1, byte[]? firstPrevHash = null, AuditHead? anchor = null)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(firstSequence, 1);
         _key = checkpointKey.ToArray();
-        _expectedHead = expectedHead;
+        _expected = [.. new[] { expectedHead, anchor }.Where(h => h is { Sequence: > 0 }).Select(h => h!.Value)];
         _firstSequence = firstSequence;
         _next = firstSequence;
         _prev = firstPrevHash ?? AuditRecord.GenesisHash.ToArray();
@@ -88,24 +91,24 @@ public sealed class AuditChainVerifier
             var orphan = _checkpoints.Keys.FirstOrDefault(seq => seq > last);
             if (orphan > last)
             {
-                Fail(AuditProblemKind.Truncated, last + 1,
-                    $"the chain ends at record {last}, but a checkpoint names record {orphan}: records after {last} were removed");
+                Fail(AuditProblemKind.Truncated, last + 1, Invariant(
+                    $"records {last + 1} to {orphan} were removed: the chain ends at record {last}, but a checkpoint names record {orphan}"));
             }
-            else if (_expectedHead is { } head && head.Sequence > last)
+            else if (_expected.Length > 0 && _expected.Max(h => h.Sequence) is var expectedLast && expectedLast > last)
             {
-                Fail(AuditProblemKind.Truncated, last + 1,
-                    $"the chain ends at record {last}, but this server wrote up to record {head.Sequence}: records after {last} were removed");
+                Fail(AuditProblemKind.Truncated, last + 1, Invariant(
+                    $"records {last + 1} to {expectedLast} were removed: the chain ends at record {last}, but record {expectedLast} was written"));
             }
             else if (_lastCheckpoint < last)
             {
                 Fail(AuditProblemKind.Unproven, _lastCheckpoint + 1,
                     _lastCheckpoint < _firstSequence
-                        ? $"no valid checkpoint covers records {_lastCheckpoint + 1} to {last}; they cannot be proven unchanged"
-                        : $"records {_lastCheckpoint + 1} to {last} come after the last valid checkpoint ({_lastCheckpoint}) and cannot be proven unchanged");
+                        ? Invariant($"no valid checkpoint covers records {_lastCheckpoint + 1} to {last}; they cannot be proven unchanged")
+                        : Invariant($"records {_lastCheckpoint + 1} to {last} come after the last valid checkpoint ({_lastCheckpoint}) and cannot be proven unchanged"));
             }
         }
 
-        return new AuditVerification(_count, last, _lastCheckpoint >= _firstSequence ? _lastCheckpoint : 0, _problem);
+        return new AuditVerification(_count, last, _lastCheckpoint >= _firstSequence ? _lastCheckpoint : 0, _problem) { LastHash = _prev };
     }
 
     private bool Check(IReadOnlyList<AuditRecord> records, int index)
@@ -144,7 +147,7 @@ public sealed class AuditChainVerifier
             return Fail(AuditProblemKind.Changed, seq, Invariant($"record {seq} was changed: its hash does not match its contents"));
         }
 
-        if (_expectedHead is { } head && head.Sequence == seq && !head.Hash.AsSpan().SequenceEqual(record.Hash))
+        if (Array.Exists(_expected, h => h.Sequence == seq && !h.Hash.AsSpan().SequenceEqual(record.Hash)))
         {
             return Fail(AuditProblemKind.Rewritten, _lastCheckpoint + 1,
                 Invariant($"record {seq} is not the record this server wrote there: records {_lastCheckpoint + 1} to {seq} were rewritten"));
@@ -214,5 +217,8 @@ public sealed record AuditProblem(AuditProblemKind Kind, long Sequence, string M
 /// <param name="LastCheckpoint">The last record covered by a valid checkpoint (0 for none).</param>
 public sealed record AuditVerification(long Records, long LastSequence, long LastCheckpoint, AuditProblem? Problem)
 {
+    /// <summary>The hash of record <see cref="LastSequence"/>: with it, an anchor to keep outside the database.</summary>
+    public byte[] LastHash { get; init; } = new byte[AuditRecord.HashSize];
+
     public bool Ok => Problem is null;
 }

@@ -18,6 +18,9 @@ public interface IAuditRepository
     /// not head + 1 or its PrevHash is not the head's hash): another writer appended, or records were removed.</exception>
     Task AppendAsync(IReadOnlyList<AuditRecord> records, AuditCheckpoint? checkpoint, CancellationToken ct = default);
 
+    /// <summary>The sequence of the last stored checkpoint; 0 when there is none.</summary>
+    Task<long> GetLastCheckpointAsync(CancellationToken ct = default);
+
     /// <summary>The last stored record's sequence and hash; <see cref="AuditHead.Empty"/> when there is none.</summary>
     Task<AuditHead> GetHeadAsync(CancellationToken ct = default);
 

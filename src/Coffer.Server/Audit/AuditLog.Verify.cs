@@ -14,14 +14,15 @@ internal sealed partial class AuditLog
     /// removed tail is found as well as changed, missing, reordered and rebuilt records.
     /// </summary>
     /// <exception cref="SealedException">Sealed: without the master key no checkpoint can be checked.</exception>
-    public async Task<AuditVerification> VerifyAsync(CancellationToken ct = default)
+    /// <param name="anchor">A head kept outside the database earlier; the chain must still hold it.</param>
+    public async Task<AuditVerification> VerifyAsync(AuditHead? anchor = null, CancellationToken ct = default)
     {
         // The head first: everything up to it is committed, so the storage must hold at least that.
         var head = Head;
         var key = CopyCheckpointKey() ?? throw new SealedException();
         try
         {
-            var verifier = new AuditChainVerifier(key, Enabled ? head : null);
+            var verifier = new AuditChainVerifier(key, Enabled ? head : null, anchor: anchor);
             var from = 1L;
             while (true)
             {

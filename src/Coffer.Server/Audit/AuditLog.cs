@@ -46,9 +46,11 @@ internal sealed partial class AuditLog : IAsyncDisposable
     private readonly Task _loop;
     private byte[]? _checkpointKey;
     private volatile HeadState _head;
+    private long _lastCheckpoint;
 
-    private AuditLog(IAuditRepository repository, string node, TimeProvider time, ILogger<AuditLog> logger, AuditHead head, bool enabled)
+    private AuditLog(IAuditRepository repository, string node, TimeProvider time, ILogger<AuditLog> logger, AuditHead head, long lastCheckpoint, bool enabled)
     {
+        _lastCheckpoint = lastCheckpoint;
         _repository = repository;
         _node = node;
         _time = time;
@@ -65,13 +67,19 @@ internal sealed partial class AuditLog : IAsyncDisposable
     /// <summary>The last record this node committed (what verify compares the stored chain with).</summary>
     public AuditHead Head => _head.Head;
 
+    /// <summary>The sequence of the last checkpoint this node wrote or found at start (0 for none).
+    /// Records after it were written without the checkpoint key (while sealed); the next checkpoint
+    /// covers them.</summary>
+    public long LastCheckpoint => Interlocked.Read(ref _lastCheckpoint);
+
     /// <summary>Loads the chain head from storage and starts the writer.</summary>
     public static async Task<AuditLog> StartAsync(IAuditRepository repository, string node, TimeProvider time, ILogger<AuditLog> logger, bool enabled = true, CancellationToken ct = default)
     {
         ArgumentNullException.ThrowIfNull(repository);
         ArgumentException.ThrowIfNullOrEmpty(node);
         var head = await repository.GetHeadAsync(ct);
-        return new AuditLog(repository, node, time, logger, head, enabled);
+        var lastCheckpoint = await repository.GetLastCheckpointAsync(ct);
+        return new AuditLog(repository, node, time, logger, head, lastCheckpoint, enabled);
     }
 
     /// <summary>
@@ -201,6 +209,10 @@ internal sealed partial class AuditLog : IAsyncDisposable
         // Not cancellable: once the transaction starts it either commits or rolls back whole.
         await _repository.AppendAsync(records, checkpoint, CancellationToken.None);
         _head = new HeadState(new AuditHead(sequence, previous));
+        if (checkpoint is not null)
+        {
+            Interlocked.Exchange(ref _lastCheckpoint, sequence);
+        }
     }
 
     private static void Zero(byte[]? key)

@@ -21,12 +21,36 @@ internal static class AuditEndpoints
             .WithSummary("List audit records, newest first, with filters and keyset paging (permission: administrator, auditor)");
     }
 
-    private static async Task<Ok<AuditVerifyView>> VerifyAsync(AuditLog audit, CancellationToken ct)
+    /// <param name="anchorSequence">With <paramref name="anchorHash"/>: a head kept outside the database
+    /// (a previous verify's lastSequence and lastHash); the chain must still hold it. This finds a
+    /// rollback of the database that the server's own head, read from that database at start, cannot.</param>
+    private static async Task<Results<Ok<AuditVerifyView>, ProblemHttpResult>> VerifyAsync(AuditLog audit, long? anchorSequence, string? anchorHash, CancellationToken ct)
     {
-        var result = await audit.VerifyAsync(ct);
+        AuditHead? anchor = null;
+        if (anchorSequence is not null || anchorHash is not null)
+        {
+            byte[]? hash = null;
+            try
+            {
+                hash = anchorHash is null ? null : Convert.FromHexString(anchorHash);
+            }
+            catch (FormatException)
+            {
+            }
+
+            if (anchorSequence is not > 0 || hash is not { Length: AuditRecord.HashSize })
+            {
+                return Problems.BadRequest("An anchor is anchorSequence (a record number) with anchorHash (its 64 hex digit hash), as a previous verify printed them.");
+            }
+
+            anchor = new AuditHead(anchorSequence.Value, hash);
+        }
+
+        var result = await audit.VerifyAsync(anchor, ct);
         return TypedResults.Ok(new AuditVerifyView(
             result.Ok, result.Records, result.LastSequence, result.LastCheckpoint,
-            result.Problem is { } p ? AuditViews.KindName(p.Kind) : null, result.Problem?.Sequence, result.Problem?.Message));
+            result.Problem is { } p ? AuditViews.KindName(p.Kind) : null, result.Problem?.Sequence, result.Problem?.Message,
+            Convert.ToHexStringLower(result.LastHash)));
     }
 
     private static async Task<Results<Ok<AuditRecordListView>, ProblemHttpResult>> ListAsync(

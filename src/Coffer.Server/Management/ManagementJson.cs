@@ -56,7 +56,8 @@ public sealed record SealStatusView(bool Initialized, bool Sealed, string? SealK
 
 /// <param name="Problem">changed, missing, reordered, bad-checkpoint, rewritten, truncated or unproven; null when ok.</param>
 /// <param name="ProblemSequence">The first record the problem concerns.</param>
-public sealed record AuditVerifyView(bool Ok, long Records, long LastSequence, long LastCheckpoint, string? Problem, long? ProblemSequence, string? Message);
+/// <param name="LastHash">Hash of record LastSequence (hex): keep (LastSequence, LastHash) outside Coffer and pass them back as an anchor.</param>
+public sealed record AuditVerifyView(bool Ok, long Records, long LastSequence, long LastCheckpoint, string? Problem, long? ProblemSequence, string? Message, string LastHash);
 
 /// <summary>One audit record as stored, with its chain hashes in hex.</summary>
 public sealed record AuditRecordView(

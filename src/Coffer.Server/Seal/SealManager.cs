@@ -330,11 +330,17 @@ internal sealed partial class SealManager(
                 // The key first, so this record's batch carries the checkpoint that also covers
                 // everything recorded while sealed.
                 audit.SetCheckpointKey(master);
+                // Say in the chain itself which records this checkpoint adopts: they were written with
+                // no key to prove them (while sealed), so they are only as good as the storage was then.
+                var (head, proven) = (audit.Head.Sequence, audit.LastCheckpoint);
+                var adopted = head > proven
+                    ? string.Create(System.Globalization.CultureInfo.InvariantCulture, $"; its checkpoint adopts records {proven + 1} to {head}, written without one")
+                    : string.Empty;
                 await audit.AppendAsync(new AuditEvent
                 {
                     Action = AuditActions.SealUnseal,
                     ActorKind = AuditActorKinds.System,
-                    Details = string.Create(System.Globalization.CultureInfo.InvariantCulture, $"unsealed; {_ring.KeyStoreCount} key stores loaded"),
+                    Details = string.Create(System.Globalization.CultureInfo.InvariantCulture, $"unsealed; {_ring.KeyStoreCount} key stores loaded{adopted}"),
                 }, ct);
             }
         }

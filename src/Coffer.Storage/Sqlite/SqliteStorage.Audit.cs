@@ -35,6 +35,8 @@ public sealed partial class SqliteStorage
 
         private const string InsertCheckpoint = "INSERT INTO audit_checkpoints (seq, time, hash, mac) VALUES (@Seq, @Time, @Hash, @Mac)";
 
+        private const string SelectLastCheckpoint = "SELECT COALESCE(MAX(seq), 0) FROM audit_checkpoints";
+
         private const string SelectHead = "SELECT seq AS Seq, hash AS Hash FROM audit_records ORDER BY seq DESC LIMIT 1";
 
         private const string SelectRecords = "SELECT " + RecordColumns + " FROM audit_records WHERE seq >= @From ORDER BY seq LIMIT @Take";
@@ -105,6 +107,12 @@ public sealed partial class SqliteStorage
             }
 
             await transaction.CommitAsync(ct);
+        }
+
+        public async Task<long> GetLastCheckpointAsync(CancellationToken ct = default)
+        {
+            await using var connection = await storage.OpenConnectionAsync(ct);
+            return await connection.ExecuteScalarAsync<long>(new CommandDefinition(SelectLastCheckpoint, cancellationToken: ct));
         }
 
         public async Task<AuditHead> GetHeadAsync(CancellationToken ct = default)

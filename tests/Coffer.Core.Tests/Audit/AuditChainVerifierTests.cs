@@ -160,7 +160,35 @@ public sealed class AuditChainVerifierTests
         var problem = Verify(records, checkpoints, head).Problem;
 
         Assert.Equal((AuditProblemKind.Truncated, 8L), (problem?.Kind, problem?.Sequence));
-        Assert.Contains("up to record 10", problem!.Message, StringComparison.Ordinal);
+        Assert.Contains("records 8 to 10 were removed", problem!.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Rollback_to_an_earlier_consistent_chain_is_found_by_an_external_anchor()
+    {
+        var (records, checkpoints) = Chain(10);
+        var anchor = new AuditHead(9, records[8].Hash);
+        records.RemoveRange(6, 4);
+        checkpoints.RemoveAll(c => c.Sequence > 6);
+        var rolledBackHead = Head(records);
+
+        var withoutAnchor = new AuditChainVerifier(Key, rolledBackHead);
+        withoutAnchor.Add(records, checkpoints);
+        var withAnchor = new AuditChainVerifier(Key, rolledBackHead, anchor: anchor);
+        withAnchor.Add(records, checkpoints);
+
+        Assert.True(withoutAnchor.Complete().Ok);
+        Assert.Equal((AuditProblemKind.Truncated, 7L), Kind(withAnchor.Complete()));
+    }
+
+    [Fact]
+    public void Anchor_naming_another_hash_is_a_rewrite()
+    {
+        var (records, checkpoints) = Chain(5);
+        var verifier = new AuditChainVerifier(Key, Head(records), anchor: new AuditHead(3, new byte[32]));
+        verifier.Add(records, checkpoints);
+
+        Assert.Equal(AuditProblemKind.Rewritten, verifier.Complete().Problem?.Kind);
     }
 
     [Fact]

@@ -1,0 +1,166 @@
+using System.CommandLine;
+using System.Globalization;
+using Coffer.Cli.Client;
+using Coffer.Cli.Output;
+using Coffer.Server.Management;
+
+namespace Coffer.Cli.Commands;
+
+/// <summary><c>coffer audit ...</c>: prove the audit chain unbroken, and read it.</summary>
+internal static class AuditCommands
+{
+    public static void AddTo(RootCommand root) => AddTo(root, CliEnvironment.ForProcess(Console.Out, Console.Error));
+
+    public static void AddTo(RootCommand root, CliEnvironment env)
+    {
+        var command = new Command("audit", "The audit log: every XKS call, management change, seal change and failed login, hash-chained.")
+        {
+            Verify(env), List(env),
+        };
+        root.Subcommands.Add(command);
+    }
+
+    private static Command Verify(CliEnvironment env)
+    {
+        var anchor = new Option<string?>("--anchor")
+        {
+            Description = "SEQ:HASH printed by an earlier verify and kept outside Coffer: the chain must still hold that record (finds a rollback of the database)",
+        };
+        anchor.Validators.Add(result =>
+        {
+            var value = result.GetValueOrDefault<string?>();
+            var colon = value?.IndexOf(':', StringComparison.Ordinal) ?? -1;
+            if (value is not null && (colon < 1 || !long.TryParse(value.AsSpan(0, colon), NumberStyles.None, CultureInfo.InvariantCulture, out _) || value.Length - colon - 1 != 64))
+            {
+                result.AddError("--anchor takes SEQ:HASH, e.g. 1234:9f86d08...(64 hex digits), as verify prints it.");
+            }
+        });
+        var command = new Command("verify",
+            "Walk the audit chain on the server and report the first changed, missing, reordered, rebuilt or unproven record. Exit code 1 on any problem.")
+        {
+            anchor,
+        };
+        command.SetClientAction(env, async (call, ct) =>
+        {
+            var path = ManagementClient.Route("audit", "verify");
+            if (call.Parse.GetValue(anchor) is { } a)
+            {
+                var colon = a.IndexOf(':', StringComparison.Ordinal);
+                path += "?anchorSequence=" + a[..colon] + "&anchorHash=" + Uri.EscapeDataString(a[(colon + 1)..]);
+            }
+
+            var result = await call.Api.GetAsync(path, ManagementJson.Default.AuditVerifyView, ct);
+            var v = result.Value;
+            if (call.Json)
+            {
+                Json.Write(call.Out, result.Json);
+            }
+            else if (v.Ok)
+            {
+                await call.Out.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
+                    $"ok: {v.Records} records, last seq {v.LastSequence}, last checkpoint {v.LastCheckpoint}"));
+                // Kept outside Coffer (a ticket, a SIEM), this finds a later rollback: --anchor.
+                await call.Out.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"anchor: {v.LastSequence}:{v.LastHash}"));
+            }
+            else
+            {
+                await call.Out.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
+                    $"problem: {v.Problem} at record {v.ProblemSequence}: {v.Message}"));
+                await call.Out.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
+                    $"{v.Records} records verified before it (last good seq {v.LastSequence}, last good checkpoint {v.LastCheckpoint})"));
+            }
+
+            return v.Ok ? 0 : CliException.Failure;
+        });
+        return command;
+    }
+
+    private static Command List(CliEnvironment env)
+    {
+        var from = new Option<DateTimeOffset?>("--from") { Description = "Only records at or after this time (ISO 8601, e.g. 2026-01-31T00:00:00Z)" };
+        var to = new Option<DateTimeOffset?>("--to") { Description = "Only records before this time" };
+        var key = new Option<string?>("--key") { Description = "Only records about this key id" };
+        var store = new Option<string?>("--keystore") { Description = "Only records about this key store" };
+        var actor = new Option<string?>("--actor") { Description = "Only records by this actor (SigV4 access key id, token id)" };
+        var action = new Option<string?>("--action") { Description = "Only this action, e.g. xks.encrypt, key.create, auth.failed" };
+        var outcome = new Option<string?>("--outcome") { Description = "ok, denied, error or requested" };
+        outcome.AcceptOnlyFromAmong("ok", "denied", "error", "requested");
+        var request = new Option<string?>("--kms-request-id") { Description = "Only the record(s) of this AWS KMS request id" };
+        var region = new Option<string?>("--region") { Description = "Only calls for KMS keys in this AWS region" };
+        var account = new Option<string?>("--account") { Description = "Only calls for KMS keys of this AWS account" };
+        var limit = new Option<int?>("--limit") { Description = "Records per page, 1 to 1000 (server default 100)" };
+        limit.Validators.Add(result =>
+        {
+            if (result.GetValueOrDefault<int?>() is < 1 or > 1000)
+            {
+                result.AddError("--limit is 1 to 1000.");
+            }
+        });
+        var before = new Option<long?>("--before") { Description = "Only records older than this sequence number (the cursor printed by the previous page)" };
+        var all = new Option<bool>("--all") { Description = "Follow the cursor and list every page" };
+        var command = new Command("list", "List audit records, newest first, one page at a time.")
+        {
+            from, to, key, store, actor, action, outcome, request, region, account, limit, before, all,
+        };
+        command.SetClientAction(env, async (call, ct) =>
+        {
+            var query = new List<string>();
+            Add(query, "from", call.Parse.GetValue(from)?.ToString("O", CultureInfo.InvariantCulture));
+            Add(query, "to", call.Parse.GetValue(to)?.ToString("O", CultureInfo.InvariantCulture));
+            Add(query, "keyId", call.Parse.GetValue(key));
+            Add(query, "keyStore", call.Parse.GetValue(store));
+            Add(query, "actor", call.Parse.GetValue(actor));
+            Add(query, "action", call.Parse.GetValue(action));
+            Add(query, "outcome", call.Parse.GetValue(outcome));
+            Add(query, "kmsRequestId", call.Parse.GetValue(request));
+            Add(query, "region", call.Parse.GetValue(region));
+            Add(query, "account", call.Parse.GetValue(account));
+            Add(query, "limit", call.Parse.GetValue(limit)?.ToString(CultureInfo.InvariantCulture));
+
+            var records = new List<AuditRecordView>();
+            var cursor = call.Parse.GetValue(before);
+            var everyPage = call.Parse.GetValue(all);
+            ApiResult<AuditRecordListView> page;
+            do
+            {
+                var parameters = cursor is null ? query : [.. query, "before=" + cursor.Value.ToString(CultureInfo.InvariantCulture)];
+                var path = ManagementClient.Route("audit", "records") + (parameters.Count == 0 ? "" : "?" + string.Join('&', parameters));
+                page = await call.Api.GetAsync(path, ManagementJson.Default.AuditRecordListView, ct);
+                records.AddRange(page.Value.Records);
+                cursor = page.Value.Next;
+            }
+            while (everyPage && cursor is not null);
+
+            if (call.Json)
+            {
+                Json.Write(call.Out, everyPage
+                    ? System.Text.Json.JsonSerializer.Serialize(new AuditRecordListView(records, null), ManagementJson.Default.AuditRecordListView)
+                    : page.Json);
+                return 0;
+            }
+
+            Table.Write(call.Out, ["SEQ", "TIME", "ACTION", "OUTCOME", "ACTOR", "KEY STORE", "KEY", "REGION", "DETAILS"],
+                records.Select(r => (IReadOnlyList<string>)
+                [
+                    r.Sequence.ToString(CultureInfo.InvariantCulture), Table.Time(r.Time), r.Action, r.Outcome,
+                    r.ActorId ?? r.ActorKind ?? "-", r.KeyStore ?? "-", r.KeyId ?? "-", r.AwsRegion ?? "-",
+                    string.Join("; ", new[] { r.ErrorName, r.Reason, r.Details }.Where(s => !string.IsNullOrEmpty(s))),
+                ]));
+            if (cursor is not null)
+            {
+                await call.Out.WriteLineAsync($"More records: coffer audit list --before {cursor.Value.ToString(CultureInfo.InvariantCulture)} (or --all)");
+            }
+
+            return 0;
+        });
+        return command;
+    }
+
+    private static void Add(List<string> query, string name, string? value)
+    {
+        if (value is not null)
+        {
+            query.Add(name + "=" + Uri.EscapeDataString(value));
+        }
+    }
+}

@@ -1,0 +1,215 @@
+using System.Text.Json.Nodes;
+using Coffer.Audit;
+using Coffer.Server.Tests.Management;
+using Coffer.Storage.Sqlite;
+using Coffer.Testing;
+
+namespace Coffer.Server.Tests.Audit;
+
+/// <summary>
+/// Issue 4, "How it is checked": tampering with the real SQLite file of a running node — a changed
+/// field, a deleted record, two records swapped, a removed tail, a chain rebuilt without the MAC key —
+/// is each found by GET /api/v1/audit/verify at the right record.
+/// </summary>
+public sealed class AuditTamperTests
+{
+    [Fact]
+    public async Task Untouched_chain_verifies_ok_up_to_the_last_record()
+    {
+        await using var node = await StartWithHistoryAsync();
+        using var db = new AuditDatabase(node);
+
+        var result = await node.Admin.VerifyAsync();
+
+        var last = db.Scalar("SELECT MAX(seq) FROM audit_records");
+        Assert.True((bool)result["ok"]!, result.ToJsonString());
+        Assert.Equal(last, (long)result["records"]!);
+        Assert.Equal(last, (long)result["lastSequence"]!);
+        Assert.Equal(last, (long)result["lastCheckpoint"]!);
+        Assert.True(last >= 10, $"expected a history of at least 10 records, got {last}");
+    }
+
+    [Fact]
+    public async Task Changed_field_is_found_at_its_record()
+    {
+        await using var node = await StartWithHistoryAsync();
+        using var db = new AuditDatabase(node);
+
+        Assert.Equal(1, db.Execute("UPDATE audit_records SET actor_id = 'someone-else' WHERE seq = 6"));
+
+        AssertProblem(await node.Admin.VerifyAsync(), "changed", 6);
+    }
+
+    [Fact]
+    public async Task Deleted_record_is_found_as_missing_at_its_number()
+    {
+        await using var node = await StartWithHistoryAsync();
+        using var db = new AuditDatabase(node);
+
+        Assert.Equal(1, db.Execute("DELETE FROM audit_records WHERE seq = 7"));
+
+        AssertProblem(await node.Admin.VerifyAsync(), "missing", 7);
+    }
+
+    [Fact]
+    public async Task Two_records_swapped_are_found_as_reordered()
+    {
+        await using var node = await StartWithHistoryAsync();
+        using var db = new AuditDatabase(node);
+
+        db.Execute("UPDATE audit_records SET seq = -1 WHERE seq = 5");
+        db.Execute("UPDATE audit_records SET seq = 5 WHERE seq = 6");
+        db.Execute("UPDATE audit_records SET seq = 6 WHERE seq = -1");
+
+        AssertProblem(await node.Admin.VerifyAsync(), "reordered", 5);
+    }
+
+    [Fact]
+    public async Task Removed_tail_with_its_checkpoints_is_found_against_the_servers_head()
+    {
+        await using var node = await StartWithHistoryAsync();
+        using var db = new AuditDatabase(node);
+        var last = db.Scalar("SELECT MAX(seq) FROM audit_records");
+
+        db.Execute($"DELETE FROM audit_records WHERE seq > {last - 3}");
+        db.Execute($"DELETE FROM audit_checkpoints WHERE seq > {last - 3}");
+
+        AssertProblem(await node.Admin.VerifyAsync(), "truncated", last - 2);
+    }
+
+    [Fact]
+    public async Task Chain_rebuilt_without_the_MAC_key_is_found_at_the_first_rebuilt_record()
+    {
+        await using var node = await StartWithHistoryAsync();
+        using var db = new AuditDatabase(node);
+        const long changed = 8;
+        Assert.Equal(1, db.Scalar($"SELECT COUNT(*) FROM audit_checkpoints WHERE seq = {changed - 1}"));
+
+        // What an editor of the database can do: change record 8, recompute every hash after it with
+        // the published algorithm, and write all of it back. Only the checkpoint key is out of reach.
+        await RebuildFromAsync(node, db, changed, e => e with { ActorId = "someone-else" });
+
+        AssertProblem(await node.Admin.VerifyAsync(), "rewritten", changed);
+    }
+
+    [Fact]
+    public async Task Chain_rebuilt_with_checkpoints_forged_under_another_key_is_found_at_the_first_forged_checkpoint()
+    {
+        await using var node = await StartWithHistoryAsync();
+        using var db = new AuditDatabase(node);
+        const long changed = 8;
+
+        var rebuilt = await RebuildFromAsync(node, db, changed, e => e with { Outcome = AuditOutcome.Ok, Details = "nothing to see" });
+        var wrongKey = new byte[32];
+        foreach (var record in rebuilt)
+        {
+            var forged = AuditCheckpointMac.Create(wrongKey, record.Sequence, record.Hash, record.Time);
+            using var command = db.Connection.CreateCommand();
+            command.CommandText = "UPDATE audit_checkpoints SET hash = $hash, mac = $mac, time = (SELECT time FROM audit_records WHERE seq = $seq) WHERE seq = $seq";
+            command.Parameters.AddWithValue("$hash", forged.Hash);
+            command.Parameters.AddWithValue("$mac", forged.Mac);
+            command.Parameters.AddWithValue("$seq", record.Sequence);
+            command.ExecuteNonQuery();
+        }
+
+        AssertProblem(await node.Admin.VerifyAsync(), "bad-checkpoint", changed);
+    }
+
+    [Fact]
+    public async Task Chain_rebuilt_with_its_checkpoints_deleted_is_found_against_the_servers_head()
+    {
+        await using var node = await StartWithHistoryAsync();
+        using var db = new AuditDatabase(node);
+        const long changed = 8;
+
+        await RebuildFromAsync(node, db, changed, e => e with { SourceIp = "203.0.113.9" });
+        db.Execute($"DELETE FROM audit_checkpoints WHERE seq >= {changed}");
+
+        AssertProblem(await node.Admin.VerifyAsync(), "rewritten", changed);
+    }
+
+    [Fact]
+    public async Task Rollback_while_stopped_is_found_only_with_an_anchor_kept_outside()
+    {
+        var node = await StartWithHistoryAsync();
+        var before = await node.Admin.VerifyAsync();
+        var anchorSequence = (long)before["lastSequence"]!;
+        var anchorHash = (string)before["lastHash"]!;
+        Assert.Matches("^[0-9a-f]{64}$", anchorHash);
+        var keep = anchorSequence - 4;
+
+        // While the node is stopped, the editor rolls the audit tables back to an earlier, consistent state.
+        await using var restarted = await node.RestartAsync(_ =>
+        {
+            using var db = new AuditDatabase(node);
+            db.Execute($"DELETE FROM audit_records WHERE seq > {keep}");
+            db.Execute($"DELETE FROM audit_checkpoints WHERE seq > {keep}");
+        });
+        var withoutAnchor = await restarted.Admin.VerifyAsync();
+        var withAnchor = await restarted.Admin.GetJsonAsync($"/api/v1/audit/verify?anchorSequence={anchorSequence}&anchorHash={anchorHash}");
+
+        // The documented limit: the restarted server's own head came from the rolled-back file.
+        Assert.True((bool)withoutAnchor["ok"]!, withoutAnchor.ToJsonString());
+        // Record keep + 1 is the restarted node's own unseal record; the anchor names keep + 4.
+        AssertProblem(withAnchor, "truncated", keep + 2);
+    }
+
+    private static void AssertProblem(JsonNode result, string kind, long sequence)
+    {
+        Assert.False((bool)result["ok"]!, result.ToJsonString());
+        Assert.Equal(kind, (string?)result["problem"]);
+        Assert.Equal(sequence, (long)result["problemSequence"]!);
+        Assert.Contains(sequence.ToString(System.Globalization.CultureInfo.InvariantCulture), (string)result["message"]!, StringComparison.Ordinal);
+    }
+
+    /// <summary>A dev node (whose set-up already wrote records) with a few more changes of every kind.</summary>
+    internal static async Task<DevServer> StartWithHistoryAsync()
+    {
+        var node = await DevServer.StartAsync();
+        var store = await node.Admin.CreateKeyStoreAsync();
+        var id = (string)store["id"]!;
+        await node.Admin.AddCredentialAsync(id);
+        var key = await node.Admin.CreateKeyAsync(id, new { name = "tamper-me" });
+        using (await node.Admin.PostAsync($"/api/v1/keys/{(string)key["id"]!}/disable", null))
+        {
+        }
+
+        return node;
+    }
+
+    /// <summary>Changes record <paramref name="from"/> and recomputes the chain after it, in the file.</summary>
+    private static async Task<List<AuditRecord>> RebuildFromAsync(DevServer node, AuditDatabase db, long from, Func<AuditEvent, AuditEvent> change)
+    {
+        List<AuditRecord> stored;
+        using (var storage = await SqliteStorage.OpenAsync(AuditDatabase.PathOf(node)))
+        {
+            stored = [.. (await storage.Audit.ReadChainAsync(1, 10_000)).Records];
+        }
+
+        var rebuilt = new List<AuditRecord>();
+        var prev = stored[(int)from - 2].Hash;
+        foreach (var record in stored.Where(r => r.Sequence >= from))
+        {
+            var next = AuditRecord.Create(record.Sequence == from ? change(record.Event) : record.Event, record.Sequence, record.Time, record.Node, prev);
+            rebuilt.Add(next);
+            prev = next.Hash;
+        }
+
+        foreach (var record in rebuilt)
+        {
+            using var command = db.Connection.CreateCommand();
+            command.CommandText =
+                "UPDATE audit_records SET actor_id = $actor, outcome = $outcome, details = $details, source_ip = $ip, prev_hash = $prev, hash = $hash WHERE seq = $seq";
+            command.Parameters.AddWithValue("$actor", (object?)record.Event.ActorId ?? DBNull.Value);
+            command.Parameters.AddWithValue("$outcome", AuditOutcomes.ToText(record.Event.Outcome));
+            command.Parameters.AddWithValue("$details", (object?)record.Event.Details ?? DBNull.Value);
+            command.Parameters.AddWithValue("$ip", (object?)record.Event.SourceIp ?? DBNull.Value);
+            command.Parameters.AddWithValue("$prev", record.PrevHash);
+            command.Parameters.AddWithValue("$hash", record.Hash);
+            command.Parameters.AddWithValue("$seq", record.Sequence);
+            Assert.Equal(1, command.ExecuteNonQuery());
+        }
+
+        return rebuilt;
+    }
+}
