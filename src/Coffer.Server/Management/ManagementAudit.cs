@@ -167,7 +167,7 @@ internal static partial class ManagementAudit
             IValueHttpResult { Value: CreatedCredential credential } => e with { KeyStore = credential.KeyStoreId, Details = e.Details + $", credential {credential.Id} with access key id {credential.AccessKeyId}" },
             IValueHttpResult { Value: SealStatusView seal } => e with
             {
-                Details = e.Details + (seal.Sealed ? $", sealed, {seal.Progress} of {seal.Threshold} shares given" : ", unsealed"),
+                Details = e.Details + (!seal.Sealed ? ", unsealed" : seal.Threshold > 0 ? $", sealed, {seal.Progress} of {seal.Threshold} shares given" : ", sealed"),
             },
             IValueHttpResult { Value: InitResponse init } => e with
             {

@@ -1,0 +1,200 @@
+using Coffer.Audit;
+using Coffer.Crypto;
+using Coffer.Server.Audit;
+using Coffer.Server.Seal;
+using Coffer.Storage;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Coffer.Server.Tests.Audit;
+
+/// <summary>The writer's contract: group commit, durable-or-failed, retry from an unchanged head,
+/// checkpoints only with the key. Against an in-memory store whose writes the tests hold and fail.</summary>
+public sealed class AuditLogTests
+{
+    [Fact]
+    public async Task Appends_queued_while_a_batch_is_written_go_into_the_next_batch_together()
+    {
+        var store = new FakeAuditStore();
+        await using var log = await AuditLog.StartAsync(store, "node", TimeProvider.System, NullLogger<AuditLog>.Instance);
+        store.Hold();
+
+        var first = log.AppendAsync(Event("first")).AsTask();
+        await store.WaitForWriterAsync();
+        var rest = Enumerable.Range(0, 99).Select(i => log.AppendAsync(Event("e" + i)).AsTask()).ToList();
+        Assert.All(rest, t => Assert.False(t.IsCompleted));
+        store.Release();
+        await first;
+        await Task.WhenAll(rest);
+
+        Assert.Equal([1, 99], store.BatchSizes);
+        Assert.Equal(Enumerable.Range(1, 100).Select(i => (long)i), store.Records.Select(r => r.Sequence));
+        Assert.Equal(new AuditHead(100, store.Records[^1].Hash), log.Head);
+        var verifier = new AuditChainVerifier(new byte[32]);
+        Assert.True(verifier.Add(store.Records, []));
+    }
+
+    [Fact]
+    public async Task A_failed_batch_fails_its_callers_and_the_next_one_retries_from_the_same_head()
+    {
+        var store = new FakeAuditStore();
+        await using var log = await AuditLog.StartAsync(store, "node", TimeProvider.System, NullLogger<AuditLog>.Instance);
+        await log.AppendAsync(Event("before"));
+        store.FailNext = true;
+
+        await Assert.ThrowsAsync<AuditUnavailableException>(() => log.AppendAsync(Event("lost")).AsTask());
+        Assert.Equal(1, log.Head.Sequence);
+        await log.AppendAsync(Event("after"));
+
+        Assert.Equal(["before", "after"], store.Records.Select(r => r.Event.Action));
+        Assert.Equal(store.Records[0].Hash, store.Records[1].PrevHash);
+        Assert.Equal(2, store.Records[1].Sequence);
+    }
+
+    [Fact]
+    public async Task Batches_carry_a_valid_checkpoint_only_while_the_key_is_held()
+    {
+        var store = new FakeAuditStore();
+        await using var log = await AuditLog.StartAsync(store, "node", TimeProvider.System, NullLogger<AuditLog>.Instance);
+        using var master = MasterKey.Generate();
+        var key = master.DeriveMacKey(MacPurpose.AuditCheckpoint);
+
+        await log.AppendAsync(Event("sealed"));
+        log.SetCheckpointKey(master);
+        await log.AppendAsync(Event("unsealed"));
+        log.ClearCheckpointKey();
+        await log.AppendAsync(Event("sealed again"));
+
+        var checkpoint = Assert.Single(store.Checkpoints);
+        Assert.Equal(2, checkpoint.Sequence);
+        Assert.Equal(store.Records[1].Hash, checkpoint.Hash);
+        Assert.True(AuditCheckpointMac.IsValid(key, checkpoint));
+        Assert.Equal(2, log.LastCheckpoint);
+        Assert.Null(log.CopyCheckpointKey());
+    }
+
+    [Fact]
+    public async Task Start_continues_the_stored_chain()
+    {
+        var store = new FakeAuditStore();
+        await using (var first = await AuditLog.StartAsync(store, "node", TimeProvider.System, NullLogger<AuditLog>.Instance))
+        {
+            await first.AppendAsync(Event("a"));
+        }
+
+        await using var second = await AuditLog.StartAsync(store, "node", TimeProvider.System, NullLogger<AuditLog>.Instance);
+        await second.AppendAsync(Event("b"));
+
+        Assert.Equal([1L, 2], store.Records.Select(r => r.Sequence));
+        Assert.Equal(store.Records[0].Hash, store.Records[1].PrevHash);
+    }
+
+    [Fact]
+    public async Task Dispose_writes_what_is_queued()
+    {
+        var store = new FakeAuditStore();
+        var log = await AuditLog.StartAsync(store, "node", TimeProvider.System, NullLogger<AuditLog>.Instance);
+        store.Hold();
+        var pending = log.AppendAsync(Event("last words")).AsTask();
+        await store.WaitForWriterAsync();
+
+        var disposing = log.DisposeAsync().AsTask();
+        store.Release();
+        await disposing;
+
+        await pending;
+        Assert.Single(store.Records);
+        await Assert.ThrowsAsync<AuditUnavailableException>(() => log.AppendAsync(Event("too late")).AsTask());
+    }
+
+    [Fact]
+    public async Task Unaudited_log_records_nothing()
+    {
+        var store = new FakeAuditStore();
+        await using var log = await AuditLog.StartAsync(store, "node", TimeProvider.System, NullLogger<AuditLog>.Instance, enabled: false);
+
+        await log.AppendAsync(Event("ignored"));
+
+        Assert.False(log.Enabled);
+        Assert.Empty(store.Records);
+    }
+
+    [Fact]
+    public async Task Verify_needs_the_checkpoint_key()
+    {
+        var store = new FakeAuditStore();
+        await using var log = await AuditLog.StartAsync(store, "node", TimeProvider.System, NullLogger<AuditLog>.Instance);
+
+        await Assert.ThrowsAsync<SealedException>(() => log.VerifyAsync());
+    }
+
+    private static AuditEvent Event(string action) => new() { Action = action, ActorKind = AuditActorKinds.System };
+
+    private sealed class FakeAuditStore : IAuditRepository
+    {
+        private readonly Lock _lock = new();
+        private TaskCompletionSource? _gate;
+        private TaskCompletionSource _writerArrived = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public List<AuditRecord> Records { get; } = [];
+
+        public List<AuditCheckpoint> Checkpoints { get; } = [];
+
+        public List<int> BatchSizes { get; } = [];
+
+        public bool FailNext { get; set; }
+
+        public void Hold() => _gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public void Release()
+        {
+            var gate = _gate;
+            _gate = null;
+            gate?.SetResult();
+        }
+
+        public Task WaitForWriterAsync() => _writerArrived.Task;
+
+        public async Task AppendAsync(IReadOnlyList<AuditRecord> records, AuditCheckpoint? checkpoint, CancellationToken ct = default)
+        {
+            var gate = _gate;
+            _writerArrived.TrySetResult();
+            if (gate is not null)
+            {
+                await gate.Task;
+            }
+
+            lock (_lock)
+            {
+                if (FailNext)
+                {
+                    FailNext = false;
+                    throw new InvalidOperationException("disk full");
+                }
+
+                var head = Records.Count == 0 ? AuditHead.Empty : new AuditHead(Records[^1].Sequence, Records[^1].Hash);
+                if (records[0].Sequence != head.Sequence + 1 || !records[0].PrevHash.AsSpan().SequenceEqual(head.Hash))
+                {
+                    throw new ConflictException("does not follow the head");
+                }
+
+                Records.AddRange(records);
+                BatchSizes.Add(records.Count);
+                if (checkpoint is not null)
+                {
+                    Checkpoints.Add(checkpoint);
+                }
+            }
+        }
+
+        public Task<long> GetLastCheckpointAsync(CancellationToken ct = default) =>
+            Task.FromResult(Checkpoints.Count == 0 ? 0 : Checkpoints[^1].Sequence);
+
+        public Task<AuditHead> GetHeadAsync(CancellationToken ct = default) =>
+            Task.FromResult(Records.Count == 0 ? AuditHead.Empty : new AuditHead(Records[^1].Sequence, Records[^1].Hash));
+
+        public Task<AuditChainPage> ReadChainAsync(long fromSequence, int limit, CancellationToken ct = default) =>
+            Task.FromResult(new AuditChainPage([.. Records.Where(r => r.Sequence >= fromSequence).Take(limit)], [.. Checkpoints], true));
+
+        public Task<AuditPage> QueryAsync(AuditQuery query, CancellationToken ct = default) => throw new NotSupportedException();
+    }
+}
