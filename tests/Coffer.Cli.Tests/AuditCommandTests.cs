@@ -1,0 +1,104 @@
+using Coffer.Testing;
+using Microsoft.Data.Sqlite;
+
+namespace Coffer.Cli.Tests;
+
+/// <summary><c>coffer audit verify|list</c> against real nodes.</summary>
+public sealed class AuditCommandTests
+{
+    [Fact]
+    public async Task Verify_prints_ok_with_an_anchor_and_exits_0_then_1_with_the_record_number_after_tampering()
+    {
+        await using var node = await DevServer.StartAsync();
+
+        var ok = await Cli.RunAsync(node, "audit", "verify");
+        Assert.True(ok.ExitCode == 0, ok.ToString());
+        Assert.Matches(@"^ok: (\d+) records, last seq \1, last checkpoint \1\r?\nanchor: \1:[0-9a-f]{64}\r?\n$", ok.Out);
+
+        using (var db = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = Path.Combine(node.DataDirectory, "coffer.db"), Pooling = false }.ToString()))
+        {
+            db.Open();
+            using var tamper = db.CreateCommand();
+            tamper.CommandText = "UPDATE audit_records SET source_ip = '198.51.100.7' WHERE seq = 3";
+            Assert.Equal(1, tamper.ExecuteNonQuery());
+        }
+
+        var broken = await Cli.RunAsync(node, "audit", "verify");
+        Assert.Equal(1, broken.ExitCode);
+        Assert.StartsWith("problem: changed at record 3: record 3 was changed", broken.Out, StringComparison.Ordinal);
+
+        var json = await Cli.RunAsync(node, "audit", "verify", "--json");
+        Assert.Equal(1, json.ExitCode);
+        Assert.Equal(3, json.Json.GetProperty("problemSequence").GetInt64());
+    }
+
+    [Fact]
+    public async Task Verify_with_the_anchor_it_printed_passes_and_a_malformed_anchor_is_a_usage_error()
+    {
+        await using var node = await DevServer.StartAsync();
+        var first = await Cli.RunAsync(node, "audit", "verify");
+        var anchor = first.Out.Split('\n').Single(l => l.StartsWith("anchor: ", StringComparison.Ordinal))["anchor: ".Length..].Trim();
+
+        var again = await Cli.RunAsync(node, "audit", "verify", "--anchor", anchor);
+        var wrong = await Cli.RunAsync(node, "audit", "verify", "--anchor", anchor[..anchor.IndexOf(':', StringComparison.Ordinal)] + ":" + new string('0', 64));
+        var malformed = await Cli.RunAsync(node, "audit", "verify", "--anchor", "12:abc");
+
+        Assert.True(again.ExitCode == 0, again.ToString());
+        Assert.Equal(1, wrong.ExitCode);
+        Assert.Contains("problem: rewritten", wrong.Out, StringComparison.Ordinal);
+        Assert.Equal(2, malformed.ExitCode);
+        Assert.Contains("--anchor takes SEQ:HASH", malformed.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task List_filters_pages_and_prints_json()
+    {
+        await using var node = await DevServer.StartAsync();
+
+        // coffer dev made its demo key store, credential and key through the API: two records each.
+        var table = await Cli.RunAsync(node, "audit", "list", "--action", "key.create", "--limit", "1");
+        var all = await Cli.RunAsync(node, "audit", "list", "--action", "key.create", "--all", "--json");
+        var none = await Cli.RunAsync(node, "audit", "list", "--region", "ap-south-2", "--json");
+
+        Assert.True(table.ExitCode == 0, table.ToString());
+        Assert.Matches(@"SEQ\s+TIME\s+ACTION\s+OUTCOME", table.Out);
+        Assert.Matches(@"key\.create\s+ok", table.Out);
+        Assert.Matches(@"More records: coffer audit list --before \d+", table.Out);
+        var records = all.Json.GetProperty("records").EnumerateArray().ToList();
+        Assert.Equal(["ok", "requested"], records.Select(r => r.GetProperty("outcome").GetString()));
+        Assert.False(all.Json.TryGetProperty("next", out _));
+        Assert.Empty(none.Json.GetProperty("records").EnumerateArray());
+    }
+
+    [Fact]
+    public async Task Shamir_init_and_unseal_are_recorded_share_by_share_without_a_share_and_verify_after_unseal()
+    {
+        await using var node = await ShamirNode.StartAsync();
+        var anonymous = Cli.Environment(node.AdminUrl, token: null);
+        var init = await Cli.RunAsync(anonymous, "init", "--shares", "3", "--threshold", "2", "--json");
+        var shares = init.Json.GetProperty("shares").EnumerateArray().Select(s => s.GetString()!).ToArray();
+        var rootToken = init.Json.GetProperty("rootToken").GetString()!;
+        var admin = Cli.Environment(node.AdminUrl, rootToken);
+
+        Assert.Equal(0, (await Cli.RunAsync(anonymous, "unseal", shares[0])).ExitCode);
+        Assert.NotEqual(0, (await Cli.RunAsync(anonymous, "unseal", shares[0])).ExitCode);
+        Assert.Equal(0, (await Cli.RunAsync(anonymous, "unseal", shares[1])).ExitCode);
+
+        var verify = await Cli.RunAsync(admin, "audit", "verify");
+        Assert.True(verify.ExitCode == 0, verify.ToString());
+        var list = await Cli.RunAsync(admin, "audit", "list", "--all", "--json");
+        var records = list.Json.GetProperty("records").EnumerateArray().Reverse().ToList();
+        var details = records.Select(r => $"{r.GetProperty("action").GetString()} {r.GetProperty("outcome").GetString()} {r.GetProperty("details").GetString()} {(r.TryGetProperty("reason", out var reason) ? reason.GetString() : "")}").ToList();
+
+        Assert.Contains(details, d => d.StartsWith("seal.init ok POST /api/v1/sys/init -> 200, initialised with 3 shares, threshold 2", StringComparison.Ordinal));
+        Assert.Contains(details, d => d.StartsWith("seal.unseal ok POST /api/v1/sys/unseal -> 200, sealed, 1 of 2 shares given", StringComparison.Ordinal));
+        Assert.Contains(details, d => d.StartsWith("seal.unseal error", StringComparison.Ordinal) && d.Contains("already submitted", StringComparison.Ordinal));
+        Assert.Contains(details, d => d.StartsWith("seal.unseal ok unsealed; 0 key stores loaded; its checkpoint adopts records 1 to", StringComparison.Ordinal));
+        Assert.Contains(details, d => d.StartsWith("seal.unseal ok POST /api/v1/sys/unseal -> 200, unsealed", StringComparison.Ordinal));
+        foreach (var secret in shares.Append(rootToken))
+        {
+            Assert.DoesNotContain(secret, list.Out, StringComparison.Ordinal);
+            Assert.DoesNotContain(secret, node.Logs.All, StringComparison.Ordinal);
+        }
+    }
+}
