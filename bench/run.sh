@@ -14,8 +14,8 @@
 #   --pin none          none: servers and load generator share both CPUs (default, see README note below);
 #                       split: servers on CPU 0, load generator on CPU 1 (taskset)
 #   --client raw        raw: minimal keep-alive HTTP/1.1 socket client; http: HttpClient/SocketsHttpHandler
-#   --no-extras         skip the SHA_256 CDIV, 4300-byte and --log-level Warning (diagnosis) encrypt scenarios
-#   --scenarios LIST    subset of ceiling,encrypt,decrypt,open,cdiv,4300,quietlog (ceiling always runs)
+#   --no-extras         skip the SHA_256 CDIV, 4300-byte, --log-level Warning (diagnosis) and audit-off encrypt scenarios
+#   --scenarios LIST    subset of ceiling,encrypt,decrypt,open,cdiv,4300,quietlog,unaudited (ceiling always runs)
 #   --out FILE          report file (default bench/results/latest.md)
 #   --coffer-arg ARG    extra argument for `coffer dev` (repeatable), e.g. --coffer-arg --log-level --coffer-arg Warning
 #   --wrk               also measure the ceiling with wrk (if installed) as a cross-check of the C# client
@@ -25,7 +25,8 @@
 #                       plus the raw PKCS#11 ceiling on the same token in the same run; writes bench/results/pkcs11.md.
 #                       pkcs11 scenarios: ceiling (Kestrel), raw PKCS#11 @8 / Coffer encrypt @8 pairs (--repeat 3),
 #                       raw on a session key, decrypt @8, CDIV @8, encrypt at the best of --candidates, open loop
-#                       (--rate, capped at 80 % of raw), encrypt @8 on a software `coffer dev` (diagnosis). Takes ~6 minutes.
+#                       (--rate, capped at 80 % of raw), encrypt @8 with the audit log off (--repeat runs), encrypt @8
+#                       on a software `coffer dev` (diagnosis). Takes ~7 minutes.
 #   --hsm-concurrency 8 raw PKCS#11 threads = Coffer clients of the headline pair (pkcs11)
 #   --repeat 3          headline pair repetitions, back to back (pkcs11)   --no-session-key-row  skip that raw row
 # Environment: COFFER_BUILD_DIR (default /tmp/cb-bench) keeps builds apart from other work.

@@ -23,14 +23,14 @@ public sealed class Options
     public string? CofferVersion { get; private set; }             // label only (run.sh passes the git commit)
     public bool Wrk { get; private set; }                          // cross-check the ceiling with wrk
     public HashSet<string> Scenarios { get; private set; } = [.. AllScenarios];
-    public static readonly string[] AllScenarios = ["ceiling", "encrypt", "decrypt", "open", "cdiv", "4300", "quietlog"];
+    public static readonly string[] AllScenarios = ["ceiling", "encrypt", "decrypt", "open", "cdiv", "4300", "quietlog", "unaudited"];
     // --backend pkcs11: `coffer dev --pkcs11` (SoftHSM2 token) and the raw PKCS#11 ceiling in the same run.
     public string Backend { get; private set; } = "software";
     public int HsmConcurrency { get; private set; } = 8;           // raw PKCS#11 threads = Coffer's clients for the headline
     public int Repeat { get; private set; } = 3;                   // pkcs11: headline pair (raw @8, Coffer encrypt @8) repeated
     public bool HsmSessionKeyRow { get; private set; } = true;     // pkcs11: extra raw row on a session (not token) key
     public string HsmModule => Pkcs11Ceiling.DefaultModule;      // what `coffer dev --pkcs11` loads
-    public static readonly string[] Pkcs11Scenarios = ["ceiling", "encrypt", "decrypt", "open", "best", "cdiv", "software"];
+    public static readonly string[] Pkcs11Scenarios = ["ceiling", "encrypt", "decrypt", "open", "best", "cdiv", "unaudited", "software"];
     private bool _scenariosGiven;
 
     public static Options Parse(string[] args)
@@ -78,7 +78,7 @@ public sealed class Options
         if (o.Backend == "pkcs11" && o.Fake) throw new ArgumentException("--backend pkcs11 measures Coffer, not --fake");
         if (o.Backend == "pkcs11" && !File.Exists(o.HsmModule))
             throw new ArgumentException($"--backend pkcs11 needs SoftHSM2 ({o.HsmModule} is missing): apt-get install softhsm2 (Debian/Ubuntu)");
-        if (!o.Extras) { o.Scenarios.Remove("cdiv"); o.Scenarios.Remove("4300"); o.Scenarios.Remove("quietlog"); }
+        if (!o.Extras) { o.Scenarios.Remove("cdiv"); o.Scenarios.Remove("4300"); o.Scenarios.Remove("quietlog"); o.Scenarios.Remove("unaudited"); }
         o.Scenarios.Add("ceiling"); // every ratio needs it
         if (!o.Fake && o.CofferDll is null) throw new ArgumentException("--coffer-dll PATH (or --fake for development)");
         return o;

@@ -49,9 +49,9 @@ public static partial class Orchestrator
             new Dictionary<string, string> { ["DOTNET_gcServer"] = serverGc ? "1" : "0" });
 
         var serverName = o.Fake ? "FAKE (dev only)" : "Coffer";
-        (System.Diagnostics.Process Process, string Data, string Log) StartCoffer(string tag, IEnumerable<string> extra, bool hsm = true)
+        (System.Diagnostics.Process Process, string Data, string Log) StartCoffer(string tag, IEnumerable<string> extra, bool hsm = true, Dictionary<string, string>? env = null, string? dataOf = null)
         {
-            var data = Directory.CreateDirectory(Path.Combine(work, "data-" + tag)).FullName;
+            var data = Directory.CreateDirectory(Path.Combine(work, "data-" + (dataOf ?? tag))).FullName;
             var xksPort = ChildProcesses.FreePort().ToString(CultureInfo.InvariantCulture);
             var log = Path.Combine(work, $"coffer-{tag}.log");
             var p = o.Fake
@@ -59,7 +59,7 @@ public static partial class Orchestrator
                 : children.Start("coffer dev", serverCpus, log,
                     ["dotnet", o.CofferDll!, "dev", "--data", data, "--xks-port", xksPort,
                      "--admin-port", ChildProcesses.FreePort().ToString(CultureInfo.InvariantCulture),
-                     .. (o.Backend == "pkcs11" && hsm ? ["--pkcs11"] : Array.Empty<string>()), .. o.CofferArgs, .. extra]);
+                     .. (o.Backend == "pkcs11" && hsm ? ["--pkcs11"] : Array.Empty<string>()), .. o.CofferArgs, .. extra], env);
             return (p, data, log);
         }
         var (coffer, data, cofferLog) = StartCoffer("main", []);
@@ -115,6 +115,18 @@ public static partial class Orchestrator
                 encPath, decPath, enc32, dec32, pool, cCeil, cCoffer, ceilingTarget, ceiling.Id, new ClosedScenario(Closed), results,
                 async () =>
                 {
+                    // The HSM path without the audit log's cost: `coffer dev` again on the same data
+                    // directory (so the same token and key), with auditing off.
+                    children.Stop(coffer);
+                    var devJson = Path.Combine(data, "dev.json");
+                    var written = File.GetLastWriteTimeUtc(devJson);
+                    var (bare, _, bareLog) = StartCoffer("unaudited", [], env: Unaudited, dataOf: "main");
+                    // dev.json names the old ports until the new process rewrites it.
+                    for (var waited = 0; File.GetLastWriteTimeUtc(devJson) == written && !bare.HasExited && waited < 1800; waited++) await Task.Delay(100);
+                    return (bare.Id, await DevInfo.WaitAsync(data, bare, bareLog));
+                },
+                async () =>
+                {
                     // Diagnosis: the same encrypt on a software-backend `coffer dev` (no HSM), the first one stopped.
                     children.Stop(coffer);
                     var (sw, swData, swLog) = StartCoffer("software", [], hsm: false);
@@ -162,8 +174,24 @@ public static partial class Orchestrator
                 quietTarget.PathOf($"keys/{quietTarget.KeyId}/encrypt"), enc32, cCoffer, o.Warmup * 2, o.Duration, false)); // fresh process: longer JIT warmup
         }
 
+        if (on.Contains("unaudited") && !o.Fake)
+        {
+            // The cost of the audit log (issue 4: within 25 %): the same encrypt with auditing off through
+            // the benchmark-only switch, on a fresh `coffer dev` (the others stopped so they take no CPU).
+            children.Stop(coffer);
+            var (bare, bareData, bareLog) = StartCoffer("unaudited", [], env: Unaudited);
+            var bareTarget = await DevInfo.WaitAsync(bareData, bare, bareLog);
+            results.Add(await Closed(UnauditedScenario, bareTarget, bare.Id,
+                bareTarget.PathOf($"keys/{bareTarget.KeyId}/encrypt"), enc32, cCoffer, o.Warmup * 2, o.Duration, false)); // fresh process: longer JIT warmup
+        }
+
         return await FinishAsync(o, results, serverGc, serverName, wrk);
     }
+
+    public const string UnauditedScenario = "encrypt 32 B, audit off (benchmark-only switch)";
+
+    /// <summary>`coffer dev`'s benchmark-only switch (src/Coffer.Server/Audit/AuditLog.cs): no audit records.</summary>
+    private static Dictionary<string, string> Unaudited => new() { ["COFFER_BENCHMARK_UNAUDITED"] = "1" };
 
     private static async Task<int> FinishAsync(Options o, List<Measured> results, bool serverGc, string serverName, (string Line, double? Rps)? wrk)
     {

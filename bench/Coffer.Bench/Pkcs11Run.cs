@@ -9,6 +9,9 @@ public delegate Task<Measured> ClosedScenario(string name, XksTarget t, int pid,
 
 public static partial class Orchestrator
 {
+    /// <summary>How the report tells the audit-off rows (<see cref="Unaudited"/>) from the shipped ones.</summary>
+    public const string AuditOff = "audit off (benchmark-only switch)";
+
     /// <summary>`--backend pkcs11`: the raw PKCS#11 ceiling and Coffer (`coffer dev --pkcs11`) on the same
     /// SoftHSM2 token in the same run. The headline pair — raw AES-GCM with N threads, then Coffer
     /// encrypt with N clients — is repeated --repeat times back to back, so the report shows the run to
@@ -17,7 +20,7 @@ public static partial class Orchestrator
         int cofferPid, string? serverCpus, string self, string parent, string serverName,
         string encPath, string decPath, List<byte[]> enc32, List<byte[]> dec32, int pool, int cCeil, int cCoffer,
         XksTarget ceilingTarget, int ceilingPid, ClosedScenario closed, List<Measured> results,
-        Func<Task<(int Pid, XksTarget Target)>> startSoftwareCoffer)
+        Func<Task<(int Pid, XksTarget Target)>> restartUnaudited, Func<Task<(int Pid, XksTarget Target)>> startSoftwareCoffer)
     {
         var on = o.Scenarios;
         var n = o.HsmConcurrency;
@@ -88,6 +91,17 @@ public static partial class Orchestrator
             var m = new Measured(r, cpu.Stop(), false, serverName);
             Log(Report.Line(m, null));
             results.Add(m);
+        }
+        if (on.Contains("unaudited"))
+        {
+            // The HSM path alone: Coffer with the audit log off (the benchmark-only switch) on the same
+            // token and key, as many runs as the headline pairs, each against the raw run of its pair.
+            var (pid, bare) = await restartUnaudited();
+            for (var run = 1; run <= o.Repeat; run++)
+            {
+                results.Add(await closed($"encrypt 32 B @{n}, {AuditOff}", bare, pid, encPath, enc32, n,
+                    run == 1 ? o.Warmup * 2 : o.Warmup, o.Duration, false) with { Run = run }); // fresh process: longer JIT warmup
+            }
         }
         if (on.Contains("software"))
         {

@@ -50,6 +50,12 @@ public static class Report
             var p99 = open.Latency.PercentileNs(0.99) / 1e6;
             sb.AppendLine(Inv, $"- p99 < 10 ms at a fixed {open.TargetRate:0} req/s: {p99:0.00} ms — {(p99 < 10 && open.Errors == 0 ? "met" : "MISSED")}");
         }
+        var unaudited = results.FirstOrDefault(m => m.Result.Scenario == Orchestrator.UnauditedScenario)?.Result;
+        if (enc is not null && unaudited is not null)
+        {
+            var ratio = enc.Rps / unaudited.Rps;
+            sb.AppendLine(Inv, $"- encrypt with the audit log >= 75 % of encrypt with it off: {ratio:P0} ({enc.Rps:#,0} / {unaudited.Rps:#,0} req/s) — {(ratio >= 0.75 ? "met" : "MISSED")}");
+        }
         sb.AppendLine();
         sb.AppendLine("Conditions:");
         sb.AppendLine(Inv, $"- machine: {CpuModel()}, {Environment.ProcessorCount} logical CPU(s) visible to the client, {RuntimeInformation.OSDescription}, .NET {Environment.Version}");
@@ -71,7 +77,9 @@ public static class Report
     {
         var n = o.HsmConcurrency;
         var raws = results.Where(m => m.IsRaw && m.Run > 0 && m.Result.Scenario.Contains("token", StringComparison.Ordinal)).ToList();
-        var encs = results.Where(m => !m.IsRaw && !m.IsCeiling && m.Run > 0).ToList();
+        bool IsAuditOff(Measured m) => m.Result.Scenario.Contains(Orchestrator.AuditOff, StringComparison.Ordinal);
+        var encs = results.Where(m => !m.IsRaw && !m.IsCeiling && m.Run > 0 && !IsAuditOff(m)).ToList();
+        var encsOff = results.Where(m => !m.IsRaw && !m.IsCeiling && m.Run > 0 && IsAuditOff(m)).ToList();
         var rawMedian = Median(raws.Select(m => m.Result.Rps));
         double? RatioOf(Measured m)
         {
@@ -99,6 +107,7 @@ public static class Report
         sb.AppendLine();
 
         var ratios = encs.Select(m => RatioOf(m) ?? 0).ToList();
+        var ratiosOff = encsOff.Select(m => RatioOf(m) ?? 0).ToList();
         if (raws.Count > 1)
         {
             static string Spread(List<double> v) => v.Count == 0 ? "n/a" : string.Create(Inv,
@@ -110,6 +119,10 @@ public static class Report
                 sb.AppendLine(Inv, $"- Coffer encrypt @{n}: {Spread([.. encs.Select(m => m.Result.Rps)])} req/s");
                 sb.AppendLine(Inv, $"- ratio: {Spread(ratios)}");
             }
+            if (encsOff.Count > 0)
+            {
+                sb.AppendLine(Inv, $"- Coffer encrypt @{n}, audit off: {Spread([.. encsOff.Select(m => m.Result.Rps)])} req/s, ratio {Spread(ratiosOff)}");
+            }
             sb.AppendLine();
         }
 
@@ -117,11 +130,13 @@ public static class Report
         if (noisy.Count > 0)
             sb.AppendLine(Inv, $"**Caveat: the machine was not quiet** — other processes used up to {noisy.Max(m => m.Cpu.Other):0.00} cores during {noisy.Count} of {results.Count} scenarios ({string.Join(", ", noisy.Select(m => m.Result.Scenario + (m.Run > 0 ? $" run {m.Run}" : "")))}); those numbers are lower than this machine can do.\n");
         sb.AppendLine("Goal (issue):");
-        if (ratios.Count > 0)
+        void Goal(string what, List<double> r)
         {
-            var med = Median(ratios);
-            sb.AppendLine(Inv, $"- encrypt @{n} >= 60 % of raw PKCS#11 @{n}: {med:P0} (median of {ratios.Count} paired run(s); lowest {ratios.Min():P0}) — {(med >= 0.6 ? (ratios.Min() >= 0.6 ? "met" : "met on the median, not in every run") : "MISSED")}");
+            var med = Median(r);
+            sb.AppendLine(Inv, $"- encrypt @{n} >= 60 % of raw PKCS#11 @{n}, {what}: {med:P0} (median of {r.Count} paired run(s); lowest {r.Min():P0}) — {(med >= 0.6 ? (r.Min() >= 0.6 ? "met" : "met on the median, not in every run") : "MISSED")}");
         }
+        if (ratiosOff.Count > 0) Goal("the HSM path (audit log off)", ratiosOff);
+        if (ratios.Count > 0) Goal("as shipped (audit log on; its cost is measured by the software run's audit-off row)", ratios);
         if (results.FirstOrDefault(m => m.Result.TargetRate is not null)?.Result is { } open)
         {
             var p99 = open.Latency.PercentileNs(0.99) / 1e6;
