@@ -15,7 +15,11 @@ internal sealed partial class AuditLog
     /// </summary>
     /// <exception cref="SealedException">Sealed: without the master key no checkpoint can be checked.</exception>
     /// <param name="anchor">A head kept outside the database earlier; the chain must still hold it.</param>
-    public async Task<AuditVerification> VerifyAsync(AuditHead? anchor = null, CancellationToken ct = default)
+    public Task<AuditVerification> VerifyAsync(AuditHead? anchor = null, CancellationToken ct = default) =>
+        VerifyAsync(anchor, VerifyPageSize, ct);
+
+    /// <param name="pageSize">Records per read (tests use small pages to cross page boundaries).</param>
+    internal async Task<AuditVerification> VerifyAsync(AuditHead? anchor, int pageSize, CancellationToken ct)
     {
         // The head first: everything up to it is committed, so the storage must hold at least that.
         var head = Head;
@@ -29,7 +33,7 @@ internal sealed partial class AuditLog
                 Coffer.Storage.AuditChainPage page;
                 try
                 {
-                    page = await _repository.ReadChainAsync(from, VerifyPageSize, ct);
+                    page = await _repository.ReadChainAsync(from, pageSize, ct);
                 }
                 catch (Exception e) when (e is InvalidCastException or FormatException or ArgumentException or OverflowException)
                 {

@@ -1,0 +1,95 @@
+using Coffer.Audit;
+using Coffer.Crypto;
+using Coffer.Server.Audit;
+using Coffer.Storage.Sqlite;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Coffer.Server.Tests.Audit;
+
+/// <summary>Verify reads the chain page by page from SQLite; problems on and next to page
+/// boundaries are found at the same record as anywhere else.</summary>
+public sealed class AuditVerifyPagingTests : IAsyncLifetime
+{
+    private const int PageSize = 5;
+    private readonly string _directory = Directory.CreateTempSubdirectory("coffer-audit-paging-").FullName;
+    private SqliteStorage _storage = null!;
+    private AuditLog _log = null!;
+    private MasterKey _master = null!;
+
+    private string DatabasePath => Path.Combine(_directory, "coffer.db");
+
+    public async Task InitializeAsync()
+    {
+        _storage = await SqliteStorage.OpenAsync(DatabasePath);
+        _log = await AuditLog.StartAsync(_storage.Audit, "node-p", TimeProvider.System, NullLogger<AuditLog>.Instance);
+        _master = MasterKey.Generate();
+        _log.SetCheckpointKey(_master);
+        for (var i = 1; i <= 23; i++)
+        {
+            await _log.AppendAsync(new AuditEvent { Action = "xks.encrypt", KeyId = "key_" + i });
+        }
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _log.DisposeAsync();
+        _master.Dispose();
+        _storage.Dispose();
+        SqliteConnection.ClearAllPools();
+        Directory.Delete(_directory, recursive: true);
+    }
+
+    [Fact]
+    public async Task Untouched_chain_over_several_pages_verifies()
+    {
+        var result = await _log.VerifyAsync(null, PageSize, CancellationToken.None);
+
+        Assert.True(result.Ok, result.Problem?.Message);
+        Assert.Equal((23L, 23L, 23L), (result.Records, result.LastSequence, result.LastCheckpoint));
+        Assert.Equal(_log.Head.Hash, result.LastHash);
+    }
+
+    [Theory]
+    [InlineData(5)]   // last of the first page
+    [InlineData(6)]   // first of the second page
+    [InlineData(17)]
+    [InlineData(23)]  // the head
+    public async Task Changed_record_is_found_wherever_it_sits_in_the_pages(long seq)
+    {
+        Execute($"UPDATE audit_records SET key_id = 'other' WHERE seq = {seq}");
+
+        Assert.Equal((AuditProblemKind.Changed, seq), Kind(await _log.VerifyAsync(null, PageSize, CancellationToken.None)));
+    }
+
+    [Theory]
+    [InlineData(6)]
+    [InlineData(10)]
+    [InlineData(11)]
+    public async Task Deleted_record_is_found_wherever_it_sits_in_the_pages(long seq)
+    {
+        Execute($"DELETE FROM audit_records WHERE seq = {seq}");
+
+        Assert.Equal((AuditProblemKind.Missing, seq), Kind(await _log.VerifyAsync(null, PageSize, CancellationToken.None)));
+    }
+
+    [Fact]
+    public async Task Removed_last_page_is_found_against_the_head()
+    {
+        Execute("DELETE FROM audit_records WHERE seq > 20");
+
+        // The checkpoints of 21 to 23 are still there: they name records that are gone.
+        Assert.Equal((AuditProblemKind.Truncated, 21L), Kind(await _log.VerifyAsync(null, PageSize, CancellationToken.None)));
+    }
+
+    private static (AuditProblemKind?, long?) Kind(AuditVerification v) => (v.Problem?.Kind, v.Problem?.Sequence);
+
+    private void Execute(string sql)
+    {
+        using var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = DatabasePath, Pooling = false }.ToString());
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        Assert.Equal(1, Math.Min(1, command.ExecuteNonQuery()));
+    }
+}
