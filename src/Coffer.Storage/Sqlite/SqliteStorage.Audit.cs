@@ -6,9 +6,15 @@ namespace Coffer.Storage.Sqlite;
 
 public sealed partial class SqliteStorage
 {
-    private sealed class AuditRepository(SqliteStorage storage) : IAuditRepository
+    private sealed class AuditRepository(SqliteStorage storage) : IAuditRepository, IDisposable
     {
         private const int MaxPageSize = 1000;
+
+        // One writer connection with its statements prepared once, kept open between batches: opening a
+        // pooled connection, setting its pragmas and preparing the statements cost more than the
+        // commit's fsync itself, and every XKS call waits for a batch.
+        private readonly SemaphoreSlim _writeGate = new(1, 1);
+        private AuditWriter? _writer;
 
         private const string RecordColumns =
             "seq AS Seq, time AS Time, node AS Node, action AS Action, outcome AS Outcome, error_name AS ErrorName, reason AS Reason, " +
@@ -33,7 +39,9 @@ public sealed partial class SqliteStorage
             "$kms_operation", "$kms_via_service", "$aws_source_vpc", "$aws_source_vpce", "$details", "$prev_hash", "$hash",
         ];
 
-        private const string InsertCheckpoint = "INSERT INTO audit_checkpoints (seq, time, hash, mac) VALUES (@Seq, @Time, @Hash, @Mac)";
+        private static readonly string[] CheckpointParameters = ["$seq", "$time", "$hash", "$mac"];
+
+        private const string InsertCheckpointNamed = "INSERT INTO audit_checkpoints (seq, time, hash, mac) VALUES ($seq, $time, $hash, $mac)";
 
         private const string SelectLastCheckpoint = "SELECT COALESCE(MAX(seq), 0) FROM audit_checkpoints";
 
@@ -65,48 +73,38 @@ public sealed partial class SqliteStorage
                 throw new ArgumentException("An append needs at least one record.", nameof(records));
             }
 
-            await using var connection = await storage.OpenAuditConnectionAsync(ct);
-            await using var transaction = BeginWrite(connection);
-
-            // Under the write lock: the batch must continue the stored chain, or it would fork it (a
-            // second writer) or paper over removed records.
-            var head = await ReadHeadAsync(connection, transaction, ct);
-            var first = records[0];
-            if (first.Sequence != head.Sequence + 1 || !first.PrevHash.AsSpan().SequenceEqual(head.Hash))
+            await _writeGate.WaitAsync(ct);
+            try
             {
-                throw new ConflictException(string.Create(global::System.Globalization.CultureInfo.InvariantCulture,
-                    $"the audit batch starting at record {first.Sequence} does not follow the stored head (record {head.Sequence})"));
+                _writer ??= await AuditWriter.OpenAsync(storage, ct);
+                await _writer.AppendAsync(records, checkpoint, ct);
             }
-
-            // One prepared statement re-bound per record: the batch is the XKS hot path's only write.
-            using var insert = connection.CreateCommand();
-            insert.Transaction = transaction;
-            insert.CommandText = InsertRecord;
-            var p = new SqliteParameter[InsertParameters.Length];
-            for (var i = 0; i < p.Length; i++)
+            catch
             {
-                p[i] = insert.Parameters.Add(new SqliteParameter { ParameterName = InsertParameters[i] });
+                // Whatever failed (a held lock, a full disk), the transaction rolled back; start the
+                // next batch on a fresh connection rather than trust this one's state.
+                _writer?.Dispose();
+                _writer = null;
+                throw;
             }
-
-            await insert.PrepareAsync(ct);
-            foreach (var r in records)
+            finally
             {
-                Bind(p, r);
-                await insert.ExecuteNonQueryAsync(ct);
+                _writeGate.Release();
             }
+        }
 
-            if (checkpoint is not null)
+        public void Dispose()
+        {
+            _writeGate.Wait();
+            try
             {
-                await connection.ExecuteAsync(new CommandDefinition(InsertCheckpoint, new
-                {
-                    Seq = checkpoint.Sequence,
-                    Time = DbValues.Time(checkpoint.Time),
-                    checkpoint.Hash,
-                    checkpoint.Mac,
-                }, transaction, cancellationToken: ct));
+                _writer?.Dispose();
+                _writer = null;
             }
-
-            await transaction.CommitAsync(ct);
+            finally
+            {
+                _writeGate.Release();
+            }
         }
 
         public async Task<long> GetLastCheckpointAsync(CancellationToken ct = default)
@@ -162,6 +160,94 @@ public sealed partial class SqliteStorage
             var hasMore = rows.Count > limit;
             var records = rows.Take(limit).Select(row => row.ToRecord()).ToArray();
             return new AuditPage(records, hasMore ? records[^1].Sequence : null);
+        }
+
+        private sealed class AuditWriter : IDisposable
+        {
+            private readonly SqliteConnection _connection;
+            private readonly SqliteCommand _head;
+            private readonly SqliteCommand _insert;
+            private readonly SqliteCommand _checkpoint;
+            private readonly SqliteParameter[] _p;
+            private readonly SqliteParameter[] _c;
+
+            private AuditWriter(SqliteConnection connection)
+            {
+                _connection = connection;
+                _head = connection.CreateCommand();
+                _head.CommandText = SelectHead;
+                _insert = connection.CreateCommand();
+                _insert.CommandText = InsertRecord;
+                _p = [.. InsertParameters.Select(name => _insert.Parameters.Add(new SqliteParameter { ParameterName = name }))];
+                _checkpoint = connection.CreateCommand();
+                _checkpoint.CommandText = InsertCheckpointNamed;
+                _c = [.. CheckpointParameters.Select(name => _checkpoint.Parameters.Add(new SqliteParameter { ParameterName = name }))];
+            }
+
+            public static async Task<AuditWriter> OpenAsync(SqliteStorage storage, CancellationToken ct)
+            {
+                var connection = await storage.OpenAuditConnectionAsync(ct);
+                try
+                {
+                    return new AuditWriter(connection);
+                }
+                catch
+                {
+                    await connection.DisposeAsync();
+                    throw;
+                }
+            }
+
+            public async Task AppendAsync(IReadOnlyList<AuditRecord> records, AuditCheckpoint? checkpoint, CancellationToken ct)
+            {
+                await using var transaction = BeginWrite(_connection);
+                _head.Transaction = transaction;
+                _insert.Transaction = transaction;
+                _checkpoint.Transaction = transaction;
+
+                // Under the write lock: the batch must continue the stored chain, or it would fork it
+                // (a second writer) or paper over removed records.
+                var head = AuditHead.Empty;
+                await using (var reader = await _head.ExecuteReaderAsync(ct))
+                {
+                    if (await reader.ReadAsync(ct))
+                    {
+                        head = new AuditHead(reader.GetInt64(0), (byte[])reader.GetValue(1));
+                    }
+                }
+
+                var first = records[0];
+                if (first.Sequence != head.Sequence + 1 || !first.PrevHash.AsSpan().SequenceEqual(head.Hash))
+                {
+                    throw new ConflictException(string.Create(global::System.Globalization.CultureInfo.InvariantCulture,
+                        $"the audit batch starting at record {first.Sequence} does not follow the stored head (record {head.Sequence})"));
+                }
+
+                foreach (var r in records)
+                {
+                    Bind(_p, r);
+                    await _insert.ExecuteNonQueryAsync(ct);
+                }
+
+                if (checkpoint is not null)
+                {
+                    _c[0].Value = checkpoint.Sequence;
+                    _c[1].Value = DbValues.Time(checkpoint.Time);
+                    _c[2].Value = checkpoint.Hash;
+                    _c[3].Value = checkpoint.Mac;
+                    await _checkpoint.ExecuteNonQueryAsync(ct);
+                }
+
+                await transaction.CommitAsync(ct);
+            }
+
+            public void Dispose()
+            {
+                _head.Dispose();
+                _insert.Dispose();
+                _checkpoint.Dispose();
+                _connection.Dispose();
+            }
         }
 
         private static async Task<AuditHead> ReadHeadAsync(SqliteConnection connection, SqliteTransaction? transaction, CancellationToken ct)

@@ -90,6 +90,7 @@ public sealed partial class SqliteStorage : ICofferStorage
         }
 
         _disposed = true;
+        ((AuditRepository)Audit).Dispose();
         using var connection = new SqliteConnection(_connectionString);
         SqliteConnection.ClearPool(connection);
         using var audit = new SqliteConnection(_auditConnectionString);
