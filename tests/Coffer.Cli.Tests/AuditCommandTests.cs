@@ -71,6 +71,27 @@ public sealed class AuditCommandTests
     }
 
     [Fact]
+    public async Task Export_streams_JSON_lines_or_CEF_to_stdout_or_a_file()
+    {
+        await using var node = await DevServer.StartAsync();
+        var file = Path.Combine(node.DataDirectory, "export.cef");
+
+        var jsonl = await Cli.RunAsync(node, "audit", "export");
+        var cef = await Cli.RunAsync(node, "audit", "export", "--format", "cef", "--after", "2", "--output", file);
+
+        Assert.True(jsonl.ExitCode == 0, jsonl.ToString());
+        var lines = jsonl.Out.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.True(lines.Length >= 6, jsonl.Out);
+        Assert.Equal(1, System.Text.Json.JsonDocument.Parse(lines[0]).RootElement.GetProperty("sequence").GetInt64());
+        Assert.True(cef.ExitCode == 0, cef.ToString());
+        var written = await File.ReadAllLinesAsync(file);
+        Assert.Equal(lines.Length - 2, written.Length);
+        Assert.StartsWith("CEF:0|Coffer|Coffer|", written[0], StringComparison.Ordinal);
+        Assert.Contains("externalId=3 ", written[0], StringComparison.Ordinal);
+        Assert.Contains($"{written.Length} records written", cef.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Shamir_init_and_unseal_are_recorded_share_by_share_without_a_share_and_verify_after_unseal()
     {
         await using var node = await ShamirNode.StartAsync();

@@ -45,6 +45,23 @@ internal sealed class ManagementClient : IDisposable
     public Task<ApiResult<T>> PostAsync<T>(string path, JsonTypeInfo<T> type, CancellationToken ct) =>
         SendAsync(new HttpRequestMessage(HttpMethod.Post, path), type, ct);
 
+    /// <summary>Streams a text answer line by line to <paramref name="output"/> (an export that may be large).</summary>
+    public async Task<long> CopyLinesAsync(string path, TextWriter output, CancellationToken ct)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, path);
+        using var response = await ExchangeAsync(request, ct, HttpCompletionOption.ResponseHeadersRead);
+        await using var body = await response.Content.ReadAsStreamAsync(ct);
+        using var reader = new StreamReader(body);
+        long lines = 0;
+        while (await reader.ReadLineAsync(ct) is { } line)
+        {
+            await output.WriteLineAsync(line);
+            lines++;
+        }
+
+        return lines;
+    }
+
     public async Task DeleteAsync(string path, CancellationToken ct)
     {
         using var request = new HttpRequestMessage(HttpMethod.Delete, path);
@@ -70,12 +87,12 @@ internal sealed class ManagementClient : IDisposable
     }
 
     /// <summary>Sends the request and returns a successful response; anything else throws.</summary>
-    private async Task<HttpResponseMessage> ExchangeAsync(HttpRequestMessage request, CancellationToken ct)
+    private async Task<HttpResponseMessage> ExchangeAsync(HttpRequestMessage request, CancellationToken ct, HttpCompletionOption completion = HttpCompletionOption.ResponseContentRead)
     {
         HttpResponseMessage response;
         try
         {
-            response = await _http.SendAsync(request, ct);
+            response = await _http.SendAsync(request, completion, ct);
         }
         catch (HttpRequestException e)
         {

@@ -6,7 +6,7 @@ using Coffer.Server.Management;
 
 namespace Coffer.Cli.Commands;
 
-/// <summary><c>coffer audit ...</c>: prove the audit chain unbroken, and read it.</summary>
+/// <summary><c>coffer audit ...</c>: prove the audit chain unbroken, read it, export it.</summary>
 internal static class AuditCommands
 {
     public static void AddTo(RootCommand root) => AddTo(root, CliEnvironment.ForProcess(Console.Out, Console.Error));
@@ -15,7 +15,7 @@ internal static class AuditCommands
     {
         var command = new Command("audit", "The audit log: every XKS call, management change, seal change and failed login, hash-chained.")
         {
-            Verify(env), List(env),
+            Verify(env), List(env), Export(env),
         };
         root.Subcommands.Add(command);
     }
@@ -149,6 +149,38 @@ internal static class AuditCommands
             if (cursor is not null)
             {
                 await call.Out.WriteLineAsync($"More records: coffer audit list --before {cursor.Value.ToString(CultureInfo.InvariantCulture)} (or --all)");
+            }
+
+            return 0;
+        });
+        return command;
+    }
+
+    private static Command Export(CliEnvironment env)
+    {
+        var format = new Option<string>("--format") { Description = "jsonl (one JSON record per line) or cef (ArcSight CEF)", DefaultValueFactory = _ => "jsonl" };
+        format.AcceptOnlyFromAmong("jsonl", "cef");
+        var after = new Option<long?>("--after") { Description = "Only records after this sequence number (what the SIEM already has)" };
+        var from = new Option<DateTimeOffset?>("--from") { Description = "Only records at or after this time (ISO 8601)" };
+        var to = new Option<DateTimeOffset?>("--to") { Description = "Only records before this time" };
+        var output = new Option<string?>("--output") { Description = "Write to this file instead of standard output" };
+        var command = new Command("export", "Stream audit records, oldest first, as JSON lines or CEF for a SIEM.") { format, after, from, to, output };
+        command.SetClientAction(env, async (call, ct) =>
+        {
+            var query = new List<string> { "format=" + call.Parse.GetValue(format) };
+            Add(query, "after", call.Parse.GetValue(after)?.ToString(CultureInfo.InvariantCulture));
+            Add(query, "from", call.Parse.GetValue(from)?.ToString("O", CultureInfo.InvariantCulture));
+            Add(query, "to", call.Parse.GetValue(to)?.ToString("O", CultureInfo.InvariantCulture));
+            var path = ManagementClient.Route("audit", "export") + "?" + string.Join('&', query);
+            if (call.Parse.GetValue(output) is { } file)
+            {
+                await using var writer = new StreamWriter(file, append: false, new System.Text.UTF8Encoding(false)) { NewLine = "\n" };
+                var lines = await call.Api.CopyLinesAsync(path, writer, ct);
+                await call.Error.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"{lines} records written to {file}"));
+            }
+            else
+            {
+                await call.Api.CopyLinesAsync(path, call.Out, ct);
             }
 
             return 0;

@@ -186,9 +186,10 @@ public sealed partial class CofferServer : IAsyncDisposable
             {
                 await Pkcs11Seal.UnsealAsync(seal, seal.Pkcs11!, ct);
             }
-            catch (Exception e) when (e is Coffer.Hsm.HsmUnavailableException or CryptoException or SealStateException)
+            catch (Exception e) when (e is Coffer.Hsm.HsmUnavailableException or CryptoException or SealStateException or AuditUnavailableException)
             {
-                // Stay up and sealed: `coffer unseal` (no share needed) tries again once the HSM is back.
+                // Stay up and sealed: `coffer unseal` (no share needed) tries again once the HSM (or
+                // the audit store, which must record the unseal first) is back.
                 Log.Pkcs11UnsealFailed(logger, e.Message);
             }
         }

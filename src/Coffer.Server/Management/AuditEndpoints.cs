@@ -19,6 +19,56 @@ internal static class AuditEndpoints
             .WithSummary("Walk the audit chain and report the first broken, missing, reordered, rebuilt or unproven record, or ok (permission: administrator, auditor)");
         group.MapGet("/records", ListAsync)
             .WithSummary("List audit records, newest first, with filters and keyset paging (permission: administrator, auditor)");
+        group.MapGet("/export", Export)
+            .WithSummary("Stream audit records oldest first as JSON lines or CEF for a SIEM; resume with after=<last seq> (permission: administrator, auditor)");
+    }
+
+    private const int ExportPageSize = 1000;
+
+    /// <param name="format"><c>jsonl</c> (default): one record per line as /audit/records shows it;
+    /// <c>cef</c>: ArcSight CEF:0 lines (docs/formats.md, "Audit export").</param>
+    /// <param name="after">Only records after this sequence number: what a SIEM already has.</param>
+    private static Results<PushStreamHttpResult, ProblemHttpResult> Export(ICofferStorage storage, string? format, long? after, DateTimeOffset? from, DateTimeOffset? to)
+    {
+        format ??= "jsonl";
+        if (format is not ("jsonl" or "cef"))
+        {
+            return Problems.BadRequest("format is jsonl or cef.");
+        }
+
+        if (after is < 0)
+        {
+            return Problems.BadRequest("after is a record number, 0 or more.");
+        }
+
+        return TypedResults.Stream(async body =>
+        {
+            await using var writer = new StreamWriter(body, new System.Text.UTF8Encoding(false), leaveOpen: true) { NewLine = "\n" };
+            var next = (after ?? 0) + 1;
+            while (true)
+            {
+                var page = await storage.Audit.ReadChainAsync(next, ExportPageSize);
+                foreach (var record in page.Records)
+                {
+                    if ((from is { } f && record.Time < f) || (to is { } t && record.Time >= t))
+                    {
+                        continue;
+                    }
+
+                    await writer.WriteLineAsync(format == "cef"
+                        ? AuditCef.Format(record, Xks.DeepHealthCheck.Version)
+                        : System.Text.Json.JsonSerializer.Serialize(AuditViews.View(record), ManagementJson.Default.AuditRecordView));
+                }
+
+                await writer.FlushAsync();
+                if (page.IsLast || page.Records.Count == 0)
+                {
+                    break;
+                }
+
+                next = page.Records[^1].Sequence + 1;
+            }
+        }, format == "cef" ? "text/plain; charset=utf-8" : "application/x-ndjson");
     }
 
     /// <param name="anchorSequence">With <paramref name="anchorHash"/>: a head kept outside the database

@@ -108,5 +108,6 @@ public sealed record AuditRecordListView(IReadOnlyList<AuditRecordView> Records,
 [JsonSerializable(typeof(SealStatusView))]
 [JsonSerializable(typeof(AuditVerifyView))]
 [JsonSerializable(typeof(AuditRecordListView))]
+[JsonSerializable(typeof(AuditRecordView))]
 [JsonSerializable(typeof(ProblemDetails))]
 public sealed partial class ManagementJson : JsonSerializerContext;
