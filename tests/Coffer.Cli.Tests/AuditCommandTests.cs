@@ -92,6 +92,22 @@ public sealed class AuditCommandTests
     }
 
     [Fact]
+    public async Task Report_prints_Markdown_by_default_and_JSON_on_request()
+    {
+        await using var node = await DevServer.StartAsync();
+
+        var markdown = await Cli.RunAsync(node, "audit", "report", "--allowed-regions", "eu-west-1");
+        var json = await Cli.RunAsync(node, "audit", "report", "--format", "json");
+
+        Assert.True(markdown.ExitCode == 0, markdown.ToString());
+        Assert.StartsWith("# Coffer key usage report", markdown.Out, StringComparison.Ordinal);
+        Assert.Contains("**Regions:** No use came from outside the allowed regions (eu-west-1).", markdown.Out, StringComparison.Ordinal);
+        Assert.Contains("| key.create |", markdown.Out.Replace("key\\.create", "key.create", StringComparison.Ordinal), StringComparison.Ordinal);
+        Assert.True(json.ExitCode == 0, json.ToString());
+        Assert.Equal("No XKS key call in this period.", json.Json.GetProperty("regionStatement").GetString());
+    }
+
+    [Fact]
     public async Task Shamir_init_and_unseal_are_recorded_share_by_share_without_a_share_and_verify_after_unseal()
     {
         await using var node = await ShamirNode.StartAsync();

@@ -15,7 +15,7 @@ internal static class AuditCommands
     {
         var command = new Command("audit", "The audit log: every XKS call, management change, seal change and failed login, hash-chained.")
         {
-            Verify(env), List(env), Export(env),
+            Verify(env), List(env), Export(env), Report(env),
         };
         root.Subcommands.Add(command);
     }
@@ -177,6 +177,41 @@ internal static class AuditCommands
                 await using var writer = new StreamWriter(file, append: false, new System.Text.UTF8Encoding(false)) { NewLine = "\n" };
                 var lines = await call.Api.CopyLinesAsync(path, writer, ct);
                 await call.Error.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"{lines} records written to {file}"));
+            }
+            else
+            {
+                await call.Api.CopyLinesAsync(path, call.Out, ct);
+            }
+
+            return 0;
+        });
+        return command;
+    }
+
+    private static Command Report(CliEnvironment env)
+    {
+        var from = new Option<DateTimeOffset?>("--from") { Description = "Start of the period (ISO 8601; default: 30 days before --to)" };
+        var to = new Option<DateTimeOffset?>("--to") { Description = "End of the period, exclusive (default: now)" };
+        var regions = new Option<string?>("--allowed-regions") { Description = "Comma-separated AWS regions the keys may be used from, e.g. eu-west-1,eu-central-1" };
+        var format = new Option<string>("--format") { Description = "markdown or json", DefaultValueFactory = _ => "markdown" };
+        format.AcceptOnlyFromAmong("markdown", "json");
+        var output = new Option<string?>("--output") { Description = "Write to this file instead of standard output" };
+        var command = new Command("report",
+            "Compliance report: per key, calls by AWS region, account, principal and operation, denials by rule, changes, and whether any use came from outside the allowed regions.")
+        {
+            from, to, regions, format, output,
+        };
+        command.SetClientAction(env, async (call, ct) =>
+        {
+            var query = new List<string> { "format=" + call.Parse.GetValue(format) };
+            Add(query, "from", call.Parse.GetValue(from)?.ToString("O", CultureInfo.InvariantCulture));
+            Add(query, "to", call.Parse.GetValue(to)?.ToString("O", CultureInfo.InvariantCulture));
+            Add(query, "allowedRegions", call.Parse.GetValue(regions));
+            var path = ManagementClient.Route("audit", "report") + "?" + string.Join('&', query);
+            if (call.Parse.GetValue(output) is { } file)
+            {
+                await using var writer = new StreamWriter(file, append: false, new System.Text.UTF8Encoding(false)) { NewLine = "\n" };
+                await call.Api.CopyLinesAsync(path, writer, ct);
             }
             else
             {

@@ -19,11 +19,66 @@ internal static class AuditEndpoints
             .WithSummary("Walk the audit chain and report the first broken, missing, reordered, rebuilt or unproven record, or ok (permission: administrator, auditor)");
         group.MapGet("/records", ListAsync)
             .WithSummary("List audit records, newest first, with filters and keyset paging (permission: administrator, auditor)");
+        group.MapGet("/report", ReportAsync)
+            .WithSummary("Compliance report of a period: per key, calls by region, account, principal and operation, denials by rule, changes, and whether any use came from outside the allowed regions (permission: administrator, auditor)");
         group.MapGet("/export", Export)
             .WithSummary("Stream audit records oldest first as JSON lines or CEF for a SIEM; resume with after=<last seq> (permission: administrator, auditor)");
     }
 
     private const int ExportPageSize = 1000;
+
+    /// <summary>The compliance report of a period (default: the last 30 days), JSON or Markdown.</summary>
+    /// <param name="allowedRegions">Comma-separated AWS regions the keys may be used from; the report
+    /// says plainly whether any call came from elsewhere.</param>
+    private static async Task<IResult> ReportAsync(
+        ICofferStorage storage, AuditLog audit, TimeProvider time, DateTimeOffset? from, DateTimeOffset? to, string? allowedRegions, string? format, CancellationToken ct)
+    {
+        format ??= "json";
+        if (format is not ("json" or "markdown"))
+        {
+            return Problems.BadRequest("format is json or markdown.");
+        }
+
+        var end = to ?? time.GetUtcNow();
+        var start = from ?? end.AddDays(-30);
+        if (start >= end)
+        {
+            return Problems.BadRequest("from must be before to.");
+        }
+
+        var regions = allowedRegions?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        var builder = new AuditReportBuilder(start, end, regions is { Length: > 0 } ? regions : null);
+        long? before = null;
+        do
+        {
+            var page = await storage.Audit.QueryAsync(new AuditQuery { From = start, To = end, Before = before, Limit = 1000 }, ct);
+            foreach (var record in page.Records)
+            {
+                builder.Add(record);
+            }
+
+            before = page.Next;
+        }
+        while (before is not null);
+
+        string chain;
+        try
+        {
+            var v = await audit.VerifyAsync(ct: ct);
+            chain = v.Problem is { } p
+                ? $"PROBLEM: {AuditViews.KindName(p.Kind)} at record {p.Sequence}: {p.Message}"
+                : $"verified: {v.Records} records, last seq {v.LastSequence}, last checkpoint {v.LastCheckpoint}";
+        }
+        catch (Seal.SealedException)
+        {
+            chain = "not verified: Coffer is sealed";
+        }
+
+        var report = builder.Build(time.GetUtcNow(), chain);
+        return format == "markdown"
+            ? TypedResults.Text(AuditReportMarkdown.Render(report), "text/markdown; charset=utf-8")
+            : TypedResults.Json(report, ManagementJson.Default.AuditReport);
+    }
 
     /// <param name="format"><c>jsonl</c> (default): one record per line as /audit/records shows it;
     /// <c>cef</c>: ArcSight CEF:0 lines (docs/formats.md, "Audit export").</param>

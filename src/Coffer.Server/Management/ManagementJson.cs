@@ -109,5 +109,6 @@ public sealed record AuditRecordListView(IReadOnlyList<AuditRecordView> Records,
 [JsonSerializable(typeof(AuditVerifyView))]
 [JsonSerializable(typeof(AuditRecordListView))]
 [JsonSerializable(typeof(AuditRecordView))]
+[JsonSerializable(typeof(Coffer.Audit.AuditReport))]
 [JsonSerializable(typeof(ProblemDetails))]
 public sealed partial class ManagementJson : JsonSerializerContext;

@@ -1,0 +1,108 @@
+using Coffer.Audit;
+
+namespace Coffer.Core.Tests.Audit;
+
+public sealed class AuditReportTests
+{
+    private static readonly DateTimeOffset From = new(2026, 4, 1, 0, 0, 0, TimeSpan.Zero);
+    private static readonly DateTimeOffset To = From.AddDays(1);
+
+    private static AuditEvent Call(string action, string? region, AuditOutcome outcome = AuditOutcome.Ok, string key = "key_a", string? reason = null) =>
+        new AuditEvent
+        {
+            Action = action,
+            Outcome = outcome,
+            KeyStore = "tenant-a",
+            KeyId = key,
+            ActorKind = AuditActorKinds.Xks,
+            ActorId = "AKID",
+            AwsPrincipalArn = "arn:aws:iam::111122223333:role/app",
+            Reason = reason,
+            ErrorName = outcome == AuditOutcome.Denied ? "AccessDeniedException" : null,
+        }.WithKmsKeyArn(region is null ? null : $"arn:aws:kms:{region}:111122223333:key/k");
+
+    private static AuditReport Build(IReadOnlyList<string>? allowed, params (AuditEvent Event, DateTimeOffset Time)[] events)
+    {
+        var builder = new AuditReportBuilder(From, To, allowed);
+        var prev = AuditRecord.GenesisHash.ToArray();
+        for (var i = 0; i < events.Length; i++)
+        {
+            var record = AuditRecord.Create(events[i].Event, i + 1, events[i].Time, "n", prev);
+            builder.Add(record);
+            prev = record.Hash;
+        }
+
+        return builder.Build(To, "verified");
+    }
+
+    [Fact]
+    public void Counts_each_keys_calls_by_region_account_principal_and_operation_with_denials_by_rule()
+    {
+        var at = From.AddHours(1);
+        var report = Build(null,
+            (Call("xks.encrypt", "eu-west-1"), at), (Call("xks.encrypt", "eu-west-1"), at), (Call("xks.decrypt", "eu-central-1"), at),
+            (Call("xks.decrypt", "us-east-1", AuditOutcome.Denied, reason: "rule eea-only"), at),
+            (Call("xks.encrypt", "eu-west-1", key: "key_b"), at));
+
+        var a = report.Keys.Single(k => k.KeyId == "key_a");
+        Assert.Equal((4L, 1L, 0L), (a.Calls, a.Denied, a.Errors));
+        Assert.Equal(2, a.ByOperation["xks.encrypt"]);
+        Assert.Equal(2, a.ByRegion["eu-west-1"]);
+        Assert.Equal(1, a.ByRegion["us-east-1"]);
+        Assert.Equal(4, a.ByAccount["111122223333"]);
+        Assert.Equal(4, a.ByPrincipal["arn:aws:iam::111122223333:role/app"]);
+        Assert.Equal(1, a.Denials["rule eea-only"]);
+        Assert.Equal(1, report.Keys.Single(k => k.KeyId == "key_b").Calls);
+        Assert.Equal(5, report.XksCalls);
+        Assert.StartsWith("No allowed-region list was given. Calls came from: eu-central-1 (1), eu-west-1 (3), us-east-1 (1).", report.RegionStatement, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void States_plainly_whether_any_use_came_from_outside_the_allowed_regions()
+    {
+        var at = From.AddHours(2);
+        var inside = Build(["eu-west-1", "eu-central-1"], (Call("xks.encrypt", "eu-west-1"), at), (Call("xks.decrypt", "eu-central-1"), at));
+        var outside = Build(["eu-west-1"], (Call("xks.encrypt", "eu-west-1"), at), (Call("xks.decrypt", "us-east-1"), at), (Call("xks.decrypt", "us-east-1"), at));
+        var unplaced = Build(["eu-west-1"], (Call("xks.encrypt", null), at));
+
+        Assert.Equal("No use came from outside the allowed regions (eu-central-1, eu-west-1).", inside.RegionStatement);
+        Assert.Equal(0, inside.CallsOutsideAllowedRegions);
+        Assert.Equal("2 calls came from outside the allowed regions (eu-west-1): us-east-1 (2).", outside.RegionStatement);
+        Assert.Equal(2, outside.CallsOutsideAllowedRegions);
+        Assert.Contains("1 calls named no region", unplaced.RegionStatement, StringComparison.Ordinal);
+        Assert.Equal(1, unplaced.CallsWithoutRegion);
+    }
+
+    [Fact]
+    public void Lists_changes_with_who_made_them_and_leaves_out_requests_failed_logins_and_other_periods()
+    {
+        var at = From.AddHours(3);
+        var report = Build(null,
+            (new AuditEvent { Action = "key.disable", Outcome = AuditOutcome.Requested, ActorKind = "token", ActorId = "tok_1", KeyId = "key_a" }, at),
+            (new AuditEvent { Action = "key.disable", ActorKind = "token", ActorId = "tok_1", KeyId = "key_a", Details = "-> 200" }, at),
+            (new AuditEvent { Action = "auth.failed", Outcome = AuditOutcome.Denied, ActorKind = "anonymous" }, at),
+            (new AuditEvent { Action = "key.enable", ActorKind = "token", ActorId = "tok_2", KeyId = "key_a" }, To),
+            (Call("xks.encrypt", "eu-west-1"), From.AddSeconds(-1)));
+
+        var change = Assert.Single(report.Changes);
+        Assert.Equal(("key.disable", "ok", "tok_1", "key_a"), (change.Action, change.Outcome, change.Actor, change.KeyId));
+        Assert.Equal(1, report.FailedLogins);
+        Assert.Equal(3, report.Records);
+        Assert.Empty(report.Keys);
+    }
+
+    [Fact]
+    public void Markdown_leads_with_the_region_statement_and_escapes_caller_values()
+    {
+        var at = From.AddHours(1);
+        var evil = Call("xks.encrypt", "eu-west-1") with { AwsPrincipalArn = "arn|x\n# heading" };
+        var report = Build(["eu-west-1"], (evil, at));
+
+        var md = AuditReportMarkdown.Render(report);
+
+        Assert.Contains("**Regions:** No use came from outside the allowed regions (eu-west-1).", md, StringComparison.Ordinal);
+        Assert.Contains("### key\\_a (key store tenant-a)", md, StringComparison.Ordinal);
+        Assert.Contains("| arn\\|x \\# heading | 1 |", md, StringComparison.Ordinal);
+        Assert.DoesNotContain("\n# heading", md, StringComparison.Ordinal);
+    }
+}

@@ -1,0 +1,48 @@
+using System.Net;
+using System.Text.Json.Nodes;
+using Coffer.Server.Tests.Management;
+using Coffer.Server.Tests.Xks;
+using Coffer.Testing;
+
+namespace Coffer.Server.Tests.Audit;
+
+/// <summary>GET /api/v1/audit/report over real XKS calls and management changes.</summary>
+public sealed class AuditReportEndpointTests
+{
+    [Fact]
+    public async Task Report_counts_real_calls_by_region_and_flags_use_from_outside_the_allowed_regions()
+    {
+        await using var node = await DevServer.StartAsync();
+        var xks = XksClient.For(node);
+        XksAssert.Ok(await xks.EncryptAsync(node.Info.KeyId, [1, 2, 3]));
+        var fromUs = XksRequests.Encrypt([4, 5, 6]);
+        fromUs["requestMetadata"]!["kmsKeyArn"] = "arn:aws:kms:us-east-1:123456789012:key/11111111-2222-3333-4444-555555555555";
+        XksAssert.Ok(await xks.PostAsync($"keys/{node.Info.KeyId}/encrypt", fromUs));
+
+        var report = await node.Admin.GetJsonAsync("/api/v1/audit/report?allowedRegions=eu-west-1,eu-central-1");
+        using var markdown = await node.Admin.GetAsync("/api/v1/audit/report?format=markdown&allowedRegions=eu-west-1");
+        var text = await markdown.Content.ReadAsStringAsync();
+
+        Assert.Equal(1, (long)report["callsOutsideAllowedRegions"]!);
+        Assert.Equal("1 calls came from outside the allowed regions (eu-central-1, eu-west-1): us-east-1 (1).", (string?)report["regionStatement"]);
+        var key = report["keys"]!.AsArray().Single()!;
+        Assert.Equal(node.Info.KeyId, (string?)key["keyId"]);
+        Assert.Equal(2, (long)key["calls"]!);
+        Assert.Equal(1, (long)key["byRegion"]!["us-east-1"]!);
+        Assert.Contains(report["changes"]!.AsArray(), c => (string?)c!["action"] == "key.create");
+        Assert.StartsWith("verified:", (string)report["chainStatus"]!, StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.OK, markdown.StatusCode);
+        Assert.StartsWith("# Coffer key usage report", text, StringComparison.Ordinal);
+        Assert.Contains("**Regions:** 1 calls came from outside the allowed regions (eu-west-1): us-east-1 (1).", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Report_refuses_an_empty_period()
+    {
+        await using var node = await DevServer.StartAsync();
+
+        using var response = await node.Admin.GetAsync("/api/v1/audit/report?from=2026-01-02T00:00:00Z&to=2026-01-01T00:00:00Z");
+
+        await response.ProblemAsync(HttpStatusCode.BadRequest);
+    }
+}
