@@ -33,6 +33,9 @@ public sealed class CofferOptions
 
     public ListenerOptions Admin { get; set; } = new() { Address = "127.0.0.1", Port = 8444 };
 
+    /// <summary>Audit sinks besides the database: syslog and a JSON-lines file, both off by default.</summary>
+    public AuditOptions Audit { get; set; } = new();
+
     internal string ResolvedDatabasePath => DatabasePath ?? Path.Combine(DataDirectory, "coffer.db");
 
     internal string ResolvedDevMasterKeyPath => DevMasterKeyPath ?? Path.Combine(DataDirectory, "master.key");

@@ -1,6 +1,7 @@
 using System.Net;
 using Coffer.Crypto;
 using Coffer.Server.Audit;
+using Coffer.Server.Audit.Sinks;
 using Coffer.Server.Management;
 using Coffer.Server.Seal;
 using Coffer.Server.Xks;
@@ -31,8 +32,11 @@ public sealed partial class CofferServer : IAsyncDisposable
 
     private readonly IReadOnlyList<ICryptoBackend> _hsmBackends;
 
-    private CofferServer(WebApplication xks, WebApplication admin, SealManager seal, AuditLog audit, ILoggerFactory loggers, IReadOnlyList<ICryptoBackend> hsmBackends)
+    private readonly AuditForwarders _sinks;
+
+    private CofferServer(WebApplication xks, WebApplication admin, SealManager seal, AuditLog audit, ILoggerFactory loggers, IReadOnlyList<ICryptoBackend> hsmBackends, AuditForwarders sinks)
     {
+        _sinks = sinks;
         _xks = xks;
         _admin = admin;
         Seal = seal;
@@ -81,6 +85,19 @@ public sealed partial class CofferServer : IAsyncDisposable
             throw;
         }
 
+        // Sinks read the durable chain behind their own cursors: nothing on the request path.
+        AuditForwarders sinks;
+        try
+        {
+            sinks = await AuditForwarders.StartAsync(options, storage, time, loggers, ct);
+        }
+        catch
+        {
+            await audit.DisposeAsync();
+            storage.Dispose();
+            throw;
+        }
+
         var hsmBackends = CreateHsmBackends(options, time, logger);
         var seal = new SealManager(storage, time, loggers.CreateLogger<SealManager>(), hsmBackends, audit);
         try
@@ -89,13 +106,14 @@ public sealed partial class CofferServer : IAsyncDisposable
             await AutoUnsealAsync(options, seal, logger, ct);
 
             var xks = BuildXks(options, seal, audit, storage, time, loggers);
-            var admin = BuildAdmin(options, seal, audit, storage, time, loggers);
+            var admin = BuildAdmin(options, seal, audit, storage, time, loggers, sinks);
             await xks.StartAsync(ct);
             await admin.StartAsync(ct);
-            return new CofferServer(xks, admin, seal, audit, loggers, hsmBackends);
+            return new CofferServer(xks, admin, seal, audit, loggers, hsmBackends, sinks);
         }
         catch
         {
+            await sinks.DisposeAsync();
             seal.Dispose();
             await audit.DisposeAsync();
             storage.Dispose();
@@ -239,10 +257,11 @@ public sealed partial class CofferServer : IAsyncDisposable
         return context.Response.WriteAsync(seal.IsSealed ? "sealed\n" : "ok\n");
     }
 
-    private static WebApplication BuildAdmin(CofferOptions options, SealManager seal, AuditLog audit, ICofferStorage storage, TimeProvider time, ILoggerFactory loggers)
+    private static WebApplication BuildAdmin(CofferOptions options, SealManager seal, AuditLog audit, ICofferStorage storage, TimeProvider time, ILoggerFactory loggers, AuditForwarders sinks)
     {
         var builder = WebApplication.CreateSlimBuilder();
         Share(builder, options, seal, audit, storage, time, loggers);
+        builder.Services.AddSingleton(sinks);
         builder.Services.AddSingleton<TokenAuthentication>();
         builder.Services.AddProblemDetails(problems => problems.CustomizeProblemDetails = context =>
         {
@@ -288,6 +307,7 @@ public sealed partial class CofferServer : IAsyncDisposable
         CredentialEndpoints.Map(api);
         KeyEndpoints.Map(api);
         AuditEndpoints.Map(api);
+        AuditSinkEndpoints.Map(api);
         ManagementAudit.EnsureEveryChangeIsAudited(app);
         return app;
     }
@@ -333,6 +353,8 @@ public sealed partial class CofferServer : IAsyncDisposable
         // After the listeners stopped: every record of an answered call is already written; the
         // writer drains what is left before the storage closes.
         await Audit.DisposeAsync();
+        // Before the storage closes: a batch in flight is abandoned, its cursor unmoved (sent again).
+        await _sinks.DisposeAsync();
         storage.Dispose();
         DisposeAll(_hsmBackends);
     }

@@ -1,0 +1,54 @@
+using Coffer.Server.Hosting;
+using Coffer.Storage;
+using Microsoft.Extensions.Logging;
+
+namespace Coffer.Server.Audit.Sinks;
+
+/// <summary>The node's configured audit sinks, each with its <see cref="AuditForwarder"/>; none when
+/// both are off (the default).</summary>
+internal sealed class AuditForwarders : IAsyncDisposable
+{
+    private readonly IReadOnlyList<AuditForwarder> _forwarders;
+
+    private AuditForwarders(IReadOnlyList<AuditForwarder> forwarders) => _forwarders = forwarders;
+
+    public IEnumerable<AuditSinkStatus> Statuses => _forwarders.Select(f => f.Status);
+
+    /// <summary>Checks the options and starts a forwarder per enabled sink.</summary>
+    public static async Task<AuditForwarders> StartAsync(CofferOptions options, ICofferStorage storage, TimeProvider time, ILoggerFactory loggers, CancellationToken ct = default)
+    {
+        var audit = options.Audit;
+        var started = new List<AuditForwarder>();
+        var logger = loggers.CreateLogger<AuditForwarder>();
+        try
+        {
+            if (audit.Syslog.Enabled)
+            {
+                audit.Syslog.Validate("Syslog");
+                started.Add(await AuditForwarder.StartAsync(new SyslogSink(audit.Syslog, time), storage, audit.Syslog, time, logger, ct));
+            }
+
+            if (audit.File.Enabled)
+            {
+                audit.File.Validate("File");
+                var path = audit.File.Path ?? Path.Combine(options.DataDirectory, "audit.jsonl");
+                started.Add(await AuditForwarder.StartAsync(new FileSink(path, audit.File.MaxFileBytes, audit.File.KeepFiles), storage, audit.File, time, logger, ct));
+            }
+        }
+        catch
+        {
+            await new AuditForwarders(started).DisposeAsync();
+            throw;
+        }
+
+        return new AuditForwarders(started);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var forwarder in _forwarders)
+        {
+            await forwarder.DisposeAsync();
+        }
+    }
+}
