@@ -18,6 +18,10 @@ public sealed record ManagedKey(
 {
     public const int MaxExternalIdLength = 128;
 
+    /// <summary>Whether a Compromised version may still decrypt (issue 5: a per-key setting, default
+    /// no). Never lets it encrypt.</summary>
+    public bool CompromisedMayDecrypt { get; init; }
+
     /// <summary>XKS spec: an externalKeyId is 1..128 characters of letters, digits, '-', '.', '_'.</summary>
     public static bool IsValidExternalId(ReadOnlySpan<char> id)
     {

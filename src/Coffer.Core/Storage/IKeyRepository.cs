@@ -27,6 +27,31 @@ public interface IKeyRepository
     Task<bool> SetEnabledAsync(string keyId, bool enabled, CancellationToken ct = default);
 
     Task<int> CountKeysAsync(string? keyStoreId, CancellationToken ct = default);
+
+    /// <summary>
+    /// Rotates a key in one transaction: inserts <paramref name="newVersion"/> (which must be Active and
+    /// numbered one above every existing version), makes it the current version, and deactivates the
+    /// previous current version if its stored state is Active (recording <paramref name="at"/> and
+    /// <paramref name="actor"/> on both). Optimistic: the caller read the key with current version
+    /// <paramref name="expectedCurrentVersion"/>, and if another writer rotated meanwhile nothing changes.
+    /// </summary>
+    /// <returns>False when the key does not exist.</returns>
+    /// <exception cref="ConflictException">The current version is no longer
+    /// <paramref name="expectedCurrentVersion"/>, or the new version's number is taken.</exception>
+    Task<bool> RotateAsync(string keyId, int expectedCurrentVersion, KeyVersion newVersion, DateTimeOffset at, string actor, CancellationToken ct = default);
+
+    /// <summary>
+    /// Replaces a version's lifecycle (state and times) with <paramref name="replacement"/> if the stored one is
+    /// still <paramref name="expected"/> (compare-and-set, so of two administrators acting on the same
+    /// version only one wins), recording <paramref name="at"/> and <paramref name="actor"/>. The caller
+    /// decides legality with <see cref="KeyLifecycle.TryApply"/>; storage only guards against races.
+    /// </summary>
+    /// <returns>False when the version does not exist.</returns>
+    /// <exception cref="ConflictException">The stored lifecycle is not <paramref name="expected"/>.</exception>
+    Task<bool> UpdateVersionLifecycleAsync(string keyId, int version, VersionLifecycle expected, VersionLifecycle replacement, DateTimeOffset at, string actor, CancellationToken ct = default);
+
+    /// <summary>Sets whether the key's Compromised versions may still decrypt; false when the key does not exist.</summary>
+    Task<bool> SetCompromisedMayDecryptAsync(string keyId, bool allowed, CancellationToken ct = default);
 }
 
 /// <summary>A filter and page over keys. <see cref="After"/> is the last id of the previous page.</summary>

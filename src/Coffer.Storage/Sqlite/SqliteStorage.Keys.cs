@@ -5,24 +5,27 @@ namespace Coffer.Storage.Sqlite;
 
 public sealed partial class SqliteStorage
 {
-    private sealed class KeyRepository(SqliteStorage storage) : IKeyRepository
+    private sealed partial class KeyRepository(SqliteStorage storage) : IKeyRepository
     {
         private const int MaxPageSize = 1000;
 
         private const string KeyColumns =
             "k.id AS Id, k.key_store_id AS KeyStoreId, k.external_id AS ExternalId, k.description AS Description, k.tags AS Tags, " +
-            "k.usage AS Usage, k.enabled AS Enabled, k.current_version AS CurrentVersion, k.created_at AS CreatedAt";
+            "k.usage AS Usage, k.enabled AS Enabled, k.current_version AS CurrentVersion, k.created_at AS CreatedAt, " +
+            "k.compromised_may_decrypt AS CompromisedMayDecrypt";
 
         private const string VersionColumns =
-            "v.key_id AS KeyId, v.version AS Version, v.state AS State, v.backend AS Backend, v.material AS Material, v.created_at AS CreatedAt";
+            "v.key_id AS KeyId, v.version AS Version, v.state AS State, v.backend AS Backend, v.material AS Material, v.created_at AS CreatedAt, " +
+            "v.activates_at AS ActivatesAt, v.deactivates_at AS DeactivatesAt, v.destroys_at AS DestroysAt, " +
+            "v.state_changed_at AS StateChangedAt, v.state_changed_by AS StateChangedBy";
 
         private const string InsertKey =
-            "INSERT INTO keys (id, key_store_id, external_id, description, tags, usage, enabled, current_version, created_at) " +
-            "VALUES (@Id, @KeyStoreId, @ExternalId, @Description, @Tags, @Usage, @Enabled, @CurrentVersion, @CreatedAt)";
+            "INSERT INTO keys (id, key_store_id, external_id, description, tags, usage, enabled, current_version, created_at, compromised_may_decrypt) " +
+            "VALUES (@Id, @KeyStoreId, @ExternalId, @Description, @Tags, @Usage, @Enabled, @CurrentVersion, @CreatedAt, @CompromisedMayDecrypt)";
 
         private const string InsertVersion =
-            "INSERT INTO key_versions (key_id, version, state, backend, material, created_at) " +
-            "VALUES (@KeyId, @Version, @State, @Backend, @Material, @CreatedAt)";
+            "INSERT INTO key_versions (key_id, version, state, backend, material, created_at, activates_at, deactivates_at, destroys_at, state_changed_at, state_changed_by) " +
+            "VALUES (@KeyId, @Version, @State, @Backend, @Material, @CreatedAt, @ActivatesAt, @DeactivatesAt, @DestroysAt, @StateChangedAt, @StateChangedBy)";
 
         private const string SelectKey = "SELECT " + KeyColumns + " FROM keys AS k WHERE k.id = @Id";
 
@@ -75,6 +78,7 @@ public sealed partial class SqliteStorage
                     Enabled = key.Enabled ? 1L : 0L,
                     key.CurrentVersion,
                     CreatedAt = DbValues.Time(key.CreatedAt),
+                    CompromisedMayDecrypt = key.CompromisedMayDecrypt ? 1L : 0L,
                 }, transaction, cancellationToken: ct));
                 await connection.ExecuteAsync(new CommandDefinition(InsertVersion, VersionParameters(firstVersion), transaction, cancellationToken: ct));
             }
@@ -182,6 +186,11 @@ public sealed partial class SqliteStorage
             version.Backend,
             version.Material,
             CreatedAt = DbValues.Time(version.CreatedAt),
+            ActivatesAt = DbValues.Time(version.ActivatesAt),
+            DeactivatesAt = DbValues.Time(version.DeactivatesAt),
+            DestroysAt = DbValues.Time(version.DestroysAt),
+            StateChangedAt = DbValues.Time(version.StateChangedAt),
+            version.StateChangedBy,
         };
 
         /// <summary>"name" matches any value of that tag; "name=value" only that value.</summary>
@@ -208,6 +217,7 @@ public sealed partial class SqliteStorage
         public long Enabled { get; init; }
         public long CurrentVersion { get; init; }
         public string CreatedAt { get; init; } = "";
+        public long CompromisedMayDecrypt { get; init; }
 
         public ManagedKey ToKey() => new(
             Id,
@@ -218,7 +228,10 @@ public sealed partial class SqliteStorage
             (KeyUsage)Usage,
             Enabled != 0,
             checked((int)CurrentVersion),
-            DbValues.ParseTime(CreatedAt));
+            DbValues.ParseTime(CreatedAt))
+        {
+            CompromisedMayDecrypt = CompromisedMayDecrypt != 0,
+        };
     }
 
     private sealed class KeyVersionRow
@@ -229,6 +242,11 @@ public sealed partial class SqliteStorage
         public string Backend { get; init; } = "";
         public byte[] Material { get; init; } = [];
         public string CreatedAt { get; init; } = "";
+        public string? ActivatesAt { get; init; }
+        public string? DeactivatesAt { get; init; }
+        public string? DestroysAt { get; init; }
+        public string? StateChangedAt { get; init; }
+        public string? StateChangedBy { get; init; }
 
         public KeyVersion ToVersion() => new(
             KeyId,
@@ -236,6 +254,13 @@ public sealed partial class SqliteStorage
             DbValues.ParseState(State),
             Backend,
             Material,
-            DbValues.ParseTime(CreatedAt));
+            DbValues.ParseTime(CreatedAt))
+        {
+            ActivatesAt = DbValues.ParseOptionalTime(ActivatesAt),
+            DeactivatesAt = DbValues.ParseOptionalTime(DeactivatesAt),
+            DestroysAt = DbValues.ParseOptionalTime(DestroysAt),
+            StateChangedAt = DbValues.ParseOptionalTime(StateChangedAt),
+            StateChangedBy = StateChangedBy,
+        };
     }
 }

@@ -1,0 +1,114 @@
+using Coffer.Keys;
+using Dapper;
+using Microsoft.Data.Sqlite;
+
+namespace Coffer.Storage.Sqlite;
+
+public sealed partial class SqliteStorage
+{
+    // Rotation and version state changes (issue 5). Each is one BEGIN IMMEDIATE transaction that reads
+    // what it guards and writes under the same lock, so the compare and the set cannot interleave with
+    // another writer — in this process or another node's. PostgreSQL gets the same shape with
+    // SELECT ... FOR UPDATE on the key row.
+    private sealed partial class KeyRepository
+    {
+        private const string SelectCurrentVersion = "SELECT current_version FROM keys WHERE id = @Id";
+
+        private const string SelectVersion = "SELECT " + VersionColumns + " FROM key_versions AS v WHERE v.key_id = @KeyId AND v.version = @Version";
+
+        private const string UpdateCurrentVersion = "UPDATE keys SET current_version = @Next WHERE id = @Id AND current_version = @Expected";
+
+        private const string UpdateLifecycle =
+            "UPDATE key_versions SET state = @State, activates_at = @ActivatesAt, deactivates_at = @DeactivatesAt, destroys_at = @DestroysAt, " +
+            "state_changed_at = @StateChangedAt, state_changed_by = @StateChangedBy WHERE key_id = @KeyId AND version = @Version";
+
+        private const string UpdateCompromisedMayDecrypt = "UPDATE keys SET compromised_may_decrypt = @Allowed WHERE id = @Id";
+
+        public async Task<bool> RotateAsync(string keyId, int expectedCurrentVersion, KeyVersion newVersion, DateTimeOffset at, string actor, CancellationToken ct = default)
+        {
+            ArgumentNullException.ThrowIfNull(newVersion);
+            ArgumentException.ThrowIfNullOrEmpty(actor);
+            if (!string.Equals(newVersion.KeyId, keyId, StringComparison.Ordinal) || newVersion.State != KeyVersionState.Active)
+            {
+                throw new ArgumentException($"A rotation adds an Active version of key '{keyId}'.", nameof(newVersion));
+            }
+
+            await using var connection = await storage.OpenConnectionAsync(ct);
+            await using var transaction = BeginWrite(connection);
+            var current = await connection.ExecuteScalarAsync<long?>(new CommandDefinition(SelectCurrentVersion, new { Id = keyId }, transaction, cancellationToken: ct));
+            if (current is null)
+            {
+                return false;
+            }
+
+            if (current != expectedCurrentVersion)
+            {
+                throw new ConflictException($"key '{keyId}' was rotated meanwhile: its current version is {current}, not {expectedCurrentVersion}");
+            }
+
+            // The version rotated out stops encrypting but keeps decrypting (docs/design.md, "Lifecycle");
+            // one that is already Deactivated, Compromised or PreActive keeps its state.
+            var previous = await ReadVersionAsync(connection, transaction, keyId, expectedCurrentVersion, ct);
+            if (previous is { State: KeyVersionState.Active }
+                && KeyLifecycle.TryApply(previous.Lifecycle, KeyVersionAction.Deactivate, at, out _) is { } deactivated)
+            {
+                await connection.ExecuteAsync(new CommandDefinition(UpdateLifecycle, VersionParameters(previous.With(deactivated, at, actor)), transaction, cancellationToken: ct));
+            }
+
+            try
+            {
+                var inserted = newVersion with { StateChangedAt = at, StateChangedBy = actor };
+                await connection.ExecuteAsync(new CommandDefinition(InsertVersion, VersionParameters(inserted), transaction, cancellationToken: ct));
+            }
+            catch (SqliteException exception) when (SqliteDialect.IsUniqueViolation(exception, out _))
+            {
+                throw new ConflictException($"version {newVersion.Version} of key '{keyId}' already exists", exception);
+            }
+
+            await connection.ExecuteAsync(new CommandDefinition(UpdateCurrentVersion,
+                new { Id = keyId, Next = newVersion.Version, Expected = expectedCurrentVersion }, transaction, cancellationToken: ct));
+            await transaction.CommitAsync(ct);
+            return true;
+        }
+
+        public async Task<bool> UpdateVersionLifecycleAsync(string keyId, int version, VersionLifecycle expected, VersionLifecycle replacement, DateTimeOffset at, string actor, CancellationToken ct = default)
+        {
+            ArgumentNullException.ThrowIfNull(expected);
+            ArgumentNullException.ThrowIfNull(replacement);
+            ArgumentException.ThrowIfNullOrEmpty(actor);
+
+            await using var connection = await storage.OpenConnectionAsync(ct);
+            await using var transaction = BeginWrite(connection);
+            var stored = await ReadVersionAsync(connection, transaction, keyId, version, ct);
+            if (stored is null)
+            {
+                return false;
+            }
+
+            // Record equality compares the state and all three times: any change since the caller
+            // looked, by anyone, is a conflict rather than a silent overwrite.
+            if (stored.Lifecycle != expected)
+            {
+                throw new ConflictException($"version {version} of key '{keyId}' changed meanwhile (it is now {stored.State}); look again and retry");
+            }
+
+            await connection.ExecuteAsync(new CommandDefinition(UpdateLifecycle, VersionParameters(stored.With(replacement, at, actor)), transaction, cancellationToken: ct));
+            await transaction.CommitAsync(ct);
+            return true;
+        }
+
+        public async Task<bool> SetCompromisedMayDecryptAsync(string keyId, bool allowed, CancellationToken ct = default)
+        {
+            await using var connection = await storage.OpenConnectionAsync(ct);
+            var changed = await connection.ExecuteAsync(new CommandDefinition(UpdateCompromisedMayDecrypt, new { Id = keyId, Allowed = allowed ? 1L : 0L }, cancellationToken: ct));
+            return changed > 0;
+        }
+
+        private static async Task<KeyVersion?> ReadVersionAsync(SqliteConnection connection, SqliteTransaction transaction, string keyId, int version, CancellationToken ct)
+        {
+            var row = await connection.QuerySingleOrDefaultAsync<KeyVersionRow>(new CommandDefinition(
+                SelectVersion, new { KeyId = keyId, Version = version }, transaction, cancellationToken: ct));
+            return row?.ToVersion();
+        }
+    }
+}
