@@ -171,6 +171,14 @@ internal sealed partial class AuditLog : IAsyncDisposable
             }
             catch (Exception e)
             {
+                if (e is ConflictException)
+                {
+                    // The stored chain no longer ends where this node left it: records were removed or
+                    // rewritten outside Coffer (or another writer shares the database). Appending
+                    // would hide that, so every batch fails until an operator looks (verify says where).
+                    Log.ChainMoved(_logger, _head.Head.Sequence);
+                }
+
                 Log.BatchFailed(_logger, batch.Count, _head.Head.Sequence, e.GetType().Name, e);
                 var failure = new AuditUnavailableException(e);
                 foreach (var pending in batch)
@@ -241,5 +249,8 @@ internal sealed partial class AuditLog : IAsyncDisposable
     {
         [LoggerMessage(EventId = 4000, Level = LogLevel.Error, Message = "The audit log could not write a batch of {Count} records after record {Head} ({ExceptionType}); their operations fail (fail closed)")]
         public static partial void BatchFailed(ILogger logger, int count, long head, string exceptionType, Exception exception);
+
+        [LoggerMessage(EventId = 4003, Level = LogLevel.Critical, Message = "The audit chain in the database no longer ends at record {Head}, where this node left it: it was changed outside Coffer. Nothing more is recorded (so nothing is served) until this is resolved; run 'coffer audit verify'")]
+        public static partial void ChainMoved(ILogger logger, long head);
     }
 }

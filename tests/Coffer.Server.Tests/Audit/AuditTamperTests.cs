@@ -129,6 +129,22 @@ public sealed class AuditTamperTests
     }
 
     [Fact]
+    public async Task Chain_rebuilt_while_running_stops_the_log_instead_of_continuing_the_forgery()
+    {
+        await using var node = await StartWithHistoryAsync();
+        using var db = new AuditDatabase(node);
+        await RebuildFromAsync(node, db, 8, e => e with { ActorId = "someone-else" });
+        var records = db.Scalar("SELECT COUNT(*) FROM audit_records");
+
+        using var refused = await node.Admin.PostJsonAsync("/api/v1/keystores", new { name = "after-forgery", uriPrefix = "/after-forgery" });
+
+        await refused.ProblemAsync(System.Net.HttpStatusCode.ServiceUnavailable);
+        Assert.Equal(records, db.Scalar("SELECT COUNT(*) FROM audit_records"));
+        Assert.Contains("was changed outside Coffer", node.Logs.All, StringComparison.Ordinal);
+        AssertProblem(await node.Admin.VerifyAsync(), "rewritten", 8);
+    }
+
+    [Fact]
     public async Task Rollback_while_stopped_is_found_only_with_an_anchor_kept_outside()
     {
         var node = await StartWithHistoryAsync();
