@@ -83,20 +83,48 @@ internal sealed class KeyStoreEntry(KeyStore keyStore, FrozenDictionary<string, 
 }
 
 /// <summary>A key with its usable versions, opened by the crypto backend.</summary>
-internal sealed class KeyEntry(ManagedKey key, FrozenDictionary<int, IAeadKey> versions, FrozenDictionary<int, KeyVersionState> states, FrozenSet<int> broken)
+/// <remarks>
+/// What a version may do is decided per call from its <see cref="VersionLifecycle"/> and the caller's
+/// clock (<see cref="VersionLifecycle.CanEncryptAt"/>), not at load time: an activation or expiry
+/// instant passes without a reload, and a change made through the API reloads the ring at once.
+/// </remarks>
+internal sealed class KeyEntry
 {
-    public ManagedKey Key { get; } = key;
+    private readonly VersionLifecycle? _currentLifecycle;
+    private readonly IAeadKey? _current;
 
-    /// <summary>Opened material of every version that may still encrypt or decrypt.</summary>
-    public FrozenDictionary<int, IAeadKey> Versions { get; } = versions;
+    public KeyEntry(ManagedKey key, FrozenDictionary<int, IAeadKey> versions, FrozenDictionary<int, VersionLifecycle> lifecycles, FrozenSet<int> broken)
+    {
+        Key = key;
+        Versions = versions;
+        Lifecycles = lifecycles;
+        Broken = broken;
+        // Looked up once here so an encrypt does no dictionary lookup.
+        _currentLifecycle = lifecycles.GetValueOrDefault(key.CurrentVersion);
+        _current = versions.GetValueOrDefault(key.CurrentVersion);
+    }
 
-    public FrozenDictionary<int, KeyVersionState> States { get; } = states;
+    public ManagedKey Key { get; }
+
+    /// <summary>Opened material of every version that may encrypt or decrypt without another write.</summary>
+    public FrozenDictionary<int, IAeadKey> Versions { get; }
+
+    /// <summary>Every stored version's lifecycle, opened or not.</summary>
+    public FrozenDictionary<int, VersionLifecycle> Lifecycles { get; }
 
     /// <summary>Versions that should be usable but whose stored material could not be opened.</summary>
-    public FrozenSet<int> Broken { get; } = broken;
+    public FrozenSet<int> Broken { get; }
 
-    public IAeadKey? CurrentForEncrypt =>
-        States.TryGetValue(Key.CurrentVersion, out var state) && state == KeyVersionState.Active
-            ? Versions.GetValueOrDefault(Key.CurrentVersion)
+    /// <summary>Whether the current version may encrypt at <paramref name="now"/> (it may still be broken).</summary>
+    public bool CurrentCanEncryptAt(DateTimeOffset now) => _currentLifecycle?.CanEncryptAt(now) == true;
+
+    /// <summary>The current version's material if it may encrypt at <paramref name="now"/>.</summary>
+    public IAeadKey? CurrentForEncryptAt(DateTimeOffset now) => CurrentCanEncryptAt(now) ? _current : null;
+
+    /// <summary>The material of <paramref name="version"/> if it may decrypt at <paramref name="now"/>: not
+    /// destroyed or awaiting destruction, Active or Deactivated, or Compromised on a key that allows it.</summary>
+    public IAeadKey? ForDecryptAt(int version, DateTimeOffset now) =>
+        Lifecycles.TryGetValue(version, out var lifecycle) && lifecycle.CanDecryptAt(now, Key.CompromisedMayDecrypt)
+            ? Versions.GetValueOrDefault(version)
             : null;
 }

@@ -50,7 +50,7 @@ internal static partial class KeyRingLoader
             {
                 var usable = new Dictionary<int, IAeadKey>();
                 var broken = new HashSet<int>();
-                foreach (var version in versions.Where(v => v.CanDecrypt || v.CanEncrypt))
+                foreach (var version in versions.Where(v => MayBeUsedWithoutAWrite(key, v)))
                 {
                     if (opened.TryGetValue((key.Id, version.Version), out var existing))
                     {
@@ -75,7 +75,7 @@ internal static partial class KeyRingLoader
                 storeKeys[key.ExternalId] = new KeyEntry(
                     key,
                     usable.ToFrozenDictionary(),
-                    versions.ToFrozenDictionary(v => v.Version, v => v.State),
+                    versions.ToFrozenDictionary(v => v.Version, v => v.Lifecycle),
                     broken.ToFrozenSet());
             }
 
@@ -84,6 +84,21 @@ internal static partial class KeyRingLoader
 
         return new KeyRingSnapshot(entries);
     }
+
+    /// <summary>
+    /// Whether a version's material is opened: it is if the version may encrypt or decrypt at some
+    /// instant without another storage write (which would reload the ring anyway). A PreActive version
+    /// is, since it starts at its activation time by the clock alone; a destroyed one, one awaiting
+    /// destruction, and a Compromised one on a key that forbids it are not, so their material is not
+    /// held in memory at all.
+    /// </summary>
+    private static bool MayBeUsedWithoutAWrite(ManagedKey key, KeyVersion version) =>
+        version.DestroysAt is null && version.State switch
+        {
+            KeyVersionState.Destroyed => false,
+            KeyVersionState.Compromised => key.CompromisedMayDecrypt,
+            _ => true,
+        };
 
     /// <summary>The secret bytes SigV4 derives its signing key from.</summary>
     public static byte[] SecretBytes(string secretAccessKey) => Encoding.UTF8.GetBytes(secretAccessKey);

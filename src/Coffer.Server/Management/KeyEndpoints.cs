@@ -23,10 +23,11 @@ internal static class KeyEndpoints
         var group = api.MapGroup("/keys").WithTags("Keys");
         group.MapGet("", ListAsync).WithSummary("List keys with filters and paging (permission: administrator)");
         group.MapGet("/{keyId}", GetAsync).WithSummary("Show a key with its versions (permission: administrator)");
-        group.MapPost("/{keyId}/enable", (string keyId, SealManager seal, CancellationToken ct) => SetEnabledAsync(keyId, true, seal, ct)).WithAuditAction(AuditActions.KeyEnable)
+        group.MapPost("/{keyId}/enable", (string keyId, SealManager seal, TimeProvider time, CancellationToken ct) => SetEnabledAsync(keyId, true, seal, time, ct)).WithAuditAction(AuditActions.KeyEnable)
             .WithSummary("Enable a key (permission: administrator)");
-        group.MapPost("/{keyId}/disable", (string keyId, SealManager seal, CancellationToken ct) => SetEnabledAsync(keyId, false, seal, ct)).WithAuditAction(AuditActions.KeyDisable)
+        group.MapPost("/{keyId}/disable", (string keyId, SealManager seal, TimeProvider time, CancellationToken ct) => SetEnabledAsync(keyId, false, seal, time, ct)).WithAuditAction(AuditActions.KeyDisable)
             .WithSummary("Disable a key: AWS KMS can no longer encrypt or decrypt with it (permission: administrator)");
+        KeyLifecycleEndpoints.Map(group);
     }
 
     private static async Task<Results<Created<KeyView>, ProblemHttpResult>> CreateAsync(
@@ -76,7 +77,7 @@ internal static class KeyEndpoints
             byte[] material;
             try
             {
-                material = MakeMaterial(backend, keyId, usage, request.HsmLabel);
+                material = MakeMaterial(backend, keyId, 1, usage, request.HsmLabel);
             }
             catch (CryptoException e) when (request.HsmLabel is not null)
             {
@@ -88,20 +89,20 @@ internal static class KeyEndpoints
         }, ct);
         return refusal is not null
             ? Problems.BadRequest(refusal)
-            : TypedResults.Created($"/api/v1/keys/{keyId}", await ViewAsync(seal.Storage, key, ct));
+            : TypedResults.Created($"/api/v1/keys/{keyId}", await ViewAsync(seal.Storage, key, now, ct));
     }
 
     /// <summary>New material in the key store's backend, or the reference of an adopted HSM key.</summary>
-    private static byte[] MakeMaterial(ICryptoBackend backend, string keyId, KeyUsage usage, string? hsmLabel) => backend switch
+    internal static byte[] MakeMaterial(ICryptoBackend backend, string keyId, int version, KeyUsage usage, string? hsmLabel = null) => backend switch
     {
         Coffer.Hsm.Pkcs11CryptoBackend hsm when hsmLabel is not null => hsm.ImportKey(hsmLabel),
         // An HSM sets CKA_ENCRYPT/CKA_DECRYPT from the usages, so the token enforces them too.
-        Coffer.Hsm.IUsageAwareCryptoBackend hsm => hsm.CreateKeyMaterial(keyId, 1, usage),
-        _ => backend.CreateKeyMaterial(keyId, 1),
+        Coffer.Hsm.IUsageAwareCryptoBackend hsm => hsm.CreateKeyMaterial(keyId, version, usage),
+        _ => backend.CreateKeyMaterial(keyId, version),
     };
 
     private static async Task<Results<Ok<KeyListView>, ProblemHttpResult>> ListAsync(
-        ICofferStorage storage, string? keystore, string? q, string? tag, bool? enabled, string? after, int? limit, CancellationToken ct)
+        ICofferStorage storage, TimeProvider time, string? keystore, string? q, string? tag, bool? enabled, string? after, int? limit, CancellationToken ct)
     {
         if (limit is < 1 or > 1000)
         {
@@ -109,29 +110,42 @@ internal static class KeyEndpoints
         }
 
         var page = await storage.Keys.ListKeysAsync(new KeyQuery(keystore, q, tag, enabled, after, limit ?? 100), ct);
-        return TypedResults.Ok(new KeyListView(page.Keys.Select(k => View(k, null)).ToList(), page.NextAfter));
+        var now = time.GetUtcNow();
+        return TypedResults.Ok(new KeyListView(page.Keys.Select(k => View(k, null, now)).ToList(), page.NextAfter));
     }
 
-    private static async Task<Results<Ok<KeyView>, ProblemHttpResult>> GetAsync(string keyId, ICofferStorage storage, CancellationToken ct)
+    private static async Task<Results<Ok<KeyView>, ProblemHttpResult>> GetAsync(string keyId, ICofferStorage storage, TimeProvider time, CancellationToken ct)
     {
         var key = await storage.Keys.GetKeyAsync(keyId, ct);
-        return key is null ? NotFound(keyId) : TypedResults.Ok(await ViewAsync(storage, key, ct));
+        return key is null ? NotFound(keyId) : TypedResults.Ok(await ViewAsync(storage, key, time.GetUtcNow(), ct));
     }
 
-    private static async Task<Results<Ok<KeyView>, ProblemHttpResult>> SetEnabledAsync(string keyId, bool enabled, SealManager seal, CancellationToken ct)
+    private static async Task<Results<Ok<KeyView>, ProblemHttpResult>> SetEnabledAsync(string keyId, bool enabled, SealManager seal, TimeProvider time, CancellationToken ct)
     {
         var found = await seal.ChangeAsync((_, _) => seal.Storage.Keys.SetEnabledAsync(keyId, enabled, ct), ct);
-        var key = found ? await seal.Storage.Keys.GetKeyAsync(keyId, ct) : null;
-        return key is null ? NotFound(keyId) : TypedResults.Ok(await ViewAsync(seal.Storage, key, ct));
+        return await FoundAsync(found, keyId, seal.Storage, time, ct);
     }
 
-    private static ProblemHttpResult NotFound(string keyId) => Problems.NotFound($"No key with id '{keyId}' exists.");
+    /// <summary>The key's view after a change, or 404 when the change found no key.</summary>
+    internal static async Task<Results<Ok<KeyView>, ProblemHttpResult>> FoundAsync(bool found, string keyId, ICofferStorage storage, TimeProvider time, CancellationToken ct)
+    {
+        var key = found ? await storage.Keys.GetKeyAsync(keyId, ct) : null;
+        return key is null ? NotFound(keyId) : TypedResults.Ok(await ViewAsync(storage, key, time.GetUtcNow(), ct));
+    }
 
-    private static async Task<KeyView> ViewAsync(ICofferStorage storage, ManagedKey key, CancellationToken ct) =>
-        View(key, await storage.Keys.ListVersionsAsync(key.Id, ct));
+    internal static ProblemHttpResult NotFound(string keyId) => Problems.NotFound($"No key with id '{keyId}' exists.");
 
-    private static KeyView View(ManagedKey k, IReadOnlyList<KeyVersion>? versions) => new(
+    private static async Task<KeyView> ViewAsync(ICofferStorage storage, ManagedKey key, DateTimeOffset now, CancellationToken ct) =>
+        View(key, await storage.Keys.ListVersionsAsync(key.Id, ct), now);
+
+    /// <summary>The key as the API shows it; what each version can do is judged at <paramref name="now"/>.</summary>
+    private static KeyView View(ManagedKey k, IReadOnlyList<KeyVersion>? versions, DateTimeOffset now) => new(
         k.Id, k.KeyStoreId, k.ExternalId, k.Description, k.Tags, KeyUsageText.ToNames(k.Usage),
         k.Enabled ? "enabled" : "disabled", k.CurrentVersion, k.CreatedAt,
-        versions?.Select(v => new KeyVersionView(v.Version, v.State.ToString(), v.Backend, v.CreatedAt)).ToList());
+        versions?.Select(v => new KeyVersionView(
+            v.Version, v.State.ToString(), v.Backend, v.CreatedAt,
+            Encrypts: v.Version == k.CurrentVersion && v.Lifecycle.CanEncryptAt(now),
+            Decrypts: v.Lifecycle.CanDecryptAt(now, k.CompromisedMayDecrypt),
+            v.ActivatesAt, v.DeactivatesAt, v.DestroysAt, v.StateChangedAt, v.StateChangedBy)).ToList(),
+        k.CompromisedMayDecrypt);
 }

@@ -39,9 +39,35 @@ public sealed record KeyView(
     string Status,
     int CurrentVersion,
     DateTimeOffset CreatedAt,
-    IReadOnlyList<KeyVersionView>? Versions);
+    IReadOnlyList<KeyVersionView>? Versions,
+    bool CompromisedMayDecrypt = false);
 
-public sealed record KeyVersionView(int Version, string State, string Backend, DateTimeOffset CreatedAt);
+/// <param name="State">The stored state (PreActive, Active, Deactivated, Compromised, Destroyed).</param>
+/// <param name="Encrypts">Whether AWS KMS can encrypt with it now (only the current version ever does).</param>
+/// <param name="Decrypts">Whether ciphertext made under it decrypts now.</param>
+/// <param name="DestroysAt">Set while destruction is scheduled: the version is unusable until cancelled.</param>
+/// <param name="StateChangedBy">Who last changed the state: a management token id, or "system".</param>
+public sealed record KeyVersionView(
+    int Version,
+    string State,
+    string Backend,
+    DateTimeOffset CreatedAt,
+    bool Encrypts = false,
+    bool Decrypts = false,
+    DateTimeOffset? ActivatesAt = null,
+    DateTimeOffset? DeactivatesAt = null,
+    DateTimeOffset? DestroysAt = null,
+    DateTimeOffset? StateChangedAt = null,
+    string? StateChangedBy = null);
+
+/// <param name="ExpectedCurrentVersion">Rotate only if this is still the current version (else 409),
+/// so two administrators who both saw version N cannot both rotate.</param>
+public sealed record RotateKeyRequest(int? ExpectedCurrentVersion = null);
+
+/// <param name="WaitingPeriodDays">7 to 30, default 30 (as AWS KMS).</param>
+public sealed record ScheduleDestructionRequest(int? WaitingPeriodDays = null);
+
+public sealed record CompromisedMayDecryptRequest(bool Allowed);
 
 public sealed record KeyListView(IReadOnlyList<KeyView> Keys, string? Next);
 
@@ -102,6 +128,9 @@ public sealed record AuditRecordListView(IReadOnlyList<AuditRecordView> Records,
 [JsonSerializable(typeof(CreateKeyRequest))]
 [JsonSerializable(typeof(KeyView))]
 [JsonSerializable(typeof(KeyListView))]
+[JsonSerializable(typeof(RotateKeyRequest))]
+[JsonSerializable(typeof(ScheduleDestructionRequest))]
+[JsonSerializable(typeof(CompromisedMayDecryptRequest))]
 [JsonSerializable(typeof(InitRequest))]
 [JsonSerializable(typeof(InitResponse))]
 [JsonSerializable(typeof(UnsealRequest))]

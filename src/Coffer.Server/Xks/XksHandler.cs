@@ -29,6 +29,7 @@ internal sealed partial class XksHandler(
     SigV4Verifier verifier,
     DeepHealthCheck health,
     XksListenerOptions options,
+    TimeProvider time,
     ILogger<XksHandler> logger)
 {
     private readonly ConcurrentDictionary<string, RateLimiter> _quotas = new(StringComparer.Ordinal);
@@ -188,11 +189,11 @@ internal sealed partial class XksHandler(
                     break;
                 case XksOperation.Encrypt:
                     call.KeyVersion = key.Key.CurrentVersion;
-                    await AnswerAsync(context, call, await Encrypt.ExecuteAsync(key, xks!, options, context.RequestAborted), XksJson.Default.EncryptResponse);
+                    await AnswerAsync(context, call, await Encrypt.ExecuteAsync(key, xks!, options, time.GetUtcNow(), context.RequestAborted), XksJson.Default.EncryptResponse);
                     break;
                 default:
                     call.KeyVersion = XksCiphertext.TryReadMetadata(xks!.CiphertextMetadata, out var version) ? version : null;
-                    var response = await Decrypt.ExecuteAsync(key, xks, options, context.RequestAborted);
+                    var response = await Decrypt.ExecuteAsync(key, xks, options, time.GetUtcNow(), context.RequestAborted);
                     try
                     {
                         await AnswerAsync(context, call, response, XksJson.Default.DecryptResponse);

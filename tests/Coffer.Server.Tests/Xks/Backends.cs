@@ -22,6 +22,8 @@ namespace Coffer.Server.Tests.Xks.Software
 
     public sealed class KeyStoreTests(SoftwareXksNode node) : Xks.KeyStoreTests(node), IClassFixture<SoftwareXksNode>;
 
+    public sealed class LifecycleTests(SoftwareXksNode node) : Xks.LifecycleTests(node), IClassFixture<SoftwareXksNode>;
+
     public sealed class LoggingTests(SoftwareXksNode node) : Xks.LoggingTests(node), IClassFixture<SoftwareXksNode>;
 
     public sealed class MetadataTests(SoftwareXksNode node) : Xks.MetadataTests(node), IClassFixture<SoftwareXksNode>;
@@ -54,6 +56,8 @@ namespace Coffer.Server.Tests.Xks.Pkcs11
     public sealed class HealthTests(Pkcs11XksNode node) : Xks.HealthTests(node), IClassFixture<Pkcs11XksNode>;
 
     public sealed class KeyStoreTests(Pkcs11XksNode node) : Xks.KeyStoreTests(node), IClassFixture<Pkcs11XksNode>;
+
+    public sealed class LifecycleTests(Pkcs11XksNode node) : Xks.LifecycleTests(node), IClassFixture<Pkcs11XksNode>;
 
     public sealed class LoggingTests(Pkcs11XksNode node) : Xks.LoggingTests(node), IClassFixture<Pkcs11XksNode>;
 

@@ -13,7 +13,7 @@ namespace Coffer.Server.Xks.Operations;
 /// </summary>
 internal static class Decrypt
 {
-    public static async ValueTask<DecryptResponse> ExecuteAsync(KeyEntry key, XksRequest request, XksListenerOptions options, CancellationToken ct)
+    public static async ValueTask<DecryptResponse> ExecuteAsync(KeyEntry key, XksRequest request, XksListenerOptions options, DateTimeOffset now, CancellationToken ct)
     {
         RequestValidation.RequireAesGcm(request.EncryptionAlgorithm);
         var ciphertext = request.Ciphertext;
@@ -41,13 +41,16 @@ internal static class Decrypt
         }
 
         // Coffer only ever makes 12-byte IVs, 16-byte tags and format-1 metadata; anything else is not ours.
+        // A version that cannot decrypt now (destroyed, awaiting destruction, Compromised on a key that
+        // forbids it, not yet active) is invalid ciphertext too (docs/design.md, "XKS ciphertextMetadata").
         var metadata = request.CiphertextMetadata;
         IAeadKey? aead = null;
         if (iv.Length != IAeadKey.IvSize || tag.Length != IAeadKey.TagSize
             || metadata is null || !XksCiphertext.TryReadMetadata(metadata, out var version)
-            || !key.Versions.TryGetValue(version, out aead))
+            || (aead = key.ForDecryptAt(version, now)) is null)
         {
-            if (metadata is not null && XksCiphertext.TryReadMetadata(metadata, out var named) && key.Broken.Contains(named))
+            if (metadata is not null && XksCiphertext.TryReadMetadata(metadata, out var named) && key.Broken.Contains(named)
+                && key.Lifecycles[named].CanDecryptAt(now, key.Key.CompromisedMayDecrypt))
             {
                 XksThrow.Internal();
             }

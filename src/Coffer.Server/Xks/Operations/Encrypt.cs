@@ -13,7 +13,7 @@ namespace Coffer.Server.Xks.Operations;
 /// </summary>
 internal static class Encrypt
 {
-    public static async ValueTask<EncryptResponse> ExecuteAsync(KeyEntry key, XksRequest request, XksListenerOptions options, CancellationToken ct)
+    public static async ValueTask<EncryptResponse> ExecuteAsync(KeyEntry key, XksRequest request, XksListenerOptions options, DateTimeOffset now, CancellationToken ct)
     {
         RequestValidation.RequireAesGcm(request.EncryptionAlgorithm);
         var plaintext = request.Plaintext;
@@ -50,15 +50,18 @@ internal static class Encrypt
             XksThrow.InvalidKeyUsage("A ciphertextDataIntegrityValue needs a verifying decrypt, which the key does not allow.");
         }
 
-        if (key.Broken.Contains(key.Key.CurrentVersion))
-        {
-            XksThrow.Internal();
-        }
-
-        var aead = key.CurrentForEncrypt;
-        if (aead is null)
+        // The current version's lifecycle at this instant: not yet active, expired, deactivated,
+        // compromised or awaiting destruction all mean the key cannot encrypt (issue 5).
+        if (!key.CurrentCanEncryptAt(now))
         {
             XksThrow.InvalidState("The key has no active version that may encrypt.");
+        }
+
+        var aead = key.CurrentForEncryptAt(now);
+        if (aead is null)
+        {
+            // It may encrypt, so it should have been opened: its stored material is unusable.
+            XksThrow.Internal();
         }
 
         var userAad = request.AdditionalAuthenticatedData ?? [];

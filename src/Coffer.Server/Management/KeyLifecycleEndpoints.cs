@@ -1,0 +1,160 @@
+using Coffer.Auth;
+using Coffer.Keys;
+using Coffer.Server.Seal;
+using Coffer.Storage;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Routing;
+
+namespace Coffer.Server.Management;
+
+/// <summary>
+/// /api/v1/keys/{keyId}/rotate, /versions/{version}/{action} and /compromised-may-decrypt: the key
+/// lifecycle (docs/design.md, "Lifecycle"; issue 5). Legality is <see cref="KeyLifecycle"/>'s alone;
+/// an illegal move is 409 with its reason and changes nothing. Every write is compare-and-set against
+/// what the request read, so two administrators acting at once cannot both win.
+/// </summary>
+internal static class KeyLifecycleEndpoints
+{
+    public static void Map(RouteGroupBuilder keys)
+    {
+        keys.MapPost("/{keyId}/rotate", RotateAsync).WithAuditAction("key.rotate")
+            .WithSummary("Rotate a key now: a new version, made by the key store's backend, becomes the one that encrypts; the previous one only decrypts. With expectedCurrentVersion, 409 if another rotation came first (permission: administrator)");
+        var versions = keys.MapGroup("/{keyId}/versions/{version:int}");
+        Transition(versions, "activate", KeyVersionAction.Activate, "key.version.activate",
+            "Activate a PreActive version (permission: administrator)");
+        Transition(versions, "deactivate", KeyVersionAction.Deactivate, "key.version.deactivate",
+            "Deactivate (revoke) an Active version: it only decrypts; if it is the current version the key cannot encrypt until rotated (permission: administrator)");
+        Transition(versions, "compromise", KeyVersionAction.MarkCompromised, "key.version.compromise",
+            "Mark a version Compromised: it never encrypts again and decrypts only if the key allows it; the current version's key rotates (permission: administrator)");
+        versions.MapPost("/schedule-destruction", ScheduleDestructionAsync).WithAuditAction("key.version.schedule-destruction")
+            .WithSummary("Schedule destruction of a version that is not Active after waitingPeriodDays (7 to 30, default 30); it is unusable at once, and cancel-destruction restores it (permission: administrator)");
+        Transition(versions, "cancel-destruction", KeyVersionAction.CancelDestruction, "key.version.cancel-destruction",
+            "Cancel a scheduled destruction during its waiting period: the version works as before (permission: administrator)");
+        keys.MapPut("/{keyId}/compromised-may-decrypt", SetCompromisedMayDecryptAsync).WithAuditAction("key.compromised-may-decrypt")
+            .WithSummary("Allow or forbid (default) the key's Compromised versions to decrypt (permission: administrator)");
+    }
+
+    private static void Transition(RouteGroupBuilder versions, string path, KeyVersionAction action, string auditAction, string summary) =>
+        versions.MapPost("/" + path,
+                (string keyId, int version, HttpContext http, SealManager seal, TimeProvider time, CancellationToken ct) =>
+                    ApplyAsync(keyId, version, action, null, http, seal, time, ct))
+            .WithAuditAction(auditAction).WithSummary(summary);
+
+    private static Task<Results<Ok<KeyView>, ProblemHttpResult>> ScheduleDestructionAsync(
+        string keyId, int version, ScheduleDestructionRequest? request, HttpContext http, SealManager seal, TimeProvider time, CancellationToken ct)
+    {
+        var days = request?.WaitingPeriodDays ?? (int)KeyLifecycle.DefaultWaitingPeriod.TotalDays;
+        return days < KeyLifecycle.MinWaitingPeriod.TotalDays || days > KeyLifecycle.MaxWaitingPeriod.TotalDays
+            ? Task.FromResult<Results<Ok<KeyView>, ProblemHttpResult>>(Problems.BadRequest(
+                $"waitingPeriodDays is {KeyLifecycle.MinWaitingPeriod.TotalDays:0} to {KeyLifecycle.MaxWaitingPeriod.TotalDays:0} (default {KeyLifecycle.DefaultWaitingPeriod.TotalDays:0})."))
+            : ApplyAsync(keyId, version, KeyVersionAction.ScheduleDestruction, TimeSpan.FromDays(days), http, seal, time, ct);
+    }
+
+    private static async Task<Results<Ok<KeyView>, ProblemHttpResult>> ApplyAsync(
+        string keyId, int version, KeyVersionAction action, TimeSpan? waitingPeriod, HttpContext http, SealManager seal, TimeProvider time, CancellationToken ct)
+    {
+        var storage = seal.Storage;
+        var key = await storage.Keys.GetKeyAsync(keyId, ct);
+        var stored = key is null ? null : (await storage.Keys.ListVersionsAsync(keyId, ct)).FirstOrDefault(v => v.Version == version);
+        if (key is null || stored is null)
+        {
+            return key is null ? KeyEndpoints.NotFound(keyId) : Problems.NotFound($"Key '{keyId}' has no version {version}.");
+        }
+
+        var now = time.GetUtcNow();
+        var next = KeyLifecycle.TryApply(stored.Lifecycle, action, now, out var refusal, waitingPeriod);
+        if (next is null)
+        {
+            return Problems.Conflict(refusal!);
+        }
+
+        // Issue 5: a Compromised version "can no longer encrypt … and the key rotates", so encryption
+        // carries on under fresh material instead of stopping.
+        var rotates = action == KeyVersionAction.MarkCompromised && version == key.CurrentVersion;
+        var actor = Actor(http);
+        var found = await seal.ChangeAsync(async (backends, _) =>
+        {
+            // The new material exists before anything is written: a backend that cannot make it
+            // (an HSM outage) leaves the version as it was.
+            var replacement = rotates ? await NewVersionAsync(storage, backends, key, now, ct) : null;
+            if (!await storage.Keys.UpdateVersionLifecycleAsync(keyId, version, stored.Lifecycle, next, now, actor, ct))
+            {
+                return false;
+            }
+
+            if (replacement is not null)
+            {
+                try
+                {
+                    await storage.Keys.RotateAsync(keyId, version, replacement, now, actor, ct);
+                }
+                catch (ConflictException)
+                {
+                    // Another rotation came first: the key rotated, which is all this one wanted.
+                }
+            }
+
+            return true;
+        }, ct);
+        return await KeyEndpoints.FoundAsync(found, keyId, storage, time, ct);
+    }
+
+    private static async Task<Results<Ok<KeyView>, ProblemHttpResult>> RotateAsync(
+        string keyId, RotateKeyRequest? request, HttpContext http, SealManager seal, TimeProvider time, CancellationToken ct)
+    {
+        var storage = seal.Storage;
+        // Read before waiting for the change lock: two rotations sent at once both see the same
+        // current version, and the second fails its compare-and-set instead of rotating again.
+        var key = await storage.Keys.GetKeyAsync(keyId, ct);
+        if (key is null)
+        {
+            return KeyEndpoints.NotFound(keyId);
+        }
+
+        var expected = request?.ExpectedCurrentVersion ?? key.CurrentVersion;
+        var now = time.GetUtcNow();
+        var actor = Actor(http);
+        var found = await seal.ChangeAsync(async (backends, _) =>
+        {
+            // Checked again under the lock before the backend makes material, so a rotation that lost
+            // on this node leaves no unused key in an HSM.
+            var latest = await storage.Keys.GetKeyAsync(keyId, ct);
+            if (latest is null)
+            {
+                return false;
+            }
+
+            if (latest.CurrentVersion != expected)
+            {
+                throw new ConflictException($"key '{keyId}' was rotated meanwhile: its current version is {latest.CurrentVersion}, not {expected}");
+            }
+
+            var version = await NewVersionAsync(storage, backends, latest, now, ct);
+            return await storage.Keys.RotateAsync(keyId, expected, version, now, actor, ct);
+        }, ct);
+        return await KeyEndpoints.FoundAsync(found, keyId, storage, time, ct);
+    }
+
+    private static async Task<Results<Ok<KeyView>, ProblemHttpResult>> SetCompromisedMayDecryptAsync(
+        string keyId, CompromisedMayDecryptRequest request, SealManager seal, TimeProvider time, CancellationToken ct)
+    {
+        var found = await seal.ChangeAsync((_, _) => seal.Storage.Keys.SetCompromisedMayDecryptAsync(keyId, request.Allowed, ct), ct);
+        return await KeyEndpoints.FoundAsync(found, keyId, seal.Storage, time, ct);
+    }
+
+    /// <summary>The next version (one above every existing one), Active, made by the key store's backend.</summary>
+    private static async Task<KeyVersion> NewVersionAsync(ICofferStorage storage, CryptoBackends backends, ManagedKey key, DateTimeOffset now, CancellationToken ct)
+    {
+        var store = await storage.KeyStores.GetKeyStoreAsync(key.KeyStoreId, ct)
+            ?? throw new ConflictException($"key store '{key.KeyStoreId}' of key '{key.Id}' does not exist");
+        var number = (await storage.Keys.ListVersionsAsync(key.Id, ct)).Max(v => v.Version) + 1;
+        var backend = backends.For(store);
+        return new KeyVersion(key.Id, number, KeyVersionState.Active, backend.Name, KeyEndpoints.MakeMaterial(backend, key.Id, number, key.Usage), now);
+    }
+
+    /// <summary>Who made a change, as stored with the version: the management token's id, never the token.</summary>
+    private static string Actor(HttpContext http) =>
+        http.Items[TokenAuthentication.TokenItem] is ApiToken token ? token.Id : "anonymous";
+}
