@@ -16,6 +16,7 @@ internal static class KeyCommands
         var command = new Command("key", "Keys: AES-256 keys that AWS KMS encrypts and decrypts with through XKS.")
         {
             Create(env), List(env), Show(env), SetEnabled(env, enable: true), SetEnabled(env, enable: false),
+            KeyLifecycleCommands.Rotate(env), KeyLifecycleCommands.Version(env), KeyLifecycleCommands.CompromisedMayDecrypt(env),
         };
         root.Subcommands.Add(command);
     }
@@ -160,9 +161,9 @@ internal static class KeyCommands
         return command;
     }
 
-    private static Argument<string> KeyArgument() => new("id") { Description = "Key id or key name (externalKeyId)" };
+    internal static Argument<string> KeyArgument() => new("id") { Description = "Key id or key name (externalKeyId)" };
 
-    private static void Print(ClientCall call, ApiResult<KeyView> key)
+    internal static void Print(ClientCall call, ApiResult<KeyView> key)
     {
         call.Print(key, Views.Key);
     }

@@ -56,16 +56,33 @@ internal static class Views
             ("Usage", Usage(k.Usage)),
             ("Status", k.Status),
             ("Current version", Count(k.CurrentVersion)),
+            ("Compromised may decrypt", Table.YesNo(k.CompromisedMayDecrypt)),
             ("Tags", k.Tags.Count == 0 ? "-" : string.Join(", ", k.Tags.OrderBy(t => t.Key, StringComparer.Ordinal).Select(t => $"{t.Key}={t.Value}"))),
             ("Created", Table.Time(k.CreatedAt)),
         ]);
         if (k.Versions is { Count: > 0 } versions)
         {
             w.WriteLine();
-            Table.Write(w, ["VERSION", "STATE", "BACKEND", "CREATED"],
-                versions.Select(v => (IReadOnlyList<string>)[Count(v.Version), v.State, v.Backend, Table.Time(v.CreatedAt)]));
+            Versions(w, k.CurrentVersion, versions);
         }
     }
+
+    /// <summary>Every version with its state, what it can do now, its scheduled times and who last changed it.</summary>
+    public static void Versions(TextWriter w, int current, IEnumerable<KeyVersionView> versions) => Table.Write(w,
+        ["VERSION", "STATE", "USE", "BACKEND", "CREATED", "CHANGED", "CHANGED BY", "ACTIVATES", "EXPIRES", "DESTROYS"],
+        versions.Select(v => (IReadOnlyList<string>)
+        [
+            Count(v.Version) + (v.Version == current ? " (current)" : ""),
+            v.State,
+            v.Encrypts ? "encrypt, decrypt" : v.Decrypts ? "decrypt" : "none",
+            v.Backend,
+            Table.Time(v.CreatedAt),
+            Table.Time(v.StateChangedAt),
+            v.StateChangedBy ?? "-",
+            Table.Time(v.ActivatesAt),
+            Table.Time(v.DeactivatesAt),
+            Table.Time(v.DestroysAt),
+        ]));
 
     public static void Keys(TextWriter w, IEnumerable<KeyView> keys) => Table.Write(w,
         ["ID", "NAME", "KEY STORE", "USAGE", "STATUS", "VERSION", "CREATED"],
