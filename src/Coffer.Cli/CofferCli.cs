@@ -24,6 +24,7 @@ internal static class CofferCli
         KeyStoreCommands.AddTo(root, env);
         KeyCommands.AddTo(root, env);
         AuditCommands.AddTo(root, env);
+        AuditSinkCommands.AddTo(root, env);
 
         var parse = root.Parse(args);
         if (parse.Action is ParseErrorAction)
