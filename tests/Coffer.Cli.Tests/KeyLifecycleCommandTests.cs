@@ -1,0 +1,68 @@
+using Coffer.Testing;
+
+namespace Coffer.Cli.Tests;
+
+/// <summary><c>coffer key rotate</c> and <c>coffer key version ...</c> against a dev node (key <c>demo-key</c>).</summary>
+public sealed class KeyLifecycleCommandTests
+{
+    [Fact]
+    public async Task Key_rotate_makes_version_2_current_and_version_list_shows_both_with_their_use()
+    {
+        await using var node = await DevServer.StartAsync();
+
+        var rotate = await Cli.RunAsync(node, "key", "rotate", "demo-key");
+
+        Assert.True(rotate.ExitCode == 0, rotate.ToString());
+        Assert.Matches(@"Current version\s+2\r?\n", rotate.Out);
+        var list = await Cli.RunAsync(node, "key", "version", "list", "demo-key");
+        Assert.True(list.ExitCode == 0, list.ToString());
+        Assert.Matches(@"\n\s*1\s+Deactivated\s+decrypt\s+software\s", list.Out);
+        Assert.Matches(@"\n\s*2 \(current\)\s+Active\s+encrypt, decrypt\s+software\s", list.Out);
+
+        var json = await Cli.RunAsync(node, "key", "version", "list", "demo-key", "--json");
+        Assert.True(json.ExitCode == 0, json.ToString());
+        var versions = json.Json.EnumerateArray().ToList();
+        Assert.Equal([1, 2], versions.Select(v => v.GetProperty("version").GetInt32()));
+        Assert.Equal(["Deactivated", "Active"], versions.Select(v => v.GetProperty("state").GetString()));
+        Assert.Equal(versions[0].GetProperty("stateChangedBy").GetString(), versions[1].GetProperty("stateChangedBy").GetString());
+    }
+
+    [Fact]
+    public async Task Key_rotate_with_a_stale_expected_version_fails_with_the_conflict()
+    {
+        await using var node = await DevServer.StartAsync();
+        Assert.Equal(0, (await Cli.RunAsync(node, "key", "rotate", "demo-key", "--expect-version", "1")).ExitCode);
+
+        var stale = await Cli.RunAsync(node, "key", "rotate", "demo-key", "--expect-version", "1");
+
+        Assert.Equal(1, stale.ExitCode);
+        Assert.Contains("current version is 2", stale.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Key_version_transitions_print_the_key_and_an_illegal_one_prints_the_reason()
+    {
+        await using var node = await DevServer.StartAsync();
+        await Cli.RunAsync(node, "key", "rotate", "demo-key");
+
+        var schedule = await Cli.RunAsync(node, "key", "version", "schedule-destruction", "demo-key", "1", "--waiting-days", "7", "--json");
+        Assert.True(schedule.ExitCode == 0, schedule.ToString());
+        var version1 = schedule.Json.GetProperty("versions").EnumerateArray().First(v => v.GetProperty("version").GetInt32() == 1);
+        Assert.Equal(JsonValueKindString, version1.GetProperty("destroysAt").ValueKind);
+        Assert.False(version1.GetProperty("decrypts").GetBoolean());
+
+        var refused = await Cli.RunAsync(node, "key", "version", "compromise", "demo-key", "1");
+        Assert.Equal(1, refused.ExitCode);
+        Assert.Contains("scheduled for destruction; cancel that first", refused.Error, StringComparison.Ordinal);
+
+        var cancel = await Cli.RunAsync(node, "key", "version", "cancel-destruction", "demo-key", "1");
+        Assert.True(cancel.ExitCode == 0, cancel.ToString());
+        Assert.Matches(@"\n\s*1\s+Deactivated\s+decrypt\s", cancel.Out);
+
+        var badWait = await Cli.RunAsync(node, "key", "version", "schedule-destruction", "demo-key", "1", "--waiting-days", "3");
+        Assert.Equal(2, badWait.ExitCode);
+        Assert.Contains("--waiting-days is 7 to 30", badWait.Error, StringComparison.Ordinal);
+    }
+
+    private const System.Text.Json.JsonValueKind JsonValueKindString = System.Text.Json.JsonValueKind.String;
+}
