@@ -131,11 +131,14 @@ internal static partial class ManagementAudit
         }
     }
 
-    /// <summary>The ids named in the path: <c>{id}</c> is always a key store, <c>{keyId}</c> a key.</summary>
+    /// <summary>The ids named in the path: <c>{id}</c> is always a key store, <c>{keyId}</c> a key,
+    /// <c>{version}</c> one of its versions.</summary>
     private static AuditEvent Targets(AuditEvent e, RouteValueDictionary route) => e with
     {
         KeyStore = route.TryGetValue("id", out var store) ? store as string : null,
         KeyId = route.TryGetValue("keyId", out var key) ? key as string : null,
+        KeyVersion = route.TryGetValue("version", out var version)
+            && int.TryParse(version as string, NumberStyles.None, CultureInfo.InvariantCulture, out var number) ? number : null,
     };
 
     private static AuditEvent Outcome(AuditEvent request, object? result)
@@ -162,7 +165,7 @@ internal static partial class ManagementAudit
         return result switch
         {
             ProblemHttpResult problem => e with { ErrorName = problem.ProblemDetails.Title, Reason = problem.ProblemDetails.Detail },
-            IValueHttpResult { Value: KeyView key } => e with { KeyId = key.Id, KeyStore = key.KeyStoreId, KeyVersion = key.CurrentVersion, Details = e.Details + $", key '{key.Name}' {key.Status}" },
+            IValueHttpResult { Value: KeyView key } => e with { KeyId = key.Id, KeyStore = key.KeyStoreId, KeyVersion = e.KeyVersion ?? key.CurrentVersion, Details = e.Details + $", key '{key.Name}' {key.Status}" },
             IValueHttpResult { Value: KeyStoreView store } => e with { KeyStore = store.Id, Details = e.Details + $", key store '{store.Name}' at '{store.UriPrefix}' ({store.Backend})" },
             IValueHttpResult { Value: CreatedCredential credential } => e with { KeyStore = credential.KeyStoreId, Details = e.Details + $", credential {credential.Id} with access key id {credential.AccessKeyId}" },
             IValueHttpResult { Value: SealStatusView seal } => e with
