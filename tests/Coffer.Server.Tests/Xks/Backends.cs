@@ -34,6 +34,8 @@ namespace Coffer.Server.Tests.Xks.Software
 
     public sealed class InternalErrorTests() : Xks.InternalErrorTests(KeyStoreBackends.Software);
 
+    public sealed class LifecycleClockTests() : Xks.LifecycleClockTests(KeyStoreBackends.Software);
+
     public sealed class RestartTests() : Xks.RestartTests(KeyStoreBackends.Software);
 
     public sealed class SealedTests() : Xks.SealedTests(KeyStoreBackends.Software);
@@ -68,6 +70,8 @@ namespace Coffer.Server.Tests.Xks.Pkcs11
     public sealed class EmptyPrefixKeyStoreTests() : Xks.EmptyPrefixKeyStoreTests(KeyStoreBackends.Pkcs11);
 
     public sealed class InternalErrorTests() : Xks.InternalErrorTests(KeyStoreBackends.Pkcs11);
+
+    public sealed class LifecycleClockTests() : Xks.LifecycleClockTests(KeyStoreBackends.Pkcs11);
 
     public sealed class RestartTests() : Xks.RestartTests(KeyStoreBackends.Pkcs11);
 
