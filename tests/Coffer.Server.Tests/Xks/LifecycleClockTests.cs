@@ -76,6 +76,36 @@ public abstract class LifecycleClockTests(string backend)
     }
 
     [Fact]
+    public async Task Ciphertext_of_a_destroyed_version_is_InvalidCiphertext_and_the_current_version_is_unaffected()
+    {
+        var node = await DevServer.StartAsync(time: _time, backend: backend);
+        try
+        {
+            var name = Admin.Unique("gone");
+            var id = await node.CreateKeyAsync(await node.KeyStoreIdAsync(node.Info.UriPrefix), name, "ENCRYPT", "DECRYPT");
+            var v1 = await Client(node).MustEncryptAsync(name, [1]);
+            (await node.Admin.PostAsync($"/api/v1/keys/{id}/rotate", null)).EnsureSuccessStatusCode();
+            // What the destruction scheduler of a later slice will write when a waiting period ends.
+            using (var storage = await SqliteStorage.OpenAsync(Path.Combine(node.DataDirectory, "coffer.db")))
+            {
+                Assert.True(await storage.Keys.UpdateVersionLifecycleAsync(id, 1, new VersionLifecycle(KeyVersionState.Deactivated),
+                    new VersionLifecycle(KeyVersionState.Destroyed), Start, KeyVersion.SystemActor));
+            }
+
+            node = await node.RestartAsync();
+
+            XksAssert.Error(await Client(node).DecryptAsync(name, v1), 400, "InvalidCiphertextException");
+            var v2 = await Client(node).MustEncryptAsync(name, [2]);
+            Assert.Equal([0x01, 0, 0, 0, 2], v2.CiphertextMetadata);
+            Assert.Equal([2], (await Client(node).DecryptAsync(name, v2)).Bytes("plaintext"));
+        }
+        finally
+        {
+            await node.DisposeAsync();
+        }
+    }
+
+    [Fact]
     public async Task Rotation_compromise_and_scheduled_destruction_survive_a_restart()
     {
         var node = await DevServer.StartAsync(time: _time, backend: backend);
