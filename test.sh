@@ -28,9 +28,10 @@ if ! command -v dotnet >/dev/null 2>&1; then
 fi
 
 # --- build and test ------------------------------------------------------------------------
-export COFFER_BUILD_DIR="$root/.build/test"
+# A caller may choose its own build folder (parallel work in one tree); the default is shared.
+export COFFER_BUILD_DIR="${COFFER_BUILD_DIR:-$root/.build/test}"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
-results="$root/.build/test-results"
+results="${COFFER_BUILD_DIR%/}-results"   # .build/test-results by default
 rm -rf "$results"
 
 if ! dotnet build Coffer.slnx -c Release --nologo -v quiet -clp:ErrorsOnly; then
