@@ -58,7 +58,7 @@ internal sealed class SyslogSink : IAuditSink
         timeout.CancelAfter(TimeSpan.FromSeconds(_options.TimeoutSeconds));
         try
         {
-            if (_connection is null || _connection.Closed)
+            if (_connection is null || !await _connection.IsOpenAsync())
             {
                 await CloseAsync();
                 _connection = await ConnectAsync(timeout.Token);
@@ -67,7 +67,7 @@ internal sealed class SyslogSink : IAuditSink
             await _connection.Stream.WriteAsync(frames.WrittenMemory, timeout.Token);
             await _connection.Stream.FlushAsync(timeout.Token);
         }
-        catch (Exception e) when (e is IOException or SocketException or AuthenticationException or OperationCanceledException)
+        catch (Exception e)
         {
             // Whatever was half-written dies with the connection; the forwarder sends the batch again.
             await CloseAsync();
@@ -182,8 +182,32 @@ internal sealed class SyslogSink : IAuditSink
 
         public Stream Stream { get; }
 
-        /// <summary>The receiver closed or reset the connection.</summary>
-        public bool Closed => _closed;
+        /// <summary>
+        /// False when the receiver closed or reset the connection. Asked before each batch so a batch
+        /// is not written into a connection that is already gone (it would vanish with the reset):
+        /// the socket itself is asked too, since the reader may not have run yet.
+        /// </summary>
+        public async Task<bool> IsOpenAsync()
+        {
+            for (var i = 0; i < 20 && !_closed; i++)
+            {
+                var socket = _client.Client;
+                if (!socket.Poll(0, SelectMode.SelectRead))
+                {
+                    return true;
+                }
+
+                if (socket.Available == 0)
+                {
+                    return false; // readable with nothing to read: end of stream or an error
+                }
+
+                // TLS bytes (a session ticket, a close_notify) the reader has yet to take.
+                await Task.Delay(10);
+            }
+
+            return !_closed;
+        }
 
         private async Task WatchAsync()
         {
@@ -196,8 +220,9 @@ internal sealed class SyslogSink : IAuditSink
                 {
                 }
             }
-            catch (Exception e) when (e is IOException or ObjectDisposedException or SocketException or InvalidOperationException)
+            catch (Exception)
             {
+                // Reset, disposed or broken: all mean the connection is over.
             }
             finally
             {
