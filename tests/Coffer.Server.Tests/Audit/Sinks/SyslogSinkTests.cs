@@ -67,6 +67,8 @@ public sealed class SyslogSinkTests
             Assert.Equal(export[m.Sequence], m.Msg);
         });
 
+        Assert.DoesNotContain(messages, m => m.Msg.Contains(node.Info.SecretAccessKey, StringComparison.Ordinal)
+            || m.RawStructuredData.Contains(node.Info.AdminToken, StringComparison.Ordinal) || m.Msg.Contains("coffer_not-a-token", StringComparison.Ordinal));
         var encrypt = Assert.Single(messages, m => m.Params.GetValueOrDefault("kmsRequestId") == tricky);
         Assert.Equal("xks.encrypt", encrypt.MsgId);
         Assert.Equal(6, encrypt.Severity);
