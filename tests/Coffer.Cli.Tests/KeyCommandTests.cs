@@ -101,7 +101,7 @@ public sealed class KeyCommandTests
         Assert.Matches(@"Name \(externalKeyId\)\s+demo-key", show.Out);
         Assert.Matches(@"Tags\s+purpose=demo", show.Out);
         Assert.Contains("VERSION", show.Out, StringComparison.Ordinal);
-        Assert.Matches(@"1\s+Active\s+software", show.Out);
+        Assert.Matches(@"1 \(current\)\s+Active\s+encrypt, decrypt\s+software", show.Out);
     }
 
     [Fact]
