@@ -131,6 +131,7 @@ internal sealed partial class XksHandler(
         }
 
         call.KeyStore = store.KeyStore.Name;
+        call.KeyStoreId = store.KeyStore.Id;
         var operation = route.Operation;
         call.KeyId = operation == XksOperation.GetHealthStatus ? null : route.KeyId.ToString();
         var body = await ReadBodyAsync(request, options.MaxRequestBytes, context.RequestAborted);
@@ -181,6 +182,7 @@ internal sealed partial class XksHandler(
 
             var key = store.FindKey(call.KeyId!)
                 ?? throw new XksException(XksErrorName.KeyNotFoundException, "No key with this externalKeyId exists in this key store.");
+            call.ManagedKeyId = key.Key.Id;
 
             switch (operation)
             {
@@ -326,8 +328,10 @@ internal sealed partial class XksHandler(
             Reason = call.Reason,
             ActorKind = call.AccessKeyId is null ? AuditActorKinds.Anonymous : AuditActorKinds.Xks,
             ActorId = call.AccessKeyId,
-            KeyStore = call.KeyStore,
-            KeyId = call.KeyId,
+            // The ids the management records use too, so one key's XKS use and changes line up.
+            KeyStore = call.KeyStoreId ?? call.KeyStore,
+            KeyId = call.ManagedKeyId,
+            Details = call.KeyId is null ? null : "externalKeyId=" + call.KeyId,
             KeyVersion = call.KeyVersion,
             LatencyMs = call.LatencyMs,
             SourceIp = context.Connection.RemoteIpAddress?.ToString(),
@@ -372,7 +376,9 @@ internal sealed partial class XksHandler(
         public string? KmsOperation => Metadata?.KmsOperation;
         public string? Principal => Metadata?.AwsPrincipalArn;
         public string? KeyStore { get; set; }
+        public string? KeyStoreId { get; set; }
         public string? KeyId { get; set; }
+        public string? ManagedKeyId { get; set; }
         public int? KeyVersion { get; set; }
         public string? AccessKeyId { get; set; }
         public AuditOutcome Outcome { get; set; } = AuditOutcome.Error;

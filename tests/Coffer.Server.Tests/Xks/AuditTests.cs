@@ -20,6 +20,9 @@ public abstract class AuditTests(XksNodeFixture fixture)
 
     private IAuditRepository Audit => fixture.Node.Server.Seal.Storage.Audit;
 
+    private async Task<string> DemoKeyIdAsync() =>
+        (await fixture.Node.Server.Seal.Storage.Keys.FindKeyAsync(fixture.DemoKeyStoreId, _key))!.Id;
+
     private async Task<AuditRecord> RecordOfAsync(string kmsRequestId)
     {
         var page = await Audit.QueryAsync(new AuditQuery { KmsRequestId = kmsRequestId });
@@ -44,8 +47,9 @@ public abstract class AuditTests(XksNodeFixture fixture)
         Assert.Null(e.ErrorName);
         Assert.Equal(AuditActorKinds.Xks, e.ActorKind);
         Assert.Equal(_xks.AccessKeyId, e.ActorId);
-        Assert.Equal("demo", e.KeyStore);
-        Assert.Equal(_key, e.KeyId);
+        Assert.Equal(fixture.DemoKeyStoreId, e.KeyStore);
+        Assert.Equal(await DemoKeyIdAsync(), e.KeyId);
+        Assert.Equal("externalKeyId=" + _key, e.Details);
         Assert.Equal(1, e.KeyVersion);
         Assert.Equal(XksClient.DefaultPrincipal, e.AwsPrincipalArn);
         Assert.Equal(XksClient.DefaultKmsKeyArn, e.KmsKeyArn);
@@ -72,7 +76,7 @@ public abstract class AuditTests(XksNodeFixture fixture)
         var e = (await RecordOfAsync(id)).Event;
         Assert.Equal(action, e.Action);
         Assert.Equal(AuditOutcome.Ok, e.Outcome);
-        Assert.Equal(_key, e.KeyId);
+        Assert.Equal(await DemoKeyIdAsync(), e.KeyId);
         Assert.Equal(path == "decrypt" ? 1 : null, e.KeyVersion);
     }
 
@@ -85,7 +89,8 @@ public abstract class AuditTests(XksNodeFixture fixture)
         var e = (await RecordOfAsync(id)).Event;
         Assert.Equal(AuditActions.XksHealth, e.Action);
         Assert.Null(e.KeyId);
-        Assert.Equal("demo", e.KeyStore);
+        Assert.Null(e.Details);
+        Assert.Equal(fixture.DemoKeyStoreId, e.KeyStore);
     }
 
     [Fact]
@@ -97,7 +102,8 @@ public abstract class AuditTests(XksNodeFixture fixture)
         var e = (await RecordOfAsync(id)).Event;
         Assert.Equal(AuditOutcome.Error, e.Outcome);
         Assert.Equal("KeyNotFoundException", e.ErrorName);
-        Assert.Equal("no-such-key", e.KeyId);
+        Assert.Null(e.KeyId);
+        Assert.Equal("externalKeyId=no-such-key", e.Details);
         Assert.Equal(_xks.AccessKeyId, e.ActorId);
     }
 
@@ -110,8 +116,8 @@ public abstract class AuditTests(XksNodeFixture fixture)
 
         // The body is not trusted before the signature is, so the record carries no request metadata.
         var records = (await Audit.QueryAsync(new AuditQuery { Action = AuditActions.XksEncrypt, Outcome = AuditOutcome.Error, Limit = 1000 })).Records;
-        var e = Assert.Single(records, r => r.Event.ErrorName == "AuthenticationFailedException" && r.Event.Reason is not null && r.Event.KeyId == _key
-            && r.Event.KmsRequestId is null).Event;
+        var e = Assert.Single(records, r => r.Event.ErrorName == "AuthenticationFailedException" && r.Event.Reason is not null
+            && r.Event.Details == "externalKeyId=" + _key && r.Event.KmsRequestId is null).Event;
         Assert.Equal(AuditActorKinds.Anonymous, e.ActorKind);
         Assert.Null(e.ActorId);
     }
