@@ -39,6 +39,13 @@ internal static class AuditCef
             line.Append(key).Append('=').Append(Value(value));
         }
 
+        // A CEF custom field travels as a pair: "<key>Label=<name> <key>=<value>", both only when set.
+        void AddCustom(string key, string label, string? value)
+        {
+            Add(key + "Label", value is null ? null : label);
+            Add(key, value);
+        }
+
         Add("rt", record.Time.ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture));
         Add("externalId", record.Sequence.ToString(CultureInfo.InvariantCulture));
         Add("dvchost", record.Node);
@@ -46,16 +53,14 @@ internal static class AuditCef
         Add("outcome", AuditOutcomes.ToText(e.Outcome));
         Add("cat", e.ErrorName);
         Add("reason", e.Reason);
-        Add("cs1Label", e.ActorKind is null ? null : "actorKind");
-        Add("cs1", e.ActorKind);
+        AddCustom("cs1", "actorKind", e.ActorKind);
         Add("suser", e.ActorId);
         if (e.SourceIp is not null && IPAddress.TryParse(e.SourceIp, out var ip))
         {
             if (ip.AddressFamily == AddressFamily.InterNetworkV6)
             {
                 // CEF's src holds IPv4 only; IPv6 goes to the custom IPv6 field.
-                Add("c6a1Label", "sourceIp");
-                Add("c6a1", e.SourceIp);
+                AddCustom("c6a1", "sourceIp", e.SourceIp);
             }
             else
             {
@@ -63,24 +68,15 @@ internal static class AuditCef
             }
         }
 
-        Add("cs2Label", e.KeyStore is null ? null : "keyStore");
-        Add("cs2", e.KeyStore);
-        Add("cs3Label", e.KeyId is null ? null : "keyId");
-        Add("cs3", e.KeyId);
-        Add("cn1Label", e.KeyVersion is null ? null : "keyVersion");
-        Add("cn1", e.KeyVersion?.ToString(CultureInfo.InvariantCulture));
-        Add("cfp1Label", e.LatencyMs is null ? null : "latencyMs");
-        Add("cfp1", e.LatencyMs?.ToString("0.###", CultureInfo.InvariantCulture));
-        Add("cs4Label", e.KmsRequestId is null ? null : "kmsRequestId");
-        Add("cs4", e.KmsRequestId);
-        Add("cs5Label", e.AwsPrincipalArn is null ? null : "awsPrincipalArn");
-        Add("cs5", e.AwsPrincipalArn);
-        Add("cs6Label", e.KmsKeyArn is null ? null : "kmsKeyArn");
-        Add("cs6", e.KmsKeyArn);
-        Add("flexString1Label", e.AwsRegion is null ? null : "awsRegion");
-        Add("flexString1", e.AwsRegion);
-        Add("flexString2Label", e.AwsAccount is null ? null : "awsAccount");
-        Add("flexString2", e.AwsAccount);
+        AddCustom("cs2", "keyStore", e.KeyStore);
+        AddCustom("cs3", "keyId", e.KeyId);
+        AddCustom("cn1", "keyVersion", e.KeyVersion?.ToString(CultureInfo.InvariantCulture));
+        AddCustom("cfp1", "latencyMs", e.LatencyMs?.ToString("0.###", CultureInfo.InvariantCulture));
+        AddCustom("cs4", "kmsRequestId", e.KmsRequestId);
+        AddCustom("cs5", "awsPrincipalArn", e.AwsPrincipalArn);
+        AddCustom("cs6", "kmsKeyArn", e.KmsKeyArn);
+        AddCustom("flexString1", "awsRegion", e.AwsRegion);
+        AddCustom("flexString2", "awsAccount", e.AwsAccount);
         Add("deviceAction", e.KmsOperation);
         Add("sproc", e.KmsViaService);
         Add("deviceExternalId", e.AwsSourceVpc);
