@@ -88,7 +88,18 @@ internal sealed partial class AuditLog : IAsyncDisposable
     /// <exception cref="AuditUnavailableException">It could not be written: the caller must not carry out
     /// (or must fail) what it describes. Nothing of the record was written.</exception>
     /// <remarks>Cancelling stops the wait, not the write: a queued record is still written.</remarks>
-    public ValueTask AppendAsync(AuditEvent auditEvent, CancellationToken ct = default)
+    public ValueTask AppendAsync(AuditEvent auditEvent, CancellationToken ct = default) => Append(auditEvent, answersOnly: false, ct);
+
+    /// <summary>
+    /// <see cref="AppendAsync"/> for a caller that, once the record is durable, only writes its answer
+    /// (the XKS hot path): its continuation runs on the thread that completes the batch, one after
+    /// another, instead of each taking its own hop through the thread pool.
+    /// </summary>
+    /// <remarks>Only for code that neither blocks nor waits on I/O after the await — every caller of the
+    /// same batch waits behind it. Management changes (database, HSM) use <see cref="AppendAsync"/>.</remarks>
+    public ValueTask AppendThenAnswerAsync(AuditEvent auditEvent) => Append(auditEvent, answersOnly: true, CancellationToken.None);
+
+    private ValueTask Append(AuditEvent auditEvent, bool answersOnly, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(auditEvent);
         if (!Enabled)
@@ -101,7 +112,7 @@ internal sealed partial class AuditLog : IAsyncDisposable
             throw new ArgumentException("An audit event needs an action and a defined outcome.", nameof(auditEvent));
         }
 
-        var pending = new Pending(auditEvent);
+        var pending = new Pending(auditEvent, answersOnly);
         if (!_queue.Writer.TryWrite(pending))
         {
             throw new AuditUnavailableException("The audit log is shut down; the operation was not carried out.");
@@ -164,10 +175,7 @@ internal sealed partial class AuditLog : IAsyncDisposable
             try
             {
                 await WriteBatchAsync(batch, records);
-                foreach (var pending in batch)
-                {
-                    pending.Done.TrySetResult();
-                }
+                Complete(batch, failure: null);
             }
             catch (Exception e)
             {
@@ -180,17 +188,32 @@ internal sealed partial class AuditLog : IAsyncDisposable
                 }
 
                 Log.BatchFailed(_logger, batch.Count, _head.Head.Sequence, e.GetType().Name, e);
-                var failure = new AuditUnavailableException(e);
-                foreach (var pending in batch)
-                {
-                    pending.Done.TrySetException(failure);
-                }
+                Complete(batch, new AuditUnavailableException(e));
             }
 
             batch.Clear();
             records.Clear();
         }
     }
+
+    // One hand-off for the whole batch: its callers resume on another thread while this one writes the
+    // next batch (a hop per caller cost more CPU than inserting its record).
+    private static void Complete(List<Pending> batch, AuditUnavailableException? failure) =>
+        ThreadPool.UnsafeQueueUserWorkItem(static state =>
+        {
+            var (done, failure) = state;
+            foreach (var pending in done)
+            {
+                if (failure is null)
+                {
+                    pending.Done.TrySetResult();
+                }
+                else
+                {
+                    pending.Done.TrySetException(failure);
+                }
+            }
+        }, (batch.ToArray(), failure), preferLocal: false);
 
     private async Task WriteBatchAsync(List<Pending> batch, List<AuditRecord> records)
     {
@@ -231,12 +254,13 @@ internal sealed partial class AuditLog : IAsyncDisposable
         }
     }
 
-    private sealed class Pending(AuditEvent auditEvent)
+    private sealed class Pending(AuditEvent auditEvent, bool answersOnly)
     {
         public AuditEvent Event { get; } = auditEvent;
 
-        // Continuations run off the writer loop, so one slow caller never delays the next batch.
-        public TaskCompletionSource Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        // Completed off the writer loop, so no caller delays the next batch; only callers that just
+        // answer resume inline on the completing thread (AppendThenAnswerAsync).
+        public TaskCompletionSource Done { get; } = new(answersOnly ? TaskCreationOptions.None : TaskCreationOptions.RunContinuationsAsynchronously);
     }
 
     // A reference, so readers on other threads see sequence and hash of the same head together.

@@ -313,7 +313,7 @@ internal sealed partial class XksHandler(
 
         var metadata = call.Metadata;
         _ = KmsKeyArn.TryParse(metadata?.KmsKeyArn, out var region, out var account); // malformed: both stay null
-        return audit.AppendAsync(new AuditEvent
+        return audit.AppendThenAnswerAsync(new AuditEvent
         {
             Action = call.Operation switch
             {
