@@ -51,6 +51,27 @@ public sealed class AuditCommandTests
     }
 
     [Fact]
+    public async Task Archive_moves_old_records_to_a_listed_file_and_verify_with_archives_walks_from_record_1()
+    {
+        await using var node = await DevServer.StartAsync();
+
+        var archived = await Cli.RunAsync(node, "audit", "archive", "--through", "4");
+        var listed = await Cli.RunAsync(node, "audit", "archives");
+        var whole = await Cli.RunAsync(node, "audit", "verify", "--archives", "--json");
+        var nothing = await Cli.RunAsync(node, "audit", "archive", "--through", "2");
+
+        Assert.True(archived.ExitCode == 0, archived.ToString());
+        var match = System.Text.RegularExpressions.Regex.Match(archived.Out, @"^archived records 1 to (\d+) into (audit-\S+\.jsonl) \(sha256 [0-9a-f]{64}\)");
+        Assert.True(match.Success, archived.Out);
+        Assert.True(File.Exists(Path.Combine(node.DataDirectory, "audit-archives", match.Groups[2].Value)));
+        Assert.Contains(match.Groups[2].Value, listed.Out, StringComparison.Ordinal);
+        Assert.True(whole.ExitCode == 0, whole.ToString());
+        Assert.Equal(whole.Json.GetProperty("lastSequence").GetInt64(), whole.Json.GetProperty("records").GetInt64());
+        Assert.Equal(1, nothing.ExitCode); // records 1..4 are archived already: a 409 problem
+        Assert.Contains("nothing to archive", nothing.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task List_filters_pages_and_prints_json()
     {
         await using var node = await DevServer.StartAsync();

@@ -15,7 +15,7 @@ internal static class AuditCommands
     {
         var command = new Command("audit", "The audit log: every XKS call, management change, seal change and failed login, hash-chained.")
         {
-            Verify(env), List(env), Export(env), Report(env),
+            Verify(env), List(env), Export(env), Report(env), AuditArchiveCommands.Archive(env), AuditArchiveCommands.Archives(env),
         };
         root.Subcommands.Add(command);
     }
@@ -35,10 +35,11 @@ internal static class AuditCommands
                 result.AddError("--anchor takes SEQ:HASH, e.g. 1234:9f86d08...(64 hex digits), as verify prints it.");
             }
         });
+        var archives = new Option<bool>("--archives") { Description = "Also walk the archive files, from record 1 through every archive into the database" };
         var command = new Command("verify",
             "Walk the audit chain on the server and report the first changed, missing, reordered, rebuilt or unproven record. Exit code 1 on any problem.")
         {
-            anchor,
+            anchor, archives,
         };
         command.SetClientAction(env, async (call, ct) =>
         {
@@ -47,6 +48,11 @@ internal static class AuditCommands
             {
                 var colon = a.IndexOf(':', StringComparison.Ordinal);
                 path += "?anchorSequence=" + a[..colon] + "&anchorHash=" + Uri.EscapeDataString(a[(colon + 1)..]);
+            }
+
+            if (call.Parse.GetValue(archives))
+            {
+                path += (path.Contains('?', StringComparison.Ordinal) ? "&" : "?") + "archives=true";
             }
 
             var result = await call.Api.GetAsync(path, ManagementJson.Default.AuditVerifyView, ct);

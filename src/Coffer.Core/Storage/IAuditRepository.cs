@@ -34,6 +34,24 @@ public interface IAuditRepository
 
     /// <summary>Records matching every given filter, newest first, one page at a time (keyset paging on the sequence).</summary>
     Task<AuditPage> QueryAsync(AuditQuery query, CancellationToken ct = default);
+
+    /// <summary>The latest checkpoint at or before <paramref name="sequence"/>, or null.</summary>
+    Task<AuditCheckpoint?> GetCheckpointAtOrBeforeAsync(long sequence, CancellationToken ct = default);
+
+    /// <summary>Every archive cut, oldest first.</summary>
+    Task<IReadOnlyList<AuditArchive>> ListArchivesAsync(CancellationToken ct = default);
+
+    /// <summary>Stores an archive cut. From then on the chain starts after its ThroughSequence; the
+    /// records it covers are removed afterwards by <see cref="PruneArchivedAsync"/>.</summary>
+    /// <exception cref="ConflictException">It does not start right after the last cut.</exception>
+    Task AddArchiveAsync(AuditArchive archive, CancellationToken ct = default);
+
+    /// <summary>
+    /// Removes up to <paramref name="limit"/> of the oldest records with sequence &lt;=
+    /// <paramref name="throughSequence"/> (and the checkpoints before it), in a short transaction of its
+    /// own so that the audit writer never waits long; returns how many records went (0: done).
+    /// </summary>
+    Task<int> PruneArchivedAsync(long throughSequence, int limit, CancellationToken ct = default);
 }
 
 /// <summary>A filter and page over audit records; null filters are off. <see cref="Before"/> is the

@@ -38,6 +38,8 @@ public sealed class CofferOptions
 
     internal string ResolvedDatabasePath => DatabasePath ?? Path.Combine(DataDirectory, "coffer.db");
 
+    internal string ResolvedAuditArchiveDirectory => Audit.ArchiveDirectory ?? Path.Combine(DataDirectory, "audit-archives");
+
     internal string ResolvedDevMasterKeyPath => DevMasterKeyPath ?? Path.Combine(DataDirectory, "master.key");
 }
 

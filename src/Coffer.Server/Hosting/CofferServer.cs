@@ -308,6 +308,7 @@ public sealed partial class CofferServer : IAsyncDisposable
         KeyEndpoints.Map(api);
         AuditEndpoints.Map(api);
         AuditSinkEndpoints.Map(api);
+        AuditArchiveEndpoints.Map(api);
         ManagementAudit.EnsureEveryChangeIsAudited(app);
         return app;
     }

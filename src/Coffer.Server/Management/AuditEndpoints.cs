@@ -129,7 +129,9 @@ internal static class AuditEndpoints
     /// <param name="anchorSequence">With <paramref name="anchorHash"/>: a head kept outside the database
     /// (a previous verify's lastSequence and lastHash); the chain must still hold it. This finds a
     /// rollback of the database that the server's own head, read from that database at start, cannot.</param>
-    private static async Task<Results<Ok<AuditVerifyView>, ProblemHttpResult>> VerifyAsync(AuditLog audit, long? anchorSequence, string? anchorHash, CancellationToken ct)
+    /// <param name="archives">Also walk the archive files, from record 1 (needed for an anchor in an archived range, which it implies).</param>
+    private static async Task<Results<Ok<AuditVerifyView>, ProblemHttpResult>> VerifyAsync(
+        AuditLog audit, ICofferStorage storage, Hosting.CofferOptions options, long? anchorSequence, string? anchorHash, bool? archives, CancellationToken ct)
     {
         AuditHead? anchor = null;
         if (anchorSequence is not null || anchorHash is not null)
@@ -151,7 +153,10 @@ internal static class AuditEndpoints
             anchor = new AuditHead(anchorSequence.Value, hash);
         }
 
-        var result = await audit.VerifyAsync(anchor, ct);
+        var cuts = await storage.Audit.ListArchivesAsync(ct);
+        var cut = cuts.Count == 0 ? 0 : cuts[^1].ThroughSequence;
+        var walkArchives = archives == true || anchor?.Sequence <= cut;
+        var result = await audit.VerifyAsync(anchor, walkArchives ? options.ResolvedAuditArchiveDirectory : null, ct);
         return TypedResults.Ok(new AuditVerifyView(
             result.Ok, result.Records, result.LastSequence, result.LastCheckpoint,
             result.Problem is { } p ? AuditViews.KindName(p.Kind) : null, result.Problem?.Sequence, result.Problem?.Message,
@@ -222,6 +227,30 @@ internal static class AuditViews
         AuditProblemKind.Unproven => "unproven",
         _ => "unknown",
     };
+
+    /// <summary>The record a view shows, exactly as stored (the reverse of <see cref="View"/>), for
+    /// reading archive files back: the verifier then recomputes its hash from these fields.</summary>
+    /// <exception cref="FormatException">An outcome or hash that no record has.</exception>
+    public static AuditRecord Record(AuditRecordView v)
+    {
+        if (!AuditOutcomes.TryParse(v.Outcome, out var outcome))
+        {
+            throw new FormatException("an unknown outcome");
+        }
+
+        var e = new AuditEvent
+        {
+            Action = v.Action, Outcome = outcome, ErrorName = v.ErrorName, Reason = v.Reason, ActorKind = v.ActorKind, ActorId = v.ActorId,
+            KeyStore = v.KeyStore, KeyId = v.KeyId, KeyVersion = v.KeyVersion, LatencyMs = v.LatencyMs, SourceIp = v.SourceIp,
+            KmsRequestId = v.KmsRequestId, AwsPrincipalArn = v.AwsPrincipalArn, KmsKeyArn = v.KmsKeyArn, AwsAccount = v.AwsAccount,
+            AwsRegion = v.AwsRegion, KmsOperation = v.KmsOperation, KmsViaService = v.KmsViaService, AwsSourceVpc = v.AwsSourceVpc,
+            AwsSourceVpce = v.AwsSourceVpce, Details = v.Details,
+        };
+        return new AuditRecord(e, v.Sequence, v.Time, v.Node, Convert.FromHexString(v.PrevHash), Convert.FromHexString(v.Hash));
+    }
+
+    public static AuditArchiveView View(AuditArchive a) => new(
+        a.FirstSequence, a.ThroughSequence, Convert.ToHexStringLower(a.ThroughHash), a.FileName, Convert.ToHexStringLower(a.FileSha256), a.CreatedAt);
 
     public static AuditRecordView View(AuditRecord r)
     {

@@ -114,6 +114,17 @@ public sealed record AuditRecordView(
     string PrevHash,
     string Hash);
 
+/// <summary>The first line of an audit archive file (docs/formats.md, "Audit archive").</summary>
+/// <param name="FirstPrevHash">The PrevHash of record FirstSequence (hex): the previous archive's last hash, or zeros.</param>
+public sealed record AuditArchiveHeader(string Format, long FirstSequence, long ThroughSequence, string FirstPrevHash);
+
+/// <param name="ThroughSequence">Archive up to this record at most (default: as far as allowed).</param>
+/// <param name="Before">Archive only records older than this time.</param>
+public sealed record AuditArchiveRequest(long? ThroughSequence = null, DateTimeOffset? Before = null);
+
+/// <summary>One archive: the records it moved out of the database and the file that holds them.</summary>
+public sealed record AuditArchiveView(long FirstSequence, long ThroughSequence, string ThroughHash, string FileName, string FileSha256, DateTimeOffset CreatedAt);
+
 /// <param name="Next">Pass as <c>before</c> for the next (older) page; null on the last page.</param>
 public sealed record AuditRecordListView(IReadOnlyList<AuditRecordView> Records, long? Next);
 
@@ -138,6 +149,10 @@ public sealed record AuditRecordListView(IReadOnlyList<AuditRecordView> Records,
 [JsonSerializable(typeof(AuditVerifyView))]
 [JsonSerializable(typeof(AuditRecordListView))]
 [JsonSerializable(typeof(AuditRecordView))]
+[JsonSerializable(typeof(AuditArchiveHeader))]
+[JsonSerializable(typeof(AuditArchiveRequest))]
+[JsonSerializable(typeof(AuditArchiveView))]
+[JsonSerializable(typeof(List<AuditArchiveView>))]
 [JsonSerializable(typeof(Coffer.Audit.AuditReport))]
 [JsonSerializable(typeof(ProblemDetails))]
 public sealed partial class ManagementJson : JsonSerializerContext;

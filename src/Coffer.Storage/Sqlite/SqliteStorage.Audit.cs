@@ -6,7 +6,7 @@ namespace Coffer.Storage.Sqlite;
 
 public sealed partial class SqliteStorage
 {
-    private sealed class AuditRepository(SqliteStorage storage) : IAuditRepository, IDisposable
+    private sealed partial class AuditRepository(SqliteStorage storage) : IAuditRepository, IDisposable
     {
         private const int MaxPageSize = 1000;
 
@@ -15,6 +15,8 @@ public sealed partial class SqliteStorage
         // commit's fsync itself, and every XKS call waits for a batch.
         private readonly SemaphoreSlim _writeGate = new(1, 1);
         private AuditWriter? _writer;
+
+        private SqliteStorage Storage => storage;
 
         private const string RecordColumns =
             "seq AS Seq, time AS Time, node AS Node, action AS Action, outcome AS Outcome, error_name AS ErrorName, reason AS Reason, " +

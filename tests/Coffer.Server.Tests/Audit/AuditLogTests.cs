@@ -196,5 +196,13 @@ public sealed class AuditLogTests
             Task.FromResult(new AuditChainPage([.. Records.Where(r => r.Sequence >= fromSequence).Take(limit)], [.. Checkpoints], true));
 
         public Task<AuditPage> QueryAsync(AuditQuery query, CancellationToken ct = default) => throw new NotSupportedException();
+
+        public Task<AuditCheckpoint?> GetCheckpointAtOrBeforeAsync(long sequence, CancellationToken ct = default) => throw new NotSupportedException();
+
+        public Task<IReadOnlyList<AuditArchive>> ListArchivesAsync(CancellationToken ct = default) => Task.FromResult<IReadOnlyList<AuditArchive>>([]);
+
+        public Task AddArchiveAsync(AuditArchive archive, CancellationToken ct = default) => throw new NotSupportedException();
+
+        public Task<int> PruneArchivedAsync(long throughSequence, int limit, CancellationToken ct = default) => throw new NotSupportedException();
     }
 }

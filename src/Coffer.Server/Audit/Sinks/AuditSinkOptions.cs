@@ -9,6 +9,10 @@ public sealed class AuditOptions
     public SyslogSinkOptions Syslog { get; set; } = new();
 
     public FileSinkOptions File { get; set; } = new();
+
+    /// <summary>Where <c>coffer audit archive</c> writes archive files; default <c>audit-archives</c> in
+    /// the data directory. Keep them (or copies) as long as the records must be provable.</summary>
+    public string? ArchiveDirectory { get; set; }
 }
 
 /// <summary>What every sink shares: on/off and how much it sends at a time.</summary>

@@ -1,0 +1,70 @@
+using Coffer.Server.Audit;
+using Coffer.Server.Audit.Sinks;
+using Coffer.Storage;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Routing;
+
+namespace Coffer.Server.Management;
+
+/// <summary>
+/// /api/v1/audit/archives: retention (issue 4). Records stay in the database until an administrator
+/// archives a range into a file in <c>Audit.ArchiveDirectory</c>; <c>GET /audit/verify?archives=true</c>
+/// then proves archives and database as one chain.
+/// </summary>
+internal static class AuditArchiveEndpoints
+{
+    public static void Map(RouteGroupBuilder api)
+    {
+        var group = api.MapGroup("/audit/archives").WithTags("Audit");
+        group.MapPost("", ArchiveAsync).WithAuditAction("audit.archive")
+            .WithSummary("Move the oldest records (up to throughSequence or before a time; the newest record and anything a sink has not delivered stay) into a new archive file, then remove them from the database; the range must verify (permission: administrator)");
+        group.MapGet("", ListAsync)
+            .WithSummary("The archives, oldest first: which records each holds, its file and the file's SHA-256 (permission: administrator, auditor)");
+        group.MapGet("/{throughSequence:long}/file", Download)
+            .WithSummary("Download an archive file (JSON lines, as export writes records, after a header line) (permission: administrator, auditor)");
+    }
+
+    private static async Task<Results<Created<AuditArchiveView>, ProblemHttpResult>> ArchiveAsync(
+        AuditArchiveRequest? request, AuditLog audit, AuditForwarders sinks, ICofferStorage storage, Hosting.CofferOptions options, CancellationToken ct)
+    {
+        var through = request?.ThroughSequence ?? long.MaxValue;
+        if (request?.Before is { } before)
+        {
+            // The newest record older than `before`: QueryAsync lists newest first.
+            var older = await storage.Audit.QueryAsync(new AuditQuery { To = before, Limit = 1 }, ct);
+            through = Math.Min(through, older.Records.Count == 0 ? 0 : older.Records[0].Sequence);
+        }
+
+        // A sink still sending records must find them in the database.
+        var delivered = sinks.Statuses.Select(s => s.Cursor).DefaultIfEmpty(long.MaxValue).Min();
+        try
+        {
+            var archive = await audit.ArchiveAsync(through, options.ResolvedAuditArchiveDirectory, delivered, ct);
+            return TypedResults.Created($"/api/v1/audit/archives/{archive.ThroughSequence}/file", AuditViews.View(archive));
+        }
+        catch (AuditArchiveRefusedException e)
+        {
+            return Problems.Conflict(e.Message);
+        }
+    }
+
+    private static async Task<Ok<List<AuditArchiveView>>> ListAsync(ICofferStorage storage, CancellationToken ct) =>
+        TypedResults.Ok((await storage.Audit.ListArchivesAsync(ct)).Select(AuditViews.View).ToList());
+
+    private static async Task<Results<FileStreamHttpResult, ProblemHttpResult>> Download(
+        long throughSequence, ICofferStorage storage, Hosting.CofferOptions options, CancellationToken ct)
+    {
+        var archive = (await storage.Audit.ListArchivesAsync(ct)).FirstOrDefault(a => a.ThroughSequence == throughSequence);
+        var path = archive is null ? null : Path.Combine(options.ResolvedAuditArchiveDirectory, archive.FileName);
+        if (archive is null || !File.Exists(path))
+        {
+            return Problems.NotFound(archive is null
+                ? $"No archive ends at record {throughSequence}."
+                : $"The archive file {archive.FileName} is not in the archive directory (moved away?).");
+        }
+
+        return TypedResults.File(File.OpenRead(path!), "application/x-ndjson", archive.FileName);
+    }
+}

@@ -1,0 +1,93 @@
+using Coffer.Audit;
+using Dapper;
+
+namespace Coffer.Storage.Sqlite;
+
+public sealed partial class SqliteStorage
+{
+    private sealed partial class AuditRepository
+    {
+        private const string SelectCheckpointAtOrBefore =
+            "SELECT seq AS Seq, time AS Time, hash AS Hash, mac AS Mac FROM audit_checkpoints WHERE seq <= @Sequence ORDER BY seq DESC LIMIT 1";
+
+        private const string SelectArchives =
+            "SELECT first_seq AS FirstSeq, through_seq AS ThroughSeq, through_hash AS ThroughHash, file_name AS FileName," +
+            " file_sha256 AS FileSha256, created_at AS CreatedAt, mac AS Mac FROM audit_archives ORDER BY through_seq";
+
+        private const string SelectLastArchiveEnd = "SELECT COALESCE(MAX(through_seq), 0) FROM audit_archives";
+
+        private const string InsertArchive =
+            "INSERT INTO audit_archives (through_seq, first_seq, through_hash, file_name, file_sha256, created_at, mac)" +
+            " VALUES (@ThroughSequence, @FirstSequence, @ThroughHash, @FileName, @FileSha256, @CreatedAt, @Mac)";
+
+        // Oldest first, a bounded number per transaction: the audit writer waits at most about a second
+        // for the write lock (SqliteDialect.AuditConnectionPragmas), and must never have to.
+        private const string DeleteArchivedRecords =
+            "DELETE FROM audit_records WHERE seq IN (SELECT seq FROM audit_records WHERE seq <= @Through ORDER BY seq LIMIT @Limit)";
+
+        // The checkpoint at the cut stays: it proves the hash the live chain continues from.
+        private const string DeleteArchivedCheckpoints =
+            "DELETE FROM audit_checkpoints WHERE seq IN (SELECT seq FROM audit_checkpoints WHERE seq < @Through ORDER BY seq LIMIT @Limit)";
+
+        public async Task<AuditCheckpoint?> GetCheckpointAtOrBeforeAsync(long sequence, CancellationToken ct = default)
+        {
+            await using var connection = await Storage.OpenConnectionAsync(ct);
+            var row = await connection.QuerySingleOrDefaultAsync<CheckpointRow>(new CommandDefinition(SelectCheckpointAtOrBefore, new { Sequence = sequence }, cancellationToken: ct));
+            return row is null ? null : new AuditCheckpoint(row.Seq, row.Hash, ParseTimeOrMin(row.Time), row.Mac);
+        }
+
+        public async Task<IReadOnlyList<AuditArchive>> ListArchivesAsync(CancellationToken ct = default)
+        {
+            await using var connection = await Storage.OpenConnectionAsync(ct);
+            var rows = await connection.QueryAsync<ArchiveRow>(new CommandDefinition(SelectArchives, cancellationToken: ct));
+            return [.. rows.Select(r => new AuditArchive(r.FirstSeq, r.ThroughSeq, r.ThroughHash, r.FileName, r.FileSha256, ParseTimeOrMin(r.CreatedAt), r.Mac))];
+        }
+
+        public async Task AddArchiveAsync(AuditArchive archive, CancellationToken ct = default)
+        {
+            ArgumentNullException.ThrowIfNull(archive);
+            await using var connection = await Storage.OpenConnectionAsync(ct);
+            await using var transaction = BeginWrite(connection);
+            var lastEnd = await connection.ExecuteScalarAsync<long>(new CommandDefinition(SelectLastArchiveEnd, transaction: transaction, cancellationToken: ct));
+            if (archive.FirstSequence != lastEnd + 1 || archive.ThroughSequence < archive.FirstSequence)
+            {
+                throw new ConflictException($"an archive must start at record {lastEnd + 1}, right after the last one");
+            }
+
+            await connection.ExecuteAsync(new CommandDefinition(InsertArchive, new
+            {
+                archive.ThroughSequence,
+                archive.FirstSequence,
+                archive.ThroughHash,
+                archive.FileName,
+                archive.FileSha256,
+                CreatedAt = DbValues.Time(archive.CreatedAt),
+                archive.Mac,
+            }, transaction, cancellationToken: ct));
+            await transaction.CommitAsync(ct);
+        }
+
+        public async Task<int> PruneArchivedAsync(long throughSequence, int limit, CancellationToken ct = default)
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
+            await using var connection = await Storage.OpenConnectionAsync(ct);
+            await using var transaction = BeginWrite(connection);
+            var parameters = new { Through = throughSequence, Limit = limit };
+            var records = await connection.ExecuteAsync(new CommandDefinition(DeleteArchivedRecords, parameters, transaction, cancellationToken: ct));
+            await connection.ExecuteAsync(new CommandDefinition(DeleteArchivedCheckpoints, parameters, transaction, cancellationToken: ct));
+            await transaction.CommitAsync(ct);
+            return records;
+        }
+
+        private sealed class ArchiveRow
+        {
+            public long FirstSeq { get; init; }
+            public long ThroughSeq { get; init; }
+            public byte[] ThroughHash { get; init; } = [];
+            public string FileName { get; init; } = "";
+            public byte[] FileSha256 { get; init; } = [];
+            public string CreatedAt { get; init; } = "";
+            public byte[] Mac { get; init; } = [];
+        }
+    }
+}
