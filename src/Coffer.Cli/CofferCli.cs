@@ -25,6 +25,7 @@ internal static class CofferCli
         KeyCommands.AddTo(root, env);
         AuditCommands.AddTo(root, env);
         AuditSinkCommands.AddTo(root, env);
+        KillSwitchCommands.AddTo(root, env);
 
         var parse = root.Parse(args);
         if (parse.Action is ParseErrorAction)

@@ -10,4 +10,6 @@ public interface ICofferStorage : IDisposable
     ISystemRepository System { get; }
 
     IAuditRepository Audit { get; }
+
+    IKillSwitchRepository KillSwitches { get; }
 }

@@ -2,6 +2,7 @@ using System.Net;
 using Coffer.Crypto;
 using Coffer.Server.Audit;
 using Coffer.Server.Audit.Sinks;
+using Coffer.Server.KillSwitches;
 using Coffer.Server.Management;
 using Coffer.Server.Seal;
 using Coffer.Server.Xks;
@@ -105,8 +106,12 @@ public sealed partial class CofferServer : IAsyncDisposable
             await seal.LoadSealedViewAsync(ct);
             await AutoUnsealAsync(options, seal, logger, ct);
 
-            var xks = BuildXks(options, seal, audit, storage, time, loggers);
-            var admin = BuildAdmin(options, seal, audit, storage, time, loggers, sinks);
+            // Engaged kill switches hold across restarts: in force before the first XKS call.
+            var killSwitches = new KillSwitchBoard(storage, time);
+            await killSwitches.LoadAsync(ct);
+
+            var xks = BuildXks(options, seal, audit, storage, time, loggers, killSwitches);
+            var admin = BuildAdmin(options, seal, audit, storage, time, loggers, killSwitches, sinks);
             await xks.StartAsync(ct);
             await admin.StartAsync(ct);
             return new CofferServer(xks, admin, seal, audit, loggers, hsmBackends, sinks);
@@ -221,10 +226,11 @@ public sealed partial class CofferServer : IAsyncDisposable
         }
     }
 
-    private static WebApplication BuildXks(CofferOptions options, SealManager seal, AuditLog audit, ICofferStorage storage, TimeProvider time, ILoggerFactory loggers)
+    private static WebApplication BuildXks(
+        CofferOptions options, SealManager seal, AuditLog audit, ICofferStorage storage, TimeProvider time, ILoggerFactory loggers, KillSwitchBoard killSwitches)
     {
         var builder = WebApplication.CreateSlimBuilder();
-        Share(builder, options, seal, audit, storage, time, loggers);
+        Share(builder, options, seal, audit, storage, time, loggers, killSwitches);
         builder.Services.AddSingleton(options.Xks);
         builder.Services.AddSingleton(sp => new SigV4Verifier(time));
         builder.Services.AddSingleton<DeepHealthCheck>();
@@ -257,10 +263,11 @@ public sealed partial class CofferServer : IAsyncDisposable
         return context.Response.WriteAsync(seal.IsSealed ? "sealed\n" : "ok\n");
     }
 
-    private static WebApplication BuildAdmin(CofferOptions options, SealManager seal, AuditLog audit, ICofferStorage storage, TimeProvider time, ILoggerFactory loggers, AuditForwarders sinks)
+    private static WebApplication BuildAdmin(
+        CofferOptions options, SealManager seal, AuditLog audit, ICofferStorage storage, TimeProvider time, ILoggerFactory loggers, KillSwitchBoard killSwitches, AuditForwarders sinks)
     {
         var builder = WebApplication.CreateSlimBuilder();
-        Share(builder, options, seal, audit, storage, time, loggers);
+        Share(builder, options, seal, audit, storage, time, loggers, killSwitches);
         builder.Services.AddSingleton(sinks);
         builder.Services.AddSingleton<TokenAuthentication>();
         builder.Services.AddProblemDetails(problems => problems.CustomizeProblemDetails = context =>
@@ -309,13 +316,16 @@ public sealed partial class CofferServer : IAsyncDisposable
         AuditEndpoints.Map(api);
         AuditSinkEndpoints.Map(api);
         AuditArchiveEndpoints.Map(api);
+        KillSwitchEndpoints.Map(api);
         ManagementAudit.EnsureEveryChangeIsAudited(app);
         return app;
     }
 
-    /// <summary>The singletons both listeners share: one seal, one audit log (one chain per node).</summary>
-    private static void Share(WebApplicationBuilder builder, CofferOptions options, SealManager seal, AuditLog audit, ICofferStorage storage, TimeProvider time, ILoggerFactory loggers)
+    /// <summary>The singletons both listeners share: one seal, one audit log (one chain per node), one set of kill switches.</summary>
+    private static void Share(
+        WebApplicationBuilder builder, CofferOptions options, SealManager seal, AuditLog audit, ICofferStorage storage, TimeProvider time, ILoggerFactory loggers, KillSwitchBoard killSwitches)
     {
+        builder.Services.AddSingleton(killSwitches);
         builder.Logging.ClearProviders();
         builder.Services.AddSingleton(loggers);
         builder.Services.AddSingleton(options);

@@ -114,6 +114,14 @@ public sealed record AuditRecordView(
     string PrevHash,
     string Hash);
 
+/// <param name="Scope">all, keystore, key, region, account, principal, vpc or vpce.</param>
+/// <param name="Value">What the scope names (absent for all).</param>
+/// <param name="Reason">Why: shown to administrators and in the audit log, never to AWS.</param>
+public sealed record KillSwitchRequest(string? Scope, string? Value, string? Reason);
+
+public sealed record KillSwitchView(
+    string Id, string Scope, string? Value, string Reason, string EngagedBy, DateTimeOffset EngagedAt, bool Engaged, string? ReleasedBy, DateTimeOffset? ReleasedAt);
+
 /// <summary>The first line of an audit archive file (docs/formats.md, "Audit archive").</summary>
 /// <param name="FirstPrevHash">The PrevHash of record FirstSequence (hex): the previous archive's last hash, or zeros.</param>
 public sealed record AuditArchiveHeader(string Format, long FirstSequence, long ThroughSequence, string FirstPrevHash);
@@ -149,6 +157,9 @@ public sealed record AuditRecordListView(IReadOnlyList<AuditRecordView> Records,
 [JsonSerializable(typeof(AuditVerifyView))]
 [JsonSerializable(typeof(AuditRecordListView))]
 [JsonSerializable(typeof(AuditRecordView))]
+[JsonSerializable(typeof(KillSwitchRequest))]
+[JsonSerializable(typeof(KillSwitchView))]
+[JsonSerializable(typeof(List<KillSwitchView>))]
 [JsonSerializable(typeof(AuditArchiveHeader))]
 [JsonSerializable(typeof(AuditArchiveRequest))]
 [JsonSerializable(typeof(AuditArchiveView))]

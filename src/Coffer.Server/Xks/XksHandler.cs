@@ -6,10 +6,12 @@ using System.Text.Json;
 using System.Threading.RateLimiting;
 using Coffer.Audit;
 using Coffer.Crypto;
+using Coffer.KillSwitches;
 using Coffer.Server.Audit;
 using Coffer.Server.Hosting;
-using Coffer.Server.Logging;
 using Coffer.Server.KeyRing;
+using Coffer.Server.KillSwitches;
+using Coffer.Server.Logging;
 using Coffer.Server.Seal;
 using Coffer.Server.Xks.Operations;
 using Coffer.Server.Xks.SigV4;
@@ -26,6 +28,7 @@ namespace Coffer.Server.Xks;
 internal sealed partial class XksHandler(
     SealManager seal,
     AuditLog audit,
+    KillSwitchBoard killSwitches,
     SigV4Verifier verifier,
     DeepHealthCheck health,
     XksListenerOptions options,
@@ -183,6 +186,7 @@ internal sealed partial class XksHandler(
             var key = store.FindKey(call.KeyId!)
                 ?? throw new XksException(XksErrorName.KeyNotFoundException, "No key with this externalKeyId exists in this key store.");
             call.ManagedKeyId = key.Key.Id;
+            EnforceKillSwitches(call, store, metadata);
 
             switch (operation)
             {
@@ -211,6 +215,26 @@ internal sealed partial class XksHandler(
         finally
         {
             body.Dispose();
+        }
+    }
+
+    // Issue 6: an engaged switch that covers the call stops it before any key is touched.
+    private void EnforceKillSwitches(XksCall call, KeyStoreEntry store, RequestMetadata? metadata)
+    {
+        var engaged = killSwitches.Current;
+        if (engaged.Engaged.Count == 0)
+        {
+            return;
+        }
+
+        _ = KmsKeyArn.TryParse(metadata?.KmsKeyArn, out var region, out var account);
+        var blocking = engaged.Match(new KillSwitchCall(store.KeyStore.Id, call.ManagedKeyId!, region, account,
+            metadata?.AwsPrincipalArn, metadata?.AwsSourceVpc, metadata?.AwsSourceVpce));
+        if (blocking is not null)
+        {
+            call.Denied = true;
+            call.Reason = "kill-switch=" + blocking.Id;
+            XksThrow.InvalidState($"Blocked: Coffer's kill switch {blocking.Id} cuts this key off until an administrator releases it.");
         }
     }
 
@@ -287,7 +311,7 @@ internal sealed partial class XksHandler(
     /// the answer is InternalException.</summary>
     private async Task AnswerErrorAsync(HttpContext context, XksCall call, XksErrorName name, string message)
     {
-        call.Outcome = AuditOutcome.Error;
+        call.Outcome = call.Denied ? AuditOutcome.Denied : AuditOutcome.Error;
         call.ErrorName = name.ToString();
         try
         {
@@ -384,6 +408,9 @@ internal sealed partial class XksHandler(
         public AuditOutcome Outcome { get; set; } = AuditOutcome.Error;
         public string? ErrorName { get; set; }
         public string? Reason { get; set; }
+
+        /// <summary>Refused by a kill switch or an access rule (audit outcome denied; Reason says which).</summary>
+        public bool Denied { get; set; }
         public double LatencyMs { get; set; }
     }
 

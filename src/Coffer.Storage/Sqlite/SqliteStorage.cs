@@ -26,6 +26,7 @@ public sealed partial class SqliteStorage : ICofferStorage
         Keys = new KeyRepository(this);
         System = new SystemRepository(this);
         Audit = new AuditRepository(this);
+        KillSwitches = new KillSwitchRepository(this);
     }
 
     public IKeyStoreRepository KeyStores { get; }
@@ -35,6 +36,8 @@ public sealed partial class SqliteStorage : ICofferStorage
     public ISystemRepository System { get; }
 
     public IAuditRepository Audit { get; }
+
+    public IKillSwitchRepository KillSwitches { get; }
 
     /// <summary>The schema version this build migrates databases to.</summary>
     public static int SchemaVersion => Migrations.Migration.Latest;
