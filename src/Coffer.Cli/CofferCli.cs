@@ -26,6 +26,7 @@ internal static class CofferCli
         AuditCommands.AddTo(root, env);
         AuditSinkCommands.AddTo(root, env);
         KillSwitchCommands.AddTo(root, env);
+        TokenCommands.AddTo(root, env);
 
         var parse = root.Parse(args);
         if (parse.Action is ParseErrorAction)

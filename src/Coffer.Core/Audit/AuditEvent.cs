@@ -148,4 +148,5 @@ public static class AuditActions
     public const string SealUnseal = "seal.unseal";
     public const string SealSeal = "seal.seal";
     public const string AuthFailed = "auth.failed";
+    public const string AuthDenied = "auth.denied";
 }

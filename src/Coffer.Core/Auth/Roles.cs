@@ -1,7 +1,67 @@
 namespace Coffer.Auth;
 
-/// <summary>Management roles. Only administrators exist until role-based access lands.</summary>
+/// <summary>
+/// Management roles and what each may do (issue 7). A role is a set of <see cref="Permissions"/>;
+/// administrator holds every permission, including that of any endpoint that names none.
+/// </summary>
 public static class Roles
 {
     public const string Administrator = "administrator";
+
+    /// <summary>Key stores, credentials, keys and their lifecycle, access rules, rotation.</summary>
+    public const string KeyOfficer = "key-officer";
+
+    /// <summary>Votes on approval requests; reads keys and key stores to judge them.</summary>
+    public const string Approver = "approver";
+
+    /// <summary>Reads everything and the audit log; changes nothing.</summary>
+    public const string Auditor = "auditor";
+
+    /// <summary>Kill switch and seal: the emergency levers; reads keys and key stores.</summary>
+    public const string Operator = "operator";
+
+    private static readonly Dictionary<string, HashSet<string>> Grants = new(StringComparer.Ordinal)
+    {
+        [KeyOfficer] =
+        [
+            Permissions.KeyStoresRead, Permissions.KeyStoresWrite, Permissions.CredentialsRead, Permissions.CredentialsWrite,
+            Permissions.KeysRead, Permissions.KeysWrite, Permissions.KeysDestroy, Permissions.KillSwitchRead,
+        ],
+        [Approver] = [Permissions.KeyStoresRead, Permissions.KeysRead],
+        [Auditor] =
+        [
+            Permissions.KeyStoresRead, Permissions.CredentialsRead, Permissions.KeysRead, Permissions.AuditRead,
+            Permissions.KillSwitchRead, Permissions.TokensRead,
+        ],
+        [Operator] = [Permissions.KeyStoresRead, Permissions.KeysRead, Permissions.KillSwitchRead, Permissions.KillSwitchWrite, Permissions.Seal],
+    };
+
+    /// <summary>Every role a token may have.</summary>
+    public static IReadOnlyList<string> All { get; } = [Administrator, KeyOfficer, Approver, Auditor, Operator];
+
+    public static bool IsKnown(string? role) => role is not null && (role == Administrator || Grants.ContainsKey(role));
+
+    /// <summary>Whether <paramref name="role"/> holds <paramref name="permission"/>; null (an endpoint
+    /// that names no permission) is administrator-only, so a new endpoint is never open by accident.</summary>
+    public static bool Allows(string role, string? permission) =>
+        role == Administrator || (permission is not null && Grants.TryGetValue(role, out var granted) && granted.Contains(permission));
+}
+
+/// <summary>Fine-grained management permissions; each endpoint names the one it needs.</summary>
+public static class Permissions
+{
+    public const string KeyStoresRead = "keystores.read";
+    public const string KeyStoresWrite = "keystores.write";
+    public const string CredentialsRead = "credentials.read";
+    public const string CredentialsWrite = "credentials.write";
+    public const string KeysRead = "keys.read";
+    public const string KeysWrite = "keys.write";
+    public const string KeysDestroy = "keys.destroy";
+    public const string AuditRead = "audit.read";
+    public const string AuditArchive = "audit.archive";
+    public const string KillSwitchRead = "killswitch.read";
+    public const string KillSwitchWrite = "killswitch.write";
+    public const string Seal = "seal";
+    public const string TokensRead = "tokens.read";
+    public const string TokensWrite = "tokens.write";
 }

@@ -283,7 +283,7 @@ public sealed partial class CofferServer : IAsyncDisposable
         // Unreadable bodies throw, so ProblemMiddleware answers them with what was wrong.
         builder.Services.Configure<Microsoft.AspNetCore.Routing.RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
         builder.Services.ConfigureHttpJsonOptions(json => json.SerializerOptions.TypeInfoResolverChain.Insert(0, ManagementJson.Default));
-        builder.Services.AddOpenApi("v1");
+        builder.Services.AddOpenApi("v1", openApi => openApi.AddOperationTransformer(EndpointPermissions.DocumentPermission));
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
@@ -317,6 +317,7 @@ public sealed partial class CofferServer : IAsyncDisposable
         AuditSinkEndpoints.Map(api);
         AuditArchiveEndpoints.Map(api);
         KillSwitchEndpoints.Map(api);
+        TokenEndpoints.Map(api);
         ManagementAudit.EnsureEveryChangeIsAudited(app);
         return app;
     }

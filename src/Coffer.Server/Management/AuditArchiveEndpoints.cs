@@ -1,3 +1,4 @@
+using Coffer.Auth;
 using Coffer.Server.Audit;
 using Coffer.Server.Audit.Sinks;
 using Coffer.Storage;
@@ -17,13 +18,13 @@ internal static class AuditArchiveEndpoints
 {
     public static void Map(RouteGroupBuilder api)
     {
-        var group = api.MapGroup("/audit/archives").WithTags("Audit");
-        group.MapPost("", ArchiveAsync).WithAuditAction("audit.archive")
-            .WithSummary("Move the oldest records (up to throughSequence or before a time; the newest record and anything a sink has not delivered stay) into a new archive file, then remove them from the database; the range must verify (permission: administrator)");
+        var group = api.MapGroup("/audit/archives").WithTags("Audit").RequirePermission(Permissions.AuditRead);
+        group.MapPost("", ArchiveAsync).RequirePermission(Permissions.AuditArchive).WithAuditAction("audit.archive")
+            .WithSummary("Move the oldest records (up to throughSequence or before a time; the newest record and anything a sink has not delivered stay) into a new archive file, then remove them from the database; the range must verify");
         group.MapGet("", ListAsync)
-            .WithSummary("The archives, oldest first: which records each holds, its file and the file's SHA-256 (permission: administrator, auditor)");
+            .WithSummary("The archives, oldest first: which records each holds, its file and the file's SHA-256");
         group.MapGet("/{throughSequence:long}/file", Download)
-            .WithSummary("Download an archive file (JSON lines, as export writes records, after a header line) (permission: administrator, auditor)");
+            .WithSummary("Download an archive file (JSON lines, as export writes records, after a header line)");
     }
 
     private static async Task<Results<Created<AuditArchiveView>, ProblemHttpResult>> ArchiveAsync(

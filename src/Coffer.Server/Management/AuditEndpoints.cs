@@ -1,3 +1,4 @@
+using Coffer.Auth;
 using Coffer.Audit;
 using Coffer.Server.Audit;
 using Coffer.Storage;
@@ -14,15 +15,15 @@ internal static class AuditEndpoints
 {
     public static void Map(RouteGroupBuilder api)
     {
-        var group = api.MapGroup("/audit").WithTags("Audit");
+        var group = api.MapGroup("/audit").WithTags("Audit").RequirePermission(Permissions.AuditRead);
         group.MapGet("/verify", VerifyAsync)
-            .WithSummary("Walk the audit chain and report the first broken, missing, reordered, rebuilt or unproven record, or ok (permission: administrator, auditor)");
+            .WithSummary("Walk the audit chain and report the first broken, missing, reordered, rebuilt or unproven record, or ok");
         group.MapGet("/records", ListAsync)
-            .WithSummary("List audit records, newest first, with filters and keyset paging (permission: administrator, auditor)");
+            .WithSummary("List audit records, newest first, with filters and keyset paging");
         group.MapGet("/report", ReportAsync)
-            .WithSummary("Compliance report of a period: per key, calls by region, account, principal and operation, denials by rule, changes, and whether any use came from outside the allowed regions (permission: administrator, auditor)");
+            .WithSummary("Compliance report of a period: per key, calls by region, account, principal and operation, denials by rule, changes, and whether any use came from outside the allowed regions");
         group.MapGet("/export", Export)
-            .WithSummary("Stream audit records oldest first as JSON lines or CEF for a SIEM; resume with after=<last seq> (permission: administrator, auditor)");
+            .WithSummary("Stream audit records oldest first as JSON lines or CEF for a SIEM; resume with after=<last seq>");
     }
 
     private const int ExportPageSize = 1000;

@@ -1,3 +1,4 @@
+using Coffer.Auth;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Coffer.Server.Audit;
@@ -14,8 +15,8 @@ namespace Coffer.Server.Management;
 internal static class AuditSinkEndpoints
 {
     public static void Map(RouteGroupBuilder api) =>
-        api.MapGet("/audit/sinks", List).WithTags("Audit")
-            .WithSummary("The audit sinks (syslog, file): cursor, backlog of records not yet delivered, last delivery and last error (permission: administrator, auditor)");
+        api.MapGet("/audit/sinks", List).WithTags("Audit").RequirePermission(Permissions.AuditRead)
+            .WithSummary("The audit sinks (syslog, file): cursor, backlog of records not yet delivered, last delivery and last error");
 
     private static JsonHttpResult<AuditSinkListView> List(AuditForwarders forwarders, AuditLog audit)
     {

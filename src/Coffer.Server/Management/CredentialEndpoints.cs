@@ -1,3 +1,4 @@
+using Coffer.Auth;
 using System.Security.Cryptography;
 using System.Text;
 using Coffer.Audit;
@@ -22,11 +23,11 @@ internal static class CredentialEndpoints
     public static void Map(RouteGroupBuilder api)
     {
         var group = api.MapGroup("/keystores/{id}/credentials").WithTags("Key store credentials");
-        group.MapGet("", ListAsync).WithSummary("List credentials, without secrets (permission: administrator)");
-        group.MapPost("", AddAsync).WithAuditAction(AuditActions.CredentialAdd).WithSummary("Add a credential; the answer holds the secret, shown once (permission: administrator)");
-        group.MapDelete("/{credentialId}", RevokeAsync).WithAuditAction(AuditActions.CredentialRevoke).WithSummary("Revoke a credential at once (permission: administrator)");
-        group.MapGet("/{credentialId}/aws-config", AwsConfigAsync)
-            .WithSummary("The JSON file the AWS KMS console imports for this key store and credential (permission: administrator)");
+        group.MapGet("", ListAsync).RequirePermission(Permissions.CredentialsRead).WithSummary("List credentials, without secrets");
+        group.MapPost("", AddAsync).RequirePermission(Permissions.CredentialsWrite).WithAuditAction(AuditActions.CredentialAdd).WithSummary("Add a credential; the answer holds the secret, shown once");
+        group.MapDelete("/{credentialId}", RevokeAsync).RequirePermission(Permissions.CredentialsWrite).WithAuditAction(AuditActions.CredentialRevoke).WithSummary("Revoke a credential at once");
+        group.MapGet("/{credentialId}/aws-config", AwsConfigAsync).RequirePermission(Permissions.CredentialsWrite)
+            .WithSummary("The JSON file the AWS KMS console imports for this key store and credential");
     }
 
     private static async Task<Results<Ok<List<CredentialView>>, ProblemHttpResult>> ListAsync(string id, ICofferStorage storage, CancellationToken ct)

@@ -1,3 +1,4 @@
+using Coffer.Auth;
 using Coffer.Audit;
 using Coffer.Crypto;
 using Coffer.Keys;
@@ -18,15 +19,15 @@ internal static class KeyEndpoints
 
     public static void Map(RouteGroupBuilder api)
     {
-        api.MapPost("/keystores/{id}/keys", CreateAsync).WithTags("Keys").WithAuditAction(AuditActions.KeyCreate)
-            .WithSummary("Create an AES-256 key in a key store; its name is the XKS externalKeyId (permission: administrator)");
-        var group = api.MapGroup("/keys").WithTags("Keys");
-        group.MapGet("", ListAsync).WithSummary("List keys with filters and paging (permission: administrator)");
-        group.MapGet("/{keyId}", GetAsync).WithSummary("Show a key with its versions (permission: administrator)");
+        api.MapPost("/keystores/{id}/keys", CreateAsync).RequirePermission(Permissions.KeysWrite).WithTags("Keys").WithAuditAction(AuditActions.KeyCreate)
+            .WithSummary("Create an AES-256 key in a key store; its name is the XKS externalKeyId");
+        var group = api.MapGroup("/keys").WithTags("Keys").RequirePermission(Permissions.KeysWrite);
+        group.MapGet("", ListAsync).RequirePermission(Permissions.KeysRead).WithSummary("List keys with filters and paging");
+        group.MapGet("/{keyId}", GetAsync).RequirePermission(Permissions.KeysRead).WithSummary("Show a key with its versions");
         group.MapPost("/{keyId}/enable", (string keyId, SealManager seal, TimeProvider time, CancellationToken ct) => SetEnabledAsync(keyId, true, seal, time, ct)).WithAuditAction(AuditActions.KeyEnable)
-            .WithSummary("Enable a key (permission: administrator)");
+            .WithSummary("Enable a key");
         group.MapPost("/{keyId}/disable", (string keyId, SealManager seal, TimeProvider time, CancellationToken ct) => SetEnabledAsync(keyId, false, seal, time, ct)).WithAuditAction(AuditActions.KeyDisable)
-            .WithSummary("Disable a key: AWS KMS can no longer encrypt or decrypt with it (permission: administrator)");
+            .WithSummary("Disable a key: AWS KMS can no longer encrypt or decrypt with it");
         KeyLifecycleEndpoints.Map(group);
     }
 

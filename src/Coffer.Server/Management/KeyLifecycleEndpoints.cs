@@ -20,20 +20,20 @@ internal static class KeyLifecycleEndpoints
     public static void Map(RouteGroupBuilder keys)
     {
         keys.MapPost("/{keyId}/rotate", RotateAsync).WithAuditAction("key.rotate")
-            .WithSummary("Rotate a key now: a new version, made by the key store's backend, becomes the one that encrypts; the previous one only decrypts. With expectedCurrentVersion, 409 if another rotation came first (permission: administrator)");
+            .WithSummary("Rotate a key now: a new version, made by the key store's backend, becomes the one that encrypts; the previous one only decrypts. With expectedCurrentVersion, 409 if another rotation came first");
         var versions = keys.MapGroup("/{keyId}/versions/{version:int}");
         Transition(versions, "activate", KeyVersionAction.Activate, "key.version.activate",
-            "Activate a PreActive version (permission: administrator)");
+            "Activate a PreActive version");
         Transition(versions, "deactivate", KeyVersionAction.Deactivate, "key.version.deactivate",
-            "Deactivate (revoke) an Active version: it only decrypts; if it is the current version the key cannot encrypt until rotated (permission: administrator)");
+            "Deactivate (revoke) an Active version: it only decrypts; if it is the current version the key cannot encrypt until rotated");
         Transition(versions, "compromise", KeyVersionAction.MarkCompromised, "key.version.compromise",
-            "Mark a version Compromised: it never encrypts again and decrypts only if the key allows it; the current version's key rotates (permission: administrator)");
-        versions.MapPost("/schedule-destruction", ScheduleDestructionAsync).WithAuditAction("key.version.schedule-destruction")
-            .WithSummary("Schedule destruction of a version that is not Active after waitingPeriodDays (7 to 30, default 30); it is unusable at once, and cancel-destruction restores it (permission: administrator)");
+            "Mark a version Compromised: it never encrypts again and decrypts only if the key allows it; the current version's key rotates");
+        versions.MapPost("/schedule-destruction", ScheduleDestructionAsync).RequirePermission(Permissions.KeysDestroy).WithAuditAction("key.version.schedule-destruction")
+            .WithSummary("Schedule destruction of a version that is not Active after waitingPeriodDays (7 to 30, default 30); it is unusable at once, and cancel-destruction restores it");
         Transition(versions, "cancel-destruction", KeyVersionAction.CancelDestruction, "key.version.cancel-destruction",
-            "Cancel a scheduled destruction during its waiting period: the version works as before (permission: administrator)");
+            "Cancel a scheduled destruction during its waiting period: the version works as before");
         keys.MapPut("/{keyId}/compromised-may-decrypt", SetCompromisedMayDecryptAsync).WithAuditAction("key.compromised-may-decrypt")
-            .WithSummary("Allow or forbid (default) the key's Compromised versions to decrypt (permission: administrator)");
+            .WithSummary("Allow or forbid (default) the key's Compromised versions to decrypt");
     }
 
     private static void Transition(RouteGroupBuilder versions, string path, KeyVersionAction action, string auditAction, string summary) =>

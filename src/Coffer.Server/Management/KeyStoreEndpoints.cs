@@ -1,3 +1,4 @@
+using Coffer.Auth;
 using Coffer.Audit;
 using Coffer.Crypto;
 using Coffer.KeyStores;
@@ -16,10 +17,10 @@ internal static class KeyStoreEndpoints
     public static void Map(RouteGroupBuilder api)
     {
         var group = api.MapGroup("/keystores").WithTags("Key stores");
-        group.MapGet("", ListAsync).WithSummary("List key stores (permission: administrator)");
-        group.MapPost("", CreateAsync).WithAuditAction(AuditActions.KeyStoreCreate).WithSummary("Create a key store at a URI prefix (permission: administrator)");
-        group.MapGet("/{id}", GetAsync).WithSummary("Show a key store (permission: administrator)");
-        group.MapDelete("/{id}", DeleteAsync).WithAuditAction(AuditActions.KeyStoreDelete).WithSummary("Delete a key store that has no keys (permission: administrator)");
+        group.MapGet("", ListAsync).RequirePermission(Permissions.KeyStoresRead).WithSummary("List key stores");
+        group.MapPost("", CreateAsync).RequirePermission(Permissions.KeyStoresWrite).WithAuditAction(AuditActions.KeyStoreCreate).WithSummary("Create a key store at a URI prefix");
+        group.MapGet("/{id}", GetAsync).RequirePermission(Permissions.KeyStoresRead).WithSummary("Show a key store");
+        group.MapDelete("/{id}", DeleteAsync).RequirePermission(Permissions.KeyStoresWrite).WithAuditAction(AuditActions.KeyStoreDelete).WithSummary("Delete a key store that has no keys");
     }
 
     private static async Task<Ok<List<KeyStoreView>>> ListAsync(ICofferStorage storage, CancellationToken ct)

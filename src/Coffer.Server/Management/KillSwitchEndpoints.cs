@@ -1,3 +1,4 @@
+using Coffer.Auth;
 using Coffer.KillSwitches;
 using Coffer.Server.KillSwitches;
 using Coffer.Storage;
@@ -20,15 +21,15 @@ internal static class KillSwitchEndpoints
 
     public static void Map(RouteGroupBuilder api)
     {
-        var group = api.MapGroup("/kill-switches").WithTags("Kill switch");
+        var group = api.MapGroup("/kill-switches").WithTags("Kill switch").RequirePermission(Permissions.KillSwitchWrite);
         // Engaging runs even when the audit store is down (as seal does): cutting access must never
         // wait; its records follow when they can. Releasing restores access and so is fail-closed.
         group.MapPost("", EngageAsync).WithAuditAction("killswitch.engage", runsWhenUnaudited: true)
-            .WithSummary("Engage a kill switch: scope all, keystore, key, region, account, principal, vpc or vpce, with the value it names and a reason (permission: administrator)");
-        group.MapGet("", ListAsync)
-            .WithSummary("The engaged kill switches with who engaged them, when and why; all=true adds released ones (permission: administrator, auditor)");
+            .WithSummary("Engage a kill switch: scope all, keystore, key, region, account, principal, vpc or vpce, with the value it names and a reason");
+        group.MapGet("", ListAsync).RequirePermission(Permissions.KillSwitchRead)
+            .WithSummary("The engaged kill switches with who engaged them, when and why; all=true adds released ones");
         group.MapPost("/{id}/release", ReleaseAsync).WithAuditAction("killswitch.release")
-            .WithSummary("Release a kill switch: service resumes at once for what only it blocked (permission: administrator)");
+            .WithSummary("Release a kill switch: service resumes at once for what only it blocked");
     }
 
     private static async Task<Results<Created<KillSwitchView>, ProblemHttpResult>> EngageAsync(

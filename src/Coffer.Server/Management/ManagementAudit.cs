@@ -168,6 +168,11 @@ internal static partial class ManagementAudit
             IValueHttpResult { Value: KeyView key } => e with { KeyId = key.Id, KeyStore = key.KeyStoreId, KeyVersion = e.KeyVersion ?? key.CurrentVersion, Details = e.Details + $", key '{key.Name}' {key.Status}" },
             IValueHttpResult { Value: KeyStoreView store } => e with { KeyStore = store.Id, Details = e.Details + $", key store '{store.Name}' at '{store.UriPrefix}' ({store.Backend})" },
             IValueHttpResult { Value: CreatedCredential credential } => e with { KeyStore = credential.KeyStoreId, Details = e.Details + $", credential {credential.Id} with access key id {credential.AccessKeyId}" },
+            IValueHttpResult { Value: CreatedToken token } => e with { Details = e.Details + $", token {token.Id} '{token.Name}' with role {token.Role}" },
+            IValueHttpResult { Value: KillSwitchView killSwitch } => e with
+            {
+                Details = e.Details + $", kill switch {killSwitch.Id} on {killSwitch.Scope}{(killSwitch.Value is null ? "" : " " + killSwitch.Value)}" + (killSwitch.Engaged ? ": " + killSwitch.Reason : " released"),
+            },
             IValueHttpResult { Value: SealStatusView seal } => e with
             {
                 Details = e.Details + (!seal.Sealed ? ", unsealed" : seal.Threshold > 0 ? $", sealed, {seal.Progress} of {seal.Threshold} shares given" : ", sealed"),

@@ -114,6 +114,15 @@ public sealed record AuditRecordView(
     string PrevHash,
     string Hash);
 
+/// <param name="Role">administrator, key-officer, approver, auditor or operator.</param>
+/// <param name="ExpiresInDays">1 to 3660; absent: the token does not expire.</param>
+public sealed record CreateTokenRequest(string? Name, string? Role, int? ExpiresInDays = null);
+
+/// <param name="Token">The bearer token, shown only in this answer.</param>
+public sealed record CreatedToken(string Id, string Name, string Role, string Token, DateTimeOffset? ExpiresAt);
+
+public sealed record TokenView(string Id, string Name, string Role, DateTimeOffset CreatedAt, DateTimeOffset? ExpiresAt, DateTimeOffset? RevokedAt);
+
 /// <param name="Scope">all, keystore, key, region, account, principal, vpc or vpce.</param>
 /// <param name="Value">What the scope names (absent for all).</param>
 /// <param name="Reason">Why: shown to administrators and in the audit log, never to AWS.</param>
@@ -157,6 +166,10 @@ public sealed record AuditRecordListView(IReadOnlyList<AuditRecordView> Records,
 [JsonSerializable(typeof(AuditVerifyView))]
 [JsonSerializable(typeof(AuditRecordListView))]
 [JsonSerializable(typeof(AuditRecordView))]
+[JsonSerializable(typeof(CreateTokenRequest))]
+[JsonSerializable(typeof(CreatedToken))]
+[JsonSerializable(typeof(TokenView))]
+[JsonSerializable(typeof(List<TokenView>))]
 [JsonSerializable(typeof(KillSwitchRequest))]
 [JsonSerializable(typeof(KillSwitchView))]
 [JsonSerializable(typeof(List<KillSwitchView>))]

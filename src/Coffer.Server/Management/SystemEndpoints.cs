@@ -1,3 +1,4 @@
+using Coffer.Auth;
 using Coffer.Audit;
 using Coffer.Server.Seal;
 using Coffer.Server.Xks;
@@ -21,7 +22,7 @@ internal static class SystemEndpoints
         group.MapGet("/status", StatusAsync).AllowAnonymous().WithSummary("Seal status and version (no token; key store count with one)");
         group.MapPost("/init", InitAsync).AllowAnonymous().WithAuditAction(AuditActions.SealInit).WithSummary("Create the master key, its Shamir shares and the root token, once (no token)");
         group.MapPost("/unseal", UnsealAsync).AllowAnonymous().WithAuditAction(AuditActions.SealUnseal).WithSummary("Submit one Shamir share (no token)");
-        group.MapPost("/seal", SealAsync).WithAuditAction(AuditActions.SealSeal, runsWhenUnaudited: true).WithSummary("Drop all key material from memory (permission: administrator)");
+        group.MapPost("/seal", SealAsync).RequirePermission(Permissions.Seal).WithAuditAction(AuditActions.SealSeal, runsWhenUnaudited: true).WithSummary("Drop all key material from memory");
     }
 
     private static async Task<Ok<SealStatusView>> StatusAsync(HttpContext http, SealManager seal, TokenAuthentication auth, CancellationToken ct)

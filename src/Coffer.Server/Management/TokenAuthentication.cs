@@ -39,7 +39,39 @@ internal sealed partial class TokenAuthentication(ICofferStorage storage, TimePr
         }
 
         context.Items[TokenItem] = token;
+        var required = endpoint.Metadata.GetMetadata<RequiredPermission>()?.Permission;
+        if (!Roles.Allows(token.Role, required))
+        {
+            var needs = required ?? "administrator";
+            await RecordDenialAsync(context, token, needs);
+            await Problems.Make(403, "Forbidden", $"The token's role '{token.Role}' does not have the permission this call needs ({needs}).")
+                .ExecuteAsync(context);
+            return;
+        }
+
         await next(context);
+    }
+
+    /// <summary>A permission denial is an audit record like a failed login (issue 7); the call is refused either way.</summary>
+    private async Task RecordDenialAsync(HttpContext http, ApiToken token, string permission)
+    {
+        try
+        {
+            await audit.AppendAsync(new AuditEvent
+            {
+                Action = AuditActions.AuthDenied,
+                Outcome = AuditOutcome.Denied,
+                ActorKind = AuditActorKinds.Token,
+                ActorId = token.Id,
+                SourceIp = ManagementAudit.SourceIp(http),
+                Reason = "needs " + permission + " (role " + token.Role + ")",
+                Details = http.Request.Method + " " + http.Request.Path,
+            }, http.RequestAborted);
+        }
+        catch (AuditUnavailableException e)
+        {
+            Log.RefusalNotAudited(logger, "permission denied", e);
+        }
     }
 
     /// <summary>The caller's valid token, or null.</summary>

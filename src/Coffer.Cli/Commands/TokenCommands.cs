@@ -1,0 +1,80 @@
+using System.CommandLine;
+using Coffer.Auth;
+using Coffer.Cli.Client;
+using Coffer.Cli.Output;
+using Coffer.Server.Management;
+
+namespace Coffer.Cli.Commands;
+
+/// <summary><c>coffer token create|list|revoke</c>: management API tokens for people and apps, with roles.</summary>
+internal static class TokenCommands
+{
+    public static void AddTo(RootCommand root, CliEnvironment env) =>
+        root.Subcommands.Add(new Command("token", "Management API tokens: each has a role that says what it may do.")
+        {
+            Create(env), List(env), Revoke(env),
+        });
+
+    private static Command Create(CliEnvironment env)
+    {
+        var name = new Option<string>("--name") { Description = "Who or what uses the token", Required = true };
+        var role = new Option<string>("--role") { Description = "One of " + string.Join(", ", Roles.All), Required = true };
+        role.AcceptOnlyFromAmong([.. Roles.All]);
+        var days = new Option<int?>("--expires-days") { Description = "Days until the token expires (default: never)" };
+        var command = new Command("create", "Create a token; it is printed once and cannot be shown again.") { name, role, days };
+        command.SetClientAction(env, async (call, ct) =>
+        {
+            var result = await call.Api.PostAsync(ManagementClient.Route("tokens"),
+                new CreateTokenRequest(call.Parse.GetValue(name), call.Parse.GetValue(role), call.Parse.GetValue(days)),
+                ManagementJson.Default.CreateTokenRequest, ManagementJson.Default.CreatedToken, ct);
+            if (call.Json)
+            {
+                Json.Write(call.Out, result.Json);
+            }
+            else
+            {
+                var t = result.Value;
+                await call.Out.WriteLineAsync($"token {t.Id} ({t.Role}) — shown once, keep it safe:");
+                await call.Out.WriteLineAsync(t.Token);
+            }
+
+            return 0;
+        });
+        return command;
+    }
+
+    private static Command List(CliEnvironment env)
+    {
+        var command = new Command("list", "List tokens: role, expiry, revocation (never the tokens themselves).");
+        command.SetClientAction(env, async (call, ct) =>
+        {
+            var result = await call.Api.GetAsync(ManagementClient.Route("tokens"), ManagementJson.Default.ListTokenView, ct);
+            if (call.Json)
+            {
+                Json.Write(call.Out, result.Json);
+                return 0;
+            }
+
+            Table.Write(call.Out, ["ID", "NAME", "ROLE", "CREATED", "EXPIRES", "REVOKED"],
+                result.Value.Select(t => (IReadOnlyList<string>)
+                [
+                    t.Id, t.Name, t.Role, Table.Time(t.CreatedAt), t.ExpiresAt is null ? "never" : Table.Time(t.ExpiresAt), t.RevokedAt is null ? "-" : Table.Time(t.RevokedAt),
+                ]));
+            return 0;
+        });
+        return command;
+    }
+
+    private static Command Revoke(CliEnvironment env)
+    {
+        var id = new Argument<string>("id") { Description = "The token's id (coffer token list)" };
+        var command = new Command("revoke", "Revoke a token at once.") { id };
+        command.SetClientAction(env, async (call, ct) =>
+        {
+            await call.Api.DeleteAsync(ManagementClient.Route("tokens", call.Parse.GetValue(id)!), ct);
+            await call.Out.WriteLineAsync($"revoked {call.Parse.GetValue(id)}");
+            return 0;
+        });
+        return command;
+    }
+}
