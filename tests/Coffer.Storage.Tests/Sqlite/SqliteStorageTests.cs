@@ -115,6 +115,37 @@ public sealed class SqliteStorageTests : IDisposable
     }
 
     [Fact]
+    public async Task A_destroyed_version_leaves_no_copy_of_its_material_in_the_database_or_WAL_file()
+    {
+        var material = System.Security.Cryptography.RandomNumberGenerator.GetBytes(60);
+        using var storage = await SqliteStorage.OpenAsync(_database.FilePath, CancellationToken.None);
+        await storage.KeyStores.CreateKeyStoreAsync(new KeyStore("ks", "ks", UriPrefix.Empty, T0));
+        var key = new ManagedKey("k", "ks", "e", "", new Dictionary<string, string>(), KeyUsage.EncryptDecrypt, true, 1, T0);
+        var lifecycle = new VersionLifecycle(KeyVersionState.Deactivated, DestroysAt: T0.AddDays(7));
+        await storage.Keys.CreateKeyAsync(key, new KeyVersion("k", 1, KeyVersionState.Deactivated, "software", material, T0) { DestroysAt = lifecycle.DestroysAt });
+        // Other rows in the same page, written before and after, so the page is not simply dropped.
+        await storage.KeyStores.CreateKeyStoreAsync(new KeyStore("ks2", "ks2", UriPrefix.Parse("/b"), T0));
+        Assert.True(FilesContain(material), "the material should be in the files before destruction (else this test proves nothing)");
+
+        Assert.True(await storage.Keys.DestroyVersionAsync("k", 1, lifecycle, T0.AddDays(7), KeyVersion.SystemActor));
+
+        Assert.False(FilesContain(material));
+        Assert.Equal(0L, await ScalarAsync<long>("SELECT length(material) FROM key_versions WHERE key_id = 'k'"));
+    }
+
+    /// <summary>Whether the database file or its WAL holds <paramref name="needle"/> anywhere, free pages included.</summary>
+    private bool FilesContain(byte[] needle) =>
+        new[] { _database.FilePath, _database.FilePath + "-wal" }
+            .Where(File.Exists)
+            .Any(path =>
+            {
+                using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+                using var copy = new MemoryStream();
+                stream.CopyTo(copy);
+                return copy.ToArray().AsSpan().IndexOf(needle) >= 0;
+            });
+
+    [Fact]
     public async Task Times_are_stored_as_fixed_width_UTC_text()
     {
         using (var storage = await SqliteStorage.OpenAsync(_database.FilePath, CancellationToken.None))
