@@ -72,7 +72,7 @@ public static class KeyDestruction
     {
         ArgumentNullException.ThrowIfNull(key);
         ArgumentNullException.ThrowIfNull(version);
-        return version.State != KeyVersionState.Destroyed
-            && (version.DestroysAt <= now || IsDue(key, now));
+        return KeyLifecycle.TryApply(version, KeyVersionAction.Destroy, now, out _) is not null
+            || (version.State != KeyVersionState.Destroyed && IsDue(key, now));
     }
 }

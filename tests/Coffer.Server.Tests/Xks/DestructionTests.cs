@@ -184,6 +184,42 @@ namespace Coffer.Server.Tests.Xks
         }
 
         [Fact]
+        public async Task Without_an_audit_record_nothing_is_destroyed_and_the_next_sweep_retries()
+        {
+            await using var node = await StartAsync();
+            var name = Admin.Unique("unaudited");
+            var id = await node.CreateKeyAsync(await node.KeyStoreIdAsync(node.Info.UriPrefix), name, "ENCRYPT", "DECRYPT");
+            await PostAsync(node, $"/api/v1/keys/{id}/rotate");
+            var material = await StoredMaterialAsync(node, id, 1);
+            await PostAsync(node, $"/api/v1/keys/{id}/versions/1/schedule-destruction", new { waitingPeriodDays = 7 });
+
+            // The audit store is locked (as in AuditFaultTests): the sweeper's first record cannot be written.
+            await using (var locker = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Path.Combine(node.DataDirectory, "coffer.db")};Pooling=False"))
+            {
+                await locker.OpenAsync();
+                await using (var exclusive = locker.CreateCommand())
+                {
+                    exclusive.CommandText = "BEGIN EXCLUSIVE";
+                    await exclusive.ExecuteNonQueryAsync();
+                }
+
+                await AdvanceAndSweepAsync(node, TimeSpan.FromDays(8));
+                await using var rollback = locker.CreateCommand();
+                rollback.CommandText = "ROLLBACK";
+                await rollback.ExecuteNonQueryAsync();
+            }
+
+            Assert.True(MaterialExists(node, id, 1, material));
+            Assert.Equal("Deactivated", (string?)Version((await node.Admin.GetFromJsonAsync<JsonNode>($"/api/v1/keys/{id}"))!, 1)["state"]);
+            Assert.Contains(node.Logs.Lines, l => l.Contains("[6504]", StringComparison.Ordinal));
+
+            await AdvanceAndSweepAsync(node, Lifecycle.DestructionSweeper.Interval);
+
+            Assert.False(MaterialExists(node, id, 1, material));
+            Assert.Equal("Destroyed", (string?)Version((await node.Admin.GetFromJsonAsync<JsonNode>($"/api/v1/keys/{id}"))!, 1)["state"]);
+        }
+
+        [Fact]
         public async Task Nothing_is_destroyed_while_sealed_and_the_sweep_after_unsealing_catches_up()
         {
             var node = await StartAsync();
