@@ -7,7 +7,7 @@
 --
 -- A destroyed version keeps its row too; its key_versions.material is erased (an empty blob: the
 -- column is NOT NULL since 0001, and SQLite cannot relax that in place). The SQLite connections run
--- with secure_delete, so the old bytes are overwritten rather than left in free space.
+-- with secure_delete=FAST, so the old bytes are overwritten rather than left in free space.
 
 ALTER TABLE keys ADD COLUMN destroys_at TEXT NULL;
 ALTER TABLE keys ADD COLUMN destroyed_at TEXT NULL;
