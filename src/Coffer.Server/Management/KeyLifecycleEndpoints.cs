@@ -82,6 +82,12 @@ internal static class KeyLifecycleEndpoints
         var actor = Actor(http);
         var found = await seal.ChangeAsync(async (backends, _) =>
         {
+            // Again under the lock: a whole-key destruction scheduled since the read above wins.
+            if (await storage.Keys.GetKeyAsync(keyId, ct) is { } latest && KeyDestruction.Frozen(latest) is { } frozenNow)
+            {
+                throw new ConflictException(frozenNow);
+            }
+
             // The new material exists before anything is written: a backend that cannot make it
             // (an HSM outage) leaves the version as it was.
             var replacement = rotates ? await KeyRotator.NewVersionAsync(storage, backends, key, now, ct) : null;
