@@ -23,7 +23,7 @@ public sealed partial class SqliteStorage
         private const string SelectKeysDue =
             "SELECT " + KeyColumns + " FROM keys AS k WHERE k.destroys_at <= @Now AND k.destroyed_at IS NULL ORDER BY k.destroys_at, k.id";
 
-        // X'' rather than NULL: the column is NOT NULL since 0001 (see 0006_destruction.sql).
+        // X'' rather than NULL: the column is NOT NULL since 0001 (see 0007_destruction.sql).
         private const string UpdateVersionDestroyed =
             "UPDATE key_versions SET state = 'Destroyed', material = X'', activates_at = NULL, deactivates_at = NULL, destroys_at = NULL, " +
             "state_changed_at = @At, state_changed_by = @Actor WHERE key_id = @KeyId AND version = @Version";
