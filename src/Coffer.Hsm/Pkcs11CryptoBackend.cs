@@ -192,17 +192,37 @@ internal sealed class Pkcs11CryptoBackend : IUsageAwareCryptoBackend
     }
 
     /// <summary>Destroys the token object a stored reference names (C_DestroyObject). Irreversible:
-    /// every ciphertext under that key version becomes undecryptable.</summary>
-    public void DestroyKeyMaterial(byte[] storedMaterial)
+    /// every ciphertext under that key version becomes undecryptable. An object already gone is not
+    /// an error (false): a sweep that stopped before recording the destruction runs this again.</summary>
+    /// <remarks>A created reference must carry the label of <paramref name="keyId"/>/<paramref name="version"/>,
+    /// as in <see cref="OpenKey"/>, so a row moved to another key cannot destroy that key's object.
+    /// An imported (adopted) key is destroyed like any other: adopting it handed it to Coffer.</remarks>
+    public bool DestroyKeyMaterial(string keyId, int version, byte[] storedMaterial)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         ArgumentNullException.ThrowIfNull(storedMaterial);
         var reference = Pkcs11KeyReference.Decode(storedMaterial);
-        Run(session =>
+        var expected = Pkcs11KeyReference.LabelFor(keyId, version);
+        if (reference.Format == Pkcs11KeyReference.CreatedFormat && !string.Equals(reference.Label, expected, StringComparison.Ordinal))
         {
-            var handle = Pkcs11Objects.FindKey(session, reference);
-            session.DestroyObject(handle);
-            return 0;
+            throw new CryptoException($"The stored HSM key reference belongs to '{reference.Label}', not '{expected}'; nothing was destroyed.");
+        }
+
+        return Run(session =>
+        {
+            var found = Pkcs11Objects.FindSecretKeys(session, reference.Label, reference.Format == Pkcs11KeyReference.CreatedFormat || reference.Id.Length > 0 ? reference.Id : null);
+            if (found.Count > 1)
+            {
+                throw new CryptoException($"The HSM holds {found.Count} secret keys labelled '{reference.Label}' with the same CKA_ID; Coffer will not guess which to destroy.");
+            }
+
+            if (found.Count == 0)
+            {
+                return false;
+            }
+
+            session.DestroyObject(found[0]);
+            return true;
         });
     }
 

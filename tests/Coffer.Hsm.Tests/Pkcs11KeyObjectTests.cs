@@ -110,11 +110,32 @@ public sealed class Pkcs11KeyObjectTests(SharedSoftHsm hsm) : IClassFixture<Shar
         var stored = Backend.CreateKeyMaterial("key_destroy", 1);
         using (var key = Backend.OpenKey("key_destroy", 1, stored))
         {
-            Backend.DestroyKeyMaterial(stored);
+            Assert.True(Backend.DestroyKeyMaterial("key_destroy", 1, stored));
             Assert.Throws<CryptoException>(() => key.Encrypt([1], [], new byte[12], new byte[1], new byte[16]));
         }
 
         Assert.Throws<CryptoException>(() => Backend.OpenKey("key_destroy", 1, stored));
+        Assert.Empty(InToken(session => Pkcs11Objects.FindSecretKeys(session, "coffer:key_destroy:v1", null)));
+    }
+
+    [Fact]
+    public void Destroying_again_finds_nothing_and_is_not_an_error()
+    {
+        var stored = Backend.CreateKeyMaterial("key_destroy_twice", 1);
+
+        Assert.True(Backend.DestroyKeyMaterial("key_destroy_twice", 1, stored));
+        Assert.False(Backend.DestroyKeyMaterial("key_destroy_twice", 1, stored));
+    }
+
+    [Fact]
+    public void A_reference_of_another_key_or_version_destroys_nothing()
+    {
+        var stored = Backend.CreateKeyMaterial("key_destroy_other", 1);
+
+        Assert.Throws<CryptoException>(() => Backend.DestroyKeyMaterial("key_destroy_other", 2, stored));
+        Assert.Throws<CryptoException>(() => Backend.DestroyKeyMaterial("someone_else", 1, stored));
+        using var key = Backend.OpenKey("key_destroy_other", 1, stored);
+        key.Encrypt([1], [], new byte[12], new byte[1], new byte[16]);
     }
 
     [Fact]

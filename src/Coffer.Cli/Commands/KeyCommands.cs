@@ -17,6 +17,7 @@ internal static class KeyCommands
         {
             Create(env), List(env), Show(env), SetEnabled(env, enable: true), SetEnabled(env, enable: false),
             KeyLifecycleCommands.Rotate(env), KeyLifecycleCommands.Version(env), KeyLifecycleCommands.CompromisedMayDecrypt(env),
+            KeyDestructionCommands.RotateMany(env), KeyDestructionCommands.ScheduleDestruction(env), KeyDestructionCommands.CancelDestruction(env),
         };
         root.Subcommands.Add(command);
     }

@@ -60,6 +60,13 @@ internal static class Views
             ("Tags", k.Tags.Count == 0 ? "-" : string.Join(", ", k.Tags.OrderBy(t => t.Key, StringComparer.Ordinal).Select(t => $"{t.Key}={t.Value}"))),
             ("Created", Table.Time(k.CreatedAt)),
         ]);
+        if (k.DestroysAt is not null || k.DestroyedAt is not null)
+        {
+            Table.Properties(w, k.DestroyedAt is { } destroyed
+                ? [("Destroyed", Table.Time(destroyed))]
+                : [("Destroys", Table.Time(k.DestroysAt) + " (coffer key cancel-destruction until then)")]);
+        }
+
         if (k.Versions is { Count: > 0 } versions)
         {
             w.WriteLine();
@@ -83,6 +90,20 @@ internal static class Views
             Table.Time(v.DeactivatesAt),
             Table.Time(v.DestroysAt),
         ]));
+
+    /// <summary>Each key a bulk rotation took, then one line that sums it up.</summary>
+    public static void BulkRotation(TextWriter w, BulkRotateView r)
+    {
+        Table.Write(w,
+            ["ID", "NAME", "KEY STORE", "FROM", "TO", "RESULT", "REASON"],
+            r.Keys.Select(k => (IReadOnlyList<string>)
+            [
+                k.KeyId, k.Name, k.KeyStoreId, Count(k.FromVersion), k.ToVersion is { } to ? Count(to) : "-", k.Outcome, k.Error ?? "-",
+            ]));
+        w.WriteLine(r.DryRun
+            ? $"Dry run: {Count(r.Keys.Count(k => k.Outcome == "would-rotate"))} of {Count(r.Matched)} matching keys would rotate; nothing changed."
+            : $"{Count(r.Rotated)} rotated, {Count(r.Failed)} failed, {Count(r.Skipped)} skipped of {Count(r.Matched)} matching keys.");
+    }
 
     public static void Keys(TextWriter w, IEnumerable<KeyView> keys) => Table.Write(w,
         ["ID", "NAME", "KEY STORE", "USAGE", "STATUS", "VERSION", "CREATED"],

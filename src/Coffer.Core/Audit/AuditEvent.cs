@@ -149,4 +149,12 @@ public static class AuditActions
     public const string SealSeal = "seal.seal";
     public const string AuthFailed = "auth.failed";
     public const string AuthDenied = "auth.denied";
+
+    // Destruction and bulk rotation (issue 5). The sweeper's records name the system as actor.
+    public const string KeyRotate = "key.rotate";
+    public const string KeyRotateMany = "key.rotate-many";
+    public const string KeyScheduleDestruction = "key.schedule-destruction";
+    public const string KeyCancelDestruction = "key.cancel-destruction";
+    public const string KeyDestroy = "key.destroy";
+    public const string KeyVersionDestroy = "key.version.destroy";
 }

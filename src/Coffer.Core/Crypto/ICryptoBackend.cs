@@ -21,6 +21,17 @@ public interface ICryptoBackend : IDisposable
     /// form is corrupt or bound to another key or version.</summary>
     IAeadKey OpenKey(string keyId, int version, byte[] storedMaterial);
 
+    /// <summary>
+    /// Destroys what the stored form of <paramref name="keyId"/>/<paramref name="version"/> refers to
+    /// outside the database, for good (issue 5: destruction after its waiting period). Idempotent:
+    /// false when nothing was there to destroy — already destroyed (a sweep that stopped between this
+    /// call and the database update runs it again), or a backend whose stored form is the only copy
+    /// (the software backend: the storage erases the wrapped material itself).
+    /// </summary>
+    /// <exception cref="CryptoException">The stored form is not this backend's, or belongs to another
+    /// key or version: nothing is destroyed.</exception>
+    bool DestroyKeyMaterial(string keyId, int version, byte[] storedMaterial);
+
     /// <summary>A fresh key used only by the deep health check: never a customer key
     /// (XKS spec, GetHealthStatus).</summary>
     IAeadKey CreateHealthCheckKey();

@@ -59,6 +59,17 @@ public sealed class SoftwareCryptoBackend(MasterKey masterKey) : ICryptoBackend
         }
     }
 
+    /// <summary>Nothing to do here: the wrapped material in the database is the only copy, and the
+    /// storage erases it (<c>IKeyRepository.DestroyVersionAsync</c>); opened copies are zeroed when the
+    /// key ring drops them.</summary>
+    public bool DestroyKeyMaterial(string keyId, int version, byte[] storedMaterial)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        ArgumentNullException.ThrowIfNull(storedMaterial);
+        _ = Context(keyId, version);
+        return false;
+    }
+
     public IAeadKey CreateHealthCheckKey()
     {
         ObjectDisposedException.ThrowIf(_disposed, this);

@@ -22,6 +22,18 @@ public sealed record ManagedKey(
     /// no). Never lets it encrypt.</summary>
     public bool CompromisedMayDecrypt { get; init; }
 
+    /// <summary>The end of the whole key's destruction waiting period (<see cref="KeyDestruction"/>);
+    /// while set, the key serves nothing and cancelling brings it back.</summary>
+    public DateTimeOffset? DestroysAt { get; init; }
+
+    /// <summary>When every version's material was destroyed. The key stays as a tombstone (audit and
+    /// listing name it; its externalKeyId stays taken) and is never usable again.</summary>
+    public DateTimeOffset? DestroyedAt { get; init; }
+
+    public bool IsDestroyed => DestroyedAt is not null;
+
+    public bool IsPendingDestruction => DestroysAt is not null && DestroyedAt is null;
+
     /// <summary>XKS spec: an externalKeyId is 1..128 characters of letters, digits, '-', '.', '_'.</summary>
     public static bool IsValidExternalId(ReadOnlySpan<char> id)
     {

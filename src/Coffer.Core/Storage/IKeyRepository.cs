@@ -52,6 +52,40 @@ public interface IKeyRepository
 
     /// <summary>Sets whether the key's Compromised versions may still decrypt; false when the key does not exist.</summary>
     Task<bool> SetCompromisedMayDecryptAsync(string keyId, bool allowed, CancellationToken ct = default);
+
+    /// <summary>
+    /// Sets or clears (<paramref name="destroysAt"/> null) the end of a whole key's destruction waiting
+    /// period if the stored one is still <paramref name="expected"/> and the key is not destroyed
+    /// (compare-and-set). The caller decides legality with <see cref="KeyDestruction"/>.
+    /// </summary>
+    /// <returns>False when the key does not exist.</returns>
+    /// <exception cref="ConflictException">The key changed meanwhile or is destroyed.</exception>
+    Task<bool> SetKeyDestroysAtAsync(string keyId, DateTimeOffset? expected, DateTimeOffset? destroysAt, CancellationToken ct = default);
+
+    /// <summary>Versions not yet Destroyed whose own waiting period ended at or before <paramref name="now"/>,
+    /// oldest due first. (A key whose waiting period ended is found by <see cref="ListKeysDueForDestructionAsync"/>.)</summary>
+    Task<IReadOnlyList<KeyVersion>> ListVersionsDueForDestructionAsync(DateTimeOffset now, CancellationToken ct = default);
+
+    /// <summary>Keys not yet destroyed whose waiting period ended at or before <paramref name="now"/>.</summary>
+    Task<IReadOnlyList<ManagedKey>> ListKeysDueForDestructionAsync(DateTimeOffset now, CancellationToken ct = default);
+
+    /// <summary>
+    /// Marks a version Destroyed and erases its stored material for good, if its stored lifecycle is
+    /// still <paramref name="expected"/> (compare-and-set, recording <paramref name="at"/> and
+    /// <paramref name="actor"/>). Erased means unrecoverable from the database files, not merely
+    /// unreferenced: the implementation overwrites the old bytes (SQLite: secure_delete and a WAL
+    /// checkpoint). The caller decides that destruction is due and destroys what the material refers
+    /// to outside the database first (<see cref="Coffer.Crypto.ICryptoBackend.DestroyKeyMaterial"/>).
+    /// </summary>
+    /// <returns>False when the version does not exist.</returns>
+    /// <exception cref="ConflictException">The stored lifecycle is not <paramref name="expected"/>.</exception>
+    Task<bool> DestroyVersionAsync(string keyId, int version, VersionLifecycle expected, DateTimeOffset at, string actor, CancellationToken ct = default);
+
+    /// <summary>Turns a key whose versions are all Destroyed into a tombstone destroyed at
+    /// <paramref name="at"/>; its waiting period is cleared. Idempotent for a key already destroyed.</summary>
+    /// <returns>False when the key does not exist.</returns>
+    /// <exception cref="ConflictException">A version is not Destroyed yet.</exception>
+    Task<bool> MarkKeyDestroyedAsync(string keyId, DateTimeOffset at, CancellationToken ct = default);
 }
 
 /// <summary>A filter and page over keys. <see cref="After"/> is the last id of the previous page.</summary>

@@ -50,6 +50,9 @@ public sealed partial class CofferServer : IAsyncDisposable
 
     internal AuditLog Audit { get; }
 
+    /// <summary>The sweeper that destroys key material once its waiting period is over.</summary>
+    internal Lifecycle.DestructionSweeper Destruction => _admin.Services.GetRequiredService<Lifecycle.DestructionSweeper>();
+
     /// <summary>Scheme, host and port of the XKS listener, e.g. <c>https://127.0.0.1:8443</c>.</summary>
     public Uri XksUrl => BoundAddress(_xks);
 
@@ -270,6 +273,8 @@ public sealed partial class CofferServer : IAsyncDisposable
         Share(builder, options, seal, audit, storage, time, loggers, killSwitches);
         builder.Services.AddSingleton(sinks);
         builder.Services.AddSingleton<TokenAuthentication>();
+        builder.Services.AddSingleton<Lifecycle.DestructionSweeper>();
+        builder.Services.AddHostedService(services => services.GetRequiredService<Lifecycle.DestructionSweeper>());
         builder.Services.AddProblemDetails(problems => problems.CustomizeProblemDetails = context =>
         {
             context.ProblemDetails.Detail ??= context.ProblemDetails.Status switch

@@ -46,7 +46,9 @@ internal static partial class KeyRingLoader
             }
 
             var storeKeys = new Dictionary<string, KeyEntry>(StringComparer.Ordinal);
-            foreach (var (key, versions) in keys.Where(k => k.Key.KeyStoreId == store.Id))
+            // A destroyed key is not in the ring at all, so XKS answers KeyNotFoundException for it, as
+            // for a key that never existed (issue 5); its tombstone stays in storage.
+            foreach (var (key, versions) in keys.Where(k => k.Key.KeyStoreId == store.Id && !k.Key.IsDestroyed))
             {
                 var usable = new Dictionary<int, IAeadKey>();
                 var broken = new HashSet<int>();
@@ -89,11 +91,11 @@ internal static partial class KeyRingLoader
     /// Whether a version's material is opened: it is if the version may encrypt or decrypt at some
     /// instant without another storage write (which would reload the ring anyway). A PreActive version
     /// is, since it starts at its activation time by the clock alone; a destroyed one, one awaiting
-    /// destruction, and a Compromised one on a key that forbids it are not, so their material is not
-    /// held in memory at all.
+    /// destruction (or whose whole key is), and a Compromised one on a key that forbids it are not, so
+    /// their material is not held in memory at all.
     /// </summary>
     private static bool MayBeUsedWithoutAWrite(ManagedKey key, KeyVersion version) =>
-        version.DestroysAt is null && version.State switch
+        version.DestroysAt is null && key.DestroysAt is null && version.State switch
         {
             KeyVersionState.Destroyed => false,
             KeyVersionState.Compromised => key.CompromisedMayDecrypt,

@@ -29,6 +29,8 @@ internal static class KeyEndpoints
         group.MapPost("/{keyId}/disable", (string keyId, SealManager seal, TimeProvider time, CancellationToken ct) => SetEnabledAsync(keyId, false, seal, time, ct)).WithAuditAction(AuditActions.KeyDisable)
             .WithSummary("Disable a key: AWS KMS can no longer encrypt or decrypt with it");
         KeyLifecycleEndpoints.Map(group);
+        KeyDestructionEndpoints.Map(group);
+        BulkRotateEndpoints.Map(group);
     }
 
     private static async Task<Results<Created<KeyView>, ProblemHttpResult>> CreateAsync(
@@ -123,8 +125,21 @@ internal static class KeyEndpoints
 
     private static async Task<Results<Ok<KeyView>, ProblemHttpResult>> SetEnabledAsync(string keyId, bool enabled, SealManager seal, TimeProvider time, CancellationToken ct)
     {
-        var found = await seal.ChangeAsync((_, _) => seal.Storage.Keys.SetEnabledAsync(keyId, enabled, ct), ct);
+        var found = await seal.ChangeAsync(async (_, _) =>
+        {
+            await RefuseIfDestroyedAsync(seal.Storage, keyId, ct);
+            return await seal.Storage.Keys.SetEnabledAsync(keyId, enabled, ct);
+        }, ct);
         return await FoundAsync(found, keyId, seal.Storage, time, ct);
+    }
+
+    /// <summary>A destroyed key is a tombstone: no setting of it changes any more (a 409).</summary>
+    internal static async Task RefuseIfDestroyedAsync(ICofferStorage storage, string keyId, CancellationToken ct)
+    {
+        if (await storage.Keys.GetKeyAsync(keyId, ct) is { } key && KeyDestruction.Unchangeable(key) is { } refusal)
+        {
+            throw new ConflictException(refusal);
+        }
     }
 
     /// <summary>The key's view after a change, or 404 when the change found no key.</summary>
@@ -142,11 +157,15 @@ internal static class KeyEndpoints
     /// <summary>The key as the API shows it; what each version can do is judged at <paramref name="now"/>.</summary>
     private static KeyView View(ManagedKey k, IReadOnlyList<KeyVersion>? versions, DateTimeOffset now) => new(
         k.Id, k.KeyStoreId, k.ExternalId, k.Description, k.Tags, KeyUsageText.ToNames(k.Usage),
-        k.Enabled ? "enabled" : "disabled", k.CurrentVersion, k.CreatedAt,
+        Status(k), k.CurrentVersion, k.CreatedAt,
         versions?.Select(v => new KeyVersionView(
             v.Version, v.State.ToString(), v.Backend, v.CreatedAt,
             Encrypts: v.Version == k.CurrentVersion && v.Lifecycle.CanEncryptAt(now),
             Decrypts: v.Lifecycle.CanDecryptAt(now, k.CompromisedMayDecrypt),
             v.ActivatesAt, v.DeactivatesAt, v.DestroysAt, v.StateChangedAt, v.StateChangedBy)).ToList(),
-        k.CompromisedMayDecrypt);
+        k.CompromisedMayDecrypt, k.DestroysAt, k.DestroyedAt);
+
+    /// <summary>"destroyed" and "pending-destruction" outrank the enabled switch: neither key serves AWS KMS.</summary>
+    private static string Status(ManagedKey k) =>
+        k.IsDestroyed ? "destroyed" : k.IsPendingDestruction ? "pending-destruction" : k.Enabled ? "enabled" : "disabled";
 }

@@ -1,5 +1,6 @@
 using Coffer.Auth;
 using Coffer.Keys;
+using Coffer.Server.Lifecycle;
 using Coffer.Server.Seal;
 using Coffer.Storage;
 using Microsoft.AspNetCore.Builder;
@@ -63,6 +64,11 @@ internal static class KeyLifecycleEndpoints
             return key is null ? KeyEndpoints.NotFound(keyId) : Problems.NotFound($"Key '{keyId}' has no version {version}.");
         }
 
+        if (KeyDestruction.Frozen(key) is { } frozen)
+        {
+            return Problems.Conflict(frozen);
+        }
+
         var now = time.GetUtcNow();
         var next = KeyLifecycle.TryApply(stored.Lifecycle, action, now, out var refusal, waitingPeriod);
         if (next is null)
@@ -76,9 +82,15 @@ internal static class KeyLifecycleEndpoints
         var actor = Actor(http);
         var found = await seal.ChangeAsync(async (backends, _) =>
         {
+            // Again under the lock: a whole-key destruction scheduled since the read above wins.
+            if (await storage.Keys.GetKeyAsync(keyId, ct) is { } latest && KeyDestruction.Frozen(latest) is { } frozenNow)
+            {
+                throw new ConflictException(frozenNow);
+            }
+
             // The new material exists before anything is written: a backend that cannot make it
             // (an HSM outage) leaves the version as it was.
-            var replacement = rotates ? await NewVersionAsync(storage, backends, key, now, ct) : null;
+            var replacement = rotates ? await KeyRotator.NewVersionAsync(storage, backends, key, now, ct) : null;
             if (!await storage.Keys.UpdateVersionLifecycleAsync(keyId, version, stored.Lifecycle, next, now, actor, ct))
             {
                 return false;
@@ -114,47 +126,22 @@ internal static class KeyLifecycleEndpoints
         }
 
         var expected = request?.ExpectedCurrentVersion ?? key.CurrentVersion;
-        var now = time.GetUtcNow();
-        var actor = Actor(http);
-        var found = await seal.ChangeAsync(async (backends, _) =>
-        {
-            // Checked again under the lock before the backend makes material, so a rotation that lost
-            // on this node leaves no unused key in an HSM.
-            var latest = await storage.Keys.GetKeyAsync(keyId, ct);
-            if (latest is null)
-            {
-                return false;
-            }
-
-            if (latest.CurrentVersion != expected)
-            {
-                throw new ConflictException($"key '{keyId}' was rotated meanwhile: its current version is {latest.CurrentVersion}, not {expected}");
-            }
-
-            var version = await NewVersionAsync(storage, backends, latest, now, ct);
-            return await storage.Keys.RotateAsync(keyId, expected, version, now, actor, ct);
-        }, ct);
+        var found = await KeyRotator.RotateAsync(seal, keyId, expected, Actor(http), time.GetUtcNow(), ct);
         return await KeyEndpoints.FoundAsync(found, keyId, storage, time, ct);
     }
 
     private static async Task<Results<Ok<KeyView>, ProblemHttpResult>> SetCompromisedMayDecryptAsync(
         string keyId, CompromisedMayDecryptRequest request, SealManager seal, TimeProvider time, CancellationToken ct)
     {
-        var found = await seal.ChangeAsync((_, _) => seal.Storage.Keys.SetCompromisedMayDecryptAsync(keyId, request.Allowed, ct), ct);
+        var found = await seal.ChangeAsync(async (_, _) =>
+        {
+            await KeyEndpoints.RefuseIfDestroyedAsync(seal.Storage, keyId, ct);
+            return await seal.Storage.Keys.SetCompromisedMayDecryptAsync(keyId, request.Allowed, ct);
+        }, ct);
         return await KeyEndpoints.FoundAsync(found, keyId, seal.Storage, time, ct);
     }
 
-    /// <summary>The next version (one above every existing one), Active, made by the key store's backend.</summary>
-    private static async Task<KeyVersion> NewVersionAsync(ICofferStorage storage, CryptoBackends backends, ManagedKey key, DateTimeOffset now, CancellationToken ct)
-    {
-        var store = await storage.KeyStores.GetKeyStoreAsync(key.KeyStoreId, ct)
-            ?? throw new ConflictException($"key store '{key.KeyStoreId}' of key '{key.Id}' does not exist");
-        var number = (await storage.Keys.ListVersionsAsync(key.Id, ct)).Max(v => v.Version) + 1;
-        var backend = backends.For(store);
-        return new KeyVersion(key.Id, number, KeyVersionState.Active, backend.Name, KeyEndpoints.MakeMaterial(backend, key.Id, number, key.Usage), now);
-    }
-
     /// <summary>Who made a change, as stored with the version: the management token's id, never the token.</summary>
-    private static string Actor(HttpContext http) =>
+    internal static string Actor(HttpContext http) =>
         http.Items[TokenAuthentication.TokenItem] is ApiToken token ? token.Id : "anonymous";
 }

@@ -29,6 +29,9 @@ public sealed record AwsConsoleCredential(
 /// (pkcs11 key stores; only non-extractable, sensitive AES-256 keys are accepted).</param>
 public sealed record CreateKeyRequest(string? Name, string? Description, Dictionary<string, string>? Tags, string[]? Usage, string? HsmLabel = null);
 
+/// <param name="Status">"enabled", "disabled", "pending-destruction" (see <paramref name="DestroysAt"/>) or "destroyed".</param>
+/// <param name="DestroysAt">Set while the whole key is scheduled for destruction: it serves nothing until cancelled.</param>
+/// <param name="DestroyedAt">When the key's material was destroyed; the key stays listed as a tombstone.</param>
 public sealed record KeyView(
     string Id,
     string KeyStoreId,
@@ -40,7 +43,9 @@ public sealed record KeyView(
     int CurrentVersion,
     DateTimeOffset CreatedAt,
     IReadOnlyList<KeyVersionView>? Versions,
-    bool CompromisedMayDecrypt = false);
+    bool CompromisedMayDecrypt = false,
+    DateTimeOffset? DestroysAt = null,
+    DateTimeOffset? DestroyedAt = null);
 
 /// <param name="State">The stored state (PreActive, Active, Deactivated, Compromised, Destroyed).</param>
 /// <param name="Encrypts">Whether AWS KMS can encrypt with it now (only the current version ever does).</param>
@@ -68,6 +73,28 @@ public sealed record RotateKeyRequest(int? ExpectedCurrentVersion = null);
 public sealed record ScheduleDestructionRequest(int? WaitingPeriodDays = null);
 
 public sealed record CompromisedMayDecryptRequest(bool Allowed);
+
+/// <summary>Which keys a bulk rotation takes: every filter given must match (at least one, or <paramref name="All"/>).</summary>
+/// <param name="KeyStoreId">Keys of this key store.</param>
+/// <param name="Tag">Keys with this tag: "name" (any value) or "name=value".</param>
+/// <param name="KeyIds">Exactly these keys (ids).</param>
+/// <param name="NamePrefix">Keys whose name (externalKeyId) starts with this.</param>
+/// <param name="All">Every key, when no other filter is given.</param>
+/// <param name="DryRun">List what would rotate and change nothing.</param>
+public sealed record BulkRotateRequest(
+    string? KeyStoreId = null,
+    string? Tag = null,
+    IReadOnlyList<string>? KeyIds = null,
+    string? NamePrefix = null,
+    bool All = false,
+    bool DryRun = false);
+
+/// <param name="Outcome">"would-rotate" (dry run), "rotated", "failed" or "skipped" (destroyed, or waiting for destruction).</param>
+/// <param name="ToVersion">The new current version (rotated) or the one a rotation would make (dry run).</param>
+/// <param name="Error">Why it failed or was skipped.</param>
+public sealed record BulkRotateItem(string KeyId, string Name, string KeyStoreId, int FromVersion, int? ToVersion, string Outcome, string? Error = null);
+
+public sealed record BulkRotateView(bool DryRun, int Matched, int Rotated, int Failed, int Skipped, IReadOnlyList<BulkRotateItem> Keys);
 
 public sealed record KeyListView(IReadOnlyList<KeyView> Keys, string? Next);
 
@@ -159,6 +186,8 @@ public sealed record AuditRecordListView(IReadOnlyList<AuditRecordView> Records,
 [JsonSerializable(typeof(RotateKeyRequest))]
 [JsonSerializable(typeof(ScheduleDestructionRequest))]
 [JsonSerializable(typeof(CompromisedMayDecryptRequest))]
+[JsonSerializable(typeof(BulkRotateRequest))]
+[JsonSerializable(typeof(BulkRotateView))]
 [JsonSerializable(typeof(InitRequest))]
 [JsonSerializable(typeof(InitResponse))]
 [JsonSerializable(typeof(UnsealRequest))]

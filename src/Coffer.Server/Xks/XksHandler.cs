@@ -187,6 +187,12 @@ internal sealed partial class XksHandler(
                 ?? throw new XksException(XksErrorName.KeyNotFoundException, "No key with this externalKeyId exists in this key store.");
             call.ManagedKeyId = key.Key.Id;
             EnforceKillSwitches(call, store, metadata);
+            if (key.Key.DestroysAt is not null)
+            {
+                // Waiting for destruction: unusable but not gone, as AWS KMS treats a key pending
+                // deletion (KMSInvalidStateException); cancelling brings it back (issue 5).
+                XksThrow.InvalidState("The key is scheduled for destruction.");
+            }
 
             switch (operation)
             {

@@ -32,9 +32,20 @@ internal static class SqliteDialect
     /// encrypted under it is gone for good), so commits wait for fsync. Revisit with measurements;
     /// key writes are rare, and the hot path does not touch the database.
     /// busy_timeout: writers queue behind each other instead of failing with SQLITE_BUSY.
+    /// secure_delete=FAST: content a write frees inside a page (a destroyed version's wrapped material,
+    /// issue 5) is overwritten with zeros instead of lingering in free space where a copy of the file
+    /// would still show it. FAST zeroes only within pages being written anyway, so it adds no I/O
+    /// (ON would also rewrite whole freed pages, which archiving old audit records does in bulk).
     /// </remarks>
     public const string ConnectionPragmas =
-        "PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 10000;";
+        "PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 10000; PRAGMA secure_delete = FAST;";
+
+    /// <summary>
+    /// Copies every WAL frame into the database file and truncates the WAL to zero bytes, so no old
+    /// page image (e.g. one still holding erased material) survives in the -wal file. Answers one row:
+    /// busy (1 when a reader kept it from completing), frames in the log, frames checkpointed.
+    /// </summary>
+    public const string CheckpointAndTruncateWal = "PRAGMA wal_checkpoint(TRUNCATE);";
 
     /// <summary>
     /// The audit writer's connections: as durable as the others (synchronous=FULL: an audit record is

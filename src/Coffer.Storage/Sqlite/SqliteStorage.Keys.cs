@@ -12,7 +12,7 @@ public sealed partial class SqliteStorage
         private const string KeyColumns =
             "k.id AS Id, k.key_store_id AS KeyStoreId, k.external_id AS ExternalId, k.description AS Description, k.tags AS Tags, " +
             "k.usage AS Usage, k.enabled AS Enabled, k.current_version AS CurrentVersion, k.created_at AS CreatedAt, " +
-            "k.compromised_may_decrypt AS CompromisedMayDecrypt";
+            "k.compromised_may_decrypt AS CompromisedMayDecrypt, k.destroys_at AS DestroysAt, k.destroyed_at AS DestroyedAt";
 
         private const string VersionColumns =
             "v.key_id AS KeyId, v.version AS Version, v.state AS State, v.backend AS Backend, v.material AS Material, v.created_at AS CreatedAt, " +
@@ -218,6 +218,8 @@ public sealed partial class SqliteStorage
         public long CurrentVersion { get; init; }
         public string CreatedAt { get; init; } = "";
         public long CompromisedMayDecrypt { get; init; }
+        public string? DestroysAt { get; init; }
+        public string? DestroyedAt { get; init; }
 
         public ManagedKey ToKey() => new(
             Id,
@@ -231,6 +233,8 @@ public sealed partial class SqliteStorage
             DbValues.ParseTime(CreatedAt))
         {
             CompromisedMayDecrypt = CompromisedMayDecrypt != 0,
+            DestroysAt = DbValues.ParseOptionalTime(DestroysAt),
+            DestroyedAt = DbValues.ParseOptionalTime(DestroyedAt),
         };
     }
 

@@ -102,6 +102,17 @@ public abstract class CryptoBackendConformance
     }
 
     [Fact]
+    public void Destroying_material_twice_is_not_an_error_and_the_second_time_finds_nothing()
+    {
+        var keyId = NewKeyId();
+        var stored = Backend.CreateKeyMaterial(keyId, 1);
+
+        Backend.DestroyKeyMaterial(keyId, 1, stored);
+
+        Assert.False(Backend.DestroyKeyMaterial(keyId, 1, stored));
+    }
+
+    [Fact]
     public void Corrupt_material_fails_to_open()
     {
         var keyId = NewKeyId();

@@ -51,6 +51,9 @@ public sealed class PermissionMatrixTests(PermissionMatrixTests.Node fixture) : 
         ("POST", "/api/v1/keys/{keyId}/versions/{version}/schedule-destruction", "keys.destroy"),
         ("POST", "/api/v1/keys/{keyId}/versions/{version}/cancel-destruction", "keys.write"),
         ("PUT", "/api/v1/keys/{keyId}/compromised-may-decrypt", "keys.write"),
+        ("POST", "/api/v1/keys/{keyId}/schedule-destruction", "keys.destroy"),
+        ("POST", "/api/v1/keys/{keyId}/cancel-destruction", "keys.write"),
+        ("POST", "/api/v1/keys/rotate", "keys.write"),
         ("GET", "/api/v1/audit/verify", "audit.read"),
         ("GET", "/api/v1/audit/records", "audit.read"),
         ("GET", "/api/v1/audit/report", "audit.read"),
@@ -80,6 +83,13 @@ public sealed class PermissionMatrixTests(PermissionMatrixTests.Node fixture) : 
         var known = Endpoints.Select(e => (e.Method, e.Path)).ToHashSet();
         Assert.Empty(served.Except(known));
         Assert.Empty(known.Except(served));
+
+        // The document tells callers what each operation needs, as the matrix says.
+        foreach (var (method, path, permission) in Endpoints)
+        {
+            var summary = (string?)document["paths"]![path]![method.ToLowerInvariant()]!["summary"];
+            Assert.EndsWith($"(permission: {(permission == Anonymous ? "none, no token" : permission)})", summary);
+        }
     }
 
     [Theory]

@@ -1,0 +1,60 @@
+using Coffer.Keys;
+using Coffer.Server.Management;
+using Coffer.Server.Seal;
+using Coffer.Storage;
+
+namespace Coffer.Server.Lifecycle;
+
+/// <summary>
+/// Rotating one key (issue 5): a new version made by its key store's backend becomes the one that
+/// encrypts and the previous one only decrypts. The single-key endpoint, bulk rotation and the
+/// compromise move all rotate through here.
+/// </summary>
+internal static class KeyRotator
+{
+    /// <summary>
+    /// Rotates <paramref name="keyId"/> if its current version is still <paramref name="expectedCurrentVersion"/>,
+    /// under the seal's change lock (so the key ring serves the new version when this returns).
+    /// </summary>
+    /// <returns>False when the key does not exist.</returns>
+    /// <exception cref="ConflictException">Another rotation came first, or the key is destroyed or
+    /// waiting for destruction.</exception>
+    /// <exception cref="SealedException">Coffer is sealed.</exception>
+    public static Task<bool> RotateAsync(SealManager seal, string keyId, int expectedCurrentVersion, string actor, DateTimeOffset now, CancellationToken ct)
+    {
+        var storage = seal.Storage;
+        return seal.ChangeAsync(async (backends, _) =>
+        {
+            // Checked again under the lock before the backend makes material, so a rotation that lost
+            // on this node leaves no unused key in an HSM.
+            var latest = await storage.Keys.GetKeyAsync(keyId, ct);
+            if (latest is null)
+            {
+                return false;
+            }
+
+            if (KeyDestruction.Frozen(latest) is { } refusal)
+            {
+                throw new ConflictException(refusal);
+            }
+
+            if (latest.CurrentVersion != expectedCurrentVersion)
+            {
+                throw new ConflictException($"key '{keyId}' was rotated meanwhile: its current version is {latest.CurrentVersion}, not {expectedCurrentVersion}");
+            }
+
+            var version = await NewVersionAsync(storage, backends, latest, now, ct);
+            return await storage.Keys.RotateAsync(keyId, expectedCurrentVersion, version, now, actor, ct);
+        }, ct);
+    }
+
+    /// <summary>The next version (one above every existing one), Active, made by the key store's backend.</summary>
+    public static async Task<KeyVersion> NewVersionAsync(ICofferStorage storage, CryptoBackends backends, ManagedKey key, DateTimeOffset now, CancellationToken ct)
+    {
+        var store = await storage.KeyStores.GetKeyStoreAsync(key.KeyStoreId, ct)
+            ?? throw new ConflictException($"key store '{key.KeyStoreId}' of key '{key.Id}' does not exist");
+        var number = (await storage.Keys.ListVersionsAsync(key.Id, ct)).Max(v => v.Version) + 1;
+        var backend = backends.For(store);
+        return new KeyVersion(key.Id, number, KeyVersionState.Active, backend.Name, KeyEndpoints.MakeMaterial(backend, key.Id, number, key.Usage), now);
+    }
+}
