@@ -52,28 +52,6 @@ internal sealed partial class TokenAuthentication(ICofferStorage storage, TimePr
         await next(context);
     }
 
-    /// <summary>A permission denial is an audit record like a failed login (issue 7); the call is refused either way.</summary>
-    private async Task RecordDenialAsync(HttpContext http, ApiToken token, string permission)
-    {
-        try
-        {
-            await audit.AppendAsync(new AuditEvent
-            {
-                Action = AuditActions.AuthDenied,
-                Outcome = AuditOutcome.Denied,
-                ActorKind = AuditActorKinds.Token,
-                ActorId = token.Id,
-                SourceIp = ManagementAudit.SourceIp(http),
-                Reason = "needs " + permission + " (role " + token.Role + ")",
-                Details = http.Request.Method + " " + http.Request.Path,
-            }, http.RequestAborted);
-        }
-        catch (AuditUnavailableException e)
-        {
-            Log.RefusalNotAudited(logger, "permission denied", e);
-        }
-    }
-
     /// <summary>The caller's valid token, or null.</summary>
     public async Task<ApiToken?> AuthenticateAsync(HttpContext http) => (await CheckAsync(http)).Token;
 
@@ -100,26 +78,33 @@ internal sealed partial class TokenAuthentication(ICofferStorage storage, TimePr
         return token.IsValidAt(time.GetUtcNow()) ? (token, default) : (null, new Refusal("expired or revoked token", token.Id));
     }
 
+    private Task RecordRefusalAsync(HttpContext http, Refusal refusal) =>
+        RecordAsync(http, AuditActions.AuthFailed, AuditActorKinds.Anonymous, refusal.TokenId, refusal.Reason);
+
+    /// <summary>A permission denial is an audit record like a failed login (issue 7).</summary>
+    private Task RecordDenialAsync(HttpContext http, ApiToken token, string permission) =>
+        RecordAsync(http, AuditActions.AuthDenied, AuditActorKinds.Token, token.Id, "needs " + permission + " (role " + token.Role + ")");
+
     /// <summary>The call is refused either way; a refusal the audit store cannot take is logged, not
     /// turned into another answer (nothing changes, so there is nothing to fail closed on).</summary>
-    private async Task RecordRefusalAsync(HttpContext http, Refusal refusal)
+    private async Task RecordAsync(HttpContext http, string action, string actorKind, string? actorId, string reason)
     {
         try
         {
             await audit.AppendAsync(new AuditEvent
             {
-                Action = AuditActions.AuthFailed,
+                Action = action,
                 Outcome = AuditOutcome.Denied,
-                ActorKind = AuditActorKinds.Anonymous,
-                ActorId = refusal.TokenId,
+                ActorKind = actorKind,
+                ActorId = actorId,
                 SourceIp = ManagementAudit.SourceIp(http),
-                Reason = refusal.Reason,
+                Reason = reason,
                 Details = http.Request.Method + " " + http.Request.Path,
             }, http.RequestAborted);
         }
         catch (AuditUnavailableException e)
         {
-            Log.RefusalNotAudited(logger, refusal.Reason, e);
+            Log.RefusalNotAudited(logger, reason, e);
         }
     }
 
