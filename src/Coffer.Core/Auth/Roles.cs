@@ -31,9 +31,13 @@ public static class Roles
         [Auditor] =
         [
             Permissions.KeyStoresRead, Permissions.CredentialsRead, Permissions.KeysRead, Permissions.AuditRead,
-            Permissions.KillSwitchRead, Permissions.TokensRead,
+            Permissions.KillSwitchRead, Permissions.TokensRead, Permissions.MetricsRead,
         ],
-        [Operator] = [Permissions.KeyStoresRead, Permissions.KeysRead, Permissions.KillSwitchRead, Permissions.KillSwitchWrite, Permissions.Seal],
+        [Operator] =
+        [
+            Permissions.KeyStoresRead, Permissions.KeysRead, Permissions.KillSwitchRead, Permissions.KillSwitchWrite, Permissions.Seal,
+            Permissions.MetricsRead,
+        ],
     };
 
     /// <summary>Every role a token may have.</summary>
@@ -64,4 +68,5 @@ public static class Permissions
     public const string Seal = "seal";
     public const string TokensRead = "tokens.read";
     public const string TokensWrite = "tokens.write";
+    public const string MetricsRead = "metrics.read";
 }

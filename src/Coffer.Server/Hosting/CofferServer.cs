@@ -4,6 +4,7 @@ using Coffer.Server.Audit;
 using Coffer.Server.Audit.Sinks;
 using Coffer.Server.KillSwitches;
 using Coffer.Server.Management;
+using Coffer.Server.Metrics;
 using Coffer.Server.Seal;
 using Coffer.Server.Xks;
 using Coffer.Server.Xks.SigV4;
@@ -17,6 +18,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Prometheus;
 
 namespace Coffer.Server.Hosting;
 
@@ -113,8 +115,10 @@ public sealed partial class CofferServer : IAsyncDisposable
             var killSwitches = new KillSwitchBoard(storage, time);
             await killSwitches.LoadAsync(ct);
 
-            var xks = BuildXks(options, seal, audit, storage, time, loggers, killSwitches);
-            var admin = BuildAdmin(options, seal, audit, storage, time, loggers, killSwitches, sinks);
+            var node = new NodeServices(options, seal, audit, storage, time, loggers, killSwitches, sinks,
+                new CofferMetrics(seal, audit, sinks, killSwitches));
+            var xks = BuildXks(node);
+            var admin = BuildAdmin(node);
             await xks.StartAsync(ct);
             await admin.StartAsync(ct);
             return new CofferServer(xks, admin, seal, audit, loggers, hsmBackends, sinks);
@@ -229,11 +233,11 @@ public sealed partial class CofferServer : IAsyncDisposable
         }
     }
 
-    private static WebApplication BuildXks(
-        CofferOptions options, SealManager seal, AuditLog audit, ICofferStorage storage, TimeProvider time, ILoggerFactory loggers, KillSwitchBoard killSwitches)
+    private static WebApplication BuildXks(NodeServices node)
     {
+        var (options, seal, _, _, time, _, _, _, _) = node;
         var builder = WebApplication.CreateSlimBuilder();
-        Share(builder, options, seal, audit, storage, time, loggers, killSwitches);
+        Share(builder, node);
         builder.Services.AddSingleton(options.Xks);
         builder.Services.AddSingleton(sp => new SigV4Verifier(time));
         builder.Services.AddSingleton<DeepHealthCheck>();
@@ -266,12 +270,11 @@ public sealed partial class CofferServer : IAsyncDisposable
         return context.Response.WriteAsync(seal.IsSealed ? "sealed\n" : "ok\n");
     }
 
-    private static WebApplication BuildAdmin(
-        CofferOptions options, SealManager seal, AuditLog audit, ICofferStorage storage, TimeProvider time, ILoggerFactory loggers, KillSwitchBoard killSwitches, AuditForwarders sinks)
+    private static WebApplication BuildAdmin(NodeServices node)
     {
+        var (options, seal, _, _, time, _, _, _, metrics) = node;
         var builder = WebApplication.CreateSlimBuilder();
-        Share(builder, options, seal, audit, storage, time, loggers, killSwitches);
-        builder.Services.AddSingleton(sinks);
+        Share(builder, node);
         builder.Services.AddSingleton<TokenAuthentication>();
         builder.Services.AddSingleton<Lifecycle.DestructionSweeper>();
         builder.Services.AddHostedService(services => services.GetRequiredService<Lifecycle.DestructionSweeper>());
@@ -308,6 +311,8 @@ public sealed partial class CofferServer : IAsyncDisposable
         var authentication = app.Services.GetRequiredService<TokenAuthentication>();
         app.Use(authentication.InvokeAsync);
         app.MapOpenApi("/api/{documentName}/openapi.json").AllowAnonymous();
+        // Prometheus scrapes with a token whose role reads metrics (auditor, operator, administrator).
+        app.MapMetrics("/metrics", metrics.Registry).RequirePermission(Coffer.Auth.Permissions.MetricsRead);
         app.MapGet("/healthz", () => TypedResults.Ok("ok")).AllowAnonymous().ExcludeFromDescription();
         app.MapGet("/readyz", () => seal.IsSealed ? Results.Problem(statusCode: 503, title: "Coffer is sealed") : TypedResults.Ok("ready"))
             .AllowAnonymous().ExcludeFromDescription();
@@ -327,19 +332,26 @@ public sealed partial class CofferServer : IAsyncDisposable
         return app;
     }
 
-    /// <summary>The singletons both listeners share: one seal, one audit log (one chain per node), one set of kill switches.</summary>
-    private static void Share(
-        WebApplicationBuilder builder, CofferOptions options, SealManager seal, AuditLog audit, ICofferStorage storage, TimeProvider time, ILoggerFactory loggers, KillSwitchBoard killSwitches)
+    /// <summary>The singletons both listeners share: one seal, one audit log (one chain per node), one set
+    /// of kill switches, one metrics registry.</summary>
+    private static void Share(WebApplicationBuilder builder, NodeServices node)
     {
-        builder.Services.AddSingleton(killSwitches);
         builder.Logging.ClearProviders();
-        builder.Services.AddSingleton(loggers);
-        builder.Services.AddSingleton(options);
-        builder.Services.AddSingleton(seal);
-        builder.Services.AddSingleton(audit);
-        builder.Services.AddSingleton(storage);
-        builder.Services.AddSingleton(time);
+        builder.Services.AddSingleton(node.Loggers);
+        builder.Services.AddSingleton(node.Options);
+        builder.Services.AddSingleton(node.Seal);
+        builder.Services.AddSingleton(node.Audit);
+        builder.Services.AddSingleton(node.Storage);
+        builder.Services.AddSingleton(node.Time);
+        builder.Services.AddSingleton(node.KillSwitches);
+        builder.Services.AddSingleton(node.Sinks);
+        builder.Services.AddSingleton(node.Metrics);
     }
+
+    /// <summary>What one node's two listeners are built from.</summary>
+    private sealed record NodeServices(
+        CofferOptions Options, SealManager Seal, AuditLog Audit, ICofferStorage Storage, TimeProvider Time, ILoggerFactory Loggers,
+        KillSwitchBoard KillSwitches, AuditForwarders Sinks, CofferMetrics Metrics);
 
     private static IPAddress ParseAddress(string address) => address switch
     {

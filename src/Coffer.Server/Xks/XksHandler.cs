@@ -12,6 +12,7 @@ using Coffer.Server.Hosting;
 using Coffer.Server.KeyRing;
 using Coffer.Server.KillSwitches;
 using Coffer.Server.Logging;
+using Coffer.Server.Metrics;
 using Coffer.Server.Seal;
 using Coffer.Server.Xks.Operations;
 using Coffer.Server.Xks.SigV4;
@@ -29,6 +30,7 @@ internal sealed partial class XksHandler(
     SealManager seal,
     AuditLog audit,
     KillSwitchBoard killSwitches,
+    CofferMetrics metrics,
     SigV4Verifier verifier,
     DeepHealthCheck health,
     XksListenerOptions options,
@@ -74,6 +76,11 @@ internal sealed partial class XksHandler(
         }
         finally
         {
+            if (call.Operation != XksOperation.None)
+            {
+                metrics.CountCall(call.Operation, call.Outcome);
+            }
+
             if (call.Operation != XksOperation.None && logger.IsEnabled(LogLevel.Information))
             {
                 LogCall(call);
