@@ -56,6 +56,23 @@ public static class CredentialGenerator
         }
     }
 
+    /// <summary><c>"whsec_" + base64url(32 random bytes)</c> without padding (256 bits): the HMAC key
+    /// of a webhook endpoint, its UTF-8 bytes as they are (README, "Alerts"). The prefix lets secret
+    /// scanners recognise a leaked one.</summary>
+    public static string NewWebhookSecret()
+    {
+        Span<byte> bytes = stackalloc byte[ApiTokenBytes];
+        try
+        {
+            RandomNumberGenerator.Fill(bytes);
+            return "whsec_" + Base64Url.EncodeToString(bytes);
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(bytes);
+        }
+    }
+
     /// <summary><c>prefix + "_" + 16 characters of [a-z2-7]</c> (80 bits): ids of key stores, keys,
     /// credentials and tokens. Not secret; random so they reveal neither count nor order.</summary>
     public static string NewId(string prefix)

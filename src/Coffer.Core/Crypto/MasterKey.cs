@@ -270,6 +270,7 @@ public static class SealPurpose
 {
     public const string KeyMaterial = "key-material";
     public const string SigV4Secret = "sigv4-secret";
+    public const string WebhookSecret = "webhook-secret";
     public const string MasterCheck = "master-check";
 }
 

@@ -36,6 +36,9 @@ public sealed class CofferOptions
     /// <summary>Audit sinks besides the database: syslog and a JSON-lines file, both off by default.</summary>
     public AuditOptions Audit { get; set; } = new();
 
+    /// <summary>How webhook alerts are delivered (the webhooks themselves are managed through the API).</summary>
+    public AlertOptions Alerts { get; set; } = new();
+
     internal string ResolvedDatabasePath => DatabasePath ?? Path.Combine(DataDirectory, "coffer.db");
 
     internal string ResolvedAuditArchiveDirectory => Audit.ArchiveDirectory ?? Path.Combine(DataDirectory, "audit-archives");

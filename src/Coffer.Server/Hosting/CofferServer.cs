@@ -1,5 +1,6 @@
 using System.Net;
 using Coffer.Crypto;
+using Coffer.Server.Alerts;
 using Coffer.Server.Audit;
 using Coffer.Server.Audit.Sinks;
 using Coffer.Server.KillSwitches;
@@ -37,9 +38,12 @@ public sealed partial class CofferServer : IAsyncDisposable
 
     private readonly AuditForwarders _sinks;
 
-    private CofferServer(WebApplication xks, WebApplication admin, SealManager seal, AuditLog audit, ILoggerFactory loggers, IReadOnlyList<ICryptoBackend> hsmBackends, AuditForwarders sinks)
+    private readonly WebhookAlerts _alerts;
+
+    private CofferServer(WebApplication xks, WebApplication admin, SealManager seal, AuditLog audit, ILoggerFactory loggers, IReadOnlyList<ICryptoBackend> hsmBackends, AuditForwarders sinks, WebhookAlerts alerts)
     {
         _sinks = sinks;
+        _alerts = alerts;
         _xks = xks;
         _admin = admin;
         Seal = seal;
@@ -106,6 +110,7 @@ public sealed partial class CofferServer : IAsyncDisposable
 
         var hsmBackends = CreateHsmBackends(options, time, logger);
         var seal = new SealManager(storage, time, loggers.CreateLogger<SealManager>(), hsmBackends, audit);
+        WebhookAlerts? alerts = null;
         try
         {
             await seal.LoadSealedViewAsync(ct);
@@ -115,16 +120,23 @@ public sealed partial class CofferServer : IAsyncDisposable
             var killSwitches = new KillSwitchBoard(storage, time);
             await killSwitches.LoadAsync(ct);
 
+            // Alerts read the durable chain behind their own cursor and outbox: nothing on the request path.
+            alerts = await WebhookAlerts.StartAsync(options.Alerts, seal, time, loggers, ct);
             var node = new NodeServices(options, seal, audit, storage, time, loggers, killSwitches, sinks,
                 new CofferMetrics(seal, audit, sinks, killSwitches));
             var xks = BuildXks(node);
-            var admin = BuildAdmin(node);
+            var admin = BuildAdmin(node, alerts);
             await xks.StartAsync(ct);
             await admin.StartAsync(ct);
-            return new CofferServer(xks, admin, seal, audit, loggers, hsmBackends, sinks);
+            return new CofferServer(xks, admin, seal, audit, loggers, hsmBackends, sinks, alerts);
         }
         catch
         {
+            if (alerts is not null)
+            {
+                await alerts.DisposeAsync();
+            }
+
             await sinks.DisposeAsync();
             seal.Dispose();
             await audit.DisposeAsync();
@@ -270,11 +282,12 @@ public sealed partial class CofferServer : IAsyncDisposable
         return context.Response.WriteAsync(seal.IsSealed ? "sealed\n" : "ok\n");
     }
 
-    private static WebApplication BuildAdmin(NodeServices node)
+    private static WebApplication BuildAdmin(NodeServices node, WebhookAlerts alerts)
     {
         var (options, seal, _, _, time, _, _, _, metrics) = node;
         var builder = WebApplication.CreateSlimBuilder();
         Share(builder, node);
+        builder.Services.AddSingleton(alerts);
         builder.Services.AddSingleton<TokenAuthentication>();
         builder.Services.AddSingleton<Lifecycle.DestructionSweeper>();
         builder.Services.AddHostedService(services => services.GetRequiredService<Lifecycle.DestructionSweeper>());
@@ -328,6 +341,7 @@ public sealed partial class CofferServer : IAsyncDisposable
         AuditArchiveEndpoints.Map(api);
         KillSwitchEndpoints.Map(api);
         TokenEndpoints.Map(api);
+        AlertEndpoints.Map(api);
         ManagementAudit.EnsureEveryChangeIsAudited(app);
         return app;
     }
@@ -378,6 +392,8 @@ public sealed partial class CofferServer : IAsyncDisposable
         await _xks.DisposeAsync();
         await _admin.DisposeAsync();
         var storage = Seal.Storage;
+        // Before the seal: a delivery in flight is abandoned while it can still open its secret; it stays pending.
+        await _alerts.DisposeAsync();
         Seal.Dispose();
         // After the listeners stopped: every record of an answered call is already written; the
         // writer drains what is left before the storage closes.

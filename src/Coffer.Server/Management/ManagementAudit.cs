@@ -132,7 +132,7 @@ internal static partial class ManagementAudit
     }
 
     /// <summary>The ids named in the path: <c>{id}</c> is always a key store, <c>{keyId}</c> a key,
-    /// <c>{version}</c> one of its versions.</summary>
+    /// <c>{version}</c> one of its versions (a webhook's id stays in Details, "DELETE /api/v1/alerts/webhooks/whk_…").</summary>
     private static AuditEvent Targets(AuditEvent e, RouteValueDictionary route) => e with
     {
         KeyStore = route.TryGetValue("id", out var store) ? store as string : null,
@@ -173,6 +173,7 @@ internal static partial class ManagementAudit
             {
                 Details = e.Details + $", kill switch {killSwitch.Id} on {killSwitch.Scope}{(killSwitch.Value is null ? "" : " " + killSwitch.Value)}" + (killSwitch.Engaged ? ": " + killSwitch.Reason : " released"),
             },
+            IValueHttpResult { Value: CreatedWebhook webhook } => e with { Details = e.Details + $", webhook {webhook.Id} to {Alerts.WebhookUrl.Redacted(webhook.Url)}" },
             IValueHttpResult { Value: SealStatusView seal } => e with
             {
                 Details = e.Details + (!seal.Sealed ? ", unsealed" : seal.Threshold > 0 ? $", sealed, {seal.Progress} of {seal.Threshold} shares given" : ", sealed"),

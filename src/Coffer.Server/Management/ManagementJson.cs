@@ -172,6 +172,35 @@ public sealed record AuditArchiveView(long FirstSequence, long ThroughSequence, 
 /// <param name="Next">Pass as <c>before</c> for the next (older) page; null on the last page.</param>
 public sealed record AuditRecordListView(IReadOnlyList<AuditRecordView> Records, long? Next);
 
+/// <param name="Url">https, or http to a loopback address (development).</param>
+/// <param name="Events">Event types or prefixes (<c>key.rotate</c>, <c>key.version</c>, <c>key.*</c>); empty or absent: every event.</param>
+public sealed record CreateWebhookRequest(string? Url, string[]? Events = null);
+
+/// <param name="Secret">The HMAC-SHA256 key of its Coffer-Signature header, shown only here.</param>
+public sealed record CreatedWebhook(string Id, string Url, string[] Events, string Secret, DateTimeOffset CreatedAt);
+
+/// <param name="CreatedBy">The management token id that added it.</param>
+public sealed record WebhookView(string Id, string Url, string[] Events, DateTimeOffset CreatedAt, string? CreatedBy);
+
+/// <param name="EventId">The event's id, also sent as the Coffer-Event-Id header.</param>
+/// <param name="State">pending, delivered or failed.</param>
+/// <param name="LastError">Why the last attempt failed (an HTTP status or a transport error).</param>
+public sealed record AlertDeliveryView(
+    string WebhookId,
+    string EventId,
+    string Type,
+    long AuditSeq,
+    string State,
+    int Attempts,
+    DateTimeOffset CreatedAt,
+    DateTimeOffset? NextAttemptAt,
+    DateTimeOffset? LastAttemptAt,
+    int? LastStatus,
+    string? LastError,
+    DateTimeOffset? DeliveredAt);
+
+public sealed record AlertDeliveryListView(IReadOnlyList<AlertDeliveryView> Deliveries);
+
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
 [JsonSerializable(typeof(CreateKeyStoreRequest))]
 [JsonSerializable(typeof(KeyStoreView))]
@@ -207,5 +236,9 @@ public sealed record AuditRecordListView(IReadOnlyList<AuditRecordView> Records,
 [JsonSerializable(typeof(AuditArchiveView))]
 [JsonSerializable(typeof(List<AuditArchiveView>))]
 [JsonSerializable(typeof(Coffer.Audit.AuditReport))]
+[JsonSerializable(typeof(CreateWebhookRequest))]
+[JsonSerializable(typeof(CreatedWebhook))]
+[JsonSerializable(typeof(List<WebhookView>))]
+[JsonSerializable(typeof(AlertDeliveryListView))]
 [JsonSerializable(typeof(ProblemDetails))]
 public sealed partial class ManagementJson : JsonSerializerContext;

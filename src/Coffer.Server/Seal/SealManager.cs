@@ -104,6 +104,22 @@ internal sealed partial class SealManager(
         }
     }
 
+    /// <summary>Seals a secret with the master key (e.g. a webhook's signing secret) without the key ring
+    /// reload of <see cref="ChangeAsync"/>: storing it is the caller's.</summary>
+    /// <exception cref="SealedException">Coffer is sealed.</exception>
+    public async Task<byte[]> SealSecretAsync(string purpose, string context, byte[] secret, CancellationToken ct = default)
+    {
+        await _gate.WaitAsync(ct);
+        try
+        {
+            return _master is null || _sealed ? throw new SealedException() : _master.Seal(purpose, context, secret);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
     /// <summary>Unseals with a master key taken from a seal that needs no operator (the dev seal).</summary>
     public async Task UnsealWithAsync(MasterKey master, CancellationToken ct = default)
     {

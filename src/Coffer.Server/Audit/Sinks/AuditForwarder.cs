@@ -34,6 +34,7 @@ internal sealed partial class AuditForwarder : IAsyncDisposable
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _loop;
     private readonly string _cursorSetting;
+    private readonly AuditChainReader _reader;
     private volatile AuditSinkStatus _status;
 
     private AuditForwarder(IAuditSink sink, ICofferStorage storage, Hosting.AuditSinkOptions options, TimeProvider time, ILogger logger, long cursor)
@@ -44,6 +45,7 @@ internal sealed partial class AuditForwarder : IAsyncDisposable
         _time = time;
         _logger = logger;
         _cursorSetting = CursorSetting(sink.Name);
+        _reader = new AuditChainReader(storage.Audit, options.BatchSize);
         _status = new AuditSinkStatus(sink.Name, sink.Target, cursor, null, null, null, 0);
         _loop = Task.Run(RunAsync);
     }
@@ -62,75 +64,40 @@ internal sealed partial class AuditForwarder : IAsyncDisposable
         return new AuditForwarder(sink, storage, options, time, logger, cursor);
     }
 
-    private async Task RunAsync()
-    {
-        var ct = _stop.Token;
-        var failures = 0;
-        while (!ct.IsCancellationRequested)
+    private Task RunAsync() => CursorLoop.RunAsync(
+        ForwardBatchAsync,
+        () => TimeSpan.FromMilliseconds(_options.PollMilliseconds),
+        failures => CursorLoop.Backoff(failures, FirstRetryDelay, TimeSpan.FromSeconds(_options.MaxRetryDelaySeconds)),
+        (failures, delay, e) =>
         {
-            try
-            {
-                if (!await ForwardBatchAsync(ct))
-                {
-                    await Task.Delay(TimeSpan.FromMilliseconds(_options.PollMilliseconds), _time, ct);
-                }
-
-                if (failures > 0)
-                {
-                    Log.Recovered(_logger, _sink.Name, failures);
-                    failures = 0;
-                }
-            }
-            catch (OperationCanceledException) when (ct.IsCancellationRequested)
-            {
-                break;
-            }
-            catch (Exception e)
-            {
-                // Anything a sink or the store throws is retried; the cursor did not move, so nothing is skipped.
-                failures++;
-                _status = _status with { LastError = e.Message, LastErrorAt = _time.GetUtcNow(), ConsecutiveFailures = failures };
-                var delay = RetryDelay(failures);
-                Log.DeliveryFailed(_logger, _sink.Name, _sink.Target, failures, delay.TotalSeconds, e.Message);
-                try
-                {
-                    await Task.Delay(delay, _time, ct);
-                }
-                catch (OperationCanceledException)
-                {
-                    break;
-                }
-            }
-        }
-    }
+            // Anything a sink or the store throws is retried; the cursor did not move, so nothing is skipped.
+            _status = _status with { LastError = e.Message, LastErrorAt = _time.GetUtcNow(), ConsecutiveFailures = failures };
+            Log.DeliveryFailed(_logger, _sink.Name, _sink.Target, failures, delay.TotalSeconds, e.Message);
+        },
+        failures => Log.Recovered(_logger, _sink.Name, failures),
+        _time,
+        _stop.Token);
 
     /// <returns>False when there was nothing to send (caught up).</returns>
     private async Task<bool> ForwardBatchAsync(CancellationToken ct)
     {
         var cursor = _status.Cursor;
-        var head = await _storage.Audit.GetHeadAsync(ct);
-        if (head.Sequence < cursor)
+        var batch = await _reader.ReadAfterAsync(cursor, ct);
+        if (batch.RewoundTo is { } head)
         {
-            // The database is older than the cursor (restored from a backup): the records after the
-            // old cursor are gone and new ones will reuse their numbers. Send those from the head on.
-            Log.CursorAheadOfHead(_logger, _sink.Name, cursor, head.Sequence);
-            await SaveCursorAsync(head.Sequence, ct);
+            // Restored from a backup: send the records from the head on.
+            Log.CursorAheadOfHead(_logger, _sink.Name, cursor, head);
+            await SaveCursorAsync(head, ct);
             return true;
         }
 
-        if (head.Sequence == cursor)
+        if (batch.Records.Count == 0)
         {
             return false;
         }
 
-        var page = await _storage.Audit.ReadChainAsync(cursor + 1, _options.BatchSize, ct);
-        if (page.Records.Count == 0)
-        {
-            return false;
-        }
-
-        await _sink.DeliverAsync(page.Records, ct);
-        await SaveCursorAsync(page.Records[^1].Sequence, ct);
+        await _sink.DeliverAsync(batch.Records, ct);
+        await SaveCursorAsync(batch.Records[^1].Sequence, ct);
         _status = _status with { LastDeliveredAt = _time.GetUtcNow(), ConsecutiveFailures = 0 };
         return true;
     }
@@ -139,14 +106,6 @@ internal sealed partial class AuditForwarder : IAsyncDisposable
     {
         await _storage.System.SetSettingAsync(_cursorSetting, cursor.ToString(CultureInfo.InvariantCulture), ct);
         _status = _status with { Cursor = cursor };
-    }
-
-    /// <summary>250 ms, 500 ms, 1 s, ... up to the configured maximum.</summary>
-    private TimeSpan RetryDelay(int failures)
-    {
-        var max = TimeSpan.FromSeconds(_options.MaxRetryDelaySeconds);
-        var factor = Math.Pow(2, Math.Min(failures - 1, 20));
-        return TimeSpan.FromMilliseconds(Math.Min(FirstRetryDelay.TotalMilliseconds * factor, max.TotalMilliseconds));
     }
 
     /// <summary>Stops the loop (a batch in flight is abandoned and sent again next time) and closes the sink.</summary>

@@ -1,0 +1,49 @@
+namespace Coffer.Server.Hosting;
+
+/// <summary>
+/// How webhook alerts are dispatched and delivered (README, "Alerts"). Endpoints themselves are managed
+/// through the API (<c>coffer alert webhook add</c>); these are the delivery knobs.
+/// </summary>
+public sealed class AlertOptions
+{
+    /// <summary>How often the dispatcher looks for new audit records, and an idle deliverer for due retries.</summary>
+    public int PollMilliseconds { get; set; } = 500;
+
+    /// <summary>Most audit records read (and enqueued) at once.</summary>
+    public int BatchSize { get; set; } = 500;
+
+    /// <summary>How long one HTTP attempt may take, connecting included.</summary>
+    public int TimeoutSeconds { get; set; } = 10;
+
+    /// <summary>Retries inside one delivery round (Polly, exponential backoff with jitter) before the
+    /// delivery waits in the outbox for its next round.</summary>
+    public int InProcessRetries { get; set; } = 2;
+
+    /// <summary>The first retry delay; it doubles per attempt (with jitter), in process and in the outbox.</summary>
+    public int FirstRetryDelayMilliseconds { get; set; } = 1000;
+
+    /// <summary>The longest wait between two attempts.</summary>
+    public int MaxRetryDelaySeconds { get; set; } = 3600;
+
+    /// <summary>Attempts after which a delivery is given up (failed).</summary>
+    public int MaxAttempts { get; set; } = 15;
+
+    /// <summary>Age after which a delivery that never got through is given up (failed).</summary>
+    public int MaxAgeHours { get; set; } = 72;
+
+    internal TimeSpan FirstRetryDelay => TimeSpan.FromMilliseconds(FirstRetryDelayMilliseconds);
+
+    internal TimeSpan MaxRetryDelay => TimeSpan.FromSeconds(MaxRetryDelaySeconds);
+
+    internal void Validate()
+    {
+        if (PollMilliseconds is < 10 or > 60_000 || BatchSize is < 1 or > 10_000 || TimeoutSeconds is < 1 or > 300
+            || InProcessRetries is < 0 or > 10 || FirstRetryDelayMilliseconds is < 1 or > 3_600_000 || MaxRetryDelaySeconds is < 1 or > 86_400
+            || MaxAttempts is < 1 or > 1000 || MaxAgeHours is < 1 or > 24 * 30)
+        {
+            throw new InvalidOperationException(
+                "Alerts: PollMilliseconds is 10..60000, BatchSize 1..10000, TimeoutSeconds 1..300, InProcessRetries 0..10, " +
+                "FirstRetryDelayMilliseconds 1..3600000, MaxRetryDelaySeconds 1..86400, MaxAttempts 1..1000, MaxAgeHours 1..720.");
+        }
+    }
+}

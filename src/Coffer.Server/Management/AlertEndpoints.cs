@@ -1,0 +1,107 @@
+using System.Security.Cryptography;
+using System.Text;
+using Coffer.Alerts;
+using Coffer.Auth;
+using Coffer.Crypto;
+using Coffer.Server.Alerts;
+using Coffer.Server.Audit;
+using Coffer.Server.Seal;
+using Coffer.Storage;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Routing;
+
+namespace Coffer.Server.Management;
+
+/// <summary>
+/// /api/v1/alerts: webhook endpoints and their deliveries (README, "Alerts"). A webhook's secret is made
+/// by Coffer, shown once in the answer that creates it and otherwise kept only sealed under the master key.
+/// </summary>
+internal static class AlertEndpoints
+{
+    public const string CreateAction = "alert.webhook.create";
+    public const string RemoveAction = "alert.webhook.remove";
+
+    private const int MaxFilters = 50;
+
+    public static void Map(RouteGroupBuilder api)
+    {
+        var group = api.MapGroup("/alerts").WithTags("Alerts");
+        group.MapPost("/webhooks", CreateAsync).WithAuditAction(CreateAction)
+            .WithSummary("Add a webhook (https, or http to loopback) with an event filter; the answer holds its signing secret, shown once (permission: administrator)");
+        group.MapGet("/webhooks", ListAsync).WithSummary("List webhooks, without secrets (permission: administrator)");
+        group.MapDelete("/webhooks/{webhookId}", RemoveAsync).WithAuditAction(RemoveAction)
+            .WithSummary("Remove a webhook: its pending deliveries fail and its secret is erased (permission: administrator)");
+        group.MapGet("/deliveries", DeliveriesAsync)
+            .WithSummary("Deliveries newest first, by state (pending, delivered, failed) and webhook (permission: administrator)");
+    }
+
+    private static async Task<Results<Created<CreatedWebhook>, ProblemHttpResult>> CreateAsync(
+        CreateWebhookRequest request, HttpContext http, SealManager seal, AuditLog audit, TimeProvider time, CancellationToken ct)
+    {
+        if (WebhookUrl.Check(request.Url) is { } problem)
+        {
+            return Problems.BadRequest(problem);
+        }
+
+        var events = (request.Events ?? []).Select(e => e?.Trim() ?? string.Empty).Distinct(StringComparer.Ordinal).ToArray();
+        if (events.Length > MaxFilters || events.Any(e => !AlertEventTypes.IsValidFilter(e)))
+        {
+            return Problems.BadRequest(
+                $"events is a list of at most {MaxFilters} event types or prefixes such as \"key.rotate\", \"key.version\" or \"key.*\" (lower-case dotted names); leave it empty for every event.");
+        }
+
+        var id = CredentialGenerator.NewId("whk");
+        var secret = CredentialGenerator.NewWebhookSecret();
+        var actor = http.Items[TokenAuthentication.TokenItem] is ApiToken token ? token.Id : null;
+        // The request's own audit record is already written: events from the next record on are this webhook's.
+        var from = audit.Head.Sequence;
+        var now = time.GetUtcNow();
+        var secretBytes = Encoding.UTF8.GetBytes(secret);
+        try
+        {
+            var sealedSecret = await seal.SealSecretAsync(SealPurpose.WebhookSecret, id, secretBytes, ct);
+            await seal.Storage.Alerts.AddWebhookAsync(new Webhook(id, request.Url!, events, sealedSecret, from, now, actor), ct);
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(secretBytes);
+        }
+
+        return TypedResults.Created($"/api/v1/alerts/webhooks/{id}", new CreatedWebhook(id, request.Url!, events, secret, now));
+    }
+
+    private static async Task<Ok<List<WebhookView>>> ListAsync(ICofferStorage storage, CancellationToken ct) =>
+        TypedResults.Ok((await storage.Alerts.ListWebhooksAsync(ct)).Select(w => new WebhookView(w.Id, w.Url, [.. w.Events], w.CreatedAt, w.CreatedBy)).ToList());
+
+    private static async Task<Results<NoContent, ProblemHttpResult>> RemoveAsync(string webhookId, ICofferStorage storage, TimeProvider time, CancellationToken ct) =>
+        await storage.Alerts.RemoveWebhookAsync(webhookId, time.GetUtcNow(), "webhook removed", ct)
+            ? TypedResults.NoContent()
+            : Problems.NotFound($"There is no webhook with id '{webhookId}'.");
+
+    private static async Task<Results<Ok<AlertDeliveryListView>, ProblemHttpResult>> DeliveriesAsync(
+        string? state, string? webhook, int? limit, ICofferStorage storage, CancellationToken ct)
+    {
+        AlertDeliveryState? filter = null;
+        if (state is not null)
+        {
+            if (!AlertDeliveryStates.TryParse(state, out var parsed))
+            {
+                return Problems.BadRequest("state is pending, delivered or failed.");
+            }
+
+            filter = parsed;
+        }
+
+        if (limit is < 1 or > 1000)
+        {
+            return Problems.BadRequest("limit is 1 to 1000 (default 100).");
+        }
+
+        var deliveries = await storage.Alerts.ListDeliveriesAsync(filter, webhook, limit ?? 100, ct);
+        return TypedResults.Ok(new AlertDeliveryListView([.. deliveries.Select(d => new AlertDeliveryView(
+            d.WebhookId, d.EventId, d.EventType, d.AuditSequence, AlertDeliveryStates.ToText(d.State), d.Attempts, d.CreatedAt,
+            d.NextAttemptAt, d.LastAttemptAt, d.LastStatus, d.LastError, d.DeliveredAt))]));
+    }
+}
