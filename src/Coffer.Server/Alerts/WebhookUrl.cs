@@ -29,7 +29,7 @@ internal static class WebhookUrl
             "https" => null,
             "http" when IsLoopback(url) => null,
             "http" => "url must use https: events are sent only over TLS (plain http is accepted for loopback addresses only, for development).",
-            _ => "url must use https.",
+            _ => "url must be an absolute https URL.",
         };
     }
 
