@@ -27,6 +27,7 @@ internal static class CofferCli
         AuditSinkCommands.AddTo(root, env);
         KillSwitchCommands.AddTo(root, env);
         TokenCommands.AddTo(root, env);
+        AlertCommands.AddTo(root, env);
 
         var parse = root.Parse(args);
         if (parse.Action is ParseErrorAction)
