@@ -13,9 +13,14 @@ internal static class WebhookUrl
             return "url must be an absolute https URL of at most 2000 characters.";
         }
 
+        if (url.Scheme is not ("https" or "http"))
+        {
+            return "url must be an absolute https URL.";
+        }
+
         if (!string.IsNullOrEmpty(url.UserInfo))
         {
-            // Credentials in a URL end up in every list and log that shows it; use the signature instead.
+            // Credentials in a URL end up in every list that shows it; receivers check the signature instead.
             return "url must not contain a user name or password; receivers authenticate deliveries by the Coffer-Signature header.";
         }
 
@@ -24,13 +29,9 @@ internal static class WebhookUrl
             return "url must not contain a fragment (#...).";
         }
 
-        return url.Scheme switch
-        {
-            "https" => null,
-            "http" when IsLoopback(url) => null,
-            "http" => "url must use https: events are sent only over TLS (plain http is accepted for loopback addresses only, for development).",
-            _ => "url must be an absolute https URL.",
-        };
+        return url.Scheme == "https" || IsLoopback(url)
+            ? null
+            : "url must use https: events are sent only over TLS (plain http is accepted for loopback addresses only, for development).";
     }
 
     /// <summary>The host and port only: what logs name (a URL's path and query may carry a token).</summary>

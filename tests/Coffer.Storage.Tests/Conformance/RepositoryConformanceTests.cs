@@ -30,6 +30,8 @@ public abstract partial class RepositoryConformanceTests : IAsyncLifetime
 
     protected IAuditRepository Audit => Store.Audit;
 
+    protected IAlertRepository Alerts => Store.Alerts;
+
     public async Task InitializeAsync() => Store = await OpenAsync();
 
     public Task DisposeAsync()
