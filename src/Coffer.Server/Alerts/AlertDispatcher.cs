@@ -12,25 +12,35 @@ namespace Coffer.Server.Alerts;
 /// and writes each batch's deliveries together with the moved cursor in one transaction: a record is
 /// enqueued exactly once per matching webhook, across crashes and restarts.
 /// </summary>
-internal sealed partial class AlertDispatcher
+/// <remarks>
+/// A webhook receives the events of records after the chain head at its creation. Creation and each
+/// batch take the same gate, and creation reads the stored head, so a batch either sees the new webhook
+/// or ends at or before its head: no record falls between the two.
+/// </remarks>
+internal sealed partial class AlertDispatcher : IDisposable
 {
+    private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly IAlertRepository _alerts;
+    private readonly IAuditRepository _audit;
     private readonly AuditChainReader _reader;
     private readonly AlertOptions _options;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly Action _enqueued;
     private long _cursor;
+    private long _savedCursor;
 
     private AlertDispatcher(ICofferStorage storage, AlertOptions options, TimeProvider time, ILogger logger, Action enqueued, long cursor)
     {
         _alerts = storage.Alerts;
+        _audit = storage.Audit;
         _reader = new AuditChainReader(storage.Audit, options.BatchSize);
         _options = options;
         _time = time;
         _logger = logger;
         _enqueued = enqueued;
         _cursor = cursor;
+        _savedCursor = cursor;
     }
 
     /// <summary>The last audit record dispatched.</summary>
@@ -62,15 +72,65 @@ internal sealed partial class AlertDispatcher
         _time,
         ct);
 
+    /// <summary>Adds the webhook <paramref name="create"/> makes from the current chain head (its
+    /// <see cref="Webhook.FromSequence"/>), between two batches.</summary>
+    public async Task<Webhook> AddWebhookAsync(Func<long, Webhook> create, CancellationToken ct)
+    {
+        await _gate.WaitAsync(ct);
+        try
+        {
+            var webhook = create((await _audit.GetHeadAsync(ct)).Sequence);
+            await _alerts.AddWebhookAsync(webhook, ct);
+            return webhook;
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
     /// <returns>False when caught up.</returns>
     internal async Task<bool> DispatchBatchAsync(CancellationToken ct)
     {
+        await _gate.WaitAsync(ct);
+        try
+        {
+            return await DispatchLockedAsync(ct);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    private async Task<bool> DispatchLockedAsync(CancellationToken ct)
+    {
         var cursor = Cursor;
+        var webhooks = await _alerts.ListWebhooksAsync(ct);
+        if (webhooks.Count == 0)
+        {
+            // Nothing can match (a webhook added later starts after the head): skip to the head without
+            // reading the records. Saved only now and then; an older saved cursor merely re-reads
+            // records that are before every webhook.
+            var top = (await _audit.GetHeadAsync(ct)).Sequence;
+            if (top != cursor)
+            {
+                if (Math.Abs(top - Interlocked.Read(ref _savedCursor)) >= _options.BatchSize || top < cursor)
+                {
+                    await SaveCursorAsync(top, ct);
+                }
+
+                Interlocked.Exchange(ref _cursor, top);
+            }
+
+            return false;
+        }
+
         var batch = await _reader.ReadAfterAsync(cursor, ct);
         if (batch.RewoundTo is { } head)
         {
             Log.CursorAheadOfHead(_logger, cursor, head);
-            await _alerts.EnqueueAsync([], head, ct);
+            await SaveCursorAsync(head, ct);
             Interlocked.Exchange(ref _cursor, head);
             return true;
         }
@@ -80,7 +140,6 @@ internal sealed partial class AlertDispatcher
             return false;
         }
 
-        var webhooks = await _alerts.ListWebhooksAsync(ct);
         var now = _time.GetUtcNow();
         var deliveries = new List<AlertDelivery>();
         foreach (var record in batch.Records)
@@ -104,6 +163,7 @@ internal sealed partial class AlertDispatcher
 
         var last = batch.Records[^1].Sequence;
         await _alerts.EnqueueAsync(deliveries, last, ct);
+        Interlocked.Exchange(ref _savedCursor, last);
         Interlocked.Exchange(ref _cursor, last);
         if (deliveries.Count > 0)
         {
@@ -111,6 +171,14 @@ internal sealed partial class AlertDispatcher
         }
 
         return true;
+    }
+
+    public void Dispose() => _gate.Dispose();
+
+    private async Task SaveCursorAsync(long cursor, CancellationToken ct)
+    {
+        await _alerts.EnqueueAsync([], cursor, ct);
+        Interlocked.Exchange(ref _savedCursor, cursor);
     }
 
     private static partial class Log

@@ -54,6 +54,7 @@ internal sealed class WebhookAlerts : IAsyncDisposable
         await _stop.CancelAsync();
         await Task.WhenAll(_dispatching, _delivering);
         _deliverer.Dispose();
+        Dispatcher.Dispose();
         _stop.Dispose();
         _wake.Dispose();
     }

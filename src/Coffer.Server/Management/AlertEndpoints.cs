@@ -4,7 +4,6 @@ using Coffer.Alerts;
 using Coffer.Auth;
 using Coffer.Crypto;
 using Coffer.Server.Alerts;
-using Coffer.Server.Audit;
 using Coffer.Server.Seal;
 using Coffer.Storage;
 using Microsoft.AspNetCore.Builder;
@@ -38,7 +37,7 @@ internal static class AlertEndpoints
     }
 
     private static async Task<Results<Created<CreatedWebhook>, ProblemHttpResult>> CreateAsync(
-        CreateWebhookRequest request, HttpContext http, SealManager seal, AuditLog audit, TimeProvider time, CancellationToken ct)
+        CreateWebhookRequest request, HttpContext http, SealManager seal, WebhookAlerts alerts, TimeProvider time, CancellationToken ct)
     {
         if (WebhookUrl.Check(request.Url) is { } problem)
         {
@@ -55,14 +54,13 @@ internal static class AlertEndpoints
         var id = CredentialGenerator.NewId("whk");
         var secret = CredentialGenerator.NewWebhookSecret();
         var actor = http.Items[TokenAuthentication.TokenItem] is ApiToken token ? token.Id : null;
-        // The request's own audit record is already written: events from the next record on are this webhook's.
-        var from = audit.Head.Sequence;
         var now = time.GetUtcNow();
         var secretBytes = Encoding.UTF8.GetBytes(secret);
         try
         {
             var sealedSecret = await seal.SealSecretAsync(SealPurpose.WebhookSecret, id, secretBytes, ct);
-            await seal.Storage.Alerts.AddWebhookAsync(new Webhook(id, request.Url!, events, sealedSecret, from, now, actor), ct);
+            // Events of records after the chain head (this request's own record is already in it).
+            await alerts.Dispatcher.AddWebhookAsync(head => new Webhook(id, request.Url!, events, sealedSecret, head, now, actor), ct);
         }
         finally
         {
