@@ -31,8 +31,9 @@ public interface IAlertRepository
     /// </summary>
     Task EnqueueAsync(IReadOnlyList<AlertDelivery> deliveries, long cursor, CancellationToken ct = default);
 
-    /// <summary>Pending deliveries due at <paramref name="now"/> (next attempt not after it), oldest first.</summary>
-    Task<IReadOnlyList<AlertDelivery>> ListDueAsync(DateTimeOffset now, int limit, CancellationToken ct = default);
+    /// <summary>Pending deliveries due at <paramref name="now"/> (next attempt not after it), oldest first,
+    /// except those of the webhooks in <paramref name="skipWebhooks"/> (resting after a failure).</summary>
+    Task<IReadOnlyList<AlertDelivery>> ListDueAsync(DateTimeOffset now, int limit, IReadOnlyCollection<string>? skipWebhooks = null, CancellationToken ct = default);
 
     /// <summary>The earliest next attempt of any pending delivery; null when none is pending.</summary>
     Task<DateTimeOffset?> NextDueAsync(CancellationToken ct = default);

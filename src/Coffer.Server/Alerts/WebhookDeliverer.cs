@@ -100,7 +100,7 @@ internal sealed partial class WebhookDeliverer : IDisposable
             }
         }
 
-        var due = (await _alerts.ListDueAsync(now, DueBatch, ct)).Where(d => !_resting.ContainsKey(d.WebhookId)).ToList();
+        var due = await _alerts.ListDueAsync(now, DueBatch, _resting.Keys, ct);
         if (due.Count == 0)
         {
             return false;

@@ -47,7 +47,7 @@ public sealed partial class SqliteStorage
 
         private const string SelectDue =
             "SELECT " + DeliveryColumns + " FROM alert_deliveries WHERE state = 'pending' AND next_attempt_at <= @Now " +
-            "ORDER BY next_attempt_at, audit_seq LIMIT @Take";
+            "AND webhook_id NOT IN @Skip ORDER BY next_attempt_at, audit_seq LIMIT @Take";
 
         private const string SelectNextDue = "SELECT MIN(next_attempt_at) FROM alert_deliveries WHERE state = 'pending'";
 
@@ -145,11 +145,12 @@ public sealed partial class SqliteStorage
             await transaction.CommitAsync(ct);
         }
 
-        public async Task<IReadOnlyList<AlertDelivery>> ListDueAsync(DateTimeOffset now, int limit, CancellationToken ct = default)
+        public async Task<IReadOnlyList<AlertDelivery>> ListDueAsync(DateTimeOffset now, int limit, IReadOnlyCollection<string>? skipWebhooks = null, CancellationToken ct = default)
         {
             await using var connection = await storage.OpenConnectionAsync(ct);
+            // Dapper expands the list into (@Skip1, @Skip2, ...), and an empty one into a list that matches nothing.
             var rows = await connection.QueryAsync<DeliveryRow>(new CommandDefinition(SelectDue,
-                new { Now = DbValues.Time(now), Take = Math.Clamp(limit, 1, MaxPageSize) }, cancellationToken: ct));
+                new { Now = DbValues.Time(now), Skip = (skipWebhooks ?? []).ToArray(), Take = Math.Clamp(limit, 1, MaxPageSize) }, cancellationToken: ct));
             return [.. rows.Select(row => row.ToDelivery())];
         }
 

@@ -103,5 +103,6 @@ public abstract partial class RepositoryConformanceTests
         Assert.Equal(0, deliveries[0].Attempts);
         Assert.Equal(AlertDeliveryState.Pending, Assert.Single(await Alerts.ListDeliveriesAsync(null, other.Id, 10)).State);
         Assert.Equal([other.Id], (await Alerts.ListDueAsync(T0, 10)).Select(d => d.WebhookId));
+        Assert.Empty(await Alerts.ListDueAsync(T0, 10, [other.Id, "whk-none"]));
     }
 }
