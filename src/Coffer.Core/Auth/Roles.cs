@@ -31,7 +31,7 @@ public static class Roles
         [Auditor] =
         [
             Permissions.KeyStoresRead, Permissions.CredentialsRead, Permissions.KeysRead, Permissions.AuditRead,
-            Permissions.KillSwitchRead, Permissions.TokensRead, Permissions.MetricsRead,
+            Permissions.KillSwitchRead, Permissions.TokensRead, Permissions.MetricsRead, Permissions.AlertsRead,
         ],
         [Operator] =
         [
@@ -69,4 +69,6 @@ public static class Permissions
     public const string TokensRead = "tokens.read";
     public const string TokensWrite = "tokens.write";
     public const string MetricsRead = "metrics.read";
+    public const string AlertsRead = "alerts.read";
+    public const string AlertsWrite = "alerts.write";
 }

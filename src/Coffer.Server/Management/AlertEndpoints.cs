@@ -26,14 +26,14 @@ internal static class AlertEndpoints
 
     public static void Map(RouteGroupBuilder api)
     {
-        var group = api.MapGroup("/alerts").WithTags("Alerts");
+        var group = api.MapGroup("/alerts").WithTags("Alerts").RequirePermission(Permissions.AlertsWrite);
         group.MapPost("/webhooks", CreateAsync).WithAuditAction(CreateAction)
-            .WithSummary("Add a webhook (https, or http to loopback) with an event filter; the answer holds its signing secret, shown once (permission: administrator)");
-        group.MapGet("/webhooks", ListAsync).WithSummary("List webhooks, without secrets (permission: administrator)");
+            .WithSummary("Add a webhook (https, or http to loopback) with an event filter; the answer holds its signing secret, shown once");
+        group.MapGet("/webhooks", ListAsync).RequirePermission(Permissions.AlertsRead).WithSummary("List webhooks, without secrets");
         group.MapDelete("/webhooks/{webhookId}", RemoveAsync).WithAuditAction(RemoveAction)
-            .WithSummary("Remove a webhook: its pending deliveries fail and its secret is erased (permission: administrator)");
-        group.MapGet("/deliveries", DeliveriesAsync)
-            .WithSummary("Deliveries newest first, by state (pending, delivered, failed) and webhook (permission: administrator)");
+            .WithSummary("Remove a webhook: its pending deliveries fail and its secret is erased");
+        group.MapGet("/deliveries", DeliveriesAsync).RequirePermission(Permissions.AlertsRead)
+            .WithSummary("Deliveries newest first, by state (pending, delivered, failed) and webhook");
     }
 
     private static async Task<Results<Created<CreatedWebhook>, ProblemHttpResult>> CreateAsync(

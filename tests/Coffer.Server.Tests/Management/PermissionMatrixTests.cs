@@ -20,7 +20,7 @@ public sealed class PermissionMatrixTests(PermissionMatrixTests.Node fixture) : 
     {
         ["key-officer"] = ["keystores.read", "keystores.write", "credentials.read", "credentials.write", "keys.read", "keys.write", "keys.destroy", "killswitch.read"],
         ["approver"] = ["keystores.read", "keys.read"],
-        ["auditor"] = ["keystores.read", "credentials.read", "keys.read", "audit.read", "killswitch.read", "tokens.read"],
+        ["auditor"] = ["keystores.read", "credentials.read", "keys.read", "audit.read", "killswitch.read", "tokens.read", "alerts.read"],
         ["operator"] = ["keystores.read", "keys.read", "killswitch.read", "killswitch.write", "seal"],
     };
 
@@ -68,6 +68,10 @@ public sealed class PermissionMatrixTests(PermissionMatrixTests.Node fixture) : 
         ("POST", "/api/v1/tokens", "tokens.write"),
         ("GET", "/api/v1/tokens", "tokens.read"),
         ("DELETE", "/api/v1/tokens/{id}", "tokens.write"),
+        ("POST", "/api/v1/alerts/webhooks", "alerts.write"),
+        ("GET", "/api/v1/alerts/webhooks", "alerts.read"),
+        ("DELETE", "/api/v1/alerts/webhooks/{webhookId}", "alerts.write"),
+        ("GET", "/api/v1/alerts/deliveries", "alerts.read"),
     ];
 
     public static TheoryData<string> RoleNames => ["administrator", "key-officer", "approver", "auditor", "operator"];
@@ -178,7 +182,8 @@ public sealed class PermissionMatrixTests(PermissionMatrixTests.Node fixture) : 
         .Replace("{keyId}", "key_nosuchkey", StringComparison.Ordinal)
         .Replace("{version}", "1", StringComparison.Ordinal)
         .Replace("{credentialId}", "cred_nosuch", StringComparison.Ordinal)
-        .Replace("{throughSequence}", "999999", StringComparison.Ordinal);
+        .Replace("{throughSequence}", "999999", StringComparison.Ordinal)
+        .Replace("{webhookId}", "whk_nosuchhook", StringComparison.Ordinal);
 
     /// <summary>One dev node with a token per role, made through the API by the root token.</summary>
     public sealed class Node : IAsyncLifetime
