@@ -1,4 +1,5 @@
 using Coffer.Auth;
+using Coffer.Server.Alerts;
 using Coffer.Server.Audit;
 using Coffer.Server.Audit.Sinks;
 using Coffer.Storage;
@@ -28,7 +29,7 @@ internal static class AuditArchiveEndpoints
     }
 
     private static async Task<Results<Created<AuditArchiveView>, ProblemHttpResult>> ArchiveAsync(
-        AuditArchiveRequest? request, AuditLog audit, AuditForwarders sinks, ICofferStorage storage, Hosting.CofferOptions options, CancellationToken ct)
+        AuditArchiveRequest? request, AuditLog audit, AuditForwarders sinks, WebhookAlerts alerts, ICofferStorage storage, Hosting.CofferOptions options, CancellationToken ct)
     {
         var through = request?.ThroughSequence ?? long.MaxValue;
         if (request?.Before is { } before)
@@ -38,8 +39,13 @@ internal static class AuditArchiveEndpoints
             through = Math.Min(through, older.Records.Count == 0 ? 0 : older.Records[0].Sequence);
         }
 
-        // A sink still sending records must find them in the database.
+        // A sink still sending records, and the alert dispatcher while it has webhooks to feed, must
+        // find them in the database (a webhook added later starts after the head).
         var delivered = sinks.Statuses.Select(s => s.Cursor).DefaultIfEmpty(long.MaxValue).Min();
+        if ((await storage.Alerts.ListWebhooksAsync(ct)).Count > 0)
+        {
+            delivered = Math.Min(delivered, alerts.Dispatcher.Cursor);
+        }
         try
         {
             var archive = await audit.ArchiveAsync(through, options.ResolvedAuditArchiveDirectory, delivered, ct);
