@@ -5,6 +5,7 @@ using Coffer.Server.Audit.Sinks;
 using Coffer.Server.KillSwitches;
 using Coffer.Server.Management;
 using Coffer.Server.Metrics;
+using Coffer.Server.Policies;
 using Coffer.Server.Seal;
 using Coffer.Server.Xks;
 using Coffer.Server.Xks.SigV4;
@@ -117,8 +118,9 @@ public sealed partial class CofferServer : IAsyncDisposable
 
             var node = new NodeServices(options, seal, audit, storage, time, loggers, killSwitches, sinks,
                 new CofferMetrics(seal, audit, sinks, killSwitches));
-            var xks = BuildXks(node);
-            var admin = BuildAdmin(node);
+            var rules = await AccessRules.LoadAsync(storage, loggers.CreateLogger<AccessRules>(), ct);
+            var xks = BuildXks(node, rules);
+            var admin = BuildAdmin(node, rules);
             await xks.StartAsync(ct);
             await admin.StartAsync(ct);
             return new CofferServer(xks, admin, seal, audit, loggers, hsmBackends, sinks);
@@ -233,11 +235,12 @@ public sealed partial class CofferServer : IAsyncDisposable
         }
     }
 
-    private static WebApplication BuildXks(NodeServices node)
+    private static WebApplication BuildXks(NodeServices node, AccessRules rules)
     {
         var (options, seal, _, _, time, _, _, _, _) = node;
         var builder = WebApplication.CreateSlimBuilder();
         Share(builder, node);
+        builder.Services.AddSingleton(rules);
         builder.Services.AddSingleton(options.Xks);
         builder.Services.AddSingleton(sp => new SigV4Verifier(time));
         builder.Services.AddSingleton<DeepHealthCheck>();
@@ -270,11 +273,12 @@ public sealed partial class CofferServer : IAsyncDisposable
         return context.Response.WriteAsync(seal.IsSealed ? "sealed\n" : "ok\n");
     }
 
-    private static WebApplication BuildAdmin(NodeServices node)
+    private static WebApplication BuildAdmin(NodeServices node, AccessRules rules)
     {
         var (options, seal, _, _, time, _, _, _, metrics) = node;
         var builder = WebApplication.CreateSlimBuilder();
         Share(builder, node);
+        builder.Services.AddSingleton(rules);
         builder.Services.AddSingleton<TokenAuthentication>();
         builder.Services.AddSingleton<Lifecycle.DestructionSweeper>();
         builder.Services.AddHostedService(services => services.GetRequiredService<Lifecycle.DestructionSweeper>());
@@ -328,6 +332,8 @@ public sealed partial class CofferServer : IAsyncDisposable
         AuditArchiveEndpoints.Map(api);
         KillSwitchEndpoints.Map(api);
         TokenEndpoints.Map(api);
+        PolicyEndpoints.Map(api);
+        RegionSetEndpoints.Map(api);
         ManagementAudit.EnsureEveryChangeIsAudited(app);
         return app;
     }

@@ -207,5 +207,12 @@ public sealed record AuditRecordListView(IReadOnlyList<AuditRecordView> Records,
 [JsonSerializable(typeof(AuditArchiveView))]
 [JsonSerializable(typeof(List<AuditArchiveView>))]
 [JsonSerializable(typeof(Coffer.Audit.AuditReport))]
+[JsonSerializable(typeof(PolicyView))]
+[JsonSerializable(typeof(PolicyVersionsView))]
+[JsonSerializable(typeof(SimulateRequest))]
+[JsonSerializable(typeof(SimulateResponse))]
+[JsonSerializable(typeof(RegionSetView))]
+[JsonSerializable(typeof(List<RegionSetView>))]
+[JsonSerializable(typeof(RegionSetRequest))]
 [JsonSerializable(typeof(ProblemDetails))]
 public sealed partial class ManagementJson : JsonSerializerContext;
