@@ -27,6 +27,8 @@ internal static class CofferCli
         AuditSinkCommands.AddTo(root, env);
         KillSwitchCommands.AddTo(root, env);
         TokenCommands.AddTo(root, env);
+        PolicyCommands.AddTo(root, env);
+        RegionSetCommands.AddTo(root, env);
 
         var parse = root.Parse(args);
         if (parse.Action is ParseErrorAction)
