@@ -26,12 +26,13 @@ public static class Roles
         [
             Permissions.KeyStoresRead, Permissions.KeyStoresWrite, Permissions.CredentialsRead, Permissions.CredentialsWrite,
             Permissions.KeysRead, Permissions.KeysWrite, Permissions.KeysDestroy, Permissions.KillSwitchRead,
+            Permissions.PoliciesRead, Permissions.PoliciesWrite,
         ],
         [Approver] = [Permissions.KeyStoresRead, Permissions.KeysRead],
         [Auditor] =
         [
             Permissions.KeyStoresRead, Permissions.CredentialsRead, Permissions.KeysRead, Permissions.AuditRead,
-            Permissions.KillSwitchRead, Permissions.TokensRead, Permissions.MetricsRead,
+            Permissions.KillSwitchRead, Permissions.TokensRead, Permissions.MetricsRead, Permissions.PoliciesRead,
         ],
         [Operator] =
         [
@@ -69,4 +70,10 @@ public static class Permissions
     public const string TokensRead = "tokens.read";
     public const string TokensWrite = "tokens.write";
     public const string MetricsRead = "metrics.read";
+
+    /// <summary>Read access rules and region sets, and simulate decisions.</summary>
+    public const string PoliciesRead = "policies.read";
+
+    /// <summary>Set and clear access rules; define region sets.</summary>
+    public const string PoliciesWrite = "policies.write";
 }

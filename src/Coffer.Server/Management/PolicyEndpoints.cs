@@ -22,33 +22,33 @@ internal static partial class PolicyEndpoints
     {
         api.MapPut("/keystores/{id}/policy", (string id, HttpContext http, AccessRules rules, ICofferStorage storage, TimeProvider time, CancellationToken ct) =>
                 SetAsync(PolicyScopes.KeyStore, id, http, rules, storage, time, ct))
-            .WithTags("Access rules").WithAuditAction(AuditActions.PolicySet)
-            .WithSummary("Set a key store's access rules (a rule document; each PUT makes a new version) (permission: administrator)");
+            .WithTags("Access rules").WithAuditAction(AuditActions.PolicySet).RequirePermission(Permissions.PoliciesWrite)
+            .WithSummary("Set a key store's access rules (a rule document; each PUT makes a new version)");
         api.MapGet("/keystores/{id}/policy", (string id, int? version, ICofferStorage storage, CancellationToken ct) => GetAsync(PolicyScopes.KeyStore, id, version, storage, ct))
-            .WithTags("Access rules").WithSummary("Show a key store's access rules, or ?version=N (permission: administrator)");
+            .WithTags("Access rules").RequirePermission(Permissions.PoliciesRead).WithSummary("Show a key store's access rules, or ?version=N");
         api.MapGet("/keystores/{id}/policy/versions", (string id, ICofferStorage storage, CancellationToken ct) => VersionsAsync(PolicyScopes.KeyStore, id, storage, ct))
-            .WithTags("Access rules").WithSummary("List every version of a key store's access rules (permission: administrator)");
+            .WithTags("Access rules").RequirePermission(Permissions.PoliciesRead).WithSummary("List every version of a key store's access rules");
         api.MapDelete("/keystores/{id}/policy", (string id, HttpContext http, AccessRules rules, ICofferStorage storage, TimeProvider time, CancellationToken ct) =>
                 ClearAsync(PolicyScopes.KeyStore, id, http, rules, storage, time, ct))
-            .WithTags("Access rules").WithAuditAction(AuditActions.PolicyClear)
-            .WithSummary("Clear a key store's access rules (kept as a version) (permission: administrator)");
+            .WithTags("Access rules").WithAuditAction(AuditActions.PolicyClear).RequirePermission(Permissions.PoliciesWrite)
+            .WithSummary("Clear a key store's access rules (kept as a version)");
 
         api.MapPut("/keys/{keyId}/policy", (string keyId, HttpContext http, AccessRules rules, ICofferStorage storage, TimeProvider time, CancellationToken ct) =>
                 SetAsync(PolicyScopes.Key, keyId, http, rules, storage, time, ct))
-            .WithTags("Access rules").WithAuditAction(AuditActions.PolicySet)
-            .WithSummary("Set a key's access rules, on top of its key store's (permission: administrator)");
+            .WithTags("Access rules").WithAuditAction(AuditActions.PolicySet).RequirePermission(Permissions.PoliciesWrite)
+            .WithSummary("Set a key's access rules, on top of its key store's");
         api.MapGet("/keys/{keyId}/policy", (string keyId, int? version, ICofferStorage storage, CancellationToken ct) => GetAsync(PolicyScopes.Key, keyId, version, storage, ct))
-            .WithTags("Access rules").WithSummary("Show a key's access rules, or ?version=N (permission: administrator)");
+            .WithTags("Access rules").RequirePermission(Permissions.PoliciesRead).WithSummary("Show a key's access rules, or ?version=N");
         api.MapGet("/keys/{keyId}/policy/versions", (string keyId, ICofferStorage storage, CancellationToken ct) => VersionsAsync(PolicyScopes.Key, keyId, storage, ct))
-            .WithTags("Access rules").WithSummary("List every version of a key's access rules (permission: administrator)");
+            .WithTags("Access rules").RequirePermission(Permissions.PoliciesRead).WithSummary("List every version of a key's access rules");
         api.MapDelete("/keys/{keyId}/policy", (string keyId, HttpContext http, AccessRules rules, ICofferStorage storage, TimeProvider time, CancellationToken ct) =>
                 ClearAsync(PolicyScopes.Key, keyId, http, rules, storage, time, ct))
-            .WithTags("Access rules").WithAuditAction(AuditActions.PolicyClear)
-            .WithSummary("Clear a key's access rules (kept as a version) (permission: administrator)");
+            .WithTags("Access rules").WithAuditAction(AuditActions.PolicyClear).RequirePermission(Permissions.PoliciesWrite)
+            .WithSummary("Clear a key's access rules (kept as a version)");
 
         api.MapPost("/policy/simulate", PolicySimulation.SimulateAsync)
-            .WithTags("Access rules").WithAuditAction(AuditActions.PolicySimulate)
-            .WithSummary("Decide sample requests, or replay recent XKS calls, under the stored or a candidate rule document (permission: administrator)");
+            .WithTags("Access rules").WithAuditAction(AuditActions.PolicySimulate).RequirePermission(Permissions.PoliciesRead)
+            .WithSummary("Decide sample requests, or replay recent XKS calls, under the stored or a candidate rule document");
     }
 
     private static async Task<Results<Ok<PolicyView>, ProblemHttpResult>> SetAsync(

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Coffer.Audit;
+using Coffer.Auth;
 using Coffer.Policies;
 using Coffer.Server.Policies;
 using Coffer.Storage;
@@ -16,12 +17,12 @@ internal static class RegionSetEndpoints
     public static void Map(RouteGroupBuilder api)
     {
         var group = api.MapGroup("/region-sets").WithTags("Access rules");
-        group.MapGet("", List).WithSummary("List the built-in and user-defined region sets (permission: administrator)");
-        group.MapGet("/{name}", Get).WithSummary("Show a region set (permission: administrator)");
-        group.MapPut("/{name}", PutAsync).WithAuditAction(AuditActions.RegionSetPut)
-            .WithSummary("Create or replace a user-defined region set; rules that use it change at once (permission: administrator)");
-        group.MapDelete("/{name}", DeleteAsync).WithAuditAction(AuditActions.RegionSetDelete)
-            .WithSummary("Delete a user-defined region set that no rules use (permission: administrator)");
+        group.MapGet("", List).RequirePermission(Permissions.PoliciesRead).WithSummary("List the built-in and user-defined region sets");
+        group.MapGet("/{name}", Get).RequirePermission(Permissions.PoliciesRead).WithSummary("Show a region set");
+        group.MapPut("/{name}", PutAsync).WithAuditAction(AuditActions.RegionSetPut).RequirePermission(Permissions.PoliciesWrite)
+            .WithSummary("Create or replace a user-defined region set; rules that use it change at once");
+        group.MapDelete("/{name}", DeleteAsync).WithAuditAction(AuditActions.RegionSetDelete).RequirePermission(Permissions.PoliciesWrite)
+            .WithSummary("Delete a user-defined region set that no rules use");
     }
 
     private static Ok<List<RegionSetView>> List(AccessRules rules) => TypedResults.Ok(
