@@ -15,7 +15,7 @@
 #                       split: servers on CPU 0, load generator on CPU 1 (taskset)
 #   --client raw        raw: minimal keep-alive HTTP/1.1 socket client; http: HttpClient/SocketsHttpHandler
 #   --no-extras         skip the SHA_256 CDIV, 4300-byte, --log-level Warning (diagnosis) and audit-off encrypt scenarios
-#   --scenarios LIST    subset of ceiling,encrypt,decrypt,open,cdiv,4300,quietlog,unaudited (ceiling always runs)
+#   --scenarios LIST    subset of ceiling,encrypt,decrypt,rules100,open,cdiv,4300,quietlog,unaudited (ceiling always runs)
 #   --out FILE          report file (default bench/results/latest.md)
 #   --coffer-arg ARG    extra argument for `coffer dev` (repeatable), e.g. --coffer-arg --log-level --coffer-arg Warning
 #   --wrk               also measure the ceiling with wrk (if installed) as a cross-check of the C# client

@@ -23,7 +23,7 @@ public sealed class Options
     public string? CofferVersion { get; private set; }             // label only (run.sh passes the git commit)
     public bool Wrk { get; private set; }                          // cross-check the ceiling with wrk
     public HashSet<string> Scenarios { get; private set; } = [.. AllScenarios];
-    public static readonly string[] AllScenarios = ["ceiling", "encrypt", "decrypt", "open", "cdiv", "4300", "quietlog", "unaudited"];
+    public static readonly string[] AllScenarios = ["ceiling", "encrypt", "decrypt", "rules100", "open", "cdiv", "4300", "quietlog", "unaudited"];
     // --backend pkcs11: `coffer dev --pkcs11` (SoftHSM2 token) and the raw PKCS#11 ceiling in the same run.
     public string Backend { get; private set; } = "software";
     public int HsmConcurrency { get; private set; } = 8;           // raw PKCS#11 threads = Coffer's clients for the headline

@@ -143,6 +143,13 @@ public static partial class Orchestrator
         }
         if (on.Contains("encrypt")) results.Add(await Closed("encrypt 32 B", target, coffer.Id, encPath, enc32, cCoffer, o.Warmup, o.Duration, false));
         if (on.Contains("decrypt")) results.Add(await Closed("decrypt 32 B", target, coffer.Id, decPath, dec32, cCoffer, o.Warmup, o.Duration, false));
+        if (on.Contains("rules100") && !o.Fake)
+        {
+            // Issue 6: the same encrypt with 100 non-matching access rules, then an allow, on the key store.
+            await AccessRules100.ApplyAsync(data);
+            results.Add(await Closed(Rules100Scenario, target, coffer.Id, encPath, enc32, cCoffer, o.Warmup, o.Duration, false));
+            await AccessRules100.ClearAsync(data);
+        }
         if (on.Contains("open"))
         {
             var signed = XksRequests.SignPool(target, encPath, enc32);
@@ -187,6 +194,8 @@ public static partial class Orchestrator
 
         return await FinishAsync(o, results, serverGc, serverName, wrk);
     }
+
+    public const string Rules100Scenario = "encrypt 32 B, 100 access rules";
 
     public const string UnauditedScenario = "encrypt 32 B, audit off (benchmark-only switch)";
 

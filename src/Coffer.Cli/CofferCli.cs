@@ -28,6 +28,8 @@ internal static class CofferCli
         KillSwitchCommands.AddTo(root, env);
         TokenCommands.AddTo(root, env);
         AlertCommands.AddTo(root, env);
+        PolicyCommands.AddTo(root, env);
+        RegionSetCommands.AddTo(root, env);
 
         var parse = root.Parse(args);
         if (parse.Action is ParseErrorAction)

@@ -45,6 +45,13 @@ internal sealed class ManagementClient : IDisposable
     public Task<ApiResult<T>> PutAsync<TBody, T>(string path, TBody body, JsonTypeInfo<TBody> bodyType, JsonTypeInfo<T> type, CancellationToken ct) =>
         SendAsync(new HttpRequestMessage(HttpMethod.Put, path) { Content = JsonContent.Create(body, bodyType) }, type, ct);
 
+    /// <summary>PUT of JSON text sent as it is (a rule document the server checks strictly).</summary>
+    public Task<ApiResult<T>> PutJsonTextAsync<T>(string path, string json, JsonTypeInfo<T> type, CancellationToken ct) =>
+        SendAsync(new HttpRequestMessage(HttpMethod.Put, path) { Content = new StringContent(json, System.Text.Encoding.UTF8, "application/json") }, type, ct);
+
+    public Task<ApiResult<T>> DeleteAsync<T>(string path, JsonTypeInfo<T> type, CancellationToken ct) =>
+        SendAsync(new HttpRequestMessage(HttpMethod.Delete, path), type, ct);
+
     public Task<ApiResult<T>> PostAsync<T>(string path, JsonTypeInfo<T> type, CancellationToken ct) =>
         SendAsync(new HttpRequestMessage(HttpMethod.Post, path), type, ct);
 

@@ -157,4 +157,11 @@ public static class AuditActions
     public const string KeyCancelDestruction = "key.cancel-destruction";
     public const string KeyDestroy = "key.destroy";
     public const string KeyVersionDestroy = "key.version.destroy";
+
+    // Access rules and region sets (issue 6).
+    public const string PolicySet = "policy.set";
+    public const string PolicyClear = "policy.clear";
+    public const string PolicySimulate = "policy.simulate";
+    public const string RegionSetPut = "regionset.set";
+    public const string RegionSetDelete = "regionset.delete";
 }

@@ -26,12 +26,13 @@ public static class Roles
         [
             Permissions.KeyStoresRead, Permissions.KeyStoresWrite, Permissions.CredentialsRead, Permissions.CredentialsWrite,
             Permissions.KeysRead, Permissions.KeysWrite, Permissions.KeysDestroy, Permissions.KillSwitchRead,
+            Permissions.PoliciesRead, Permissions.PoliciesWrite,
         ],
         [Approver] = [Permissions.KeyStoresRead, Permissions.KeysRead],
         [Auditor] =
         [
             Permissions.KeyStoresRead, Permissions.CredentialsRead, Permissions.KeysRead, Permissions.AuditRead,
-            Permissions.KillSwitchRead, Permissions.TokensRead, Permissions.MetricsRead, Permissions.AlertsRead,
+            Permissions.KillSwitchRead, Permissions.TokensRead, Permissions.MetricsRead, Permissions.AlertsRead, Permissions.PoliciesRead,
         ],
         [Operator] =
         [
@@ -71,4 +72,10 @@ public static class Permissions
     public const string MetricsRead = "metrics.read";
     public const string AlertsRead = "alerts.read";
     public const string AlertsWrite = "alerts.write";
+
+    /// <summary>Read access rules and region sets, and simulate decisions.</summary>
+    public const string PoliciesRead = "policies.read";
+
+    /// <summary>Set and clear access rules; define region sets.</summary>
+    public const string PoliciesWrite = "policies.write";
 }

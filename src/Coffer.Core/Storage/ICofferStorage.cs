@@ -14,4 +14,5 @@ public interface ICofferStorage : IDisposable
     IKillSwitchRepository KillSwitches { get; }
 
     IAlertRepository Alerts { get; }
+    IPolicyRepository Policies { get; }
 }

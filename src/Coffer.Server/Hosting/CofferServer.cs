@@ -6,6 +6,7 @@ using Coffer.Server.Audit.Sinks;
 using Coffer.Server.KillSwitches;
 using Coffer.Server.Management;
 using Coffer.Server.Metrics;
+using Coffer.Server.Policies;
 using Coffer.Server.Seal;
 using Coffer.Server.Xks;
 using Coffer.Server.Xks.SigV4;
@@ -124,8 +125,9 @@ public sealed partial class CofferServer : IAsyncDisposable
             alerts = await WebhookAlerts.StartAsync(options.Alerts, seal, time, loggers, ct);
             var node = new NodeServices(options, seal, audit, storage, time, loggers, killSwitches, sinks,
                 new CofferMetrics(seal, audit, sinks, killSwitches));
-            var xks = BuildXks(node);
-            var admin = BuildAdmin(node, alerts);
+            var rules = await AccessRules.LoadAsync(storage, loggers.CreateLogger<AccessRules>(), ct);
+            var xks = BuildXks(node, rules);
+            var admin = BuildAdmin(node, alerts, rules);
             await xks.StartAsync(ct);
             await admin.StartAsync(ct);
             return new CofferServer(xks, admin, seal, audit, loggers, hsmBackends, sinks, alerts);
@@ -245,11 +247,12 @@ public sealed partial class CofferServer : IAsyncDisposable
         }
     }
 
-    private static WebApplication BuildXks(NodeServices node)
+    private static WebApplication BuildXks(NodeServices node, AccessRules rules)
     {
         var (options, seal, _, _, time, _, _, _, _) = node;
         var builder = WebApplication.CreateSlimBuilder();
         Share(builder, node);
+        builder.Services.AddSingleton(rules);
         builder.Services.AddSingleton(options.Xks);
         builder.Services.AddSingleton(sp => new SigV4Verifier(time));
         builder.Services.AddSingleton<DeepHealthCheck>();
@@ -282,12 +285,13 @@ public sealed partial class CofferServer : IAsyncDisposable
         return context.Response.WriteAsync(seal.IsSealed ? "sealed\n" : "ok\n");
     }
 
-    private static WebApplication BuildAdmin(NodeServices node, WebhookAlerts alerts)
+    private static WebApplication BuildAdmin(NodeServices node, WebhookAlerts alerts, AccessRules rules)
     {
         var (options, seal, _, _, time, _, _, _, metrics) = node;
         var builder = WebApplication.CreateSlimBuilder();
         Share(builder, node);
         builder.Services.AddSingleton(alerts);
+        builder.Services.AddSingleton(rules);
         builder.Services.AddSingleton<TokenAuthentication>();
         builder.Services.AddSingleton<Lifecycle.DestructionSweeper>();
         builder.Services.AddHostedService(services => services.GetRequiredService<Lifecycle.DestructionSweeper>());
@@ -342,6 +346,8 @@ public sealed partial class CofferServer : IAsyncDisposable
         KillSwitchEndpoints.Map(api);
         TokenEndpoints.Map(api);
         AlertEndpoints.Map(api);
+        PolicyEndpoints.Map(api);
+        RegionSetEndpoints.Map(api);
         ManagementAudit.EnsureEveryChangeIsAudited(app);
         return app;
     }

@@ -167,6 +167,10 @@ internal static partial class ManagementAudit
             ProblemHttpResult problem => e with { ErrorName = problem.ProblemDetails.Title, Reason = problem.ProblemDetails.Detail },
             IValueHttpResult { Value: KeyView key } => e with { KeyId = key.Id, KeyStore = key.KeyStoreId, KeyVersion = e.KeyVersion ?? key.CurrentVersion, Details = e.Details + $", key '{key.Name}' {key.Status}" },
             IValueHttpResult { Value: KeyStoreView store } => e with { KeyStore = store.Id, Details = e.Details + $", key store '{store.Name}' at '{store.UriPrefix}' ({store.Backend})" },
+            IValueHttpResult { Value: PolicyView policy } => e with
+            {
+                Details = e.Details + (policy.Cleared ? $", access rules cleared as version {policy.Version}" : $", access rules version {policy.Version} with {policy.Document?.Rules?.Count ?? 0} rules"),
+            },
             IValueHttpResult { Value: CreatedCredential credential } => e with { KeyStore = credential.KeyStoreId, Details = e.Details + $", credential {credential.Id} with access key id {credential.AccessKeyId}" },
             IValueHttpResult { Value: CreatedToken token } => e with { Details = e.Details + $", token {token.Id} '{token.Name}' with role {token.Role}" },
             IValueHttpResult { Value: KillSwitchView killSwitch } => e with

@@ -240,5 +240,12 @@ public sealed record AlertDeliveryListView(IReadOnlyList<AlertDeliveryView> Deli
 [JsonSerializable(typeof(CreatedWebhook))]
 [JsonSerializable(typeof(List<WebhookView>))]
 [JsonSerializable(typeof(AlertDeliveryListView))]
+[JsonSerializable(typeof(PolicyView))]
+[JsonSerializable(typeof(PolicyVersionsView))]
+[JsonSerializable(typeof(SimulateRequest))]
+[JsonSerializable(typeof(SimulateResponse))]
+[JsonSerializable(typeof(RegionSetView))]
+[JsonSerializable(typeof(List<RegionSetView>))]
+[JsonSerializable(typeof(RegionSetRequest))]
 [JsonSerializable(typeof(ProblemDetails))]
 public sealed partial class ManagementJson : JsonSerializerContext;

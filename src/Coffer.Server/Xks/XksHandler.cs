@@ -13,6 +13,7 @@ using Coffer.Server.KeyRing;
 using Coffer.Server.KillSwitches;
 using Coffer.Server.Logging;
 using Coffer.Server.Metrics;
+using Coffer.Server.Policies;
 using Coffer.Server.Seal;
 using Coffer.Server.Xks.Operations;
 using Coffer.Server.Xks.SigV4;
@@ -33,6 +34,7 @@ internal sealed partial class XksHandler(
     CofferMetrics metrics,
     SigV4Verifier verifier,
     DeepHealthCheck health,
+    AccessRules accessRules,
     XksListenerOptions options,
     TimeProvider time,
     ILogger<XksHandler> logger)
@@ -194,6 +196,7 @@ internal sealed partial class XksHandler(
                 ?? throw new XksException(XksErrorName.KeyNotFoundException, "No key with this externalKeyId exists in this key store.");
             call.ManagedKeyId = key.Key.Id;
             EnforceKillSwitches(call, store, metadata);
+            EnforceAccessRules(context, call, store, operation, auth.Region);
             if (key.Key.DestroysAt is not null)
             {
                 // Waiting for destruction: unusable but not gone, as AWS KMS treats a key pending

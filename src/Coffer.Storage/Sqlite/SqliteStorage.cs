@@ -28,6 +28,7 @@ public sealed partial class SqliteStorage : ICofferStorage
         Audit = new AuditRepository(this);
         KillSwitches = new KillSwitchRepository(this);
         Alerts = new AlertRepository(this);
+        Policies = new PolicyRepository(this);
     }
 
     public IKeyStoreRepository KeyStores { get; }
@@ -41,6 +42,7 @@ public sealed partial class SqliteStorage : ICofferStorage
     public IKillSwitchRepository KillSwitches { get; }
 
     public IAlertRepository Alerts { get; }
+    public IPolicyRepository Policies { get; }
 
     /// <summary>The schema version this build migrates databases to.</summary>
     public static int SchemaVersion => Migrations.Migration.Latest;

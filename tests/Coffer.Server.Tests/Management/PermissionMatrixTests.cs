@@ -18,9 +18,9 @@ public sealed class PermissionMatrixTests(PermissionMatrixTests.Node fixture) : 
     // What each role may do (README, "Roles"). administrator may do everything.
     private static readonly Dictionary<string, string[]> Grants = new()
     {
-        ["key-officer"] = ["keystores.read", "keystores.write", "credentials.read", "credentials.write", "keys.read", "keys.write", "keys.destroy", "killswitch.read"],
+        ["key-officer"] = ["keystores.read", "keystores.write", "credentials.read", "credentials.write", "keys.read", "keys.write", "keys.destroy", "killswitch.read", "policies.read", "policies.write"],
         ["approver"] = ["keystores.read", "keys.read"],
-        ["auditor"] = ["keystores.read", "credentials.read", "keys.read", "audit.read", "killswitch.read", "tokens.read", "alerts.read"],
+        ["auditor"] = ["keystores.read", "credentials.read", "keys.read", "audit.read", "killswitch.read", "tokens.read", "alerts.read", "policies.read"],
         ["operator"] = ["keystores.read", "keys.read", "killswitch.read", "killswitch.write", "seal"],
     };
 
@@ -72,6 +72,19 @@ public sealed class PermissionMatrixTests(PermissionMatrixTests.Node fixture) : 
         ("GET", "/api/v1/alerts/webhooks", "alerts.read"),
         ("DELETE", "/api/v1/alerts/webhooks/{webhookId}", "alerts.write"),
         ("GET", "/api/v1/alerts/deliveries", "alerts.read"),
+        ("PUT", "/api/v1/keystores/{id}/policy", "policies.write"),
+        ("GET", "/api/v1/keystores/{id}/policy", "policies.read"),
+        ("GET", "/api/v1/keystores/{id}/policy/versions", "policies.read"),
+        ("DELETE", "/api/v1/keystores/{id}/policy", "policies.write"),
+        ("PUT", "/api/v1/keys/{keyId}/policy", "policies.write"),
+        ("GET", "/api/v1/keys/{keyId}/policy", "policies.read"),
+        ("GET", "/api/v1/keys/{keyId}/policy/versions", "policies.read"),
+        ("DELETE", "/api/v1/keys/{keyId}/policy", "policies.write"),
+        ("POST", "/api/v1/policy/simulate", "policies.read"),
+        ("GET", "/api/v1/region-sets", "policies.read"),
+        ("GET", "/api/v1/region-sets/{name}", "policies.read"),
+        ("PUT", "/api/v1/region-sets/{name}", "policies.write"),
+        ("DELETE", "/api/v1/region-sets/{name}", "policies.write"),
     ];
 
     public static TheoryData<string> RoleNames => ["administrator", "key-officer", "approver", "auditor", "operator"];
@@ -183,7 +196,8 @@ public sealed class PermissionMatrixTests(PermissionMatrixTests.Node fixture) : 
         .Replace("{version}", "1", StringComparison.Ordinal)
         .Replace("{credentialId}", "cred_nosuch", StringComparison.Ordinal)
         .Replace("{throughSequence}", "999999", StringComparison.Ordinal)
-        .Replace("{webhookId}", "whk_nosuchhook", StringComparison.Ordinal);
+        .Replace("{webhookId}", "whk_nosuchhook", StringComparison.Ordinal)
+        .Replace("{name}", "no-such-set", StringComparison.Ordinal);
 
     /// <summary>One dev node with a token per role, made through the API by the root token.</summary>
     public sealed class Node : IAsyncLifetime

@@ -20,5 +20,9 @@ public sealed record OpenedStorage(
     IAlertRepository Alerts,
     IDisposable Lifetime) : IDisposable
 {
+    /// <summary>The policy port, when the implementation has one (it is reached through the storage).</summary>
+    public IPolicyRepository Policies => (Lifetime as ICofferStorage)?.Policies
+        ?? throw new InvalidOperationException("This storage has no policy repository.");
+
     public void Dispose() => Lifetime.Dispose();
 }

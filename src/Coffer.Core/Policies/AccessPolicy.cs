@@ -1,0 +1,74 @@
+using System.Net;
+
+namespace Coffer.Policies;
+
+/// <summary>
+/// The access decision of one XKS call (docs/design.md, "Policies and control"): the key store's
+/// rules and the key's rules together. A matching deny rule wins over any allow; with rules present,
+/// what no rule allows is denied; with no rules at all, everything is allowed. Pure: no I/O, no
+/// clock (the time is in the request), no allocation on a decision.
+/// </summary>
+public static class AccessPolicy
+{
+    public static AccessDecision Decide(AccessRuleSet? keyStore, AccessRuleSet? key, in AccessRequest request)
+    {
+        keyStore ??= AccessRuleSet.Empty;
+        key ??= AccessRuleSet.Empty;
+        if (keyStore.IsEmpty && key.IsEmpty)
+        {
+            return new AccessDecision(true, null);
+        }
+
+        var facts = new AccessFacts { Request = request };
+        if (keyStore.NeedsKeyArn || key.NeedsKeyArn)
+        {
+            _ = ArnText.TryKmsKey(request.KmsKeyArn, out facts.KeyRegion, out facts.KeyAccount);
+        }
+
+        if (keyStore.NeedsPrincipalAccount || key.NeedsPrincipalAccount)
+        {
+            _ = ArnText.TryPrincipalAccount(request.AwsPrincipalArn, out facts.PrincipalAccount);
+        }
+
+        if (keyStore.NeedsSourceIp || key.NeedsSourceIp)
+        {
+            // A dual-stack listener reports IPv4 callers as ::ffff:a.b.c.d; rules name them as IPv4.
+            facts.SourceIp = request.SourceIp is { IsIPv4MappedToIPv6: true } mapped ? mapped.MapToIPv4() : request.SourceIp;
+        }
+
+        AccessRule? allowedBy = null;
+        if (Scan(keyStore, ref facts, ref allowedBy) is { } storeDeny)
+        {
+            return new AccessDecision(false, storeDeny);
+        }
+
+        if (Scan(key, ref facts, ref allowedBy) is { } keyDeny)
+        {
+            return new AccessDecision(false, keyDeny);
+        }
+
+        return new AccessDecision(allowedBy is not null, allowedBy);
+    }
+
+    /// <summary>The first matching deny rule, if any; remembers the first matching allow rule.</summary>
+    private static AccessRule? Scan(AccessRuleSet set, ref AccessFacts facts, ref AccessRule? allowedBy)
+    {
+        foreach (var rule in (AccessRule[])set.Rules)
+        {
+            if (rule.Matches(in facts))
+            {
+                if (rule.IsDeny)
+                {
+                    return rule;
+                }
+
+                allowedBy ??= rule;
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>An address the rules can compare, or null for text that is no IP address.</summary>
+    public static IPAddress? ParseAddress(string? text) => IPAddress.TryParse(text, out var address) ? address : null;
+}

@@ -1,0 +1,112 @@
+using Coffer.Testing;
+
+namespace Coffer.Cli.Tests;
+
+/// <summary><c>coffer policy ...</c> and <c>coffer region-set ...</c> against a dev node (key store
+/// <c>demo</c>, key <c>demo-key</c>).</summary>
+public sealed class PolicyCommandTests : IAsyncLifetime
+{
+    private DevServer _node = null!;
+    private string _directory = null!;
+
+    public async Task InitializeAsync()
+    {
+        _node = await DevServer.StartAsync();
+        _directory = Directory.CreateTempSubdirectory("coffer-policy-cli-").FullName;
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _node.DisposeAsync();
+        Directory.Delete(_directory, recursive: true);
+    }
+
+    private string Write(string name, string text)
+    {
+        var path = Path.Combine(_directory, name);
+        File.WriteAllText(path, text);
+        return path;
+    }
+
+    [Fact]
+    public async Task Policy_set_then_show_prints_the_document_and_keeps_the_previous_version()
+    {
+        var first = Write("v1.json", """{"rules":[{"name":"eea-only","effect":"allow","kmsKeyRegion":["eea"]}]}""");
+        var second = Write("v2.json", """{"rules":[{"name":"deny-all","effect":"deny"}]}""");
+
+        var set1 = await Cli.RunAsync(_node, "policy", "set", "--keystore", "demo", "--file", first);
+        var set2 = await Cli.RunAsync(_node, "policy", "set", "--keystore", "demo", "--file", second);
+        var show = await Cli.RunAsync(_node, "policy", "show", "--keystore", "demo");
+        var old = await Cli.RunAsync(_node, "policy", "show", "--keystore", "demo", "--version", "1", "--json");
+        var versions = await Cli.RunAsync(_node, "policy", "show", "--keystore", "demo", "--versions");
+
+        Assert.True(set1.ExitCode == 0, set1.ToString());
+        Assert.True(set2.ExitCode == 0, set2.ToString());
+        Assert.Matches(@"Version\s+2", set2.Out);
+        Assert.True(show.ExitCode == 0, show.ToString());
+        Assert.Contains("\"deny-all\"", show.Out, StringComparison.Ordinal);
+        Assert.Equal("eea-only", old.Json.GetProperty("document").GetProperty("rules")[0].GetProperty("name").GetString());
+        Assert.Matches(@"\n\s*1\s+1\s", versions.Out);
+        Assert.Matches(@"\n\s*2\s+1\s", versions.Out);
+    }
+
+    [Fact]
+    public async Task Policy_set_with_a_bad_document_prints_the_field_and_fails()
+    {
+        var bad = Write("bad.json", """{"rules":[{"name":"a","effect":"allow","sourceIp":["10.0.0.1/8"]}]}""");
+
+        var result = await Cli.RunAsync(_node, "policy", "set", "--key", "demo-key", "--file", bad);
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains("rules[0].sourceIp[0]", result.Error, StringComparison.Ordinal);
+        var show = await Cli.RunAsync(_node, "policy", "show", "--key", "demo-key");
+        Assert.Equal(1, show.ExitCode);
+    }
+
+    [Fact]
+    public async Task Policy_simulate_shows_the_decision_and_the_deciding_rule_for_each_sample()
+    {
+        var rules = Write("rules.json", """{"rules":[{"name":"all","effect":"allow"},{"name":"deny-us","effect":"deny","kmsKeyRegion":["us-*"]}]}""");
+        var samples = Write("samples.json", """
+            [{"operation":"encrypt","requestMetadata":{"kmsRequestId":"req-eu","kmsKeyArn":"arn:aws:kms:eu-central-1:111122223333:key/k"}},
+             {"operation":"decrypt","requestMetadata":{"kmsRequestId":"req-us","kmsKeyArn":"arn:aws:kms:us-east-1:111122223333:key/k"}}]
+            """);
+
+        var result = await Cli.RunAsync(_node, "policy", "simulate", "--keystore", "demo", "--file", rules, "--request", samples);
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.Matches(@"allow\s+rule=all\s+encrypt\s+req-eu", result.Out);
+        Assert.Matches(@"deny\s+rule=deny-us\s+decrypt\s+req-us", result.Out);
+        Assert.Contains("nothing was changed", result.Out, StringComparison.Ordinal);
+        Assert.Equal(1, (await Cli.RunAsync(_node, "policy", "show", "--keystore", "demo")).ExitCode);
+    }
+
+    [Fact]
+    public async Task Region_set_set_list_and_delete()
+    {
+        var set = await Cli.RunAsync(_node, "region-set", "set", "nordics", "eu-north-1");
+        var list = await Cli.RunAsync(_node, "region-set", "list");
+        var builtIn = await Cli.RunAsync(_node, "region-set", "set", "eea", "us-east-1");
+        var delete = await Cli.RunAsync(_node, "region-set", "delete", "nordics");
+
+        Assert.True(set.ExitCode == 0, set.ToString());
+        Assert.Matches(@"nordics\s+user\s+eu-north-1", list.Out);
+        Assert.Matches(@"eea\s+built-in\s+eu-central-1", list.Out);
+        Assert.Equal(1, builtIn.ExitCode);
+        Assert.Contains("read-only", builtIn.Error, StringComparison.Ordinal);
+        Assert.True(delete.ExitCode == 0, delete.ToString());
+    }
+
+    [Fact]
+    public async Task Policy_commands_need_exactly_one_scope()
+    {
+        var rules = Write("r.json", """{"rules":[]}""");
+
+        var neither = await Cli.RunAsync(_node, "policy", "set", "--file", rules);
+        var both = await Cli.RunAsync(_node, "policy", "show", "--keystore", "demo", "--key", "demo-key");
+
+        Assert.Equal(2, neither.ExitCode);
+        Assert.Equal(2, both.ExitCode);
+        Assert.Contains("exactly one of --keystore and --key", both.Error, StringComparison.Ordinal);
+    }
+}
