@@ -12,4 +12,6 @@ public interface ICofferStorage : IDisposable
     IAuditRepository Audit { get; }
 
     IKillSwitchRepository KillSwitches { get; }
+
+    IRotationRepository Rotation { get; }
 }

@@ -27,6 +27,7 @@ public sealed partial class SqliteStorage : ICofferStorage
         System = new SystemRepository(this);
         Audit = new AuditRepository(this);
         KillSwitches = new KillSwitchRepository(this);
+        Rotation = (IRotationRepository)Keys;
     }
 
     public IKeyStoreRepository KeyStores { get; }
@@ -38,6 +39,8 @@ public sealed partial class SqliteStorage : ICofferStorage
     public IAuditRepository Audit { get; }
 
     public IKillSwitchRepository KillSwitches { get; }
+
+    public IRotationRepository Rotation { get; }
 
     /// <summary>The schema version this build migrates databases to.</summary>
     public static int SchemaVersion => Migrations.Migration.Latest;
