@@ -17,6 +17,7 @@ public sealed record OpenedStorage(
     IKeyRepository Keys,
     ISystemRepository System,
     IAuditRepository Audit,
+    IRotationRepository Rotation,
     IDisposable Lifetime) : IDisposable
 {
     public void Dispose() => Lifetime.Dispose();

@@ -30,6 +30,8 @@ public abstract partial class RepositoryConformanceTests : IAsyncLifetime
 
     protected IAuditRepository Audit => Store.Audit;
 
+    protected IRotationRepository Rotation => Store.Rotation;
+
     public async Task InitializeAsync() => Store = await OpenAsync();
 
     public Task DisposeAsync()
