@@ -2,8 +2,10 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Security.Cryptography;
 using System.Text.Json.Nodes;
+using Coffer.Keys;
 using Coffer.KeyStores;
 using Coffer.Server.Tests.Xks;
+using Coffer.Storage.Sqlite;
 using Coffer.Testing;
 using Microsoft.Extensions.Time.Testing;
 
@@ -171,6 +173,36 @@ public abstract class SchedulerTests(string backend) : IAsyncLifetime
         XksAssert.Error(await Client.EncryptAsync(name, data), 400, "InvalidStateException");
         Assert.Equal(data, (await Client.DecryptAsync(name, sealedData)).Bytes("plaintext"));
         Assert.Empty(await RecordsAsync(id, "key.rotate.scheduled"));
+    }
+
+    [Fact]
+    public async Task An_activation_time_starts_encryption_and_the_scheduler_records_it_with_a_later_expiry()
+    {
+        var (name, id) = await NewKeyAsync();
+        var activates = _time.GetUtcNow().AddMinutes(30);
+        var expires = activates.AddHours(2);
+        // No API makes a PreActive version; write one as an import would, then restart to load it.
+        using (var storage = await SqliteStorage.OpenAsync(Path.Combine(_node.DataDirectory, "coffer.db")))
+        {
+            Assert.True(await storage.Keys.UpdateVersionLifecycleAsync(id, 1, new VersionLifecycle(KeyVersionState.Active),
+                new VersionLifecycle(KeyVersionState.PreActive, ActivatesAt: activates, DeactivatesAt: expires), Start, "tok-test"));
+        }
+
+        await RestartAsync();
+        XksAssert.Error(await Client.EncryptAsync(name, [1]), 400, "InvalidStateException");
+        await AdvanceAsync(TimeSpan.FromMinutes(30));
+
+        var version = Version(await KeyAsync(id), 1);
+        Assert.Equal(("Active", "system"), ((string?)version["state"], (string?)version["stateChangedBy"]));
+        Assert.Equal(activates, (DateTimeOffset)version["stateChangedAt"]!);
+        Assert.Equal(expires, (DateTimeOffset)version["deactivatesAt"]!);
+        Assert.Single(await DoneAsync(id, "key.version.activate.scheduled"));
+        Assert.Equal([0x01, 0, 0, 0, 1], (await Client.MustEncryptAsync(name, [1])).CiphertextMetadata);
+
+        await AdvanceAsync(TimeSpan.FromHours(2));
+        Assert.Equal("Deactivated", (string?)Version(await KeyAsync(id), 1)["state"]);
+        Assert.Single(await DoneAsync(id, "key.version.expire"));
+        XksAssert.Error(await Client.EncryptAsync(name, [1]), 400, "InvalidStateException");
     }
 
     [Fact]

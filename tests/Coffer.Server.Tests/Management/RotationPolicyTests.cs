@@ -158,4 +158,20 @@ public sealed class RotationPolicyTests(FakeClockNode shared) : IClassFixture<Fa
 
         Assert.Contains("scheduled for destruction", (string?)(await response.ProblemAsync(HttpStatusCode.Conflict))["detail"], StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task The_policy_and_dates_routes_are_in_the_OpenAPI_document()
+    {
+        var document = (await Admin.GetJsonAsync("/api/v1/openapi.json"))["paths"]!.AsObject();
+
+        foreach (var path in new[] { "/api/v1/keys/{keyId}/rotation-policy", "/api/v1/keystores/{id}/rotation-policy" })
+        {
+            foreach (var method in new[] { "get", "put", "delete" })
+            {
+                Assert.False(string.IsNullOrWhiteSpace((string?)document[path]?[method]?["summary"]), $"{method} {path}");
+            }
+        }
+
+        Assert.False(string.IsNullOrWhiteSpace((string?)document["/api/v1/keys/{keyId}/versions/{version}/dates"]?["put"]?["summary"]));
+    }
 }
