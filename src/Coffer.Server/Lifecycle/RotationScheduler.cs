@@ -144,7 +144,7 @@ internal sealed partial class RotationScheduler(SealManager seal, AuditLog audit
             KeyStore = candidate.Key.KeyStoreId,
             KeyId = keyId,
             KeyVersion = from,
-            Details = string.Create(CultureInfo.InvariantCulture, $"due {due.DueAt:yyyy-MM-ddTHH:mm:ssZ} ({due.Reason}); rotating version {from} away"),
+            Details = string.Create(CultureInfo.InvariantCulture, $"due {due.DueAt.UtcDateTime:yyyy-MM-dd'T'HH:mm:ss'Z'} ({due.Reason}); rotating version {from} away"),
         };
         if (!await RequestAsync(record, ct))
         {
@@ -186,7 +186,7 @@ internal sealed partial class RotationScheduler(SealManager seal, AuditLog audit
                 KeyStore = keyStore,
                 KeyId = version.KeyId,
                 KeyVersion = version.Version,
-                Details = string.Create(CultureInfo.InvariantCulture, $"{lifecycle.State} -> {next.State} at its {change.What} time {change.At:yyyy-MM-ddTHH:mm:ssZ}"),
+                Details = string.Create(CultureInfo.InvariantCulture, $"{lifecycle.State} -> {next.State} at its {change.What} time {change.At.UtcDateTime:yyyy-MM-dd'T'HH:mm:ss'Z'}"),
             };
             if (!await RequestAsync(record, ct))
             {

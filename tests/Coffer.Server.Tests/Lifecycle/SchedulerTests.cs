@@ -240,6 +240,38 @@ public abstract class SchedulerTests(string backend) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_rotation_the_audit_log_cannot_record_is_not_made_and_runs_on_the_next_tick()
+    {
+        var (_, id) = await NewKeyAsync();
+        await PutAsync($"/api/v1/keys/{id}/rotation-policy", new { intervalDays = 1 });
+
+        // Another writer holds the database: the audit log cannot write its record (fail closed).
+        await using (var locker = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Path.Combine(_node.DataDirectory, "coffer.db")};Pooling=False"))
+        {
+            await locker.OpenAsync();
+            await using (var exclusive = locker.CreateCommand())
+            {
+                exclusive.CommandText = "BEGIN EXCLUSIVE";
+                await exclusive.ExecuteNonQueryAsync();
+            }
+
+            await AdvanceAsync(TimeSpan.FromDays(1));
+
+            // Checked while the lock is held (readers still read): nothing can have been written.
+            Assert.Equal(1, await CurrentVersionAsync(id));
+            Assert.Contains(_node.Logs.Lines, l => l.Contains("[6102]", StringComparison.Ordinal));
+            Assert.Empty(await RecordsAsync(id, "key.rotate.scheduled"));
+            await using var rollback = locker.CreateCommand();
+            rollback.CommandText = "ROLLBACK";
+            await rollback.ExecuteNonQueryAsync();
+        }
+
+        await AdvanceAsync(TimeSpan.FromMinutes(1));
+        Assert.Equal(2, await CurrentVersionAsync(id));
+        Assert.Single(await DoneAsync(id, "key.rotate.scheduled"));
+    }
+
+    [Fact]
     public async Task Sealed_the_scheduler_does_nothing_and_it_catches_up_once_unsealed()
     {
         var (_, id) = await NewKeyAsync();
