@@ -9,7 +9,7 @@ using Coffer.Storage.Sqlite;
 using Coffer.Testing;
 using Microsoft.Extensions.Time.Testing;
 
-namespace Coffer.Server.Tests.Lifecycle;
+namespace Coffer.Server.Tests.Scheduler;
 
 /// <summary>
 /// The lifecycle scheduler by the clock alone (issue 5, "How it is checked"): a node per test whose
