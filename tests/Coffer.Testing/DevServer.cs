@@ -124,9 +124,12 @@ public sealed class DevServer : IAsyncDisposable
     /// pkcs11 node, the same token.</summary>
     /// <param name="change">A further change to the options of the new node and its later restarts
     /// (e.g. a broken Pkcs11 configuration).</param>
-    public async Task<DevServer> RestartAsync(Action<CofferOptions>? change = null)
+    /// <param name="whileStopped">Runs between the stop and the start (e.g. a fake clock moving on
+    /// while no node is running).</param>
+    public async Task<DevServer> RestartAsync(Action<CofferOptions>? change = null, Action? whileStopped = null)
     {
         await StopAsync();
+        whileStopped?.Invoke();
         var configure = change is null ? Configure : Configure + change;
         // The new node takes over the data directory and token (and deleting them at the end, if this
         // one owned them).

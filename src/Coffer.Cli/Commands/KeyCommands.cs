@@ -18,6 +18,7 @@ internal static class KeyCommands
             Create(env), List(env), Show(env), SetEnabled(env, enable: true), SetEnabled(env, enable: false),
             KeyLifecycleCommands.Rotate(env), KeyLifecycleCommands.Version(env), KeyLifecycleCommands.CompromisedMayDecrypt(env),
             KeyDestructionCommands.RotateMany(env), KeyDestructionCommands.ScheduleDestruction(env), KeyDestructionCommands.CancelDestruction(env),
+            RotationPolicyCommands.ForKey(env),
         };
         root.Subcommands.Add(command);
     }

@@ -39,6 +39,7 @@ internal static class KeyLifecycleCommands
         Transition(env, "compromise", "Mark a version Compromised: it never encrypts again, decrypts only if the key allows it; the current version's key rotates."),
         ScheduleDestruction(env),
         Transition(env, "cancel-destruction", "Cancel a scheduled destruction: the version works as before."),
+        RotationPolicyCommands.Dates(env),
     };
 
     public static Command CompromisedMayDecrypt(CliEnvironment env)

@@ -21,7 +21,7 @@ internal static class KeyStoreCommands
         };
         var command = new Command("keystore", "Key stores: each one is an external key store in AWS KMS, served under its own URI prefix.")
         {
-            Create(env), List(env), Show(env), Delete(env), credential, ExportConfig(env),
+            Create(env), List(env), Show(env), Delete(env), credential, ExportConfig(env), RotationPolicyCommands.ForKeyStore(env),
         };
         root.Subcommands.Add(command);
     }

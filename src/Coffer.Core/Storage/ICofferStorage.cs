@@ -15,4 +15,5 @@ public interface ICofferStorage : IDisposable
 
     IAlertRepository Alerts { get; }
     IPolicyRepository Policies { get; }
+    IRotationRepository Rotation { get; }
 }

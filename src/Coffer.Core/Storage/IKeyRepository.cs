@@ -35,10 +35,13 @@ public interface IKeyRepository
     /// <paramref name="actor"/> on both). Optimistic: the caller read the key with current version
     /// <paramref name="expectedCurrentVersion"/>, and if another writer rotated meanwhile nothing changes.
     /// </summary>
+    /// <param name="claim">For a scheduled rotation: the due time it answers, recorded in the same
+    /// transaction as the key's last handled due time.</param>
     /// <returns>False when the key does not exist.</returns>
     /// <exception cref="ConflictException">The current version is no longer
-    /// <paramref name="expectedCurrentVersion"/>, or the new version's number is taken.</exception>
-    Task<bool> RotateAsync(string keyId, int expectedCurrentVersion, KeyVersion newVersion, DateTimeOffset at, string actor, CancellationToken ct = default);
+    /// <paramref name="expectedCurrentVersion"/>, the new version's number is taken, or the scheduler
+    /// already rotated <paramref name="expectedCurrentVersion"/> away.</exception>
+    Task<bool> RotateAsync(string keyId, int expectedCurrentVersion, KeyVersion newVersion, DateTimeOffset at, string actor, RotationClaim? claim = null, CancellationToken ct = default);
 
     /// <summary>
     /// Replaces a version's lifecycle (state and times) with <paramref name="replacement"/> if the stored one is

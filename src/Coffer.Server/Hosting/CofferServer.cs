@@ -4,6 +4,7 @@ using Coffer.Server.Alerts;
 using Coffer.Server.Audit;
 using Coffer.Server.Audit.Sinks;
 using Coffer.Server.KillSwitches;
+using Coffer.Server.Lifecycle;
 using Coffer.Server.Management;
 using Coffer.Server.Metrics;
 using Coffer.Server.Policies;
@@ -59,6 +60,9 @@ public sealed partial class CofferServer : IAsyncDisposable
 
     /// <summary>The sweeper that destroys key material once its waiting period is over.</summary>
     internal Lifecycle.DestructionSweeper Destruction => _admin.Services.GetRequiredService<Lifecycle.DestructionSweeper>();
+
+    /// <summary>The lifecycle scheduler (rotation policies, activation and expiry).</summary>
+    internal RotationScheduler Scheduler => _admin.Services.GetRequiredService<RotationScheduler>();
 
     /// <summary>Scheme, host and port of the XKS listener, e.g. <c>https://127.0.0.1:8443</c>.</summary>
     public Uri XksUrl => BoundAddress(_xks);
@@ -295,6 +299,9 @@ public sealed partial class CofferServer : IAsyncDisposable
         builder.Services.AddSingleton<TokenAuthentication>();
         builder.Services.AddSingleton<Lifecycle.DestructionSweeper>();
         builder.Services.AddHostedService(services => services.GetRequiredService<Lifecycle.DestructionSweeper>());
+        // The lifecycle scheduler lives with the management listener: started and stopped with it.
+        builder.Services.AddSingleton<RotationScheduler>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<RotationScheduler>());
         builder.Services.AddProblemDetails(problems => problems.CustomizeProblemDetails = context =>
         {
             context.ProblemDetails.Detail ??= context.ProblemDetails.Status switch
@@ -340,6 +347,7 @@ public sealed partial class CofferServer : IAsyncDisposable
         KeyStoreEndpoints.Map(api);
         CredentialEndpoints.Map(api);
         KeyEndpoints.Map(api);
+        RotationPolicyEndpoints.Map(api);
         AuditEndpoints.Map(api);
         AuditSinkEndpoints.Map(api);
         AuditArchiveEndpoints.Map(api);

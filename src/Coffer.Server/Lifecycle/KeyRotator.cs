@@ -8,7 +8,7 @@ namespace Coffer.Server.Lifecycle;
 /// <summary>
 /// Rotating one key (issue 5): a new version made by its key store's backend becomes the one that
 /// encrypts and the previous one only decrypts. The single-key endpoint, bulk rotation and the
-/// compromise move all rotate through here.
+/// compromise move and the rotation scheduler all rotate through here.
 /// </summary>
 internal static class KeyRotator
 {
@@ -20,32 +20,39 @@ internal static class KeyRotator
     /// <exception cref="ConflictException">Another rotation came first, or the key is destroyed or
     /// waiting for destruction.</exception>
     /// <exception cref="SealedException">Coffer is sealed.</exception>
-    public static Task<bool> RotateAsync(SealManager seal, string keyId, int expectedCurrentVersion, string actor, DateTimeOffset now, CancellationToken ct)
+    public static Task<bool> RotateAsync(SealManager seal, string keyId, int expectedCurrentVersion, string actor, DateTimeOffset now, CancellationToken ct) =>
+        seal.ChangeAsync(async (backends, _) =>
+            await RotateLockedAsync(seal.Storage, backends, keyId, expectedCurrentVersion, actor, now, claim: null, ct) is not null, ct);
+
+    /// <summary>
+    /// The rotation itself, for a caller already inside <see cref="SealManager.ChangeAsync{T}"/> (the
+    /// rotation scheduler, which passes the <paramref name="claim"/> of its due time so storage records
+    /// it in the rotation's own transaction).
+    /// </summary>
+    /// <returns>The new version's number, or null when the key does not exist.</returns>
+    public static async Task<int?> RotateLockedAsync(ICofferStorage storage, CryptoBackends backends, string keyId, int expectedCurrentVersion, string actor,
+        DateTimeOffset now, RotationClaim? claim, CancellationToken ct)
     {
-        var storage = seal.Storage;
-        return seal.ChangeAsync(async (backends, _) =>
+        // Checked again under the lock before the backend makes material, so a rotation that lost
+        // on this node leaves no unused key in an HSM.
+        var latest = await storage.Keys.GetKeyAsync(keyId, ct);
+        if (latest is null)
         {
-            // Checked again under the lock before the backend makes material, so a rotation that lost
-            // on this node leaves no unused key in an HSM.
-            var latest = await storage.Keys.GetKeyAsync(keyId, ct);
-            if (latest is null)
-            {
-                return false;
-            }
+            return null;
+        }
 
-            if (KeyDestruction.Frozen(latest) is { } refusal)
-            {
-                throw new ConflictException(refusal);
-            }
+        if (KeyDestruction.Frozen(latest) is { } refusal)
+        {
+            throw new ConflictException(refusal);
+        }
 
-            if (latest.CurrentVersion != expectedCurrentVersion)
-            {
-                throw new ConflictException($"key '{keyId}' was rotated meanwhile: its current version is {latest.CurrentVersion}, not {expectedCurrentVersion}");
-            }
+        if (latest.CurrentVersion != expectedCurrentVersion)
+        {
+            throw new ConflictException($"key '{keyId}' was rotated meanwhile: its current version is {latest.CurrentVersion}, not {expectedCurrentVersion}");
+        }
 
-            var version = await NewVersionAsync(storage, backends, latest, now, ct);
-            return await storage.Keys.RotateAsync(keyId, expectedCurrentVersion, version, now, actor, ct);
-        }, ct);
+        var version = await NewVersionAsync(storage, backends, latest, now, ct);
+        return await storage.Keys.RotateAsync(keyId, expectedCurrentVersion, version, now, actor, claim, ct) ? version.Version : null;
     }
 
     /// <summary>The next version (one above every existing one), Active, made by the key store's backend.</summary>

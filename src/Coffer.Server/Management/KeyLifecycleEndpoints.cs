@@ -33,6 +33,8 @@ internal static class KeyLifecycleEndpoints
             .WithSummary("Schedule destruction of a version that is not Active after waitingPeriodDays (7 to 30, default 30); it is unusable at once, and cancel-destruction restores it");
         Transition(versions, "cancel-destruction", KeyVersionAction.CancelDestruction, "key.version.cancel-destruction",
             "Cancel a scheduled destruction during its waiting period: the version works as before");
+        versions.MapPut("/dates", SetDatesAsync).WithAuditAction("key.version.dates")
+            .WithSummary("Set or clear (null or absent) a version's activatesAt (PreActive only) and deactivatesAt (expiry; PreActive or Active), both in the future and expiry after activation; the hot path honours them at their instant and the scheduler records the change");
         keys.MapPut("/{keyId}/compromised-may-decrypt", SetCompromisedMayDecryptAsync).WithAuditAction("key.compromised-may-decrypt")
             .WithSummary("Allow or forbid (default) the key's Compromised versions to decrypt");
     }
@@ -100,7 +102,7 @@ internal static class KeyLifecycleEndpoints
             {
                 try
                 {
-                    await storage.Keys.RotateAsync(keyId, version, replacement, now, actor, ct);
+                    await storage.Keys.RotateAsync(keyId, version, replacement, now, actor, claim: null, ct);
                 }
                 catch (ConflictException)
                 {
@@ -110,6 +112,34 @@ internal static class KeyLifecycleEndpoints
 
             return true;
         }, ct);
+        return await KeyEndpoints.FoundAsync(found, keyId, storage, time, ct);
+    }
+
+    private static async Task<Results<Ok<KeyView>, ProblemHttpResult>> SetDatesAsync(
+        string keyId, int version, VersionDatesRequest request, HttpContext http, SealManager seal, TimeProvider time, CancellationToken ct)
+    {
+        var now = time.GetUtcNow();
+        if (VersionDates.Problem(request.ActivatesAt, request.DeactivatesAt, now) is { } problem)
+        {
+            return Problems.BadRequest(problem);
+        }
+
+        var storage = seal.Storage;
+        var key = await storage.Keys.GetKeyAsync(keyId, ct);
+        var stored = key is null ? null : (await storage.Keys.ListVersionsAsync(keyId, ct)).FirstOrDefault(v => v.Version == version);
+        if (key is null || stored is null)
+        {
+            return key is null ? KeyEndpoints.NotFound(keyId) : Problems.NotFound($"Key '{keyId}' has no version {version}.");
+        }
+
+        var next = VersionDates.TrySet(stored.Lifecycle, request.ActivatesAt, request.DeactivatesAt, now, out var refusal);
+        if (next is null)
+        {
+            return Problems.Conflict(refusal!);
+        }
+
+        var actor = Actor(http);
+        var found = await seal.ChangeAsync((_, _) => storage.Keys.UpdateVersionLifecycleAsync(keyId, version, stored.Lifecycle, next, now, actor, ct), ct);
         return await KeyEndpoints.FoundAsync(found, keyId, storage, time, ct);
     }
 

@@ -96,6 +96,29 @@ public sealed record BulkRotateItem(string KeyId, string Name, string KeyStoreId
 
 public sealed record BulkRotateView(bool DryRun, int Matched, int Rotated, int Failed, int Skipped, IReadOnlyList<BulkRotateItem> Keys);
 
+/// <summary>A version's activation and expiry dates; an absent or null one is cleared.</summary>
+public sealed record VersionDatesRequest(DateTimeOffset? ActivatesAt = null, DateTimeOffset? DeactivatesAt = null);
+
+/// <summary>A rotation policy: intervalDays, or timeOfDay ("HH:mm" UTC) with an optional dayOfWeek
+/// ("Monday"); optionally rotateBeforeExpiryDays.</summary>
+public sealed record RotationPolicyRequest(int? IntervalDays = null, string? TimeOfDay = null, string? DayOfWeek = null, int? RotateBeforeExpiryDays = null);
+
+/// <param name="Scope">"key" (the key's own policy) or "keystore" (its key store's, which a key inherits).</param>
+/// <param name="NextRotationAt">For a key: when the scheduler rotates it next (already due if in the past).</param>
+/// <param name="LastDueAt">For a key: the last due time the scheduler rotated it for.</param>
+public sealed record RotationPolicyView(
+    string Scope,
+    string TargetId,
+    int? IntervalDays,
+    string? TimeOfDay,
+    string? DayOfWeek,
+    int? RotateBeforeExpiryDays,
+    string Description,
+    DateTimeOffset UpdatedAt,
+    string UpdatedBy,
+    DateTimeOffset? NextRotationAt = null,
+    DateTimeOffset? LastDueAt = null);
+
 public sealed record KeyListView(IReadOnlyList<KeyView> Keys, string? Next);
 
 /// <param name="Seal">"shamir" (default) or "pkcs11"; must match the server's configured seal.</param>
@@ -217,6 +240,9 @@ public sealed record AlertDeliveryListView(IReadOnlyList<AlertDeliveryView> Deli
 [JsonSerializable(typeof(CompromisedMayDecryptRequest))]
 [JsonSerializable(typeof(BulkRotateRequest))]
 [JsonSerializable(typeof(BulkRotateView))]
+[JsonSerializable(typeof(VersionDatesRequest))]
+[JsonSerializable(typeof(RotationPolicyRequest))]
+[JsonSerializable(typeof(RotationPolicyView))]
 [JsonSerializable(typeof(InitRequest))]
 [JsonSerializable(typeof(InitResponse))]
 [JsonSerializable(typeof(UnsealRequest))]

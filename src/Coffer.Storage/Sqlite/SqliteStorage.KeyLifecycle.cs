@@ -24,7 +24,14 @@ public sealed partial class SqliteStorage
 
         private const string UpdateCompromisedMayDecrypt = "UPDATE keys SET compromised_may_decrypt = @Allowed WHERE id = @Id";
 
-        public async Task<bool> RotateAsync(string keyId, int expectedCurrentVersion, KeyVersion newVersion, DateTimeOffset at, string actor, CancellationToken ct = default)
+        // The claim of a scheduled rotation: a key's row moves on only to a later version, so the second
+        // of two rotations of the same version for the same due time changes no row and is refused.
+        private const string ClaimDueTime =
+            "INSERT INTO key_rotation_state (key_id, last_due_at, from_version, rotated_at) VALUES (@KeyId, @DueAt, @FromVersion, @At) " +
+            "ON CONFLICT (key_id) DO UPDATE SET last_due_at = excluded.last_due_at, from_version = excluded.from_version, rotated_at = excluded.rotated_at " +
+            "WHERE key_rotation_state.from_version < excluded.from_version";
+
+        public async Task<bool> RotateAsync(string keyId, int expectedCurrentVersion, KeyVersion newVersion, DateTimeOffset at, string actor, RotationClaim? claim = null, CancellationToken ct = default)
         {
             ArgumentNullException.ThrowIfNull(newVersion);
             ArgumentException.ThrowIfNullOrEmpty(actor);
@@ -44,6 +51,17 @@ public sealed partial class SqliteStorage
             if (current != expectedCurrentVersion)
             {
                 throw new ConflictException($"key '{keyId}' was rotated meanwhile: its current version is {current}, not {expectedCurrentVersion}");
+            }
+
+            if (claim is not null && await connection.ExecuteAsync(new CommandDefinition(ClaimDueTime, new
+            {
+                KeyId = keyId,
+                DueAt = DbValues.Time(claim.DueAt),
+                FromVersion = expectedCurrentVersion,
+                At = DbValues.Time(at),
+            }, transaction, cancellationToken: ct)) == 0)
+            {
+                throw new ConflictException($"the scheduler already rotated version {expectedCurrentVersion} of key '{keyId}' away");
             }
 
             // The version rotated out stops encrypting but keeps decrypting (docs/design.md, "Lifecycle");

@@ -29,6 +29,8 @@ public sealed partial class SqliteStorage
 
         private const string DeleteKeyStore = "DELETE FROM key_stores WHERE id = @Id";
 
+        private const string DeleteKeyStorePolicy = "DELETE FROM rotation_policies WHERE scope = 'keystore' AND target_id = @Id";
+
         private const string InsertCredential =
             "INSERT INTO credentials (id, key_store_id, access_key_id, sealed_secret, created_at, revoked_at) " +
             "VALUES (@Id, @KeyStoreId, @AccessKeyId, @SealedSecret, @CreatedAt, @RevokedAt)";
@@ -97,6 +99,7 @@ public sealed partial class SqliteStorage
             }
 
             await connection.ExecuteAsync(new CommandDefinition(DeleteCredentialsOfKeyStore, parameters, transaction, cancellationToken: ct));
+            await connection.ExecuteAsync(new CommandDefinition(DeleteKeyStorePolicy, parameters, transaction, cancellationToken: ct));
             await connection.ExecuteAsync(new CommandDefinition(DeleteKeyStore, parameters, transaction, cancellationToken: ct));
             await transaction.CommitAsync(ct);
             return DeleteOutcome.Deleted;

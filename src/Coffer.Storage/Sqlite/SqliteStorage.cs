@@ -29,6 +29,7 @@ public sealed partial class SqliteStorage : ICofferStorage
         KillSwitches = new KillSwitchRepository(this);
         Alerts = new AlertRepository(this);
         Policies = new PolicyRepository(this);
+        Rotation = (IRotationRepository)Keys;
     }
 
     public IKeyStoreRepository KeyStores { get; }
@@ -43,6 +44,7 @@ public sealed partial class SqliteStorage : ICofferStorage
 
     public IAlertRepository Alerts { get; }
     public IPolicyRepository Policies { get; }
+    public IRotationRepository Rotation { get; }
 
     /// <summary>The schema version this build migrates databases to.</summary>
     public static int SchemaVersion => Migrations.Migration.Latest;

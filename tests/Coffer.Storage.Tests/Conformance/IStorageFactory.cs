@@ -18,6 +18,7 @@ public sealed record OpenedStorage(
     ISystemRepository System,
     IAuditRepository Audit,
     IAlertRepository Alerts,
+    IRotationRepository Rotation,
     IDisposable Lifetime) : IDisposable
 {
     /// <summary>The policy port, when the implementation has one (it is reached through the storage).</summary>

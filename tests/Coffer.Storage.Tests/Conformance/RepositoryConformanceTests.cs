@@ -31,6 +31,7 @@ public abstract partial class RepositoryConformanceTests : IAsyncLifetime
     protected IAuditRepository Audit => Store.Audit;
 
     protected IAlertRepository Alerts => Store.Alerts;
+    protected IRotationRepository Rotation => Store.Rotation;
 
     public async Task InitializeAsync() => Store = await OpenAsync();
 

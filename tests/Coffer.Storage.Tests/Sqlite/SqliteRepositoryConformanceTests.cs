@@ -13,7 +13,7 @@ public sealed class SqliteRepositoryConformanceTests() : RepositoryConformanceTe
         public async Task<OpenedStorage> OpenAsync()
         {
             var storage = await SqliteStorage.OpenAsync(_database.FilePath, CancellationToken.None);
-            return new OpenedStorage(storage.KeyStores, storage.Keys, storage.System, storage.Audit, storage.Alerts, storage);
+            return new OpenedStorage(storage.KeyStores, storage.Keys, storage.System, storage.Audit, storage.Alerts, storage.Rotation, storage);
         }
 
         public void Dispose() => _database.Dispose();
