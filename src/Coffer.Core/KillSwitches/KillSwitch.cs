@@ -71,11 +71,17 @@ public readonly record struct KillSwitchCall(
 public sealed class KillSwitchSet
 {
     private readonly KillSwitch[] _engaged;
+    private readonly HashSet<string>?[] _regions;
 
-    public KillSwitchSet(IEnumerable<KillSwitch> switches)
+    /// <param name="regionSets">Named region sets (eea, eu-adequacy, the user's): a region switch whose
+    /// value names one covers all its regions, as they were when the set was loaded.</param>
+    public KillSwitchSet(IEnumerable<KillSwitch> switches, IReadOnlyDictionary<string, IReadOnlyList<string>>? regionSets = null)
     {
         ArgumentNullException.ThrowIfNull(switches);
         _engaged = [.. switches.Where(s => s.Engaged).OrderBy(s => s.EngagedAt)];
+        _regions = [.. _engaged.Select(s => s.Scope == KillSwitchScope.Region && s.Value is not null && regionSets?.TryGetValue(s.Value, out var set) == true
+            ? new HashSet<string>(set, StringComparer.Ordinal)
+            : null)];
     }
 
     public static KillSwitchSet Empty { get; } = new([]);
@@ -85,23 +91,23 @@ public sealed class KillSwitchSet
     /// <summary>The first engaged switch that covers <paramref name="call"/>, or null.</summary>
     public KillSwitch? Match(in KillSwitchCall call)
     {
-        foreach (var s in _engaged)
+        for (var i = 0; i < _engaged.Length; i++)
         {
-            if (Covers(s, call))
+            if (Covers(_engaged[i], _regions[i], call))
             {
-                return s;
+                return _engaged[i];
             }
         }
 
         return null;
     }
 
-    private static bool Covers(KillSwitch s, in KillSwitchCall call) => s.Scope switch
+    private static bool Covers(KillSwitch s, HashSet<string>? regionSet, in KillSwitchCall call) => s.Scope switch
     {
         KillSwitchScope.All => true,
         KillSwitchScope.KeyStore => s.Value == call.KeyStoreId,
         KillSwitchScope.Key => s.Value == call.KeyId,
-        KillSwitchScope.Region => s.Value == call.Region,
+        KillSwitchScope.Region => s.Value == call.Region || (regionSet is not null && call.Region is not null && regionSet.Contains(call.Region)),
         KillSwitchScope.Account => s.Value == call.KeyAccount || s.Value == PrincipalAccount(call.PrincipalArn),
         KillSwitchScope.Principal => s.Value == call.PrincipalArn,
         KillSwitchScope.Vpc => s.Value == call.Vpc,

@@ -1,5 +1,6 @@
 using Coffer.Crypto;
 using Coffer.KillSwitches;
+using Coffer.Policies;
 using Coffer.Storage;
 
 namespace Coffer.Server.KillSwitches;
@@ -17,8 +18,23 @@ internal sealed class KillSwitchBoard(ICofferStorage storage, TimeProvider time)
     public KillSwitchSet Current => _current;
 
     /// <summary>Loads the engaged switches (at start: they hold across restarts).</summary>
-    public async Task LoadAsync(CancellationToken ct = default) =>
-        _current = new KillSwitchSet(await storage.KillSwitches.ListAsync(includeReleased: false, ct));
+    public async Task LoadAsync(CancellationToken ct = default)
+    {
+        var switches = await storage.KillSwitches.ListAsync(includeReleased: false, ct);
+        _current = new KillSwitchSet(switches, await RegionSetsAsync(ct));
+    }
+
+    /// <summary>The built-in region sets and the user's, by name (a region switch may name one).</summary>
+    public async Task<IReadOnlyDictionary<string, IReadOnlyList<string>>> RegionSetsAsync(CancellationToken ct = default)
+    {
+        var sets = new Dictionary<string, IReadOnlyList<string>>(RegionSets.BuiltIn, StringComparer.Ordinal);
+        foreach (var set in await storage.Policies.ListRegionSetsAsync(ct))
+        {
+            sets[set.Name] = set.Regions;
+        }
+
+        return sets;
+    }
 
     /// <summary>Engages a new switch: stored first (durable), then in force in memory.</summary>
     public async Task<KillSwitch> EngageAsync(KillSwitchScope scope, string? value, string reason, string engagedBy, CancellationToken ct = default)

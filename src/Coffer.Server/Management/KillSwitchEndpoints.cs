@@ -1,5 +1,6 @@
 using Coffer.Auth;
 using Coffer.KillSwitches;
+using Coffer.Policies;
 using Coffer.Server.KillSwitches;
 using Coffer.Storage;
 using Microsoft.AspNetCore.Builder;
@@ -50,6 +51,11 @@ internal static class KillSwitchEndpoints
             return Problems.BadRequest(problem);
         }
 
+        if (scope == KillSwitchScope.Region && !RegionSets.IsRegionName(request.Value) && !(await board.RegionSetsAsync(ct)).ContainsKey(request.Value!))
+        {
+            return Problems.BadRequest($"value '{request.Value}' is neither an AWS region (eu-west-1) nor a region set (eea, eu-adequacy, or one of yours).");
+        }
+
         if (scope == KillSwitchScope.KeyStore && await storage.KeyStores.GetKeyStoreAsync(request.Value!, ct) is null)
         {
             return KeyStoreEndpoints.NotFound(request.Value!);
@@ -89,7 +95,7 @@ internal static class KillSwitchEndpoints
         return scope switch
         {
             KillSwitchScope.Region when !value.All(c => c is (>= 'a' and <= 'z') or (>= '0' and <= '9') or '-') =>
-                "value is an AWS region such as eu-west-1.",
+                "value is an AWS region such as eu-west-1, or a region set such as eea.",
             KillSwitchScope.Account when value.Length != 12 || !value.All(char.IsAsciiDigit) => "value is a 12-digit AWS account id.",
             KillSwitchScope.Principal when !value.StartsWith("arn:", StringComparison.Ordinal) => "value is an AWS principal ARN (arn:aws:iam::...).",
             KillSwitchScope.Vpc when !value.StartsWith("vpc-", StringComparison.Ordinal) => "value is a VPC id (vpc-...).",

@@ -32,6 +32,19 @@ public sealed class KillSwitchSetTests
         Assert.Equal(blocks ? "kill_a" : null, set.Match(Call)?.Id);
     }
 
+    [Theory]
+    [InlineData("eu-central-1", true)]
+    [InlineData("eu-west-1", true)]
+    [InlineData("us-east-1", false)]
+    [InlineData(null, false)]
+    public void Region_switch_naming_a_region_set_covers_every_region_of_the_set(string? region, bool blocks)
+    {
+        var sets = new Dictionary<string, IReadOnlyList<string>> { ["eea"] = ["eu-central-1", "eu-west-1"] };
+        var set = new KillSwitchSet([Switch("kill_eea", KillSwitchScope.Region, "eea")], sets);
+
+        Assert.Equal(blocks, set.Match(Call with { Region = region }) is not null);
+    }
+
     [Fact]
     public void Released_switches_block_nothing_and_the_empty_set_matches_nothing()
     {

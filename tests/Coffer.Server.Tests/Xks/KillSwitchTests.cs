@@ -78,6 +78,22 @@ public sealed class KillSwitchTests
     }
 
     [Fact]
+    public async Task Region_switch_may_name_a_region_set_such_as_eea()
+    {
+        await using var node = await DevServer.StartAsync();
+        var xks = XksClient.For(node);
+        await EngageAsync(node, new { scope = "region", value = "eea", reason = "EEA keys frozen" });
+
+        var outside = Encrypt();
+        outside["requestMetadata"]!["kmsKeyArn"] = OtherRegionArn; // us-east-1
+
+        XksAssert.Error(await xks.EncryptAsync(node.Info.KeyId, [1]), 400, "InvalidStateException"); // eu-west-1
+        XksAssert.Ok(await xks.PostAsync($"keys/{node.Info.KeyId}/encrypt", outside));
+        using var unknown = await node.Admin.PostJsonAsync("/api/v1/kill-switches", new { scope = "region", value = "atlantis", reason = "r" });
+        Assert.Contains("region set", (string)(await unknown.ProblemAsync(HttpStatusCode.BadRequest))["detail"]!, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Account_switch_also_matches_the_account_of_the_KMS_key_ARN()
     {
         await using var node = await DevServer.StartAsync();
