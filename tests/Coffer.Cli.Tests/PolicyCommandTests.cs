@@ -51,6 +51,37 @@ public sealed class PolicyCommandTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Policy_set_reads_YAML_the_same_as_JSON_and_a_YAML_error_changes_nothing()
+    {
+        var yaml = Write("rules.yaml", """
+            # Only calls for KMS keys in the EEA; never from the test account's sandbox role.
+            rules:
+              - name: eea-only
+                effect: allow
+                kmsKeyRegion: [eea]
+              - name: no-sandbox
+                effect: deny
+                awsPrincipalArn:
+                  - "arn:aws:iam::123456789012:role/sandbox-*"
+            """);
+        var broken = Write("broken.yml", "rules: [ {name: a, effect: allow\n");
+
+        var set = await Cli.RunAsync(_node, "policy", "set", "--key", "demo-key", "--file", yaml);
+        var show = await Cli.RunAsync(_node, "policy", "show", "--key", "demo-key", "--json");
+        var bad = await Cli.RunAsync(_node, "policy", "set", "--key", "demo-key", "--file", broken);
+        var after = await Cli.RunAsync(_node, "policy", "show", "--key", "demo-key", "--versions");
+
+        Assert.True(set.ExitCode == 0, set.ToString());
+        var rules = show.Json.GetProperty("document").GetProperty("rules");
+        Assert.Equal("eea-only", rules[0].GetProperty("name").GetString());
+        Assert.Equal("eea", rules[0].GetProperty("kmsKeyRegion")[0].GetString());
+        Assert.Equal("arn:aws:iam::123456789012:role/sandbox-*", rules[1].GetProperty("awsPrincipalArn")[0].GetString());
+        Assert.Equal(2, bad.ExitCode);
+        Assert.Contains("broken.yml is not valid YAML", bad.Error, StringComparison.Ordinal);
+        Assert.DoesNotMatch(@"\n\s*2\s", after.Out); // still one version
+    }
+
+    [Fact]
     public async Task Policy_set_with_a_bad_document_prints_the_field_and_fails()
     {
         var bad = Write("bad.json", """{"rules":[{"name":"a","effect":"allow","sourceIp":["10.0.0.1/8"]}]}""");

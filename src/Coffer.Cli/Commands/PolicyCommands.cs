@@ -39,7 +39,7 @@ internal static class PolicyCommands
     private static Command Set(CliEnvironment env)
     {
         var (keyStore, key) = ScopeOptions();
-        var file = new Option<FileInfo>("--file") { Description = "The rule document (JSON): {\"rules\": [...]}", Required = true };
+        var file = new Option<FileInfo>("--file") { Description = "The rule document, JSON ({\"rules\": [...]}) or YAML (.yaml, .yml)", Required = true };
         var command = new Command("set", "Set the rules of a key store or key from a file; the previous version is kept.") { keyStore, key, file };
         command.SetClientAction(env, async (call, ct) =>
         {
@@ -167,11 +167,13 @@ internal static class PolicyCommands
         }
     }
 
+    // A rule document or sample file: JSON, or YAML when the name ends in .yaml or .yml.
     private static async Task<string> ReadFileAsync(FileInfo file, CancellationToken ct)
     {
         try
         {
-            return await File.ReadAllTextAsync(file.FullName, ct);
+            var text = await File.ReadAllTextAsync(file.FullName, ct);
+            return YamlToJson.IsYaml(file) ? YamlToJson.Convert(text, file.Name) : text;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

@@ -6,6 +6,10 @@ namespace Coffer.Server.Hosting;
 /// </summary>
 public sealed class AlertOptions
 {
+    /// <summary>Lead times before a key version's expiry at which a <c>key.version.expiry-warning</c>
+    /// event is sent, once each (the shortest one reached).</summary>
+    public int[] ExpiryWarningDays { get; set; } = [30, 7, 1];
+
     /// <summary>How often the dispatcher looks for new audit records, and an idle deliverer for due retries.</summary>
     public int PollMilliseconds { get; set; } = 500;
 

@@ -25,7 +25,8 @@ namespace Coffer.Server.Lifecycle;
 /// is made, then <c>ok</c> or <c>error</c>; a change whose first record cannot be written is not made
 /// and is tried again next tick, as is a failed rotation (an HSM that is down). Sealed, it does nothing.</para>
 /// </remarks>
-internal sealed partial class RotationScheduler(SealManager seal, AuditLog audit, TimeProvider time, ILogger<RotationScheduler> logger) : BackgroundService
+internal sealed partial class RotationScheduler(
+    SealManager seal, AuditLog audit, TimeProvider time, Hosting.CofferOptions options, ILogger<RotationScheduler> logger) : BackgroundService
 {
     /// <summary>How often the scheduler looks for due work.</summary>
     public static readonly TimeSpan Interval = TimeSpan.FromMinutes(1);
@@ -95,6 +96,15 @@ internal sealed partial class RotationScheduler(SealManager seal, AuditLog audit
 
         var now = time.GetUtcNow();
         var storage = seal.Storage;
+        try
+        {
+            await ExpiryWarnings.WarnAsync(storage, audit, options.Alerts.ExpiryWarningDays, now, ct);
+        }
+        catch (AuditUnavailableException e)
+        {
+            Log.NotAudited(logger, ExpiryWarnings.Action, null, e); // the next tick retries
+        }
+
         var rotations = (await storage.Rotation.ListCandidatesAsync(null, ct)).Where(c => c.DueAt(now) is not null).Select(c => c.Key.Id).ToList();
         var changes = await storage.Rotation.ListDueVersionChangesAsync(now, ct);
         if (rotations.Count == 0 && changes.Count == 0)

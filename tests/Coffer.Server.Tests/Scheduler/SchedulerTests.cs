@@ -151,6 +151,28 @@ public abstract class SchedulerTests(string backend) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task An_upcoming_expiry_is_warned_once_per_lead_time_reached()
+    {
+        var (_, id) = await NewKeyAsync();
+        await PutAsync($"/api/v1/keys/{id}/versions/1/dates", new { deactivatesAt = _time.GetUtcNow().AddDays(10) });
+
+        await AdvanceAsync(TimeSpan.FromMinutes(2));
+        await _node.Server.Scheduler.TickAsync();
+        var first = await RecordsAsync(id, "key.version.expiry-warning");
+        await AdvanceAsync(TimeSpan.FromDays(3) + TimeSpan.FromMinutes(1)); // 7 days left
+        await AdvanceAsync(TimeSpan.FromMinutes(1));
+        var second = await RecordsAsync(id, "key.version.expiry-warning");
+
+        var warning = Assert.Single(first)!;
+        Assert.Equal("system", (string?)warning["actorKind"]);
+        Assert.Equal("ok", (string?)warning["outcome"]);
+        Assert.Equal(1, (int?)warning["keyVersion"]);
+        Assert.EndsWith("within 30 days", (string?)warning["details"], StringComparison.Ordinal);
+        Assert.Equal(2, second.Count);
+        Assert.EndsWith("within 7 days", (string?)second[0]!["details"], StringComparison.Ordinal); // newest first
+    }
+
+    [Fact]
     public async Task Expiry_switches_encryption_off_at_its_instant_and_the_scheduler_records_it()
     {
         var (name, id) = await NewKeyAsync();
