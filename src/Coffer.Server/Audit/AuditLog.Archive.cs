@@ -37,9 +37,14 @@ internal sealed partial class AuditLog
     public async Task<AuditArchive> ArchiveAsync(long through, string directory, long deliveredThrough, CancellationToken ct = default)
     {
         await _archiveGate.WaitAsync(ct);
-        var key = CopyCheckpointKey() ?? throw new SealedException();
+        var key = CopyCheckpointKey();
         try
         {
+            if (key is null)
+            {
+                throw new SealedException();
+            }
+
             var archives = await _repository.ListArchivesAsync(ct);
             var last = archives.Count == 0 ? null : archives[^1];
             if (last is not null)
@@ -70,7 +75,7 @@ internal sealed partial class AuditLog
         }
         finally
         {
-            CryptographicOperations.ZeroMemory(key);
+            Zero(key);
             _archiveGate.Release();
         }
     }

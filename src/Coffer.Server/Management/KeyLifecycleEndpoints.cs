@@ -81,7 +81,7 @@ internal static class KeyLifecycleEndpoints
         // Issue 5: a Compromised version "can no longer encrypt … and the key rotates", so encryption
         // carries on under fresh material instead of stopping.
         var rotates = action == KeyVersionAction.MarkCompromised && version == key.CurrentVersion;
-        var actor = Actor(http);
+        var actor = TokenAuthentication.CallerId(http);
         var found = await seal.ChangeAsync(async (backends, _) =>
         {
             // Again under the lock: a whole-key destruction scheduled since the read above wins.
@@ -138,7 +138,7 @@ internal static class KeyLifecycleEndpoints
             return Problems.Conflict(refusal!);
         }
 
-        var actor = Actor(http);
+        var actor = TokenAuthentication.CallerId(http);
         var found = await seal.ChangeAsync((_, _) => storage.Keys.UpdateVersionLifecycleAsync(keyId, version, stored.Lifecycle, next, now, actor, ct), ct);
         return await KeyEndpoints.FoundAsync(found, keyId, storage, time, ct);
     }
@@ -156,7 +156,7 @@ internal static class KeyLifecycleEndpoints
         }
 
         var expected = request?.ExpectedCurrentVersion ?? key.CurrentVersion;
-        var found = await KeyRotator.RotateAsync(seal, keyId, expected, Actor(http), time.GetUtcNow(), ct);
+        var found = await KeyRotator.RotateAsync(seal, keyId, expected, TokenAuthentication.CallerId(http), time.GetUtcNow(), ct);
         return await KeyEndpoints.FoundAsync(found, keyId, storage, time, ct);
     }
 
@@ -170,8 +170,4 @@ internal static class KeyLifecycleEndpoints
         }, ct);
         return await KeyEndpoints.FoundAsync(found, keyId, seal.Storage, time, ct);
     }
-
-    /// <summary>Who made a change, as stored with the version: the management token's id, never the token.</summary>
-    internal static string Actor(HttpContext http) =>
-        http.Items[TokenAuthentication.TokenItem] is ApiToken token ? token.Id : "anonymous";
 }

@@ -66,7 +66,7 @@ internal static class KillSwitchEndpoints
             return KeyEndpoints.NotFound(request.Value!);
         }
 
-        var engaged = await board.EngageAsync(scope, scope == KillSwitchScope.All ? null : request.Value, request.Reason, Actor(http), ct);
+        var engaged = await board.EngageAsync(scope, scope == KillSwitchScope.All ? null : request.Value, request.Reason, TokenAuthentication.CallerId(http), ct);
         return TypedResults.Created($"/api/v1/kill-switches/{engaged.Id}", View(engaged));
     }
 
@@ -75,7 +75,7 @@ internal static class KillSwitchEndpoints
 
     private static async Task<Results<Ok<KillSwitchView>, ProblemHttpResult>> ReleaseAsync(string id, KillSwitchBoard board, HttpContext http, CancellationToken ct)
     {
-        var released = await board.ReleaseAsync(id, Actor(http), ct);
+        var released = await board.ReleaseAsync(id, TokenAuthentication.CallerId(http), ct);
         return released is null ? Problems.NotFound($"No kill switch with id '{id}' exists.") : TypedResults.Ok(View(released));
     }
 
@@ -103,9 +103,6 @@ internal static class KillSwitchEndpoints
             _ => null,
         };
     }
-
-    private static string Actor(HttpContext http) =>
-        http.Items[TokenAuthentication.TokenItem] is Coffer.Auth.ApiToken token ? token.Id : "anonymous";
 
     private static KillSwitchView View(KillSwitch s) =>
         new(s.Id, KillSwitchScopes.ToText(s.Scope), s.Value, s.Reason, s.EngagedBy, s.EngagedAt, s.Engaged, s.ReleasedBy, s.ReleasedAt);

@@ -53,7 +53,7 @@ internal static class RotationPolicyEndpoints
     private static async Task<Results<Ok<RotationPolicyView>, ProblemHttpResult>> SetForKeyAsync(
         string keyId, RotationPolicyRequest request, HttpContext http, SealManager seal, TimeProvider time, CancellationToken ct)
     {
-        if (!TryParse(request, time.GetUtcNow(), KeyLifecycleEndpoints.Actor(http), out var policy, out var problem))
+        if (!TryParse(request, time.GetUtcNow(), TokenAuthentication.CallerId(http), out var policy, out var problem))
         {
             return Problems.BadRequest(problem);
         }
@@ -99,7 +99,7 @@ internal static class RotationPolicyEndpoints
     private static async Task<Results<Ok<RotationPolicyView>, ProblemHttpResult>> SetForKeyStoreAsync(
         string id, RotationPolicyRequest request, HttpContext http, SealManager seal, TimeProvider time, CancellationToken ct)
     {
-        if (!TryParse(request, time.GetUtcNow(), KeyLifecycleEndpoints.Actor(http), out var policy, out var problem))
+        if (!TryParse(request, time.GetUtcNow(), TokenAuthentication.CallerId(http), out var policy, out var problem))
         {
             return Problems.BadRequest(problem);
         }

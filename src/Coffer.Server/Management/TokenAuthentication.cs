@@ -52,6 +52,10 @@ internal sealed partial class TokenAuthentication(ICofferStorage storage, TimePr
         await next(context);
     }
 
+    /// <summary>Who makes a change, as stored with what it changed: the management token's id (never
+    /// the token), or "anonymous".</summary>
+    public static string CallerId(HttpContext http) => http.Items[TokenItem] is ApiToken token ? token.Id : "anonymous";
+
     /// <summary>The caller's valid token, or null.</summary>
     public async Task<ApiToken?> AuthenticateAsync(HttpContext http) => (await CheckAsync(http)).Token;
 

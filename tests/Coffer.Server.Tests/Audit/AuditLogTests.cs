@@ -127,6 +127,17 @@ public sealed class AuditLogTests
         await Assert.ThrowsAsync<SealedException>(() => log.VerifyAsync());
     }
 
+    [Fact]
+    public async Task Archive_while_sealed_is_refused_every_time_not_stuck_after_the_first()
+    {
+        var store = new FakeAuditStore();
+        await using var log = await AuditLog.StartAsync(store, "node", TimeProvider.System, NullLogger<AuditLog>.Instance);
+
+        await Assert.ThrowsAsync<SealedException>(() => log.ArchiveAsync(10, Path.GetTempPath(), long.MaxValue));
+        // The second call must meet the same refusal, not wait forever for the first call's gate.
+        await Assert.ThrowsAsync<SealedException>(() => log.ArchiveAsync(10, Path.GetTempPath(), long.MaxValue).WaitAsync(TimeSpan.FromSeconds(30)));
+    }
+
     private static AuditEvent Event(string action) => new() { Action = action, ActorKind = AuditActorKinds.System };
 
     private sealed class FakeAuditStore : IAuditRepository
