@@ -23,7 +23,7 @@ public sealed record AuditEvent
     /// <summary>The denial rule or a short cause.</summary>
     public string? Reason { get; init; }
 
-    /// <summary><c>xks</c>, <c>token</c>, <c>system</c> or <c>anonymous</c> (<see cref="AuditActorKinds"/>).</summary>
+    /// <summary><c>xks</c>, <c>token</c>, <c>user</c>, <c>app</c>, <c>system</c> or <c>anonymous</c> (<see cref="AuditActorKinds"/>).</summary>
     public string? ActorKind { get; init; }
 
     /// <summary>The SigV4 access key id, the management token id, ... — never a secret.</summary>
@@ -121,7 +121,13 @@ public static class AuditActorKinds
     public const string Xks = "xks";
 
     /// <summary>A management API token; the actor id is the token id (never the token).</summary>
-    public const string Token = "token";
+    public const string Token = Auth.CallerKinds.Token;
+
+    /// <summary>A person (a token of theirs or an identity-provider login); the actor id is the user's id.</summary>
+    public const string User = Auth.CallerKinds.User;
+
+    /// <summary>A service account; the actor id is the app's id.</summary>
+    public const string App = Auth.CallerKinds.App;
 
     /// <summary>Coffer itself (start-up unseal, schedulers).</summary>
     public const string System = "system";

@@ -53,7 +53,7 @@ internal static class AlertEndpoints
 
         var id = CredentialGenerator.NewId("whk");
         var secret = CredentialGenerator.NewWebhookSecret();
-        var actor = http.Items[TokenAuthentication.TokenItem] is ApiToken token ? token.Id : null;
+        var actor = TokenAuthentication.CallerOf(http)?.Id;
         var now = time.GetUtcNow();
         var secretBytes = Encoding.UTF8.GetBytes(secret);
         try

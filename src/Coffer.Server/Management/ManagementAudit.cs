@@ -55,10 +55,10 @@ internal static partial class ManagementAudit
     internal static bool IsMutating(string method) =>
         HttpMethods.IsPost(method) || HttpMethods.IsPut(method) || HttpMethods.IsPatch(method) || HttpMethods.IsDelete(method);
 
-    /// <summary>Who is calling: the token's id (never the token), or anonymous.</summary>
+    /// <summary>Who is calling: the caller's kind and id (a token id, never the token), or anonymous.</summary>
     public static AuditEvent Caller(HttpContext http, string action) =>
-        http.Items[TokenAuthentication.TokenItem] is ApiToken token
-            ? new AuditEvent { Action = action, ActorKind = AuditActorKinds.Token, ActorId = token.Id, SourceIp = SourceIp(http) }
+        TokenAuthentication.CallerOf(http) is { } caller
+            ? new AuditEvent { Action = action, ActorKind = caller.Kind, ActorId = caller.Id, SourceIp = SourceIp(http) }
             : new AuditEvent { Action = action, ActorKind = AuditActorKinds.Anonymous, SourceIp = SourceIp(http) };
 
     public static string? SourceIp(HttpContext http) => http.Connection.RemoteIpAddress?.ToString();

@@ -70,7 +70,7 @@ internal static partial class PolicyEndpoints
             return Refused(error);
         }
 
-        var stored = await storage.Policies.AddVersionAsync(scope, scopeId, AccessPolicyDocuments.Write(document!), time.GetUtcNow(), TokenId(http), ct);
+        var stored = await storage.Policies.AddVersionAsync(scope, scopeId, AccessPolicyDocuments.Write(document!), time.GetUtcNow(), TokenAuthentication.CallerOf(http)?.Id, ct);
         await rules.ReloadAsync(ct);
         return TypedResults.Ok(View(stored));
     }
@@ -115,7 +115,7 @@ internal static partial class PolicyEndpoints
                 ?? Problems.NotFound($"{Describe(scope, scopeId)} has no access rules to clear.");
         }
 
-        var stored = await storage.Policies.AddVersionAsync(scope, scopeId, null, time.GetUtcNow(), TokenId(http), ct);
+        var stored = await storage.Policies.AddVersionAsync(scope, scopeId, null, time.GetUtcNow(), TokenAuthentication.CallerOf(http)?.Id, ct);
         await rules.ReloadAsync(ct);
         return TypedResults.Ok(View(stored));
     }
@@ -130,8 +130,6 @@ internal static partial class PolicyEndpoints
         Problems.BadRequest($"The rule document was refused and nothing changed: {error.Field}: {error.Message}");
 
     private static string Describe(string scope, string scopeId) => scope == PolicyScopes.Key ? $"Key '{scopeId}'" : $"Key store '{scopeId}'";
-
-    private static string? TokenId(HttpContext http) => (http.Items[TokenAuthentication.TokenItem] as ApiToken)?.Id;
 
     private static PolicyView View(StoredPolicy stored)
     {

@@ -17,7 +17,7 @@ namespace Coffer.Server.Management;
 /// </summary>
 internal sealed partial class TokenAuthentication(ICofferStorage storage, TimeProvider time, AuditLog audit, ILogger<TokenAuthentication> logger)
 {
-    public const string TokenItem = "coffer.token";
+    private const string CallerItem = "coffer.caller";
 
     public async Task InvokeAsync(HttpContext context, RequestDelegate next)
     {
@@ -38,13 +38,14 @@ internal sealed partial class TokenAuthentication(ICofferStorage storage, TimePr
             return;
         }
 
-        context.Items[TokenItem] = token;
+        var caller = Caller.ForToken(token);
+        context.Items[CallerItem] = caller;
         var required = endpoint.Metadata.GetMetadata<RequiredPermission>()?.Permission;
-        if (!Roles.Allows(token.Role, required))
+        if (!caller.Grants.Any(grant => Roles.Allows(grant.Role, required)))
         {
             var needs = required ?? "administrator";
-            await RecordDenialAsync(context, token, needs);
-            await Problems.Make(403, "Forbidden", $"The token's role '{token.Role}' does not have the permission this call needs ({needs}).")
+            await RecordDenialAsync(context, caller, needs);
+            await Problems.Make(403, "Forbidden", $"The caller's roles ({RoleList(caller)}) do not have the permission this call needs ({needs}).")
                 .ExecuteAsync(context);
             return;
         }
@@ -52,9 +53,12 @@ internal sealed partial class TokenAuthentication(ICofferStorage storage, TimePr
         await next(context);
     }
 
-    /// <summary>Who makes a change, as stored with what it changed: the management token's id (never
+    /// <summary>The authenticated caller of this request, or null (anonymous endpoints).</summary>
+    public static Caller? CallerOf(HttpContext http) => http.Items[CallerItem] as Caller;
+
+    /// <summary>Who makes a change, as stored with what it changed: the caller's id (a token id, never
     /// the token), or "anonymous".</summary>
-    public static string CallerId(HttpContext http) => http.Items[TokenItem] is ApiToken token ? token.Id : "anonymous";
+    public static string CallerId(HttpContext http) => CallerOf(http)?.Id ?? "anonymous";
 
     /// <summary>The caller's valid token, or null.</summary>
     public async Task<ApiToken?> AuthenticateAsync(HttpContext http) => (await CheckAsync(http)).Token;
@@ -86,8 +90,11 @@ internal sealed partial class TokenAuthentication(ICofferStorage storage, TimePr
         RecordAsync(http, AuditActions.AuthFailed, AuditActorKinds.Anonymous, refusal.TokenId, refusal.Reason);
 
     /// <summary>A permission denial is an audit record like a failed login (issue 7).</summary>
-    private Task RecordDenialAsync(HttpContext http, ApiToken token, string permission) =>
-        RecordAsync(http, AuditActions.AuthDenied, AuditActorKinds.Token, token.Id, "needs " + permission + " (role " + token.Role + ")");
+    private Task RecordDenialAsync(HttpContext http, Caller caller, string permission) =>
+        RecordAsync(http, AuditActions.AuthDenied, caller.Kind, caller.Id, "needs " + permission + " (roles " + RoleList(caller) + ")");
+
+    private static string RoleList(Caller caller) =>
+        string.Join(", ", caller.Grants.Select(g => g.KeyStoreId is null ? g.Role : g.Role + " on " + g.KeyStoreId));
 
     /// <summary>The call is refused either way; a refusal the audit store cannot take is logged, not
     /// turned into another answer (nothing changes, so there is nothing to fail closed on).</summary>
