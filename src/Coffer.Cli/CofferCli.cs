@@ -27,6 +27,8 @@ internal static class CofferCli
         AuditSinkCommands.AddTo(root, env);
         KillSwitchCommands.AddTo(root, env);
         TokenCommands.AddTo(root, env);
+        PrincipalCommands.AddTo(root, env);
+        RoleCommands.AddTo(root, env);
         AlertCommands.AddTo(root, env);
         PolicyCommands.AddTo(root, env);
         RegionSetCommands.AddTo(root, env);

@@ -10,7 +10,7 @@ namespace Coffer.Cli.Commands;
 internal static class TokenCommands
 {
     public static void AddTo(RootCommand root, CliEnvironment env) =>
-        root.Subcommands.Add(new Command("token", "Management API tokens: each has a role that says what it may do.")
+        root.Subcommands.Add(new Command("token", "Management API tokens: each has a role, or stands for a user or app.")
         {
             Create(env), List(env), Revoke(env),
         });
@@ -18,14 +18,15 @@ internal static class TokenCommands
     private static Command Create(CliEnvironment env)
     {
         var name = new Option<string>("--name") { Description = "Who or what uses the token", Required = true };
-        var role = new Option<string>("--role") { Description = "One of " + string.Join(", ", Roles.All), Required = true };
-        role.AcceptOnlyFromAmong([.. Roles.All]);
+        var role = new Option<string>("--role") { Description = "The token stands for itself with this role: " + string.Join(", ", Roles.All) + " or a custom one" };
+        var keyStore = new Option<string>("--key-store") { Description = "With --role: the role holds on this key store only" };
+        var owner = new Option<string>("--owner") { Description = "The token stands for this user or app (usr_… or app_…), with its roles and groups" };
         var days = new Option<int?>("--expires-days") { Description = "Days until the token expires (default: never)" };
-        var command = new Command("create", "Create a token; it is printed once and cannot be shown again.") { name, role, days };
+        var command = new Command("create", "Create a token (give --role or --owner); it is printed once and cannot be shown again.") { name, role, keyStore, owner, days };
         command.SetClientAction(env, async (call, ct) =>
         {
             var result = await call.Api.PostAsync(ManagementClient.Route("tokens"),
-                new CreateTokenRequest(call.Parse.GetValue(name), call.Parse.GetValue(role), call.Parse.GetValue(days)),
+                new CreateTokenRequest(call.Parse.GetValue(name), call.Parse.GetValue(role), call.Parse.GetValue(days), call.Parse.GetValue(owner), call.Parse.GetValue(keyStore)),
                 ManagementJson.Default.CreateTokenRequest, ManagementJson.Default.CreatedToken, ct);
             if (call.Json)
             {
@@ -34,7 +35,7 @@ internal static class TokenCommands
             else
             {
                 var t = result.Value;
-                await call.Out.WriteLineAsync($"token {t.Id} ({t.Role}) — shown once, keep it safe:");
+                await call.Out.WriteLineAsync($"token {t.Id} ({Holder(t.Role, t.KeyStoreId, t.Owner)}) — shown once, keep it safe:");
                 await call.Out.WriteLineAsync(t.Token);
             }
 
@@ -55,15 +56,18 @@ internal static class TokenCommands
                 return 0;
             }
 
-            Table.Write(call.Out, ["ID", "NAME", "ROLE", "CREATED", "EXPIRES", "REVOKED"],
+            Table.Write(call.Out, ["ID", "NAME", "ROLE OR OWNER", "CREATED", "EXPIRES", "REVOKED"],
                 result.Value.Select(t => (IReadOnlyList<string>)
                 [
-                    t.Id, t.Name, t.Role, Table.Time(t.CreatedAt), t.ExpiresAt is null ? "never" : Table.Time(t.ExpiresAt), t.RevokedAt is null ? "-" : Table.Time(t.RevokedAt),
+                    t.Id, t.Name, Holder(t.Role, t.KeyStoreId, t.Owner), Table.Time(t.CreatedAt), t.ExpiresAt is null ? "never" : Table.Time(t.ExpiresAt), t.RevokedAt is null ? "-" : Table.Time(t.RevokedAt),
                 ]));
             return 0;
         });
         return command;
     }
+
+    private static string Holder(string? role, string? keyStoreId, string? owner) =>
+        owner is not null ? "for " + owner : keyStoreId is null ? role ?? "-" : role + " on " + keyStoreId;
 
     private static Command Revoke(CliEnvironment env)
     {

@@ -19,9 +19,13 @@ public sealed record Caller(
     IReadOnlyList<string> Groups,
     string? TokenId = null)
 {
-    /// <summary>A caller with one role on every key store, as a bare token is.</summary>
+    /// <summary>The caller a token without owner stands for: itself, with its one role.</summary>
     public static Caller ForToken(ApiToken token) =>
-        new(token.Id, CallerKinds.Token, token.Name, [new RoleGrant(token.Role)], [], token.Id);
+        new(token.Id, CallerKinds.Token, token.Name, [new RoleGrant(token.Role ?? throw new ArgumentException("The token stands for its owner.", nameof(token)), token.KeyStoreId)], [], token.Id);
+
+    /// <summary>The caller a principal's token or identity-provider login stands for.</summary>
+    public static Caller ForPrincipal(Principal principal, string? tokenId) =>
+        new(principal.Id, principal.Kind, principal.Name, principal.Grants, principal.Groups, tokenId);
 
     public bool IsMemberOf(string group) => Groups.Contains(group, StringComparer.Ordinal);
 }

@@ -33,6 +33,7 @@ public static class Roles
         [
             Permissions.KeyStoresRead, Permissions.CredentialsRead, Permissions.KeysRead, Permissions.AuditRead,
             Permissions.KillSwitchRead, Permissions.TokensRead, Permissions.MetricsRead, Permissions.AlertsRead, Permissions.PoliciesRead,
+            Permissions.IdentitiesRead,
         ],
         [Operator] =
         [
@@ -41,10 +42,14 @@ public static class Roles
         ],
     };
 
-    /// <summary>Every role a token may have.</summary>
+    /// <summary>The built-in roles; administrators may add custom ones (<see cref="CustomRole"/>).</summary>
     public static IReadOnlyList<string> All { get; } = [Administrator, KeyOfficer, Approver, Auditor, Operator];
 
-    public static bool IsKnown(string? role) => role is not null && (role == Administrator || Grants.ContainsKey(role));
+    public static bool IsBuiltIn(string? role) => role is not null && (role == Administrator || Grants.ContainsKey(role));
+
+    /// <summary>The permissions of a built-in role (administrator: every one).</summary>
+    public static IReadOnlyCollection<string> PermissionsOf(string role) =>
+        role == Administrator ? Permissions.All : Grants.TryGetValue(role, out var granted) ? granted : [];
 
     /// <summary>Whether <paramref name="role"/> holds <paramref name="permission"/>; null (an endpoint
     /// that names no permission) is administrator-only, so a new endpoint is never open by accident.</summary>
@@ -55,6 +60,15 @@ public static class Roles
 /// <summary>Fine-grained management permissions; each endpoint names the one it needs.</summary>
 public static class Permissions
 {
+    /// <summary>Every permission defined here, for custom roles and listings.</summary>
+    public static IReadOnlyList<string> All { get; } =
+    [
+        .. typeof(Permissions).GetFields(System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.Static)
+            .Where(field => field.IsLiteral).Select(field => (string)field.GetRawConstantValue()!).Order(StringComparer.Ordinal),
+    ];
+
+    public static bool IsKnown(string? permission) => permission is not null && All.Contains(permission, StringComparer.Ordinal);
+
     public const string KeyStoresRead = "keystores.read";
     public const string KeyStoresWrite = "keystores.write";
     public const string CredentialsRead = "credentials.read";
@@ -78,4 +92,10 @@ public static class Permissions
 
     /// <summary>Set and clear access rules; define region sets.</summary>
     public const string PoliciesWrite = "policies.write";
+
+    /// <summary>List users, apps and roles.</summary>
+    public const string IdentitiesRead = "identities.read";
+
+    /// <summary>Create, change and disable users and apps; define custom roles.</summary>
+    public const string IdentitiesWrite = "identities.write";
 }

@@ -16,4 +16,6 @@ public interface ICofferStorage : IDisposable
     IAlertRepository Alerts { get; }
     IPolicyRepository Policies { get; }
     IRotationRepository Rotation { get; }
+
+    IPrincipalRepository Principals { get; }
 }

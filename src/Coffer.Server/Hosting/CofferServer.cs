@@ -296,6 +296,7 @@ public sealed partial class CofferServer : IAsyncDisposable
         Share(builder, node);
         builder.Services.AddSingleton(alerts);
         builder.Services.AddSingleton(rules);
+        builder.Services.AddSingleton<Authorizer>();
         builder.Services.AddSingleton<TokenAuthentication>();
         builder.Services.AddSingleton<Lifecycle.DestructionSweeper>();
         builder.Services.AddHostedService(services => services.GetRequiredService<Lifecycle.DestructionSweeper>());
@@ -353,6 +354,8 @@ public sealed partial class CofferServer : IAsyncDisposable
         AuditArchiveEndpoints.Map(api);
         KillSwitchEndpoints.Map(api);
         TokenEndpoints.Map(api);
+        PrincipalEndpoints.Map(api);
+        RoleEndpoints.Map(api);
         AlertEndpoints.Map(api);
         PolicyEndpoints.Map(api);
         RegionSetEndpoints.Map(api);

@@ -172,7 +172,18 @@ internal static partial class ManagementAudit
                 Details = e.Details + (policy.Cleared ? $", access rules cleared as version {policy.Version}" : $", access rules version {policy.Version} with {policy.Document?.Rules?.Count ?? 0} rules"),
             },
             IValueHttpResult { Value: CreatedCredential credential } => e with { KeyStore = credential.KeyStoreId, Details = e.Details + $", credential {credential.Id} with access key id {credential.AccessKeyId}" },
-            IValueHttpResult { Value: CreatedToken token } => e with { Details = e.Details + $", token {token.Id} '{token.Name}' with role {token.Role}" },
+            IValueHttpResult { Value: CreatedToken token } => e with
+            {
+                Details = e.Details + $", token {token.Id} '{token.Name}' " +
+                    (token.Owner is { } owner ? "for " + owner : "with role " + token.Role + (token.KeyStoreId is { } ks ? " on " + ks : string.Empty)),
+            },
+            IValueHttpResult { Value: PrincipalView principal } => e with
+            {
+                Details = e.Details + $", {principal.Kind} {principal.Id} '{principal.Name}' with roles [" +
+                    string.Join(", ", principal.Roles.Select(g => g.KeyStoreId is null ? g.Role : g.Role + " on " + g.KeyStoreId)) +
+                    "] in groups [" + string.Join(", ", principal.Groups) + "]" + (principal.DisabledAt is null ? string.Empty : ", disabled"),
+            },
+            IValueHttpResult { Value: RoleView role } => e with { Details = e.Details + $", role {role.Name} with [{string.Join(", ", role.Permissions)}]" },
             IValueHttpResult { Value: KillSwitchView killSwitch } => e with
             {
                 Details = e.Details + $", kill switch {killSwitch.Id} on {killSwitch.Scope}{(killSwitch.Value is null ? "" : " " + killSwitch.Value)}" + (killSwitch.Engaged ? ": " + killSwitch.Reason : " released"),

@@ -164,14 +164,33 @@ public sealed record AuditRecordView(
     string PrevHash,
     string Hash);
 
-/// <param name="Role">administrator, key-officer, approver, auditor or operator.</param>
+/// <param name="Role">A built-in or custom role: the token stands for itself. Give a role or an owner.</param>
 /// <param name="ExpiresInDays">1 to 3660; absent: the token does not expire.</param>
-public sealed record CreateTokenRequest(string? Name, string? Role, int? ExpiresInDays = null);
+/// <param name="Owner">A user or app id: the token stands for it, with its roles and groups.</param>
+/// <param name="KeyStoreId">With a role: the role holds on this key store only.</param>
+public sealed record CreateTokenRequest(string? Name, string? Role, int? ExpiresInDays = null, string? Owner = null, string? KeyStoreId = null);
 
 /// <param name="Token">The bearer token, shown only in this answer.</param>
-public sealed record CreatedToken(string Id, string Name, string Role, string Token, DateTimeOffset? ExpiresAt);
+public sealed record CreatedToken(string Id, string Name, string? Role, string Token, DateTimeOffset? ExpiresAt, string? Owner = null, string? KeyStoreId = null);
 
-public sealed record TokenView(string Id, string Name, string Role, DateTimeOffset CreatedAt, DateTimeOffset? ExpiresAt, DateTimeOffset? RevokedAt);
+public sealed record TokenView(
+    string Id, string Name, string? Role, DateTimeOffset CreatedAt, DateTimeOffset? ExpiresAt, DateTimeOffset? RevokedAt, string? Owner = null, string? KeyStoreId = null);
+
+/// <summary>A role held on every key store, or on one (<paramref name="KeyStoreId"/>).</summary>
+public sealed record RoleGrantBody(string? Role, string? KeyStoreId = null);
+
+/// <summary>A user or app as created or replaced.</summary>
+/// <param name="OidcSubject">Users only: the identity provider's <c>sub</c>, so a login through it is this user.</param>
+public sealed record PrincipalRequest(string? Name, string? OidcSubject = null, List<RoleGrantBody>? Roles = null, List<string>? Groups = null);
+
+public sealed record PrincipalView(
+    string Id, string Kind, string Name, string? OidcSubject, IReadOnlyList<RoleGrantBody> Roles, IReadOnlyList<string> Groups,
+    DateTimeOffset CreatedAt, DateTimeOffset? DisabledAt);
+
+public sealed record CustomRoleRequest(string? Description, List<string>? Permissions);
+
+/// <param name="BuiltIn">Built-in roles cannot be changed or deleted.</param>
+public sealed record RoleView(string Name, bool BuiltIn, string Description, IReadOnlyList<string> Permissions, DateTimeOffset? UpdatedAt);
 
 /// <param name="Scope">all, keystore, key, region, account, principal, vpc or vpce.</param>
 /// <param name="Value">What the scope names (absent for all).</param>
@@ -254,6 +273,12 @@ public sealed record AlertDeliveryListView(IReadOnlyList<AlertDeliveryView> Deli
 [JsonSerializable(typeof(CreatedToken))]
 [JsonSerializable(typeof(TokenView))]
 [JsonSerializable(typeof(List<TokenView>))]
+[JsonSerializable(typeof(PrincipalRequest))]
+[JsonSerializable(typeof(PrincipalView))]
+[JsonSerializable(typeof(List<PrincipalView>))]
+[JsonSerializable(typeof(CustomRoleRequest))]
+[JsonSerializable(typeof(RoleView))]
+[JsonSerializable(typeof(List<RoleView>))]
 [JsonSerializable(typeof(KillSwitchRequest))]
 [JsonSerializable(typeof(KillSwitchView))]
 [JsonSerializable(typeof(List<KillSwitchView>))]

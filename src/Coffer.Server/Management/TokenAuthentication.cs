@@ -15,7 +15,7 @@ namespace Coffer.Server.Management;
 /// would have been parsed; endpoints marked <c>AllowAnonymous</c> are let through. Every refusal is
 /// an <c>auth.failed</c> audit record with the source IP and why — never the presented token.
 /// </summary>
-internal sealed partial class TokenAuthentication(ICofferStorage storage, TimeProvider time, AuditLog audit, ILogger<TokenAuthentication> logger)
+internal sealed partial class TokenAuthentication(ICofferStorage storage, Authorizer authorizer, TimeProvider time, AuditLog audit, ILogger<TokenAuthentication> logger)
 {
     private const string CallerItem = "coffer.caller";
 
@@ -28,8 +28,8 @@ internal sealed partial class TokenAuthentication(ICofferStorage storage, TimePr
             return;
         }
 
-        var (token, refusal) = await CheckAsync(context);
-        if (token is null)
+        var (caller, refusal) = await CheckAsync(context);
+        if (caller is null)
         {
             await RecordRefusalAsync(context, refusal);
             context.Response.Headers.WWWAuthenticate = "Bearer";
@@ -38,14 +38,13 @@ internal sealed partial class TokenAuthentication(ICofferStorage storage, TimePr
             return;
         }
 
-        var caller = Caller.ForToken(token);
         context.Items[CallerItem] = caller;
         var required = endpoint.Metadata.GetMetadata<RequiredPermission>()?.Permission;
-        if (!caller.Grants.Any(grant => Roles.Allows(grant.Role, required)))
+        if (!await authorizer.AllowsAsync(caller, required, context))
         {
             var needs = required ?? "administrator";
             await RecordDenialAsync(context, caller, needs);
-            await Problems.Make(403, "Forbidden", $"The caller's roles ({RoleList(caller)}) do not have the permission this call needs ({needs}).")
+            await Problems.Make(403, "Forbidden", $"The caller's roles ({RoleList(caller)}) do not have the permission this call needs ({needs}) here.")
                 .ExecuteAsync(context);
             return;
         }
@@ -60,10 +59,10 @@ internal sealed partial class TokenAuthentication(ICofferStorage storage, TimePr
     /// the token), or "anonymous".</summary>
     public static string CallerId(HttpContext http) => CallerOf(http)?.Id ?? "anonymous";
 
-    /// <summary>The caller's valid token, or null.</summary>
-    public async Task<ApiToken?> AuthenticateAsync(HttpContext http) => (await CheckAsync(http)).Token;
+    /// <summary>The caller a valid token stands for, or null.</summary>
+    public async Task<Caller?> AuthenticateAsync(HttpContext http) => (await CheckAsync(http)).Caller;
 
-    private async Task<(ApiToken? Token, Refusal Refusal)> CheckAsync(HttpContext http)
+    private async Task<(Caller? Caller, Refusal Refusal)> CheckAsync(HttpContext http)
     {
         var header = http.Request.Headers.Authorization.ToString();
         if (!header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
@@ -83,7 +82,19 @@ internal sealed partial class TokenAuthentication(ICofferStorage storage, TimePr
             return (null, new Refusal("unknown token", null));
         }
 
-        return token.IsValidAt(time.GetUtcNow()) ? (token, default) : (null, new Refusal("expired or revoked token", token.Id));
+        if (!token.IsValidAt(time.GetUtcNow()))
+        {
+            return (null, new Refusal("expired or revoked token", token.Id));
+        }
+
+        if (token.OwnerId is null)
+        {
+            return (Caller.ForToken(token), default);
+        }
+
+        // A token of a user or app carries its owner's current roles and groups, read at each call.
+        var owner = await storage.Principals.GetAsync(token.OwnerId, http.RequestAborted);
+        return owner is { IsEnabled: true } ? (Caller.ForPrincipal(owner, token.Id), default) : (null, new Refusal("owner disabled", token.Id));
     }
 
     private Task RecordRefusalAsync(HttpContext http, Refusal refusal) =>
@@ -93,7 +104,7 @@ internal sealed partial class TokenAuthentication(ICofferStorage storage, TimePr
     private Task RecordDenialAsync(HttpContext http, Caller caller, string permission) =>
         RecordAsync(http, AuditActions.AuthDenied, caller.Kind, caller.Id, "needs " + permission + " (roles " + RoleList(caller) + ")");
 
-    private static string RoleList(Caller caller) =>
+    private static string RoleList(Caller caller) => caller.Grants.Count == 0 ? "none" :
         string.Join(", ", caller.Grants.Select(g => g.KeyStoreId is null ? g.Role : g.Role + " on " + g.KeyStoreId));
 
     /// <summary>The call is refused either way; a refusal the audit store cannot take is logged, not

@@ -8,7 +8,8 @@ public sealed partial class SqliteStorage
     private sealed class SystemRepository(SqliteStorage storage) : ISystemRepository
     {
         private const string TokenColumns =
-            "id AS Id, name AS Name, hash AS Hash, role AS Role, created_at AS CreatedAt, expires_at AS ExpiresAt, revoked_at AS RevokedAt";
+            "id AS Id, name AS Name, hash AS Hash, role AS Role, created_at AS CreatedAt, expires_at AS ExpiresAt, revoked_at AS RevokedAt, " +
+            "owner_id AS OwnerId, key_store_id AS KeyStoreId";
 
         private const string SelectSetting = "SELECT value FROM settings WHERE name = @Name";
 
@@ -19,8 +20,8 @@ public sealed partial class SqliteStorage
         private const string InsertSetting = "INSERT INTO settings (name, value) VALUES (@Name, @Value)";
 
         private const string InsertToken =
-            "INSERT INTO api_tokens (id, name, hash, role, created_at, expires_at, revoked_at) " +
-            "VALUES (@Id, @Name, @Hash, @Role, @CreatedAt, @ExpiresAt, @RevokedAt)";
+            "INSERT INTO api_tokens (id, name, hash, role, key_store_id, owner_id, created_at, expires_at, revoked_at) " +
+            "VALUES (@Id, @Name, @Hash, @Role, @KeyStoreId, @OwnerId, @CreatedAt, @ExpiresAt, @RevokedAt)";
 
         private const string SelectTokenByHash = "SELECT " + TokenColumns + " FROM api_tokens WHERE hash = @Hash";
 
@@ -73,6 +74,8 @@ public sealed partial class SqliteStorage
                     token.Name,
                     token.Hash,
                     token.Role,
+                    token.KeyStoreId,
+                    token.OwnerId,
                     CreatedAt = DbValues.Time(token.CreatedAt),
                     ExpiresAt = DbValues.Time(token.ExpiresAt),
                     RevokedAt = DbValues.Time(token.RevokedAt),
@@ -114,12 +117,15 @@ public sealed partial class SqliteStorage
         public string Id { get; init; } = "";
         public string Name { get; init; } = "";
         public byte[] Hash { get; init; } = [];
-        public string Role { get; init; } = "";
+        public string? Role { get; init; }
         public string CreatedAt { get; init; } = "";
         public string? ExpiresAt { get; init; }
         public string? RevokedAt { get; init; }
+        public string? OwnerId { get; init; }
+        public string? KeyStoreId { get; init; }
 
         public ApiToken ToToken() => new(
-            Id, Name, Hash, Role, DbValues.ParseTime(CreatedAt), DbValues.ParseOptionalTime(ExpiresAt), DbValues.ParseOptionalTime(RevokedAt));
+            Id, Name, Hash, Role, DbValues.ParseTime(CreatedAt), DbValues.ParseOptionalTime(ExpiresAt), DbValues.ParseOptionalTime(RevokedAt),
+            OwnerId, KeyStoreId);
     }
 }

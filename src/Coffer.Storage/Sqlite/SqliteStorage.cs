@@ -30,6 +30,7 @@ public sealed partial class SqliteStorage : ICofferStorage
         Alerts = new AlertRepository(this);
         Policies = new PolicyRepository(this);
         Rotation = (IRotationRepository)Keys;
+        Principals = new PrincipalRepository(this);
     }
 
     public IKeyStoreRepository KeyStores { get; }
@@ -45,6 +46,8 @@ public sealed partial class SqliteStorage : ICofferStorage
     public IAlertRepository Alerts { get; }
     public IPolicyRepository Policies { get; }
     public IRotationRepository Rotation { get; }
+
+    public IPrincipalRepository Principals { get; }
 
     /// <summary>The schema version this build migrates databases to.</summary>
     public static int SchemaVersion => Migrations.Migration.Latest;

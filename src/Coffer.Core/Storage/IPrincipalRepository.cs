@@ -1,0 +1,36 @@
+using Coffer.Auth;
+
+namespace Coffer.Storage;
+
+/// <summary>Users, apps and custom roles (issue 7). Every method is one transaction; thread-safe.</summary>
+public interface IPrincipalRepository
+{
+    /// <summary>Adds a principal; <see cref="ConflictException"/> when its id or OIDC subject is taken.</summary>
+    Task AddAsync(Principal principal, CancellationToken ct = default);
+
+    Task<Principal?> GetAsync(string id, CancellationToken ct = default);
+
+    /// <summary>The user whose identity-provider subject this is (disabled ones too), or null.</summary>
+    Task<Principal?> FindByOidcSubjectAsync(string subject, CancellationToken ct = default);
+
+    /// <summary>Every principal of a kind (or of both), oldest first.</summary>
+    Task<IReadOnlyList<Principal>> ListAsync(string? kind = null, CancellationToken ct = default);
+
+    /// <summary>Replaces name, OIDC subject, grants and groups of an enabled principal; false when it
+    /// does not exist or is disabled; <see cref="ConflictException"/> when the subject is taken.</summary>
+    Task<bool> UpdateAsync(Principal principal, CancellationToken ct = default);
+
+    /// <summary>Disables a principal for good and revokes its tokens, atomically; false when it does
+    /// not exist or is disabled already.</summary>
+    Task<bool> DisableAsync(string id, DateTimeOffset at, CancellationToken ct = default);
+
+    Task<IReadOnlyList<CustomRole>> ListRolesAsync(CancellationToken ct = default);
+
+    Task<CustomRole?> GetRoleAsync(string name, CancellationToken ct = default);
+
+    /// <summary>Creates or replaces a custom role.</summary>
+    Task PutRoleAsync(CustomRole role, CancellationToken ct = default);
+
+    /// <summary>Deletes a custom role; false when it does not exist.</summary>
+    Task<bool> DeleteRoleAsync(string name, CancellationToken ct = default);
+}

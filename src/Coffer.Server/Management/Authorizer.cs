@@ -1,0 +1,69 @@
+using Coffer.Auth;
+using Coffer.Storage;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+
+namespace Coffer.Server.Management;
+
+/// <summary>
+/// Decides whether a caller may make a call (issue 7): one of its grants holds the permission the
+/// endpoint names, on every key store, or on the one key store the call is about. A call is about a
+/// key store when its path names it (<c>/keystores/{id}/…</c>), names one of its keys
+/// (<c>/keys/{keyId}/…</c>), or lists keys filtered to it; any other call needs an unscoped grant,
+/// so a team's scoped role never reaches beyond its own key stores.
+/// </summary>
+internal sealed class Authorizer(ICofferStorage storage)
+{
+    private const string KeyStorePaths = "/api/v1/keystores/{id}";
+    private const string KeyList = "/api/v1/keys";
+
+    public async Task<bool> AllowsAsync(Caller caller, string? permission, HttpContext http)
+    {
+        HashSet<string>? scopes = null;
+        foreach (var grant in caller.Grants)
+        {
+            if (!await RoleAllowsAsync(grant.Role, permission, http.RequestAborted))
+            {
+                continue;
+            }
+
+            if (grant.KeyStoreId is null)
+            {
+                return true;
+            }
+
+            (scopes ??= new(StringComparer.Ordinal)).Add(grant.KeyStoreId);
+        }
+
+        return scopes is not null && await KeyStoreOfAsync(http) is { } keyStore && scopes.Contains(keyStore);
+    }
+
+    /// <summary>Whether a role holds a permission; custom roles are read at each call, so a change
+    /// made on any node applies at once.</summary>
+    public async ValueTask<bool> RoleAllowsAsync(string role, string? permission, CancellationToken ct)
+    {
+        if (Roles.IsBuiltIn(role))
+        {
+            return Roles.Allows(role, permission);
+        }
+
+        return permission is not null && await storage.Principals.GetRoleAsync(role, ct) is { } custom && custom.Permissions.Contains(permission);
+    }
+
+    private async Task<string?> KeyStoreOfAsync(HttpContext http)
+    {
+        var pattern = ((http.GetEndpoint() as RouteEndpoint)?.RoutePattern.RawText ?? string.Empty).TrimEnd('/');
+        var route = http.Request.RouteValues;
+        if (pattern.StartsWith(KeyStorePaths, StringComparison.Ordinal))
+        {
+            return route["id"] as string;
+        }
+
+        if (route["keyId"] is string keyId)
+        {
+            return (await storage.Keys.GetKeyAsync(keyId, http.RequestAborted))?.KeyStoreId;
+        }
+
+        return pattern == KeyList && HttpMethods.IsGet(http.Request.Method) ? http.Request.Query["keystore"].SingleOrDefault() : null;
+    }
+}

@@ -1,0 +1,183 @@
+using Coffer.Auth;
+using Dapper;
+
+namespace Coffer.Storage.Sqlite;
+
+public sealed partial class SqliteStorage
+{
+    private sealed class PrincipalRepository(SqliteStorage storage) : IPrincipalRepository
+    {
+        private const string Columns =
+            "id AS Id, kind AS Kind, name AS Name, oidc_subject AS OidcSubject, grants AS Grants, groups AS Groups, " +
+            "created_at AS CreatedAt, disabled_at AS DisabledAt";
+
+        private const string Insert =
+            "INSERT INTO principals (id, kind, name, oidc_subject, grants, groups, created_at, disabled_at) " +
+            "VALUES (@Id, @Kind, @Name, @OidcSubject, @Grants, @Groups, @CreatedAt, NULL)";
+
+        private const string SelectById = "SELECT " + Columns + " FROM principals WHERE id = @Id";
+
+        private const string SelectBySubject = "SELECT " + Columns + " FROM principals WHERE oidc_subject = @Subject";
+
+        private const string SelectAll = "SELECT " + Columns + " FROM principals WHERE @Kind IS NULL OR kind = @Kind ORDER BY created_at, id";
+
+        private const string Update =
+            "UPDATE principals SET name = @Name, oidc_subject = @OidcSubject, grants = @Grants, groups = @Groups " +
+            "WHERE id = @Id AND disabled_at IS NULL";
+
+        private const string Disable = "UPDATE principals SET disabled_at = @At WHERE id = @Id AND disabled_at IS NULL";
+
+        private const string RevokeOwnedTokens = "UPDATE api_tokens SET revoked_at = @At WHERE owner_id = @Id AND revoked_at IS NULL";
+
+        private const string RoleColumns = "name AS Name, description AS Description, permissions AS Permissions, updated_at AS UpdatedAt";
+
+        private const string SelectRoles = "SELECT " + RoleColumns + " FROM custom_roles ORDER BY name";
+
+        private const string SelectRole = "SELECT " + RoleColumns + " FROM custom_roles WHERE name = @Name";
+
+        private const string UpsertRole =
+            "INSERT INTO custom_roles (name, description, permissions, updated_at) VALUES (@Name, @Description, @Permissions, @UpdatedAt) " +
+            "ON CONFLICT (name) DO UPDATE SET description = excluded.description, permissions = excluded.permissions, updated_at = excluded.updated_at";
+
+        private const string DeleteRole = "DELETE FROM custom_roles WHERE name = @Name";
+
+        public async Task AddAsync(Principal principal, CancellationToken ct = default)
+        {
+            ArgumentNullException.ThrowIfNull(principal);
+            await using var connection = await storage.OpenConnectionAsync(ct);
+            try
+            {
+                await connection.ExecuteAsync(new CommandDefinition(Insert, Parameters(principal), cancellationToken: ct));
+            }
+            catch (Exception exception) when (SqliteDialect.IsUniqueViolation(exception, out var columns))
+            {
+                throw Conflict(principal, columns, exception);
+            }
+        }
+
+        public async Task<Principal?> GetAsync(string id, CancellationToken ct = default)
+        {
+            await using var connection = await storage.OpenConnectionAsync(ct);
+            return (await connection.QuerySingleOrDefaultAsync<PrincipalRow>(new CommandDefinition(SelectById, new { Id = id }, cancellationToken: ct)))?.ToPrincipal();
+        }
+
+        public async Task<Principal?> FindByOidcSubjectAsync(string subject, CancellationToken ct = default)
+        {
+            await using var connection = await storage.OpenConnectionAsync(ct);
+            return (await connection.QuerySingleOrDefaultAsync<PrincipalRow>(new CommandDefinition(SelectBySubject, new { Subject = subject }, cancellationToken: ct)))?.ToPrincipal();
+        }
+
+        public async Task<IReadOnlyList<Principal>> ListAsync(string? kind = null, CancellationToken ct = default)
+        {
+            await using var connection = await storage.OpenConnectionAsync(ct);
+            var rows = await connection.QueryAsync<PrincipalRow>(new CommandDefinition(SelectAll, new { Kind = kind }, cancellationToken: ct));
+            return [.. rows.Select(row => row.ToPrincipal())];
+        }
+
+        public async Task<bool> UpdateAsync(Principal principal, CancellationToken ct = default)
+        {
+            ArgumentNullException.ThrowIfNull(principal);
+            await using var connection = await storage.OpenConnectionAsync(ct);
+            try
+            {
+                return await connection.ExecuteAsync(new CommandDefinition(Update, Parameters(principal), cancellationToken: ct)) > 0;
+            }
+            catch (Exception exception) when (SqliteDialect.IsUniqueViolation(exception, out var columns))
+            {
+                throw Conflict(principal, columns, exception);
+            }
+        }
+
+        public async Task<bool> DisableAsync(string id, DateTimeOffset at, CancellationToken ct = default)
+        {
+            await using var connection = await storage.OpenConnectionAsync(ct);
+            await using var transaction = BeginWrite(connection);
+            var parameters = new { Id = id, At = DbValues.Time(at) };
+            if (await connection.ExecuteAsync(new CommandDefinition(Disable, parameters, transaction, cancellationToken: ct)) == 0)
+            {
+                return false;
+            }
+
+            await connection.ExecuteAsync(new CommandDefinition(RevokeOwnedTokens, parameters, transaction, cancellationToken: ct));
+            await transaction.CommitAsync(ct);
+            return true;
+        }
+
+        public async Task<IReadOnlyList<CustomRole>> ListRolesAsync(CancellationToken ct = default)
+        {
+            await using var connection = await storage.OpenConnectionAsync(ct);
+            var rows = await connection.QueryAsync<RoleRow>(new CommandDefinition(SelectRoles, cancellationToken: ct));
+            return [.. rows.Select(row => row.ToRole())];
+        }
+
+        public async Task<CustomRole?> GetRoleAsync(string name, CancellationToken ct = default)
+        {
+            await using var connection = await storage.OpenConnectionAsync(ct);
+            return (await connection.QuerySingleOrDefaultAsync<RoleRow>(new CommandDefinition(SelectRole, new { Name = name }, cancellationToken: ct)))?.ToRole();
+        }
+
+        public async Task PutRoleAsync(CustomRole role, CancellationToken ct = default)
+        {
+            ArgumentNullException.ThrowIfNull(role);
+            await using var connection = await storage.OpenConnectionAsync(ct);
+            await connection.ExecuteAsync(new CommandDefinition(UpsertRole, new
+            {
+                role.Name,
+                role.Description,
+                Permissions = string.Join(' ', role.Permissions),
+                UpdatedAt = DbValues.Time(role.UpdatedAt),
+            }, cancellationToken: ct));
+        }
+
+        public async Task<bool> DeleteRoleAsync(string name, CancellationToken ct = default)
+        {
+            await using var connection = await storage.OpenConnectionAsync(ct);
+            return await connection.ExecuteAsync(new CommandDefinition(DeleteRole, new { Name = name }, cancellationToken: ct)) > 0;
+        }
+
+        private static object Parameters(Principal principal) => new
+        {
+            principal.Id,
+            principal.Kind,
+            principal.Name,
+            principal.OidcSubject,
+            Grants = string.Join(' ', principal.Grants.Select(g => g.KeyStoreId is null ? g.Role : g.Role + "@" + g.KeyStoreId)),
+            Groups = string.Join(' ', principal.Groups),
+            CreatedAt = DbValues.Time(principal.CreatedAt),
+        };
+
+        private static ConflictException Conflict(Principal principal, string? columns, Exception exception) =>
+            new(columns == "principals.oidc_subject"
+                ? "another user already has this identity-provider subject"
+                : $"a principal with id '{principal.Id}' already exists", exception);
+    }
+
+    private sealed class PrincipalRow
+    {
+        public string Id { get; init; } = "";
+        public string Kind { get; init; } = "";
+        public string Name { get; init; } = "";
+        public string? OidcSubject { get; init; }
+        public string Grants { get; init; } = "";
+        public string Groups { get; init; } = "";
+        public string CreatedAt { get; init; } = "";
+        public string? DisabledAt { get; init; }
+
+        public Principal ToPrincipal() => new(
+            Id, Kind, Name, OidcSubject,
+            [.. Words(Grants).Select(word => word.Split('@', 2) is [var role, var keyStore] ? new RoleGrant(role, keyStore) : new RoleGrant(word))],
+            Words(Groups), DbValues.ParseTime(CreatedAt), DbValues.ParseOptionalTime(DisabledAt));
+    }
+
+    private sealed class RoleRow
+    {
+        public string Name { get; init; } = "";
+        public string Description { get; init; } = "";
+        public string Permissions { get; init; } = "";
+        public string UpdatedAt { get; init; } = "";
+
+        public CustomRole ToRole() => new(Name, Description, Words(Permissions), DbValues.ParseTime(UpdatedAt));
+    }
+
+    private static string[] Words(string text) => text.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+}
