@@ -16,13 +16,14 @@ public interface IPrincipalRepository
     /// <summary>Every principal of a kind (or of both), oldest first.</summary>
     Task<IReadOnlyList<Principal>> ListAsync(string? kind = null, CancellationToken ct = default);
 
-    /// <summary>Replaces name, OIDC subject, grants and groups of an enabled principal; false when it
-    /// does not exist or is disabled; <see cref="ConflictException"/> when the subject is taken.</summary>
-    Task<bool> UpdateAsync(Principal principal, CancellationToken ct = default);
+    /// <summary>Replaces name, OIDC subject, grants and groups of an enabled principal, unless that
+    /// removes the last administrator (checked as of <paramref name="at"/>); Unchanged when it does not
+    /// exist or is disabled; <see cref="ConflictException"/> when the subject is taken.</summary>
+    Task<GuardedChange> UpdateAsync(Principal principal, DateTimeOffset at, CancellationToken ct = default);
 
-    /// <summary>Disables a principal for good and revokes its tokens, atomically; false when it does
-    /// not exist or is disabled already.</summary>
-    Task<bool> DisableAsync(string id, DateTimeOffset at, CancellationToken ct = default);
+    /// <summary>Disables a principal for good and revokes its tokens, atomically, unless that removes
+    /// the last administrator; Unchanged when it does not exist or is disabled already.</summary>
+    Task<GuardedChange> DisableAsync(string id, DateTimeOffset at, CancellationToken ct = default);
 
     Task<IReadOnlyList<CustomRole>> ListRolesAsync(CancellationToken ct = default);
 

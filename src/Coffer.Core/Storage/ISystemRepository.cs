@@ -23,5 +23,6 @@ public interface ISystemRepository
 
     Task<IReadOnlyList<ApiToken>> ListTokensAsync(CancellationToken ct = default);
 
-    Task<bool> RevokeTokenAsync(string id, DateTimeOffset at, CancellationToken ct = default);
+    /// <summary>Revokes a token unless that removes the last administrator (<see cref="GuardedChange"/>).</summary>
+    Task<GuardedChange> RevokeTokenAsync(string id, DateTimeOffset at, CancellationToken ct = default);
 }

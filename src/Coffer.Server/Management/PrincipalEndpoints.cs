@@ -15,6 +15,10 @@ namespace Coffer.Server.Management;
 /// </summary>
 internal static class PrincipalEndpoints
 {
+    /// <summary>Why a change that would leave no administrator was refused (<see cref="GuardedChange.WouldLockOut"/>).</summary>
+    public const string LockOutRefusal =
+        "it would leave no administrator able to manage Coffer; give administrator to another user, app or token first.";
+
     private const int MaxNameLength = 128;
     private const int MaxGrants = 32;
     private const int MaxGroups = 32;
@@ -82,16 +86,14 @@ internal static class PrincipalEndpoints
             return problem!;
         }
 
-        if (!await AdministratorGuard.RemainsAsync(storage, time.GetUtcNow(), p => p.Id == id ? principal : p, ct: ct))
-        {
-            return Problems.Conflict($"The {kind} was not changed: {AdministratorGuard.Refusal}.");
-        }
-
         try
         {
-            return await storage.Principals.UpdateAsync(principal, ct)
-                ? TypedResults.Ok(View(principal))
-                : Problems.Conflict($"The {kind} '{id}' is disabled; a disabled {kind} cannot be changed.");
+            return await storage.Principals.UpdateAsync(principal, time.GetUtcNow(), ct) switch
+            {
+                GuardedChange.Done => TypedResults.Ok(View(principal)),
+                GuardedChange.WouldLockOut => Problems.Conflict($"The {kind} was not changed: {LockOutRefusal}"),
+                _ => Problems.Conflict($"The {kind} '{id}' is disabled; a disabled {kind} cannot be changed."),
+            };
         }
         catch (ConflictException e)
         {
@@ -108,14 +110,12 @@ internal static class PrincipalEndpoints
         }
 
         var now = time.GetUtcNow();
-        if (!await AdministratorGuard.RemainsAsync(storage, now, p => p.Id == id ? null : p, ct: ct))
+        return await storage.Principals.DisableAsync(id, now, ct) switch
         {
-            return Problems.Conflict($"The {kind} was not disabled: {AdministratorGuard.Refusal}.");
-        }
-
-        return await storage.Principals.DisableAsync(id, now, ct)
-            ? TypedResults.Ok(View(existing with { DisabledAt = now }))
-            : Problems.Conflict($"The {kind} '{id}' was disabled already.");
+            GuardedChange.Done => TypedResults.Ok(View(existing with { DisabledAt = now })),
+            GuardedChange.WouldLockOut => Problems.Conflict($"The {kind} was not disabled: {LockOutRefusal}"),
+            _ => Problems.Conflict($"The {kind} '{id}' was disabled already."),
+        };
     }
 
     /// <summary>Checks a grant: a known role (built-in or custom) and, when scoped, an existing key store.</summary>

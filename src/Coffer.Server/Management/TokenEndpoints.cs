@@ -84,20 +84,13 @@ internal static class TokenEndpoints
         TypedResults.Ok((await storage.System.ListTokensAsync(ct))
             .Select(t => new TokenView(t.Id, t.Name, t.Role, t.CreatedAt, t.ExpiresAt, t.RevokedAt, t.OwnerId, t.KeyStoreId)).ToList());
 
-    private static async Task<Results<NoContent, ProblemHttpResult>> RevokeAsync(string id, ICofferStorage storage, TimeProvider time, CancellationToken ct)
-    {
-        var now = time.GetUtcNow();
-        var token = (await storage.System.ListTokensAsync(ct)).FirstOrDefault(t => t.Id == id);
-        if (token is null)
+    private static async Task<Results<NoContent, ProblemHttpResult>> RevokeAsync(string id, ICofferStorage storage, TimeProvider time, CancellationToken ct) =>
+        await storage.System.RevokeTokenAsync(id, time.GetUtcNow(), ct) switch
         {
-            return Problems.NotFound($"No token with id '{id}' exists.");
-        }
-
-        if (token.IsValidAt(now) && !await AdministratorGuard.RemainsAsync(storage, now, revokedTokenId: id, ct: ct))
-        {
-            return Problems.Conflict("The token was not revoked: " + AdministratorGuard.Refusal + ".");
-        }
-
-        return await storage.System.RevokeTokenAsync(id, now, ct) ? TypedResults.NoContent() : Problems.Conflict($"Token '{id}' was revoked already.");
-    }
+            GuardedChange.Done => TypedResults.NoContent(),
+            GuardedChange.WouldLockOut => Problems.Conflict("The token was not revoked: " + PrincipalEndpoints.LockOutRefusal),
+            _ => (await storage.System.ListTokensAsync(ct)).Any(t => t.Id == id)
+                ? Problems.Conflict($"Token '{id}' was revoked already.")
+                : Problems.NotFound($"No token with id '{id}' exists."),
+        };
 }

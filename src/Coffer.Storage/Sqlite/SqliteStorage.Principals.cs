@@ -1,5 +1,6 @@
 using Coffer.Auth;
 using Dapper;
+using Microsoft.Data.Sqlite;
 
 namespace Coffer.Storage.Sqlite;
 
@@ -74,13 +75,13 @@ public sealed partial class SqliteStorage
             return [.. rows.Select(row => row.ToPrincipal())];
         }
 
-        public async Task<bool> UpdateAsync(Principal principal, CancellationToken ct = default)
+        public async Task<GuardedChange> UpdateAsync(Principal principal, DateTimeOffset at, CancellationToken ct = default)
         {
             ArgumentNullException.ThrowIfNull(principal);
-            await using var connection = await storage.OpenConnectionAsync(ct);
             try
             {
-                return await connection.ExecuteAsync(new CommandDefinition(Update, Parameters(principal), cancellationToken: ct)) > 0;
+                return await GuardedAsync(storage, at, async (connection, transaction) =>
+                    await connection.ExecuteAsync(new CommandDefinition(Update, Parameters(principal), transaction, cancellationToken: ct)) > 0, ct);
             }
             catch (Exception exception) when (SqliteDialect.IsUniqueViolation(exception, out var columns))
             {
@@ -88,20 +89,18 @@ public sealed partial class SqliteStorage
             }
         }
 
-        public async Task<bool> DisableAsync(string id, DateTimeOffset at, CancellationToken ct = default)
-        {
-            await using var connection = await storage.OpenConnectionAsync(ct);
-            await using var transaction = BeginWrite(connection);
-            var parameters = new { Id = id, At = DbValues.Time(at) };
-            if (await connection.ExecuteAsync(new CommandDefinition(Disable, parameters, transaction, cancellationToken: ct)) == 0)
+        public Task<GuardedChange> DisableAsync(string id, DateTimeOffset at, CancellationToken ct = default) =>
+            GuardedAsync(storage, at, async (connection, transaction) =>
             {
-                return false;
-            }
+                var parameters = new { Id = id, At = DbValues.Time(at) };
+                if (await connection.ExecuteAsync(new CommandDefinition(Disable, parameters, transaction, cancellationToken: ct)) == 0)
+                {
+                    return false;
+                }
 
-            await connection.ExecuteAsync(new CommandDefinition(RevokeOwnedTokens, parameters, transaction, cancellationToken: ct));
-            await transaction.CommitAsync(ct);
-            return true;
-        }
+                await connection.ExecuteAsync(new CommandDefinition(RevokeOwnedTokens, parameters, transaction, cancellationToken: ct));
+                return true;
+            }, ct);
 
         public async Task<IReadOnlyList<CustomRole>> ListRolesAsync(CancellationToken ct = default)
         {
@@ -150,6 +149,38 @@ public sealed partial class SqliteStorage
             new(columns == "principals.oidc_subject"
                 ? "another user already has this identity-provider subject"
                 : $"a principal with id '{principal.Id}' already exists", exception);
+    }
+
+    // Someone can act as administrator on every key store: a valid administrator token that stands for
+    // itself, or a valid token of an enabled user or app holding administrator unscoped. Stored times
+    // are fixed-width UTC text, so they compare as text.
+    private const string AdministratorRemains =
+        "SELECT EXISTS (SELECT 1 FROM api_tokens t LEFT JOIN principals p ON p.id = t.owner_id " +
+        "WHERE t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > @Now) AND (" +
+        "(t.owner_id IS NULL AND t.role = 'administrator' AND t.key_store_id IS NULL) OR " +
+        "(p.disabled_at IS NULL AND (' ' || p.grants || ' ') LIKE '% administrator %')))";
+
+    /// <summary>Runs <paramref name="change"/> (true when it changed something) in one write
+    /// transaction and commits it only if it did not take away the last administrator.</summary>
+    private static async Task<GuardedChange> GuardedAsync(
+        SqliteStorage storage, DateTimeOffset at, Func<SqliteConnection, SqliteTransaction, Task<bool>> change, CancellationToken ct)
+    {
+        await using var connection = await storage.OpenConnectionAsync(ct);
+        await using var transaction = BeginWrite(connection);
+        var now = new { Now = DbValues.Time(at) };
+        var before = await connection.ExecuteScalarAsync<bool>(new CommandDefinition(AdministratorRemains, now, transaction, cancellationToken: ct));
+        if (!await change(connection, transaction))
+        {
+            return GuardedChange.Unchanged;
+        }
+
+        if (before && !await connection.ExecuteScalarAsync<bool>(new CommandDefinition(AdministratorRemains, now, transaction, cancellationToken: ct)))
+        {
+            return GuardedChange.WouldLockOut; // disposing the transaction rolls the change back
+        }
+
+        await transaction.CommitAsync(ct);
+        return GuardedChange.Done;
     }
 
     private sealed class PrincipalRow

@@ -104,12 +104,9 @@ public sealed partial class SqliteStorage
             return [.. rows.Select(row => row.ToToken())];
         }
 
-        public async Task<bool> RevokeTokenAsync(string id, DateTimeOffset at, CancellationToken ct = default)
-        {
-            await using var connection = await storage.OpenConnectionAsync(ct);
-            var changed = await connection.ExecuteAsync(new CommandDefinition(RevokeToken, new { Id = id, RevokedAt = DbValues.Time(at) }, cancellationToken: ct));
-            return changed > 0;
-        }
+        public Task<GuardedChange> RevokeTokenAsync(string id, DateTimeOffset at, CancellationToken ct = default) =>
+            GuardedAsync(storage, at, async (connection, transaction) =>
+                await connection.ExecuteAsync(new CommandDefinition(RevokeToken, new { Id = id, RevokedAt = DbValues.Time(at) }, transaction, cancellationToken: ct)) > 0, ct);
     }
 
     private sealed class TokenRow

@@ -25,5 +25,9 @@ public sealed record OpenedStorage(
     public IPolicyRepository Policies => (Lifetime as ICofferStorage)?.Policies
         ?? throw new InvalidOperationException("This storage has no policy repository.");
 
+    /// <summary>The users, apps and custom roles port, reached like <see cref="Policies"/>.</summary>
+    public IPrincipalRepository Principals => (Lifetime as ICofferStorage)?.Principals
+        ?? throw new InvalidOperationException("This storage has no principal repository.");
+
     public void Dispose() => Lifetime.Dispose();
 }

@@ -107,14 +107,14 @@ public abstract partial class RepositoryConformanceTests
     }
 
     [Fact]
-    public async Task Revoking_a_token_twice_keeps_the_first_time_and_reports_false()
+    public async Task Revoking_a_token_twice_keeps_the_first_time_and_reports_unchanged()
     {
-        var token = NewToken("tok-1", 0x11);
+        var token = NewToken("tok-1", 0x11, role: "auditor");
         await SystemRepository.AddTokenAsync(token);
         var at = T0.AddHours(2).AddTicks(9);
 
-        Assert.True(await SystemRepository.RevokeTokenAsync("tok-1", at));
-        Assert.False(await SystemRepository.RevokeTokenAsync("tok-1", at.AddHours(1)));
+        Assert.Equal(GuardedChange.Done, await SystemRepository.RevokeTokenAsync("tok-1", at));
+        Assert.Equal(GuardedChange.Unchanged, await SystemRepository.RevokeTokenAsync("tok-1", at.AddHours(1)));
 
         var read = await SystemRepository.FindTokenByHashAsync(token.Hash);
         Assert.Equal(at, read!.RevokedAt);
@@ -122,9 +122,9 @@ public abstract partial class RepositoryConformanceTests
     }
 
     [Fact]
-    public async Task Revoking_a_missing_token_reports_false()
+    public async Task Revoking_a_missing_token_reports_unchanged()
     {
-        Assert.False(await SystemRepository.RevokeTokenAsync("no-such-token", T0));
+        Assert.Equal(GuardedChange.Unchanged, await SystemRepository.RevokeTokenAsync("no-such-token", T0));
     }
 
     private static async Task<Exception?> Attempt(Func<Task> action)

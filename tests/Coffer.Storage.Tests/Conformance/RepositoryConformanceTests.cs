@@ -33,6 +33,8 @@ public abstract partial class RepositoryConformanceTests : IAsyncLifetime
     protected IAlertRepository Alerts => Store.Alerts;
     protected IRotationRepository Rotation => Store.Rotation;
 
+    protected IPrincipalRepository Principals => Store.Principals;
+
     public async Task InitializeAsync() => Store = await OpenAsync();
 
     public Task DisposeAsync()
@@ -105,8 +107,8 @@ public abstract partial class RepositoryConformanceTests : IAsyncLifetime
         return key;
     }
 
-    protected static ApiToken NewToken(string id, byte fill, DateTimeOffset? expiresAt = null, DateTimeOffset? revokedAt = null) =>
-        new(id, "token " + id, Enumerable.Repeat(fill, 32).ToArray(), "administrator", T0, expiresAt, revokedAt);
+    protected static ApiToken NewToken(string id, byte fill, DateTimeOffset? expiresAt = null, DateTimeOffset? revokedAt = null, string role = "administrator") =>
+        new(id, "token " + id, Enumerable.Repeat(fill, 32).ToArray(), role, T0, expiresAt, revokedAt);
 
     protected static void AssertSame(KeyStore expected, KeyStore? actual)
     {
