@@ -7,7 +7,7 @@ namespace Coffer.Bench;
 
 /// <summary>A finished scenario with the CPU it took (cores) and what it is compared against.</summary>
 public sealed record Measured(RunResult Result, (double Server, double Client, double Irq, double Other) Cpu, bool IsCeiling, string ServerName,
-    bool IsRaw = false, int Run = 0);   // IsRaw: the raw PKCS#11 ceiling (server = the pkcs11-ceiling process); Run: repetition 1..N
+    bool IsRaw = false, int Run = 0, string? Note = null);   // IsRaw: the raw PKCS#11 ceiling (server = the pkcs11-ceiling process); Run: repetition 1..N
 
 /// <summary>Runs the whole comparison: starts the ceiling and Coffer, prepares signed request pools,
 /// picks the concurrency, runs every scenario and writes the report.</summary>
@@ -79,13 +79,16 @@ public static partial class Orchestrator
 
         var results = new List<Measured>();
         async Task<Measured> Closed(string name, XksTarget t, int pid, string path, List<byte[]> bodies, int c,
-            TimeSpan warmup, TimeSpan duration, bool isCeiling)
+            TimeSpan warmup, TimeSpan duration, bool isCeiling, string? auditedData = null)
         {
             var signed = XksRequests.SignPool(t, path, bodies);
             using var factory = Clients.Create(o.Client, c);
+            var batches = auditedData is null ? null : await AuditBatches.ReadAsync(auditedData);
             var cpu = new CpuSampler(pid);
             var r = await LoadRunner.ClosedLoopAsync(name, factory, signed, c, warmup, duration);
-            var m = new Measured(r, cpu.Stop(), isCeiling, isCeiling ? "ceiling" : serverName);
+            var cores = cpu.Stop();
+            var note = auditedData is null ? null : AuditBatches.Describe(batches, await AuditBatches.ReadAsync(auditedData));
+            var m = new Measured(r, cores, isCeiling, isCeiling ? "ceiling" : serverName, Note: note);
             Log(Report.Line(m, null));
             return m;
         }
@@ -141,7 +144,7 @@ public static partial class Orchestrator
             wrk = await WrkCheck.RunAsync(XksRequests.SignPool(ceilingTarget, encPath, enc32)[0], cCeil, o.Duration, work);
             Log(wrk.Value.Line);
         }
-        if (on.Contains("encrypt")) results.Add(await Closed("encrypt 32 B", target, coffer.Id, encPath, enc32, cCoffer, o.Warmup, o.Duration, false));
+        if (on.Contains("encrypt")) results.Add(await Closed("encrypt 32 B", target, coffer.Id, encPath, enc32, cCoffer, o.Warmup, o.Duration, false, data));
         if (on.Contains("decrypt")) results.Add(await Closed("decrypt 32 B", target, coffer.Id, decPath, dec32, cCoffer, o.Warmup, o.Duration, false));
         if (on.Contains("rules100") && !o.Fake)
         {

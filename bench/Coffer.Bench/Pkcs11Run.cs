@@ -5,7 +5,7 @@ namespace Coffer.Bench;
 
 /// <summary>A closed-loop scenario against an XKS server (Orchestrator's local function, passed in).</summary>
 public delegate Task<Measured> ClosedScenario(string name, XksTarget t, int pid, string path, List<byte[]> bodies, int c,
-    TimeSpan warmup, TimeSpan duration, bool isCeiling);
+    TimeSpan warmup, TimeSpan duration, bool isCeiling, string? auditedData = null);
 
 public static partial class Orchestrator
 {
@@ -67,7 +67,7 @@ public static partial class Orchestrator
         {
             results.Add(await Raw("token", run));
             if (on.Contains("encrypt"))
-                results.Add(await closed($"encrypt 32 B @{n}", target, cofferPid, encPath, enc32, n, o.Warmup, o.Duration, false) with { Run = run });
+                results.Add(await closed($"encrypt 32 B @{n}", target, cofferPid, encPath, enc32, n, o.Warmup, o.Duration, false, data) with { Run = run });
         }
         if (o.HsmSessionKeyRow) results.Add(await Raw("session", 1));
         if (on.Contains("decrypt")) results.Add(await closed($"decrypt 32 B @{n}", target, cofferPid, decPath, dec32, n, o.Warmup, o.Duration, false));

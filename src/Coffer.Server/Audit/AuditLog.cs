@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Security.Cryptography;
 using System.Threading.Channels;
 using Coffer.Audit;
@@ -47,6 +48,9 @@ internal sealed partial class AuditLog : IAsyncDisposable
     private byte[]? _checkpointKey;
     private volatile HeadState _head;
     private long _lastCheckpoint;
+    private long _batches;
+    private long _batchedRecords;
+    private long _commitTicks;
 
     private AuditLog(IAuditRepository repository, string node, TimeProvider time, ILogger<AuditLog> logger, AuditHead head, long lastCheckpoint, bool enabled)
     {
@@ -71,6 +75,11 @@ internal sealed partial class AuditLog : IAsyncDisposable
     /// Records after it were written without the checkpoint key (while sealed); the next checkpoint
     /// covers them.</summary>
     public long LastCheckpoint => Interlocked.Read(ref _lastCheckpoint);
+
+    /// <summary>Committed batches, the records in them, and the time spent writing them (metrics): their
+    /// ratios are the mean group-commit size and the mean commit time, which bound audited throughput.</summary>
+    public (long Batches, long Records, TimeSpan CommitTime) BatchTotals =>
+        (Interlocked.Read(ref _batches), Interlocked.Read(ref _batchedRecords), TimeSpan.FromTicks(Interlocked.Read(ref _commitTicks)));
 
     /// <summary>Loads the chain head from storage and starts the writer.</summary>
     public static async Task<AuditLog> StartAsync(IAuditRepository repository, string node, TimeProvider time, ILogger<AuditLog> logger, bool enabled = true, CancellationToken ct = default)
@@ -238,7 +247,11 @@ internal sealed partial class AuditLog : IAsyncDisposable
         }
 
         // Not cancellable: once the transaction starts it either commits or rolls back whole.
+        var started = Stopwatch.GetTimestamp();
         await _repository.AppendAsync(records, checkpoint, CancellationToken.None);
+        Interlocked.Add(ref _commitTicks, Stopwatch.GetElapsedTime(started).Ticks);
+        Interlocked.Add(ref _batchedRecords, records.Count);
+        Interlocked.Increment(ref _batches);
         _head = new HeadState(new AuditHead(sequence, previous));
         if (checkpoint is not null)
         {

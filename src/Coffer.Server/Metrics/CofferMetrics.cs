@@ -39,6 +39,9 @@ internal sealed class CofferMetrics
         var backlog = factory.CreateGauge("coffer_audit_sink_backlog", "Audit records written but not yet delivered to a sink.", "sink");
         var engaged = factory.CreateGauge("coffer_kill_switches_engaged", "Kill switches engaged now.");
         var isSealed = factory.CreateGauge("coffer_sealed", "1 while this node is sealed (no key material in memory).");
+        var batches = factory.CreateCounter("coffer_audit_batches_total", "Audit batches committed (one transaction and fsync each).");
+        var batched = factory.CreateCounter("coffer_audit_batched_records_total", "Audit records committed in batches; per batch, the group-commit size.");
+        var commit = factory.CreateCounter("coffer_audit_commit_seconds_total", "Time spent writing and committing audit batches; per batch, what every audited call waits for.");
         Registry.AddBeforeCollectCallback(() =>
         {
             var sequence = audit.Head.Sequence;
@@ -48,6 +51,10 @@ internal sealed class CofferMetrics
                 backlog.WithLabels(sink.Name).Set(Math.Max(0, sequence - sink.Cursor));
             }
 
+            var totals = audit.BatchTotals;
+            batches.IncTo(totals.Batches);
+            batched.IncTo(totals.Records);
+            commit.IncTo(totals.CommitTime.TotalSeconds);
             engaged.Set(killSwitches.Current.Engaged.Count);
             isSealed.Set(seal.IsSealed ? 1 : 0);
         });

@@ -29,6 +29,9 @@ public sealed class MetricsTests
         Assert.Equal(0, Value(text, "coffer_sealed"));
         var head = (long)(await node.Admin.GetJsonAsync("/api/v1/audit/verify"))["lastSequence"]!;
         Assert.InRange(Value(text, "coffer_audit_head_sequence"), head - 2, head); // verify itself may add none; the scrape added none
+        Assert.InRange(Value(text, "coffer_audit_batches_total"), 1, Value(text, "coffer_audit_batched_records_total"));
+        Assert.InRange(Value(text, "coffer_audit_batched_records_total"), 1, head);
+        Assert.True(Value(text, "coffer_audit_commit_seconds_total") > 0);
     }
 
     [Fact]
