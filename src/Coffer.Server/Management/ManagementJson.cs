@@ -304,5 +304,6 @@ public sealed record AlertDeliveryListView(IReadOnlyList<AlertDeliveryView> Deli
 [JsonSerializable(typeof(Approvals.ApprovalVoteRequest))]
 [JsonSerializable(typeof(Approvals.ApprovalView))]
 [JsonSerializable(typeof(List<Approvals.ApprovalView>))]
+[JsonSerializable(typeof(JsonElement))]
 [JsonSerializable(typeof(ProblemDetails))]
 public sealed partial class ManagementJson : JsonSerializerContext;
