@@ -1,12 +1,16 @@
+using System.Globalization;
+using System.Security.Cryptography;
 using System.Text;
 using Coffer.Approvals;
 using Coffer.Audit;
+using Coffer.Auth;
 using Coffer.Crypto;
 using Coffer.Server.Audit;
 using Coffer.Server.Management;
 using Coffer.Server.Seal;
 using Coffer.Storage;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -19,7 +23,9 @@ namespace Coffer.Server.Approvals;
 /// leaves it approved, never run twice. The target's fingerprint is checked first: if it changed, the
 /// request becomes void and nothing runs. Then the captured endpoint is re-invoked in-process — its
 /// own filters (body binding, audit) included — as the requester, marked as the execution of this
-/// approval so its audit record names it; the answer is stored, sealed when it holds a secret.
+/// approval so its audit record names it; the answer is stored, sealed when it holds a secret. The
+/// requester must still be able to make the call (enabled, holding the endpoint's permission now),
+/// else the request becomes void too: approvals add a check, never rights.
 /// </summary>
 internal static class ApprovalExecutor
 {
@@ -30,25 +36,52 @@ internal static class ApprovalExecutor
         var audit = services.GetRequiredService<AuditLog>();
         var time = services.GetRequiredService<TimeProvider>();
 
-        var fingerprint = await ApprovalFingerprint.ComputeAsync(storage, request.RoutePattern, request.RouteValues, ct);
-        if (fingerprint != request.Fingerprint)
+        var endpoint = services.GetRequiredService<EndpointDataSource>().Endpoints.OfType<RouteEndpoint>().FirstOrDefault(e =>
+            e.RoutePattern.RawText == request.RoutePattern
+            && e.Metadata.GetMetadata<HttpMethodMetadata>()?.HttpMethods.Contains(request.Method, StringComparer.OrdinalIgnoreCase) == true);
+        var requester = await CurrentRequesterAsync(storage, request.Requester, time.GetUtcNow(), ct);
+        var context = endpoint is null || requester is null ? null : Rebuild(voter, request, endpoint, requester, ct);
+        var required = endpoint?.Metadata.GetMetadata<RequiredPermission>()?.Permission;
+        var voidReason =
+            await ApprovalFingerprint.ComputeAsync(storage, request.RoutePattern, request.RouteValues, ct) != request.Fingerprint
+                ? "the target changed after the request was made; nothing ran (ask again to act on its current state)"
+            : endpoint?.RequestDelegate is null ? "this server has no such endpoint any more; nothing ran"
+            : context is null ? "the requester is disabled or their token is revoked or expired; nothing ran"
+            // The call runs with the requester's rights of now: a role taken away meanwhile is not borrowed from the approvers.
+            : !await services.GetRequiredService<Authorizer>().AllowsAsync(requester!, required, context)
+                ? $"the requester no longer holds {required ?? "administrator"} for this call; nothing ran"
+            : null;
+        if (voidReason is not null)
         {
-            const string changed = "the target changed after the request was made; nothing ran (ask again to act on its current state)";
-            await audit.AppendAsync(ApprovalAudit.System(voter, AuditActions.ApprovalVoid, request, changed), ct);
-            await storage.Approvals.MoveAsync(request.Id, ApprovalStates.Approved, ApprovalStates.Void, time.GetUtcNow(), changed, ct);
+            await audit.AppendAsync(ApprovalAudit.System(voter, AuditActions.ApprovalVoid, request, voidReason), ct);
+            await storage.Approvals.MoveAsync(request.Id, ApprovalStates.Approved, ApprovalStates.Void, time.GetUtcNow(), voidReason, ct);
             return;
         }
 
         var record = ApprovalAudit.Event(voter, AuditActions.ApprovalExecute, request);
         await audit.AppendAsync(record with { Outcome = AuditOutcome.Requested }, ct);
-        var (status, body) = await InvokeAsync(voter, request, ct);
+
+        // The same error policy as a call from outside: known failures become problems, not exceptions.
+        var logger = services.GetRequiredService<ILogger<ProblemMiddleware>>();
+        await new ProblemMiddleware(endpoint!.RequestDelegate!, logger).InvokeAsync(context!);
+        var status = context!.Response.StatusCode;
+        var answer = (MemoryStream)context.Response.Body;
+        var body = answer.Length == 0 ? null : Encoding.UTF8.GetString(answer.GetBuffer(), 0, (int)answer.Length);
 
         byte[]? sealedResult = null;
         if (QuorumOperations.AnswerHoldsSecret(request.Operation) && status < 300 && body is not null)
         {
             var bytes = Encoding.UTF8.GetBytes(body);
-            sealedResult = await services.GetRequiredService<SealManager>().SealSecretAsync(SealPurpose.ApprovalResult, request.Id, bytes, ct);
-            System.Security.Cryptography.CryptographicOperations.ZeroMemory(bytes);
+            try
+            {
+                sealedResult = await services.GetRequiredService<SealManager>().SealSecretAsync(SealPurpose.ApprovalResult, request.Id, bytes, ct);
+            }
+            finally
+            {
+                CryptographicOperations.ZeroMemory(bytes);
+                CryptographicOperations.ZeroMemory(answer.GetBuffer());
+            }
+
             body = null;
         }
 
@@ -56,22 +89,28 @@ internal static class ApprovalExecutor
         await audit.AppendAsync(record with
         {
             Outcome = status < 400 ? AuditOutcome.Ok : AuditOutcome.Error,
-            Details = record.Details + " -> " + status.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            Details = record.Details + " -> " + status.ToString(CultureInfo.InvariantCulture),
         }, ct);
     }
 
-    private static async Task<(int Status, string? Body)> InvokeAsync(HttpContext voter, ApprovalRequest request, CancellationToken ct)
+    /// <summary>The requester as they are now: a user or app that is still enabled, with its current
+    /// roles and groups; a bare token that is still valid. Null when they can no longer act.</summary>
+    private static async Task<Caller?> CurrentRequesterAsync(ICofferStorage storage, Caller asked, DateTimeOffset now, CancellationToken ct)
     {
-        var services = voter.RequestServices;
-        var endpoint = services.GetRequiredService<EndpointDataSource>().Endpoints.OfType<RouteEndpoint>().FirstOrDefault(e =>
-            e.RoutePattern.RawText == request.RoutePattern
-            && e.Metadata.GetMetadata<HttpMethodMetadata>()?.HttpMethods.Contains(request.Method, StringComparer.OrdinalIgnoreCase) == true);
-        if (endpoint?.RequestDelegate is null)
+        if (asked.Kind is CallerKinds.User or CallerKinds.App)
         {
-            return (StatusCodes.Status404NotFound, null);
+            return await storage.Principals.GetAsync(asked.Id, ct) is { IsEnabled: true } principal ? Caller.ForPrincipal(principal, asked.TokenId) : null;
         }
 
-        var context = new DefaultHttpContext { RequestServices = services, RequestAborted = ct };
+        var token = (await storage.System.ListTokensAsync(ct)).FirstOrDefault(t => t.Id == asked.Id);
+        return token is { OwnerId: null } && token.IsValidAt(now) ? Caller.ForToken(token) : null;
+    }
+
+    /// <summary>The captured call as a request of its own, made by <paramref name="requester"/> and
+    /// marked as the execution of this approval (its audit record names it; the quorum gate lets it pass).</summary>
+    private static DefaultHttpContext Rebuild(HttpContext voter, ApprovalRequest request, RouteEndpoint endpoint, Caller requester, CancellationToken ct)
+    {
+        var context = new DefaultHttpContext { RequestServices = voter.RequestServices, RequestAborted = ct };
         context.Request.Method = request.Method;
         context.Request.Scheme = voter.Request.Scheme;
         context.Request.Host = voter.Request.Host;
@@ -88,18 +127,20 @@ internal static class ApprovalExecutor
             context.Request.Body = new MemoryStream(bytes);
             context.Request.ContentType = "application/json";
             context.Request.ContentLength = bytes.Length;
+            context.Features.Set<IHttpRequestBodyDetectionFeature>(new HasBody());
         }
 
         context.Connection.RemoteIpAddress = voter.Connection.RemoteIpAddress;
-        using var answer = new MemoryStream();
-        context.Response.Body = answer;
+        context.Response.Body = new MemoryStream();
         context.SetEndpoint(endpoint);
-        TokenAuthentication.SetCaller(context, request.Requester);
+        TokenAuthentication.SetCaller(context, requester);
         QuorumGate.MarkExecutionOf(context, request.Id);
+        return context;
+    }
 
-        // The same error policy as a call from outside: known failures become problems, not exceptions.
-        var logger = services.GetRequiredService<ILogger<ProblemMiddleware>>();
-        await new ProblemMiddleware(endpoint.RequestDelegate, logger).InvokeAsync(context);
-        return (context.Response.StatusCode, answer.Length == 0 ? null : Encoding.UTF8.GetString(answer.GetBuffer(), 0, (int)answer.Length));
+    /// <summary>Minimal APIs bind a body only when the server says the request can have one.</summary>
+    private sealed class HasBody : IHttpRequestBodyDetectionFeature
+    {
+        public bool CanHaveBody => true;
     }
 }

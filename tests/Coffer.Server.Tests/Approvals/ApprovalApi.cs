@@ -24,6 +24,17 @@ internal static class ApprovalApi
         return ManagementApi.ClientWith(node, "Bearer " + token);
     }
 
+    /// <summary>A new user with one role and these groups, and a client with a token the user owns.</summary>
+    public static async Task<(HttpClient Client, string Id)> UserAsync(DevServer node, string role, params string[] groups)
+    {
+        using var created = await node.Admin.PostJsonAsync("/api/v1/users",
+            new { name = "user " + Guid.NewGuid().ToString("N")[..8], roles = new[] { new { role } }, groups });
+        var id = (string)(await created.JsonAsync(HttpStatusCode.Created))["id"]!;
+        using var issued = await node.Admin.PostJsonAsync("/api/v1/tokens", new { name = "token of " + id, owner = id });
+        var token = (string)(await issued.JsonAsync(HttpStatusCode.Created))["token"]!;
+        return (ManagementApi.ClientWith(node, "Bearer " + token), id);
+    }
+
     /// <summary>A new key store with one key; returns the key's id.</summary>
     public static async Task<string> NewKeyAsync(HttpClient admin)
     {
