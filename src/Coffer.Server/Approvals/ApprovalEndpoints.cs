@@ -45,15 +45,17 @@ internal static class ApprovalEndpoints
             return Problems.BadRequest("state is one of " + string.Join(", ", ApprovalStates.All) + ".");
         }
 
+        // Expire what is due first, so every filter sees the states of now.
         var now = time.GetUtcNow();
-        var views = new List<ApprovalView>();
-        foreach (var listed in await storage.Approvals.ListRequestsAsync(null, Math.Clamp(limit ?? 100, 1, 1000), ct))
+        foreach (var due in (await storage.Approvals.ListRequestsAsync(ApprovalStates.Pending, 1000, ct)).Where(r => r.IsExpiredAt(now)))
         {
-            var request = listed.IsExpiredAt(now) ? await ApprovalVoting.ExpireAsync(http, storage, time, listed, ct) : listed;
-            if (state is null || request.State == state)
-            {
-                views.Add(ApprovalViews.Of(request, await storage.Approvals.ListVotesAsync(request.Id, ct)));
-            }
+            await ApprovalVoting.ExpireAsync(http, storage, time, due, ct);
+        }
+
+        var views = new List<ApprovalView>();
+        foreach (var request in await storage.Approvals.ListRequestsAsync(state, Math.Clamp(limit ?? 100, 1, 1000), ct))
+        {
+            views.Add(ApprovalViews.Of(request, await storage.Approvals.ListVotesAsync(request.Id, ct)));
         }
 
         return TypedResults.Ok(views);

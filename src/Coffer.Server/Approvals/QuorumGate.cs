@@ -15,7 +15,9 @@ using Microsoft.Extensions.DependencyInjection;
 namespace Coffer.Server.Approvals;
 
 /// <summary>The quorum operation an endpoint is (<see cref="QuorumGate.RequiresQuorum{TBuilder}"/>).</summary>
-internal sealed record QuorumMetadata(string Operation);
+/// <param name="Precheck">Checks the JSON body before it is held, so a request that could only fail
+/// is refused at once (400 with what is wrong) instead of after the votes; null for none.</param>
+internal sealed record QuorumMetadata(string Operation, Func<string?, string?>? Precheck = null);
 
 /// <summary>
 /// Holds guarded calls for approval (issue 7, "M-of-N approvals"). Runs as middleware after
@@ -37,10 +39,10 @@ internal static class QuorumGate
     private const string ApprovalItem = "coffer.approval";
 
     /// <summary>Declares the quorum operation this endpoint is; a policy covering it makes the call need approval.</summary>
-    public static TBuilder RequiresQuorum<TBuilder>(this TBuilder builder, string operation)
+    public static TBuilder RequiresQuorum<TBuilder>(this TBuilder builder, string operation, Func<string?, string?>? precheck = null)
         where TBuilder : IEndpointConventionBuilder =>
         QuorumOperations.IsKnown(operation)
-            ? builder.WithMetadata(new QuorumMetadata(operation))
+            ? builder.WithMetadata(new QuorumMetadata(operation, precheck))
             : throw new ArgumentException($"Unknown quorum operation '{operation}'.", nameof(operation));
 
     /// <summary>The approval this call is the execution of, or null.</summary>
@@ -50,7 +52,8 @@ internal static class QuorumGate
 
     public static async Task InvokeAsync(HttpContext http, RequestDelegate next)
     {
-        var operation = http.GetEndpoint()?.Metadata.GetMetadata<QuorumMetadata>()?.Operation;
+        var metadata = http.GetEndpoint()?.Metadata.GetMetadata<QuorumMetadata>();
+        var operation = metadata?.Operation;
         var caller = TokenAuthentication.CallerOf(http);
         if (operation is null || caller is null || ApprovalOf(http) is not null)
         {
@@ -66,7 +69,7 @@ internal static class QuorumGate
             return;
         }
 
-        var captured = await CaptureAsync(http, operation, policy, caller);
+        var captured = await CaptureAsync(http, operation, policy, caller, metadata!.Precheck);
         if (captured.Problem is { } problem)
         {
             await problem.ExecuteAsync(http);
@@ -92,7 +95,8 @@ internal static class QuorumGate
         await TypedResults.Accepted($"/api/v1/approvals/{request.Id}", view).ExecuteAsync(http);
     }
 
-    private static async Task<(ApprovalRequest? Request, IResult? Problem)> CaptureAsync(HttpContext http, string operation, QuorumPolicy policy, Auth.Caller caller)
+    private static async Task<(ApprovalRequest? Request, IResult? Problem)> CaptureAsync(
+        HttpContext http, string operation, QuorumPolicy policy, Auth.Caller caller, Func<string?, string?>? precheck)
     {
         var reason = http.Request.Headers[ReasonHeader].ToString();
         if (reason.Length > MaxReasonLength)
@@ -104,6 +108,11 @@ internal static class QuorumGate
         if (body.Problem is not null)
         {
             return (null, body.Problem);
+        }
+
+        if (precheck?.Invoke(body.Text) is { } refused)
+        {
+            return (null, Problems.BadRequest(refused));
         }
 
         var pattern = (http.GetEndpoint() as RouteEndpoint)?.RoutePattern.RawText

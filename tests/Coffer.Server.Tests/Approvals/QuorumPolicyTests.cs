@@ -91,6 +91,15 @@ public sealed class QuorumPolicyTests
 
         Assert.Single((await node.Admin.GetJsonAsync("/api/v1/quorum-policies")).AsArray());
 
+        // A change that could only fail is refused at once, not held for votes.
+        using (var bad = await node.Admin.PutAsJsonAsync("/api/v1/quorum-policies/bad",
+            new { operations = new[] { "key.explode" }, requiredApprovals = 2, approverGroup = "security" }))
+        {
+            Assert.Contains("Unknown operation", (string?)(await bad.ProblemAsync(HttpStatusCode.BadRequest))["detail"], StringComparison.Ordinal);
+        }
+
+        Assert.Single((await node.Admin.GetJsonAsync("/api/v1/approvals?state=pending")).AsArray());
+
         using var weaken = await node.Admin.DeleteAsync("/api/v1/quorum-policies/guard");
         var held = await weaken.JsonAsync(HttpStatusCode.Accepted);
 
