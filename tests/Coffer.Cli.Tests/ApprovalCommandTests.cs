@@ -61,4 +61,27 @@ public sealed class ApprovalCommandTests
         Assert.True(cancelled.ExitCode == 0, cancelled.ToString());
         Assert.Equal("cancelled", cancelled.Json.GetProperty("state").GetString());
     }
+
+    [Fact]
+    public async Task An_approver_of_the_group_approves_with_the_cli_and_the_held_command_runs()
+    {
+        await using var node = await DevServer.StartAsync();
+        Assert.Equal(0, (await Cli.RunAsync(node, "quorum", "set", "levers", "--operation", "killswitch.engage", "--required", "1", "--group", "ops")).ExitCode);
+        var user = await Cli.RunAsync(node, "user", "create", "--name", "Olu", "--role", "approver", "--group", "ops");
+        var userId = Regex.Match(user.Out, "usr_[a-z2-7]+").Value;
+        var token = await Cli.RunAsync(node, "token", "create", "--name", "olu", "--owner", userId);
+        var approver = Cli.Environment(node.Info.AdminUrl, token.Out.Split('\n', StringSplitOptions.RemoveEmptyEntries)[1].Trim());
+        var held = await Cli.RunAsync(node, "kill-switch", "engage", "--all", "--reason", "drill", "--json");
+        var id = held.Json.GetProperty("id").GetString()!;
+
+        var approved = await Cli.RunAsync(approver, "approval", "approve", id, "--comment", "confirmed by phone");
+
+        Assert.Equal(CliException.ApprovalPending, held.ExitCode);
+        Assert.True(approved.ExitCode == 0, approved.ToString());
+        Assert.Contains("STATE", approved.Out, StringComparison.Ordinal);
+        Assert.Contains("executed", approved.Out, StringComparison.Ordinal);
+        Assert.Contains("approve by user " + userId, approved.Out, StringComparison.Ordinal);
+        Assert.Contains("confirmed by phone", approved.Out, StringComparison.Ordinal);
+        Assert.Equal(1, (await Cli.RunAsync(node, "kill-switch", "list", "--json")).Json.GetArrayLength());
+    }
 }

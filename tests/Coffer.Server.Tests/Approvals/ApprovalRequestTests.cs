@@ -68,6 +68,10 @@ public sealed class ApprovalRequestTests
         Assert.Contains(records, r => (string?)r!["outcome"] == "ok" && (string?)r["keyId"] == key
             && ((string?)r["details"])!.Contains(id, StringComparison.Ordinal) && (string?)r["reason"] == "ticket SEC-42: retired workload");
         Assert.Empty((await ApprovalApi.RecordsAsync(node.Admin, "key.schedule-destruction")).AsArray());
+
+        // Destroying one version is the same operation.
+        using var version = await node.Admin.PostAsync($"/api/v1/keys/{key}/versions/1/schedule-destruction", null);
+        Assert.Equal("key.destroy", (string?)(await version.JsonAsync(HttpStatusCode.Accepted))["operation"]);
     }
 
     [Fact]
