@@ -82,12 +82,22 @@ internal static class QuorumGate
         try
         {
             await audit.AppendAsync(record with { Outcome = AuditOutcome.Requested }, http.RequestAborted);
-            await storage.Approvals.CreateRequestAsync(request, http.RequestAborted);
-            await audit.AppendAsync(record, http.RequestAborted);
         }
         catch (AuditUnavailableException)
         {
             await Problems.AuditUnavailable().ExecuteAsync(http);
+            return;
+        }
+
+        await storage.Approvals.CreateRequestAsync(request, http.RequestAborted);
+        try
+        {
+            await audit.AppendAsync(record, http.RequestAborted);
+        }
+        catch (AuditUnavailableException)
+        {
+            await Problems.Make(503, "Audit log unavailable",
+                $"Approval request {request.Id} was stored (its request is recorded), but the audit log could not record that it was. Check the server log.").ExecuteAsync(http);
             return;
         }
 
