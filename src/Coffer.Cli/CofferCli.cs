@@ -32,6 +32,8 @@ internal static class CofferCli
         AlertCommands.AddTo(root, env);
         PolicyCommands.AddTo(root, env);
         RegionSetCommands.AddTo(root, env);
+        QuorumCommands.AddTo(root, env);
+        ApprovalCommands.AddTo(root, env);
 
         var parse = root.Parse(args);
         if (parse.Action is ParseErrorAction)

@@ -61,6 +61,14 @@ internal static class DbValues
         JsonSerializer.Deserialize(json, StorageJsonContext.Default.DictionaryStringString)
         ?? throw new InvalidDataException("Key tags in the database are JSON null.");
 
+    /// <summary>A list of strings as a JSON array, in the order given.</summary>
+    public static string Strings(IReadOnlyList<string> values) =>
+        JsonSerializer.Serialize(values.ToList(), StorageJsonContext.Default.ListString);
+
+    public static IReadOnlyList<string> ParseStrings(string json) =>
+        JsonSerializer.Deserialize(json, StorageJsonContext.Default.ListString)
+        ?? throw new InvalidDataException("A list in the database is JSON null.");
+
     /// <summary>
     /// A LIKE pattern matching <paramref name="text"/> anywhere, with LIKE's wildcards escaped by
     /// '\' and ASCII letters lowered, to be compared with <c>lower(column)</c>. Only ASCII folds:
@@ -84,4 +92,5 @@ internal static class DbValues
 }
 
 [JsonSerializable(typeof(Dictionary<string, string>))]
+[JsonSerializable(typeof(List<string>))]
 internal sealed partial class StorageJsonContext : JsonSerializerContext;

@@ -1,13 +1,16 @@
 namespace Coffer.Cli.Client;
 
 /// <summary>A failure the CLI reports as one line on stderr and an exit code, without a stack trace.</summary>
-internal sealed class CliException : Exception
+internal class CliException : Exception
 {
     /// <summary>Exit code of a failed operation.</summary>
     public const int Failure = 1;
 
     /// <summary>Exit code of a usage error (bad option value, missing setting).</summary>
     public const int Usage = 2;
+
+    /// <summary>Exit code of a guarded call that was not run but held for approval (README, "Quorum approvals").</summary>
+    public const int ApprovalPending = 3;
 
     public CliException()
     {

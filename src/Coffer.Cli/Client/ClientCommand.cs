@@ -36,8 +36,13 @@ internal static class ClientCommand
                     settings.RequireToken();
                 }
 
-                using var api = new ManagementClient(settings);
+                using var api = new ManagementClient(settings, env.Variable(ClientSettings.ReasonVariable));
                 return await action(new ClientCall(parse, env, settings, api, parse.GetValue(json)), ct);
+            }
+            catch (ApprovalPendingException pending)
+            {
+                await pending.WriteAsync(env.Out, parse.GetValue(json));
+                return pending.ExitCode;
             }
             catch (CliException e)
             {

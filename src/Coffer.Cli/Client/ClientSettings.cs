@@ -14,6 +14,10 @@ internal sealed record ClientSettings(Uri Address, string? Token, string? DevFil
     public const string AddressVariable = "COFFER_ADDR";
     public const string TokenVariable = "COFFER_TOKEN";
 
+    /// <summary>Why a call is made, sent as the Coffer-Reason header: approvers see it on the approval
+    /// request a guarded call becomes.</summary>
+    public const string ReasonVariable = "COFFER_REASON";
+
     /// <summary>The management listener's default (CofferOptions.Admin).</summary>
     public const string DefaultAddress = "http://127.0.0.1:8444";
 

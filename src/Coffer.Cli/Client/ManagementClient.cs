@@ -21,13 +21,19 @@ internal sealed class ManagementClient : IDisposable
 
     private readonly HttpClient _http;
 
-    public ManagementClient(ClientSettings settings)
+    /// <param name="reason">Sent as the Coffer-Reason header: shown to approvers when a call needs approval.</param>
+    public ManagementClient(ClientSettings settings, string? reason = null)
     {
         Address = settings.Address;
         _http = new HttpClient { BaseAddress = settings.Address, Timeout = Timeout };
         if (settings.Token is not null)
         {
             _http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", settings.Token);
+        }
+
+        if (reason is not null)
+        {
+            _http.DefaultRequestHeaders.TryAddWithoutValidation("Coffer-Reason", reason);
         }
     }
 
@@ -116,6 +122,17 @@ internal sealed class ManagementClient : IDisposable
             throw new CliException($"Coffer at {Address} did not answer within {Timeout.TotalSeconds:0} s.", e);
         }
 
+        if (response.StatusCode == System.Net.HttpStatusCode.Accepted)
+        {
+            // A guarded call held for approval: nothing ran, so no verb may print its usual answer.
+            using (response)
+            {
+                var json = await response.Content.ReadAsStringAsync(ct);
+                var view = TryRead(json, ManagementJson.Default.ApprovalView);
+                throw view is null ? Unexpected(response, json) : new ApprovalPendingException(view, json);
+            }
+        }
+
         if (response.IsSuccessStatusCode)
         {
             return response;
@@ -125,6 +142,19 @@ internal sealed class ManagementClient : IDisposable
         {
             var body = await response.Content.ReadAsStringAsync(ct);
             throw Problem(response, body) ?? Unexpected(response, body);
+        }
+    }
+
+    private static T? TryRead<T>(string json, JsonTypeInfo<T> type)
+        where T : class
+    {
+        try
+        {
+            return JsonSerializer.Deserialize(json, type);
+        }
+        catch (JsonException)
+        {
+            return null;
         }
     }
 

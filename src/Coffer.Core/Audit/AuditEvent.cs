@@ -170,4 +170,16 @@ public static class AuditActions
     public const string PolicySimulate = "policy.simulate";
     public const string RegionSetPut = "regionset.set";
     public const string RegionSetDelete = "regionset.delete";
+
+    // Quorum approvals (issue 7): each request, vote and end of a request is a record.
+    public const string QuorumSet = "quorum.set";
+    public const string QuorumDelete = "quorum.delete";
+    public const string ApprovalRequest = "approval.request";
+    public const string ApprovalApprove = "approval.approve";
+    public const string ApprovalDeny = "approval.deny";
+    public const string ApprovalCancel = "approval.cancel";
+    public const string ApprovalResult = "approval.result";
+    public const string ApprovalExecute = "approval.execute";
+    public const string ApprovalVoid = "approval.void";
+    public const string ApprovalExpire = "approval.expire";
 }

@@ -11,7 +11,7 @@ public static class Roles
     /// <summary>Key stores, credentials, keys and their lifecycle, access rules, rotation.</summary>
     public const string KeyOfficer = "key-officer";
 
-    /// <summary>Votes on approval requests; reads keys and key stores to judge them.</summary>
+    /// <summary>Votes on approval requests; reads keys, key stores, credentials, kill switches and access rules to judge them.</summary>
     public const string Approver = "approver";
 
     /// <summary>Reads everything and the audit log; changes nothing.</summary>
@@ -26,19 +26,23 @@ public static class Roles
         [
             Permissions.KeyStoresRead, Permissions.KeyStoresWrite, Permissions.CredentialsRead, Permissions.CredentialsWrite,
             Permissions.KeysRead, Permissions.KeysWrite, Permissions.KeysDestroy, Permissions.KillSwitchRead,
-            Permissions.PoliciesRead, Permissions.PoliciesWrite,
+            Permissions.PoliciesRead, Permissions.PoliciesWrite, Permissions.ApprovalsRead, Permissions.ApprovalsWrite, Permissions.QuorumRead,
         ],
-        [Approver] = [Permissions.KeyStoresRead, Permissions.KeysRead],
+        [Approver] =
+        [
+            Permissions.KeyStoresRead, Permissions.KeysRead, Permissions.CredentialsRead, Permissions.KillSwitchRead, Permissions.PoliciesRead,
+            Permissions.ApprovalsRead, Permissions.ApprovalsVote, Permissions.QuorumRead,
+        ],
         [Auditor] =
         [
             Permissions.KeyStoresRead, Permissions.CredentialsRead, Permissions.KeysRead, Permissions.AuditRead,
             Permissions.KillSwitchRead, Permissions.TokensRead, Permissions.MetricsRead, Permissions.AlertsRead, Permissions.PoliciesRead,
-            Permissions.IdentitiesRead,
+            Permissions.IdentitiesRead, Permissions.ApprovalsRead, Permissions.QuorumRead,
         ],
         [Operator] =
         [
             Permissions.KeyStoresRead, Permissions.KeysRead, Permissions.KillSwitchRead, Permissions.KillSwitchWrite, Permissions.Seal,
-            Permissions.MetricsRead,
+            Permissions.MetricsRead, Permissions.ApprovalsRead, Permissions.ApprovalsWrite, Permissions.QuorumRead,
         ],
     };
 
@@ -98,4 +102,18 @@ public static class Permissions
 
     /// <summary>Create, change and disable users and apps; define custom roles.</summary>
     public const string IdentitiesWrite = "identities.write";
+
+    /// <summary>List and show approval requests.</summary>
+    public const string ApprovalsRead = "approvals.read";
+
+    /// <summary>Cancel one's own approval requests and fetch their kept answers.</summary>
+    public const string ApprovalsWrite = "approvals.write";
+
+    /// <summary>Approve or deny requests (also needs membership of the request's approver group).</summary>
+    public const string ApprovalsVote = "approvals.vote";
+
+    public const string QuorumRead = "quorum.read";
+
+    /// <summary>Create, replace and delete quorum policies (administrators only by default).</summary>
+    public const string QuorumWrite = "quorum.write";
 }

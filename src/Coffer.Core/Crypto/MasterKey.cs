@@ -272,6 +272,9 @@ public static class SealPurpose
     public const string SigV4Secret = "sigv4-secret";
     public const string WebhookSecret = "webhook-secret";
     public const string MasterCheck = "master-check";
+
+    /// <summary>The answer of an approved call that holds a secret, kept for its requester (context: the approval id).</summary>
+    public const string ApprovalResult = "approval-result";
 }
 
 /// <summary>The purposes of MAC keys derived from the master key (<see cref="MasterKey.DeriveMacKey"/>).</summary>

@@ -18,4 +18,6 @@ public interface ICofferStorage : IDisposable
     IRotationRepository Rotation { get; }
 
     IPrincipalRepository Principals { get; }
+
+    IApprovalRepository Approvals { get; }
 }

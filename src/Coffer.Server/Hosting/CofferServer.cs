@@ -335,6 +335,8 @@ public sealed partial class CofferServer : IAsyncDisposable
         app.UseRouting();
         var authentication = app.Services.GetRequiredService<TokenAuthentication>();
         app.Use(authentication.InvokeAsync);
+        // After the permission check, before any endpoint filter: a guarded call may become an approval request.
+        app.Use(Approvals.QuorumGate.InvokeAsync);
         app.MapOpenApi("/api/{documentName}/openapi.json").AllowAnonymous();
         // Prometheus scrapes with a token whose role reads metrics (auditor, operator, administrator).
         app.MapMetrics("/metrics", metrics.Registry).RequirePermission(Coffer.Auth.Permissions.MetricsRead);
@@ -359,6 +361,8 @@ public sealed partial class CofferServer : IAsyncDisposable
         AlertEndpoints.Map(api);
         PolicyEndpoints.Map(api);
         RegionSetEndpoints.Map(api);
+        Approvals.QuorumPolicyEndpoints.Map(api);
+        Approvals.ApprovalEndpoints.Map(api);
         ManagementAudit.EnsureEveryChangeIsAudited(app);
         return app;
     }

@@ -1,9 +1,11 @@
-using Coffer.Auth;
 using System.Security.Cryptography;
 using System.Text;
+using Coffer.Approvals;
 using Coffer.Audit;
+using Coffer.Auth;
 using Coffer.Crypto;
 using Coffer.KeyStores;
+using Coffer.Server.Approvals;
 using Coffer.Server.Seal;
 using Coffer.Storage;
 using Microsoft.AspNetCore.Builder;
@@ -24,8 +26,8 @@ internal static class CredentialEndpoints
     {
         var group = api.MapGroup("/keystores/{id}/credentials").WithTags("Key store credentials");
         group.MapGet("", ListAsync).RequirePermission(Permissions.CredentialsRead).WithSummary("List credentials, without secrets");
-        group.MapPost("", AddAsync).RequirePermission(Permissions.CredentialsWrite).WithAuditAction(AuditActions.CredentialAdd).WithSummary("Add a credential; the answer holds the secret, shown once");
-        group.MapDelete("/{credentialId}", RevokeAsync).RequirePermission(Permissions.CredentialsWrite).WithAuditAction(AuditActions.CredentialRevoke).WithSummary("Revoke a credential at once");
+        group.MapPost("", AddAsync).RequirePermission(Permissions.CredentialsWrite).RequiresQuorum(QuorumOperations.CredentialAdd).WithAuditAction(AuditActions.CredentialAdd).WithSummary("Add a credential; the answer holds the secret, shown once");
+        group.MapDelete("/{credentialId}", RevokeAsync).RequirePermission(Permissions.CredentialsWrite).RequiresQuorum(QuorumOperations.CredentialRevoke).WithAuditAction(AuditActions.CredentialRevoke).WithSummary("Revoke a credential at once");
         group.MapGet("/{credentialId}/aws-config", AwsConfigAsync).RequirePermission(Permissions.CredentialsWrite)
             .WithSummary("The JSON file the AWS KMS console imports for this key store and credential");
     }

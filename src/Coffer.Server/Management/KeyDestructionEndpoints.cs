@@ -1,6 +1,8 @@
+using Coffer.Approvals;
 using Coffer.Audit;
 using Coffer.Auth;
 using Coffer.Keys;
+using Coffer.Server.Approvals;
 using Coffer.Server.Seal;
 using Coffer.Storage;
 using Microsoft.AspNetCore.Builder;
@@ -21,7 +23,7 @@ internal static class KeyDestructionEndpoints
 {
     public static void Map(RouteGroupBuilder keys)
     {
-        keys.MapPost("/{keyId}/schedule-destruction", ScheduleAsync).RequirePermission(Permissions.KeysDestroy).WithAuditAction(AuditActions.KeyScheduleDestruction)
+        keys.MapPost("/{keyId}/schedule-destruction", ScheduleAsync).RequirePermission(Permissions.KeysDestroy).RequiresQuorum(QuorumOperations.KeyDestroy).WithAuditAction(AuditActions.KeyScheduleDestruction)
             .WithSummary("Schedule destruction of the whole key after waitingPeriodDays (7 to 30, default 30): it serves AWS KMS nothing from now on, cancel-destruction restores it, and when the period ends every version's material is destroyed");
         keys.MapPost("/{keyId}/cancel-destruction", CancelAsync).WithAuditAction(AuditActions.KeyCancelDestruction)
             .WithSummary("Cancel the key's scheduled destruction during its waiting period: it works as before");

@@ -1,8 +1,10 @@
-using Coffer.Auth;
+using Coffer.Approvals;
 using Coffer.Audit;
+using Coffer.Auth;
 using Coffer.Crypto;
-using Coffer.Keys;
 using Coffer.KeyStores;
+using Coffer.Keys;
+using Coffer.Server.Approvals;
 using Coffer.Server.Seal;
 using Coffer.Storage;
 using Microsoft.AspNetCore.Builder;
@@ -26,7 +28,7 @@ internal static class KeyEndpoints
         group.MapGet("/{keyId}", GetAsync).RequirePermission(Permissions.KeysRead).WithSummary("Show a key with its versions");
         group.MapPost("/{keyId}/enable", (string keyId, SealManager seal, TimeProvider time, CancellationToken ct) => SetEnabledAsync(keyId, true, seal, time, ct)).WithAuditAction(AuditActions.KeyEnable)
             .WithSummary("Enable a key");
-        group.MapPost("/{keyId}/disable", (string keyId, SealManager seal, TimeProvider time, CancellationToken ct) => SetEnabledAsync(keyId, false, seal, time, ct)).WithAuditAction(AuditActions.KeyDisable)
+        group.MapPost("/{keyId}/disable", (string keyId, SealManager seal, TimeProvider time, CancellationToken ct) => SetEnabledAsync(keyId, false, seal, time, ct)).RequiresQuorum(QuorumOperations.KeyDisable).WithAuditAction(AuditActions.KeyDisable)
             .WithSummary("Disable a key: AWS KMS can no longer encrypt or decrypt with it");
         KeyLifecycleEndpoints.Map(group);
         KeyDestructionEndpoints.Map(group);

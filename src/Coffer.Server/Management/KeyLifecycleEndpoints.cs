@@ -1,5 +1,7 @@
+using Coffer.Approvals;
 using Coffer.Auth;
 using Coffer.Keys;
+using Coffer.Server.Approvals;
 using Coffer.Server.Lifecycle;
 using Coffer.Server.Seal;
 using Coffer.Storage;
@@ -29,7 +31,7 @@ internal static class KeyLifecycleEndpoints
             "Deactivate (revoke) an Active version: it only decrypts; if it is the current version the key cannot encrypt until rotated");
         Transition(versions, "compromise", KeyVersionAction.MarkCompromised, "key.version.compromise",
             "Mark a version Compromised: it never encrypts again and decrypts only if the key allows it; the current version's key rotates");
-        versions.MapPost("/schedule-destruction", ScheduleDestructionAsync).RequirePermission(Permissions.KeysDestroy).WithAuditAction("key.version.schedule-destruction")
+        versions.MapPost("/schedule-destruction", ScheduleDestructionAsync).RequirePermission(Permissions.KeysDestroy).RequiresQuorum(QuorumOperations.KeyDestroy).WithAuditAction("key.version.schedule-destruction")
             .WithSummary("Schedule destruction of a version that is not Active after waitingPeriodDays (7 to 30, default 30); it is unusable at once, and cancel-destruction restores it");
         Transition(versions, "cancel-destruction", KeyVersionAction.CancelDestruction, "key.version.cancel-destruction",
             "Cancel a scheduled destruction during its waiting period: the version works as before");

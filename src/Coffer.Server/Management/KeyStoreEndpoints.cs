@@ -1,7 +1,9 @@
-using Coffer.Auth;
+using Coffer.Approvals;
 using Coffer.Audit;
+using Coffer.Auth;
 using Coffer.Crypto;
 using Coffer.KeyStores;
+using Coffer.Server.Approvals;
 using Coffer.Server.Seal;
 using Coffer.Storage;
 using Microsoft.AspNetCore.Builder;
@@ -20,7 +22,7 @@ internal static class KeyStoreEndpoints
         group.MapGet("", ListAsync).RequirePermission(Permissions.KeyStoresRead).WithSummary("List key stores");
         group.MapPost("", CreateAsync).RequirePermission(Permissions.KeyStoresWrite).WithAuditAction(AuditActions.KeyStoreCreate).WithSummary("Create a key store at a URI prefix");
         group.MapGet("/{id}", GetAsync).RequirePermission(Permissions.KeyStoresRead).WithSummary("Show a key store");
-        group.MapDelete("/{id}", DeleteAsync).RequirePermission(Permissions.KeyStoresWrite).WithAuditAction(AuditActions.KeyStoreDelete).WithSummary("Delete a key store that has no keys");
+        group.MapDelete("/{id}", DeleteAsync).RequirePermission(Permissions.KeyStoresWrite).RequiresQuorum(QuorumOperations.KeyStoreDelete).WithAuditAction(AuditActions.KeyStoreDelete).WithSummary("Delete a key store that has no keys");
     }
 
     private static async Task<Ok<List<KeyStoreView>>> ListAsync(ICofferStorage storage, CancellationToken ct)

@@ -1,6 +1,8 @@
+using Coffer.Approvals;
 using Coffer.Auth;
 using Coffer.KillSwitches;
 using Coffer.Policies;
+using Coffer.Server.Approvals;
 using Coffer.Server.KillSwitches;
 using Coffer.Storage;
 using Microsoft.AspNetCore.Builder;
@@ -25,11 +27,11 @@ internal static class KillSwitchEndpoints
         var group = api.MapGroup("/kill-switches").WithTags("Kill switch").RequirePermission(Permissions.KillSwitchWrite);
         // Engaging runs even when the audit store is down (as seal does): cutting access must never
         // wait; its records follow when they can. Releasing restores access and so is fail-closed.
-        group.MapPost("", EngageAsync).WithAuditAction("killswitch.engage", runsWhenUnaudited: true)
+        group.MapPost("", EngageAsync).RequiresQuorum(QuorumOperations.KillSwitchEngage).WithAuditAction("killswitch.engage", runsWhenUnaudited: true)
             .WithSummary("Engage a kill switch: scope all, keystore, key, region, account, principal, vpc or vpce, with the value it names and a reason");
         group.MapGet("", ListAsync).RequirePermission(Permissions.KillSwitchRead)
             .WithSummary("The engaged kill switches with who engaged them, when and why; all=true adds released ones");
-        group.MapPost("/{id}/release", ReleaseAsync).WithAuditAction("killswitch.release")
+        group.MapPost("/{id}/release", ReleaseAsync).RequiresQuorum(QuorumOperations.KillSwitchRelease).WithAuditAction("killswitch.release")
             .WithSummary("Release a kill switch: service resumes at once for what only it blocked");
     }
 

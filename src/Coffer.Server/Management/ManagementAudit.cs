@@ -72,7 +72,9 @@ internal static partial class ManagementAudit
         var logger = http.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(ManagementAudit).FullName!);
 
         // The path names every id the call is about (key store, key, credential); bodies are never recorded.
-        var request = Targets(Caller(http, metadata.Action), http.Request.RouteValues) with { Details = http.Request.Method + " " + http.Request.Path };
+        // A call an approval runs names it: its actor is the requester, its approvers are in that record.
+        var approval = Approvals.QuorumGate.ApprovalOf(http) is { } approvalId ? " (approval " + approvalId + ")" : "";
+        var request = Targets(Caller(http, metadata.Action), http.Request.RouteValues) with { Details = http.Request.Method + " " + http.Request.Path + approval };
         try
         {
             await audit.AppendAsync(request with { Outcome = AuditOutcome.Requested }, http.RequestAborted);

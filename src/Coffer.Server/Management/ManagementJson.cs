@@ -298,5 +298,12 @@ public sealed record AlertDeliveryListView(IReadOnlyList<AlertDeliveryView> Deli
 [JsonSerializable(typeof(RegionSetView))]
 [JsonSerializable(typeof(List<RegionSetView>))]
 [JsonSerializable(typeof(RegionSetRequest))]
+[JsonSerializable(typeof(Approvals.QuorumPolicyRequest))]
+[JsonSerializable(typeof(Approvals.QuorumPolicyView))]
+[JsonSerializable(typeof(List<Approvals.QuorumPolicyView>))]
+[JsonSerializable(typeof(Approvals.ApprovalVoteRequest))]
+[JsonSerializable(typeof(Approvals.ApprovalView))]
+[JsonSerializable(typeof(List<Approvals.ApprovalView>))]
+[JsonSerializable(typeof(JsonElement))]
 [JsonSerializable(typeof(ProblemDetails))]
 public sealed partial class ManagementJson : JsonSerializerContext;

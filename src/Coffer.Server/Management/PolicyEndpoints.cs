@@ -1,7 +1,9 @@
 using System.Globalization;
+using Coffer.Approvals;
 using Coffer.Audit;
 using Coffer.Auth;
 using Coffer.Policies;
+using Coffer.Server.Approvals;
 using Coffer.Server.Policies;
 using Coffer.Storage;
 using Microsoft.AspNetCore.Builder;
@@ -22,7 +24,7 @@ internal static partial class PolicyEndpoints
     {
         api.MapPut("/keystores/{id}/policy", (string id, HttpContext http, AccessRules rules, ICofferStorage storage, TimeProvider time, CancellationToken ct) =>
                 SetAsync(PolicyScopes.KeyStore, id, http, rules, storage, time, ct))
-            .WithTags("Access rules").WithAuditAction(AuditActions.PolicySet).RequirePermission(Permissions.PoliciesWrite)
+            .WithTags("Access rules").RequiresQuorum(QuorumOperations.PolicyChange).WithAuditAction(AuditActions.PolicySet).RequirePermission(Permissions.PoliciesWrite)
             .WithSummary("Set a key store's access rules (a rule document; each PUT makes a new version)");
         api.MapGet("/keystores/{id}/policy", (string id, int? version, ICofferStorage storage, CancellationToken ct) => GetAsync(PolicyScopes.KeyStore, id, version, storage, ct))
             .WithTags("Access rules").RequirePermission(Permissions.PoliciesRead).WithSummary("Show a key store's access rules, or ?version=N");
@@ -30,12 +32,12 @@ internal static partial class PolicyEndpoints
             .WithTags("Access rules").RequirePermission(Permissions.PoliciesRead).WithSummary("List every version of a key store's access rules");
         api.MapDelete("/keystores/{id}/policy", (string id, HttpContext http, AccessRules rules, ICofferStorage storage, TimeProvider time, CancellationToken ct) =>
                 ClearAsync(PolicyScopes.KeyStore, id, http, rules, storage, time, ct))
-            .WithTags("Access rules").WithAuditAction(AuditActions.PolicyClear).RequirePermission(Permissions.PoliciesWrite)
+            .WithTags("Access rules").RequiresQuorum(QuorumOperations.PolicyChange).WithAuditAction(AuditActions.PolicyClear).RequirePermission(Permissions.PoliciesWrite)
             .WithSummary("Clear a key store's access rules (kept as a version)");
 
         api.MapPut("/keys/{keyId}/policy", (string keyId, HttpContext http, AccessRules rules, ICofferStorage storage, TimeProvider time, CancellationToken ct) =>
                 SetAsync(PolicyScopes.Key, keyId, http, rules, storage, time, ct))
-            .WithTags("Access rules").WithAuditAction(AuditActions.PolicySet).RequirePermission(Permissions.PoliciesWrite)
+            .WithTags("Access rules").RequiresQuorum(QuorumOperations.PolicyChange).WithAuditAction(AuditActions.PolicySet).RequirePermission(Permissions.PoliciesWrite)
             .WithSummary("Set a key's access rules, on top of its key store's");
         api.MapGet("/keys/{keyId}/policy", (string keyId, int? version, ICofferStorage storage, CancellationToken ct) => GetAsync(PolicyScopes.Key, keyId, version, storage, ct))
             .WithTags("Access rules").RequirePermission(Permissions.PoliciesRead).WithSummary("Show a key's access rules, or ?version=N");
@@ -43,7 +45,7 @@ internal static partial class PolicyEndpoints
             .WithTags("Access rules").RequirePermission(Permissions.PoliciesRead).WithSummary("List every version of a key's access rules");
         api.MapDelete("/keys/{keyId}/policy", (string keyId, HttpContext http, AccessRules rules, ICofferStorage storage, TimeProvider time, CancellationToken ct) =>
                 ClearAsync(PolicyScopes.Key, keyId, http, rules, storage, time, ct))
-            .WithTags("Access rules").WithAuditAction(AuditActions.PolicyClear).RequirePermission(Permissions.PoliciesWrite)
+            .WithTags("Access rules").RequiresQuorum(QuorumOperations.PolicyChange).WithAuditAction(AuditActions.PolicyClear).RequirePermission(Permissions.PoliciesWrite)
             .WithSummary("Clear a key's access rules (kept as a version)");
 
         api.MapPost("/policy/simulate", PolicySimulation.SimulateAsync)

@@ -1,7 +1,9 @@
 using System.Text.Json;
+using Coffer.Approvals;
 using Coffer.Audit;
 using Coffer.Auth;
 using Coffer.Policies;
+using Coffer.Server.Approvals;
 using Coffer.Server.Policies;
 using Coffer.Storage;
 using Microsoft.AspNetCore.Builder;
@@ -19,9 +21,9 @@ internal static class RegionSetEndpoints
         var group = api.MapGroup("/region-sets").WithTags("Access rules");
         group.MapGet("", List).RequirePermission(Permissions.PoliciesRead).WithSummary("List the built-in and user-defined region sets");
         group.MapGet("/{name}", Get).RequirePermission(Permissions.PoliciesRead).WithSummary("Show a region set");
-        group.MapPut("/{name}", PutAsync).WithAuditAction(AuditActions.RegionSetPut).RequirePermission(Permissions.PoliciesWrite)
+        group.MapPut("/{name}", PutAsync).RequiresQuorum(QuorumOperations.PolicyChange).WithAuditAction(AuditActions.RegionSetPut).RequirePermission(Permissions.PoliciesWrite)
             .WithSummary("Create or replace a user-defined region set; rules that use it change at once");
-        group.MapDelete("/{name}", DeleteAsync).WithAuditAction(AuditActions.RegionSetDelete).RequirePermission(Permissions.PoliciesWrite)
+        group.MapDelete("/{name}", DeleteAsync).RequiresQuorum(QuorumOperations.PolicyChange).WithAuditAction(AuditActions.RegionSetDelete).RequirePermission(Permissions.PoliciesWrite)
             .WithSummary("Delete a user-defined region set that no rules use");
     }
 

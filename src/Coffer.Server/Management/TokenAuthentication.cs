@@ -55,6 +55,10 @@ internal sealed partial class TokenAuthentication(ICofferStorage storage, Author
     /// <summary>The authenticated caller of this request, or null (anonymous endpoints).</summary>
     public static Caller? CallerOf(HttpContext http) => http.Items[CallerItem] as Caller;
 
+    /// <summary>Runs a call as <paramref name="caller"/> without a token: only for an approved request,
+    /// re-run as its requester (<see cref="Approvals.ApprovalExecutor"/>).</summary>
+    internal static void SetCaller(HttpContext http, Caller caller) => http.Items[CallerItem] = caller;
+
     /// <summary>Who makes a change, as stored with what it changed: the caller's id (a token id, never
     /// the token), or "anonymous".</summary>
     public static string CallerId(HttpContext http) => CallerOf(http)?.Id ?? "anonymous";

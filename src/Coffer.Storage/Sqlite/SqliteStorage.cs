@@ -31,6 +31,7 @@ public sealed partial class SqliteStorage : ICofferStorage
         Policies = new PolicyRepository(this);
         Rotation = (IRotationRepository)Keys;
         Principals = new PrincipalRepository(this);
+        Approvals = new ApprovalRepository(this);
     }
 
     public IKeyStoreRepository KeyStores { get; }
@@ -48,6 +49,8 @@ public sealed partial class SqliteStorage : ICofferStorage
     public IRotationRepository Rotation { get; }
 
     public IPrincipalRepository Principals { get; }
+
+    public IApprovalRepository Approvals { get; }
 
     /// <summary>The schema version this build migrates databases to.</summary>
     public static int SchemaVersion => Migrations.Migration.Latest;

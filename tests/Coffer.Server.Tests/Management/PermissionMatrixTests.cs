@@ -18,10 +18,14 @@ public sealed class PermissionMatrixTests(PermissionMatrixTests.Node fixture) : 
     // What each role may do (README, "Roles"). administrator may do everything.
     private static readonly Dictionary<string, string[]> Grants = new()
     {
-        ["key-officer"] = ["keystores.read", "keystores.write", "credentials.read", "credentials.write", "keys.read", "keys.write", "keys.destroy", "killswitch.read", "policies.read", "policies.write"],
-        ["approver"] = ["keystores.read", "keys.read"],
-        ["auditor"] = ["keystores.read", "credentials.read", "keys.read", "audit.read", "killswitch.read", "tokens.read", "alerts.read", "policies.read", "identities.read"],
-        ["operator"] = ["keystores.read", "keys.read", "killswitch.read", "killswitch.write", "seal"],
+        ["key-officer"] =
+        [
+            "keystores.read", "keystores.write", "credentials.read", "credentials.write", "keys.read", "keys.write", "keys.destroy", "killswitch.read",
+            "policies.read", "policies.write", "approvals.read", "approvals.write", "quorum.read",
+        ],
+        ["approver"] = ["keystores.read", "keys.read", "credentials.read", "killswitch.read", "policies.read", "approvals.read", "approvals.vote", "quorum.read"],
+        ["auditor"] = ["keystores.read", "credentials.read", "keys.read", "audit.read", "killswitch.read", "tokens.read", "alerts.read", "policies.read", "identities.read", "approvals.read", "quorum.read"],
+        ["operator"] = ["keystores.read", "keys.read", "killswitch.read", "killswitch.write", "seal", "approvals.read", "approvals.write", "quorum.read"],
     };
 
     // Every management endpoint and the permission it needs.
@@ -106,6 +110,16 @@ public sealed class PermissionMatrixTests(PermissionMatrixTests.Node fixture) : 
         ("GET", "/api/v1/region-sets/{name}", "policies.read"),
         ("PUT", "/api/v1/region-sets/{name}", "policies.write"),
         ("DELETE", "/api/v1/region-sets/{name}", "policies.write"),
+        ("GET", "/api/v1/quorum-policies", "quorum.read"),
+        ("GET", "/api/v1/quorum-policies/{name}", "quorum.read"),
+        ("PUT", "/api/v1/quorum-policies/{name}", "quorum.write"),
+        ("DELETE", "/api/v1/quorum-policies/{name}", "quorum.write"),
+        ("GET", "/api/v1/approvals", "approvals.read"),
+        ("GET", "/api/v1/approvals/{approvalId}", "approvals.read"),
+        ("POST", "/api/v1/approvals/{approvalId}/approve", "approvals.vote"),
+        ("POST", "/api/v1/approvals/{approvalId}/deny", "approvals.vote"),
+        ("POST", "/api/v1/approvals/{approvalId}/cancel", "approvals.write"),
+        ("POST", "/api/v1/approvals/{approvalId}/result", "approvals.write"),
     ];
 
     public static TheoryData<string> RoleNames => ["administrator", "key-officer", "approver", "auditor", "operator"];
@@ -220,6 +234,7 @@ public sealed class PermissionMatrixTests(PermissionMatrixTests.Node fixture) : 
         .Replace("{credentialId}", "cred_nosuch", StringComparison.Ordinal)
         .Replace("{throughSequence}", "999999", StringComparison.Ordinal)
         .Replace("{webhookId}", "whk_nosuchhook", StringComparison.Ordinal)
+        .Replace("{approvalId}", "apr_nosuchrequest", StringComparison.Ordinal)
         .Replace("{name}", "no-such-set", StringComparison.Ordinal);
 
     /// <summary>One dev node with a token per role, made through the API by the root token.</summary>

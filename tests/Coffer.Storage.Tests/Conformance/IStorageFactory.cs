@@ -21,6 +21,10 @@ public sealed record OpenedStorage(
     IRotationRepository Rotation,
     IDisposable Lifetime) : IDisposable
 {
+    /// <summary>The approval port (reached through the storage, like the policy port).</summary>
+    public IApprovalRepository Approvals => (Lifetime as ICofferStorage)?.Approvals
+        ?? throw new InvalidOperationException("This storage has no approval repository.");
+
     /// <summary>The policy port, when the implementation has one (it is reached through the storage).</summary>
     public IPolicyRepository Policies => (Lifetime as ICofferStorage)?.Policies
         ?? throw new InvalidOperationException("This storage has no policy repository.");

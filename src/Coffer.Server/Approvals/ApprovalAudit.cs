@@ -1,0 +1,27 @@
+using Coffer.Approvals;
+using Coffer.Audit;
+using Coffer.Server.Management;
+using Microsoft.AspNetCore.Http;
+
+namespace Coffer.Server.Approvals;
+
+/// <summary>Audit records of approval requests: every record names the request, its operation and
+/// the call it holds, and the key store and key the call is about. Never a body or an answer.</summary>
+internal static class ApprovalAudit
+{
+    /// <summary>A record made by the caller of <paramref name="http"/> about <paramref name="request"/>.</summary>
+    public static AuditEvent Event(HttpContext http, string action, ApprovalRequest request) =>
+        About(ManagementAudit.Caller(http, action), request);
+
+    /// <summary>A record no caller made (expiry, a void request): actor kind system.</summary>
+    public static AuditEvent System(HttpContext http, string action, ApprovalRequest request, string reason) =>
+        About(new AuditEvent { Action = action, ActorKind = AuditActorKinds.System, SourceIp = ManagementAudit.SourceIp(http), Reason = reason }, request);
+
+    private static AuditEvent About(AuditEvent e, ApprovalRequest request) => e with
+    {
+        KeyStore = request.RouteValues.TryGetValue("id", out var store) && request.RoutePattern.StartsWith("/api/v1/keystores/", StringComparison.Ordinal) ? store : null,
+        KeyId = request.RouteValues.GetValueOrDefault("keyId"),
+        Details = $"approval {request.Id} for {request.Operation}: {request.Method} {request.Path} " +
+            $"(requested by {request.Requester.Kind} {request.Requester.Id}; policy '{request.Policy}', {request.RequiredApprovals} of group '{request.ApproverGroup}')",
+    };
+}

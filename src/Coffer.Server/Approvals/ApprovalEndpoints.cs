@@ -1,0 +1,130 @@
+using System.Text;
+using Coffer.Approvals;
+using Coffer.Audit;
+using Coffer.Auth;
+using Coffer.Crypto;
+using Coffer.Server.Management;
+using Coffer.Server.Seal;
+using Coffer.Storage;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Routing;
+
+namespace Coffer.Server.Approvals;
+
+/// <summary>/api/v1/approvals: approval requests of guarded calls, their votes and outcomes (issue 7).</summary>
+internal static class ApprovalEndpoints
+{
+    public static void Map(RouteGroupBuilder api)
+    {
+        var group = api.MapGroup("/approvals").WithTags("Approvals").RequirePermission(Permissions.ApprovalsRead);
+        group.MapGet("", ListAsync).WithSummary("List approval requests, newest first; ?state=pending (or approved, executed, denied, cancelled, expired, void)");
+        group.MapGet("/{approvalId}", GetAsync).WithSummary("Show an approval request: what, who asked, why, until when, the votes and the outcome");
+        group.MapPost("/{approvalId}/approve",
+                (string approvalId, ApprovalVoteRequest? body, HttpContext http, ICofferStorage storage, TimeProvider time, CancellationToken ct) =>
+                    ApprovalVoting.VoteAsync(approvalId, true, body, http, storage, time, ct))
+            .RequirePermission(Permissions.ApprovalsVote).WithAuditAction(AuditActions.ApprovalApprove)
+            .WithSummary("Approve (optional comment) as a member of the approver group; the approval that completes the quorum runs the call, as its requester");
+        group.MapPost("/{approvalId}/deny",
+                (string approvalId, ApprovalVoteRequest? body, HttpContext http, ICofferStorage storage, TimeProvider time, CancellationToken ct) =>
+                    ApprovalVoting.VoteAsync(approvalId, false, body, http, storage, time, ct))
+            .RequirePermission(Permissions.ApprovalsVote).WithAuditAction(AuditActions.ApprovalDeny)
+            .WithSummary("Deny (optional comment) as a member of the approver group: the request ends and nothing runs");
+        group.MapPost("/{approvalId}/cancel", CancelAsync).RequirePermission(Permissions.ApprovalsWrite).WithAuditAction(AuditActions.ApprovalCancel)
+            .WithSummary("Cancel your own pending request");
+        group.MapPost("/{approvalId}/result", TakeResultAsync).RequirePermission(Permissions.ApprovalsWrite).WithAuditAction(AuditActions.ApprovalResult)
+            .WithSummary("Fetch, once, the answer of your executed request when it holds a secret (a new credential's secret access key); it is erased then");
+    }
+
+    private static async Task<Results<Ok<List<ApprovalView>>, ProblemHttpResult>> ListAsync(
+        string? state, int? limit, HttpContext http, ICofferStorage storage, TimeProvider time, CancellationToken ct)
+    {
+        if (state is not null && !ApprovalStates.All.Contains(state, StringComparer.Ordinal))
+        {
+            return Problems.BadRequest("state is one of " + string.Join(", ", ApprovalStates.All) + ".");
+        }
+
+        // Expire what is due first, so every filter sees the states of now.
+        var now = time.GetUtcNow();
+        foreach (var due in (await storage.Approvals.ListRequestsAsync(ApprovalStates.Pending, 1000, ct)).Where(r => r.IsExpiredAt(now)))
+        {
+            await ApprovalVoting.ExpireAsync(http, storage, time, due, ct);
+        }
+
+        var views = new List<ApprovalView>();
+        foreach (var request in await storage.Approvals.ListRequestsAsync(state, Math.Clamp(limit ?? 100, 1, 1000), ct))
+        {
+            views.Add(ApprovalViews.Of(request, await storage.Approvals.ListVotesAsync(request.Id, ct)));
+        }
+
+        return TypedResults.Ok(views);
+    }
+
+    private static async Task<Results<Ok<ApprovalView>, ProblemHttpResult>> GetAsync(
+        string approvalId, HttpContext http, ICofferStorage storage, TimeProvider time, CancellationToken ct) =>
+        await ApprovalVoting.LoadAsync(http, storage, time, approvalId, ct) is { } request
+            ? TypedResults.Ok(ApprovalViews.Of(request, await storage.Approvals.ListVotesAsync(approvalId, ct)))
+            : ApprovalVoting.NotFound(approvalId);
+
+    private static async Task<Results<Ok<ApprovalView>, ProblemHttpResult>> CancelAsync(
+        string approvalId, HttpContext http, ICofferStorage storage, TimeProvider time, CancellationToken ct)
+    {
+        var caller = TokenAuthentication.CallerOf(http)!;
+        var request = await ApprovalVoting.LoadAsync(http, storage, time, approvalId, ct);
+        if (request is null)
+        {
+            return ApprovalVoting.NotFound(approvalId);
+        }
+
+        if (request.Requester.Id != caller.Id)
+        {
+            return Problems.Make(403, "Forbidden", $"Only the requester ({request.Requester.Id}) cancels {approvalId}.");
+        }
+
+        return await storage.Approvals.MoveAsync(approvalId, ApprovalStates.Pending, ApprovalStates.Cancelled, time.GetUtcNow(), "cancelled by the requester", ct)
+            ? TypedResults.Ok(await ApprovalVoting.ViewAsync(storage, approvalId, ct))
+            : Problems.Conflict($"Approval request {approvalId} is {request.State}; only a pending request can be cancelled.");
+    }
+
+    private static async Task<Results<ContentHttpResult, ProblemHttpResult>> TakeResultAsync(
+        string approvalId, HttpContext http, SealManager seal, CancellationToken ct)
+    {
+        var caller = TokenAuthentication.CallerOf(http)!;
+        var request = await seal.Storage.Approvals.GetRequestAsync(approvalId, ct);
+        if (request is null)
+        {
+            return ApprovalVoting.NotFound(approvalId);
+        }
+
+        if (request.Requester.Id != caller.Id)
+        {
+            return Problems.Make(403, "Forbidden", $"Only the requester ({request.Requester.Id}) fetches the answer of {approvalId}.");
+        }
+
+        if (request.SealedResult is null)
+        {
+            return NoResult(approvalId);
+        }
+
+        // Opened before it is erased, so a sealed node loses nothing; the erase decides who gets it.
+        var answer = await seal.OpenSecretAsync(SealPurpose.ApprovalResult, approvalId, request.SealedResult, ct);
+        if (await seal.Storage.Approvals.TakeSealedResultAsync(approvalId, ct) is null)
+        {
+            System.Security.Cryptography.CryptographicOperations.ZeroMemory(answer);
+            return NoResult(approvalId);
+        }
+
+        try
+        {
+            return TypedResults.Text(Encoding.UTF8.GetString(answer), "application/json", Encoding.UTF8);
+        }
+        finally
+        {
+            System.Security.Cryptography.CryptographicOperations.ZeroMemory(answer);
+        }
+    }
+
+    private static ProblemHttpResult NoResult(string approvalId) =>
+        Problems.Conflict($"Approval request {approvalId} has no answer kept for its requester: it holds no secret, has not run, or was fetched already.");
+}

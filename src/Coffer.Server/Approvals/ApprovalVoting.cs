@@ -1,0 +1,104 @@
+using Coffer.Approvals;
+using Coffer.Audit;
+using Coffer.Server.Audit;
+using Coffer.Server.Management;
+using Coffer.Storage;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Coffer.Server.Approvals;
+
+/// <summary>
+/// Votes on approval requests (issue 7). A voter holds approvals.vote (checked before this runs) and
+/// is a member of the request's approver group; nobody votes on their own request, nobody votes
+/// twice, a denial ends the request, and an expired request takes no votes. The vote that brings the
+/// M-th approval runs the call, in its own HTTP request (<see cref="ApprovalExecutor"/>).
+/// </summary>
+internal static class ApprovalVoting
+{
+    public const int MaxCommentLength = 512;
+
+    public static async Task<Results<Ok<ApprovalView>, ProblemHttpResult>> VoteAsync(
+        string approvalId, bool approves, ApprovalVoteRequest? body, HttpContext http, ICofferStorage storage, TimeProvider time, CancellationToken ct)
+    {
+        var caller = TokenAuthentication.CallerOf(http)!;
+        if (body?.Comment is { Length: > MaxCommentLength })
+        {
+            return Problems.BadRequest($"comment is at most {MaxCommentLength} characters.");
+        }
+
+        var request = await LoadAsync(http, storage, time, approvalId, ct);
+        if (request is null)
+        {
+            return NotFound(approvalId);
+        }
+
+        if (request.State != ApprovalStates.Pending || request.IsExpiredAt(time.GetUtcNow()))
+        {
+            return Problems.Conflict($"Approval request {approvalId} is {(request.State == ApprovalStates.Pending ? ApprovalStates.Expired : request.State)}; it takes no more votes.");
+        }
+
+        if (caller.Id == request.Requester.Id)
+        {
+            return Problems.Make(403, "Forbidden", "Nobody approves or denies their own request; another member of the approver group must.");
+        }
+
+        if (!caller.IsMemberOf(request.ApproverGroup))
+        {
+            return Problems.Make(403, "Forbidden", $"Only members of the approver group '{request.ApproverGroup}' vote on {approvalId}.");
+        }
+
+        var approvals = await storage.Approvals.AddVoteAsync(
+            new ApprovalVote(approvalId, caller.Id, caller.Kind, caller.Name, approves, body?.Comment, time.GetUtcNow()), ct);
+        if (approvals is null)
+        {
+            return Problems.Conflict($"Approval request {approvalId} was decided meanwhile; it takes no more votes.");
+        }
+
+        if (!approves)
+        {
+            await storage.Approvals.MoveAsync(approvalId, ApprovalStates.Pending, ApprovalStates.Denied, time.GetUtcNow(), $"denied by {caller.Kind} {caller.Id}", ct);
+        }
+        else if (approvals >= request.RequiredApprovals
+            && await storage.Approvals.MoveAsync(approvalId, ApprovalStates.Pending, ApprovalStates.Approved, time.GetUtcNow(), null, ct))
+        {
+            // Only the vote whose conditional update won gets here: the call runs once.
+            await ApprovalExecutor.RunAsync(http, request, ct);
+        }
+
+        return TypedResults.Ok(await ViewAsync(storage, approvalId, ct));
+    }
+
+    /// <summary>The request, expired first if its time is up (an audit record with a system actor, written
+    /// before the change; if it cannot be written the request stays pending but takes no votes).</summary>
+    public static async Task<ApprovalRequest?> LoadAsync(HttpContext http, ICofferStorage storage, TimeProvider time, string approvalId, CancellationToken ct)
+    {
+        var request = await storage.Approvals.GetRequestAsync(approvalId, ct);
+        return request is not null && request.IsExpiredAt(time.GetUtcNow()) ? await ExpireAsync(http, storage, time, request, ct) : request;
+    }
+
+    public static async Task<ApprovalRequest> ExpireAsync(HttpContext http, ICofferStorage storage, TimeProvider time, ApprovalRequest request, CancellationToken ct)
+    {
+        var reason = $"not approved by {request.ExpiresAt:u}";
+        try
+        {
+            await http.RequestServices.GetRequiredService<AuditLog>().AppendAsync(ApprovalAudit.System(http, AuditActions.ApprovalExpire, request, reason), ct);
+        }
+        catch (AuditUnavailableException)
+        {
+            return request;
+        }
+
+        await storage.Approvals.MoveAsync(request.Id, ApprovalStates.Pending, ApprovalStates.Expired, request.ExpiresAt, reason, ct);
+        return await storage.Approvals.GetRequestAsync(request.Id, ct) ?? request;
+    }
+
+    public static async Task<ApprovalView> ViewAsync(ICofferStorage storage, string approvalId, CancellationToken ct)
+    {
+        var request = await storage.Approvals.GetRequestAsync(approvalId, ct) ?? throw new ConflictException($"approval request {approvalId} disappeared");
+        return ApprovalViews.Of(request, await storage.Approvals.ListVotesAsync(approvalId, ct));
+    }
+
+    public static ProblemHttpResult NotFound(string approvalId) => Problems.NotFound($"No approval request '{approvalId}'.");
+}
