@@ -6,6 +6,7 @@ using Coffer.Server.Audit.Sinks;
 using Coffer.Server.KillSwitches;
 using Coffer.Server.Lifecycle;
 using Coffer.Server.Management;
+using Coffer.Server.Management.Oidc;
 using Coffer.Server.Metrics;
 using Coffer.Server.Policies;
 using Coffer.Server.Seal;
@@ -204,6 +205,8 @@ public sealed partial class CofferServer : IAsyncDisposable
         {
             throw new InvalidOperationException("The XKS listener needs a TLS certificate (Xks.Tls.CertificatePath); AWS KMS only calls HTTPS. Set Xks.AllowPlainHttp only behind your own TLS terminator.");
         }
+
+        options.Oidc?.Validate();
     }
 
     /// <summary>The dev seal needs no operator: its master key file unseals at start.</summary>
@@ -297,6 +300,11 @@ public sealed partial class CofferServer : IAsyncDisposable
         builder.Services.AddSingleton(alerts);
         builder.Services.AddSingleton(rules);
         builder.Services.AddSingleton<Authorizer>();
+        if (options.Oidc is not null)
+        {
+            builder.Services.AddSingleton(sp => new OidcTokenValidator(options.Oidc, time, sp.GetRequiredService<ILogger<OidcTokenValidator>>()));
+        }
+
         builder.Services.AddSingleton<TokenAuthentication>();
         builder.Services.AddSingleton<Lifecycle.DestructionSweeper>();
         builder.Services.AddHostedService(services => services.GetRequiredService<Lifecycle.DestructionSweeper>());
