@@ -85,6 +85,19 @@ public sealed partial class CofferServer : IAsyncDisposable
         Directory.CreateDirectory(options.DataDirectory);
         var logger = loggers.CreateLogger<CofferServer>();
         var storage = await SqliteStorage.OpenAsync(options.ResolvedDatabasePath, ct);
+        if (options.Oidc is not null)
+        {
+            try
+            {
+                await options.Oidc.RequireRolesAsync(storage.Principals, ct);
+            }
+            catch
+            {
+                storage.Dispose();
+                throw;
+            }
+        }
+
         if (unaudited)
         {
             Log.Unaudited(logger, AuditLog.UnauditedEnvironmentVariable);

@@ -81,6 +81,22 @@ public sealed class OidcOptions
         }
     }
 
+    /// <summary>Refuses to start with a mapping to a role that is neither built in nor a custom role of
+    /// this database. (A custom role deleted later simply grants nothing.)</summary>
+    internal async Task RequireRolesAsync(Coffer.Storage.IPrincipalRepository principals, CancellationToken ct)
+    {
+        for (var i = 0; i < GroupRoles.Count; i++)
+        {
+            var role = GroupRoles[i].Role!;
+            if (!Roles.IsBuiltIn(role) && await principals.GetRoleAsync(role, ct) is null)
+            {
+                var custom = (await principals.ListRolesAsync(ct)).Select(r => r.Name);
+                throw new InvalidOperationException(
+                    $"Oidc.GroupRoles[{i}] maps group '{GroupRoles[i].Group}' to '{role}', which is not a role; roles are {string.Join(", ", Roles.All.Concat(custom))}.");
+            }
+        }
+    }
+
     private static bool IsLoopback(Uri uri) =>
         uri.IsLoopback || (IPAddress.TryParse(uri.Host.Trim('[', ']'), out var address) && IPAddress.IsLoopback(address));
 }
@@ -106,10 +122,11 @@ public sealed class OidcGroupRole
             throw new InvalidOperationException($"Oidc.GroupRoles[{index}].Group is required: the group as the '{nameof(OidcOptions.GroupsClaim)}' claim carries it.");
         }
 
-        if (!Roles.IsBuiltIn(Role))
+        // Custom roles live in the database: whether one exists is checked once storage is open (RequireRolesAsync).
+        if (!Roles.IsBuiltIn(Role) && !IdentityNames.IsValid(Role))
         {
             throw new InvalidOperationException(
-                $"Oidc.GroupRoles[{index}] maps group '{Group}' to '{Role}', which is not a role; roles are {string.Join(", ", Roles.All)}.");
+                $"Oidc.GroupRoles[{index}] maps group '{Group}' to '{Role}', which is not a role; roles are {string.Join(", ", Roles.All)} or a custom role's name.");
         }
 
         if (KeyStoreId is not null && !(KeyStoreId.StartsWith("ks_", StringComparison.Ordinal) && KeyStoreId.Length > 3))

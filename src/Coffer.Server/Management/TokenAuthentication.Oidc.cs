@@ -9,7 +9,8 @@ using Microsoft.Extensions.Logging;
 namespace Coffer.Server.Management;
 
 /// <summary>Identity-provider logins (issue 7): a bearer that is a JWT is checked by
-/// <see cref="OidcTokenValidator"/> and becomes a user <see cref="Caller"/> with the roles its groups map to.</summary>
+/// <see cref="OidcTokenValidator"/> and becomes a user <see cref="Caller"/>: the Coffer user whose OIDC subject
+/// it carries, or <c>oidc:&lt;sub&gt;</c>; either way with the roles its groups map to.</summary>
 internal sealed partial class TokenAuthentication
 {
     /// <summary>Longer than any Coffer token; IdP tokens with many groups run to a few kilobytes.</summary>
@@ -37,7 +38,21 @@ internal sealed partial class TokenAuthentication
                     $"The identity-provider token was refused ({reason}). Get a new token from your identity provider for this Coffer's audience, or use a Coffer management token.");
         }
 
-        var caller = new Caller("oidc:" + identity.Subject, CallerKinds.User, identity.Name, identity.Grants, identity.Groups);
+        // A Coffer user with this subject: the caller is that user, with the roles and groups Coffer
+        // gives it and those the IdP's groups map to. Otherwise the IdP's word alone, as "oidc:<sub>".
+        var user = await storage.Principals.FindByOidcSubjectAsync(identity.Subject, http.RequestAborted);
+        if (user is { IsEnabled: false })
+        {
+            return Refuse("oidc: user disabled", user.Id, detail: "The Coffer user of this identity-provider login is disabled.");
+        }
+
+        var caller = user is null
+            ? new Caller("oidc:" + identity.Subject, CallerKinds.User, identity.Name, identity.Grants, identity.Groups)
+            : Caller.ForPrincipal(user, null) with
+            {
+                Grants = [.. user.Grants.Union(identity.Grants)],
+                Groups = [.. user.Groups.Union(identity.Groups, StringComparer.Ordinal)],
+            };
         return new Authentication(caller, default, new OidcLogin(jwt, identity));
     }
 
@@ -46,9 +61,9 @@ internal sealed partial class TokenAuthentication
     private async Task RecordNoRoleAsync(HttpContext http, Caller caller)
     {
         var groups = GroupList(caller.Groups);
-        await RecordAsync(http, AuditActions.AuthDenied, caller.Kind, caller.Id, "no role: identity-provider groups (" + groups + ") map to no Coffer role");
+        await RecordAsync(http, AuditActions.AuthDenied, caller.Kind, caller.Id, "no role: identity-provider groups (" + groups + ") map to no Coffer role, and no Coffer user with a role has this subject");
         await Problems.Make(403, "Forbidden",
-                $"You are signed in as '{caller.Name}', but your identity-provider groups ({groups}) map to no Coffer role. Ask an administrator to map one of them (Oidc.GroupRoles).")
+                $"You are signed in as '{caller.Name}', but your identity-provider groups ({groups}) map to no Coffer role and no Coffer user with a role has your subject. Ask an administrator to map one of the groups (Oidc.GroupRoles) or to add you as a user.")
             .ExecuteAsync(http);
     }
 

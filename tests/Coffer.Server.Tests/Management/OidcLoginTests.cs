@@ -1,8 +1,10 @@
 using System.Net;
+using System.Net.Http.Json;
 using System.Net.Sockets;
 using System.Text.Json.Nodes;
 using Coffer.Server.Hosting;
 using Coffer.Server.Tests.Audit;
+using Coffer.Server.Tests.Xks;
 using Coffer.Testing;
 using Coffer.Testing.Oidc;
 using Microsoft.Extensions.Time.Testing;
@@ -191,6 +193,53 @@ public sealed class OidcLoginTests(OidcNode shared) : IClassFixture<OidcNode>
     }
 
     [Fact]
+    public async Task Token_of_a_coffer_users_subject_is_that_user_with_its_roles_and_groups()
+    {
+        using var created = await Node.Admin.PostJsonAsync("/api/v1/users",
+            new { name = "Dana", oidcSubject = "dana-subject", roles = new[] { new { role = "auditor" } }, groups = new[] { "custodians" } });
+        var userId = (string)(await created.JsonAsync(HttpStatusCode.Created))["id"]!;
+        var token = Issuer.Token(new TokenSpec { Subject = "dana-subject", Groups = ["unmapped-team"] });
+        using var http = ClientWith(Node, token);
+
+        await (await http.GetAsync("/api/v1/keystores")).JsonAsync(HttpStatusCode.OK);
+        using var create = await http.PostJsonAsync("/api/v1/keystores", new { name = ManagementApi.Unique("ks"), uriPrefix = "/" + ManagementApi.Unique("p") });
+        await create.ProblemAsync(HttpStatusCode.Forbidden);
+
+        var login = (await Node.Admin.AllRecordsAsync("&action=auth.login")).Single(r => (string?)r["actorId"] == userId);
+        Assert.Equal("user", (string?)login["actorKind"]);
+        Assert.Contains("subject dana-subject, name 'Dana', groups (custodians, unmapped-team), roles (auditor)", (string?)login["details"], StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Coffer_users_roles_and_the_mapped_ones_add_up()
+    {
+        using var created = await Node.Admin.PostJsonAsync("/api/v1/users",
+            new { name = "Erin", oidcSubject = "erin-subject", roles = new[] { new { role = "auditor" } } });
+        var userId = (string)(await created.JsonAsync(HttpStatusCode.Created))["id"]!;
+        using var http = ClientWith(Node, Issuer.Token(new TokenSpec { Subject = "erin-subject", Groups = ["coffer-admins"] }));
+
+        var store = await http.CreateKeyStoreAsync();
+
+        var record = (await Node.Admin.AllRecordsAsync("&action=keystore.create")).Single(r => (string?)r["keyStore"] == (string?)store["id"] && (string?)r["outcome"] == "ok");
+        Assert.Equal(userId, (string?)record["actorId"]);
+    }
+
+    [Fact]
+    public async Task Disabled_coffer_user_cannot_log_in_through_the_identity_provider()
+    {
+        using var created = await Node.Admin.PostJsonAsync("/api/v1/users",
+            new { name = "Frank", oidcSubject = "frank-subject", roles = new[] { new { role = "auditor" } } });
+        var userId = (string)(await created.JsonAsync(HttpStatusCode.Created))["id"]!;
+        (await Node.Admin.PostAsync($"/api/v1/users/{userId}/disable", null)).EnsureSuccessStatusCode();
+
+        await RefusedAsync(Issuer.Token(new TokenSpec { Subject = "frank-subject", Groups = ["coffer-admins"] }), HttpStatusCode.Unauthorized);
+
+        var failure = await LastFailureAsync();
+        Assert.Equal("oidc: user disabled", (string?)failure["reason"]);
+        Assert.Equal(userId, (string?)failure["actorId"]);
+    }
+
+    [Fact]
     public async Task A_flood_of_tokens_with_unknown_key_ids_refetches_the_keys_at_most_once()
     {
         var before = Issuer.JwksFetches;
@@ -304,6 +353,61 @@ public sealed class OidcNodeTests
         var problem = await response.ProblemAsync(HttpStatusCode.Unauthorized);
         Assert.Contains("OIDC is not configured", (string?)problem["detail"], StringComparison.Ordinal);
         Assert.Equal("OIDC not configured", (string?)(await node.Admin.AllRecordsAsync("&action=auth.failed")).Last()["reason"]);
+    }
+
+    [Fact]
+    public async Task Group_mapped_to_a_role_on_one_key_store_reaches_that_key_store_only()
+    {
+        var time = new FakeTimeProvider(OidcNode.Start);
+        await using var issuer = await TestIssuer.StartAsync(time);
+        var first = await DevServer.StartAsync(time: time);
+        var demo = await first.KeyStoreIdAsync(first.Info.UriPrefix);
+        var other = (string)(await first.Admin.CreateKeyStoreAsync())["id"]!;
+        var options = OidcNode.Options(issuer);
+        options.GroupRoles.Add(new OidcGroupRole { Group = "team-demo", Role = "key-officer", KeyStoreId = demo });
+        await using var node = await first.RestartAsync(o => o.Oidc = options);
+        using var http = ManagementApi.ClientWith(node, "Bearer " + issuer.Token(new TokenSpec { Groups = ["team-demo"] }));
+
+        using var own = await http.GetAsync($"/api/v1/keystores/{demo}/credentials");
+        using var foreign = await http.GetAsync($"/api/v1/keystores/{other}/credentials");
+        using var all = await http.GetAsync("/api/v1/keystores");
+
+        await own.JsonAsync(HttpStatusCode.OK);
+        Assert.Contains("key-officer on " + demo, (string?)(await foreign.ProblemAsync(HttpStatusCode.Forbidden))["detail"], StringComparison.Ordinal);
+        await all.ProblemAsync(HttpStatusCode.Forbidden);
+    }
+
+    [Fact]
+    public async Task Group_mapped_to_a_custom_role_of_the_database_is_accepted_and_an_unknown_one_refused()
+    {
+        var time = new FakeTimeProvider(OidcNode.Start);
+        await using var issuer = await TestIssuer.StartAsync(time);
+        var directory = Directory.CreateTempSubdirectory("coffer-test-").FullName;
+        try
+        {
+            await using (var first = await DevServer.StartAsync(dataDirectory: directory, time: time))
+            {
+                using var put = await first.Admin.PutAsJsonAsync("/api/v1/roles/key-reader", new { description = "reads keys", permissions = new[] { "keystores.read", "keys.read" } });
+                await put.JsonAsync(HttpStatusCode.OK);
+            }
+
+            var unknown = OidcNode.Options(issuer);
+            unknown.GroupRoles.Add(new OidcGroupRole { Group = "readers", Role = "key-writer" });
+            var e = await Assert.ThrowsAsync<InvalidOperationException>(() => DevServer.StartAsync(o => o.Oidc = unknown, directory, time));
+            Assert.Contains("'key-writer', which is not a role", e.Message, StringComparison.Ordinal);
+            Assert.Contains("key-reader", e.Message, StringComparison.Ordinal);
+
+            var options = OidcNode.Options(issuer);
+            options.GroupRoles.Add(new OidcGroupRole { Group = "readers", Role = "key-reader" });
+            await using var node = await DevServer.StartAsync(o => o.Oidc = options, directory, time);
+            using var http = ManagementApi.ClientWith(node, "Bearer " + issuer.Token(new TokenSpec { Groups = ["readers"] }));
+            await (await http.GetAsync("/api/v1/keystores")).JsonAsync(HttpStatusCode.OK);
+            await (await http.GetAsync("/api/v1/audit/records")).ProblemAsync(HttpStatusCode.Forbidden);
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
     }
 
     public static TheoryData<string, string> BadSections => new()
