@@ -111,6 +111,7 @@ public sealed class OidcLoginTests(OidcNode shared) : IClassFixture<OidcNode>
         { "alg none", "algorithm not allowed" },
         { "HS256 with the public key as secret", "algorithm not allowed" },
         { "no expiry", "no expiry" },
+        { "three parts that are not a JWT", "malformed token" },
     };
 
     [Theory]
@@ -126,6 +127,7 @@ public sealed class OidcLoginTests(OidcNode shared) : IClassFixture<OidcNode>
             "alg none" => Issuer.UnsignedToken(),
             "HS256 with the public key as secret" => Issuer.PublicKeyAsHmacSecretToken(),
             "no expiry" => NoExpiryToken(),
+            "three parts that are not a JWT" => "bm90.anNvbg.c2ln",
             _ => throw new ArgumentException(kind),
         };
 
