@@ -80,10 +80,10 @@ internal sealed partial class TokenAuthentication(
     /// the token), or "anonymous".</summary>
     public static string CallerId(HttpContext http) => CallerOf(http)?.Id ?? "anonymous";
 
-    /// <summary>The caller, when the request carries a valid credential that grants some role; else null.
-    /// Records nothing (for anonymous endpoints that show more to a known caller).</summary>
+    /// <summary>The caller a valid token stands for (an identity-provider login only when it gives a
+    /// role), or null. Records nothing (for anonymous endpoints that show more to a known caller).</summary>
     public async Task<Caller?> AuthenticateAsync(HttpContext http) =>
-        (await CheckAsync(http)).Caller is { Grants.Count: > 0 } caller ? caller : null;
+        await CheckAsync(http) is { Caller: { } caller } authentication && (authentication.Login is null || caller.Grants.Count > 0) ? caller : null;
 
     private async Task<Authentication> CheckAsync(HttpContext http)
     {

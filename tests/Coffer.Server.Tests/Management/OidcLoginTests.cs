@@ -184,6 +184,16 @@ public sealed class OidcLoginTests(OidcNode shared) : IClassFixture<OidcNode>
     }
 
     [Fact]
+    public async Task Status_shows_the_key_store_count_to_a_login_with_a_role_only()
+    {
+        using var withRole = ClientWith(Node, Issuer.Token());
+        using var withoutRole = ClientWith(Node, Issuer.Token(new TokenSpec { Groups = ["marketing"] }));
+
+        Assert.NotNull((await (await withRole.GetAsync("/api/v1/sys/status")).JsonAsync(HttpStatusCode.OK))["keyStoreCount"]);
+        Assert.Null((await (await withoutRole.GetAsync("/api/v1/sys/status")).JsonAsync(HttpStatusCode.OK))["keyStoreCount"]);
+    }
+
+    [Fact]
     public async Task Auditor_group_reads_but_cannot_change()
     {
         using var http = ClientWith(Node, Issuer.Token(new TokenSpec { Subject = "auditor-subject", Groups = ["coffer-auditors"] }));
