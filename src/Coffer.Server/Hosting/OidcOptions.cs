@@ -37,6 +37,10 @@ public sealed class OidcOptions
     /// <summary>How long one fetch of the discovery document or the key set may take.</summary>
     public int MetadataTimeoutSeconds { get; set; } = 10;
 
+    /// <summary>The roles these IdP groups hold under this configuration.</summary>
+    internal IReadOnlyList<RoleGrant> GrantsOf(IReadOnlyCollection<string> groups) =>
+        [.. GroupRoles.Where(m => groups.Contains(m.Group!, StringComparer.Ordinal)).Select(m => m.Grant).Distinct()];
+
     internal Uri IssuerUri => new(Issuer!);
 
     /// <summary>Plain http is accepted only for an issuer on this machine (tests, a local IdP).</summary>

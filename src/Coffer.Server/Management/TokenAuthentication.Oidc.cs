@@ -47,7 +47,7 @@ internal sealed partial class TokenAuthentication
         }
 
         var caller = user is null
-            ? new Caller("oidc:" + identity.Subject, CallerKinds.User, identity.Name, identity.Grants, identity.Groups)
+            ? new Caller(OidcTokenValidator.CallerIdPrefix + identity.Subject, CallerKinds.User, identity.Name, identity.Grants, identity.Groups)
             : Caller.ForPrincipal(user, null) with
             {
                 Grants = [.. user.Grants.Union(identity.Grants)],

@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using System.Net.Sockets;
 using System.Text.Json.Nodes;
 using Coffer.Server.Hosting;
+using Coffer.Server.Tests.Approvals;
 using Coffer.Server.Tests.Audit;
 using Coffer.Server.Tests.Xks;
 using Coffer.Testing;
@@ -191,6 +192,24 @@ public sealed class OidcLoginTests(OidcNode shared) : IClassFixture<OidcNode>
 
         Assert.NotNull((await (await withRole.GetAsync("/api/v1/sys/status")).JsonAsync(HttpStatusCode.OK))["keyStoreCount"]);
         Assert.Null((await (await withoutRole.GetAsync("/api/v1/sys/status")).JsonAsync(HttpStatusCode.OK))["keyStoreCount"]);
+    }
+
+    [Fact]
+    public async Task Approved_request_of_an_identity_provider_login_runs_as_that_login()
+    {
+        await Node.Admin.PutQuorumAsync("oidc-guard", ["key.destroy"], 1, "oidc-custodians");
+        var (approver, _) = await ApprovalApi.UserAsync(Node, "approver", "oidc-custodians");
+        using var _approver = approver;
+        var key = await ApprovalApi.NewKeyAsync(Node.Admin);
+        using var requester = ClientWith(Node, Issuer.Token(new TokenSpec { Subject = "requesting-subject", Groups = ["coffer-admins"] }));
+
+        using var held = await requester.PostJsonAsync($"/api/v1/keys/{key}/schedule-destruction", new { waitingPeriodDays = 8 });
+        var id = (string)(await held.JsonAsync(HttpStatusCode.Accepted))["id"]!;
+        using var vote = await approver.PostJsonAsync($"/api/v1/approvals/{id}/approve", new { comment = "ok" });
+
+        Assert.Equal("executed", (string?)(await vote.JsonAsync(HttpStatusCode.OK))["state"]);
+        var record = (await Node.Admin.AllRecordsAsync("&action=key.schedule-destruction")).Single(r => (string?)r["keyId"] == key && (string?)r["outcome"] == "ok");
+        Assert.Equal("oidc:requesting-subject", (string?)record["actorId"]);
     }
 
     [Fact]

@@ -27,6 +27,9 @@ internal sealed partial class OidcTokenValidator : IDisposable
         SecurityAlgorithms.EcdsaSha256, SecurityAlgorithms.EcdsaSha384, SecurityAlgorithms.EcdsaSha512,
     ];
 
+    /// <summary>The id prefix of a caller known only to the identity provider (no Coffer user has its subject).</summary>
+    public const string CallerIdPrefix = "oidc:";
+
     private static readonly string[] NameClaims = ["preferred_username", "email", JwtRegisteredClaimNames.Sub];
 
     private readonly OidcOptions _options;
@@ -145,8 +148,7 @@ internal sealed partial class OidcTokenValidator : IDisposable
         }
 
         var groups = token.Claims.Where(c => c.Type == _options.GroupsClaim).Select(c => c.Value).Distinct(StringComparer.Ordinal).ToList();
-        var grants = _options.GroupRoles.Where(m => groups.Contains(m.Group!, StringComparer.Ordinal)).Select(m => m.Grant).Distinct().ToList();
-        return OidcResult.Valid(new OidcIdentity(subject, NameOf(token, subject), groups, grants, new DateTimeOffset(token.ValidTo, TimeSpan.Zero)));
+        return OidcResult.Valid(new OidcIdentity(subject, NameOf(token, subject), groups, _options.GrantsOf(groups), new DateTimeOffset(token.ValidTo, TimeSpan.Zero)));
     }
 
     /// <summary>The cached (or first fetched) discovery document and keys; null when the IdP could not
