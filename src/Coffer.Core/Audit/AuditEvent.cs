@@ -156,6 +156,9 @@ public static class AuditActions
     public const string AuthFailed = "auth.failed";
     public const string AuthDenied = "auth.denied";
 
+    /// <summary>An identity-provider token used for the first time (once per token, not per call).</summary>
+    public const string AuthLogin = "auth.login";
+
     // Destruction and bulk rotation (issue 5). The sweeper's records name the system as actor.
     public const string KeyRotate = "key.rotate";
     public const string KeyRotateMany = "key.rotate-many";

@@ -74,7 +74,7 @@ public sealed class AuditReportBuilder(DateTimeOffset from, DateTimeOffset to, I
         {
             AddXks(e);
         }
-        else if (e.Outcome != AuditOutcome.Requested)
+        else if (e.Outcome != AuditOutcome.Requested && e.Action != AuditActions.AuthLogin)
         {
             _changes.Add(new AuditChange(record.Sequence, record.Time, e.Action, AuditOutcomes.ToText(e.Outcome),
                 e.ActorId ?? e.ActorKind, e.KeyStore, e.KeyId, e.Details));

@@ -7,6 +7,7 @@ using Coffer.Auth;
 using Coffer.Crypto;
 using Coffer.Server.Audit;
 using Coffer.Server.Management;
+using Coffer.Server.Management.Oidc;
 using Coffer.Server.Seal;
 using Coffer.Storage;
 using Microsoft.AspNetCore.Http;
@@ -39,7 +40,7 @@ internal static class ApprovalExecutor
         var endpoint = services.GetRequiredService<EndpointDataSource>().Endpoints.OfType<RouteEndpoint>().FirstOrDefault(e =>
             e.RoutePattern.RawText == request.RoutePattern
             && e.Metadata.GetMetadata<HttpMethodMetadata>()?.HttpMethods.Contains(request.Method, StringComparer.OrdinalIgnoreCase) == true);
-        var requester = await CurrentRequesterAsync(storage, request.Requester, time.GetUtcNow(), ct);
+        var requester = await CurrentRequesterAsync(storage, services.GetRequiredService<Hosting.CofferOptions>().Oidc, request.Requester, time.GetUtcNow(), ct);
         var context = endpoint is null || requester is null ? null : Rebuild(voter, request, endpoint, requester, ct);
         var required = endpoint?.Metadata.GetMetadata<RequiredPermission>()?.Permission;
         var voidReason =
@@ -94,12 +95,26 @@ internal static class ApprovalExecutor
     }
 
     /// <summary>The requester as they are now: a user or app that is still enabled, with its current
-    /// roles and groups; a bare token that is still valid. Null when they can no longer act.</summary>
-    private static async Task<Caller?> CurrentRequesterAsync(ICofferStorage storage, Caller asked, DateTimeOffset now, CancellationToken ct)
+    /// roles and groups; a bare token that is still valid. Null when they can no longer act. An
+    /// identity-provider login has no token to check again: the IdP groups it had when it asked count
+    /// with the roles today's configuration maps them to (a mapping removed since grants nothing).</summary>
+    private static async Task<Caller?> CurrentRequesterAsync(ICofferStorage storage, Hosting.OidcOptions? oidc, Caller asked, DateTimeOffset now, CancellationToken ct)
     {
+        var mapped = oidc is not null && asked.Kind == CallerKinds.User && asked.TokenId is null ? oidc.GrantsOf(asked.Groups) : [];
+        if (asked.Id.StartsWith(OidcTokenValidator.CallerIdPrefix, StringComparison.Ordinal))
+        {
+            return mapped.Count > 0 ? asked with { Grants = mapped } : null;
+        }
+
         if (asked.Kind is CallerKinds.User or CallerKinds.App)
         {
-            return await storage.Principals.GetAsync(asked.Id, ct) is { IsEnabled: true } principal ? Caller.ForPrincipal(principal, asked.TokenId) : null;
+            if (await storage.Principals.GetAsync(asked.Id, ct) is not { IsEnabled: true } principal)
+            {
+                return null;
+            }
+
+            var caller = Caller.ForPrincipal(principal, asked.TokenId);
+            return mapped.Count == 0 ? caller : caller with { Grants = [.. caller.Grants.Union(mapped)] };
         }
 
         var token = (await storage.System.ListTokensAsync(ct)).FirstOrDefault(t => t.Id == asked.Id);

@@ -39,6 +39,9 @@ public sealed class CofferOptions
     /// <summary>How webhook alerts are delivered (the webhooks themselves are managed through the API).</summary>
     public AlertOptions Alerts { get; set; } = new();
 
+    /// <summary>Management login with the organisation's identity provider (OIDC bearer JWTs); off when absent.</summary>
+    public OidcOptions? Oidc { get; set; }
+
     internal string ResolvedDatabasePath => DatabasePath ?? Path.Combine(DataDirectory, "coffer.db");
 
     internal string ResolvedAuditArchiveDirectory => Audit.ArchiveDirectory ?? Path.Combine(DataDirectory, "audit-archives");

@@ -6,6 +6,7 @@ using Coffer.Server.Audit.Sinks;
 using Coffer.Server.KillSwitches;
 using Coffer.Server.Lifecycle;
 using Coffer.Server.Management;
+using Coffer.Server.Management.Oidc;
 using Coffer.Server.Metrics;
 using Coffer.Server.Policies;
 using Coffer.Server.Seal;
@@ -84,6 +85,19 @@ public sealed partial class CofferServer : IAsyncDisposable
         Directory.CreateDirectory(options.DataDirectory);
         var logger = loggers.CreateLogger<CofferServer>();
         var storage = await SqliteStorage.OpenAsync(options.ResolvedDatabasePath, ct);
+        if (options.Oidc is not null)
+        {
+            try
+            {
+                await options.Oidc.RequireRolesAsync(storage.Principals, ct);
+            }
+            catch
+            {
+                storage.Dispose();
+                throw;
+            }
+        }
+
         if (unaudited)
         {
             Log.Unaudited(logger, AuditLog.UnauditedEnvironmentVariable);
@@ -204,6 +218,8 @@ public sealed partial class CofferServer : IAsyncDisposable
         {
             throw new InvalidOperationException("The XKS listener needs a TLS certificate (Xks.Tls.CertificatePath); AWS KMS only calls HTTPS. Set Xks.AllowPlainHttp only behind your own TLS terminator.");
         }
+
+        options.Oidc?.Validate();
     }
 
     /// <summary>The dev seal needs no operator: its master key file unseals at start.</summary>
@@ -297,6 +313,11 @@ public sealed partial class CofferServer : IAsyncDisposable
         builder.Services.AddSingleton(alerts);
         builder.Services.AddSingleton(rules);
         builder.Services.AddSingleton<Authorizer>();
+        if (options.Oidc is not null)
+        {
+            builder.Services.AddSingleton(sp => new OidcTokenValidator(options.Oidc, time, sp.GetRequiredService<ILogger<OidcTokenValidator>>()));
+        }
+
         builder.Services.AddSingleton<TokenAuthentication>();
         builder.Services.AddSingleton<Lifecycle.DestructionSweeper>();
         builder.Services.AddHostedService(services => services.GetRequiredService<Lifecycle.DestructionSweeper>());

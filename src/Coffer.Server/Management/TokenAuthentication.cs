@@ -1,6 +1,7 @@
 using Coffer.Audit;
 using Coffer.Auth;
 using Coffer.Server.Audit;
+using Coffer.Server.Management.Oidc;
 using Coffer.Storage;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Http;
@@ -15,9 +16,14 @@ namespace Coffer.Server.Management;
 /// would have been parsed; endpoints marked <c>AllowAnonymous</c> are let through. Every refusal is
 /// an <c>auth.failed</c> audit record with the source IP and why — never the presented token.
 /// </summary>
-internal sealed partial class TokenAuthentication(ICofferStorage storage, Authorizer authorizer, TimeProvider time, AuditLog audit, ILogger<TokenAuthentication> logger)
+internal sealed partial class TokenAuthentication(
+    ICofferStorage storage, Authorizer authorizer, TimeProvider time, AuditLog audit, ILogger<TokenAuthentication> logger,
+    OidcTokenValidator? oidc = null)
 {
     private const string CallerItem = "coffer.caller";
+
+    /// <summary>What a refused caller is told unless the refusal says more.</summary>
+    private const string TokenRequired = "A valid management token is required: send 'Authorization: Bearer <token>' (COFFER_TOKEN for the CLI).";
 
     public async Task InvokeAsync(HttpContext context, RequestDelegate next)
     {
@@ -28,17 +34,28 @@ internal sealed partial class TokenAuthentication(ICofferStorage storage, Author
             return;
         }
 
-        var (caller, refusal) = await CheckAsync(context);
+        var (caller, refusal, login) = await CheckAsync(context);
         if (caller is null)
         {
             await RecordRefusalAsync(context, refusal);
             context.Response.Headers.WWWAuthenticate = "Bearer";
-            await Problems.Unauthorized("A valid management token is required: send 'Authorization: Bearer <token>' (COFFER_TOKEN for the CLI).")
+            await Problems.Make(refusal.Status, refusal.Status == 401 ? "Not authenticated" : "Identity provider unreachable", refusal.Detail ?? TokenRequired)
                 .ExecuteAsync(context);
             return;
         }
 
         context.Items[CallerItem] = caller;
+        if (login is not null)
+        {
+            if (caller.Grants.Count == 0)
+            {
+                await RecordNoRoleAsync(context, caller);
+                return;
+            }
+
+            await RecordLoginAsync(context, caller, login);
+        }
+
         var required = endpoint.Metadata.GetMetadata<RequiredPermission>()?.Permission;
         if (!await authorizer.AllowsAsync(caller, required, context))
         {
@@ -63,43 +80,53 @@ internal sealed partial class TokenAuthentication(ICofferStorage storage, Author
     /// the token), or "anonymous".</summary>
     public static string CallerId(HttpContext http) => CallerOf(http)?.Id ?? "anonymous";
 
-    /// <summary>The caller a valid token stands for, or null.</summary>
-    public async Task<Caller?> AuthenticateAsync(HttpContext http) => (await CheckAsync(http)).Caller;
+    /// <summary>The caller a valid token stands for (an identity-provider login only when it gives a
+    /// role), or null. Records nothing (for anonymous endpoints that show more to a known caller).</summary>
+    public async Task<Caller?> AuthenticateAsync(HttpContext http) =>
+        await CheckAsync(http) is { Caller: { } caller } authentication && (authentication.Login is null || caller.Grants.Count > 0) ? caller : null;
 
-    private async Task<(Caller? Caller, Refusal Refusal)> CheckAsync(HttpContext http)
+    private async Task<Authentication> CheckAsync(HttpContext http)
     {
         var header = http.Request.Headers.Authorization.ToString();
         if (!header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
         {
-            return (null, new Refusal("no bearer token", null));
+            return Refuse("no bearer token");
         }
 
         var presented = header["Bearer ".Length..].Trim();
+        if (presented.Length is > 0 and <= MaxJwtLength && OidcTokenValidator.LooksLikeJwt(presented))
+        {
+            return await CheckJwtAsync(http, presented);
+        }
+
         if (presented.Length is 0 or > 512)
         {
-            return (null, new Refusal("malformed bearer token", null));
+            return Refuse("malformed bearer token");
         }
 
         var token = await storage.System.FindTokenByHashAsync(ApiTokenHash.Of(presented), http.RequestAborted);
         if (token is null)
         {
-            return (null, new Refusal("unknown token", null));
+            return Refuse("unknown token");
         }
 
         if (!token.IsValidAt(time.GetUtcNow()))
         {
-            return (null, new Refusal("expired or revoked token", token.Id));
+            return Refuse("expired or revoked token", token.Id);
         }
 
         if (token.OwnerId is null)
         {
-            return (Caller.ForToken(token), default);
+            return new Authentication(Caller.ForToken(token), default, null);
         }
 
         // A token of a user or app carries its owner's current roles and groups, read at each call.
         var owner = await storage.Principals.GetAsync(token.OwnerId, http.RequestAborted);
-        return owner is { IsEnabled: true } ? (Caller.ForPrincipal(owner, token.Id), default) : (null, new Refusal("owner disabled", token.Id));
+        return owner is { IsEnabled: true } ? new Authentication(Caller.ForPrincipal(owner, token.Id), default, null) : Refuse("owner disabled", token.Id);
     }
+
+    private static Authentication Refuse(string reason, string? tokenId = null, int status = 401, string? detail = null) =>
+        new(null, new Refusal(reason, tokenId, status, detail), null);
 
     private Task RecordRefusalAsync(HttpContext http, Refusal refusal) =>
         RecordAsync(http, AuditActions.AuthFailed, AuditActorKinds.Anonymous, refusal.TokenId, refusal.Reason);
@@ -134,7 +161,12 @@ internal sealed partial class TokenAuthentication(ICofferStorage storage, Author
         }
     }
 
-    private readonly record struct Refusal(string Reason, string? TokenId);
+    /// <summary>Why a call was refused: the audit reason, the token id when known, the status, and what
+    /// the caller is told when it is more than <see cref="TokenRequired"/>.</summary>
+    private readonly record struct Refusal(string Reason, string? TokenId, int Status = 401, string? Detail = null);
+
+    /// <param name="Login">Set for an identity-provider token, whose first use is recorded as a login.</param>
+    private readonly record struct Authentication(Caller? Caller, Refusal Refusal, OidcLogin? Login);
 
     private static partial class Log
     {

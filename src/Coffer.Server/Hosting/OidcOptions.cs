@@ -1,0 +1,141 @@
+using System.Net;
+using Coffer.Auth;
+
+namespace Coffer.Server.Hosting;
+
+/// <summary>
+/// Management login through the organisation's identity provider (issue 7; README, "Login through
+/// your identity provider"): callers send the IdP's access token (a JWT) as their bearer token. Off
+/// when the section is absent.
+/// </summary>
+public sealed class OidcOptions
+{
+    /// <summary>The issuer (<c>iss</c>) exactly as the IdP writes it; its discovery document is read
+    /// from <c>{Issuer}/.well-known/openid-configuration</c>. https, except for a loopback issuer.</summary>
+    public string? Issuer { get; set; }
+
+    /// <summary>The audience (<c>aud</c>) the IdP writes into tokens meant for Coffer.</summary>
+    public string? Audience { get; set; }
+
+    /// <summary>The claim that lists the caller's groups (Entra ID app roles arrive in <c>roles</c>).</summary>
+    public string GroupsClaim { get; set; } = "groups";
+
+    /// <summary>The claim naming the caller in lists and audit details; null tries
+    /// <c>preferred_username</c>, then <c>email</c>, then <c>sub</c>.</summary>
+    public string? NameClaim { get; set; }
+
+    /// <summary>Which IdP group gives which Coffer role, on every key store or on one.</summary>
+    public List<OidcGroupRole> GroupRoles { get; set; } = [];
+
+    /// <summary>Tolerated difference between the IdP's clock and Coffer's for <c>exp</c> and <c>nbf</c>.</summary>
+    public int ClockSkewSeconds { get; set; } = 60;
+
+    /// <summary>The least time between two key refetches caused by a token whose key id (<c>kid</c>) is
+    /// unknown: a rotated key is picked up at once, a flood of forged key ids costs the IdP one fetch.</summary>
+    public int KeyRefreshIntervalSeconds { get; set; } = 60;
+
+    /// <summary>How long one fetch of the discovery document or the key set may take.</summary>
+    public int MetadataTimeoutSeconds { get; set; } = 10;
+
+    /// <summary>The roles these IdP groups hold under this configuration.</summary>
+    internal IReadOnlyList<RoleGrant> GrantsOf(IReadOnlyCollection<string> groups) =>
+        [.. GroupRoles.Where(m => groups.Contains(m.Group!, StringComparer.Ordinal)).Select(m => m.Grant).Distinct()];
+
+    internal Uri IssuerUri => new(Issuer!);
+
+    /// <summary>Plain http is accepted only for an issuer on this machine (tests, a local IdP).</summary>
+    internal bool RequiresHttps => IssuerUri.Scheme != Uri.UriSchemeHttp;
+
+    internal string MetadataAddress => Issuer!.TrimEnd('/') + "/.well-known/openid-configuration";
+
+    /// <summary>Refuses to start with a section that cannot work, naming what is wrong.</summary>
+    internal void Validate()
+    {
+        if (!Uri.TryCreate(Issuer, UriKind.Absolute, out var issuer)
+            || (issuer.Scheme != Uri.UriSchemeHttps && !(issuer.Scheme == Uri.UriSchemeHttp && IsLoopback(issuer)))
+            || !string.IsNullOrEmpty(issuer.Query) || !string.IsNullOrEmpty(issuer.Fragment))
+        {
+            throw new InvalidOperationException(
+                $"Oidc.Issuer must be the identity provider's https URL (plain http only for a loopback issuer), without query or fragment; got '{Issuer}'.");
+        }
+
+        if (string.IsNullOrWhiteSpace(Audience))
+        {
+            throw new InvalidOperationException("Oidc.Audience is required: the 'aud' value the identity provider puts into tokens for Coffer (e.g. api://coffer).");
+        }
+
+        if (string.IsNullOrWhiteSpace(GroupsClaim))
+        {
+            throw new InvalidOperationException("Oidc.GroupsClaim must name a claim (default 'groups'; Entra ID app roles are in 'roles').");
+        }
+
+        if (NameClaim is not null && string.IsNullOrWhiteSpace(NameClaim))
+        {
+            throw new InvalidOperationException("Oidc.NameClaim must name a claim, or be left out (preferred_username, then email, then sub).");
+        }
+
+        if (ClockSkewSeconds is < 0 or > 300 || KeyRefreshIntervalSeconds is < 1 or > 86_400 || MetadataTimeoutSeconds is < 1 or > 120)
+        {
+            throw new InvalidOperationException("Oidc: ClockSkewSeconds is 0..300, KeyRefreshIntervalSeconds 1..86400, MetadataTimeoutSeconds 1..120.");
+        }
+
+        for (var i = 0; i < GroupRoles.Count; i++)
+        {
+            GroupRoles[i].Validate(i);
+        }
+    }
+
+    /// <summary>Refuses to start with a mapping to a role that is neither built in nor a custom role of
+    /// this database. (A custom role deleted later simply grants nothing.)</summary>
+    internal async Task RequireRolesAsync(Coffer.Storage.IPrincipalRepository principals, CancellationToken ct)
+    {
+        for (var i = 0; i < GroupRoles.Count; i++)
+        {
+            var role = GroupRoles[i].Role!;
+            if (!Roles.IsBuiltIn(role) && await principals.GetRoleAsync(role, ct) is null)
+            {
+                var custom = (await principals.ListRolesAsync(ct)).Select(r => r.Name);
+                throw new InvalidOperationException(
+                    $"Oidc.GroupRoles[{i}] maps group '{GroupRoles[i].Group}' to '{role}', which is not a role; roles are {string.Join(", ", Roles.All.Concat(custom))}.");
+            }
+        }
+    }
+
+    private static bool IsLoopback(Uri uri) =>
+        uri.IsLoopback || (IPAddress.TryParse(uri.Host.Trim('[', ']'), out var address) && IPAddress.IsLoopback(address));
+}
+
+/// <summary>One mapping: members of <see cref="Group"/> hold <see cref="Role"/>, on <see cref="KeyStoreId"/>
+/// only when it is set.</summary>
+public sealed class OidcGroupRole
+{
+    /// <summary>The group exactly as the groups claim carries it (a name, a path, or an Entra ID object id).</summary>
+    public string? Group { get; set; }
+
+    public string? Role { get; set; }
+
+    /// <summary>A key store id (<c>ks_…</c>); null grants the role on every key store.</summary>
+    public string? KeyStoreId { get; set; }
+
+    internal RoleGrant Grant => new(Role!, KeyStoreId);
+
+    internal void Validate(int index)
+    {
+        if (string.IsNullOrWhiteSpace(Group))
+        {
+            throw new InvalidOperationException($"Oidc.GroupRoles[{index}].Group is required: the group as the '{nameof(OidcOptions.GroupsClaim)}' claim carries it.");
+        }
+
+        // Custom roles live in the database: whether one exists is checked once storage is open (RequireRolesAsync).
+        if (!Roles.IsBuiltIn(Role) && !IdentityNames.IsValid(Role))
+        {
+            throw new InvalidOperationException(
+                $"Oidc.GroupRoles[{index}] maps group '{Group}' to '{Role}', which is not a role; roles are {string.Join(", ", Roles.All)} or a custom role's name.");
+        }
+
+        if (KeyStoreId is not null && !(KeyStoreId.StartsWith("ks_", StringComparison.Ordinal) && KeyStoreId.Length > 3))
+        {
+            throw new InvalidOperationException($"Oidc.GroupRoles[{index}].KeyStoreId '{KeyStoreId}' is not a key store id (ks_…); leave it out to grant the role on every key store.");
+        }
+    }
+}

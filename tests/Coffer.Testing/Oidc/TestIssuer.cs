@@ -1,0 +1,218 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.IdentityModel.JsonWebTokens;
+using Microsoft.IdentityModel.Tokens;
+
+namespace Coffer.Testing.Oidc;
+
+/// <summary>
+/// A small OpenID Connect issuer on loopback for tests: a real Kestrel app serving
+/// <c>/.well-known/openid-configuration</c> and its JWKS, signing access tokens with an RSA key (RS256)
+/// or an EC P-256 key (ES256). <see cref="RotateRsaKey"/> replaces the RSA key with a new one under a new
+/// key id, as an IdP's key rotation does. Token times come from the given clock, so tests can drive
+/// Coffer and the issuer with one fake clock.
+/// </summary>
+public sealed class TestIssuer : IAsyncDisposable
+{
+    public const string DefaultAudience = "api://coffer-tests";
+
+    private readonly WebApplication _app;
+    private readonly TimeProvider _time;
+    private readonly Lock _gate = new();
+    private RsaSecurityKey _rsa;
+    private readonly ECDsaSecurityKey _ec;
+    private int _jwksFetches;
+    private int _rotations;
+
+    private TestIssuer(WebApplication app, TimeProvider time)
+    {
+        _app = app;
+        _time = time;
+        _rsa = NewRsaKey("rsa-1");
+        _ec = new ECDsaSecurityKey(ECDsa.Create(ECCurve.NamedCurves.nistP256)) { KeyId = "ec-1" };
+    }
+
+    /// <summary>The issuer URL (<c>iss</c>), e.g. <c>http://127.0.0.1:41234</c>.</summary>
+    public string Issuer { get; private set; } = "";
+
+    /// <summary>How often the JWKS was fetched (Coffer's key refreshes).</summary>
+    public int JwksFetches => Volatile.Read(ref _jwksFetches);
+
+    /// <summary>The RSA key tokens are signed with now (and its id).</summary>
+    public RsaSecurityKey RsaKey
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _rsa;
+            }
+        }
+    }
+
+    public ECDsaSecurityKey EcKey => _ec;
+
+    public static async Task<TestIssuer> StartAsync(TimeProvider? time = null)
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.ConfigureKestrel(k => k.Listen(System.Net.IPAddress.Loopback, 0));
+        var app = builder.Build();
+        var issuer = new TestIssuer(app, time ?? TimeProvider.System);
+        app.MapGet("/.well-known/openid-configuration", issuer.DiscoveryAsync);
+        app.MapGet("/jwks", issuer.JwksAsync);
+        await app.StartAsync();
+        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        issuer.Issuer = address.TrimEnd('/');
+        return issuer;
+    }
+
+    /// <summary>Replaces the RSA signing key with a new one under a new key id; the old key leaves the JWKS.</summary>
+    public void RotateRsaKey()
+    {
+        lock (_gate)
+        {
+            _rotations++;
+            _rsa = NewRsaKey("rsa-" + (_rotations + 1));
+        }
+    }
+
+    /// <summary>A new RSA key that is not in the JWKS (for "signed by a key the IdP does not publish").</summary>
+    public static RsaSecurityKey NewRsaKey(string kid) => new(RSA.Create(2048)) { KeyId = kid };
+
+    /// <summary>A signed access token; every part can be changed to make a bad one.</summary>
+    public string Token(TokenSpec? spec = null)
+    {
+        spec ??= new TokenSpec();
+        var now = _time.GetUtcNow().UtcDateTime;
+        SecurityKey key = spec.Key ?? (spec.Algorithm.StartsWith("ES", StringComparison.Ordinal) ? _ec : RsaKey);
+        var claims = new Dictionary<string, object>(StringComparer.Ordinal) { ["sub"] = spec.Subject };
+        if (spec.Groups is not null)
+        {
+            claims[spec.GroupsClaim] = spec.Groups;
+        }
+
+        if (spec.PreferredUsername is not null)
+        {
+            claims["preferred_username"] = spec.PreferredUsername;
+        }
+
+        var descriptor = new SecurityTokenDescriptor
+        {
+            Issuer = spec.Issuer ?? Issuer,
+            Audience = spec.Audience,
+            Claims = claims,
+            IssuedAt = now,
+            NotBefore = now + spec.NotBeforeIn,
+            Expires = now + spec.ExpiresIn,
+            SigningCredentials = new SigningCredentials(key, spec.Algorithm),
+        };
+        return new JsonWebTokenHandler { SetDefaultTimesOnTokenCreation = false }.CreateToken(descriptor);
+    }
+
+    /// <summary>An unsigned token (<c>alg: none</c>, empty signature) with valid claims.</summary>
+    public string UnsignedToken(string subject = "alice")
+    {
+        var now = _time.GetUtcNow().ToUnixTimeSeconds();
+        var header = Base64Url(JsonSerializer.SerializeToUtf8Bytes(new Dictionary<string, object> { ["alg"] = "none", ["typ"] = "JWT" }));
+        var payload = Base64Url(JsonSerializer.SerializeToUtf8Bytes(new Dictionary<string, object>
+        {
+            ["iss"] = Issuer, ["aud"] = DefaultAudience, ["sub"] = subject, ["groups"] = new[] { "coffer-admins" },
+            ["iat"] = now, ["nbf"] = now, ["exp"] = now + 600,
+        }));
+        return header + "." + payload + ".";
+    }
+
+    /// <summary>The key-confusion attack: HS256 with the RSA public key (as published) as the HMAC secret,
+    /// and the RSA key's id.</summary>
+    public string PublicKeyAsHmacSecretToken()
+    {
+        var rsa = RsaKey;
+        var secret = new SymmetricSecurityKey(Encoding.UTF8.GetBytes(rsa.Rsa.ExportSubjectPublicKeyInfoPem())) { KeyId = rsa.KeyId };
+        return Token(new TokenSpec { Key = secret, Algorithm = SecurityAlgorithms.HmacSha256 });
+    }
+
+    private Task DiscoveryAsync(HttpContext http) => http.Response.WriteAsJsonAsync(new Dictionary<string, object>
+    {
+        ["issuer"] = Issuer,
+        ["jwks_uri"] = Issuer + "/jwks",
+        ["id_token_signing_alg_values_supported"] = new[] { "RS256", "ES256" },
+        ["response_types_supported"] = new[] { "code" },
+        ["subject_types_supported"] = new[] { "public" },
+    });
+
+    private Task JwksAsync(HttpContext http)
+    {
+        Interlocked.Increment(ref _jwksFetches);
+        var keys = new[] { JsonWebKeyConverter.ConvertFromRSASecurityKey(PublicOnly(RsaKey)), JsonWebKeyConverter.ConvertFromECDsaSecurityKey(_ec) }
+            .Select(Jwk).ToList();
+        return http.Response.WriteAsJsonAsync(new Dictionary<string, object> { ["keys"] = keys });
+    }
+
+    private static RsaSecurityKey PublicOnly(RsaSecurityKey key) => new(key.Rsa.ExportParameters(false)) { KeyId = key.KeyId };
+
+    /// <summary>A public JWK as an IdP publishes it (no private members).</summary>
+    private static Dictionary<string, string> Jwk(JsonWebKey key)
+    {
+        var jwk = new Dictionary<string, string>(StringComparer.Ordinal) { ["kty"] = key.Kty, ["kid"] = key.Kid, ["use"] = "sig" };
+        if (key.Kty == "RSA")
+        {
+            jwk["n"] = key.N;
+            jwk["e"] = key.E;
+            jwk["alg"] = "RS256";
+        }
+        else
+        {
+            jwk["crv"] = key.Crv;
+            jwk["x"] = key.X;
+            jwk["y"] = key.Y;
+            jwk["alg"] = "ES256";
+        }
+
+        return jwk;
+    }
+
+    private static string Base64Url(byte[] bytes) => Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+
+    public async ValueTask DisposeAsync()
+    {
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+        _rsa.Rsa.Dispose();
+        _ec.ECDsa.Dispose();
+    }
+}
+
+/// <summary>What goes into a test token; the defaults make a valid one for <see cref="TestIssuer.DefaultAudience"/>.</summary>
+public sealed record TokenSpec
+{
+    public string Subject { get; init; } = "alice-subject";
+
+    public string? PreferredUsername { get; init; } = "alice@example.test";
+
+    public string[]? Groups { get; init; } = ["coffer-admins"];
+
+    public string GroupsClaim { get; init; } = "groups";
+
+    /// <summary>Null: the issuer's own URL.</summary>
+    public string? Issuer { get; init; }
+
+    public string Audience { get; init; } = TestIssuer.DefaultAudience;
+
+    public TimeSpan NotBeforeIn { get; init; } = TimeSpan.Zero;
+
+    public TimeSpan ExpiresIn { get; init; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>RS256 signs with the issuer's RSA key, ES256 with its EC key, unless <see cref="Key"/> is set.</summary>
+    public string Algorithm { get; init; } = SecurityAlgorithms.RsaSha256;
+
+    public SecurityKey? Key { get; init; }
+}
