@@ -78,9 +78,11 @@ elif [[ $fake == 0 ]]; then
   if [[ -n "$(git status --porcelain -- src 2>/dev/null)" ]]; then version="$version + uncommitted changes in src/"; fi
 fi
 
-# DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1 is for the client only (the bench strips it from the
-# servers it starts): socket continuations run on the epoll thread, much less client CPU per request.
-cmd=(env DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1 dotnet "$COFFER_BUILD_DIR/bench-out/Coffer.Bench.dll" run
+# For the client only (the bench strips both from the servers it starts, which run with the runtime's
+# defaults): DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1 runs socket continuations on the epoll
+# thread, and DOTNET_ThreadPool_UnfairSemaphoreSpinLimit=0 stops idle workers spin-waiting; both cut
+# the client CPU that the servers under test would otherwise lose on a shared machine.
+cmd=(env DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1 DOTNET_ThreadPool_UnfairSemaphoreSpinLimit=0 dotnet "$COFFER_BUILD_DIR/bench-out/Coffer.Bench.dll" run
      --coffer-dll "$COFFER_BUILD_DIR/coffer-out/coffer.dll" --coffer-version "$version" --out "$out" ${pass[@]+"${pass[@]}"})
 if [[ "$pin" == split ]]; then
   # The load generator on CPU 1; the bench starts both servers on CPU 0.

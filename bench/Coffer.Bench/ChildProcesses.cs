@@ -36,6 +36,7 @@ public sealed class ChildProcesses : IDisposable
         psi.ArgumentList.Add($"exec {line} >{Quote(logPath)} 2>&1 </dev/null");
         // Client-only tuning (see run.sh) must not leak into the servers under test.
         psi.Environment.Remove("DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS");
+        psi.Environment.Remove("DOTNET_ThreadPool_UnfairSemaphoreSpinLimit");
         foreach (var (k, v) in env ?? new Dictionary<string, string>()) psi.Environment[k] = v;
         var p = Process.Start(psi) ?? throw new InvalidOperationException($"cannot start {name}");
         lock (_lock) _children.Add((name, p));
