@@ -13,9 +13,10 @@ internal static class ApprovalAudit
     public static AuditEvent Event(HttpContext http, string action, ApprovalRequest request) =>
         About(ManagementAudit.Caller(http, action), request);
 
-    /// <summary>A record no caller made (expiry, a void request): actor kind system.</summary>
-    public static AuditEvent System(HttpContext http, string action, ApprovalRequest request, string reason) =>
-        About(new AuditEvent { Action = action, ActorKind = AuditActorKinds.System, SourceIp = ManagementAudit.SourceIp(http), Reason = reason }, request);
+    /// <summary>A record no caller made (expiry, a void request): actor kind system; the source IP is
+    /// that of the call that set it off, if any.</summary>
+    public static AuditEvent System(string? sourceIp, string action, ApprovalRequest request, string reason) =>
+        About(new AuditEvent { Action = action, ActorKind = AuditActorKinds.System, SourceIp = sourceIp, Reason = reason }, request);
 
     private static AuditEvent About(AuditEvent e, ApprovalRequest request) => e with
     {

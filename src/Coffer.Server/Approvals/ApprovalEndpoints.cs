@@ -1,5 +1,6 @@
 using System.Text;
 using Coffer.Approvals;
+using Coffer.Server.Audit;
 using Coffer.Audit;
 using Coffer.Auth;
 using Coffer.Crypto;
@@ -10,6 +11,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Coffer.Server.Approvals;
 
@@ -46,11 +48,7 @@ internal static class ApprovalEndpoints
         }
 
         // Expire what is due first, so every filter sees the states of now.
-        var now = time.GetUtcNow();
-        foreach (var due in (await storage.Approvals.ListRequestsAsync(ApprovalStates.Pending, 1000, ct)).Where(r => r.IsExpiredAt(now)))
-        {
-            await ApprovalVoting.ExpireAsync(http, storage, time, due, ct);
-        }
+        await ApprovalExpiry.SweepAsync(http.RequestServices.GetRequiredService<AuditLog>(), storage, time.GetUtcNow(), ManagementAudit.SourceIp(http), ct);
 
         var views = new List<ApprovalView>();
         foreach (var request in await storage.Approvals.ListRequestsAsync(state, Math.Clamp(limit ?? 100, 1, 1000), ct))

@@ -54,7 +54,7 @@ internal static class ApprovalExecutor
             : null;
         if (voidReason is not null)
         {
-            await audit.AppendAsync(ApprovalAudit.System(voter, AuditActions.ApprovalVoid, request, voidReason), ct);
+            await audit.AppendAsync(ApprovalAudit.System(ManagementAudit.SourceIp(voter), AuditActions.ApprovalVoid, request, voidReason), ct);
             await storage.Approvals.MoveAsync(request.Id, ApprovalStates.Approved, ApprovalStates.Void, time.GetUtcNow(), voidReason, ct);
             return;
         }

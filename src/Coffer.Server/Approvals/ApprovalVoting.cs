@@ -75,23 +75,9 @@ internal static class ApprovalVoting
     public static async Task<ApprovalRequest?> LoadAsync(HttpContext http, ICofferStorage storage, TimeProvider time, string approvalId, CancellationToken ct)
     {
         var request = await storage.Approvals.GetRequestAsync(approvalId, ct);
-        return request is not null && request.IsExpiredAt(time.GetUtcNow()) ? await ExpireAsync(http, storage, time, request, ct) : request;
-    }
-
-    public static async Task<ApprovalRequest> ExpireAsync(HttpContext http, ICofferStorage storage, TimeProvider time, ApprovalRequest request, CancellationToken ct)
-    {
-        var reason = $"not approved by {request.ExpiresAt:u}";
-        try
-        {
-            await http.RequestServices.GetRequiredService<AuditLog>().AppendAsync(ApprovalAudit.System(http, AuditActions.ApprovalExpire, request, reason), ct);
-        }
-        catch (AuditUnavailableException)
-        {
-            return request;
-        }
-
-        await storage.Approvals.MoveAsync(request.Id, ApprovalStates.Pending, ApprovalStates.Expired, request.ExpiresAt, reason, ct);
-        return await storage.Approvals.GetRequestAsync(request.Id, ct) ?? request;
+        return request is not null && request.IsExpiredAt(time.GetUtcNow())
+            ? await ApprovalExpiry.ExpireAsync(http.RequestServices.GetRequiredService<AuditLog>(), storage, request, ManagementAudit.SourceIp(http), ct)
+            : request;
     }
 
     public static async Task<ApprovalView> ViewAsync(ICofferStorage storage, string approvalId, CancellationToken ct)

@@ -86,7 +86,8 @@ internal sealed partial class RotationScheduler(
         }
     }
 
-    /// <summary>One pass: the rotations due now, then the activations and expiries due now.</summary>
+    /// <summary>One pass: approval requests past their expiry, expiry warnings, the rotations due
+    /// now, then the activations and expiries due now.</summary>
     internal async Task TickAsync(CancellationToken ct = default)
     {
         if (seal.IsSealed)
@@ -96,6 +97,7 @@ internal sealed partial class RotationScheduler(
 
         var now = time.GetUtcNow();
         var storage = seal.Storage;
+        await Approvals.ApprovalExpiry.SweepAsync(audit, storage, now, sourceIp: null, ct);
         try
         {
             await ExpiryWarnings.WarnAsync(storage, audit, options.Alerts.ExpiryWarningDays, now, ct);

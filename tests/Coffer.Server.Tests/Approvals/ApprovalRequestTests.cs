@@ -133,6 +133,31 @@ public sealed class ApprovalRequestTests
     }
 
     [Fact]
+    public async Task An_unanswered_request_is_expired_by_the_scheduler_without_anyone_reading_it()
+    {
+        var clock = new FakeTimeProvider(new DateTimeOffset(2026, 11, 28, 12, 0, 0, TimeSpan.Zero));
+        await using var node = await DevServer.StartAsync(time: clock);
+        await node.Server.Scheduler.WaitForTickAsync(clock.GetUtcNow()).WaitAsync(TimeSpan.FromSeconds(30));
+        await node.Admin.PutQuorumAsync("engage", ["killswitch.engage"], 1, "ops", lifetimeHours: 1);
+        using var held = await node.Admin.PostJsonAsync("/api/v1/kill-switches", new { scope = "all", reason = "drill" });
+        var id = (string)(await held.JsonAsync(HttpStatusCode.Accepted))["id"]!;
+
+        clock.Advance(TimeSpan.FromMinutes(59));
+        await node.Server.Scheduler.WaitForTickAsync(clock.GetUtcNow()).WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Empty((await ApprovalApi.RecordsAsync(node.Admin, "approval.expire")).AsArray());
+
+        clock.Advance(TimeSpan.FromMinutes(1));
+        await node.Server.Scheduler.WaitForTickAsync(clock.GetUtcNow()).WaitAsync(TimeSpan.FromSeconds(30));
+
+        // Read from the audit log only: the record was written by the tick, not by a read of the request.
+        var record = Assert.Single((await ApprovalApi.RecordsAsync(node.Admin, "approval.expire")).AsArray())!;
+        Assert.Equal("system", (string?)record["actorKind"]);
+        Assert.Contains(id, (string?)record["details"], StringComparison.Ordinal);
+        Assert.Equal("expired", (string?)(await node.Admin.GetJsonAsync($"/api/v1/approvals/{id}"))["state"]);
+        Assert.Empty((await node.Admin.GetJsonAsync("/api/v1/kill-switches")).AsArray());
+    }
+
+    [Fact]
     public async Task Only_the_requester_cancels_a_pending_request()
     {
         await using var node = await DevServer.StartAsync();
