@@ -35,3 +35,14 @@ public interface IPrincipalRepository
     /// <summary>Deletes a custom role; false when it does not exist.</summary>
     Task<bool> DeleteRoleAsync(string name, CancellationToken ct = default);
 }
+
+/// <summary>Questions about roles that need the database (custom roles live there).</summary>
+public static class PrincipalRepositoryRoles
+{
+    /// <summary>Whether <paramref name="role"/> is a built-in role or a custom role of this database.</summary>
+    public static async Task<bool> RoleExistsAsync(this IPrincipalRepository principals, string? role, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(principals);
+        return role is not null && (Roles.IsBuiltIn(role) || await principals.GetRoleAsync(role, ct) is not null);
+    }
+}

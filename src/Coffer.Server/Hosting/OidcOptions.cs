@@ -1,5 +1,6 @@
 using System.Net;
 using Coffer.Auth;
+using Coffer.Storage;
 
 namespace Coffer.Server.Hosting;
 
@@ -87,12 +88,12 @@ public sealed class OidcOptions
 
     /// <summary>Refuses to start with a mapping to a role that is neither built in nor a custom role of
     /// this database. (A custom role deleted later simply grants nothing.)</summary>
-    internal async Task RequireRolesAsync(Coffer.Storage.IPrincipalRepository principals, CancellationToken ct)
+    internal async Task RequireRolesAsync(IPrincipalRepository principals, CancellationToken ct)
     {
         for (var i = 0; i < GroupRoles.Count; i++)
         {
             var role = GroupRoles[i].Role!;
-            if (!Roles.IsBuiltIn(role) && await principals.GetRoleAsync(role, ct) is null)
+            if (!await principals.RoleExistsAsync(role, ct))
             {
                 var custom = (await principals.ListRolesAsync(ct)).Select(r => r.Name);
                 throw new InvalidOperationException(

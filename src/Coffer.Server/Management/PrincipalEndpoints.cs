@@ -121,7 +121,7 @@ internal static class PrincipalEndpoints
     /// <summary>Checks a grant: a known role (built-in or custom) and, when scoped, an existing key store.</summary>
     internal static async Task<ProblemHttpResult?> CheckGrantAsync(RoleGrantBody grant, ICofferStorage storage, CancellationToken ct)
     {
-        if (grant.Role is null || (!Roles.IsBuiltIn(grant.Role) && await storage.Principals.GetRoleAsync(grant.Role, ct) is null))
+        if (!await storage.Principals.RoleExistsAsync(grant.Role, ct))
         {
             return Problems.BadRequest($"Unknown role '{grant.Role}': a role is one of {string.Join(", ", Roles.All)} or a custom role (GET /api/v1/roles).");
         }
@@ -161,6 +161,11 @@ internal static class PrincipalEndpoints
 
         foreach (var grant in grants)
         {
+            if (grant is null)
+            {
+                return (null, Problems.BadRequest("roles holds objects such as {\"role\": \"auditor\"}, optionally with \"keyStoreId\"; null is not one."));
+            }
+
             if (await CheckGrantAsync(grant, storage, ct) is { } problem)
             {
                 return (null, problem);

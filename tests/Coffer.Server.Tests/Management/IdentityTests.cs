@@ -104,6 +104,7 @@ public sealed class IdentityTests(SharedNode fixture) : IClassFixture<SharedNode
             ("/api/v1/apps", new { name = "x", roles = new[] { new { role = "superuser" } } }, "Unknown role 'superuser'"),
             ("/api/v1/apps", new { name = "x", roles = new[] { new { role = "auditor", keyStoreId = "ks_nosuch" } } }, "No key store with id 'ks_nosuch'"),
             ("/api/v1/apps", new { name = "x", groups = new[] { "Bad Group" } }, "not a valid name"),
+            ("/api/v1/apps", new { name = "x", roles = new object?[] { null } }, "null is not one"),
             ("/api/v1/apps", new { name = "x", oidcSubject = "abc" }, "oidcSubject is for users only"),
             ("/api/v1/tokens", new { name = "x" }, "Give either role"),
             ("/api/v1/tokens", new { name = "x", role = "auditor", owner = "app_x" }, "Give either role"),
