@@ -47,7 +47,12 @@ public sealed class AuditRecord
     /// The next link after <paramref name="prevHash"/>: the event normalised (see
     /// <see cref="AuditCanonical.Normalize"/>), the time cut to milliseconds, the hash computed.
     /// </summary>
-    public static AuditRecord Create(AuditEvent auditEvent, long sequence, DateTimeOffset time, string node, ReadOnlySpan<byte> prevHash)
+    public static AuditRecord Create(AuditEvent auditEvent, long sequence, DateTimeOffset time, string node, ReadOnlySpan<byte> prevHash) =>
+        CreateNormalized(AuditCanonical.Normalize(auditEvent), sequence, time, node, prevHash);
+
+    /// <summary><see cref="Create"/> for an event that <see cref="AuditCanonical.Normalize"/> already
+    /// returned (the audit log normalises on its callers' threads, off the single writer).</summary>
+    internal static AuditRecord CreateNormalized(AuditEvent normalized, long sequence, DateTimeOffset time, string node, ReadOnlySpan<byte> prevHash)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(sequence, 1);
         if (prevHash.Length != HashSize)
@@ -55,7 +60,6 @@ public sealed class AuditRecord
             throw new ArgumentException("A previous hash is 32 bytes.", nameof(prevHash));
         }
 
-        var normalized = AuditCanonical.Normalize(auditEvent);
         var at = DateTimeOffset.FromUnixTimeMilliseconds(time.ToUnixTimeMilliseconds());
         var safeNode = AuditCanonical.NormalizeText(node, AuditCanonical.MaxFieldLength) ?? string.Empty;
         var hash = AuditCanonical.ComputeHash(prevHash, normalized, sequence, at, safeNode);

@@ -232,7 +232,7 @@ internal sealed partial class AuditLog : IAsyncDisposable
         var previous = head.Hash;
         foreach (var pending in batch)
         {
-            var record = AuditRecord.Create(pending.Event, ++sequence, now, _node, previous);
+            var record = AuditRecord.CreateNormalized(pending.Normalized, ++sequence, now, _node, previous);
             records.Add(record);
             previous = record.Hash;
         }
@@ -269,7 +269,9 @@ internal sealed partial class AuditLog : IAsyncDisposable
 
     private sealed class Pending(AuditEvent auditEvent, bool answersOnly)
     {
-        public AuditEvent Event { get; } = auditEvent;
+        // Normalised on the caller's thread: the single writer, which every caller waits for, only
+        // numbers, hashes and inserts.
+        public AuditEvent Normalized { get; } = AuditCanonical.Normalize(auditEvent);
 
         // Completed off the writer loop, so no caller delays the next batch; only callers that just
         // answer resume inline on the completing thread (AppendThenAnswerAsync).

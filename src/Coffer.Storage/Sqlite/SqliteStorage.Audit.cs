@@ -275,8 +275,12 @@ public sealed partial class SqliteStorage
                 Check(rc);
             }
 
+            // UTF-16 as it is: SQLite converts it to the file's UTF-8 itself, without the managed copy that
+            // binding a string costs (about a quarter of an insert, measured on a batch of 36). A record's
+            // fields are normalised (AuditCanonical.Normalize), so no lone surrogate is left to come out
+            // differently from the UTF-8 the hash covers.
             private void Text(int index, string? value) =>
-                Check(value is null ? raw.sqlite3_bind_null(_insert, index) : raw.sqlite3_bind_text(_insert, index, value));
+                Check(value is null ? raw.sqlite3_bind_null(_insert, index) : raw.sqlite3_bind_text16(_insert, index, value.AsSpan()));
 
             private void Integer(int index, long? value) =>
                 Check(value is { } v ? raw.sqlite3_bind_int64(_insert, index, v) : raw.sqlite3_bind_null(_insert, index));

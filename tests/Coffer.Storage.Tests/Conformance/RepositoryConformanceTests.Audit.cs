@@ -53,6 +53,20 @@ public abstract partial class RepositoryConformanceTests
     }
 
     [Fact]
+    public async Task Audit_text_with_a_lone_surrogate_is_stored_as_normalised_and_still_hashes_the_same()
+    {
+        // Text is bound as UTF-16 and converted by the database; it must come back as the UTF-8 the hash covered.
+        var records = Chain(AuditRecord.GenesisHash.ToArray(), 1, new AuditEvent { Action = "xks.encrypt", Reason = "lone \ud800 high", Details = "pair \ud83d\udd11 and lone \udc00" });
+
+        await Audit.AppendAsync(records, null);
+        var stored = Assert.Single((await Audit.ReadChainAsync(1, 10)).Records);
+
+        Assert.Equal("lone \ufffd high", stored.Event.Reason);
+        Assert.Equal("pair \ud83d\udd11 and lone \ufffd", stored.Event.Details);
+        Assert.Equal(records[0].Hash, stored.ComputeHash());
+    }
+
+    [Fact]
     public async Task Audit_head_is_empty_at_first_then_the_last_record_and_survives_reopening()
     {
         Assert.Equal(0, (await Audit.GetHeadAsync()).Sequence);
