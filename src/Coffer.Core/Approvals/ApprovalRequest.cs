@@ -62,7 +62,7 @@ public static class ApprovalStates
 {
     public const string Pending = "pending";
 
-    /// <summary>The quorum was reached and the call is running (or the node stopped while it ran: it never runs again).</summary>
+    /// <summary>The quorum was reached and the call is running.</summary>
     public const string Approved = "approved";
 
     public const string Executed = "executed";
@@ -76,5 +76,9 @@ public static class ApprovalStates
     /// <summary>The target changed after the request was made; nothing ran.</summary>
     public const string Void = "void";
 
-    public static IReadOnlyList<string> All { get; } = [Pending, Approved, Executed, Denied, Cancelled, Expired, Void];
+    /// <summary>The quorum was reached but the call did not finish (the node stopped, or the run failed
+    /// part-way): whether it took effect is unknown, and it never runs again.</summary>
+    public const string Interrupted = "interrupted";
+
+    public static IReadOnlyList<string> All { get; } = [Pending, Approved, Executed, Denied, Cancelled, Expired, Void, Interrupted];
 }

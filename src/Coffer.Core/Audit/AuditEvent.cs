@@ -185,4 +185,5 @@ public static class AuditActions
     public const string ApprovalExecute = "approval.execute";
     public const string ApprovalVoid = "approval.void";
     public const string ApprovalExpire = "approval.expire";
+    public const string ApprovalInterrupt = "approval.interrupt";
 }

@@ -60,11 +60,16 @@ internal static class ApprovalVoting
         {
             await storage.Approvals.MoveAsync(approvalId, ApprovalStates.Pending, ApprovalStates.Denied, time.GetUtcNow(), $"denied by {caller.Kind} {caller.Id}", ct);
         }
-        else if (approvals >= request.RequiredApprovals
-            && await storage.Approvals.MoveAsync(approvalId, ApprovalStates.Pending, ApprovalStates.Approved, time.GetUtcNow(), null, ct))
+        else if (approvals >= request.RequiredApprovals)
         {
-            // Only the vote whose conditional update won gets here: the call runs once.
-            await ApprovalExecutor.RunAsync(http, request, ct);
+            // Claimed before the move, so the scheduler never takes this run for one a stopped node left behind.
+            using var run = http.RequestServices.GetRequiredService<ApprovalRuns>().Claim(approvalId);
+            if (await storage.Approvals.MoveAsync(approvalId, ApprovalStates.Pending, ApprovalStates.Approved, time.GetUtcNow(), null, ct))
+            {
+                // Only the vote whose conditional update won gets here: the call runs once, and to its end
+                // even if this voter hangs up (a run cut short is left interrupted, its effect unknown).
+                await ApprovalExecutor.RunAsync(http, request, CancellationToken.None);
+            }
         }
 
         return TypedResults.Ok(await ViewAsync(storage, approvalId, ct));

@@ -65,6 +65,8 @@ public sealed partial class CofferServer : IAsyncDisposable
     /// <summary>The lifecycle scheduler (rotation policies, activation and expiry).</summary>
     internal RotationScheduler Scheduler => _admin.Services.GetRequiredService<RotationScheduler>();
 
+    internal Approvals.ApprovalRuns ApprovalRuns => _admin.Services.GetRequiredService<Approvals.ApprovalRuns>();
+
     /// <summary>Scheme, host and port of the XKS listener, e.g. <c>https://127.0.0.1:8443</c>.</summary>
     public Uri XksUrl => BoundAddress(_xks);
 
@@ -319,6 +321,7 @@ public sealed partial class CofferServer : IAsyncDisposable
         }
 
         builder.Services.AddSingleton<TokenAuthentication>();
+        builder.Services.AddSingleton<Approvals.ApprovalRuns>();
         builder.Services.AddSingleton<Lifecycle.DestructionSweeper>();
         builder.Services.AddHostedService(services => services.GetRequiredService<Lifecycle.DestructionSweeper>());
         // The lifecycle scheduler lives with the management listener: started and stopped with it.

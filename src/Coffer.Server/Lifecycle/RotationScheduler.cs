@@ -26,7 +26,7 @@ namespace Coffer.Server.Lifecycle;
 /// and is tried again next tick, as is a failed rotation (an HSM that is down). Sealed, it does nothing.</para>
 /// </remarks>
 internal sealed partial class RotationScheduler(
-    SealManager seal, AuditLog audit, TimeProvider time, Hosting.CofferOptions options, ILogger<RotationScheduler> logger) : BackgroundService
+    SealManager seal, AuditLog audit, TimeProvider time, Hosting.CofferOptions options, Approvals.ApprovalRuns approvalRuns, ILogger<RotationScheduler> logger) : BackgroundService
 {
     /// <summary>How often the scheduler looks for due work.</summary>
     public static readonly TimeSpan Interval = TimeSpan.FromMinutes(1);
@@ -86,8 +86,8 @@ internal sealed partial class RotationScheduler(
         }
     }
 
-    /// <summary>One pass: approval requests past their expiry, expiry warnings, the rotations due
-    /// now, then the activations and expiries due now.</summary>
+    /// <summary>One pass: approval requests past their expiry or left approved by a run that will not
+    /// finish, expiry warnings, the rotations due now, then the activations and expiries due now.</summary>
     internal async Task TickAsync(CancellationToken ct = default)
     {
         if (seal.IsSealed)
@@ -98,6 +98,7 @@ internal sealed partial class RotationScheduler(
         var now = time.GetUtcNow();
         var storage = seal.Storage;
         await Approvals.ApprovalExpiry.SweepAsync(audit, storage, now, sourceIp: null, ct);
+        await Approvals.ApprovalInterruptions.SweepAsync(audit, storage, approvalRuns, now, ct);
         try
         {
             await ExpiryWarnings.WarnAsync(storage, audit, options.Alerts.ExpiryWarningDays, now, ct);
