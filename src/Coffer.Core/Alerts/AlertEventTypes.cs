@@ -8,13 +8,18 @@ namespace Coffer.Alerts;
 /// is already an audit record, so an event is simply a record read back: its action is the type.
 /// </summary>
 /// <remarks>
-/// Matched by the <c>key.</c> prefix rather than a fixed list, so actions added later (scheduled
-/// rotation, expiry warnings, destruction) are events without a change here.
+/// Matched by the <c>key.</c> and <c>approval.</c> prefixes rather than a fixed list, so actions added
+/// later (scheduled rotation, expiry warnings, destruction, interrupted approvals) are events without a
+/// change here. Approval events tell approvers that a request waits for their votes and everyone
+/// how it ended, without anyone polling <c>coffer approval list</c>.
 /// </remarks>
 public static class AlertEventTypes
 {
     /// <summary>Actions under this prefix are key lifecycle actions.</summary>
     public const string KeyPrefix = "key.";
+
+    /// <summary>Actions under this prefix are quorum approval requests, their votes and their ends.</summary>
+    public const string ApprovalPrefix = "approval.";
 
     /// <summary>Appended to a rotation's action when it failed.</summary>
     public const string FailedSuffix = ".failed";
@@ -22,12 +27,24 @@ public static class AlertEventTypes
     /// <summary>The event type of <paramref name="e"/>, or null when it is no event.</summary>
     /// <remarks>
     /// <c>requested</c> records announce a change that has not happened yet, denied and failed ones
-    /// changed nothing — except a failed rotation, which matters precisely because it failed:
-    /// <c>key.rotate</c> with outcome error becomes <c>key.rotate.failed</c>.
+    /// changed nothing — except a failed rotation or approved call, which matter precisely because they
+    /// failed: <c>key.rotate</c> with outcome error becomes <c>key.rotate.failed</c>, and
+    /// <c>approval.execute</c> <c>approval.execute.failed</c>.
     /// </remarks>
     public static string? TypeOf(AuditEvent e)
     {
         ArgumentNullException.ThrowIfNull(e);
+        if (e.Action.StartsWith(ApprovalPrefix, StringComparison.Ordinal))
+        {
+            // A held call that ran and failed matters as much as a failed rotation.
+            return e.Outcome switch
+            {
+                AuditOutcome.Ok => e.Action,
+                AuditOutcome.Error when e.Action == AuditActions.ApprovalExecute => e.Action + FailedSuffix,
+                _ => null,
+            };
+        }
+
         if (!e.Action.StartsWith(KeyPrefix, StringComparison.Ordinal))
         {
             return null;

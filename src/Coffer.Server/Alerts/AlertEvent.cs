@@ -15,7 +15,11 @@ namespace Coffer.Server.Alerts;
 /// action + <c>.failed</c> for a failed rotation.</param>
 /// <param name="Version">The key version concerned (after a rotation: the new current version).</param>
 /// <param name="Outcome"><c>ok</c>, or <c>error</c> for a failed rotation.</param>
-/// <param name="Error">Why a rotation failed (the problem title), for failed rotations only.</param>
+/// <param name="Error">Why a rotation or an approved call failed, for failed ones only.</param>
+/// <param name="Reason">For a failure, its reason; for an approval event, the request's reason
+/// (<c>approval.request</c>) or why it ended (<c>approval.void</c>, <c>.expire</c>, <c>.interrupt</c>).</param>
+/// <param name="ApprovalId">The approval request (<c>apr_…</c>) of an approval event.</param>
+/// <param name="Operation">The guarded operation an approval event is about (<c>key.destroy</c>, ...).</param>
 public sealed record AlertEvent(
     string Id,
     string Type,
@@ -27,7 +31,9 @@ public sealed record AlertEvent(
     string Outcome,
     long AuditSeq,
     string? Error = null,
-    string? Reason = null)
+    string? Reason = null,
+    string? ApprovalId = null,
+    string? Operation = null)
 {
     /// <summary>The event of <paramref name="record"/>, or null when it is no alert event (<see cref="AlertEventTypes.TypeOf"/>).</summary>
     public static AlertEvent? From(AuditRecord record)
@@ -40,9 +46,12 @@ public sealed record AlertEvent(
         }
 
         var failed = e.Outcome != AuditOutcome.Ok;
+        var approval = Approvals.ApprovalAudit.TryParseDetails(e.Details, out var approvalId, out var operation)
+            && e.Action.StartsWith(AlertEventTypes.ApprovalPrefix, StringComparison.Ordinal);
         return new AlertEvent(AlertEventTypes.EventId(record.Sequence), type, record.Time, e.KeyStore, e.KeyId, e.KeyVersion,
             new AlertActor(e.ActorKind, e.ActorId), AuditOutcomes.ToText(e.Outcome), record.Sequence,
-            failed ? e.ErrorName : null, failed ? e.Reason : null);
+            failed ? e.ErrorName : null, failed || approval ? e.Reason : null,
+            approval ? approvalId : null, approval ? operation : null);
     }
 
     public string ToJson() => JsonSerializer.Serialize(this, AlertJson.Default.AlertEvent);

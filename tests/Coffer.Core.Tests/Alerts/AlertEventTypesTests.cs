@@ -21,7 +21,13 @@ public sealed class AlertEventTypesTests
     [InlineData("keystore.create", AuditOutcome.Ok, null)]
     [InlineData("xks.encrypt", AuditOutcome.Ok, null)]
     [InlineData("alert.webhook.create", AuditOutcome.Ok, null)]
-    public void A_record_is_an_event_of_its_action_when_it_changed_a_key_or_a_rotation_failed(string action, AuditOutcome outcome, string? type)
+    [InlineData("approval.request", AuditOutcome.Ok, "approval.request")]
+    [InlineData("approval.interrupt", AuditOutcome.Ok, "approval.interrupt")]
+    [InlineData("approval.request", AuditOutcome.Requested, null)]
+    [InlineData("approval.execute", AuditOutcome.Error, "approval.execute.failed")]
+    [InlineData("approval.approve", AuditOutcome.Error, null)]
+    [InlineData("approvals.request", AuditOutcome.Ok, null)]
+    public void A_record_is_an_event_of_its_action_when_it_changed_a_key_or_a_rotation_failed_or_it_is_an_approval_step(string action, AuditOutcome outcome, string? type)
     {
         Assert.Equal(type, AlertEventTypes.TypeOf(new AuditEvent { Action = action, Outcome = outcome }));
     }

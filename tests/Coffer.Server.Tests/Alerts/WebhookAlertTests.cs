@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text.Json.Nodes;
 using Coffer.Server.Hosting;
+using Coffer.Server.Tests.Approvals;
 using Coffer.Server.Tests.Management;
 using Coffer.Testing;
 
@@ -194,6 +195,43 @@ public sealed class WebhookAlertTests
         var failed = JsonNode.Parse(receiver.Received.First(r => r.EventType == "key.rotate.failed").Body)!;
         Assert.Equal("error", (string)failed["outcome"]!);
         Assert.Equal("Conflict", (string)failed["error"]!);
+    }
+
+    [Fact]
+    public async Task Approvers_hear_of_a_held_call_and_everyone_of_its_votes_and_run_with_the_request_and_operation()
+    {
+        await using var receiver = await WebhookReceiver.StartAsync();
+        await using var node = await DevServer.StartAsync(Fast());
+        var approvals = (string)(await node.Admin.AddWebhookAsync(receiver.Url, "approval"))["id"]!;
+        await node.Admin.PutQuorumAsync("guard", ["key.destroy"], 1, "custodians");
+        var keyId = await NewKeyAsync(node.Admin);
+        var (requester, requesterId) = await ApprovalApi.UserAsync(node, "key-officer", "custodians");
+        var (approver, _) = await ApprovalApi.UserAsync(node, "approver", "custodians");
+        using (requester)
+        using (approver)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, $"/api/v1/keys/{keyId}/schedule-destruction")
+            {
+                Content = System.Net.Http.Json.JsonContent.Create(new { waitingPeriodDays = 7 }),
+            };
+            request.Headers.Add("Coffer-Reason", "retire SEC-42");
+            using var held = await requester.SendAsync(request);
+            var id = (string)(await held.JsonAsync(HttpStatusCode.Accepted))["id"]!;
+            using var vote = await approver.PostJsonAsync($"/api/v1/approvals/{id}/approve", new { comment = "checked" });
+            Assert.Equal(HttpStatusCode.OK, vote.StatusCode);
+
+            await node.Admin.WaitForDeliveriesAsync(approvals, d => AlertApi.All(d, "delivered", 3));
+            // The executed call's own key.schedule-destruction is a key event: not for this webhook.
+            Assert.Equal(["approval.approve", "approval.execute", "approval.request"], Types(await node.Admin.DeliveriesAsync("webhook=" + approvals)));
+            var asked = JsonNode.Parse(receiver.Accepted.Single(r => r.EventType == "approval.request").Body)!;
+            Assert.Equal(id, (string?)asked["approvalId"]);
+            Assert.Equal("key.destroy", (string?)asked["operation"]);
+            Assert.Equal(keyId, (string?)asked["keyId"]);
+            Assert.Equal("retire SEC-42", (string?)asked["reason"]);
+            Assert.Equal(requesterId, (string?)asked["actor"]!["id"]);
+            var ran = JsonNode.Parse(receiver.Accepted.Single(r => r.EventType == "approval.execute").Body)!;
+            Assert.Equal((id, "ok"), ((string?)ran["approvalId"], (string?)ran["outcome"]));
+        }
     }
 
     [Theory]
