@@ -18,7 +18,9 @@ public sealed class OidcOptions
     /// <summary>The audience (<c>aud</c>) the IdP writes into tokens meant for Coffer.</summary>
     public string? Audience { get; set; }
 
-    /// <summary>The claim that lists the caller's groups (Entra ID app roles arrive in <c>roles</c>).</summary>
+    /// <summary>The claim that lists the caller's groups (Entra ID app roles arrive in <c>roles</c>), or a
+    /// dotted path into a JSON object claim when no claim has that exact name (Keycloak's realm roles:
+    /// <c>realm_access.roles</c>).</summary>
     public string GroupsClaim { get; set; } = "groups";
 
     /// <summary>The claim naming the caller in lists and audit details; null tries

@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using Coffer.Server.Management.Oidc;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -31,6 +32,14 @@ public sealed class TestIssuer : IAsyncDisposable
     private readonly ECDsaSecurityKey _ec;
     private int _jwksFetches;
     private int _rotations;
+
+    static TestIssuer()
+    {
+        // Microsoft.IdentityModel reads its switches once per process, at first use; this issuer uses the
+        // library before any Coffer node does, so it sets what OidcTokenValidator sets (blocking key
+        // refresh) first — otherwise the order tests run in would decide how Coffer refreshes keys.
+        AppContext.SetSwitch(OidcSwitches.UpdateConfigAsBlocking, true);
+    }
 
     private TestIssuer(WebApplication app, TimeProvider time)
     {
@@ -103,6 +112,11 @@ public sealed class TestIssuer : IAsyncDisposable
         if (spec.PreferredUsername is not null)
         {
             claims["preferred_username"] = spec.PreferredUsername;
+        }
+
+        foreach (var (name, value) in spec.OtherClaims)
+        {
+            claims[name] = value;
         }
 
         var descriptor = new SecurityTokenDescriptor
@@ -201,6 +215,9 @@ public sealed record TokenSpec
     public string[]? Groups { get; init; } = ["coffer-admins"];
 
     public string GroupsClaim { get; init; } = "groups";
+
+    /// <summary>Further claims, e.g. Keycloak's <c>realm_access</c> object (a dictionary becomes a JSON object).</summary>
+    public IReadOnlyDictionary<string, object> OtherClaims { get; init; } = new Dictionary<string, object>();
 
     /// <summary>Null: the issuer's own URL.</summary>
     public string? Issuer { get; init; }

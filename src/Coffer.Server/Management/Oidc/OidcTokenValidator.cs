@@ -1,3 +1,4 @@
+using System.Text.Json;
 using Coffer.Auth;
 using Coffer.Server.Hosting;
 using Microsoft.Extensions.Logging;
@@ -46,7 +47,7 @@ internal sealed partial class OidcTokenValidator : IDisposable
         // Blocking mode: after RequestRefresh the next GetConfigurationAsync waits for the new key set
         // instead of answering from the old one while a background fetch runs, so a token signed with a
         // freshly rotated key is accepted on its first use. Process-wide, and only this class reads it.
-        AppContext.SetSwitch("Switch.Microsoft.IdentityModel.UpdateConfigAsBlocking", true);
+        AppContext.SetSwitch(OidcSwitches.UpdateConfigAsBlocking, true);
     }
 
     public OidcTokenValidator(OidcOptions options, TimeProvider time, ILogger<OidcTokenValidator> logger)
@@ -147,8 +148,50 @@ internal sealed partial class OidcTokenValidator : IDisposable
             return OidcResult.Refused(OidcRefusal.NoSubject);
         }
 
-        var groups = token.Claims.Where(c => c.Type == _options.GroupsClaim).Select(c => c.Value).Distinct(StringComparer.Ordinal).ToList();
+        var groups = GroupsOf(token, _options.GroupsClaim);
         return OidcResult.Valid(new OidcIdentity(subject, NameOf(token, subject), groups, _options.GrantsOf(groups), new DateTimeOffset(token.ValidTo, TimeSpan.Zero)));
+    }
+
+    /// <summary>
+    /// The values of the groups claim: a top-level claim of exactly that name first (Auth0's namespaced
+    /// claims are URLs, dots included); else a dotted path into a JSON object claim, as Keycloak puts
+    /// realm roles in <c>realm_access.roles</c> and client roles in <c>resource_access.{client}.roles</c>.
+    /// A path that leads to no string or array of strings gives no groups.
+    /// </summary>
+    internal static List<string> GroupsOf(JsonWebToken token, string claim)
+    {
+        // An object is no group; an array arrives as one claim per element.
+        var groups = token.Claims.Where(c => c.Type == claim && c.ValueType != JsonClaimValueTypes.Json).Select(c => c.Value).Distinct(StringComparer.Ordinal).ToList();
+        var dot = claim.IndexOf('.', StringComparison.Ordinal);
+        if (groups.Count > 0 || dot <= 0
+            || token.Claims.FirstOrDefault(c => c.Type == claim[..dot] && c.ValueType == JsonClaimValueTypes.Json) is not { } outer)
+        {
+            return groups;
+        }
+
+        try
+        {
+            using var json = JsonDocument.Parse(outer.Value);
+            var node = json.RootElement;
+            foreach (var name in claim[(dot + 1)..].Split('.'))
+            {
+                if (node.ValueKind != JsonValueKind.Object || !node.TryGetProperty(name, out node))
+                {
+                    return groups;
+                }
+            }
+
+            return node.ValueKind switch
+            {
+                JsonValueKind.String => [node.GetString()!],
+                JsonValueKind.Array => [.. node.EnumerateArray().Where(e => e.ValueKind == JsonValueKind.String).Select(e => e.GetString()!).Distinct(StringComparer.Ordinal)],
+                _ => groups,
+            };
+        }
+        catch (JsonException)
+        {
+            return groups; // a signed token's claim that is not JSON after all: no groups from it
+        }
     }
 
     /// <summary>The cached (or first fetched) discovery document and keys; null when the IdP could not
