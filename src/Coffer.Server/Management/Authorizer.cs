@@ -9,8 +9,10 @@ namespace Coffer.Server.Management;
 /// Decides whether a caller may make a call (issue 7): one of its grants holds the permission the
 /// endpoint names, on every key store, or on the one key store the call is about. A call is about a
 /// key store when its path names it (<c>/keystores/{id}/…</c>), names one of its keys
-/// (<c>/keys/{keyId}/…</c>), or lists keys filtered to it; any other call needs an unscoped grant,
-/// so a team's scoped role never reaches beyond its own key stores.
+/// (<c>/keys/{keyId}/…</c>), lists keys filtered to it, or names an approval request whose held call
+/// is about it (<c>/approvals/{approvalId}/…</c>: a team's scoped approvers vote on their own key
+/// stores' requests); any other call needs an unscoped grant, so a team's scoped role never reaches
+/// beyond its own key stores.
 /// </summary>
 internal sealed class Authorizer(ICofferStorage storage)
 {
@@ -52,18 +54,28 @@ internal sealed class Authorizer(ICofferStorage storage)
 
     private async Task<string?> KeyStoreOfAsync(HttpContext http)
     {
-        var pattern = ((http.GetEndpoint() as RouteEndpoint)?.RoutePattern.RawText ?? string.Empty).TrimEnd('/');
+        var pattern = (http.GetEndpoint() as RouteEndpoint)?.RoutePattern.RawText ?? string.Empty;
         var route = http.Request.RouteValues;
-        if (pattern.StartsWith(KeyStorePaths, StringComparison.Ordinal))
+        var ct = http.RequestAborted;
+        if (route["approvalId"] is string approvalId)
         {
-            return route["id"] as string;
+            return await storage.Approvals.GetRequestAsync(approvalId, ct) is { } held
+                ? await KeyStoreOfAsync(held.RoutePattern, name => held.RouteValues.GetValueOrDefault(name), ct)
+                : null;
         }
 
-        if (route["keyId"] is string keyId)
+        return await KeyStoreOfAsync(pattern, name => route[name] as string, ct)
+            ?? (pattern.TrimEnd('/') == KeyList && HttpMethods.IsGet(http.Request.Method) ? http.Request.Query["keystore"].SingleOrDefault() : null);
+    }
+
+    /// <summary>The key store a path of <paramref name="pattern"/> with these route values names, itself or by one of its keys.</summary>
+    private async Task<string?> KeyStoreOfAsync(string pattern, Func<string, string?> route, CancellationToken ct)
+    {
+        if (pattern.TrimEnd('/').StartsWith(KeyStorePaths, StringComparison.Ordinal))
         {
-            return (await storage.Keys.GetKeyAsync(keyId, http.RequestAborted))?.KeyStoreId;
+            return route("id");
         }
 
-        return pattern == KeyList && HttpMethods.IsGet(http.Request.Method) ? http.Request.Query["keystore"].SingleOrDefault() : null;
+        return route("keyId") is { } keyId ? (await storage.Keys.GetKeyAsync(keyId, ct))?.KeyStoreId : null;
     }
 }

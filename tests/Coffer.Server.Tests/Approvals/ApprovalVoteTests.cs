@@ -123,6 +123,34 @@ public sealed class ApprovalVoteTests
     }
 
     [Fact]
+    public async Task An_approver_scoped_to_a_key_store_sees_and_decides_that_key_stores_requests_only()
+    {
+        await using var team = await TeamAsync("key.disable", 1);
+        var mine = await ApprovalApi.NewKeyAsync(team.Node.Admin);
+        var theirs = await ApprovalApi.NewKeyAsync(team.Node.Admin);
+        var store = (string)(await team.Node.Admin.GetJsonAsync($"/api/v1/keys/{mine}"))["keyStoreId"]!;
+        using var created = await team.Node.Admin.PostJsonAsync("/api/v1/users",
+            new { name = "team approver", roles = new[] { new { role = "approver", keyStoreId = store } }, groups = new[] { "custodians" } });
+        var approverId = (string)(await created.JsonAsync(HttpStatusCode.Created))["id"]!;
+        using var issued = await team.Node.Admin.PostJsonAsync("/api/v1/tokens", new { name = "team approver token", owner = approverId });
+        using var scoped = ManagementApi.ClientWith(team.Node, "Bearer " + (string)(await issued.JsonAsync(HttpStatusCode.Created))["token"]!);
+        var ours = await HoldAsync(team.Requester, $"/api/v1/keys/{mine}/disable");
+        var other = await HoldAsync(team.Requester, $"/api/v1/keys/{theirs}/disable");
+
+        // Another key store's request: neither shown nor decided; the list spans every key store.
+        await (await scoped.GetAsync($"/api/v1/approvals/{other}")).ProblemAsync(HttpStatusCode.Forbidden);
+        await VoteAsync(scoped, other, "approve", HttpStatusCode.Forbidden);
+        await (await scoped.GetAsync("/api/v1/approvals")).ProblemAsync(HttpStatusCode.Forbidden);
+        Assert.Equal("pending", (string?)(await team.Node.Admin.GetJsonAsync($"/api/v1/approvals/{other}"))["state"]);
+        Assert.Equal("enabled", (string?)(await team.Node.Admin.GetJsonAsync($"/api/v1/keys/{theirs}"))["status"]);
+
+        // Its own key store's request: shown, and its vote runs the call.
+        Assert.Equal("pending", (string?)(await (await scoped.GetAsync($"/api/v1/approvals/{ours}")).JsonAsync(HttpStatusCode.OK))["state"]);
+        Assert.Equal("executed", (string?)(await VoteAsync(scoped, ours, "approve"))["state"]);
+        Assert.Equal("disabled", (string?)(await team.Node.Admin.GetJsonAsync($"/api/v1/keys/{mine}"))["status"]);
+    }
+
+    [Fact]
     public async Task A_denial_ends_the_request_and_nothing_runs()
     {
         await using var team = await TeamAsync("killswitch.engage", 2, "operator");
