@@ -12,9 +12,9 @@ namespace Coffer.Server.Alerts;
 /// <param name="Id"><c>evt_</c> + the audit sequence: the same event always has the same id, so a
 /// receiver drops repeats by it.</param>
 /// <param name="Type">The audit action (<c>key.rotate</c>, <c>key.version.deactivate</c>, ...), or the
-/// action + <c>.failed</c> for a failed rotation.</param>
+/// action + <c>.failed</c> for a failed rotation or approved call.</param>
 /// <param name="Version">The key version concerned (after a rotation: the new current version).</param>
-/// <param name="Outcome"><c>ok</c>, or <c>error</c> for a failed rotation.</param>
+/// <param name="Outcome"><c>ok</c>, or <c>error</c> for a failed rotation or approved call.</param>
 /// <param name="Error">Why a rotation or an approved call failed, for failed ones only.</param>
 /// <param name="Reason">For a failure, its reason; for an approval event, the request's reason
 /// (<c>approval.request</c>) or why it ended (<c>approval.void</c>, <c>.expire</c>, <c>.interrupt</c>).</param>
