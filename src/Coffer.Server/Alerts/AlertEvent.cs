@@ -46,8 +46,10 @@ public sealed record AlertEvent(
         }
 
         var failed = e.Outcome != AuditOutcome.Ok;
-        var approval = Approvals.ApprovalAudit.TryParseDetails(e.Details, out var approvalId, out var operation)
-            && e.Action.StartsWith(AlertEventTypes.ApprovalPrefix, StringComparison.Ordinal);
+        var approvalId = string.Empty;
+        var operation = string.Empty;
+        var approval = e.Action.StartsWith(AlertEventTypes.ApprovalPrefix, StringComparison.Ordinal)
+            && Approvals.ApprovalAudit.TryParseDetails(e.Details, out approvalId, out operation);
         return new AlertEvent(AlertEventTypes.EventId(record.Sequence), type, record.Time, e.KeyStore, e.KeyId, e.KeyVersion,
             new AlertActor(e.ActorKind, e.ActorId), AuditOutcomes.ToText(e.Outcome), record.Sequence,
             failed ? e.ErrorName : null, failed || approval ? e.Reason : null,
