@@ -94,31 +94,29 @@ internal static class ApprovalExecutor
         }, ct);
     }
 
-    /// <summary>The requester as they are now: a user or app that is still enabled, with its current
-    /// roles and groups; a bare token that is still valid. Null when they can no longer act. An
-    /// identity-provider login has no token to check again: the IdP groups it had when it asked count
-    /// with the roles today's configuration maps them to (a mapping removed since grants nothing).</summary>
+    /// <summary>The requester as they are now, or null when they can no longer act as they did when
+    /// they asked. With a Coffer token: that token still valid and its owner still enabled, with the
+    /// owner's current roles (the same check as every call, <see cref="TokenAuthentication.CallerOfTokenAsync"/>),
+    /// so revoking a leaked token also voids what was asked with it. An identity-provider login has no
+    /// token to check again: the Coffer user it named must still be enabled, and the IdP groups it had
+    /// count with the roles today's configuration maps them to (a mapping removed since grants nothing).</summary>
     private static async Task<Caller?> CurrentRequesterAsync(ICofferStorage storage, Hosting.OidcOptions? oidc, Caller asked, DateTimeOffset now, CancellationToken ct)
     {
-        var mapped = oidc is not null && asked.Kind == CallerKinds.User && asked.TokenId is null ? oidc.GrantsOf(asked.Groups) : [];
+        if (asked.TokenId is not null)
+        {
+            var token = (await storage.System.ListTokensAsync(ct)).FirstOrDefault(t => t.Id == asked.TokenId);
+            return token is null ? null : (await TokenAuthentication.CallerOfTokenAsync(storage, token, now, ct)).Caller;
+        }
+
+        var mapped = oidc?.GrantsOf(asked.Groups) ?? [];
         if (asked.Id.StartsWith(OidcTokenValidator.CallerIdPrefix, StringComparison.Ordinal))
         {
             return mapped.Count > 0 ? asked with { Grants = mapped } : null;
         }
 
-        if (asked.Kind is CallerKinds.User or CallerKinds.App)
-        {
-            if (await storage.Principals.GetAsync(asked.Id, ct) is not { IsEnabled: true } principal)
-            {
-                return null;
-            }
-
-            var caller = Caller.ForPrincipal(principal, asked.TokenId);
-            return mapped.Count == 0 ? caller : caller with { Grants = [.. caller.Grants.Union(mapped)] };
-        }
-
-        var token = (await storage.System.ListTokensAsync(ct)).FirstOrDefault(t => t.Id == asked.Id);
-        return token is { OwnerId: null } && token.IsValidAt(now) ? Caller.ForToken(token) : null;
+        return asked.Kind == CallerKinds.User && await storage.Principals.GetAsync(asked.Id, ct) is { IsEnabled: true } user
+            ? Caller.ForPrincipal(user, null) with { Grants = [.. user.Grants.Union(mapped)] }
+            : null;
     }
 
     /// <summary>The captured call as a request of its own, made by <paramref name="requester"/> and

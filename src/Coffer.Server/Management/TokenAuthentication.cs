@@ -110,19 +110,28 @@ internal sealed partial class TokenAuthentication(
             return Refuse("unknown token");
         }
 
-        if (!token.IsValidAt(time.GetUtcNow()))
+        var (caller, refusal) = await CallerOfTokenAsync(storage, token, time.GetUtcNow(), http.RequestAborted);
+        return caller is null ? Refuse(refusal!, token.Id) : new Authentication(caller, default, null);
+    }
+
+    /// <summary>Who a stored token stands for now, or why it stands for nobody: a bare token is its own
+    /// caller while valid; a token of a user or app carries its owner's current roles and groups, read
+    /// at each call, while the token is valid and the owner enabled. Also how an approved request's
+    /// requester is checked again before it runs (<see cref="Approvals.ApprovalExecutor"/>).</summary>
+    internal static async Task<(Caller? Caller, string? Refusal)> CallerOfTokenAsync(ICofferStorage storage, ApiToken token, DateTimeOffset now, CancellationToken ct)
+    {
+        if (!token.IsValidAt(now))
         {
-            return Refuse("expired or revoked token", token.Id);
+            return (null, "expired or revoked token");
         }
 
         if (token.OwnerId is null)
         {
-            return new Authentication(Caller.ForToken(token), default, null);
+            return (Caller.ForToken(token), null);
         }
 
-        // A token of a user or app carries its owner's current roles and groups, read at each call.
-        var owner = await storage.Principals.GetAsync(token.OwnerId, http.RequestAborted);
-        return owner is { IsEnabled: true } ? new Authentication(Caller.ForPrincipal(owner, token.Id), default, null) : Refuse("owner disabled", token.Id);
+        var owner = await storage.Principals.GetAsync(token.OwnerId, ct);
+        return owner is { IsEnabled: true } ? (Caller.ForPrincipal(owner, token.Id), null) : (null, "owner disabled");
     }
 
     private static Authentication Refuse(string reason, string? tokenId = null, int status = 401, string? detail = null) =>

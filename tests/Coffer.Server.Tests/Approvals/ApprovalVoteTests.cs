@@ -272,6 +272,32 @@ public sealed class ApprovalVoteTests
     }
 
     [Fact]
+    public async Task A_request_whose_token_was_revoked_meanwhile_is_void_though_its_owner_is_still_enabled()
+    {
+        await using var team = await TeamAsync("key.disable", 1);
+        var key = await ApprovalApi.NewKeyAsync(team.Node.Admin);
+        using var issued = await team.Node.Admin.PostJsonAsync("/api/v1/tokens", new { name = "leaked", owner = team.RequesterId });
+        var token = await issued.JsonAsync(HttpStatusCode.Created);
+        using var leaked = ManagementApi.ClientWith(team.Node, "Bearer " + (string)token["token"]!);
+        var id = await HoldAsync(leaked, $"/api/v1/keys/{key}/disable");
+        using (var revoked = await team.Node.Admin.DeleteAsync($"/api/v1/tokens/{(string)token["id"]!}"))
+        {
+            Assert.True(revoked.IsSuccessStatusCode, $"revoke answered {(int)revoked.StatusCode}");
+        }
+
+        var voided = await VoteAsync(team.Approvers[0], id, "approve");
+
+        Assert.Equal("void", (string?)voided["state"]);
+        Assert.Contains("token is revoked", (string?)voided["endReason"], StringComparison.Ordinal);
+        Assert.Equal("enabled", (string?)(await team.Node.Admin.GetJsonAsync($"/api/v1/keys/{key}"))["status"]);
+
+        // The owner's other token, still valid, asks again: that request runs.
+        var again = await HoldAsync(team.Requester, $"/api/v1/keys/{key}/disable");
+        Assert.Equal("executed", (string?)(await VoteAsync(team.Approvers[0], again, "approve"))["state"]);
+        Assert.Equal("disabled", (string?)(await team.Node.Admin.GetJsonAsync($"/api/v1/keys/{key}"))["status"]);
+    }
+
+    [Fact]
     public async Task Under_a_quorum_change_policy_policies_change_only_once_approved_the_guard_itself_included()
     {
         await using var team = await TeamAsync("quorum.change", 1, "administrator");
