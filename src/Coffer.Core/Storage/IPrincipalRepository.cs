@@ -5,7 +5,8 @@ namespace Coffer.Storage;
 /// <summary>Users, apps and custom roles (issue 7). Every method is one transaction; thread-safe.</summary>
 public interface IPrincipalRepository
 {
-    /// <summary>Adds a principal; <see cref="ConflictException"/> when its id or OIDC subject is taken.</summary>
+    /// <summary>Adds a principal; <see cref="ConflictException"/> when its id or OIDC subject is taken, or
+    /// a custom role it is granted does not exist (deleted meanwhile).</summary>
     Task AddAsync(Principal principal, CancellationToken ct = default);
 
     Task<Principal?> GetAsync(string id, CancellationToken ct = default);
@@ -18,7 +19,8 @@ public interface IPrincipalRepository
 
     /// <summary>Replaces name, OIDC subject, grants and groups of an enabled principal, unless that
     /// removes the last administrator (checked as of <paramref name="at"/>); Unchanged when it does not
-    /// exist or is disabled; <see cref="ConflictException"/> when the subject is taken.</summary>
+    /// exist or is disabled; <see cref="ConflictException"/> when the subject is taken or a custom role
+    /// it is granted does not exist.</summary>
     Task<GuardedChange> UpdateAsync(Principal principal, DateTimeOffset at, CancellationToken ct = default);
 
     /// <summary>Disables a principal for good and revokes its tokens, atomically, unless that removes
@@ -32,8 +34,20 @@ public interface IPrincipalRepository
     /// <summary>Creates or replaces a custom role.</summary>
     Task PutRoleAsync(CustomRole role, CancellationToken ct = default);
 
-    /// <summary>Deletes a custom role; false when it does not exist.</summary>
-    Task<bool> DeleteRoleAsync(string name, CancellationToken ct = default);
+    /// <summary>Deletes a custom role unless someone holds it: an enabled user or app granted it (on
+    /// any key store) or a bare token of it still valid at <paramref name="at"/>. Who holds it is read in
+    /// the deleting write transaction, and every grant checks its roles in its own, so a grant made at
+    /// the same moment either counts as a holder or is refused: a deleted role is never left granted
+    /// (where a custom role of the same name made later would wake it up).</summary>
+    Task<RoleDeletion> DeleteRoleAsync(string name, DateTimeOffset at, CancellationToken ct = default);
+}
+
+/// <summary>What deleting a custom role did.</summary>
+/// <param name="Found">Whether the role existed.</param>
+/// <param name="Holders">Ids of who still holds it (the role was kept); empty when it was deleted.</param>
+public sealed record RoleDeletion(bool Found, IReadOnlyList<string> Holders)
+{
+    public bool Deleted => Found && Holders.Count == 0;
 }
 
 /// <summary>Questions about roles that need the database (custom roles live there).</summary>

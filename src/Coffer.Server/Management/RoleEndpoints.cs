@@ -10,7 +10,7 @@ namespace Coffer.Server.Management;
 /// <summary>
 /// /api/v1/roles: the built-in roles and custom ones built from fine-grained permissions (issue 7).
 /// Built-in roles are fixed; a custom role may not take a built-in name, and cannot be deleted while
-/// a user, app or valid token holds it.
+/// a user, app or valid token holds it or the configuration maps an identity-provider group to it.
 /// </summary>
 internal static class RoleEndpoints
 {
@@ -64,23 +64,26 @@ internal static class RoleEndpoints
         return TypedResults.Ok(View(role));
     }
 
-    private static async Task<Results<NoContent, ProblemHttpResult>> DeleteAsync(string name, ICofferStorage storage, TimeProvider time, CancellationToken ct)
+    private static async Task<Results<NoContent, ProblemHttpResult>> DeleteAsync(
+        string name, ICofferStorage storage, Hosting.CofferOptions options, TimeProvider time, CancellationToken ct)
     {
         if (Roles.IsBuiltIn(name))
         {
             return Problems.Conflict($"'{name}' is a built-in role; built-in roles cannot be deleted.");
         }
 
-        var now = time.GetUtcNow();
-        var holders = (await storage.Principals.ListAsync(ct: ct)).Where(p => p.IsEnabled && p.Grants.Any(g => g.Role == name)).Select(p => p.Id)
-            .Concat((await storage.System.ListTokensAsync(ct)).Where(t => t.Role == name && t.IsValidAt(now)).Select(t => t.Id))
-            .ToList();
-        if (holders.Count > 0)
+        // The configuration's group mappings hold it too: deleting it would silently take it from every
+        // identity-provider login of those groups (and a role of the same name made later would get them back).
+        var mapped = options.Oidc?.GroupRoles.Where(m => m.Grant.Role == name).Select(m => m.Group).ToList() ?? [];
+        if (mapped.Count > 0)
         {
-            return Problems.Conflict($"Role '{name}' is still held by {string.Join(", ", holders.Take(10))}; take it from them first.");
+            return Problems.Conflict($"Role '{name}' is mapped to identity-provider group(s) {string.Join(", ", mapped)} in Oidc.GroupRoles; remove the mapping from the configuration first.");
         }
 
-        return await storage.Principals.DeleteRoleAsync(name, ct) ? TypedResults.NoContent() : Problems.NotFound($"No custom role named '{name}' exists.");
+        var deletion = await storage.Principals.DeleteRoleAsync(name, time.GetUtcNow(), ct);
+        return deletion.Deleted ? TypedResults.NoContent()
+            : !deletion.Found ? Problems.NotFound($"No custom role named '{name}' exists.")
+            : Problems.Conflict($"Role '{name}' is still held by {string.Join(", ", deletion.Holders.Take(10))}{(deletion.Holders.Count > 10 ? $" and {deletion.Holders.Count - 10} more" : "")}; take it from them first.");
     }
 
     private static RoleView BuiltIn(string name) =>

@@ -60,7 +60,15 @@ internal static class TokenEndpoints
         var secret = CredentialGenerator.NewApiToken();
         var token = new ApiToken(CredentialGenerator.NewId("tok"), request.Name, ApiTokenHash.Of(secret), request.Role, now,
             request.ExpiresInDays is { } days ? now.AddDays(days) : null, null, request.Owner, request.KeyStoreId);
-        await storage.System.AddTokenAsync(token, ct);
+        try
+        {
+            await storage.System.AddTokenAsync(token, ct);
+        }
+        catch (ConflictException e)
+        {
+            return Problems.Conflict($"The token was not created: {e.Message}.");
+        }
+
         return TypedResults.Created($"/api/v1/tokens/{token.Id}",
             new CreatedToken(token.Id, token.Name, token.Role, secret, token.ExpiresAt, token.OwnerId, token.KeyStoreId));
     }

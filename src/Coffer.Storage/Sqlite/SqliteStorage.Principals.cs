@@ -22,6 +22,12 @@ public sealed partial class SqliteStorage
 
         private const string SelectAll = "SELECT " + Columns + " FROM principals WHERE @Kind IS NULL OR kind = @Kind ORDER BY created_at, id";
 
+        private const string SelectEnabled = "SELECT " + Columns + " FROM principals WHERE disabled_at IS NULL ORDER BY created_at, id";
+
+        private const string SelectValidBareTokensOfRole =
+            "SELECT id FROM api_tokens WHERE owner_id IS NULL AND role = @Name AND revoked_at IS NULL " +
+            "AND (expires_at IS NULL OR expires_at > @Now) ORDER BY created_at, id";
+
         private const string Update =
             "UPDATE principals SET name = @Name, oidc_subject = @OidcSubject, grants = @Grants, groups = @Groups " +
             "WHERE id = @Id AND disabled_at IS NULL";
@@ -42,18 +48,24 @@ public sealed partial class SqliteStorage
 
         private const string DeleteRole = "DELETE FROM custom_roles WHERE name = @Name";
 
+        private const string RoleExists = "SELECT EXISTS (SELECT 1 FROM custom_roles WHERE name = @Name)";
+
         public async Task AddAsync(Principal principal, CancellationToken ct = default)
         {
             ArgumentNullException.ThrowIfNull(principal);
             await using var connection = await storage.OpenConnectionAsync(ct);
+            await using var transaction = BeginWrite(connection);
+            await EnsureRolesExistAsync(connection, transaction, principal.Grants.Select(g => g.Role), ct);
             try
             {
-                await connection.ExecuteAsync(new CommandDefinition(Insert, Parameters(principal), cancellationToken: ct));
+                await connection.ExecuteAsync(new CommandDefinition(Insert, Parameters(principal), transaction, cancellationToken: ct));
             }
             catch (Exception exception) when (SqliteDialect.IsUniqueViolation(exception, out var columns))
             {
                 throw Conflict(principal, columns, exception);
             }
+
+            await transaction.CommitAsync(ct);
         }
 
         public async Task<Principal?> GetAsync(string id, CancellationToken ct = default)
@@ -81,7 +93,10 @@ public sealed partial class SqliteStorage
             try
             {
                 return await GuardedAsync(storage, at, async (connection, transaction) =>
-                    await connection.ExecuteAsync(new CommandDefinition(Update, Parameters(principal), transaction, cancellationToken: ct)) > 0, ct);
+                {
+                    await EnsureRolesExistAsync(connection, transaction, principal.Grants.Select(g => g.Role), ct);
+                    return await connection.ExecuteAsync(new CommandDefinition(Update, Parameters(principal), transaction, cancellationToken: ct)) > 0;
+                }, ct);
             }
             catch (Exception exception) when (SqliteDialect.IsUniqueViolation(exception, out var columns))
             {
@@ -128,10 +143,26 @@ public sealed partial class SqliteStorage
             }, cancellationToken: ct));
         }
 
-        public async Task<bool> DeleteRoleAsync(string name, CancellationToken ct = default)
+        public async Task<RoleDeletion> DeleteRoleAsync(string name, DateTimeOffset at, CancellationToken ct = default)
         {
             await using var connection = await storage.OpenConnectionAsync(ct);
-            return await connection.ExecuteAsync(new CommandDefinition(DeleteRole, new { Name = name }, cancellationToken: ct)) > 0;
+            await using var transaction = BeginWrite(connection);
+            var parameters = new { Name = name, Now = DbValues.Time(at) };
+            var principals = await connection.QueryAsync<PrincipalRow>(new CommandDefinition(SelectEnabled, transaction: transaction, cancellationToken: ct));
+            var tokens = await connection.QueryAsync<string>(new CommandDefinition(SelectValidBareTokensOfRole, parameters, transaction, cancellationToken: ct));
+            List<string> holders =
+            [
+                .. principals.Select(row => row.ToPrincipal()).Where(p => p.Grants.Any(g => g.Role == name)).Select(p => p.Id),
+                .. tokens,
+            ];
+            if (holders.Count > 0)
+            {
+                return new RoleDeletion(await connection.ExecuteScalarAsync<bool>(new CommandDefinition(RoleExists, parameters, transaction, cancellationToken: ct)), holders);
+            }
+
+            var found = await connection.ExecuteAsync(new CommandDefinition(DeleteRole, parameters, transaction, cancellationToken: ct)) > 0;
+            await transaction.CommitAsync(ct);
+            return new RoleDeletion(found, []);
         }
 
         private static object Parameters(Principal principal) => new
@@ -159,6 +190,25 @@ public sealed partial class SqliteStorage
         "WHERE t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > @Now) AND (" +
         "(t.owner_id IS NULL AND t.role = 'administrator' AND t.key_store_id IS NULL) OR " +
         "(p.disabled_at IS NULL AND (' ' || p.grants || ' ') LIKE '% administrator %')))";
+
+    /// <summary>Refuses (<see cref="ConflictException"/>) a grant of a custom role that does not exist.
+    /// Called in the granting write transaction, so it cannot interleave with a role's deletion
+    /// (<see cref="PrincipalRepository.DeleteRoleAsync"/>).</summary>
+    private static async Task EnsureRolesExistAsync(SqliteConnection connection, SqliteTransaction transaction, IEnumerable<string> roles, CancellationToken ct)
+    {
+        var custom = roles.Where(role => !Roles.IsBuiltIn(role)).Distinct(StringComparer.Ordinal).ToList();
+        if (custom.Count == 0)
+        {
+            return;
+        }
+
+        var existing = (await connection.QueryAsync<string>(new CommandDefinition(
+            "SELECT name FROM custom_roles WHERE name IN @Names", new { Names = custom }, transaction, cancellationToken: ct))).ToHashSet(StringComparer.Ordinal);
+        if (custom.FirstOrDefault(role => !existing.Contains(role)) is { } missing)
+        {
+            throw new ConflictException($"role '{missing}' does not exist (deleted meanwhile?)");
+        }
+    }
 
     /// <summary>Runs <paramref name="change"/> (true when it changed something) in one write
     /// transaction and commits it only if it did not take away the last administrator.</summary>

@@ -66,6 +66,12 @@ public sealed partial class SqliteStorage
         {
             ArgumentNullException.ThrowIfNull(token);
             await using var connection = await storage.OpenConnectionAsync(ct);
+            await using var transaction = BeginWrite(connection);
+            if (token.Role is not null)
+            {
+                await EnsureRolesExistAsync(connection, transaction, [token.Role], ct);
+            }
+
             try
             {
                 await connection.ExecuteAsync(new CommandDefinition(InsertToken, new
@@ -79,7 +85,7 @@ public sealed partial class SqliteStorage
                     CreatedAt = DbValues.Time(token.CreatedAt),
                     ExpiresAt = DbValues.Time(token.ExpiresAt),
                     RevokedAt = DbValues.Time(token.RevokedAt),
-                }, cancellationToken: ct));
+                }, transaction, cancellationToken: ct));
             }
             catch (Exception exception) when (SqliteDialect.IsUniqueViolation(exception, out var columns))
             {
@@ -87,6 +93,8 @@ public sealed partial class SqliteStorage
                     ? "a token with the same hash already exists"
                     : $"a token with id '{token.Id}' already exists", exception);
             }
+
+            await transaction.CommitAsync(ct);
         }
 
         public async Task<ApiToken?> FindTokenByHashAsync(byte[] hash, CancellationToken ct = default)

@@ -434,6 +434,12 @@ public sealed class OidcNodeTests
             using var http = ManagementApi.ClientWith(node, "Bearer " + issuer.Token(new TokenSpec { Groups = ["readers"] }));
             await (await http.GetAsync("/api/v1/keystores")).JsonAsync(HttpStatusCode.OK);
             await (await http.GetAsync("/api/v1/audit/records")).ProblemAsync(HttpStatusCode.Forbidden);
+
+            // The mapping holds the role: it is not deleted from under the group's logins.
+            var refused = await (await node.Admin.DeleteAsync("/api/v1/roles/key-reader")).ProblemAsync(HttpStatusCode.Conflict);
+            Assert.Contains("readers", (string?)refused["detail"], StringComparison.Ordinal);
+            Assert.Contains("Oidc.GroupRoles", (string?)refused["detail"], StringComparison.Ordinal);
+            await (await node.Admin.GetAsync("/api/v1/roles/key-reader")).JsonAsync(HttpStatusCode.OK);
         }
         finally
         {

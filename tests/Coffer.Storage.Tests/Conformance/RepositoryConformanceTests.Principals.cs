@@ -87,8 +87,78 @@ public abstract partial class RepositoryConformanceTests
         Assert.Equal(["keys.read", "keystores.read"], read!.Permissions);
         Assert.Equal("reads more", read.Description);
         Assert.Single(await Principals.ListRolesAsync());
-        Assert.True(await Principals.DeleteRoleAsync("reader"));
-        Assert.False(await Principals.DeleteRoleAsync("reader"));
+        Assert.True((await Principals.DeleteRoleAsync("reader", T0)).Deleted);
+        var again = await Principals.DeleteRoleAsync("reader", T0);
+        Assert.False(again.Found);
+        Assert.Empty(again.Holders);
         Assert.Null(await Principals.GetRoleAsync("reader"));
+    }
+
+    [Fact]
+    public async Task A_custom_role_is_kept_while_an_enabled_principal_or_a_valid_bare_token_holds_it()
+    {
+        await Principals.PutRoleAsync(new CustomRole("reader", "reads", ["keys.read"], T0));
+        await Principals.AddAsync(NewPrincipal("usr-1", grants: new RoleGrant("reader", "ks-1")));
+        await SystemRepository.AddTokenAsync(new ApiToken("tok-1", "bare", Enumerable.Repeat((byte)0x21, 32).ToArray(), "reader", T0, T0.AddDays(1), null));
+
+        var held = await Principals.DeleteRoleAsync("reader", T0.AddHours(1));
+        Assert.Equal(["usr-1", "tok-1"], held.Holders);
+        Assert.False(held.Deleted);
+
+        await Principals.DisableAsync("usr-1", T0.AddHours(1));
+        Assert.Equal(["tok-1"], (await Principals.DeleteRoleAsync("reader", T0.AddHours(1))).Holders);
+        Assert.True((await Principals.DeleteRoleAsync("reader", T0.AddDays(2))).Deleted); // the token has expired
+    }
+
+    [Fact]
+    public async Task A_custom_role_that_does_not_exist_is_granted_by_no_write()
+    {
+        await Principals.PutRoleAsync(new CustomRole("reader", "reads", ["keys.read"], T0));
+        await Principals.AddAsync(NewPrincipal("usr-1", grants: new RoleGrant("auditor")));
+
+        await Assert.ThrowsAsync<ConflictException>(() => Principals.AddAsync(NewPrincipal("usr-2", grants: new RoleGrant("writer"))));
+        await Assert.ThrowsAsync<ConflictException>(() => Principals.UpdateAsync(NewPrincipal("usr-1", grants: [new RoleGrant("auditor"), new RoleGrant("writer", "ks-1")]), T0));
+        await Assert.ThrowsAsync<ConflictException>(() => SystemRepository.AddTokenAsync(new ApiToken("tok-1", "bare", new byte[32], "writer", T0, null, null)));
+
+        Assert.Null(await Principals.GetAsync("usr-2"));
+        Assert.Equal([new RoleGrant("auditor")], (await Principals.GetAsync("usr-1"))!.Grants);
+        Assert.Empty(await SystemRepository.ListTokensAsync());
+        await Principals.AddAsync(NewPrincipal("usr-3", grants: new RoleGrant("reader")));
+    }
+
+    [Fact]
+    public async Task A_grant_racing_the_deletion_of_its_role_never_leaves_the_deleted_role_granted()
+    {
+        for (var round = 0; round < 20; round++)
+        {
+            var role = "racer-" + round;
+            await Principals.PutRoleAsync(new CustomRole(role, "races", ["keys.read"], T0));
+            using var start = new ManualResetEventSlim();
+            var grant = Task.Run(async () =>
+            {
+                start.Wait();
+                try
+                {
+                    await Principals.AddAsync(NewPrincipal("usr-" + round, grants: new RoleGrant(role)));
+                    return true;
+                }
+                catch (ConflictException)
+                {
+                    return false;
+                }
+            });
+            var delete = Task.Run(async () =>
+            {
+                start.Wait();
+                return await Principals.DeleteRoleAsync(role, T0);
+            });
+            start.Set();
+
+            var granted = await grant;
+            var deletion = await delete;
+            Assert.NotEqual(granted, deletion.Deleted); // exactly one of them won
+            Assert.Equal(deletion.Deleted, await Principals.GetRoleAsync(role) is null);
+            Assert.Equal(granted, await Principals.GetAsync("usr-" + round) is not null);
+        }
     }
 }
