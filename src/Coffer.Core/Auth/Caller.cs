@@ -31,7 +31,19 @@ public sealed record Caller(
 }
 
 /// <summary>A role held on every key store (<see cref="KeyStoreId"/> null) or on one key store only.</summary>
-public readonly record struct RoleGrant(string Role, string? KeyStoreId = null);
+public readonly record struct RoleGrant(string Role, string? KeyStoreId = null)
+{
+    /// <summary>The one text form of a grant, as the CLI takes it and the database keeps it: "role" or
+    /// "role@keyStoreId" (neither a role name nor a key store id contains '@' or a space).</summary>
+    public override string ToString() => KeyStoreId is null ? Role : Role + "@" + KeyStoreId;
+
+    /// <summary>The grant written by <see cref="ToString"/>.</summary>
+    public static RoleGrant Parse(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        return text.Split('@', 2) is [var role, var keyStore] ? new RoleGrant(role, keyStore) : new RoleGrant(text);
+    }
+}
 
 /// <summary>What a <see cref="Caller"/> is; also its audit actor kind.</summary>
 public static class CallerKinds

@@ -116,7 +116,7 @@ public sealed partial class SqliteStorage
                 RequesterId = requester.Id,
                 RequesterKind = requester.Kind,
                 RequesterName = requester.Name,
-                RequesterGrants = DbValues.Strings([.. requester.Grants.Select(g => g.KeyStoreId is null ? g.Role : g.Role + " " + g.KeyStoreId)]),
+                RequesterGrants = DbValues.Strings([.. requester.Grants.Select(g => g.ToString())]),
                 RequesterGroups = DbValues.Strings(requester.Groups),
                 RequesterTokenId = requester.TokenId,
                 request.Reason,
@@ -279,7 +279,7 @@ public sealed partial class SqliteStorage
 
             public ApprovalRequest ToRequest()
             {
-                var grants = DbValues.ParseStrings(RequesterGrants).Select(g => g.Split(' ', 2) is [var role, var store] ? new RoleGrant(role, store) : new RoleGrant(g));
+                var grants = DbValues.ParseStrings(RequesterGrants).Select(RoleGrant.Parse);
                 var requester = new Caller(RequesterId, RequesterKind, RequesterName, [.. grants], DbValues.ParseStrings(RequesterGroups), RequesterTokenId);
                 return new ApprovalRequest(
                     Id, Operation, Policy, (int)RequiredApprovals, ApproverGroup, Method, RoutePattern, Path, DbValues.ParseTags(RouteValues), Query, Body,

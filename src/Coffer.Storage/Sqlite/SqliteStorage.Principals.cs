@@ -171,7 +171,7 @@ public sealed partial class SqliteStorage
             principal.Kind,
             principal.Name,
             principal.OidcSubject,
-            Grants = string.Join(' ', principal.Grants.Select(g => g.KeyStoreId is null ? g.Role : g.Role + "@" + g.KeyStoreId)),
+            Grants = string.Join(' ', principal.Grants),
             Groups = string.Join(' ', principal.Groups),
             CreatedAt = DbValues.Time(principal.CreatedAt),
         };
@@ -246,7 +246,7 @@ public sealed partial class SqliteStorage
 
         public Principal ToPrincipal() => new(
             Id, Kind, Name, OidcSubject,
-            [.. Words(Grants).Select(word => word.Split('@', 2) is [var role, var keyStore] ? new RoleGrant(role, keyStore) : new RoleGrant(word))],
+            [.. Words(Grants).Select(RoleGrant.Parse)],
             Words(Groups), DbValues.ParseTime(CreatedAt), DbValues.ParseOptionalTime(DisabledAt));
     }
 

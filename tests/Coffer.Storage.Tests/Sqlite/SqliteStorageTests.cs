@@ -1,3 +1,5 @@
+using Coffer.Approvals;
+using Coffer.Auth;
 using Coffer.Keys;
 using Coffer.KeyStores;
 using Coffer.Storage.Migrations;
@@ -255,6 +257,24 @@ public sealed class SqliteStorageTests : IDisposable
             () => storage.KeyStores.CreateKeyStoreAsync(new KeyStore("ks2", "ks", UriPrefix.Parse("/b"), T0)));
 
         Assert.IsType<SqliteException>(conflict.InnerException);
+    }
+
+    [Fact]
+    public async Task Migration_13_rewrites_approval_requesters_grants_in_the_one_grant_form()
+    {
+        using var storage = await SqliteStorage.OpenAsync(_database.FilePath, CancellationToken.None);
+        var requester = new Caller("usr-1", CallerKinds.User, "Dana", [new RoleGrant("key-officer", "ks_a1"), new RoleGrant("auditor")], ["custodians"], "tok-1");
+        await storage.Approvals.CreateRequestAsync(new ApprovalRequest(
+            "apr-1", QuorumOperations.KeyDisable, "guard", 1, "custodians", "POST", "/api/v1/keys/{keyId}/disable", "/api/v1/keys/k/disable",
+            new Dictionary<string, string> { ["keyId"] = "k" }, "", null, requester, "", "fp", ApprovalStates.Pending, T0, T0.AddHours(1)));
+        Assert.Equal("""["key-officer@ks_a1","auditor"]""", await ScalarAsync<string>("SELECT requester_grants FROM approval_requests"));
+
+        // As a database written before migration 13 holds it, then that migration's script.
+        await ExecuteAsync("""UPDATE approval_requests SET requester_grants = '["key-officer ks_a1","auditor"]'""");
+        await ExecuteAsync(Migration.All.Single(m => m.Version == 13).Script);
+
+        Assert.Equal("""["key-officer@ks_a1","auditor"]""", await ScalarAsync<string>("SELECT requester_grants FROM approval_requests"));
+        Assert.Equal(requester.Grants, (await storage.Approvals.GetRequestAsync("apr-1"))!.Requester.Grants);
     }
 
     private async Task<T> ScalarAsync<T>(string sql)
