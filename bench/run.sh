@@ -26,7 +26,8 @@
 #                       pkcs11 scenarios: ceiling (Kestrel), raw PKCS#11 @8 / Coffer encrypt @8 pairs (--repeat 3),
 #                       raw on a session key, decrypt @8, CDIV @8, encrypt at the best of --candidates, open loop
 #                       (--rate, capped at 80 % of raw), encrypt @8 with the audit log off (--repeat runs), encrypt @8
-#                       on a software `coffer dev` (diagnosis). Takes ~7 minutes.
+#                       on a software `coffer dev` with and without the audit log (diagnosis), and the disk's flush
+#                       time, to show where a call's time goes. Takes ~8 minutes.
 #   --hsm-concurrency 8 raw PKCS#11 threads = Coffer clients of the headline pair (pkcs11)
 #   --repeat 3          headline pair repetitions, back to back (pkcs11)   --no-session-key-row  skip that raw row
 # Environment: COFFER_BUILD_DIR (default /tmp/cb-bench) keeps builds apart from other work.

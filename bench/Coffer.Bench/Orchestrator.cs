@@ -114,28 +114,32 @@ public static partial class Orchestrator
         var on = o.Scenarios;
         if (o.Backend == "pkcs11")
         {
-            await Pkcs11ScenariosAsync(o, children, work, target, data, coffer.Id, serverCpus, self, parent, serverName,
+            var running = coffer; // one Coffer at a time: each restart below stops the one before
+            var flush = await Pkcs11ScenariosAsync(o, children, work, target, data, coffer.Id, serverCpus, self, parent, serverName,
                 encPath, decPath, enc32, dec32, pool, cCeil, cCoffer, ceilingTarget, ceiling.Id, new ClosedScenario(Closed), results,
                 async () =>
                 {
                     // The HSM path without the audit log's cost: `coffer dev` again on the same data
                     // directory (so the same token and key), with auditing off.
-                    children.Stop(coffer);
+                    children.Stop(running);
                     var devJson = Path.Combine(data, "dev.json");
                     var written = File.GetLastWriteTimeUtc(devJson);
                     var (bare, _, bareLog) = StartCoffer("unaudited", [], env: Unaudited, dataOf: "main");
+                    running = bare;
                     // dev.json names the old ports until the new process rewrites it.
                     for (var waited = 0; File.GetLastWriteTimeUtc(devJson) == written && !bare.HasExited && waited < 1800; waited++) await Task.Delay(100);
                     return (bare.Id, await DevInfo.WaitAsync(data, bare, bareLog));
                 },
-                async () =>
+                async audited =>
                 {
-                    // Diagnosis: the same encrypt on a software-backend `coffer dev` (no HSM), the first one stopped.
-                    children.Stop(coffer);
-                    var (sw, swData, swLog) = StartCoffer("software", [], hsm: false);
+                    // Diagnosis: the same encrypt on a software-backend `coffer dev` (no HSM), with or
+                    // without the audit log, the one before stopped.
+                    children.Stop(running);
+                    var (sw, swData, swLog) = StartCoffer(audited ? "software" : "software-unaudited", [], hsm: false, env: audited ? null : Unaudited);
+                    running = sw;
                     return (sw.Id, await DevInfo.WaitAsync(swData, sw, swLog));
                 });
-            return await FinishAsync(o, results, serverGc, serverName, null);
+            return await FinishAsync(o, results, serverGc, serverName, null, flush);
         }
         results.Add(await Closed("ceiling (bare Kestrel)", ceilingTarget, ceiling.Id, encPath, enc32, cCeil, o.Warmup, o.Duration, true));
         (string Line, double? Rps)? wrk = null;
@@ -205,9 +209,10 @@ public static partial class Orchestrator
     /// <summary>`coffer dev`'s benchmark-only switch (src/Coffer.Server/Audit/AuditLog.cs): no audit records.</summary>
     private static Dictionary<string, string> Unaudited => new() { ["COFFER_BENCHMARK_UNAUDITED"] = "1" };
 
-    private static async Task<int> FinishAsync(Options o, List<Measured> results, bool serverGc, string serverName, (string Line, double? Rps)? wrk)
+    private static async Task<int> FinishAsync(Options o, List<Measured> results, bool serverGc, string serverName, (string Line, double? Rps)? wrk,
+        DiskFlush.Result? flush = null)
     {
-        var report = o.Backend == "pkcs11" ? Report.BuildPkcs11(o, results, serverGc) : Report.Build(o, results, serverGc, serverName, wrk);
+        var report = o.Backend == "pkcs11" ? Report.BuildPkcs11(o, results, serverGc, flush) : Report.Build(o, results, serverGc, serverName, wrk);
         Console.WriteLine();
         Console.WriteLine(report);
         if (o.Out is not null)

@@ -15,12 +15,13 @@ public static partial class Orchestrator
     /// <summary>`--backend pkcs11`: the raw PKCS#11 ceiling and Coffer (`coffer dev --pkcs11`) on the same
     /// SoftHSM2 token in the same run. The headline pair — raw AES-GCM with N threads, then Coffer
     /// encrypt with N clients — is repeated --repeat times back to back, so the report shows the run to
-    /// run spread of both and of their ratio.</summary>
-    private static async Task Pkcs11ScenariosAsync(Options o, ChildProcesses children, string work, XksTarget target, string data,
+    /// run spread of both and of their ratio. Returns this disk's flush time, measured first on the
+    /// data directory's filesystem (the floor under every audited call's wait).</summary>
+    private static async Task<DiskFlush.Result> Pkcs11ScenariosAsync(Options o, ChildProcesses children, string work, XksTarget target, string data,
         int cofferPid, string? serverCpus, string self, string parent, string serverName,
         string encPath, string decPath, List<byte[]> enc32, List<byte[]> dec32, int pool, int cCeil, int cCoffer,
         XksTarget ceilingTarget, int ceilingPid, ClosedScenario closed, List<Measured> results,
-        Func<Task<(int Pid, XksTarget Target)>> restartUnaudited, Func<Task<(int Pid, XksTarget Target)>> startSoftwareCoffer)
+        Func<Task<(int Pid, XksTarget Target)>> restartUnaudited, Func<bool, Task<(int Pid, XksTarget Target)>> startSoftwareCoffer)
     {
         var on = o.Scenarios;
         var n = o.HsmConcurrency;
@@ -33,6 +34,8 @@ public static partial class Orchestrator
                 throw new BenchException($"`coffer dev --pkcs11` did not make a SoftHSM2 token (dev.json backend '{backend}', {conf} {(File.Exists(conf) ? "present" : "missing")})");
         }
         Log($"SoftHSM2 token 'coffer-dev' of {serverName}: SOFTHSM2_CONF={conf}; raw ceiling: {n} threads, own session each");
+        var flush = DiskFlush.Measure(data);
+        Log(string.Create(CultureInfo.InvariantCulture, $"disk flush (4 KiB write + fsync, {flush.Count} times, in {data}): mean {flush.MeanMs:0.000} ms, p50 {flush.P50Ms:0.000} ms, p90 {flush.P90Ms:0.000} ms"));
 
         async Task<Measured> Raw(string key, int run)
         {
@@ -107,9 +110,15 @@ public static partial class Orchestrator
         {
             // Last, because it stops the HSM-backed server: what Coffer does at the same concurrency
             // without the HSM, i.e. how much of the gap is HTTP + SigV4 + JSON on this machine.
-            var (pid, sw) = await startSoftwareCoffer();
+            var (pid, sw) = await startSoftwareCoffer(true);
             results.Add(await closed($"encrypt 32 B @{n}, software backend (diagnosis, no HSM)", sw, pid,
                 sw.PathOf($"keys/{sw.KeyId}/encrypt"), enc32, n, o.Warmup * 2, o.Duration, false)); // fresh process: longer JIT warmup
+            // And without the audit log: Coffer's HTTP + SigV4 + JSON path alone, the least any call takes.
+            (pid, sw) = await startSoftwareCoffer(false);
+            results.Add(await closed($"encrypt 32 B @{n}, software backend, {AuditOff} (diagnosis)", sw, pid,
+                sw.PathOf($"keys/{sw.KeyId}/encrypt"), enc32, n, o.Warmup * 2, o.Duration, false));
         }
+
+        return flush;
     }
 }

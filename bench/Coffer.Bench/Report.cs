@@ -73,7 +73,7 @@ public static class Report
 
     /// <summary>`--backend pkcs11`: every row against the raw PKCS#11 ceiling measured in the same run
     /// (a repeated Coffer row against the raw run right before it), the run to run spread, the goal.</summary>
-    public static string BuildPkcs11(Options o, IReadOnlyList<Measured> results, bool serverGc)
+    public static string BuildPkcs11(Options o, IReadOnlyList<Measured> results, bool serverGc, DiskFlush.Result? flush)
     {
         var n = o.HsmConcurrency;
         var raws = results.Where(m => m.IsRaw && m.Run > 0 && m.Result.Scenario.Contains("token", StringComparison.Ordinal)).ToList();
@@ -143,6 +143,7 @@ public static class Report
             sb.AppendLine(Inv, $"- p99 < 10 ms at a fixed {open.TargetRate:0} req/s: {p99:0.00} ms — {(p99 < 10 && open.Errors == 0 ? "met" : "MISSED")}");
         }
         sb.AppendLine();
+        AppendBound(sb, n, rawMedian, flush, results.FirstOrDefault(m => m.Run == 0 && !m.IsRaw && IsAuditOff(m) && m.Result.Scenario.Contains("software", StringComparison.Ordinal)));
         sb.AppendLine("Conditions:");
         sb.AppendLine(Inv, $"- machine: {CpuModel()}, {Environment.ProcessorCount} logical CPU(s), {RuntimeInformation.OSDescription}, .NET {Environment.Version}; pinning: {(o.Pin == "split" ? "servers and the raw ceiling on CPU 0, load generator on CPU 1" : "none (everything shares both CPUs)")}");
         sb.AppendLine(Inv, $"- token: SoftHSM2 ({o.HsmModule}, file object store) made by `coffer dev --pkcs11` under its data directory, label `coffer-dev`; Coffer's session pool: its default (8 sessions)");
@@ -151,6 +152,28 @@ public static class Report
         sb.AppendLine(Inv, $"- warmup {o.Warmup.TotalSeconds:0} s, measured {o.Duration.TotalSeconds:0} s per scenario; Kestrel ceiling and 'best' concurrency: best of {string.Join('/', o.Candidates)} in {o.Trial.TotalSeconds:0} s trials; server GC: {(serverGc ? "server" : "workstation")}");
         sb.AppendLine(Inv, $"- quietness: load average at the end {CpuSampler.LoadAverage()}; 'other processes' = CPU of everything but the measured server, the client and irq/softirq, hypervisor steal included");
         return sb.ToString();
+    }
+
+    /// <summary>What the goal asks of one call, against an estimate of what an audited call takes on this
+    /// machine: in a closed loop of n clients, throughput = n / mean time per call (Little's law). An
+    /// audited call does what the software path without the audit log does, then waits for its record's
+    /// fsync, which cannot start before the record exists. An estimate, not a proof: the audit-off run
+    /// keeps both CPUs busier than an audited one does, so its time per call may be more than an
+    /// audited call's share of it.</summary>
+    private static void AppendBound(StringBuilder sb, int n, double rawMedian, DiskFlush.Result? flush, Measured? path)
+    {
+        if (flush is not { } f || path is null || rawMedian <= 0) return;
+        var target = 0.6 * rawMedian;
+        var budget = n / target * 1000;
+        var pathMs = n / path.Result.Rps * 1000;
+        var estimate = pathMs + f.MeanMs;
+        var most = n / estimate * 1000;
+        sb.AppendLine("Where the time of a call goes (from this run's numbers):");
+        sb.AppendLine(Inv, $"- 60 % of raw @{n} (median {rawMedian:#,0}) is {target:#,0} req/s: with {n} clients in a closed loop, a call may take {budget:0.000} ms on average (Little's law)");
+        sb.AppendLine(Inv, $"- Coffer's XKS path alone (software backend, audit off, @{n}): {path.Result.Rps:#,0} req/s = {path.Result.Rps / rawMedian:P0} of raw, {pathMs:0.000} ms per call");
+        sb.AppendLine(Inv, $"- this disk's flush (4 KiB write + fsync into allocated blocks, {f.Count} times, on the data directory's filesystem, before the load): mean {f.MeanMs:0.000} ms, p50 {f.P50Ms:0.000} ms, p90 {f.P90Ms:0.000} ms; an audited call waits for at least one, which starts only once its record is written");
+        sb.AppendLine(Inv, $"- an audited call with no HSM cost at all would take about {estimate:0.000} ms: about {most:#,0} req/s = {most / rawMedian:P0} of raw (an estimate: the audit-off run keeps the CPUs busier than an audited one)");
+        sb.AppendLine();
     }
 
     private static double Median(IEnumerable<double> values)
