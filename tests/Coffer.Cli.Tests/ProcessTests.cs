@@ -56,6 +56,23 @@ public sealed class ProcessTests
     }
 
     [Fact]
+    public async Task Process_time_without_an_offset_is_UTC_on_a_machine_in_another_zone_and_a_malformed_one_says_the_form()
+    {
+        await using var node = await DevServer.StartAsync();
+        var tokyo = new Dictionary<string, string>(Settings(node)) { ["TZ"] = "Asia/Tokyo" };
+
+        var report = await Cli.RunProcessAsync(tokyo, null, "audit", "report", "--from", "2026-01-31T10:00", "--to", "2026-02-01");
+        var malformed = await Cli.RunProcessAsync(tokyo, null, "audit", "list", "--from", "last tuesday");
+
+        Assert.True(report.ExitCode == 0, report.ToString());
+        Assert.Contains("Period: 2026-01-31 10:00:00 to 2026-02-01 00:00:00 (UTC)", report.Out, StringComparison.Ordinal);
+        Assert.Equal(2, malformed.ExitCode);
+        Assert.Contains("--from takes a time in ISO 8601", malformed.Error, StringComparison.Ordinal);
+        Assert.Contains("not 'last tuesday'", malformed.Error, StringComparison.Ordinal);
+        Assert.DoesNotContain("System.", malformed.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Process_unseal_reads_the_share_from_piped_stdin()
     {
         await using var node = await ShamirNode.StartAsync();

@@ -83,8 +83,8 @@ internal static class AuditCommands
 
     private static Command List(CliEnvironment env)
     {
-        var from = new Option<DateTimeOffset?>("--from") { Description = "Only records at or after this time (ISO 8601, e.g. 2026-01-31T00:00:00Z)" };
-        var to = new Option<DateTimeOffset?>("--to") { Description = "Only records before this time" };
+        var from = TimeOption.Create("--from", "Only records at or after this time (ISO 8601, e.g. 2026-01-31T00:00:00Z)");
+        var to = TimeOption.Create("--to", "Only records before this time");
         var key = new Option<string?>("--key") { Description = "Only records about this key id" };
         var store = new Option<string?>("--keystore") { Description = "Only records about this key store" };
         var actor = new Option<string?>("--actor") { Description = "Only records by this actor (SigV4 access key id, token id)" };
@@ -167,8 +167,8 @@ internal static class AuditCommands
         var format = new Option<string>("--format") { Description = "jsonl (one JSON record per line) or cef (ArcSight CEF)", DefaultValueFactory = _ => "jsonl" };
         format.AcceptOnlyFromAmong("jsonl", "cef");
         var after = new Option<long?>("--after") { Description = "Only records after this sequence number (what the SIEM already has)" };
-        var from = new Option<DateTimeOffset?>("--from") { Description = "Only records at or after this time (ISO 8601)" };
-        var to = new Option<DateTimeOffset?>("--to") { Description = "Only records before this time" };
+        var from = TimeOption.Create("--from", "Only records at or after this time (ISO 8601)");
+        var to = TimeOption.Create("--to", "Only records before this time");
         var output = new Option<string?>("--output") { Description = "Write to this file instead of standard output" };
         var command = new Command("export", "Stream audit records, oldest first, as JSON lines or CEF for a SIEM.") { format, after, from, to, output };
         command.SetClientAction(env, async (call, ct) =>
@@ -196,9 +196,9 @@ internal static class AuditCommands
 
     private static Command Report(CliEnvironment env)
     {
-        var from = new Option<DateTimeOffset?>("--from") { Description = "Start of the period (ISO 8601; default: 30 days before --to)" };
-        var to = new Option<DateTimeOffset?>("--to") { Description = "End of the period, exclusive (default: now)" };
-        var regions = new Option<string?>("--allowed-regions") { Description = "Comma-separated AWS regions the keys may be used from, e.g. eu-west-1,eu-central-1" };
+        var from = TimeOption.Create("--from", "Start of the period (ISO 8601; default: 30 days before --to)");
+        var to = TimeOption.Create("--to", "End of the period, exclusive (default: now)");
+        var regions = new Option<string?>("--allowed-regions") { Description = "Comma-separated AWS regions or region sets the keys may be used from, e.g. eea or eu-west-1,eu-central-1" };
         var format = new Option<string>("--format") { Description = "markdown or json", DefaultValueFactory = _ => "markdown" };
         format.AcceptOnlyFromAmong("markdown", "json");
         var output = new Option<string?>("--output") { Description = "Write to this file instead of standard output" };

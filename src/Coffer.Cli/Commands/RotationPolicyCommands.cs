@@ -24,8 +24,8 @@ internal static class RotationPolicyCommands
     {
         var key = KeyCommands.KeyArgument();
         var version = new Argument<int>("version") { Description = "Version number (see 'coffer key version list')" };
-        var activates = new Option<DateTimeOffset?>("--activates-at") { Description = "When a PreActive version starts to work (ISO 8601, e.g. 2027-01-01T00:00:00Z); absent clears it" };
-        var deactivates = new Option<DateTimeOffset?>("--deactivates-at") { Description = "When the version expires and only decrypts (ISO 8601); absent clears it" };
+        var activates = TimeOption.Create("--activates-at", "When a PreActive version starts to work (ISO 8601, e.g. 2027-01-01T00:00:00Z); absent clears it");
+        var deactivates = TimeOption.Create("--deactivates-at", "When the version expires and only decrypts (ISO 8601); absent clears it");
         var command = new Command("dates", "Set or clear a version's activation and expiry dates; both must be in the future.") { key, version, activates, deactivates };
         command.SetClientAction(env, async (call, ct) =>
         {

@@ -1,3 +1,5 @@
+using Coffer.Policies;
+
 namespace Coffer.Storage;
 
 /// <summary>What a rule document applies to (stored text).</summary>
@@ -40,4 +42,21 @@ public interface IPolicyRepository
 
     /// <summary>False when no such set exists.</summary>
     Task<bool> DeleteRegionSetAsync(string name, CancellationToken ct = default);
+}
+
+/// <summary>Questions about region sets that need the database (custom sets live there).</summary>
+public static class PolicyRepositoryRegionSets
+{
+    /// <summary>Every region set by name: the built-in ones and those of this database.</summary>
+    public static async Task<IReadOnlyDictionary<string, IReadOnlyList<string>>> AllRegionSetsAsync(this IPolicyRepository policies, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(policies);
+        var sets = new Dictionary<string, IReadOnlyList<string>>(RegionSets.BuiltIn, StringComparer.Ordinal);
+        foreach (var set in await policies.ListRegionSetsAsync(ct))
+        {
+            sets[set.Name] = set.Regions;
+        }
+
+        return sets;
+    }
 }

@@ -25,16 +25,8 @@ internal sealed class KillSwitchBoard(ICofferStorage storage, TimeProvider time)
     }
 
     /// <summary>The built-in region sets and the user's, by name (a region switch may name one).</summary>
-    public async Task<IReadOnlyDictionary<string, IReadOnlyList<string>>> RegionSetsAsync(CancellationToken ct = default)
-    {
-        var sets = new Dictionary<string, IReadOnlyList<string>>(RegionSets.BuiltIn, StringComparer.Ordinal);
-        foreach (var set in await storage.Policies.ListRegionSetsAsync(ct))
-        {
-            sets[set.Name] = set.Regions;
-        }
-
-        return sets;
-    }
+    public Task<IReadOnlyDictionary<string, IReadOnlyList<string>>> RegionSetsAsync(CancellationToken ct = default) =>
+        storage.Policies.AllRegionSetsAsync(ct);
 
     /// <summary>Engages a new switch: stored first (durable), then in force in memory.</summary>
     public async Task<KillSwitch> EngageAsync(KillSwitchScope scope, string? value, string reason, string engagedBy, CancellationToken ct = default)

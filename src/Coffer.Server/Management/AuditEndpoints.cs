@@ -1,5 +1,6 @@
 using Coffer.Auth;
 using Coffer.Audit;
+using Coffer.Policies;
 using Coffer.Server.Audit;
 using Coffer.Storage;
 using Microsoft.AspNetCore.Builder;
@@ -28,6 +29,38 @@ internal static class AuditEndpoints
 
     private const int ExportPageSize = 1000;
 
+    /// <summary>The regions of allowedRegions: each entry an AWS region or a region set (eea, eu-adequacy,
+    /// or one of this database), sets expanded; null when none are given. An entry that is neither is
+    /// refused, so a typo cannot pass for a region no call ever comes from.</summary>
+    private static async Task<(IReadOnlyList<string>? Regions, ProblemHttpResult? Refusal)> AllowedRegionsAsync(ICofferStorage storage, string? allowedRegions, CancellationToken ct)
+    {
+        var entries = allowedRegions?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) ?? [];
+        if (entries.Length == 0)
+        {
+            return (null, null);
+        }
+
+        var sets = await storage.Policies.AllRegionSetsAsync(ct);
+        var regions = new SortedSet<string>(StringComparer.Ordinal);
+        foreach (var entry in entries)
+        {
+            if (RegionSets.IsRegionName(entry))
+            {
+                regions.Add(entry);
+            }
+            else if (sets.TryGetValue(entry, out var members))
+            {
+                regions.UnionWith(members);
+            }
+            else
+            {
+                return (null, Problems.BadRequest($"allowedRegions: '{entry}' is neither an AWS region name (eu-west-1) nor a region set ({string.Join(", ", sets.Keys.Order(StringComparer.Ordinal))})."));
+            }
+        }
+
+        return ([.. regions], null);
+    }
+
     /// <summary>The compliance report of a period (default: the last 30 days), JSON or Markdown.</summary>
     /// <param name="allowedRegions">Comma-separated AWS regions the keys may be used from; the report
     /// says plainly whether any call came from elsewhere.</param>
@@ -47,8 +80,13 @@ internal static class AuditEndpoints
             return Problems.BadRequest("from must be before to.");
         }
 
-        var regions = allowedRegions?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-        var builder = new AuditReportBuilder(start, end, regions is { Length: > 0 } ? regions : null);
+        var (regions, refusal) = await AllowedRegionsAsync(storage, allowedRegions, ct);
+        if (refusal is not null)
+        {
+            return refusal;
+        }
+
+        var builder = new AuditReportBuilder(start, end, regions);
         long? before = null;
         do
         {

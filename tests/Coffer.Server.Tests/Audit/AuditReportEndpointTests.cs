@@ -1,3 +1,4 @@
+using System.Net.Http.Json;
 using System.Net;
 using System.Text.Json.Nodes;
 using Coffer.Server.Tests.Management;
@@ -36,6 +37,34 @@ public sealed class AuditReportEndpointTests
         Assert.Equal(HttpStatusCode.OK, markdown.StatusCode);
         Assert.StartsWith("# Coffer key usage report", text, StringComparison.Ordinal);
         Assert.Contains("**Regions:** 1 calls came from outside the allowed regions (eu-west-1): us-east-1 (1).", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Allowed_regions_may_name_region_sets_and_an_entry_that_is_neither_region_nor_set_is_refused()
+    {
+        await using var node = await DevServer.StartAsync();
+        var xks = XksClient.For(node);
+        var fromUs = XksRequests.Encrypt([4, 5, 6]);
+        fromUs["requestMetadata"]!["kmsKeyArn"] = "arn:aws:kms:us-east-1:123456789012:key/11111111-2222-3333-4444-555555555555";
+        XksAssert.Ok(await xks.PostAsync($"keys/{node.Info.KeyId}/encrypt", fromUs));
+        XksAssert.Ok(await xks.EncryptAsync(node.Info.KeyId, [1, 2, 3])); // eu-west-1
+        using (var put = await node.Admin.PutAsJsonAsync("/api/v1/region-sets/home", new { regions = new[] { "eu-central-1" } }))
+        {
+            await put.JsonAsync(HttpStatusCode.OK);
+        }
+
+        var eea = await node.Admin.GetJsonAsync("/api/v1/audit/report?allowedRegions=eea");
+        var own = await node.Admin.GetJsonAsync("/api/v1/audit/report?allowedRegions=home,eu-north-1");
+        using var typo = await node.Admin.GetAsync("/api/v1/audit/report?allowedRegions=eea,eu-wset");
+        var refused = await typo.ProblemAsync(HttpStatusCode.BadRequest);
+
+        Assert.Equal(1, (long)eea["callsOutsideAllowedRegions"]!);
+        Assert.Contains("eu-west-1", (string?)eea["regionStatement"], StringComparison.Ordinal);
+        Assert.Contains("us-east-1 (1)", (string?)eea["regionStatement"], StringComparison.Ordinal);
+        Assert.Equal(2, (long)own["callsOutsideAllowedRegions"]!);
+        Assert.Contains("(eu-central-1, eu-north-1)", (string?)own["regionStatement"], StringComparison.Ordinal);
+        Assert.Contains("'eu-wset' is neither an AWS region name", (string?)refused["detail"], StringComparison.Ordinal);
+        Assert.Contains("home", (string?)refused["detail"], StringComparison.Ordinal);
     }
 
     [Fact]
