@@ -89,6 +89,15 @@ public interface IKeyRepository
     /// <returns>False when the key does not exist.</returns>
     /// <exception cref="ConflictException">A version is not Destroyed yet.</exception>
     Task<bool> MarkKeyDestroyedAsync(string keyId, DateTimeOffset at, CancellationToken ct = default);
+
+    /// <summary>Reserves up to <paramref name="count"/> more encryptions under a version, so that the
+    /// version's reserved total never passes <paramref name="limit"/> (NIST SP 800-38D's bound on
+    /// random IVs): the caller may make as many encryptions as this returns, 0 when the version has none
+    /// left or does not exist. Reservations only grow, across restarts and nodes.</summary>
+    Task<long> ReserveEncryptionsAsync(string keyId, int version, long count, long limit, CancellationToken ct = default);
+
+    /// <summary>How many encryptions have been reserved under a version so far (0 when it does not exist).</summary>
+    Task<long> GetEncryptionsReservedAsync(string keyId, int version, CancellationToken ct = default);
 }
 
 /// <summary>A filter and page over keys. <see cref="After"/> is the last id of the previous page.</summary>

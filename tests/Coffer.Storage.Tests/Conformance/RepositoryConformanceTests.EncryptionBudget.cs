@@ -1,0 +1,32 @@
+namespace Coffer.Storage.Tests.Conformance;
+
+/// <summary>Encryption reservations under a key version: never past the limit, across connections.</summary>
+public abstract partial class RepositoryConformanceTests
+{
+    [Fact]
+    public async Task Reservations_grow_to_the_limit_and_no_further()
+    {
+        var key = await CreateKeyAsync((await CreateKeyStoreAsync()).Id);
+
+        Assert.Equal(40, await Keys.ReserveEncryptionsAsync(key.Id, 1, 40, 100));
+        Assert.Equal(40, await Keys.ReserveEncryptionsAsync(key.Id, 1, 40, 100));
+        Assert.Equal(20, await Keys.ReserveEncryptionsAsync(key.Id, 1, 40, 100)); // what is left
+        Assert.Equal(0, await Keys.ReserveEncryptionsAsync(key.Id, 1, 40, 100));
+        Assert.Equal(100, await Keys.GetEncryptionsReservedAsync(key.Id, 1));
+        Assert.Equal(0, await Keys.ReserveEncryptionsAsync(key.Id, 2, 40, 100)); // no such version
+        Assert.Equal(0, await Keys.GetEncryptionsReservedAsync(key.Id, 2));
+    }
+
+    [Fact]
+    public async Task Concurrent_reservations_from_two_connections_never_pass_the_limit_together()
+    {
+        var key = await CreateKeyAsync((await CreateKeyStoreAsync()).Id);
+        var second = await OpenAsync();
+
+        var granted = await Task.WhenAll(Enumerable.Range(0, 16).Select(i => Task.Run(() =>
+            (i % 2 == 0 ? Keys : second.Keys).ReserveEncryptionsAsync(key.Id, 1, 7, 50))));
+
+        Assert.Equal(50, granted.Sum());
+        Assert.Equal(50, await Keys.GetEncryptionsReservedAsync(key.Id, 1));
+    }
+}
