@@ -101,6 +101,14 @@ public sealed class XksListenerOptions : ListenerOptions
     /// <summary>How long a deep health result is reused (the spec allows at most 60 s).</summary>
     public int HealthCacheSeconds { get; set; } = 15;
 
+    /// <summary>Most encryptions one key version makes (each with a random 96-bit IV); NIST SP 800-38D
+    /// allows at most 2^32, the default. A lower value makes keys rotate sooner; then encrypt answers
+    /// InvalidStateException until the key is rotated (Xks/EncryptionBudgets.cs).</summary>
+    public long MaxEncryptionsPerKeyVersion { get; set; } = NistRandomIvLimit;
+
+    /// <summary>NIST SP 800-38D, 8.3: invocations of GCM with one key and random IVs.</summary>
+    internal const long NistRandomIvLimit = 1L << 32;
+
     /// <summary>Largest request body, derived from the payload limits (Base64 grows by 4/3).</summary>
     internal int MaxRequestBytes => ((MaxPlaintextBytes + MaxAadBytes + 64) / 3 * 4) + 16384;
 }

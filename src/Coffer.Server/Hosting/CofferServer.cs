@@ -216,6 +216,11 @@ public sealed partial class CofferServer : IAsyncDisposable
             throw new InvalidOperationException("Xks.MaxPlaintextBytes must be at least 4300 and Xks.MaxAadBytes 8192..65535 (XKS spec minimums; 16-bit AAD length).");
         }
 
+        if (options.Xks.MaxEncryptionsPerKeyVersion is < 1 or > XksListenerOptions.NistRandomIvLimit)
+        {
+            throw new InvalidOperationException("Xks.MaxEncryptionsPerKeyVersion must be 1..4294967296 (2^32, NIST SP 800-38D's bound for random IVs).");
+        }
+
         if (!options.Xks.Tls.Enabled && !options.Xks.AllowPlainHttp)
         {
             throw new InvalidOperationException("The XKS listener needs a TLS certificate (Xks.Tls.CertificatePath); AWS KMS only calls HTTPS. Set Xks.AllowPlainHttp only behind your own TLS terminator.");
@@ -278,6 +283,7 @@ public sealed partial class CofferServer : IAsyncDisposable
         builder.Services.AddSingleton(options.Xks);
         builder.Services.AddSingleton(sp => new SigV4Verifier(time));
         builder.Services.AddSingleton<DeepHealthCheck>();
+        builder.Services.AddSingleton<EncryptionBudgets>();
         builder.Services.AddSingleton<XksHandler>();
         builder.WebHost.ConfigureKestrel(kestrel =>
         {

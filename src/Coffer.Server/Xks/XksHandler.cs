@@ -35,6 +35,7 @@ internal sealed partial class XksHandler(
     SigV4Verifier verifier,
     DeepHealthCheck health,
     AccessRules accessRules,
+    EncryptionBudgets budgets,
     XksListenerOptions options,
     TimeProvider time,
     ILogger<XksHandler> logger)
@@ -211,7 +212,7 @@ internal sealed partial class XksHandler(
                     break;
                 case XksOperation.Encrypt:
                     call.KeyVersion = key.Key.CurrentVersion;
-                    await AnswerAsync(context, call, await Encrypt.ExecuteAsync(key, xks!, options, time.GetUtcNow(), context.RequestAborted), XksJson.Default.EncryptResponse);
+                    await AnswerAsync(context, call, await Encrypt.ExecuteAsync(key, xks!, options, budgets, time.GetUtcNow(), context.RequestAborted), XksJson.Default.EncryptResponse);
                     break;
                 default:
                     call.KeyVersion = XksCiphertext.TryReadMetadata(xks!.CiphertextMetadata, out var version) ? version : null;

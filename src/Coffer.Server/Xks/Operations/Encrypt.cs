@@ -13,7 +13,7 @@ namespace Coffer.Server.Xks.Operations;
 /// </summary>
 internal static class Encrypt
 {
-    public static async ValueTask<EncryptResponse> ExecuteAsync(KeyEntry key, XksRequest request, XksListenerOptions options, DateTimeOffset now, CancellationToken ct)
+    public static async ValueTask<EncryptResponse> ExecuteAsync(KeyEntry key, XksRequest request, XksListenerOptions options, EncryptionBudgets budgets, DateTimeOffset now, CancellationToken ct)
     {
         RequestValidation.RequireAesGcm(request.EncryptionAlgorithm);
         var plaintext = request.Plaintext;
@@ -62,6 +62,12 @@ internal static class Encrypt
         {
             // It may encrypt, so it should have been opened: its stored material is unusable.
             XksThrow.Internal();
+        }
+
+        // Last check before the IV is drawn: a call refused above takes nothing from the budget.
+        if (!await budgets.TakeAsync(key.Key.Id, key.Key.CurrentVersion, ct))
+        {
+            XksThrow.InvalidState($"The key's current version has made the {options.MaxEncryptionsPerKeyVersion} encryptions one version may make with random IVs (NIST SP 800-38D); rotate the key.");
         }
 
         var userAad = request.AdditionalAuthenticatedData ?? [];

@@ -1,0 +1,63 @@
+using Coffer.Testing;
+
+namespace Coffer.Server.Tests.Xks;
+
+/// <summary>NIST SP 800-38D's bound on random IVs, enforced per key version through the real server:
+/// a version that has made Xks.MaxEncryptionsPerKeyVersion encryptions stops encrypting (decrypt goes
+/// on), a rotation gives encryptions a new version, and a restart does not give the old one more.</summary>
+public sealed class EncryptionBudgetTests
+{
+    [Fact]
+    public async Task A_version_stops_encrypting_at_its_limit_decrypts_on_and_a_rotation_or_a_restart_does_not_reset_it()
+    {
+        var node = await DevServer.StartAsync(o => o.Xks.MaxEncryptionsPerKeyVersion = 3);
+        try
+        {
+            var xks = XksClient.For(node);
+            var made = new List<XksEncrypted>();
+            for (var i = 0; i < 3; i++)
+            {
+                made.Add(await xks.MustEncryptAsync(node.Info.KeyId, [(byte)i, 2, 3]));
+            }
+
+            var refused = await xks.EncryptAsync(node.Info.KeyId, [9, 9, 9]);
+            XksAssert.Error(refused, 400, "InvalidStateException");
+            Assert.Contains("NIST SP 800-38D", refused.ErrorMessage, StringComparison.Ordinal);
+            XksAssert.Ok(await xks.DecryptAsync(node.Info.KeyId, made[2]));
+
+            var keyStoreId = await node.KeyStoreIdAsync(node.Info.UriPrefix);
+            var keyId = (await node.Server.Seal.Storage.Keys.FindKeyAsync(keyStoreId, node.Info.KeyId))!.Id;
+            Assert.Equal(3, await node.Server.Seal.Storage.Keys.GetEncryptionsReservedAsync(keyId, 1));
+
+            node = await node.RestartAsync();
+            xks = XksClient.For(node);
+            XksAssert.Error(await xks.EncryptAsync(node.Info.KeyId, [9, 9, 9]), 400, "InvalidStateException");
+
+            using (var rotated = await node.Admin.PostAsync($"/api/v1/keys/{keyId}/rotate", null))
+            {
+                Assert.True(rotated.IsSuccessStatusCode, $"rotate answered {(int)rotated.StatusCode}");
+            }
+
+            var fresh = await xks.MustEncryptAsync(node.Info.KeyId, [4, 5, 6]);
+            XksAssert.Ok(await xks.DecryptAsync(node.Info.KeyId, fresh));
+            XksAssert.Ok(await xks.DecryptAsync(node.Info.KeyId, made[0]));
+            Assert.Equal(3, await node.Server.Seal.Storage.Keys.GetEncryptionsReservedAsync(keyId, 1));
+        }
+        finally
+        {
+            await node.DisposeAsync();
+        }
+    }
+
+    [Fact]
+    public async Task Concurrent_encryptions_never_pass_the_limit()
+    {
+        await using var node = await DevServer.StartAsync(o => o.Xks.MaxEncryptionsPerKeyVersion = 200);
+        var xks = XksClient.For(node);
+
+        var answers = await Task.WhenAll(Enumerable.Range(0, 260).Select(i => xks.EncryptAsync(node.Info.KeyId, [(byte)i])));
+
+        Assert.Equal(200, answers.Count(a => a.Status == 200));
+        Assert.All(answers.Where(a => a.Status != 200), a => XksAssert.Error(a, 400, "InvalidStateException"));
+    }
+}
