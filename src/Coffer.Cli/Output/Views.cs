@@ -76,7 +76,7 @@ internal static class Views
 
     /// <summary>Every version with its state, what it can do now, its scheduled times and who last changed it.</summary>
     public static void Versions(TextWriter w, int current, IEnumerable<KeyVersionView> versions) => Table.Write(w,
-        ["VERSION", "STATE", "USE", "BACKEND", "CREATED", "CHANGED", "CHANGED BY", "ACTIVATES", "EXPIRES", "DESTROYS"],
+        ["VERSION", "STATE", "USE", "BACKEND", "CREATED", "CHANGED", "CHANGED BY", "ACTIVATES", "EXPIRES", "DESTROYS", "ENCRYPTIONS RESERVED"],
         versions.Select(v => (IReadOnlyList<string>)
         [
             Count(v.Version) + (v.Version == current ? " (current)" : ""),
@@ -89,6 +89,7 @@ internal static class Views
             Table.Time(v.ActivatesAt),
             Table.Time(v.DeactivatesAt),
             Table.Time(v.DestroysAt),
+            Count(v.EncryptionsReserved),
         ]));
 
     /// <summary>Each key a bulk rotation took, then one line that sums it up.</summary>
@@ -111,5 +112,5 @@ internal static class Views
 
     private static string Usage(string[] usage) => usage.Length == 0 ? "NONE" : string.Join(',', usage);
 
-    private static string Count(int n) => n.ToString(System.Globalization.CultureInfo.InvariantCulture);
+    private static string Count(long n) => n.ToString(System.Globalization.CultureInfo.InvariantCulture);
 }

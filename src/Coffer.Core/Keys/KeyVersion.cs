@@ -46,6 +46,10 @@ public sealed record KeyVersion(
 
     public string? StateChangedBy { get; init; }
 
+    /// <summary>Encryptions reserved under this version so far (read from storage, never written from
+    /// here): at least as many as it has made, at most the node's limit (Xks.MaxEncryptionsPerKeyVersion).</summary>
+    public long EncryptionsReserved { get; init; }
+
     /// <summary>The state and times the state machine (<see cref="KeyLifecycle"/>) works on.</summary>
     public VersionLifecycle Lifecycle => new(State, ActivatesAt, DeactivatesAt, DestroysAt);
 

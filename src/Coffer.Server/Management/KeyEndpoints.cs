@@ -164,7 +164,7 @@ internal static class KeyEndpoints
             v.Version, v.State.ToString(), v.Backend, v.CreatedAt,
             Encrypts: v.Version == k.CurrentVersion && v.Lifecycle.CanEncryptAt(now),
             Decrypts: v.Lifecycle.CanDecryptAt(now, k.CompromisedMayDecrypt),
-            v.ActivatesAt, v.DeactivatesAt, v.DestroysAt, v.StateChangedAt, v.StateChangedBy)).ToList(),
+            v.ActivatesAt, v.DeactivatesAt, v.DestroysAt, v.StateChangedAt, v.StateChangedBy, v.EncryptionsReserved)).ToList(),
         k.CompromisedMayDecrypt, k.DestroysAt, k.DestroyedAt);
 
     /// <summary>"destroyed" and "pending-destruction" outrank the enabled switch: neither key serves AWS KMS.</summary>

@@ -52,6 +52,8 @@ public sealed record KeyView(
 /// <param name="Decrypts">Whether ciphertext made under it decrypts now.</param>
 /// <param name="DestroysAt">Set while destruction is scheduled: the version is unusable until cancelled.</param>
 /// <param name="StateChangedBy">Who last changed the state: a management token id, or "system".</param>
+/// <param name="EncryptionsReserved">Encryptions reserved under the version so far: at least as many as
+/// it has made; at Xks.MaxEncryptionsPerKeyVersion (2^32 by default) it makes no more.</param>
 public sealed record KeyVersionView(
     int Version,
     string State,
@@ -63,7 +65,8 @@ public sealed record KeyVersionView(
     DateTimeOffset? DeactivatesAt = null,
     DateTimeOffset? DestroysAt = null,
     DateTimeOffset? StateChangedAt = null,
-    string? StateChangedBy = null);
+    string? StateChangedBy = null,
+    long EncryptionsReserved = 0);
 
 /// <param name="ExpectedCurrentVersion">Rotate only if this is still the current version (else 409),
 /// so two administrators who both saw version N cannot both rotate.</param>

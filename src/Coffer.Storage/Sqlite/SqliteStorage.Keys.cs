@@ -17,7 +17,7 @@ public sealed partial class SqliteStorage
         private const string VersionColumns =
             "v.key_id AS KeyId, v.version AS Version, v.state AS State, v.backend AS Backend, v.material AS Material, v.created_at AS CreatedAt, " +
             "v.activates_at AS ActivatesAt, v.deactivates_at AS DeactivatesAt, v.destroys_at AS DestroysAt, " +
-            "v.state_changed_at AS StateChangedAt, v.state_changed_by AS StateChangedBy";
+            "v.state_changed_at AS StateChangedAt, v.state_changed_by AS StateChangedBy, v.encryptions_reserved AS EncryptionsReserved";
 
         private const string InsertKey =
             "INSERT INTO keys (id, key_store_id, external_id, description, tags, usage, enabled, current_version, created_at, compromised_may_decrypt) " +
@@ -252,6 +252,8 @@ public sealed partial class SqliteStorage
         public string? StateChangedAt { get; init; }
         public string? StateChangedBy { get; init; }
 
+        public long EncryptionsReserved { get; init; }
+
         public KeyVersion ToVersion() => new(
             KeyId,
             checked((int)Version),
@@ -265,6 +267,7 @@ public sealed partial class SqliteStorage
             DestroysAt = DbValues.ParseOptionalTime(DestroysAt),
             StateChangedAt = DbValues.ParseOptionalTime(StateChangedAt),
             StateChangedBy = StateChangedBy,
+            EncryptionsReserved = EncryptionsReserved,
         };
     }
 }

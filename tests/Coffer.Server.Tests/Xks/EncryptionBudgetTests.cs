@@ -1,3 +1,4 @@
+using Coffer.Server.Tests.Management;
 using Coffer.Testing;
 
 namespace Coffer.Server.Tests.Xks;
@@ -28,6 +29,8 @@ public sealed class EncryptionBudgetTests
             var keyStoreId = await node.KeyStoreIdAsync(node.Info.UriPrefix);
             var keyId = (await node.Server.Seal.Storage.Keys.FindKeyAsync(keyStoreId, node.Info.KeyId))!.Id;
             Assert.Equal(3, await node.Server.Seal.Storage.Keys.GetEncryptionsReservedAsync(keyId, 1));
+            var view = await node.Admin.GetJsonAsync($"/api/v1/keys/{keyId}");
+            Assert.Equal(3, (long)view["versions"]![0]!["encryptionsReserved"]!);
 
             node = await node.RestartAsync();
             xks = XksClient.For(node);
