@@ -92,13 +92,17 @@ public interface IKeyRepository
 
     /// <summary>Reserves up to <paramref name="count"/> more encryptions under a version, so that the
     /// version's reserved total never passes <paramref name="limit"/> (NIST SP 800-38D's bound on
-    /// random IVs): the caller may make as many encryptions as this returns, 0 when the version has none
-    /// left or does not exist. Reservations only grow, across restarts and nodes.</summary>
-    Task<long> ReserveEncryptionsAsync(string keyId, int version, long count, long limit, CancellationToken ct = default);
+    /// random IVs): the caller may make as many encryptions as it was granted, none when the version has
+    /// none left or does not exist. Reservations only grow, across restarts and nodes.</summary>
+    Task<EncryptionReservation> ReserveEncryptionsAsync(string keyId, int version, long count, long limit, CancellationToken ct = default);
 
     /// <summary>How many encryptions have been reserved under a version so far (0 when it does not exist).</summary>
     Task<long> GetEncryptionsReservedAsync(string keyId, int version, CancellationToken ct = default);
 }
+
+/// <summary>What a reservation of encryptions gave: <see cref="Granted"/> more, bringing the version's
+/// reserved total to <see cref="Total"/>.</summary>
+public readonly record struct EncryptionReservation(long Granted, long Total);
 
 /// <summary>A filter and page over keys. <see cref="After"/> is the last id of the previous page.</summary>
 public sealed record KeyQuery(

@@ -1,6 +1,10 @@
 using System.Collections.Concurrent;
+using System.Globalization;
+using Coffer.Audit;
+using Coffer.Server.Audit;
 using Coffer.Server.Hosting;
 using Coffer.Storage;
+using Microsoft.Extensions.Logging;
 
 namespace Coffer.Server.Xks;
 
@@ -19,9 +23,16 @@ namespace Coffer.Server.Xks;
 /// next block in the background when half of one is left. A stop loses what was reserved and unused,
 /// which only errs on the safe side (at the default, a block is 2^-12 of the limit).
 /// </remarks>
-internal sealed class EncryptionBudgets(ICofferStorage storage, XksListenerOptions options)
+internal sealed partial class EncryptionBudgets(ICofferStorage storage, AuditLog audit, XksListenerOptions options, ILogger<EncryptionBudgets> logger)
 {
+    /// <summary>The audit action (and alert event) of a version whose reservations pass a share of the limit.</summary>
+    public const string WarningAction = "key.version.encryption-warning";
+
     private const long LargestBlock = 1 << 20;
+
+    /// <summary>Shares of the limit that warn, in percent: once each per version, by the node whose
+    /// reservation passes it (the reserving transaction decides, so nodes never repeat each other).</summary>
+    private static readonly int[] WarningPercents = [50, 75, 90, 100];
 
     private readonly ConcurrentDictionary<(string KeyId, int Version), Budget> _budgets = new();
     private readonly ICofferStorage _storage = storage;
@@ -33,6 +44,39 @@ internal sealed class EncryptionBudgets(ICofferStorage storage, XksListenerOptio
     /// <exception cref="Exception">The reservation could not be written (the call fails closed).</exception>
     public ValueTask<bool> TakeAsync(string keyId, int version, CancellationToken ct) =>
         _budgets.GetOrAdd((keyId, version), static (id, self) => new Budget(self, id.KeyId, id.Version), this).TakeAsync(ct);
+
+    /// <summary>One audit record (so one alert) for each warning share a reservation passed. Never fails
+    /// the reservation: the encryptions are reserved already; a warning the audit log cannot take is logged.</summary>
+    private async Task WarnAsync(string keyId, int version, EncryptionReservation reservation)
+    {
+        foreach (var percent in WarningPercents)
+        {
+            var mark = (long)Math.Ceiling(_limit * (percent / 100.0));
+            if (reservation.Total - reservation.Granted >= mark || reservation.Total < mark)
+            {
+                continue;
+            }
+
+            try
+            {
+                await audit.AppendAsync(new AuditEvent
+                {
+                    Action = WarningAction,
+                    ActorKind = AuditActorKinds.System,
+                    KeyStore = (await _storage.Keys.GetKeyAsync(keyId, CancellationToken.None))?.KeyStoreId,
+                    KeyId = keyId,
+                    KeyVersion = version,
+                    Details = percent == 100
+                        ? string.Create(CultureInfo.InvariantCulture, $"version {version} has reserved all {_limit} encryptions it may make (NIST SP 800-38D, random IVs): it encrypts no more once they are spent; rotate the key")
+                        : string.Create(CultureInfo.InvariantCulture, $"version {version} has reserved {reservation.Total} of its {_limit} encryptions ({percent} % or more); rotate the key before they run out"),
+                }, CancellationToken.None);
+            }
+            catch (AuditUnavailableException e)
+            {
+                Log.WarningNotAudited(logger, keyId, version, percent, e);
+            }
+        }
+    }
 
     private sealed class Budget(EncryptionBudgets owner, string keyId, int version)
     {
@@ -90,15 +134,21 @@ internal sealed class EncryptionBudgets(ICofferStorage storage, XksListenerOptio
 
         private async Task ReserveAsync()
         {
-            var granted = await owner._storage.Keys.ReserveEncryptionsAsync(keyId, version, owner._block, owner._limit, CancellationToken.None);
-            if (granted == 0)
+            var reservation = await owner._storage.Keys.ReserveEncryptionsAsync(keyId, version, owner._block, owner._limit, CancellationToken.None);
+            if (reservation.Granted == 0)
             {
                 Volatile.Write(ref _exhausted, true);
+                return;
             }
-            else
-            {
-                Interlocked.Add(ref _reserved, granted);
-            }
+
+            Interlocked.Add(ref _reserved, reservation.Granted);
+            await owner.WarnAsync(keyId, version, reservation);
         }
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 2101, Level = LogLevel.Warning, Message = "Version {Version} of key {KeyId} passed {Percent} % of its encryptions and the audit log could not record the warning")]
+        public static partial void WarningNotAudited(ILogger logger, string keyId, int version, int percent, Exception exception);
     }
 }

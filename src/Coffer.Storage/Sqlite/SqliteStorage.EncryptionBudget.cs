@@ -10,7 +10,7 @@ public sealed partial class SqliteStorage
 
         private const string AddReserved = "UPDATE key_versions SET encryptions_reserved = encryptions_reserved + @Count WHERE key_id = @KeyId AND version = @Version";
 
-        public async Task<long> ReserveEncryptionsAsync(string keyId, int version, long count, long limit, CancellationToken ct = default)
+        public async Task<EncryptionReservation> ReserveEncryptionsAsync(string keyId, int version, long count, long limit, CancellationToken ct = default)
         {
             ArgumentOutOfRangeException.ThrowIfNegativeOrZero(count);
             ArgumentOutOfRangeException.ThrowIfNegativeOrZero(limit);
@@ -25,7 +25,7 @@ public sealed partial class SqliteStorage
                 await transaction.CommitAsync(ct);
             }
 
-            return granted;
+            return new EncryptionReservation(granted, (reserved ?? 0) + granted);
         }
 
         public async Task<long> GetEncryptionsReservedAsync(string keyId, int version, CancellationToken ct = default)

@@ -31,6 +31,12 @@ public sealed class EncryptionBudgetTests
             Assert.Equal(3, await node.Server.Seal.Storage.Keys.GetEncryptionsReservedAsync(keyId, 1));
             var view = await node.Admin.GetJsonAsync($"/api/v1/keys/{keyId}");
             Assert.Equal(3, (long)view["versions"]![0]!["encryptionsReserved"]!);
+            // Each share of the limit passed warns once (an alert event like every ok key.* record).
+            var warnings = await WarningsAsync(node);
+            Assert.Equal(4, warnings.Count);
+            Assert.All(warnings, w => Assert.Equal((keyId, 1L, "system"), ((string?)w["keyId"], (long)w["keyVersion"]!, (string?)w["actorKind"])));
+            Assert.Contains(warnings, w => ((string?)w["details"])!.Contains("(50 % or more)", StringComparison.Ordinal));
+            Assert.Contains(warnings, w => ((string?)w["details"])!.Contains("all 3 encryptions", StringComparison.Ordinal));
 
             node = await node.RestartAsync();
             xks = XksClient.For(node);
@@ -45,12 +51,16 @@ public sealed class EncryptionBudgetTests
             XksAssert.Ok(await xks.DecryptAsync(node.Info.KeyId, fresh));
             XksAssert.Ok(await xks.DecryptAsync(node.Info.KeyId, made[0]));
             Assert.Equal(3, await node.Server.Seal.Storage.Keys.GetEncryptionsReservedAsync(keyId, 1));
+            Assert.Equal(4, (await WarningsAsync(node)).Count(w => (long)w["keyVersion"]! == 1)); // refusals warn no more
         }
         finally
         {
             await node.DisposeAsync();
         }
     }
+
+    private static async Task<List<System.Text.Json.Nodes.JsonNode>> WarningsAsync(DevServer node) =>
+        [.. (await node.Admin.GetJsonAsync("/api/v1/audit/records?action=key.version.encryption-warning&limit=100"))["records"]!.AsArray().Select(r => r!)];
 
     [Fact]
     public async Task Concurrent_encryptions_never_pass_the_limit()

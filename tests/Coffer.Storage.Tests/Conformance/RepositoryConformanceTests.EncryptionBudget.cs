@@ -8,12 +8,12 @@ public abstract partial class RepositoryConformanceTests
     {
         var key = await CreateKeyAsync((await CreateKeyStoreAsync()).Id);
 
-        Assert.Equal(40, await Keys.ReserveEncryptionsAsync(key.Id, 1, 40, 100));
-        Assert.Equal(40, await Keys.ReserveEncryptionsAsync(key.Id, 1, 40, 100));
-        Assert.Equal(20, await Keys.ReserveEncryptionsAsync(key.Id, 1, 40, 100)); // what is left
-        Assert.Equal(0, await Keys.ReserveEncryptionsAsync(key.Id, 1, 40, 100));
+        Assert.Equal(new EncryptionReservation(40, 40), await Keys.ReserveEncryptionsAsync(key.Id, 1, 40, 100));
+        Assert.Equal(new EncryptionReservation(40, 80), await Keys.ReserveEncryptionsAsync(key.Id, 1, 40, 100));
+        Assert.Equal(new EncryptionReservation(20, 100), await Keys.ReserveEncryptionsAsync(key.Id, 1, 40, 100)); // what is left
+        Assert.Equal(new EncryptionReservation(0, 100), await Keys.ReserveEncryptionsAsync(key.Id, 1, 40, 100));
         Assert.Equal(100, await Keys.GetEncryptionsReservedAsync(key.Id, 1));
-        Assert.Equal(0, await Keys.ReserveEncryptionsAsync(key.Id, 2, 40, 100)); // no such version
+        Assert.Equal(new EncryptionReservation(0, 0), await Keys.ReserveEncryptionsAsync(key.Id, 2, 40, 100)); // no such version
         Assert.Equal(0, await Keys.GetEncryptionsReservedAsync(key.Id, 2));
     }
 
@@ -26,7 +26,8 @@ public abstract partial class RepositoryConformanceTests
         var granted = await Task.WhenAll(Enumerable.Range(0, 16).Select(i => Task.Run(() =>
             (i % 2 == 0 ? Keys : second.Keys).ReserveEncryptionsAsync(key.Id, 1, 7, 50))));
 
-        Assert.Equal(50, granted.Sum());
+        Assert.Equal(50, granted.Sum(r => r.Granted));
+        Assert.Equal(50, granted.Max(r => r.Total));
         Assert.Equal(50, await Keys.GetEncryptionsReservedAsync(key.Id, 1));
     }
 }
