@@ -59,6 +59,17 @@ public sealed class EncryptionBudgetTests
         }
     }
 
+    [Theory]
+    [InlineData(0L)]
+    [InlineData(-1L)]
+    [InlineData((1L << 32) + 1)]
+    public async Task A_limit_outside_1_to_2_pow_32_refuses_to_start_naming_the_setting(long limit)
+    {
+        var e = await Assert.ThrowsAsync<InvalidOperationException>(() => DevServer.StartAsync(o => o.Xks.MaxEncryptionsPerKeyVersion = limit));
+
+        Assert.Contains("Xks.MaxEncryptionsPerKeyVersion must be 1..4294967296", e.Message, StringComparison.Ordinal);
+    }
+
     private static async Task<List<System.Text.Json.Nodes.JsonNode>> WarningsAsync(DevServer node) =>
         [.. (await node.Admin.GetJsonAsync("/api/v1/audit/records?action=key.version.encryption-warning&limit=100"))["records"]!.AsArray().Select(r => r!)];
 
