@@ -160,11 +160,20 @@ public sealed record RotationCandidate(
     /// <summary>The rotation due at <paramref name="now"/>, or null. A disabled key, or one whose
     /// current version is destroyed or awaiting destruction, does not rotate (AWS KMS does not rotate a
     /// disabled key either); once enabled, a missed due time runs once.</summary>
-    public DueRotation? DueAt(DateTimeOffset now)
+    /// <param name="encryptionLimit">The most encryptions a version makes (Xks.MaxEncryptionsPerKeyVersion):
+    /// a current version that has reserved three quarters of them is due now, so a key with a policy
+    /// rotates long before its encryptions run out.</param>
+    public DueRotation? DueAt(DateTimeOffset now, long encryptionLimit = long.MaxValue)
     {
         if (Policy is not { } policy || !Key.Enabled || Current.State == KeyVersionState.Destroyed || Current.DestroysAt is not null)
         {
             return null;
+        }
+
+        if (Current.EncryptionsReserved >= encryptionLimit - (encryptionLimit / 4))
+        {
+            return new DueRotation(now, string.Create(CultureInfo.InvariantCulture,
+                $"version {Current.Version} has reserved {Current.EncryptionsReserved} of its {encryptionLimit} encryptions"));
         }
 
         // Ahead of expiry: once per version, since the rotation replaces the version that expires.

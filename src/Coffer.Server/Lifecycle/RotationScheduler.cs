@@ -108,7 +108,7 @@ internal sealed partial class RotationScheduler(
             Log.NotAudited(logger, ExpiryWarnings.Action, null, e); // the next tick retries
         }
 
-        var rotations = (await storage.Rotation.ListCandidatesAsync(null, ct)).Where(c => c.DueAt(now) is not null).Select(c => c.Key.Id).ToList();
+        var rotations = (await storage.Rotation.ListCandidatesAsync(null, ct)).Where(c => c.DueAt(now, options.Xks.MaxEncryptionsPerKeyVersion) is not null).Select(c => c.Key.Id).ToList();
         var changes = await storage.Rotation.ListDueVersionChangesAsync(now, ct);
         if (rotations.Count == 0 && changes.Count == 0)
         {
@@ -144,7 +144,7 @@ internal sealed partial class RotationScheduler(
     {
         // Under the change lock: a tick that raced this one, or a manual rotation, may have answered it.
         var candidate = await storage.Rotation.ListCandidatesAsync(keyId, ct) is [var only] ? only : null;
-        if (candidate?.DueAt(now) is not { } due)
+        if (candidate?.DueAt(now, options.Xks.MaxEncryptionsPerKeyVersion) is not { } due)
         {
             return;
         }

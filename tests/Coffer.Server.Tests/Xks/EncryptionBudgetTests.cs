@@ -1,3 +1,4 @@
+using System.Net.Http.Json;
 using Coffer.Server.Tests.Management;
 using Coffer.Testing;
 
@@ -56,6 +57,42 @@ public sealed class EncryptionBudgetTests
         finally
         {
             await node.DisposeAsync();
+        }
+    }
+
+    [Fact]
+    public async Task A_key_with_a_rotation_policy_rotates_at_the_next_tick_once_three_quarters_are_reserved_and_one_without_does_not()
+    {
+        await using var node = await DevServer.StartAsync(o => o.Xks.MaxEncryptionsPerKeyVersion = 8);
+        var keyStoreId = await node.KeyStoreIdAsync(node.Info.UriPrefix);
+        var keyId = (await node.Server.Seal.Storage.Keys.FindKeyAsync(keyStoreId, node.Info.KeyId))!.Id;
+        var other = (string)(await node.Admin.CreateKeyAsync(keyStoreId, new { name = "no-policy" }))["id"]!;
+        using (var policy = await node.Admin.PutAsJsonAsync($"/api/v1/keys/{keyId}/rotation-policy", new { intervalDays = 365 }))
+        {
+            Assert.True(policy.IsSuccessStatusCode, $"rotation-policy answered {(int)policy.StatusCode}");
+        }
+
+        var xks = XksClient.For(node);
+        for (var i = 0; i < 5; i++)
+        {
+            await xks.MustEncryptAsync(node.Info.KeyId, [(byte)i]);
+            await xks.MustEncryptAsync("no-policy", [(byte)i]);
+        }
+
+        await node.Server.Scheduler.TickAsync();
+        Assert.Equal(1, (int)(await node.Admin.GetJsonAsync($"/api/v1/keys/{keyId}"))["currentVersion"]!); // 5 of 8: not yet
+
+        await xks.MustEncryptAsync(node.Info.KeyId, [6]);
+        await xks.MustEncryptAsync("no-policy", [6]);
+        await node.Server.Scheduler.TickAsync();
+
+        Assert.Equal(2, (int)(await node.Admin.GetJsonAsync($"/api/v1/keys/{keyId}"))["currentVersion"]!);
+        Assert.Equal(1, (int)(await node.Admin.GetJsonAsync($"/api/v1/keys/{other}"))["currentVersion"]!);
+        var scheduled = (await node.Admin.GetJsonAsync($"/api/v1/audit/records?action=key.rotate.scheduled&key={keyId}"))["records"]!.AsArray();
+        Assert.Contains(scheduled, r => (string?)r!["outcome"] == "ok" && ((string?)r["details"])!.Contains("has reserved 6 of its 8 encryptions", StringComparison.Ordinal));
+        for (var i = 0; i < 8; i++)
+        {
+            await xks.MustEncryptAsync(node.Info.KeyId, [(byte)i]); // version 2's own eight
         }
     }
 
