@@ -191,6 +191,8 @@ public sealed partial class SqliteStorage
         "(t.owner_id IS NULL AND t.role = 'administrator' AND t.key_store_id IS NULL) OR " +
         "(p.disabled_at IS NULL AND (' ' || p.grants || ' ') LIKE '% administrator %')))";
 
+    private const string SelectRoleNamesIn = "SELECT name FROM custom_roles WHERE name IN @Names";
+
     /// <summary>Refuses (<see cref="ConflictException"/>) a grant of a custom role that does not exist.
     /// Called in the granting write transaction, so it cannot interleave with a role's deletion
     /// (<see cref="PrincipalRepository.DeleteRoleAsync"/>).</summary>
@@ -202,8 +204,8 @@ public sealed partial class SqliteStorage
             return;
         }
 
-        var existing = (await connection.QueryAsync<string>(new CommandDefinition(
-            "SELECT name FROM custom_roles WHERE name IN @Names", new { Names = custom }, transaction, cancellationToken: ct))).ToHashSet(StringComparer.Ordinal);
+        var existing = (await connection.QueryAsync<string>(new CommandDefinition(SelectRoleNamesIn, new { Names = custom }, transaction, cancellationToken: ct)))
+            .ToHashSet(StringComparer.Ordinal);
         if (custom.FirstOrDefault(role => !existing.Contains(role)) is { } missing)
         {
             throw new ConflictException($"role '{missing}' does not exist (deleted meanwhile?)");
