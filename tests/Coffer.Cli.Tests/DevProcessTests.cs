@@ -1,0 +1,25 @@
+using Coffer.Testing;
+
+namespace Coffer.Cli.Tests;
+
+/// <summary>`coffer dev` as a process, on the things only a real process shows.</summary>
+public sealed class DevProcessTests
+{
+    [Fact]
+    public async Task Dev_watches_no_files_though_its_database_lies_under_its_working_directory()
+    {
+        // A host that watches its working directory for appsettings changes (ASP.NET Core's default)
+        // would take an inotify event for every audit write to the database below it.
+        await using var dev = await DevProcess.StartAsync();
+        var xks = new XksClient(new Uri(dev.Info.XksBaseUrl), dev.Info.AccessKeyId, dev.Info.SecretAccessKey);
+        await xks.MustEncryptAsync(dev.Info.KeyId, "a data key, audited into data/.."u8.ToArray());
+
+        var watchers = Directory.GetFiles($"/proc/{dev.ProcessId}/fd")
+            .Select(fd => new FileInfo(fd).LinkTarget)
+            .Where(target => target is not null && target.Contains("inotify", StringComparison.Ordinal))
+            .ToList();
+
+        Assert.True(Directory.Exists(Path.Combine(dev.WorkingDirectory, "data")), "the database lies under the working directory");
+        Assert.Empty(watchers);
+    }
+}
