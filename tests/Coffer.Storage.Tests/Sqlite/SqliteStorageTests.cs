@@ -1,4 +1,5 @@
 using Coffer.Approvals;
+using Coffer.Audit;
 using Coffer.Auth;
 using Coffer.Keys;
 using Coffer.KeyStores;
@@ -275,6 +276,48 @@ public sealed class SqliteStorageTests : IDisposable
 
         Assert.Equal("""["key-officer@ks_a1","auditor"]""", await ScalarAsync<string>("SELECT requester_grants FROM approval_requests"));
         Assert.Equal(requester.Grants, (await storage.Approvals.GetRequestAsync("apr-1"))!.Requester.Grants);
+    }
+
+    [Fact]
+    public async Task Migration_15_keys_the_audit_tables_by_seq_alone_and_keeps_every_record_and_checkpoint()
+    {
+        var macKey = new byte[32];
+        var records = new List<AuditRecord>();
+        var previous = new byte[32];
+        for (var i = 1; i <= 3; i++)
+        {
+            var auditEvent = new AuditEvent { Action = "xks.encrypt", KeyId = $"key-{i % 2}", KmsRequestId = $"req-{i}", AwsRegion = "eu-west-1" };
+            records.Add(AuditRecord.Create(auditEvent, i, T0.AddSeconds(i), "node-a", previous));
+            previous = records[^1].Hash;
+        }
+
+        using (var storage = await SqliteStorage.OpenAsync(_database.FilePath, CancellationToken.None))
+        {
+            await storage.Audit.AppendAsync(records, AuditCheckpointMac.Create(macKey, 3, previous, T0));
+        }
+
+        // As a database written before migration 15 holds them (0003_audit.sql's tables), then that
+        // migration's script.
+        await ExecuteAsync(
+            "DROP INDEX ix_audit_records_time; DROP INDEX ix_audit_records_key;" +
+            "ALTER TABLE audit_records RENAME TO old_records; ALTER TABLE audit_checkpoints RENAME TO old_checkpoints;" +
+            Migration.All.Single(m => m.Version == 3).Script +
+            "INSERT INTO audit_records SELECT * FROM old_records; INSERT INTO audit_checkpoints SELECT * FROM old_checkpoints;" +
+            "DROP TABLE old_records; DROP TABLE old_checkpoints;");
+        Assert.Equal(2, await ScalarAsync<long>("SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND sql IS NULL AND tbl_name IN ('audit_records', 'audit_checkpoints')"));
+        await ExecuteAsync(Migration.All.Single(m => m.Version == 15).Script);
+
+        Assert.Equal(0, await ScalarAsync<long>("SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND sql IS NULL AND tbl_name IN ('audit_records', 'audit_checkpoints')"));
+        using var migrated = await SqliteStorage.OpenAsync(_database.FilePath, CancellationToken.None);
+        var chain = await migrated.Audit.ReadChainAsync(1, 10);
+        Assert.Equal(records.Select(r => (r.Sequence, Convert.ToHexString(r.Hash), r.Event)), chain.Records.Select(r => (r.Sequence, Convert.ToHexString(r.Hash), r.Event)));
+        Assert.Equal(3, Assert.Single(chain.Checkpoints).Sequence);
+        var byKey = await migrated.Audit.QueryAsync(new AuditQuery { KeyId = "key-1", Limit = 10 });
+        Assert.Equal([3L, 1L], byKey.Records.Select(r => r.Sequence));
+
+        var next = AuditRecord.Create(new AuditEvent { Action = "xks.decrypt" }, 4, T0.AddSeconds(4), "node-a", previous);
+        await migrated.Audit.AppendAsync([next], null);
+        Assert.Equal(4, (await migrated.Audit.GetHeadAsync()).Sequence);
     }
 
     private async Task<T> ScalarAsync<T>(string sql)
