@@ -9,7 +9,7 @@
 #
 # Options (all passed to `Coffer.Bench run`):
 #   --duration 15       measured seconds per scenario      --warmup 3      warmup seconds per scenario
-#   --concurrency auto  auto = best of --candidates (16,32,64) in --trial (4 s) runs, per target; or a number
+#   --concurrency auto  auto = best of --candidates (16,32,64,128) in --trial (4 s) runs, per target; or a number
 #   --rate 1800         fixed arrival rate of the open-loop scenario (AWS's default XKS quota)
 #   --pin none          none: servers and load generator share both CPUs (default, see README note below);
 #                       split: servers on CPU 0, load generator on CPU 1 (taskset)

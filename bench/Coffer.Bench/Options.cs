@@ -8,7 +8,7 @@ public sealed class Options
     public TimeSpan Duration { get; private set; } = TimeSpan.FromSeconds(15);
     public TimeSpan Warmup { get; private set; } = TimeSpan.FromSeconds(3);
     public int? Concurrency { get; private set; }                 // null = auto (pick from Candidates)
-    public int[] Candidates { get; private set; } = [16, 32, 64];
+    public int[] Candidates { get; private set; } = [16, 32, 64, 128];
     public TimeSpan Trial { get; private set; } = TimeSpan.FromSeconds(4);
     public double Rate { get; private set; } = 1800;
     public int OpenConnections { get; private set; } = 64;
