@@ -9,10 +9,23 @@ namespace Coffer.Bench;
 /// it is what this machine's HTTP/1.1 stack (client included) can do at best.</summary>
 public static class CeilingServer
 {
+    /// <summary>A host built as Coffer builds its own (src/Coffer.Server/Hosting/CofferServer.cs,
+    /// NewBuilder): no logging, no appsettings.json and no watcher on the working directory, which
+    /// would wake on every file written below it.</summary>
+    internal static WebApplicationBuilder NewBuilder()
+    {
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
+        {
+            Args = ["--hostBuilder:reloadConfigOnChange=false"],
+            ContentRootPath = AppContext.BaseDirectory,
+        });
+        builder.Logging.ClearProviders();
+        return builder;
+    }
+
     public static async Task<int> RunAsync(int port, int parentPid)
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
+        var builder = NewBuilder();
         builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, port));
         var app = builder.Build();
 

@@ -14,8 +14,7 @@ public static class FakeXks
     {
         var key = RandomNumberGenerator.GetBytes(32);
         const string prefix = "/fake/kms/xks/v1";
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
+        var builder = CeilingServer.NewBuilder();
         builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, port));
         var app = builder.Build();
 
