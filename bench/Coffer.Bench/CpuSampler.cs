@@ -3,12 +3,13 @@ using System.Globalization;
 namespace Coffer.Bench;
 
 /// <summary>CPU time of the server, the client (this process) and everything else over a scenario,
-/// from /proc. "Other" shows whether the machine was quiet; server vs client shows the bottleneck.</summary>
+/// from /proc. "Other" shows whether the machine was quiet; server vs client shows the bottleneck; idle
+/// (with I/O wait) shows a run that left the CPUs waiting rather than one that used them up.</summary>
 public sealed class CpuSampler
 {
     private const double ClockTicks = 100.0; // USER_HZ on Linux
     private readonly int _server;
-    private readonly (double Busy, double Irq, double Server, double Client, DateTime At) _start;
+    private readonly (double Busy, double Irq, double Idle, double Server, double Client, DateTime At) _start;
 
     public CpuSampler(int serverPid)
     {
@@ -17,25 +18,27 @@ public sealed class CpuSampler
     }
 
     /// <summary>Cores used during the interval: server and client processes, interrupt/softirq time (mostly
-    /// the loopback TCP stack working for both, not charged to either) and everything else.</summary>
-    public (double Server, double Client, double Irq, double Other) Stop()
+    /// the loopback TCP stack working for both, not charged to either), everything else, and idle
+    /// (I/O wait included).</summary>
+    public (double Server, double Client, double Irq, double Other, double Idle) Stop()
     {
         var end = Read();
         var secs = (end.At - _start.At).TotalSeconds;
-        if (secs <= 0) return (0, 0, 0, 0);
+        if (secs <= 0) return (0, 0, 0, 0, 0);
         var server = (end.Server - _start.Server) / secs;
         var client = (end.Client - _start.Client) / secs;
         var busy = (end.Busy - _start.Busy) / secs;
         var irq = (end.Irq - _start.Irq) / secs;
-        return (server, client, irq, Math.Max(0, busy - irq - server - client));
+        var idle = (end.Idle - _start.Idle) / secs;
+        return (server, client, irq, Math.Max(0, busy - irq - server - client), idle);
     }
 
-    private (double Busy, double Irq, double Server, double Client, DateTime At) Read()
+    private (double Busy, double Irq, double Idle, double Server, double Client, DateTime At) Read()
     {
         // cpu  user nice system idle iowait irq softirq steal ...
         var f = File.ReadLines("/proc/stat").First().Split(' ', StringSplitOptions.RemoveEmptyEntries);
         double V(int i) => double.Parse(f[i], CultureInfo.InvariantCulture) / ClockTicks;
-        return (V(1) + V(2) + V(3) + V(6) + V(7) + V(8), V(6) + V(7),
+        return (V(1) + V(2) + V(3) + V(6) + V(7) + V(8), V(6) + V(7), V(4) + V(5),
             ProcessSeconds(_server), ProcessSeconds(Environment.ProcessId), DateTime.UtcNow);
     }
 

@@ -6,7 +6,7 @@ using System.Text;
 namespace Coffer.Bench;
 
 /// <summary>A finished scenario with the CPU it took (cores) and what it is compared against.</summary>
-public sealed record Measured(RunResult Result, (double Server, double Client, double Irq, double Other) Cpu, bool IsCeiling, string ServerName,
+public sealed record Measured(RunResult Result, (double Server, double Client, double Irq, double Other, double Idle) Cpu, bool IsCeiling, string ServerName,
     bool IsRaw = false, int Run = 0, string? Note = null);   // IsRaw: the raw PKCS#11 ceiling (server = the pkcs11-ceiling process); Run: repetition 1..N
 
 /// <summary>Runs the whole comparison: starts the ceiling and Coffer, prepares signed request pools,

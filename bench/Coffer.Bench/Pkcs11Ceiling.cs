@@ -34,7 +34,7 @@ public static class Pkcs11Ceiling
     public const int AadBytes = 2 + UserAadBytes + 1 + MetadataBytes;
 
     public sealed record Result(string Key, int Threads, long Ok, long Errors, double Seconds, long[] Histogram,
-        double CpuSelf, double CpuParent, double CpuIrq, double CpuOther, string? FirstError);
+        double CpuSelf, double CpuParent, double CpuIrq, double CpuOther, double CpuIdle, string? FirstError);
 
     public static int Run(string[] args)
     {
@@ -170,11 +170,11 @@ public static class Pkcs11Ceiling
             if (!t.Join(deadline)) throw new BenchException("a PKCS#11 worker did not finish in time");
         cpuStarted.Wait(TimeSpan.FromSeconds(5));
         // CpuSampler(parent) counts the parent as "server" and this process as "client".
-        var c = cpu?.Stop() ?? (0, 0, 0, 0);
+        var c = cpu?.Stop() ?? (0, 0, 0, 0, 0);
         var all = new Histogram();
         foreach (var h in histograms) all.Add(h);
         return new Result(keyKind, sessions.Length, all.Count, errors.Sum(), duration.TotalSeconds, all.ToSparse(),
-            c.Client, parent > 0 ? c.Server : 0, c.Irq, c.Other, firstError);
+            c.Client, parent > 0 ? c.Server : 0, c.Irq, c.Other, c.Idle, firstError);
     }
 
     private static void Login(ISession session, string pin)

@@ -60,7 +60,7 @@ public static partial class Orchestrator
             var r = JsonSerializer.Deserialize<Pkcs11Ceiling.Result>(await File.ReadAllTextAsync(outFile))!;
             var name = $"raw PKCS#11 AES-GCM encrypt, {(key == "token" ? "token key (as Coffer's)" : "session key")}";
             var result = new RunResult(name, r.Threads, null, r.Ok, r.Errors, r.Seconds, Histogram.FromSparse(r.Histogram), null, r.FirstError);
-            var m = new Measured(result, (r.CpuSelf, r.CpuParent, r.CpuIrq, r.CpuOther), false, "raw PKCS#11", IsRaw: true, Run: run);
+            var m = new Measured(result, (r.CpuSelf, r.CpuParent, r.CpuIrq, r.CpuOther, r.CpuIdle), false, "raw PKCS#11", IsRaw: true, Run: run);
             Log(Report.Line(m, null) + (o.Repeat > 1 && key == "token" ? $" [run {run}/{o.Repeat}]" : ""));
             return m;
         }

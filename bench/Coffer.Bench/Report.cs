@@ -192,7 +192,7 @@ public static class Report
         sb.Append(Inv, $"p99 {Ms(r.Latency.PercentileNs(0.99))}, p99.9 {Ms(r.Latency.PercentileNs(0.999))}, max {Ms(r.Latency.MaxNs)}");
         if (r.ServiceTime is { } s) sb.Append(Inv, $" (from actual send: p99 {Ms(s.PercentileNs(0.99))})");
         if (ceiling is not null && !m.IsCeiling && r.TargetRate is null) sb.Append(Inv, $", {r.Rps / ceiling.Rps:P0} of ceiling");
-        sb.Append(Inv, $"; CPU cores: server {m.Cpu.Server:0.00}, client {m.Cpu.Client:0.00}, irq/softirq {m.Cpu.Irq:0.00}, other processes {m.Cpu.Other:0.00}; errors {r.Errors}");
+        sb.Append(Inv, $"; CPU cores: server {m.Cpu.Server:0.00}, client {m.Cpu.Client:0.00}, irq/softirq {m.Cpu.Irq:0.00}, other processes {m.Cpu.Other:0.00}, idle {m.Cpu.Idle:0.00}; errors {r.Errors}");
         if (m.Note is { } note) sb.Append("; " + note);
         if (r.FirstError is { } e) sb.Append(Inv, $"; first error: {e.ReplaceLineEndings(" ")}");
         return sb.ToString();
