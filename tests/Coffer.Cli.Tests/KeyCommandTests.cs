@@ -223,7 +223,7 @@ public sealed class KeyCommandTests
         var list = await Cli.RunAsync(node, "key", "list", "--limit", "0");
 
         Assert.Equal(2, list.ExitCode);
-        Assert.Contains("--limit is 1 to 1000", list.Error, StringComparison.Ordinal);
+        Assert.Contains("--limit takes a whole number from 1 to 1000", list.Error, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -235,5 +235,24 @@ public sealed class KeyCommandTests
 
         Assert.Equal(2, list.ExitCode);
         Assert.Contains("maybe", list.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_number_option_or_argument_that_is_not_a_whole_number_names_itself_and_the_text()
+    {
+        // Refused while parsing: no server is asked.
+        var env = Cli.Environment("http://127.0.0.1:9", "unused");
+
+        var limit = await Cli.RunAsync(env, "key", "list", "--limit", "many");
+        var version = await Cli.RunAsync(env, "key", "version", "activate", "demo-key", "v2");
+        var before = await Cli.RunAsync(env, "audit", "list", "--before", "99999999999999999999");
+
+        Assert.Equal(2, limit.ExitCode);
+        Assert.Contains("--limit takes a whole number from 1 to 1000, not 'many'.", limit.Error, StringComparison.Ordinal);
+        Assert.Equal(2, version.ExitCode);
+        Assert.Contains("<version> takes a whole number from -2147483648 to 2147483647, not 'v2'.", version.Error, StringComparison.Ordinal);
+        Assert.Equal(2, before.ExitCode);
+        Assert.Contains("--before takes a whole number from -9223372036854775808 to 9223372036854775807, not '99999999999999999999'.", before.Error, StringComparison.Ordinal);
+        Assert.All([limit, version, before], result => Assert.DoesNotContain("System.", result.Error, StringComparison.Ordinal));
     }
 }

@@ -60,6 +60,6 @@ public sealed class KeyDestructionCommandTests
         Assert.Matches(@"Status\s+enabled\r?\n", cancel.Out);
         var badWait = await Cli.RunAsync(node, "key", "schedule-destruction", "demo-key", "--waiting-days", "31");
         Assert.Equal(2, badWait.ExitCode);
-        Assert.Contains("--waiting-days is 7 to 30", badWait.Error, StringComparison.Ordinal);
+        Assert.Contains("--waiting-days takes a whole number from 7 to 30", badWait.Error, StringComparison.Ordinal);
     }
 }

@@ -61,7 +61,7 @@ public sealed class KeyLifecycleCommandTests
 
         var badWait = await Cli.RunAsync(node, "key", "version", "schedule-destruction", "demo-key", "1", "--waiting-days", "3");
         Assert.Equal(2, badWait.ExitCode);
-        Assert.Contains("--waiting-days is 7 to 30", badWait.Error, StringComparison.Ordinal);
+        Assert.Contains("--waiting-days takes a whole number from 7 to 30", badWait.Error, StringComparison.Ordinal);
     }
 
     private const System.Text.Json.JsonValueKind JsonValueKindString = System.Text.Json.JsonValueKind.String;

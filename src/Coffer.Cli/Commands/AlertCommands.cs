@@ -92,7 +92,7 @@ internal static class AlertCommands
         var state = new Option<string?>("--state") { Description = "Only deliveries in this state" };
         state.AcceptOnlyFromAmong("pending", "delivered", "failed");
         var webhook = new Option<string?>("--webhook") { Description = "Only deliveries to this webhook id" };
-        var limit = new Option<int?>("--limit") { Description = "At most this many (1..1000, default 100), newest first" };
+        var limit = new Option<int?>("--limit") { Description = "At most this many (1..1000, default 100), newest first", CustomParser = WholeNumber.Int32 };
         var command = new Command("deliveries", "Show alert deliveries newest first: state, attempts, next attempt and last error.") { state, webhook, limit };
         command.SetClientAction(env, async (call, ct) =>
         {

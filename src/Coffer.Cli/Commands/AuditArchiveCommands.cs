@@ -11,7 +11,7 @@ internal static class AuditArchiveCommands
 {
     public static Command Archive(CliEnvironment env)
     {
-        var through = new Option<long?>("--through") { Description = "Archive records up to this sequence number at most" };
+        var through = new Option<long?>("--through") { Description = "Archive records up to this sequence number at most", CustomParser = WholeNumber.Int64 };
         var before = TimeOption.Create("--before", "Archive only records older than this time (ISO 8601)");
         var command = new Command("archive",
             "Move the oldest audit records into a new archive file on the server (Audit.ArchiveDirectory) and remove them from the database. The chain continues across the cut: 'coffer audit verify --archives' proves both.")

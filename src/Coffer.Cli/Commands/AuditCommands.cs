@@ -94,15 +94,8 @@ internal static class AuditCommands
         var request = new Option<string?>("--kms-request-id") { Description = "Only the record(s) of this AWS KMS request id" };
         var region = new Option<string?>("--region") { Description = "Only calls for KMS keys in this AWS region" };
         var account = new Option<string?>("--account") { Description = "Only calls for KMS keys of this AWS account" };
-        var limit = new Option<int?>("--limit") { Description = "Records per page, 1 to 1000 (server default 100)" };
-        limit.Validators.Add(result =>
-        {
-            if (result.GetValueOrDefault<int?>() is < 1 or > 1000)
-            {
-                result.AddError("--limit is 1 to 1000.");
-            }
-        });
-        var before = new Option<long?>("--before") { Description = "Only records older than this sequence number (the cursor printed by the previous page)" };
+        var limit = new Option<int?>("--limit") { Description = "Records per page, 1 to 1000 (server default 100)", CustomParser = WholeNumber.Int32From(1, 1000) };
+        var before = new Option<long?>("--before") { Description = "Only records older than this sequence number (the cursor printed by the previous page)", CustomParser = WholeNumber.Int64 };
         var all = new Option<bool>("--all") { Description = "Follow the cursor and list every page" };
         var command = new Command("list", "List audit records, newest first, one page at a time.")
         {
@@ -166,7 +159,7 @@ internal static class AuditCommands
     {
         var format = new Option<string>("--format") { Description = "jsonl (one JSON record per line) or cef (ArcSight CEF)", DefaultValueFactory = _ => "jsonl" };
         format.AcceptOnlyFromAmong("jsonl", "cef");
-        var after = new Option<long?>("--after") { Description = "Only records after this sequence number (what the SIEM already has)" };
+        var after = new Option<long?>("--after") { Description = "Only records after this sequence number (what the SIEM already has)", CustomParser = WholeNumber.Int64 };
         var from = TimeOption.Create("--from", "Only records at or after this time (ISO 8601)");
         var to = TimeOption.Create("--to", "Only records before this time");
         var output = new Option<string?>("--output") { Description = "Write to this file instead of standard output" };

@@ -15,8 +15,8 @@ internal static class DevCommand
     public static void AddTo(RootCommand root)
     {
         var data = new Option<string>("--data") { Description = "Data directory", DefaultValueFactory = _ => DefaultDataDirectory };
-        var xksPort = new Option<int>("--xks-port") { Description = "XKS listener port (0 picks a free one)", DefaultValueFactory = _ => DefaultXksPort };
-        var adminPort = new Option<int>("--admin-port") { Description = "Management listener port", DefaultValueFactory = _ => DefaultAdminPort };
+        var xksPort = new Option<int>("--xks-port") { Description = "XKS listener port (0 picks a free one)", DefaultValueFactory = _ => DefaultXksPort, CustomParser = WholeNumber.RequiredInt32 };
+        var adminPort = new Option<int>("--admin-port") { Description = "Management listener port", DefaultValueFactory = _ => DefaultAdminPort, CustomParser = WholeNumber.RequiredInt32 };
         var tls = new Option<bool>("--tls") { Description = "Serve XKS over HTTPS with a self-signed certificate generated into the data directory" };
         var clientCa = new Option<string?>("--client-ca") { Description = "Require mTLS: client certificates must chain to this CA (PEM); implies --tls" };
         var clientSubject = new Option<string?>("--client-subject") { Description = "Required client certificate subject or common name (with --client-ca)" };

@@ -78,14 +78,7 @@ internal static class KeyCommands
         var filter = new Option<string?>("--filter") { Description = "Only keys whose name or description contains this text" };
         var tag = new Option<string?>("--tag") { Description = "Only keys with this tag: key (any value) or key=value" };
         var enabled = new Option<bool?>("--enabled") { Description = "Only enabled (true) or disabled (false) keys", HelpName = "true|false" };
-        var limit = new Option<int?>("--limit") { Description = "Keys per page, 1 to 1000 (server default 100)" };
-        limit.Validators.Add(result =>
-        {
-            if (result.GetValueOrDefault<int?>() is < 1 or > 1000)
-            {
-                result.AddError("--limit is 1 to 1000.");
-            }
-        });
+        var limit = new Option<int?>("--limit") { Description = "Keys per page, 1 to 1000 (server default 100)", CustomParser = WholeNumber.Int32From(1, 1000) };
         var after = new Option<string?>("--after") { Description = "Start after this cursor (printed by the previous page)" };
         var all = new Option<bool>("--all") { Description = "Follow the cursor and list every page" };
         var command = new Command("list", "List keys, one page at a time (see --after and --all).") { store, filter, tag, enabled, limit, after, all };
@@ -164,6 +157,9 @@ internal static class KeyCommands
     }
 
     internal static Argument<string> KeyArgument() => new("id") { Description = "Key id or key name (externalKeyId)" };
+
+    internal static Argument<int> VersionArgument() =>
+        new("version") { Description = "Version number (see 'coffer key version list')", CustomParser = WholeNumber.RequiredInt32 };
 
     internal static void Print(ClientCall call, ApiResult<KeyView> key)
     {

@@ -69,16 +69,9 @@ internal static class KeyDestructionCommands
         return command;
     }
 
-    private static Option<int?> WaitingDaysOption()
+    internal static Option<int?> WaitingDaysOption() => new("--waiting-days")
     {
-        var days = new Option<int?>("--waiting-days") { Description = "Days before the material is destroyed, 7 to 30 (default 30); cancel-destruction works until then" };
-        days.Validators.Add(result =>
-        {
-            if (result.GetValueOrDefault<int?>() is < 7 or > 30)
-            {
-                result.AddError("--waiting-days is 7 to 30.");
-            }
-        });
-        return days;
-    }
+        Description = "Days before the material is destroyed, 7 to 30 (default 30); cancel-destruction works until then",
+        CustomParser = WholeNumber.Int32From(7, 30),
+    };
 }

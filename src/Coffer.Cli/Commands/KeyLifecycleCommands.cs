@@ -19,6 +19,7 @@ internal static class KeyLifecycleCommands
         var expect = new Option<int?>("--expect-version")
         {
             Description = "Rotate only if this is still the current version (fails if someone rotated first)",
+            CustomParser = WholeNumber.Int32,
         };
         var command = new Command("rotate", "Rotate a key now: a new version encrypts; earlier versions still decrypt.") { key, expect };
         command.SetClientAction(env, async (call, ct) =>
@@ -97,14 +98,7 @@ internal static class KeyLifecycleCommands
     private static Command ScheduleDestruction(CliEnvironment env)
     {
         var (key, version) = Arguments();
-        var days = new Option<int?>("--waiting-days") { Description = "Days before the material is destroyed, 7 to 30 (default 30); cancel-destruction works until then" };
-        days.Validators.Add(result =>
-        {
-            if (result.GetValueOrDefault<int?>() is < 7 or > 30)
-            {
-                result.AddError("--waiting-days is 7 to 30.");
-            }
-        });
+        var days = KeyDestructionCommands.WaitingDaysOption();
         var command = new Command("schedule-destruction", "Schedule destruction of a version that is not Active; it stops working at once.") { key, version, days };
         command.SetClientAction(env, async (call, ct) =>
         {
@@ -117,7 +111,7 @@ internal static class KeyLifecycleCommands
     }
 
     private static (Argument<string> Key, Argument<int> Version) Arguments() =>
-        (KeyCommands.KeyArgument(), new Argument<int>("version") { Description = "Version number (see 'coffer key version list')" });
+        (KeyCommands.KeyArgument(), KeyCommands.VersionArgument());
 
     private static string VersionRoute(string keyId, int version, string action) =>
         ManagementClient.Route("keys", keyId, "versions", version.ToString(CultureInfo.InvariantCulture), action);

@@ -55,7 +55,7 @@ internal static class PolicyCommands
     private static Command Show(CliEnvironment env)
     {
         var (keyStore, key) = ScopeOptions();
-        var version = new Option<int?>("--version") { Description = "Show this earlier version" };
+        var version = new Option<int?>("--version") { Description = "Show this earlier version", CustomParser = WholeNumber.Int32 };
         var versions = new Option<bool>("--versions") { Description = "List every version" };
         var command = new Command("show", "Show the rules of a key store or key.") { keyStore, key, version, versions };
         command.SetClientAction(env, async (call, ct) =>
@@ -105,7 +105,7 @@ internal static class PolicyCommands
         {
             Description = "Sample call(s) as JSON: {\"operation\":\"encrypt\",\"requestMetadata\":{...},\"sourceIp\":\"...\",\"signingRegion\":\"...\"} or a list of them",
         };
-        var replay = new Option<int?>("--replay") { Description = "Also decide the last N XKS calls of the key store (or key) from the audit log" };
+        var replay = new Option<int?>("--replay") { Description = "Also decide the last N XKS calls of the key store (or key) from the audit log", CustomParser = WholeNumber.Int32 };
         var command = new Command("simulate", "Show the decision and the deciding rule for sample calls or recent XKS calls, without changing anything.") { keyStore, key, file, request, replay };
         command.SetClientAction(env, async (call, ct) =>
         {

@@ -51,9 +51,9 @@ internal static class QuorumCommands
             Required = true,
             AllowMultipleArgumentsPerToken = true,
         };
-        var required = new Option<int>("--required") { Description = "M: approvals needed from members other than the requester", Required = true };
+        var required = new Option<int>("--required") { Description = "M: approvals needed from members other than the requester", Required = true, CustomParser = WholeNumber.RequiredInt32 };
         var group = new Option<string>("--group") { Description = "The approver group", Required = true };
-        var lifetime = new Option<int?>("--lifetime-hours") { Description = "How long a request waits for votes (default 24, at most 720)" };
+        var lifetime = new Option<int?>("--lifetime-hours") { Description = "How long a request waits for votes (default 24, at most 720)", CustomParser = WholeNumber.Int32 };
         var command = new Command("set", "Create or replace a quorum policy.") { name, operations, required, group, lifetime };
         command.SetClientAction(env, async (call, ct) =>
         {

@@ -23,7 +23,7 @@ internal static class RotationPolicyCommands
     public static Command Dates(CliEnvironment env)
     {
         var key = KeyCommands.KeyArgument();
-        var version = new Argument<int>("version") { Description = "Version number (see 'coffer key version list')" };
+        var version = KeyCommands.VersionArgument();
         var activates = TimeOption.Create("--activates-at", "When a PreActive version starts to work (ISO 8601, e.g. 2027-01-01T00:00:00Z); absent clears it");
         var deactivates = TimeOption.Create("--deactivates-at", "When the version expires and only decrypts (ISO 8601); absent clears it");
         var command = new Command("dates", "Set or clear a version's activation and expiry dates; both must be in the future.") { key, version, activates, deactivates };
@@ -45,10 +45,10 @@ internal static class RotationPolicyCommands
     private static Command Set(CliEnvironment env, string resource, Func<Argument<string>> targetArgument, Func<ManagementClient, string, CancellationToken, Task<string>> lookup)
     {
         var target = targetArgument();
-        var interval = new Option<int?>("--interval-days") { Description = "Rotate every N days (N >= 1) after the last rotation" };
+        var interval = new Option<int?>("--interval-days") { Description = "Rotate every N days (N >= 1) after the last rotation", CustomParser = WholeNumber.Int32 };
         var at = new Option<string?>("--time") { Description = "Rotate daily at this UTC time, HH:mm (instead of --interval-days)" };
         var day = new Option<string?>("--day") { Description = "With --time: only on this weekday (Monday .. Sunday)" };
-        var before = new Option<int?>("--before-expiry-days") { Description = "Also rotate this many days before the current version's expiry, so encryption never stops" };
+        var before = new Option<int?>("--before-expiry-days") { Description = "Also rotate this many days before the current version's expiry, so encryption never stops", CustomParser = WholeNumber.Int32 };
         var command = new Command("set", "Set the rotation policy; the server's scheduler rotates on it (missed rotations run once at start).")
         {
             target, interval, at, day, before,

@@ -32,8 +32,8 @@ internal static class SystemCommands
 
     private static Command Init(CliEnvironment env)
     {
-        var shares = new Option<int?>("--shares") { Description = "Number of Shamir shares to split the master key into (1-255; shamir seal)" };
-        var threshold = new Option<int?>("--threshold") { Description = "Shares needed to unseal (1 to --shares; shamir seal)" };
+        var shares = new Option<int?>("--shares") { Description = "Number of Shamir shares to split the master key into (1-255; shamir seal)", CustomParser = WholeNumber.Int32 };
+        var threshold = new Option<int?>("--threshold") { Description = "Shares needed to unseal (1 to --shares; shamir seal)", CustomParser = WholeNumber.Int32 };
         var sealKind = new Option<string>("--seal") { Description = "shamir (shares held by people) or pkcs11 (master key encrypted by a key in the server's HSM); must match the server's configuration", DefaultValueFactory = _ => "shamir" };
         sealKind.AcceptOnlyFromAmong("shamir", "pkcs11");
         var command = new Command("init", "Initialise a new installation: create the master key (split into Shamir shares, or protected by the HSM) and the root token. Prints them once.")

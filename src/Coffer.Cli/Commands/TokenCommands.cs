@@ -21,7 +21,7 @@ internal static class TokenCommands
         var role = new Option<string>("--role") { Description = "The token stands for itself with this role: " + string.Join(", ", Roles.All) + " or a custom one" };
         var keyStore = new Option<string>("--key-store") { Description = "With --role: the role holds on this key store only" };
         var owner = new Option<string>("--owner") { Description = "The token stands for this user or app (usr_… or app_…), with its roles and groups" };
-        var days = new Option<int?>("--expires-days") { Description = "Days until the token expires (default: never)" };
+        var days = new Option<int?>("--expires-days") { Description = "Days until the token expires (default: never)", CustomParser = WholeNumber.Int32 };
         var command = new Command("create", "Create a token (give --role or --owner); it is printed once and cannot be shown again.") { name, role, keyStore, owner, days };
         command.SetClientAction(env, async (call, ct) =>
         {
