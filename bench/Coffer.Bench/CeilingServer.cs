@@ -10,7 +10,7 @@ namespace Coffer.Bench;
 public static class CeilingServer
 {
     /// <summary>A host built as Coffer builds its own (src/Coffer.Server/Hosting/CofferServer.cs,
-    /// NewBuilder): no logging, no appsettings.json and no watcher on the working directory, which
+    /// NewBuilder): no logging, no appsettings.json from the working directory and no watcher on it, which
     /// would wake on every file written below it.</summary>
     internal static WebApplicationBuilder NewBuilder()
     {

@@ -395,14 +395,13 @@ public sealed partial class CofferServer : IAsyncDisposable
         return app;
     }
 
-    /// <summary>The singletons both listeners share: one seal, one audit log (one chain per node), one set
-    /// of kill switches, one metrics registry.</summary>
     /// <summary>
-    /// A listener's host, sharing the node's services. Coffer is configured by <see cref="CofferOptions"/>
-    /// alone, so the host reads no appsettings.json and, above all, watches no directory: by default it
-    /// roots itself in the working directory and watches it, subdirectories included, for appsettings
-    /// changes — and that directory usually holds the database, so every audit write (WAL append) also
-    /// woke a file watcher (an inotify event, ~9 % of an audited encrypt's CPU in a profile).
+    /// A listener's host with the singletons both listeners share: one seal, one audit log (one chain
+    /// per node), one set of kill switches, one metrics registry. Coffer is configured by
+    /// <see cref="CofferOptions"/> alone, so the host is rooted in Coffer's own directory and watches no
+    /// files: by default it roots itself in the working directory and watches it, subdirectories
+    /// included, for appsettings changes — and that directory often holds the database, so every audit
+    /// write (WAL append) also woke a file watcher (~9 % of an audited encrypt's CPU in a profile).
     /// </summary>
     private static WebApplicationBuilder NewBuilder(NodeServices node)
     {
