@@ -47,8 +47,10 @@ internal sealed class DevProcess : IAsyncDisposable
         {
             if (process.HasExited)
             {
+                var exit = $"coffer dev exited with {process.ExitCode}: {await stderr}";
+                process.Dispose();
                 Directory.Delete(directory, recursive: true);
-                Assert.Fail($"coffer dev exited with {process.ExitCode}: {await stderr}");
+                Assert.Fail(exit);
             }
 
             if (await DevEnvironment.ReadAsyncOrNull(path) is { } info)
@@ -60,6 +62,8 @@ internal sealed class DevProcess : IAsyncDisposable
         }
 
         process.Kill(entireProcessTree: true);
+        await process.WaitForExitAsync();
+        process.Dispose();
         Directory.Delete(directory, recursive: true);
         Assert.Fail("coffer dev wrote no dev.json within 60 s.");
         return null!;
