@@ -1,6 +1,6 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Security.Cryptography;
-using System.Threading.Channels;
 using Coffer.Audit;
 using Coffer.Crypto;
 using Coffer.Storage;
@@ -14,9 +14,14 @@ namespace Coffer.Server.Audit;
 /// </summary>
 /// <remarks>
 /// <para>
-/// Group commit: callers queue events; one writer loop takes everything queued, gives each event its
+/// Group commit: callers queue events; one writer takes everything queued, gives each event its
 /// sequence number, time and hash, and writes the batch with one checkpoint (a MAC over the new head)
 /// in one transaction — one fsync for the whole batch — then completes every caller of that batch.
+/// </para>
+/// <para>
+/// The writer has a thread of its own, woken directly by the first event queued while it sleeps. On
+/// the thread pool its wake-up and the batch's answers each waited behind every queued request
+/// (about 0.7 ms apiece at 128 clients, measured), and every audited call waits for both.
 /// </para>
 /// <para>
 /// Failure: a batch that cannot be written fails all its callers with
@@ -38,14 +43,18 @@ internal sealed partial class AuditLog : IAsyncDisposable
     /// <summary>Most records in one transaction; a burst larger than this becomes several batches.</summary>
     internal const int MaxBatch = 4096;
 
-    private readonly Channel<Pending> _queue = Channel.CreateUnbounded<Pending>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly ConcurrentQueue<Pending> _queue = new();
+    private readonly SemaphoreSlim _wake = new(0);
+    private readonly TaskCompletionSource _writerDone = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly IAuditRepository _repository;
     private readonly string _node;
     private readonly TimeProvider _time;
     private readonly ILogger<AuditLog> _logger;
     private readonly Lock _keyLock = new();
-    private readonly Task _loop;
     private byte[]? _checkpointKey;
+    private int _writerAsleep; // 1 while the writer waits for _wake: the next Append releases it once
+    private volatile bool _closing; // no new events (DisposeAsync, or the writer stopped)
+    private int _writerStopped; // the writer is gone: an event queued now fails at once
     private volatile HeadState _head;
     private long _lastCheckpoint;
     private long _batches;
@@ -61,7 +70,14 @@ internal sealed partial class AuditLog : IAsyncDisposable
         _logger = logger;
         _head = new HeadState(head);
         Enabled = enabled;
-        _loop = enabled ? Task.Run(RunAsync) : Task.CompletedTask;
+        if (enabled)
+        {
+            new Thread(RunWriter) { IsBackground = true, Name = "Coffer audit writer" }.Start();
+        }
+        else
+        {
+            _writerDone.SetResult();
+        }
     }
 
     /// <summary>False only in a benchmark run with <see cref="UnauditedEnvironmentVariable"/>: then
@@ -101,11 +117,12 @@ internal sealed partial class AuditLog : IAsyncDisposable
 
     /// <summary>
     /// <see cref="AppendAsync"/> for a caller that, once the record is durable, only writes its answer
-    /// (the XKS hot path): its continuation runs on the thread that completes the batch, one after
-    /// another, instead of each taking its own hop through the thread pool.
+    /// (the XKS hot path): its continuation runs on the audit writer's thread once the batch is
+    /// durable, one caller after another, instead of each taking its own hop through the thread pool.
     /// </summary>
-    /// <remarks>Only for code that neither blocks nor waits on I/O after the await — every caller of the
-    /// same batch waits behind it. Management changes (database, HSM) use <see cref="AppendAsync"/>.</remarks>
+    /// <remarks>Only for code that neither blocks nor waits on I/O after the await — the rest of its
+    /// batch and the next batch wait behind it. Management changes (database, HSM) use
+    /// <see cref="AppendAsync"/>.</remarks>
     public ValueTask AppendThenAnswerAsync(AuditEvent auditEvent) => Append(auditEvent, answersOnly: true, CancellationToken.None);
 
     private ValueTask Append(AuditEvent auditEvent, bool answersOnly, CancellationToken ct)
@@ -121,10 +138,21 @@ internal sealed partial class AuditLog : IAsyncDisposable
             throw new ArgumentException("An audit event needs an action and a defined outcome.", nameof(auditEvent));
         }
 
-        var pending = new Pending(auditEvent, answersOnly);
-        if (!_queue.Writer.TryWrite(pending))
+        if (_closing)
         {
-            throw new AuditUnavailableException("The audit log is shut down; the operation was not carried out.");
+            throw ShutDown();
+        }
+
+        var pending = new Pending(auditEvent, answersOnly);
+        _queue.Enqueue(pending);
+        if (Volatile.Read(ref _writerStopped) == 1)
+        {
+            // Raced with the writer's last look at the queue: nobody will write it.
+            pending.Done.TrySetException(ShutDown());
+        }
+        else
+        {
+            WakeWriter();
         }
 
         return new ValueTask(ct.CanBeCanceled ? pending.Done.Task.WaitAsync(ct) : pending.Done.Task);
@@ -164,27 +192,51 @@ internal sealed partial class AuditLog : IAsyncDisposable
     /// <summary>Stops taking events, writes what is queued, and forgets the key.</summary>
     public async ValueTask DisposeAsync()
     {
-        _queue.Writer.TryComplete();
-        await _loop;
+        _closing = true;
+        WakeWriter();
+        await _writerDone.Task;
         ClearCheckpointKey();
     }
 
-    private async Task RunAsync()
+    private void RunWriter()
     {
-        var reader = _queue.Reader;
+        try
+        {
+            WriteUntilClosed();
+        }
+        catch (Exception e)
+        {
+            // Only a bug gets here; every call after it fails instead of waiting for a writer.
+            Log.WriterStopped(_logger, e);
+        }
+        finally
+        {
+            _closing = true;
+            Interlocked.Exchange(ref _writerStopped, 1);
+            while (_queue.TryDequeue(out var late))
+            {
+                late.Done.TrySetException(ShutDown());
+            }
+
+            _writerDone.TrySetResult();
+        }
+    }
+
+    private void WriteUntilClosed()
+    {
         var batch = new List<Pending>(64);
         var records = new List<AuditRecord>(64);
-        while (await reader.WaitToReadAsync())
+        while (WaitForEvents())
         {
-            while (batch.Count < MaxBatch && reader.TryRead(out var pending))
+            while (batch.Count < MaxBatch && _queue.TryDequeue(out var pending))
             {
                 batch.Add(pending);
             }
 
+            AuditUnavailableException? failure = null;
             try
             {
-                await WriteBatchAsync(batch, records);
-                Complete(batch, failure: null);
+                WriteBatch(batch, records);
             }
             catch (Exception e)
             {
@@ -197,21 +249,12 @@ internal sealed partial class AuditLog : IAsyncDisposable
                 }
 
                 Log.BatchFailed(_logger, batch.Count, _head.Head.Sequence, e.GetType().Name, e);
-                Complete(batch, new AuditUnavailableException(e));
+                failure = new AuditUnavailableException(e);
             }
 
-            batch.Clear();
-            records.Clear();
-        }
-    }
-
-    // One hand-off for the whole batch: its callers resume on another thread while this one writes the
-    // next batch (a hop per caller cost more CPU than inserting its record).
-    private static void Complete(List<Pending> batch, AuditUnavailableException? failure) =>
-        ThreadPool.UnsafeQueueUserWorkItem(static state =>
-        {
-            var (done, failure) = state;
-            foreach (var pending in done)
+            // Answers the batch from this thread: XKS callers (AppendThenAnswerAsync) write their
+            // responses right here, the others resume on the thread pool.
+            foreach (var pending in batch)
             {
                 if (failure is null)
                 {
@@ -222,9 +265,46 @@ internal sealed partial class AuditLog : IAsyncDisposable
                     pending.Done.TrySetException(failure);
                 }
             }
-        }, (batch.ToArray(), failure), preferLocal: false);
 
-    private async Task WriteBatchAsync(List<Pending> batch, List<AuditRecord> records)
+            batch.Clear();
+            records.Clear();
+        }
+    }
+
+    // False once closing and nothing is left. The flag and the re-check close the race with Append:
+    // either the writer sees the new event, or the appender sees the writer asleep and wakes it.
+    private bool WaitForEvents()
+    {
+        while (_queue.IsEmpty)
+        {
+            if (_closing)
+            {
+                return false;
+            }
+
+            Interlocked.Exchange(ref _writerAsleep, 1);
+            if ((!_queue.IsEmpty || _closing) && Interlocked.Exchange(ref _writerAsleep, 0) == 1)
+            {
+                continue;
+            }
+
+            _wake.Wait();
+        }
+
+        return true;
+    }
+
+    private void WakeWriter()
+    {
+        if (Volatile.Read(ref _writerAsleep) == 1 && Interlocked.Exchange(ref _writerAsleep, 0) == 1)
+        {
+            _wake.Release();
+        }
+    }
+
+    private static AuditUnavailableException ShutDown() => new("The audit log is shut down; the operation was not carried out.");
+
+    private void WriteBatch(List<Pending> batch, List<AuditRecord> records)
     {
         var now = _time.GetUtcNow();
         var head = _head.Head;
@@ -246,9 +326,10 @@ internal sealed partial class AuditLog : IAsyncDisposable
             }
         }
 
-        // Not cancellable: once the transaction starts it either commits or rolls back whole.
+        // Not cancellable: once the transaction starts it either commits or rolls back whole. Waited for
+        // here, on the writer's own thread: it holds no pool thread, and SQLite writes synchronously.
         var started = Stopwatch.GetTimestamp();
-        await _repository.AppendAsync(records, checkpoint, CancellationToken.None);
+        _repository.AppendAsync(records, checkpoint, CancellationToken.None).GetAwaiter().GetResult();
         Interlocked.Add(ref _commitTicks, Stopwatch.GetElapsedTime(started).Ticks);
         Interlocked.Add(ref _batchedRecords, records.Count);
         Interlocked.Increment(ref _batches);
@@ -273,8 +354,8 @@ internal sealed partial class AuditLog : IAsyncDisposable
         // numbers, hashes and inserts.
         public AuditEvent Normalized { get; } = AuditCanonical.Normalize(auditEvent);
 
-        // Completed off the writer loop, so no caller delays the next batch; only callers that just
-        // answer resume inline on the completing thread (AppendThenAnswerAsync).
+        // Only callers that just answer resume inline on the writer (AppendThenAnswerAsync); the
+        // others must not hold up the next batch.
         public TaskCompletionSource Done { get; } = new(answersOnly ? TaskCreationOptions.None : TaskCreationOptions.RunContinuationsAsynchronously);
     }
 
@@ -288,6 +369,9 @@ internal sealed partial class AuditLog : IAsyncDisposable
     {
         [LoggerMessage(EventId = 4000, Level = LogLevel.Error, Message = "The audit log could not write a batch of {Count} records after record {Head} ({ExceptionType}); their operations fail (fail closed)")]
         public static partial void BatchFailed(ILogger logger, int count, long head, string exceptionType, Exception exception);
+
+        [LoggerMessage(EventId = 4004, Level = LogLevel.Critical, Message = "The audit writer stopped on an unexpected exception; nothing more is recorded, so every audited call fails until Coffer restarts")]
+        public static partial void WriterStopped(ILogger logger, Exception exception);
 
         [LoggerMessage(EventId = 4003, Level = LogLevel.Critical, Message = "The audit chain in the database no longer ends at record {Head}, where this node left it: it was changed outside Coffer. Nothing more is recorded (so nothing is served) until this is resolved; run 'coffer audit verify'")]
         public static partial void ChainMoved(ILogger logger, long head);

@@ -107,6 +107,84 @@ public sealed class AuditLogTests
     }
 
     [Fact]
+    public async Task Xks_callers_resume_on_the_writer_thread_and_every_other_caller_on_the_thread_pool()
+    {
+        var store = new FakeAuditStore();
+        await using var log = await AuditLog.StartAsync(store, "node", TimeProvider.System, NullLogger<AuditLog>.Instance);
+        store.Hold();
+
+        var xks = ResumedOn(log.AppendThenAnswerAsync(Event("xks")));
+        var management = ResumedOn(log.AppendAsync(Event("management")));
+        await store.WaitForWriterAsync();
+        store.Release();
+
+        // XKS answers are written by the writer (no pool hop); a management caller goes on to database
+        // or HSM work, which must never hold up the next batch.
+        Assert.Equal(("Coffer audit writer", false), await xks);
+        var (name, onPool) = await management;
+        Assert.NotEqual("Coffer audit writer", name);
+        Assert.True(onPool);
+    }
+
+    [Fact]
+    public async Task Appends_racing_from_many_threads_form_one_gapless_chain_and_none_waits_forever()
+    {
+        var store = new FakeAuditStore();
+        await using var log = await AuditLog.StartAsync(store, "node", TimeProvider.System, NullLogger<AuditLog>.Instance);
+        const int Threads = 8, Each = 2000;
+
+        // One append after another per thread, so the writer keeps falling asleep and being woken: a
+        // lost wake-up leaves an append waiting, and the timeout turns that into a failure.
+        await Task.WhenAll(Enumerable.Range(0, Threads).Select(t => Task.Run(async () =>
+        {
+            for (var i = 0; i < Each; i++)
+            {
+                await log.AppendAsync(Event($"t{t}-{i}"));
+            }
+        }))).WaitAsync(TimeSpan.FromSeconds(60));
+
+        Assert.Equal(Enumerable.Range(1, Threads * Each).Select(i => (long)i), store.Records.Select(r => r.Sequence));
+        Assert.Equal(Threads * Each, store.Records.Select(r => r.Event.Action).Distinct().Count());
+        Assert.True(new AuditChainVerifier(new byte[32]).Add(store.Records, []));
+    }
+
+    [Fact]
+    public async Task Appends_racing_with_dispose_are_either_written_and_acknowledged_or_refused_unwritten()
+    {
+        var store = new FakeAuditStore();
+        var log = await AuditLog.StartAsync(store, "node", TimeProvider.System, NullLogger<AuditLog>.Instance);
+        var acknowledged = 0;
+        var refused = 0;
+        var appenders = Enumerable.Range(0, 8).Select(t => Task.Run(async () =>
+        {
+            for (var i = 0; ; i++)
+            {
+                try
+                {
+                    await log.AppendAsync(Event($"t{t}-{i}"));
+                    Interlocked.Increment(ref acknowledged);
+                }
+                catch (AuditUnavailableException)
+                {
+                    Interlocked.Increment(ref refused);
+                    return;
+                }
+            }
+        })).ToList();
+
+        while (Volatile.Read(ref acknowledged) < 1000)
+        {
+            await Task.Delay(1);
+        }
+
+        await log.DisposeAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(30));
+        await Task.WhenAll(appenders).WaitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.Equal(8, refused);
+        Assert.Equal(acknowledged, store.Records.Count);
+    }
+
+    [Fact]
     public async Task Unaudited_log_records_nothing()
     {
         var store = new FakeAuditStore();
@@ -136,6 +214,12 @@ public sealed class AuditLogTests
         await Assert.ThrowsAsync<SealedException>(() => log.ArchiveAsync(10, Path.GetTempPath(), long.MaxValue));
         // The second call must meet the same refusal, not wait forever for the first call's gate.
         await Assert.ThrowsAsync<SealedException>(() => log.ArchiveAsync(10, Path.GetTempPath(), long.MaxValue).WaitAsync(TimeSpan.FromSeconds(30)));
+    }
+
+    private static async Task<(string? Thread, bool OnPool)> ResumedOn(ValueTask append)
+    {
+        await append.ConfigureAwait(false); // resume where the log completes it, not on xUnit's context
+        return (Thread.CurrentThread.Name, Thread.CurrentThread.IsThreadPoolThread);
     }
 
     private static AuditEvent Event(string action) => new() { Action = action, ActorKind = AuditActorKinds.System };
