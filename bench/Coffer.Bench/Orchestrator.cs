@@ -93,10 +93,27 @@ public static partial class Orchestrator
             return m;
         }
 
+        // A fresh `coffer dev` is loaded until its JIT has settled before its first measurement.
+        async Task SettleAsync(string name, XksTarget t, int pid, string path, List<byte[]> bodies, int c)
+        {
+            var signed = XksRequests.SignPool(t, path, bodies);
+            using var factory = Clients.Create(o.Client, c);
+            var (took, settled) = await JitSettle.RunAsync(pid, step => LoadRunner.ClosedLoopAsync("settle", factory, signed, c, TimeSpan.Zero, step));
+            Log(settled ? $"{name}: JIT settled after {took.TotalSeconds:0} s of load" : $"{name}: JIT still compiling after {took.TotalSeconds:0} s of load; measuring anyway");
+        }
+
         // Concurrency: the best of the candidates, chosen separately for the ceiling and for Coffer
         // (each gets its own best shot), unless --concurrency fixes it.
         int cCeil, cCoffer;
-        if (o.Concurrency is { } fixedC) cCeil = cCoffer = fixedC;
+        if (o.Concurrency is { } fixedC)
+        {
+            cCeil = cCoffer = fixedC;
+            if (o.Backend != "pkcs11")
+            {
+                await SettleAsync("ceiling", ceilingTarget, ceiling.Id, encPath, enc32, fixedC);
+                await SettleAsync(serverName, target, coffer.Id, encPath, enc32, fixedC);
+            }
+        }
         else
         {
             Log($"choosing concurrency from {string.Join('/', o.Candidates)} with {o.Trial.TotalSeconds:0}s trials");
@@ -184,8 +201,10 @@ public static partial class Orchestrator
             children.Stop(coffer);
             var (quiet, quietData, quietLog) = StartCoffer("quietlog", ["--log-level", "Warning"]);
             var quietTarget = await DevInfo.WaitAsync(quietData, quiet, quietLog);
+            var quietPath = quietTarget.PathOf($"keys/{quietTarget.KeyId}/encrypt");
+            await SettleAsync("--log-level Warning", quietTarget, quiet.Id, quietPath, enc32, cCoffer);
             results.Add(await Closed("encrypt 32 B, --log-level Warning (diagnosis)", quietTarget, quiet.Id,
-                quietTarget.PathOf($"keys/{quietTarget.KeyId}/encrypt"), enc32, cCoffer, o.Warmup * 2, o.Duration, false)); // fresh process: longer JIT warmup
+                quietPath, enc32, cCoffer, o.Warmup, o.Duration, false));
         }
 
         if (on.Contains("unaudited") && !o.Fake)
@@ -195,8 +214,9 @@ public static partial class Orchestrator
             children.Stop(coffer);
             var (bare, bareData, bareLog) = StartCoffer("unaudited", [], env: Unaudited);
             var bareTarget = await DevInfo.WaitAsync(bareData, bare, bareLog);
-            results.Add(await Closed(UnauditedScenario, bareTarget, bare.Id,
-                bareTarget.PathOf($"keys/{bareTarget.KeyId}/encrypt"), enc32, cCoffer, o.Warmup * 2, o.Duration, false)); // fresh process: longer JIT warmup
+            var barePath = bareTarget.PathOf($"keys/{bareTarget.KeyId}/encrypt");
+            await SettleAsync("audit off", bareTarget, bare.Id, barePath, enc32, cCoffer);
+            results.Add(await Closed(UnauditedScenario, bareTarget, bare.Id, barePath, enc32, cCoffer, o.Warmup, o.Duration, false));
         }
 
         return await FinishAsync(o, results, serverGc, serverName, wrk);
