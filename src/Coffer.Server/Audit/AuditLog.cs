@@ -121,8 +121,9 @@ internal sealed partial class AuditLog : IAsyncDisposable
     /// durable, one caller after another, instead of each taking its own hop through the thread pool.
     /// </summary>
     /// <remarks>Only for code that neither blocks nor waits on I/O after the await — the rest of its
-    /// batch and the next batch wait behind it. Management changes (database, HSM) use
-    /// <see cref="AppendAsync"/>.</remarks>
+    /// batch and the next batch wait behind it. Kestrel may go on to read the connection's next request
+    /// on that thread too; the XKS path up to its own append blocks nowhere (HSM calls go to their
+    /// workers). Management changes (database, HSM) use <see cref="AppendAsync"/>.</remarks>
     public ValueTask AppendThenAnswerAsync(AuditEvent auditEvent) => Append(auditEvent, answersOnly: true, CancellationToken.None);
 
     private ValueTask Append(AuditEvent auditEvent, bool answersOnly, CancellationToken ct)
