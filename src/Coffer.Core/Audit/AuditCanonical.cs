@@ -33,6 +33,10 @@ public static class AuditCanonical
 
     private const uint NullLength = 0xFFFFFFFF;
 
+    // Format byte, u64be(seq), i64be(unix ms): the only part of the canonical form the single writer
+    // has to fill in; the body after it is made on the caller's thread (EncodeBody).
+    private const int HeadSize = 17;
+
     /// <summary>The event as it will be stored: text cut to <see cref="MaxFieldLength"/> without
     /// splitting a surrogate pair, lone surrogates replaced by U+FFFD (so text round-trips through
     /// UTF-8 storage unchanged), latency rounded to the microsecond.</summary>
@@ -108,23 +112,55 @@ public static class AuditCanonical
     }
 
     /// <summary><c>SHA-256(prevHash || canonical)</c>.</summary>
-    public static byte[] ComputeHash(ReadOnlySpan<byte> prevHash, AuditEvent e, long sequence, DateTimeOffset time, string node)
+    public static byte[] ComputeHash(ReadOnlySpan<byte> prevHash, AuditEvent e, long sequence, DateTimeOffset time, string node) =>
+        ComputeHash(prevHash, sequence, time, EncodeBody(e, node));
+
+    /// <summary><c>SHA-256(prevHash || canonical)</c>, the canonical form given as its
+    /// <see cref="EncodeBody"/>: the single writer only adds sequence and time.</summary>
+    public static byte[] ComputeHash(ReadOnlySpan<byte> prevHash, long sequence, DateTimeOffset time, ReadOnlySpan<byte> body)
+    {
+        var length = prevHash.Length + HeadSize + body.Length;
+        var rented = ArrayPool<byte>.Shared.Rent(length);
+        try
+        {
+            var input = rented.AsSpan(0, length);
+            prevHash.CopyTo(input);
+            WriteHead(input.Slice(prevHash.Length, HeadSize), sequence, time);
+            body.CopyTo(input[(prevHash.Length + HeadSize)..]);
+            return SHA256.HashData(input);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(rented);
+        }
+    }
+
+    /// <summary>The canonical bytes after sequence and time: the node and every field of the event.</summary>
+    public static byte[] EncodeBody(AuditEvent e, string node)
     {
         var buffer = new ArrayBufferWriter<byte>(512);
-        buffer.Write(prevHash);
-        Write(buffer, e, sequence, time, node);
-        return SHA256.HashData(buffer.WrittenSpan);
+        WriteBody(buffer, e, node);
+        return buffer.WrittenSpan.ToArray();
     }
 
     public static void Write(IBufferWriter<byte> w, AuditEvent e, long sequence, DateTimeOffset time, string node)
     {
         ArgumentNullException.ThrowIfNull(w);
-        ArgumentNullException.ThrowIfNull(e);
-        var head = w.GetSpan(17);
+        WriteHead(w.GetSpan(HeadSize), sequence, time);
+        w.Advance(HeadSize);
+        WriteBody(w, e, node);
+    }
+
+    private static void WriteHead(Span<byte> head, long sequence, DateTimeOffset time)
+    {
         head[0] = FormatV1;
         BinaryPrimitives.WriteUInt64BigEndian(head[1..], (ulong)sequence);
         BinaryPrimitives.WriteInt64BigEndian(head[9..], time.ToUnixTimeMilliseconds());
-        w.Advance(17);
+    }
+
+    private static void WriteBody(IBufferWriter<byte> w, AuditEvent e, string node)
+    {
+        ArgumentNullException.ThrowIfNull(e);
         Text(w, node);
         Text(w, e.Action);
         Text(w, AuditOutcomes.ToText(e.Outcome));

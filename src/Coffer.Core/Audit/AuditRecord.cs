@@ -47,12 +47,21 @@ public sealed class AuditRecord
     /// The next link after <paramref name="prevHash"/>: the event normalised (see
     /// <see cref="AuditCanonical.Normalize"/>), the time cut to milliseconds, the hash computed.
     /// </summary>
-    public static AuditRecord Create(AuditEvent auditEvent, long sequence, DateTimeOffset time, string node, ReadOnlySpan<byte> prevHash) =>
-        CreateNormalized(AuditCanonical.Normalize(auditEvent), sequence, time, node, prevHash);
+    public static AuditRecord Create(AuditEvent auditEvent, long sequence, DateTimeOffset time, string node, ReadOnlySpan<byte> prevHash)
+    {
+        var normalized = AuditCanonical.Normalize(auditEvent);
+        var safeNode = NormalizeNode(node);
+        return CreatePrepared(normalized, safeNode, AuditCanonical.EncodeBody(normalized, safeNode), sequence, time, prevHash);
+    }
+
+    /// <summary>A node name as records carry it (see <see cref="AuditCanonical.NormalizeText"/>).</summary>
+    public static string NormalizeNode(string node) => AuditCanonical.NormalizeText(node, AuditCanonical.MaxFieldLength) ?? string.Empty;
 
     /// <summary><see cref="Create"/> for an event that <see cref="AuditCanonical.Normalize"/> already
-    /// returned (the audit log normalises on its callers' threads, off the single writer).</summary>
-    internal static AuditRecord CreateNormalized(AuditEvent normalized, long sequence, DateTimeOffset time, string node, ReadOnlySpan<byte> prevHash)
+    /// returned, whose <see cref="AuditCanonical.EncodeBody"/> with <paramref name="node"/> (from
+    /// <see cref="NormalizeNode"/>) is <paramref name="body"/>: the audit log makes both on its
+    /// callers' threads, so the single writer only numbers and hashes.</summary>
+    internal static AuditRecord CreatePrepared(AuditEvent normalized, string node, ReadOnlySpan<byte> body, long sequence, DateTimeOffset time, ReadOnlySpan<byte> prevHash)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(sequence, 1);
         if (prevHash.Length != HashSize)
@@ -61,9 +70,8 @@ public sealed class AuditRecord
         }
 
         var at = DateTimeOffset.FromUnixTimeMilliseconds(time.ToUnixTimeMilliseconds());
-        var safeNode = AuditCanonical.NormalizeText(node, AuditCanonical.MaxFieldLength) ?? string.Empty;
-        var hash = AuditCanonical.ComputeHash(prevHash, normalized, sequence, at, safeNode);
-        return new AuditRecord(normalized, sequence, at, safeNode, prevHash.ToArray(), hash);
+        var hash = AuditCanonical.ComputeHash(prevHash, sequence, at, body);
+        return new AuditRecord(normalized, sequence, at, node, prevHash.ToArray(), hash);
     }
 
     /// <summary>Recomputes the hash from the stored fields (what the verifier compares with <see cref="Hash"/>).</summary>

@@ -65,7 +65,7 @@ internal sealed partial class AuditLog : IAsyncDisposable
     {
         _lastCheckpoint = lastCheckpoint;
         _repository = repository;
-        _node = node;
+        _node = AuditRecord.NormalizeNode(node);
         _time = time;
         _logger = logger;
         _head = new HeadState(head);
@@ -144,7 +144,7 @@ internal sealed partial class AuditLog : IAsyncDisposable
             throw ShutDown();
         }
 
-        var pending = new Pending(auditEvent, answersOnly);
+        var pending = new Pending(auditEvent, _node, answersOnly);
         _queue.Enqueue(pending);
         if (Volatile.Read(ref _writerStopped) == 1)
         {
@@ -313,7 +313,7 @@ internal sealed partial class AuditLog : IAsyncDisposable
         var previous = head.Hash;
         foreach (var pending in batch)
         {
-            var record = AuditRecord.CreateNormalized(pending.Normalized, ++sequence, now, _node, previous);
+            var record = AuditRecord.CreatePrepared(pending.Normalized, _node, pending.Body, ++sequence, now, previous);
             records.Add(record);
             previous = record.Hash;
         }
@@ -349,15 +349,24 @@ internal sealed partial class AuditLog : IAsyncDisposable
         }
     }
 
-    private sealed class Pending(AuditEvent auditEvent, bool answersOnly)
+    private sealed class Pending
     {
-        // Normalised on the caller's thread: the single writer, which every caller waits for, only
-        // numbers, hashes and inserts.
-        public AuditEvent Normalized { get; } = AuditCanonical.Normalize(auditEvent);
+        public Pending(AuditEvent auditEvent, string node, bool answersOnly)
+        {
+            // Normalised and encoded on the caller's thread: the single writer, which every caller
+            // waits for, only numbers, hashes and inserts.
+            Normalized = AuditCanonical.Normalize(auditEvent);
+            Body = AuditCanonical.EncodeBody(Normalized, node);
+            Done = new(answersOnly ? TaskCreationOptions.None : TaskCreationOptions.RunContinuationsAsynchronously);
+        }
+
+        public AuditEvent Normalized { get; }
+
+        public byte[] Body { get; }
 
         // Only callers that just answer resume inline on the writer (AppendThenAnswerAsync); the
         // others must not hold up the next batch.
-        public TaskCompletionSource Done { get; } = new(answersOnly ? TaskCreationOptions.None : TaskCreationOptions.RunContinuationsAsynchronously);
+        public TaskCompletionSource Done { get; }
     }
 
     // A reference, so readers on other threads see sequence and hash of the same head together.
