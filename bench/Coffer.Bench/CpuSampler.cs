@@ -42,11 +42,15 @@ public sealed class CpuSampler
             ProcessSeconds(_server), ProcessSeconds(Environment.ProcessId), DateTime.UtcNow);
     }
 
-    private static double ProcessSeconds(int pid)
+    private static double ProcessSeconds(int pid) => StatSeconds($"/proc/{pid}/stat");
+
+    /// <summary>User plus system CPU seconds from a /proc stat file (a process's or one thread's,
+    /// /proc/PID/task/TID/stat); 0 once it is gone.</summary>
+    public static double StatSeconds(string statPath)
     {
         try
         {
-            var s = File.ReadAllText($"/proc/{pid}/stat");
+            var s = File.ReadAllText(statPath);
             var f = s[(s.LastIndexOf(')') + 2)..].Split(' ');
             // After "(comm) ", field 3 (state) is index 0, so utime (14) is index 11 and stime (15) index 12.
             return (double.Parse(f[11], CultureInfo.InvariantCulture) + double.Parse(f[12], CultureInfo.InvariantCulture)) / ClockTicks;

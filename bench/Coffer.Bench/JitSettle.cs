@@ -1,5 +1,3 @@
-using System.Globalization;
-
 namespace Coffer.Bench;
 
 /// <summary>
@@ -38,10 +36,10 @@ public static class JitSettle
         {
             try
             {
-                if (!File.ReadAllText(Path.Combine(task, "comm")).StartsWith(".NET Tiered", StringComparison.Ordinal)) continue;
-                var s = File.ReadAllText(Path.Combine(task, "stat"));
-                var f = s[(s.LastIndexOf(')') + 2)..].Split(' ');
-                total += (double.Parse(f[11], CultureInfo.InvariantCulture) + double.Parse(f[12], CultureInfo.InvariantCulture)) / 100.0;
+                if (File.ReadAllText(Path.Combine(task, "comm")).StartsWith(".NET Tiered", StringComparison.Ordinal))
+                {
+                    total += CpuSampler.StatSeconds(Path.Combine(task, "stat"));
+                }
             }
             catch (IOException) { } // the thread ended between listing and reading
         }

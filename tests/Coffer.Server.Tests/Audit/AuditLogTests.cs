@@ -172,8 +172,10 @@ public sealed class AuditLogTests
             }
         })).ToList();
 
+        var deadline = DateTime.UtcNow.AddSeconds(30); // a stuck writer fails the test instead of hanging it
         while (Volatile.Read(ref acknowledged) < 1000)
         {
+            Assert.True(DateTime.UtcNow < deadline, "appends stopped being acknowledged");
             await Task.Delay(1);
         }
 
