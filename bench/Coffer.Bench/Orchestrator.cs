@@ -133,7 +133,7 @@ public static partial class Orchestrator
         {
             var running = coffer; // one Coffer at a time: each restart below stops the one before
             var flush = await Pkcs11ScenariosAsync(o, children, work, target, data, coffer.Id, serverCpus, self, parent, serverName,
-                encPath, decPath, enc32, dec32, pool, cCeil, cCoffer, ceilingTarget, ceiling.Id, new ClosedScenario(Closed), results,
+                encPath, decPath, enc32, dec32, pool, cCeil, cCoffer, ceilingTarget, ceiling.Id, new ClosedScenario(Closed), new SettleServer(SettleAsync), results,
                 async () =>
                 {
                     // The HSM path without the audit log's cost: `coffer dev` again on the same data

@@ -7,6 +7,9 @@ namespace Coffer.Bench;
 public delegate Task<Measured> ClosedScenario(string name, XksTarget t, int pid, string path, List<byte[]> bodies, int c,
     TimeSpan warmup, TimeSpan duration, bool isCeiling, string? auditedData = null);
 
+/// <summary>Loads a freshly started server until its JIT has settled (Orchestrator's local function, passed in).</summary>
+public delegate Task SettleServer(string name, XksTarget t, int pid, string path, List<byte[]> bodies, int c);
+
 public static partial class Orchestrator
 {
     /// <summary>How the report tells the audit-off rows (<see cref="Unaudited"/>) from the shipped ones.</summary>
@@ -20,7 +23,7 @@ public static partial class Orchestrator
     private static async Task<DiskFlush.Result> Pkcs11ScenariosAsync(Options o, ChildProcesses children, string work, XksTarget target, string data,
         int cofferPid, string? serverCpus, string self, string parent, string serverName,
         string encPath, string decPath, List<byte[]> enc32, List<byte[]> dec32, int pool, int cCeil, int cCoffer,
-        XksTarget ceilingTarget, int ceilingPid, ClosedScenario closed, List<Measured> results,
+        XksTarget ceilingTarget, int ceilingPid, ClosedScenario closed, SettleServer settle, List<Measured> results,
         Func<Task<(int Pid, XksTarget Target)>> restartUnaudited, Func<bool, Task<(int Pid, XksTarget Target)>> startSoftwareCoffer)
     {
         var on = o.Scenarios;
@@ -100,10 +103,11 @@ public static partial class Orchestrator
             // The HSM path alone: Coffer with the audit log off (the benchmark-only switch) on the same
             // token and key, as many runs as the headline pairs, each against the raw run of its pair.
             var (pid, bare) = await restartUnaudited();
+            await settle(AuditOff, bare, pid, encPath, enc32, n); // a fresh process
             for (var run = 1; run <= o.Repeat; run++)
             {
                 results.Add(await closed($"encrypt 32 B @{n}, {AuditOff}", bare, pid, encPath, enc32, n,
-                    run == 1 ? o.Warmup * 2 : o.Warmup, o.Duration, false) with { Run = run }); // fresh process: longer JIT warmup
+                    o.Warmup, o.Duration, false) with { Run = run });
             }
         }
         if (on.Contains("software"))
@@ -111,12 +115,14 @@ public static partial class Orchestrator
             // Last, because it stops the HSM-backed server: what Coffer does at the same concurrency
             // without the HSM, i.e. how much of the gap is HTTP + SigV4 + JSON on this machine.
             var (pid, sw) = await startSoftwareCoffer(true);
-            results.Add(await closed($"encrypt 32 B @{n}, software backend (diagnosis, no HSM)", sw, pid,
-                sw.PathOf($"keys/{sw.KeyId}/encrypt"), enc32, n, o.Warmup * 2, o.Duration, false)); // fresh process: longer JIT warmup
+            var swPath = sw.PathOf($"keys/{sw.KeyId}/encrypt");
+            await settle("software backend", sw, pid, swPath, enc32, n); // fresh processes, both
+            results.Add(await closed($"encrypt 32 B @{n}, software backend (diagnosis, no HSM)", sw, pid, swPath, enc32, n, o.Warmup, o.Duration, false));
             // And without the audit log: Coffer's HTTP + SigV4 + JSON path alone, the least any call takes.
             (pid, sw) = await startSoftwareCoffer(false);
-            results.Add(await closed($"encrypt 32 B @{n}, software backend, {AuditOff} (diagnosis)", sw, pid,
-                sw.PathOf($"keys/{sw.KeyId}/encrypt"), enc32, n, o.Warmup * 2, o.Duration, false));
+            swPath = sw.PathOf($"keys/{sw.KeyId}/encrypt");
+            await settle($"software backend, {AuditOff}", sw, pid, swPath, enc32, n);
+            results.Add(await closed($"encrypt 32 B @{n}, software backend, {AuditOff} (diagnosis)", sw, pid, swPath, enc32, n, o.Warmup, o.Duration, false));
         }
 
         return flush;
