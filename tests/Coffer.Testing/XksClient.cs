@@ -150,7 +150,7 @@ public sealed record XksClient
         using var message = new HttpRequestMessage(wire.Method, wire.Url);
         if (wire.Method != HttpMethod.Get || wire.Body.Length > 0)
         {
-            message.Content = new ByteArrayContent(wire.Body);
+            message.Content = wire.HoldBodyUntil is { } hold ? new HeldContent(wire.Body, hold) : new ByteArrayContent(wire.Body);
         }
 
         foreach (var (name, value) in wire.Headers)
@@ -208,6 +208,27 @@ public sealed class XksWireRequest
 
     /// <summary>Header name → value; a null value removes the header.</summary>
     public required Dictionary<string, string?> Headers { get; init; }
+
+    /// <summary>When set, the headers go out at once and the body only once this completes (a client
+    /// whose body is still on its way while the server already handles the request).</summary>
+    public Task? HoldBodyUntil { get; set; }
+}
+
+/// <summary>A body with a known length, sent after <paramref name="hold"/>; the headers are flushed first.</summary>
+internal sealed class HeldContent(byte[] body, Task hold) : HttpContent
+{
+    protected override async Task SerializeToStreamAsync(Stream stream, System.Net.TransportContext? context)
+    {
+        await stream.FlushAsync();
+        await hold;
+        await stream.WriteAsync(body);
+    }
+
+    protected override bool TryComputeLength(out long length)
+    {
+        length = body.Length;
+        return true;
+    }
 }
 
 /// <summary>What the node answered.</summary>

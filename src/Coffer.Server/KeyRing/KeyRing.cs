@@ -12,10 +12,20 @@ namespace Coffer.Server.KeyRing;
 /// management change, then swapped in atomically, so requests read it without locks or I/O
 /// (docs/design.md, "Performance budget").
 /// </summary>
-internal sealed class KeyRingSnapshot : IDisposable
+/// <remarks>
+/// A request holds the snapshot it started with until it has answered (<see cref="TryAcquire"/>,
+/// <see cref="Release"/>). A replaced snapshot is retired, and its secrets are zeroed and its unused
+/// keys disposed only when the last request holding it ends: zeroing at the swap made a call whose
+/// body was still arriving verify its signature against a zeroed secret and fail authentication.
+/// </remarks>
+internal sealed class KeyRingSnapshot
 {
     private readonly FrozenDictionary<string, KeyStoreEntry> _byPrefix;
     private readonly FrozenDictionary<string, KeyStoreEntry>.AlternateLookup<ReadOnlySpan<char>> _byPrefixSpan;
+
+    // 1 for the seal manager (released by Retire) plus 1 per request holding it; 0: retired and zeroed.
+    private int _references = 1;
+    private HashSet<IAeadKey>? _keptBySuccessor;
 
     public KeyRingSnapshot(IEnumerable<KeyStoreEntry> stores)
     {
@@ -23,7 +33,11 @@ internal sealed class KeyRingSnapshot : IDisposable
         _byPrefixSpan = _byPrefix.GetAlternateLookup<ReadOnlySpan<char>>();
     }
 
-    public static KeyRingSnapshot Empty { get; } = new([]);
+    /// <summary>A ring with no key store (sealed).</summary>
+    public static KeyRingSnapshot CreateEmpty() => new([]);
+
+    /// <summary>Requests holding it, plus 1 until it is retired (tests watch a request take it).</summary>
+    internal int References => Volatile.Read(ref _references);
 
     public int KeyStoreCount => _byPrefix.Count;
 
@@ -32,12 +46,47 @@ internal sealed class KeyRingSnapshot : IDisposable
     public KeyStoreEntry? FindByPrefix(ReadOnlySpan<char> prefix) =>
         _byPrefixSpan.TryGetValue(prefix, out var entry) ? entry : null;
 
-    /// <summary>Zeroes secrets and disposes the opened keys that <paramref name="next"/> does not reuse.</summary>
-    public void DisposeExcept(KeyRingSnapshot? next)
+    /// <summary>Takes a reference for one request; false once it was retired and every holder let go
+    /// (the caller then reads the current ring again: its successor is already in place).</summary>
+    public bool TryAcquire()
     {
-        var kept = next is null
-            ? new HashSet<IAeadKey>()
+        var seen = Volatile.Read(ref _references);
+        while (seen > 0)
+        {
+            var before = Interlocked.CompareExchange(ref _references, seen + 1, seen);
+            if (before == seen)
+            {
+                return true;
+            }
+
+            seen = before;
+        }
+
+        return false;
+    }
+
+    /// <summary>Gives back a reference from <see cref="TryAcquire"/> (or, through <see cref="Retire"/>, the owner's).</summary>
+    public void Release()
+    {
+        if (Interlocked.Decrement(ref _references) == 0)
+        {
+            ZeroAndDispose();
+        }
+    }
+
+    /// <summary>Takes it out of service: once no request holds it, its secrets are zeroed and the
+    /// opened keys that <paramref name="next"/> does not reuse are disposed (all of them for null).</summary>
+    public void Retire(KeyRingSnapshot? next)
+    {
+        _keptBySuccessor = next is null
+            ? []
             : next._byPrefix.Values.SelectMany(s => s.Keys.Values).SelectMany(k => k.Versions.Values).ToHashSet();
+        Release();
+    }
+
+    private void ZeroAndDispose()
+    {
+        var kept = _keptBySuccessor ?? [];
         foreach (var store in _byPrefix.Values)
         {
             store.ZeroSecrets();
@@ -50,8 +99,6 @@ internal sealed class KeyRingSnapshot : IDisposable
             }
         }
     }
-
-    public void Dispose() => DisposeExcept(null);
 }
 
 /// <summary>A key store as the hot path sees it.</summary>

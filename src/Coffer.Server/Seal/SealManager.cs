@@ -30,7 +30,7 @@ internal sealed partial class SealManager(
 {
     private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly List<string> _pendingShares = [];
-    private volatile KeyRingSnapshot _ring = KeyRingSnapshot.Empty;
+    private volatile KeyRingSnapshot _ring = KeyRingSnapshot.CreateEmpty();
     private volatile bool _sealed = true;
     private volatile FrozenDictionary<string, string> _prefixes = FrozenDictionary<string, string>.Empty;
     private MasterKey? _master;
@@ -40,6 +40,22 @@ internal sealed partial class SealManager(
 
     /// <summary>The snapshot the XKS hot path reads; empty while sealed.</summary>
     public KeyRingSnapshot KeyRing => _ring;
+
+    /// <summary>The current key ring, held for one request until the lease is disposed: a change or
+    /// seal meanwhile replaces it, but zeroes its secrets only after the request is done.</summary>
+    public KeyRingLease LeaseKeyRing()
+    {
+        while (true)
+        {
+            var ring = _ring;
+            if (ring.TryAcquire())
+            {
+                return new KeyRingLease(ring);
+            }
+
+            // Retired and let go between the read and the acquire: _ring already holds its successor.
+        }
+    }
 
     public ICofferStorage Storage => storage;
 
@@ -374,8 +390,8 @@ internal sealed partial class SealManager(
     {
         _sealed = true;
         var old = _ring;
-        _ring = KeyRingSnapshot.Empty;
-        old.Dispose();
+        _ring = KeyRingSnapshot.CreateEmpty();
+        old.Retire(null);
         _backends?.Dispose();
         _backends = null;
         // An HSM keeps no session of Coffer's while sealed (the pkcs11 seal's "seal logs out").
@@ -392,7 +408,7 @@ internal sealed partial class SealManager(
         var next = await KeyRingLoader.LoadAsync(storage, _backends!, _master!, _ring, logger, ct);
         var old = _ring;
         _ring = next;
-        old.DisposeExcept(next);
+        old.Retire(next);
         _prefixes = next.KeyStores.ToFrozenDictionary(s => s.KeyStore.Prefix.Value, s => s.KeyStore.Backend, StringComparer.Ordinal);
     }
 

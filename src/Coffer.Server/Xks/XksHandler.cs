@@ -121,8 +121,10 @@ internal sealed partial class XksHandler(
             return;
         }
 
-        var ring = seal.KeyRing;
-        var store = ring.FindByPrefix(route.Prefix);
+        // Held until the call has answered: a change meanwhile must not zero the secret its signature is
+        // checked with while the body is still arriving.
+        using var lease = seal.LeaseKeyRing();
+        var store = lease.Ring.FindByPrefix(route.Prefix);
         if (store is null)
         {
             var sealedBackend = seal.IsSealed ? seal.BackendOfPrefix(route.Prefix) : null;
