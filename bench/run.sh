@@ -15,6 +15,8 @@
 #                       split: servers on CPU 0, load generator on CPU 1 (taskset)
 #   --client raw        raw: minimal keep-alive HTTP/1.1 socket client; http: HttpClient/SocketsHttpHandler
 #   --no-extras         skip the SHA_256 CDIV, 4300-byte, --log-level Warning (diagnosis) and audit-off encrypt scenarios
+#   --audit-pairs 3     audit-off and audited encrypt take turns this many times; the audit goal is judged on the
+#                       median ratio of these back-to-back pairs (the machine drifts more than the effect between minutes)
 #   --scenarios LIST    subset of ceiling,encrypt,decrypt,rules100,open,cdiv,4300,quietlog,unaudited (ceiling always runs)
 #   --out FILE          report file (default bench/results/latest.md)
 #   --coffer-arg ARG    extra argument for `coffer dev` (repeatable), e.g. --coffer-arg --log-level --coffer-arg Warning

@@ -28,6 +28,7 @@ public sealed class Options
     public string Backend { get; private set; } = "software";
     public int HsmConcurrency { get; private set; } = 8;           // raw PKCS#11 threads = Coffer's clients for the headline
     public int Repeat { get; private set; } = 3;                   // pkcs11: headline pair (raw @8, Coffer encrypt @8) repeated
+    public int AuditPairs { get; private set; } = 3;               // software: audited / audit-off encrypt taking turns, the goal on their median
     public bool HsmSessionKeyRow { get; private set; } = true;     // pkcs11: extra raw row on a session (not token) key
     public string HsmModule => Pkcs11Ceiling.DefaultModule;      // what `coffer dev --pkcs11` loads
     public static readonly string[] Pkcs11Scenarios = ["ceiling", "encrypt", "decrypt", "open", "best", "cdiv", "unaudited", "software"];
@@ -64,6 +65,7 @@ public sealed class Options
                 case "--backend": o.Backend = OneOf(Next(), "software", "pkcs11"); break;
                 case "--hsm-concurrency": o.HsmConcurrency = Positive(Next()); break;
                 case "--repeat": o.Repeat = Positive(Next()) is <= 10 and var r ? r : throw new ArgumentException("--repeat 1..10"); break;
+                case "--audit-pairs": o.AuditPairs = Positive(Next()) is <= 10 and var a ? a : throw new ArgumentException("--audit-pairs 1..10"); break;
                 case "--no-session-key-row": o.HsmSessionKeyRow = false; break;
 
                 case "--out": o.Out = Path.GetFullPath(Next()); break;
