@@ -3,7 +3,7 @@
 # 127.0.0.1, drive signed XKS encrypt/decrypt at them and print a README-ready Markdown table
 # (also written to bench/results/latest.md).
 #
-#   bench/run.sh                      # defaults below; takes about 3 minutes
+#   bench/run.sh                      # defaults below; takes about 8 minutes
 #   bench/run.sh --duration 30 --pin split --client http
 #   bench/run.sh --help
 #
