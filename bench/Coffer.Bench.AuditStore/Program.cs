@@ -1,0 +1,109 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Security.Cryptography;
+using Coffer.Audit;
+using Coffer.Storage.Sqlite;
+
+// Coffer.Bench.AuditStore [--seconds 5] [--batches 10,30,100] [--dir /tmp]
+//
+// What one audit record costs the audit writer, by group-commit size: the shipped SQLite store
+// (its own file, migrations, WAL, synchronous=FULL) fed XKS-sized records in batches, each batch
+// with its checkpoint, as AuditLog's writer does. Every batch size runs twice on a fresh database:
+// once only making the records (numbering, hashing, checkpoint MAC) and once making and storing
+// them; the difference is the store's own CPU per record. CPU is the whole process's (user +
+// system, Environment.CpuUsage), so the kernel's share of the WAL writes and fsyncs is included.
+var seconds = double.Parse(Arg("--seconds", "5"), CultureInfo.InvariantCulture);
+var batches = Arg("--batches", "10,30,100").Split(',').Select(b => int.Parse(b, CultureInfo.InvariantCulture)).ToArray();
+var root = Arg("--dir", Path.GetTempPath());
+
+Console.WriteLine($"# Coffer audit store — {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, {Environment.ProcessorCount} CPU(s), {seconds:0} s per row, data in {root}");
+Console.WriteLine();
+Console.WriteLine("| records per commit | records/s | wall µs per record | CPU µs per record | of which making records | of which the store | ms per commit |");
+Console.WriteLine("|---:|---:|---:|---:|---:|---:|---:|");
+foreach (var size in batches)
+{
+    var made = await MeasureAsync(size, store: false);
+    var stored = await MeasureAsync(size, store: true);
+    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+        $"| {size} | {stored.Records / stored.Wall:0} | {stored.Wall / stored.Records * 1e6:0.0} | {stored.Cpu / stored.Records * 1e6:0.0} | " +
+        $"{made.Cpu / made.Records * 1e6:0.0} | {(stored.Cpu / stored.Records - made.Cpu / made.Records) * 1e6:0.0} | {stored.Wall / (stored.Records / size) * 1e3:0.00} |"));
+}
+
+return 0;
+
+async Task<(double Wall, double Cpu, long Records)> MeasureAsync(int size, bool store)
+{
+    var dir = Directory.CreateTempSubdirectory("coffer-audit-store-").FullName;
+    try
+    {
+        using var storage = await SqliteStorage.OpenAsync(Path.Combine(dir, "coffer.db"));
+        var head = AuditHead.Empty;
+        var macKey = RandomNumberGenerator.GetBytes(32);
+        var records = new List<AuditRecord>(size);
+        long made = 0;
+
+        async Task RunAsync(TimeSpan span)
+        {
+            var clock = Stopwatch.StartNew();
+            while (clock.Elapsed < span)
+            {
+                var now = DateTimeOffset.UtcNow;
+                records.Clear();
+                var previous = head.Hash;
+                for (var i = 0; i < size; i++)
+                {
+                    var record = AuditRecord.Create(XksEvent(head.Sequence + i), head.Sequence + i + 1, now, "node-1", previous);
+                    records.Add(record);
+                    previous = record.Hash;
+                }
+
+                var checkpoint = AuditCheckpointMac.Create(macKey, head.Sequence + size, previous, now);
+                if (store)
+                {
+                    await storage.Audit.AppendAsync(records, checkpoint);
+                }
+
+                head = new AuditHead(head.Sequence + size, previous);
+                made += size;
+            }
+        }
+
+        await RunAsync(TimeSpan.FromSeconds(2)); // JIT tier-up and SQLite's page cache, not measured
+        made = 0;
+        var cpu = Environment.CpuUsage.TotalTime;
+        var wall = Stopwatch.StartNew();
+        await RunAsync(TimeSpan.FromSeconds(seconds));
+        return (wall.Elapsed.TotalSeconds, (Environment.CpuUsage.TotalTime - cpu).TotalSeconds, made);
+    }
+    finally
+    {
+        Directory.Delete(dir, recursive: true);
+    }
+}
+
+// An encrypt record as the XKS handler writes one: every requestMetadata field, fresh ids each time.
+static AuditEvent XksEvent(long n) => new AuditEvent
+{
+    Action = AuditActions.XksEncrypt,
+    Outcome = AuditOutcome.Ok,
+    ActorKind = AuditActorKinds.Xks,
+    ActorId = "AKIA4GBY3I6JCE5M2HPM",
+    KeyStore = "ks-0b9c5d2e7f1a",
+    KeyId = "key-" + (n % 4).ToString(CultureInfo.InvariantCulture),
+    KeyVersion = 1,
+    Details = "externalKeyId=demo-key-" + (n % 4).ToString(CultureInfo.InvariantCulture),
+    LatencyMs = 0.05 + n % 7 / 100.0,
+    SourceIp = "10.20.30.40",
+    KmsRequestId = Guid.NewGuid().ToString(),
+    AwsPrincipalArn = "arn:aws:iam::123456789012:role/ebs-encryption",
+    KmsOperation = "Encrypt",
+    KmsViaService = "ebs",
+    AwsSourceVpc = "vpc-0a1b2c3d4e5f60718",
+    AwsSourceVpce = "vpce-0a1b2c3d4e5f60718",
+}.WithKmsKeyArn("arn:aws:kms:eu-central-1:123456789012:key/" + Guid.NewGuid());
+
+string Arg(string name, string fallback)
+{
+    var i = Array.IndexOf(args, name);
+    return i >= 0 && i + 1 < args.Length ? args[i + 1] : fallback;
+}
