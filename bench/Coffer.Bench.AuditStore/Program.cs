@@ -33,7 +33,7 @@ return 0;
 
 async Task<(double Wall, double Cpu, long Records)> MeasureAsync(int size, bool store)
 {
-    var dir = Directory.CreateTempSubdirectory("coffer-audit-store-").FullName;
+    var dir = Directory.CreateDirectory(Path.Combine(root, "coffer-audit-store-" + Guid.NewGuid().ToString("N"))).FullName;
     try
     {
         using var storage = await SqliteStorage.OpenAsync(Path.Combine(dir, "coffer.db"));
