@@ -9,12 +9,17 @@ using Coffer.Storage.Sqlite;
 // What one audit record costs the audit writer, by group-commit size: the shipped SQLite store
 // (its own file, migrations, WAL, synchronous=FULL) fed XKS-sized records in batches, each batch
 // with its checkpoint, as AuditLog's writer does. Every batch size runs twice on a fresh database:
-// once only making the records (numbering, hashing, checkpoint MAC) and once making and storing
+// once only making the records (canonical form, hash chain, checkpoint MAC) and once making and storing
 // them; the difference is the store's own CPU per record. CPU is the whole process's (user +
 // system, Environment.CpuUsage), so the kernel's share of the WAL writes and fsyncs is included.
 var seconds = double.Parse(Arg("--seconds", "5"), CultureInfo.InvariantCulture);
 var batches = Arg("--batches", "10,30,100").Split(',').Select(b => int.Parse(b, CultureInfo.InvariantCulture)).ToArray();
 var root = Arg("--dir", Path.GetTempPath());
+if (!(seconds > 0) || batches.Any(b => b < 1) || !Directory.Exists(root))
+{
+    Console.Error.WriteLine("usage: Coffer.Bench.AuditStore [--seconds S > 0] [--batches N,N,... each >= 1] [--dir EXISTING_DIRECTORY]");
+    return 2;
+}
 
 Console.WriteLine($"# Coffer audit store — {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, {Environment.ProcessorCount} CPU(s), {seconds:0} s per row, data in {root}");
 Console.WriteLine();
