@@ -15,12 +15,9 @@ public sealed class AuditCommandTests
         Assert.True(ok.ExitCode == 0, ok.ToString());
         Assert.Matches(@"^ok: (\d+) records, last seq \1, last checkpoint \1\r?\nanchor: \1:[0-9a-f]{64}\r?\n$", ok.Out);
 
-        using (var db = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = Path.Combine(node.DataDirectory, "coffer.db"), Pooling = false }.ToString()))
+        using (var db = new AuditDatabase(node))
         {
-            db.Open();
-            using var tamper = db.CreateCommand();
-            tamper.CommandText = "UPDATE audit_records SET source_ip = '198.51.100.7' WHERE seq = 3";
-            Assert.Equal(1, tamper.ExecuteNonQuery());
+            Assert.Equal(1, db.Edit(3, e => e with { SourceIp = "198.51.100.7" }));
         }
 
         var broken = await Cli.RunAsync(node, "audit", "verify");

@@ -43,6 +43,14 @@ public sealed class AuditRecord
 
     public byte[] Hash { get; }
 
+    /// <summary>The canonical body of <see cref="Event"/> and <see cref="Node"/>
+    /// (<see cref="AuditCanonical.EncodeBody"/>): the form the audit store keeps. Kept from when the
+    /// record was made, so the single writer never encodes it again; made on first use otherwise.</summary>
+    /// <remarks>Never what the verifier checks: it recomputes the hash from the fields.</remarks>
+    public ReadOnlyMemory<byte> Body => _body ??= AuditCanonical.EncodeBody(Event, Node);
+
+    private byte[]? _body;
+
     /// <summary>
     /// The next link after <paramref name="prevHash"/>: the event normalised (see
     /// <see cref="AuditCanonical.Normalize"/>), the time cut to milliseconds, the hash computed.
@@ -59,9 +67,9 @@ public sealed class AuditRecord
 
     /// <summary><see cref="Create"/> for an event that <see cref="AuditCanonical.Normalize"/> already
     /// returned, whose <see cref="AuditCanonical.EncodeBody"/> with <paramref name="node"/> (from
-    /// <see cref="NormalizeNode"/>) is <paramref name="body"/>: the audit log makes both on its
+    /// <see cref="NormalizeNode"/>) is <paramref name="body"/> (kept as <see cref="Body"/>, never changed): the audit log makes both on its
     /// callers' threads, so the single writer only numbers and hashes.</summary>
-    internal static AuditRecord CreatePrepared(AuditEvent normalized, string node, ReadOnlySpan<byte> body, long sequence, DateTimeOffset time, ReadOnlySpan<byte> prevHash)
+    internal static AuditRecord CreatePrepared(AuditEvent normalized, string node, byte[] body, long sequence, DateTimeOffset time, ReadOnlySpan<byte> prevHash)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(sequence, 1);
         if (prevHash.Length != HashSize)
@@ -71,7 +79,7 @@ public sealed class AuditRecord
 
         var at = DateTimeOffset.FromUnixTimeMilliseconds(time.ToUnixTimeMilliseconds());
         var hash = AuditCanonical.ComputeHash(prevHash, sequence, at, body);
-        return new AuditRecord(normalized, sequence, at, node, prevHash.ToArray(), hash);
+        return new AuditRecord(normalized, sequence, at, node, prevHash.ToArray(), hash) { _body = body };
     }
 
     /// <summary>Recomputes the hash from the stored fields (what the verifier compares with <see cref="Hash"/>).</summary>

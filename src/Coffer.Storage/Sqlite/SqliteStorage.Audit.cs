@@ -1,3 +1,4 @@
+using System.Buffers;
 using Coffer.Audit;
 using Dapper;
 using Microsoft.Data.Sqlite;
@@ -19,22 +20,14 @@ public sealed partial class SqliteStorage
 
         private SqliteStorage Storage => storage;
 
-        private const string RecordColumns =
-            "seq AS Seq, time AS Time, node AS Node, action AS Action, outcome AS Outcome, error_name AS ErrorName, reason AS Reason, " +
-            "actor_kind AS ActorKind, actor_id AS ActorId, key_store AS KeyStore, key_id AS KeyId, key_version AS KeyVersion, " +
-            "latency_us AS LatencyUs, source_ip AS SourceIp, kms_request_id AS KmsRequestId, aws_principal_arn AS AwsPrincipalArn, " +
-            "kms_key_arn AS KmsKeyArn, aws_account AS AwsAccount, aws_region AS AwsRegion, kms_operation AS KmsOperation, " +
-            "kms_via_service AS KmsViaService, aws_source_vpc AS AwsSourceVpc, aws_source_vpce AS AwsSourceVpce, details AS Details, " +
-            "prev_hash AS PrevHash, hash AS Hash";
+        // Batches newest first (audit_batches, 0016_audit_batches.sql); the filters a query sets pick
+        // which of these clauses join the WHERE (parameters only, never text from the query).
+        private const string SelectBatches = "SELECT first_seq, time, prev_hash, hashes, records FROM audit_batches";
 
-        // Positional (?NNN in column order) and bound through SQLitePCL directly: Microsoft.Data.Sqlite
-        // binds by name, which looks each of the 26 names up per row (a profile of the writer showed
-        // that name search among its top costs).
-        private const string InsertRecord =
-            "INSERT INTO audit_records (seq, time, node, action, outcome, error_name, reason, actor_kind, actor_id, key_store, key_id, " +
-            "key_version, latency_us, source_ip, kms_request_id, aws_principal_arn, kms_key_arn, aws_account, aws_region, kms_operation, " +
-            "kms_via_service, aws_source_vpc, aws_source_vpce, details, prev_hash, hash) VALUES " +
-            "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26)";
+        private const string InsertBatch =
+            "INSERT INTO audit_batches (first_seq, last_seq, time, prev_hash, hashes, records) VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
+
+        private const string InsertBatchKey = "INSERT OR IGNORE INTO audit_batch_keys (key_id, first_seq) VALUES (?1, ?2)";
 
         private static readonly string[] CheckpointParameters = ["$seq", "$time", "$hash", "$mac"];
 
@@ -42,25 +35,17 @@ public sealed partial class SqliteStorage
 
         private const string SelectLastCheckpoint = "SELECT COALESCE(MAX(seq), 0) FROM audit_checkpoints";
 
-        private const string SelectHead = "SELECT seq AS Seq, hash AS Hash FROM audit_records ORDER BY seq DESC LIMIT 1";
+        // A batch's last hash is the last 32 bytes of its hashes (substr counts bytes in a blob).
+        private const string SelectHead = "SELECT last_seq, substr(hashes, -32) FROM audit_batches ORDER BY first_seq DESC LIMIT 1";
 
-        private const string SelectRecords = "SELECT " + RecordColumns + " FROM audit_records WHERE seq >= @From ORDER BY seq LIMIT @Take";
+        // From the batch that holds record @From (or the first after it) on, oldest first.
+        private const string SelectChainBatches = SelectBatches +
+            " WHERE first_seq >= COALESCE((SELECT MAX(first_seq) FROM audit_batches WHERE first_seq <= @From), @From) ORDER BY first_seq";
 
         private const string SelectCheckpoints =
             "SELECT seq AS Seq, time AS Time, hash AS Hash, mac AS Mac FROM audit_checkpoints" +
             " WHERE seq >= @From AND (@To IS NULL OR seq <= @To) ORDER BY seq";
 
-        // One constant statement for every filter combination (as the key list): a null parameter
-        // switches its predicate off. Keyset paging on seq, newest first.
-        private const string SelectPage =
-            "SELECT " + RecordColumns + " FROM audit_records" +
-            " WHERE (@Before IS NULL OR seq < @Before)" +
-            " AND (@From IS NULL OR time >= @From) AND (@To IS NULL OR time < @To)" +
-            " AND (@KeyId IS NULL OR key_id = @KeyId) AND (@KeyStore IS NULL OR key_store = @KeyStore)" +
-            " AND (@ActorId IS NULL OR actor_id = @ActorId) AND (@Action IS NULL OR action = @Action)" +
-            " AND (@Outcome IS NULL OR outcome = @Outcome) AND (@KmsRequestId IS NULL OR kms_request_id = @KmsRequestId)" +
-            " AND (@AwsRegion IS NULL OR aws_region = @AwsRegion) AND (@AwsAccount IS NULL OR aws_account = @AwsAccount)" +
-            " ORDER BY seq DESC LIMIT @Take";
 
         public async Task AppendAsync(IReadOnlyList<AuditRecord> records, AuditCheckpoint? checkpoint, CancellationToken ct = default)
         {
@@ -68,6 +53,16 @@ public sealed partial class SqliteStorage
             if (records.Count == 0)
             {
                 throw new ArgumentException("An append needs at least one record.", nameof(records));
+            }
+
+            // Stored, a record keeps no sequence or previous hash of its own (both follow from its place),
+            // so a batch that is not one stretch of the chain cannot be stored faithfully.
+            for (var i = 1; i < records.Count; i++)
+            {
+                if (records[i].Sequence != records[0].Sequence + i || !records[i].PrevHash.AsSpan().SequenceEqual(records[i - 1].Hash))
+                {
+                    throw new ArgumentException("An audit batch must be contiguous: each record follows the one before it.", nameof(records));
+                }
             }
 
             await _writeGate.WaitAsync(ct);
@@ -113,7 +108,9 @@ public sealed partial class SqliteStorage
         public async Task<AuditHead> GetHeadAsync(CancellationToken ct = default)
         {
             await using var connection = await storage.OpenConnectionAsync(ct);
-            return await ReadHeadAsync(connection, null, ct);
+            await using var command = connection.CreateCommand();
+            command.CommandText = SelectHead;
+            return await ReadHeadAsync(command, ct);
         }
 
         public async Task<AuditChainPage> ReadChainAsync(long fromSequence, int limit, CancellationToken ct = default)
@@ -121,13 +118,30 @@ public sealed partial class SqliteStorage
             var take = Math.Max(1, limit);
             await using var connection = await storage.OpenConnectionAsync(ct);
             await using var transaction = BeginRead(connection);
-            var rows = (await connection.QueryAsync<RecordRow>(new CommandDefinition(SelectRecords,
-                new { From = fromSequence, Take = take }, transaction, cancellationToken: ct))).AsList();
-            var isLast = rows.Count < take;
+            var records = new List<AuditRecord>(Math.Min(take, MaxPageSize));
+            await using (var command = connection.CreateCommand())
+            {
+                command.Transaction = transaction;
+                command.CommandText = SelectChainBatches;
+                command.Parameters.AddWithValue("@From", fromSequence);
+                await using var reader = await command.ExecuteReaderAsync(ct);
+                while (records.Count < take && await reader.ReadAsync(ct))
+                {
+                    foreach (var record in ReadBatch(reader))
+                    {
+                        if (record.Sequence >= fromSequence && records.Count < take)
+                        {
+                            records.Add(record);
+                        }
+                    }
+                }
+            }
+
+            var isLast = records.Count < take;
             var checkpoints = await connection.QueryAsync<CheckpointRow>(new CommandDefinition(SelectCheckpoints,
-                new { From = fromSequence, To = isLast ? (long?)null : rows[^1].Seq }, transaction, cancellationToken: ct));
+                new { From = fromSequence, To = isLast ? (long?)null : records[^1].Sequence }, transaction, cancellationToken: ct));
             return new AuditChainPage(
-                [.. rows.Select(row => row.ToRecord())],
+                records,
                 [.. checkpoints.Select(row => new AuditCheckpoint(row.Seq, row.Hash, ParseTimeOrMin(row.Time), row.Mac))],
                 isLast);
         }
@@ -137,42 +151,68 @@ public sealed partial class SqliteStorage
             ArgumentNullException.ThrowIfNull(query);
             var limit = Math.Clamp(query.Limit, 1, MaxPageSize);
             await using var connection = await storage.OpenConnectionAsync(ct);
-            // One row more than the page: its presence says whether another page follows.
-            var rows = (await connection.QueryAsync<RecordRow>(new CommandDefinition(SelectPage, new
-            {
-                query.Before,
-                From = DbValues.Time(query.From),
-                To = DbValues.Time(query.To),
-                query.KeyId,
-                query.KeyStore,
-                query.ActorId,
-                query.Action,
-                Outcome = query.Outcome is { } outcome ? AuditOutcomes.ToText(outcome) : null,
-                query.KmsRequestId,
-                query.AwsRegion,
-                query.AwsAccount,
-                Take = limit + 1,
-            }, cancellationToken: ct))).AsList();
+            await using var command = connection.CreateCommand();
+            command.CommandText = AuditBatchFilter.Build(query, command.Parameters);
 
-            var hasMore = rows.Count > limit;
-            var records = rows.Take(limit).Select(row => row.ToRecord()).ToArray();
-            return new AuditPage(records, hasMore ? records[^1].Sequence : null);
+            // One record more than the page: its presence says whether another page follows.
+            var records = new List<AuditRecord>(limit + 1);
+            await using (var reader = await command.ExecuteReaderAsync(ct))
+            {
+                while (records.Count <= limit && await reader.ReadAsync(ct))
+                {
+                    var batch = ReadBatch(reader);
+                    for (var i = batch.Count - 1; i >= 0 && records.Count <= limit; i--)
+                    {
+                        if (AuditBatchFilter.Matches(query, batch[i]))
+                        {
+                            records.Add(batch[i]);
+                        }
+                    }
+                }
+            }
+
+            var hasMore = records.Count > limit;
+            var page = records.Take(limit).ToArray();
+            return new AuditPage(page, hasMore ? page[^1].Sequence : null);
+        }
+
+        // One row of SelectBatches: first_seq, time, prev_hash, hashes, records.
+        private static List<AuditRecord> ReadBatch(SqliteDataReader reader) =>
+            AuditBatchBlob.Decode(reader.GetInt64(0), ParseTimeOrMin(reader.GetString(1)), Blob(reader, 2), Blob(reader, 3), Blob(reader, 4));
+
+        // A blob column; anything else stored there (tampering) reads as its bytes or as nothing.
+        private static byte[] Blob(SqliteDataReader reader, int column) => reader.GetValue(column) switch
+        {
+            byte[] bytes => bytes,
+            string text => global::System.Text.Encoding.UTF8.GetBytes(text),
+            _ => [],
+        };
+
+        private static async Task<AuditHead> ReadHeadAsync(SqliteCommand command, CancellationToken ct)
+        {
+            await using var reader = await command.ExecuteReaderAsync(ct);
+            return await reader.ReadAsync(ct) ? new AuditHead(reader.GetInt64(0), Blob(reader, 1)) : AuditHead.Empty;
         }
 
         private sealed class AuditWriter : IDisposable
         {
             private readonly SqliteConnection _connection;
             private readonly SqliteCommand _head;
-            private readonly sqlite3_stmt _insert;
+            private readonly sqlite3_stmt _insertBatch;
+            private readonly sqlite3_stmt _insertKey;
             private readonly SqliteCommand _checkpoint;
             private readonly SqliteParameter[] _c;
+            private readonly ArrayBufferWriter<byte> _bodies = new(16 * 1024);
+            private readonly ArrayBufferWriter<byte> _hashes = new(1024);
+            private readonly HashSet<string> _keys = new(StringComparer.Ordinal);
 
             private AuditWriter(SqliteConnection connection)
             {
                 _connection = connection;
                 _head = connection.CreateCommand();
                 _head.CommandText = SelectHead;
-                Check(raw.sqlite3_prepare_v2(connection.Handle, InsertRecord, out _insert), connection);
+                Check(raw.sqlite3_prepare_v2(connection.Handle, InsertBatch, out _insertBatch), connection);
+                Check(raw.sqlite3_prepare_v2(connection.Handle, InsertBatchKey, out _insertKey), connection);
                 _checkpoint = connection.CreateCommand();
                 _checkpoint.CommandText = InsertCheckpointNamed;
                 _c = [.. CheckpointParameters.Select(name => _checkpoint.Parameters.Add(new SqliteParameter { ParameterName = name }))];
@@ -200,15 +240,7 @@ public sealed partial class SqliteStorage
 
                 // Under the write lock: the batch must continue the stored chain, or it would fork it
                 // (a second writer) or paper over removed records.
-                var head = AuditHead.Empty;
-                await using (var reader = await _head.ExecuteReaderAsync(ct))
-                {
-                    if (await reader.ReadAsync(ct))
-                    {
-                        head = new AuditHead(reader.GetInt64(0), (byte[])reader.GetValue(1));
-                    }
-                }
-
+                var head = await ReadHeadAsync(_head, ct);
                 var first = records[0];
                 if (first.Sequence != head.Sequence + 1 || !first.PrevHash.AsSpan().SequenceEqual(head.Hash))
                 {
@@ -216,9 +248,16 @@ public sealed partial class SqliteStorage
                         $"the audit batch starting at record {first.Sequence} does not follow the stored head (record {head.Sequence})"));
                 }
 
-                foreach (var r in records)
+                // One row per run of records with the same time: the writer stamps a whole batch at once,
+                // so that is one row per commit.
+                var start = 0;
+                for (var i = 1; i <= records.Count; i++)
                 {
-                    Insert(r);
+                    if (i == records.Count || records[i].Time != records[start].Time)
+                    {
+                        InsertRun(records, start, i - start);
+                        start = i;
+                    }
                 }
 
                 if (checkpoint is not null)
@@ -236,57 +275,52 @@ public sealed partial class SqliteStorage
             public void Dispose()
             {
                 _head.Dispose();
-                _insert.Dispose(); // sqlite3_finalize, before the connection closes
+                _insertBatch.Dispose(); // sqlite3_finalize, before the connection closes
+                _insertKey.Dispose();
                 _checkpoint.Dispose();
                 _connection.Dispose();
             }
 
-            private void Insert(AuditRecord r)
+            private void InsertRun(IReadOnlyList<AuditRecord> records, int start, int count)
             {
-                var e = r.Event;
-                Integer(1, r.Sequence);
-                Text(2, DbValues.Time(r.Time));
-                Text(3, r.Node);
-                Text(4, e.Action);
-                Text(5, AuditOutcomes.ToText(e.Outcome));
-                Text(6, e.ErrorName);
-                Text(7, e.Reason);
-                Text(8, e.ActorKind);
-                Text(9, e.ActorId);
-                Text(10, e.KeyStore);
-                Text(11, e.KeyId);
-                Integer(12, e.KeyVersion);
-                Integer(13, e.LatencyMs is { } latency ? AuditCanonical.LatencyMicroseconds(latency) : null);
-                Text(14, e.SourceIp);
-                Text(15, e.KmsRequestId);
-                Text(16, e.AwsPrincipalArn);
-                Text(17, e.KmsKeyArn);
-                Text(18, e.AwsAccount);
-                Text(19, e.AwsRegion);
-                Text(20, e.KmsOperation);
-                Text(21, e.KmsViaService);
-                Text(22, e.AwsSourceVpc);
-                Text(23, e.AwsSourceVpce);
-                Text(24, e.Details);
-                Check(raw.sqlite3_bind_blob(_insert, 25, r.PrevHash));
-                Check(raw.sqlite3_bind_blob(_insert, 26, r.Hash));
-                var rc = raw.sqlite3_step(_insert);
-                raw.sqlite3_reset(_insert);
+                _bodies.ResetWrittenCount();
+                _hashes.ResetWrittenCount();
+                _keys.Clear();
+                for (var i = start; i < start + count; i++)
+                {
+                    AuditBatchBlob.Append(_bodies, _hashes, records[i]);
+                    if (records[i].Event.KeyId is { } keyId)
+                    {
+                        _keys.Add(keyId);
+                    }
+                }
+
+                var first = records[start];
+                Check(raw.sqlite3_bind_int64(_insertBatch, 1, first.Sequence));
+                Check(raw.sqlite3_bind_int64(_insertBatch, 2, first.Sequence + count - 1));
+                Check(raw.sqlite3_bind_text(_insertBatch, 3, DbValues.Time(first.Time)));
+                Check(raw.sqlite3_bind_blob(_insertBatch, 4, first.PrevHash));
+                Check(raw.sqlite3_bind_blob(_insertBatch, 5, _hashes.WrittenSpan));
+                Check(raw.sqlite3_bind_blob(_insertBatch, 6, _bodies.WrittenSpan));
+                Step(_insertBatch);
+
+                foreach (var keyId in _keys)
+                {
+                    Check(raw.sqlite3_bind_text16(_insertKey, 1, keyId.AsSpan()));
+                    Check(raw.sqlite3_bind_int64(_insertKey, 2, first.Sequence));
+                    Step(_insertKey);
+                }
+            }
+
+            private void Step(sqlite3_stmt statement)
+            {
+                var rc = raw.sqlite3_step(statement);
+                raw.sqlite3_reset(statement);
                 Check(rc);
             }
 
-            // UTF-16 as it is: SQLite converts it to the file's UTF-8 itself, without the managed copy that
-            // binding a string costs (about a quarter of an insert, measured on a batch of 36). A record's
-            // fields are normalised (AuditCanonical.Normalize), so no lone surrogate is left to come out
-            // differently from the UTF-8 the hash covers.
-            private void Text(int index, string? value) =>
-                Check(value is null ? raw.sqlite3_bind_null(_insert, index) : raw.sqlite3_bind_text16(_insert, index, value.AsSpan()));
-
-            private void Integer(int index, long? value) =>
-                Check(value is { } v ? raw.sqlite3_bind_int64(_insert, index, v) : raw.sqlite3_bind_null(_insert, index));
-
-            // Every bind and the step are checked: a failed bind must not let a row go in with what the
-            // previous record left in that slot.
+            // Every bind and step is checked: a failed bind must not let a row go in with what the
+            // previous batch left in that slot.
             private void Check(int rc) => Check(rc, _connection);
 
             private static void Check(int rc, SqliteConnection connection)
@@ -296,12 +330,6 @@ public sealed partial class SqliteStorage
                     SqliteException.ThrowExceptionForRC(rc, connection.Handle);
                 }
             }
-        }
-
-        private static async Task<AuditHead> ReadHeadAsync(SqliteConnection connection, SqliteTransaction? transaction, CancellationToken ct)
-        {
-            var row = await connection.QuerySingleOrDefaultAsync<HeadRow>(new CommandDefinition(SelectHead, transaction: transaction, cancellationToken: ct));
-            return row is null ? AuditHead.Empty : new AuditHead(row.Seq, row.Hash);
         }
     }
 
@@ -319,77 +347,11 @@ public sealed partial class SqliteStorage
         }
     }
 
-    private sealed class HeadRow
-    {
-        public long Seq { get; init; }
-        public byte[] Hash { get; init; } = [];
-    }
-
     private sealed class CheckpointRow
     {
         public long Seq { get; init; }
         public string Time { get; init; } = "";
         public byte[] Hash { get; init; } = [];
         public byte[] Mac { get; init; } = [];
-    }
-
-    private sealed class RecordRow
-    {
-        public long Seq { get; init; }
-        public string Time { get; init; } = "";
-        public string Node { get; init; } = "";
-        public string Action { get; init; } = "";
-        public string Outcome { get; init; } = "";
-        public string? ErrorName { get; init; }
-        public string? Reason { get; init; }
-        public string? ActorKind { get; init; }
-        public string? ActorId { get; init; }
-        public string? KeyStore { get; init; }
-        public string? KeyId { get; init; }
-        public long? KeyVersion { get; init; }
-        public long? LatencyUs { get; init; }
-        public string? SourceIp { get; init; }
-        public string? KmsRequestId { get; init; }
-        public string? AwsPrincipalArn { get; init; }
-        public string? KmsKeyArn { get; init; }
-        public string? AwsAccount { get; init; }
-        public string? AwsRegion { get; init; }
-        public string? KmsOperation { get; init; }
-        public string? KmsViaService { get; init; }
-        public string? AwsSourceVpc { get; init; }
-        public string? AwsSourceVpce { get; init; }
-        public string? Details { get; init; }
-        public byte[] PrevHash { get; init; } = [];
-        public byte[] Hash { get; init; } = [];
-
-        // Read as stored, never normalised or re-hashed: the verifier must see exactly what is on disk.
-        // An unknown outcome text is kept recognisable as tampering: it maps to a value whose canonical
-        // text differs, so the hash check fails instead of this read throwing.
-        public AuditRecord ToRecord() => new(
-            new AuditEvent
-            {
-                Action = Action,
-                Outcome = AuditOutcomes.TryParse(Outcome, out var outcome) ? outcome : (AuditOutcome)(-1),
-                ErrorName = ErrorName,
-                Reason = Reason,
-                ActorKind = ActorKind,
-                ActorId = ActorId,
-                KeyStore = KeyStore,
-                KeyId = KeyId,
-                KeyVersion = KeyVersion is { } v ? unchecked((int)v) : null,
-                LatencyMs = LatencyUs is { } us ? AuditCanonical.LatencyFromMicroseconds(us) : null,
-                SourceIp = SourceIp,
-                KmsRequestId = KmsRequestId,
-                AwsPrincipalArn = AwsPrincipalArn,
-                KmsKeyArn = KmsKeyArn,
-                AwsAccount = AwsAccount,
-                AwsRegion = AwsRegion,
-                KmsOperation = KmsOperation,
-                KmsViaService = KmsViaService,
-                AwsSourceVpc = AwsSourceVpc,
-                AwsSourceVpce = AwsSourceVpce,
-                Details = Details,
-            },
-            Seq, ParseTimeOrMin(Time), Node, PrevHash, Hash);
     }
 }

@@ -22,8 +22,18 @@ public sealed partial class SqliteStorage
 
         // Oldest first, a bounded number per transaction: the audit writer waits at most about a second
         // for the write lock (SqliteDialect.AuditConnectionPragmas), and must never have to.
-        private const string DeleteArchivedRecords =
-            "DELETE FROM audit_records WHERE seq IN (SELECT seq FROM audit_records WHERE seq <= @Through ORDER BY seq LIMIT @Limit)";
+        private const string SelectArchivedBatches =
+            "SELECT first_seq AS FirstSeq, last_seq AS LastSeq, time AS Time, prev_hash AS PrevHash, hashes AS Hashes, records AS Records" +
+            " FROM audit_batches WHERE first_seq <= @Through ORDER BY first_seq LIMIT @Limit";
+
+        private const string DeleteBatch = "DELETE FROM audit_batches WHERE first_seq = @First";
+
+        private const string DeleteBatchKeys = "DELETE FROM audit_batch_keys WHERE first_seq <= @LastDone";
+
+        private const string InsertRemainder =
+            "INSERT INTO audit_batches (first_seq, last_seq, time, prev_hash, hashes, records) VALUES (@First, @Last, @Time, @PrevHash, @Hashes, @Records)";
+
+        private const string InsertRemainderKey = "INSERT OR IGNORE INTO audit_batch_keys (key_id, first_seq) VALUES (@KeyId, @First)";
 
         // The checkpoint at the cut stays: it proves the hash the live chain continues from.
         private const string DeleteArchivedCheckpoints =
@@ -72,11 +82,67 @@ public sealed partial class SqliteStorage
             ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
             await using var connection = await Storage.OpenConnectionAsync(ct);
             await using var transaction = BeginWrite(connection);
-            var parameters = new { Through = throughSequence, Limit = limit };
-            var records = await connection.ExecuteAsync(new CommandDefinition(DeleteArchivedRecords, parameters, transaction, cancellationToken: ct));
-            await connection.ExecuteAsync(new CommandDefinition(DeleteArchivedCheckpoints, parameters, transaction, cancellationToken: ct));
+            var batches = (await connection.QueryAsync<BatchRow>(new CommandDefinition(SelectArchivedBatches,
+                new { Through = throughSequence, Limit = limit }, transaction, cancellationToken: ct))).AsList();
+            var removed = 0;
+            var lastDone = 0L;
+            foreach (var batch in batches)
+            {
+                if (removed >= limit)
+                {
+                    break;
+                }
+
+                lastDone = batch.FirstSeq;
+                await connection.ExecuteAsync(new CommandDefinition(DeleteBatch, new { First = batch.FirstSeq }, transaction, cancellationToken: ct));
+                if (batch.LastSeq <= throughSequence)
+                {
+                    removed += (int)(batch.LastSeq - batch.FirstSeq + 1);
+                    continue;
+                }
+
+                // The cut falls inside this batch: the records after it stay, as a batch of their own.
+                var cut = (int)(throughSequence - batch.FirstSeq + 1);
+                var offset = AuditBatchBlob.OffsetOf(batch.Records, cut);
+                if (offset < 0 || batch.Hashes.Length < (cut + 1) * AuditRecord.HashSize)
+                {
+                    throw new InvalidDataException($"The stored audit batch from record {batch.FirstSeq} is malformed; run 'coffer audit verify'.");
+                }
+
+                var remainder = new
+                {
+                    First = throughSequence + 1,
+                    Last = batch.LastSeq,
+                    batch.Time,
+                    PrevHash = batch.Hashes[((cut - 1) * AuditRecord.HashSize)..(cut * AuditRecord.HashSize)],
+                    Hashes = batch.Hashes[(cut * AuditRecord.HashSize)..],
+                    Records = batch.Records[offset..],
+                };
+                await connection.ExecuteAsync(new CommandDefinition(InsertRemainder, remainder, transaction, cancellationToken: ct));
+                var kept = AuditBatchBlob.Decode(remainder.First, DateTimeOffset.MinValue, remainder.PrevHash, remainder.Hashes, remainder.Records);
+                foreach (var keyId in kept.Select(r => r.Event.KeyId).OfType<string>().Distinct(StringComparer.Ordinal))
+                {
+                    await connection.ExecuteAsync(new CommandDefinition(InsertRemainderKey, new { KeyId = keyId, remainder.First }, transaction, cancellationToken: ct));
+                }
+
+                removed += cut;
+            }
+
+            await connection.ExecuteAsync(new CommandDefinition(DeleteBatchKeys, new { LastDone = lastDone }, transaction, cancellationToken: ct));
+            await connection.ExecuteAsync(new CommandDefinition(DeleteArchivedCheckpoints,
+                new { Through = throughSequence, Limit = limit }, transaction, cancellationToken: ct));
             await transaction.CommitAsync(ct);
-            return records;
+            return removed;
+        }
+
+        private sealed class BatchRow
+        {
+            public long FirstSeq { get; init; }
+            public long LastSeq { get; init; }
+            public string Time { get; init; } = "";
+            public byte[] PrevHash { get; init; } = [];
+            public byte[] Hashes { get; init; } = [];
+            public byte[] Records { get; init; } = [];
         }
 
         private sealed class ArchiveRow

@@ -18,14 +18,14 @@ public sealed class AuditArchiveTests
     {
         await using var node = await AuditTamperTests.StartWithHistoryAsync();
         using var db = new AuditDatabase(node);
-        var head = db.Scalar("SELECT MAX(seq) FROM audit_records");
+        var head = db.LastSequence;
 
         var archive = await ArchiveAsync(node, new { throughSequence = head - 3 });
 
         var through = (long)archive["throughSequence"]!;
         Assert.Equal(1, (long)archive["firstSequence"]!);
         Assert.InRange(through, 1, head - 3); // ends on a checkpoint at or before what was asked
-        Assert.Equal(through + 1, db.Scalar("SELECT MIN(seq) FROM audit_records"));
+        Assert.Equal(through + 1, db.FirstSequence);
         var file = Path.Combine(node.DataDirectory, "audit-archives", (string)archive["fileName"]!);
         var lines = File.ReadAllLines(file);
         Assert.Equal(through + 1, lines.Length); // a header, then records 1..through
@@ -100,10 +100,10 @@ public sealed class AuditArchiveTests
         await using var node = await AuditTamperTests.StartWithHistoryAsync();
         using var db = new AuditDatabase(node);
         const long hidden = 6;
-        var hash = Convert.ToHexString((byte[])Query(db, $"SELECT hash FROM audit_records WHERE seq = {hidden}")!);
+        var hash = Convert.ToHexString(db.Records().Single(r => r.Sequence == hidden).Hash);
 
         // The editor removes records 1..6 and claims they were archived, without the audit key.
-        db.Execute($"DELETE FROM audit_records WHERE seq <= {hidden}");
+        db.Delete(r => r.Sequence <= hidden);
         db.Execute($"INSERT INTO audit_archives VALUES ({hidden}, 1, X'{hash}', 'audit-forged.jsonl', zeroblob(32), '2026-01-01T00:00:00.000Z', zeroblob(32))");
 
         AssertProblem(await node.Admin.VerifyAsync(), "bad-checkpoint", 1);
@@ -133,16 +133,16 @@ public sealed class AuditArchiveTests
         Assert.Contains("nothing to archive", (string)refusedNothing["detail"]!, StringComparison.Ordinal);
 
         // A range that does not verify stays where an auditor can see it.
-        Assert.Equal(1, db.Execute("UPDATE audit_records SET details = 'edited' WHERE seq = 2"));
-        var before = db.Scalar("SELECT COUNT(*) FROM audit_records");
+        Assert.Equal(1, db.Edit(2, e => e with { Details = "edited" }));
+        var before = db.RecordCount;
         using var broken = await node.Admin.PostJsonAsync("/api/v1/audit/archives", new { });
         var refusedBroken = await broken.ProblemAsync(HttpStatusCode.Conflict);
 
         Assert.Contains("record 2", (string)refusedBroken["detail"]!, StringComparison.Ordinal);
         // Only the audit records of the two refused requests were added; none was removed.
-        Assert.Equal(1, db.Scalar("SELECT MIN(seq) FROM audit_records"));
+        Assert.Equal(1, db.FirstSequence);
         Assert.Equal(0, db.Scalar("SELECT COUNT(*) FROM audit_archives"));
-        Assert.True(db.Scalar("SELECT COUNT(*) FROM audit_records") >= before);
+        Assert.True(db.RecordCount >= before);
         var directory = Path.Combine(node.DataDirectory, "audit-archives");
         Assert.Empty(Directory.Exists(directory) ? Directory.GetFiles(directory) : []);
     }
@@ -163,13 +163,6 @@ public sealed class AuditArchiveTests
     {
         using var response = await node.Admin.PostJsonAsync("/api/v1/audit/archives", body);
         return await response.JsonAsync(HttpStatusCode.Created);
-    }
-
-    private static object? Query(AuditDatabase db, string sql)
-    {
-        using var command = db.Connection.CreateCommand();
-        command.CommandText = sql;
-        return command.ExecuteScalar();
     }
 
     private static void AssertProblem(JsonNode result, string kind, long sequence)

@@ -1,7 +1,6 @@
 using System.Text.Json.Nodes;
 using Coffer.Audit;
 using Coffer.Server.Tests.Management;
-using Coffer.Storage.Sqlite;
 using Coffer.Testing;
 
 namespace Coffer.Server.Tests.Audit;
@@ -21,7 +20,7 @@ public sealed class AuditTamperTests
 
         var result = await node.Admin.VerifyAsync();
 
-        var last = db.Scalar("SELECT MAX(seq) FROM audit_records");
+        var last = db.LastSequence;
         Assert.True((bool)result["ok"]!, result.ToJsonString());
         Assert.Equal(last, (long)result["records"]!);
         Assert.Equal(last, (long)result["lastSequence"]!);
@@ -35,7 +34,7 @@ public sealed class AuditTamperTests
         await using var node = await StartWithHistoryAsync();
         using var db = new AuditDatabase(node);
 
-        Assert.Equal(1, db.Execute("UPDATE audit_records SET actor_id = 'someone-else' WHERE seq = 6"));
+        Assert.Equal(1, db.Edit(6, e => e with { ActorId = "someone-else" }));
 
         AssertProblem(await node.Admin.VerifyAsync(), "changed", 6);
     }
@@ -46,7 +45,7 @@ public sealed class AuditTamperTests
         await using var node = await StartWithHistoryAsync();
         using var db = new AuditDatabase(node);
 
-        Assert.Equal(1, db.Execute("DELETE FROM audit_records WHERE seq = 7"));
+        Assert.Equal(1, db.Delete(r => r.Sequence == 7));
 
         AssertProblem(await node.Admin.VerifyAsync(), "missing", 7);
     }
@@ -57,9 +56,9 @@ public sealed class AuditTamperTests
         await using var node = await StartWithHistoryAsync();
         using var db = new AuditDatabase(node);
 
-        db.Execute("UPDATE audit_records SET seq = -1 WHERE seq = 5");
-        db.Execute("UPDATE audit_records SET seq = 5 WHERE seq = 6");
-        db.Execute("UPDATE audit_records SET seq = 6 WHERE seq = -1");
+        db.Rewrite(db.Records()
+            .Select(r => r.Sequence is 5 or 6 ? new AuditRecord(r.Event, 11 - r.Sequence, r.Time, r.Node, r.PrevHash, r.Hash) : r)
+            .OrderBy(r => r.Sequence));
 
         AssertProblem(await node.Admin.VerifyAsync(), "reordered", 5);
     }
@@ -69,9 +68,9 @@ public sealed class AuditTamperTests
     {
         await using var node = await StartWithHistoryAsync();
         using var db = new AuditDatabase(node);
-        var last = db.Scalar("SELECT MAX(seq) FROM audit_records");
+        var last = db.LastSequence;
 
-        db.Execute($"DELETE FROM audit_records WHERE seq > {last - 3}");
+        db.Delete(r => r.Sequence > last - 3);
         db.Execute($"DELETE FROM audit_checkpoints WHERE seq > {last - 3}");
 
         AssertProblem(await node.Admin.VerifyAsync(), "truncated", last - 2);
@@ -87,7 +86,7 @@ public sealed class AuditTamperTests
 
         // What an editor of the database can do: change record 8, recompute every hash after it with
         // the published algorithm, and write all of it back. Only the checkpoint key is out of reach.
-        await RebuildFromAsync(node, db, changed, e => e with { ActorId = "someone-else" });
+        Rebuild(db, changed, e => e with { ActorId = "someone-else" });
 
         AssertProblem(await node.Admin.VerifyAsync(), "rewritten", changed);
     }
@@ -99,13 +98,14 @@ public sealed class AuditTamperTests
         using var db = new AuditDatabase(node);
         const long changed = 8;
 
-        var rebuilt = await RebuildFromAsync(node, db, changed, e => e with { Outcome = AuditOutcome.Ok, Details = "nothing to see" });
+        var rebuilt = Rebuild(db, changed, e => e with { Outcome = AuditOutcome.Ok, Details = "nothing to see" });
         var wrongKey = new byte[32];
         foreach (var record in rebuilt)
         {
             var forged = AuditCheckpointMac.Create(wrongKey, record.Sequence, record.Hash, record.Time);
             using var command = db.Connection.CreateCommand();
-            command.CommandText = "UPDATE audit_checkpoints SET hash = $hash, mac = $mac, time = (SELECT time FROM audit_records WHERE seq = $seq) WHERE seq = $seq";
+            command.CommandText = "UPDATE audit_checkpoints SET hash = $hash, mac = $mac, time = $time WHERE seq = $seq";
+            command.Parameters.AddWithValue("$time", Coffer.Storage.DbValues.Time(record.Time));
             command.Parameters.AddWithValue("$hash", forged.Hash);
             command.Parameters.AddWithValue("$mac", forged.Mac);
             command.Parameters.AddWithValue("$seq", record.Sequence);
@@ -122,7 +122,7 @@ public sealed class AuditTamperTests
         using var db = new AuditDatabase(node);
         const long changed = 8;
 
-        await RebuildFromAsync(node, db, changed, e => e with { SourceIp = "203.0.113.9" });
+        Rebuild(db, changed, e => e with { SourceIp = "203.0.113.9" });
         db.Execute($"DELETE FROM audit_checkpoints WHERE seq >= {changed}");
 
         AssertProblem(await node.Admin.VerifyAsync(), "rewritten", changed);
@@ -133,13 +133,13 @@ public sealed class AuditTamperTests
     {
         await using var node = await StartWithHistoryAsync();
         using var db = new AuditDatabase(node);
-        await RebuildFromAsync(node, db, 8, e => e with { ActorId = "someone-else" });
-        var records = db.Scalar("SELECT COUNT(*) FROM audit_records");
+        Rebuild(db, 8, e => e with { ActorId = "someone-else" });
+        var records = db.RecordCount;
 
         using var refused = await node.Admin.PostJsonAsync("/api/v1/keystores", new { name = "after-forgery", uriPrefix = "/after-forgery" });
 
         await refused.ProblemAsync(System.Net.HttpStatusCode.ServiceUnavailable);
-        Assert.Equal(records, db.Scalar("SELECT COUNT(*) FROM audit_records"));
+        Assert.Equal(records, db.RecordCount);
         Assert.Contains("was changed outside Coffer", node.Logs.All, StringComparison.Ordinal);
         AssertProblem(await node.Admin.VerifyAsync(), "rewritten", 8);
     }
@@ -158,7 +158,7 @@ public sealed class AuditTamperTests
         await using var restarted = await node.RestartAsync(_ =>
         {
             using var db = new AuditDatabase(node);
-            db.Execute($"DELETE FROM audit_records WHERE seq > {keep}");
+            db.Delete(r => r.Sequence > keep);
             db.Execute($"DELETE FROM audit_checkpoints WHERE seq > {keep}");
         });
         var withoutAnchor = await restarted.Admin.VerifyAsync();
@@ -194,14 +194,9 @@ public sealed class AuditTamperTests
     }
 
     /// <summary>Changes record <paramref name="from"/> and recomputes the chain after it, in the file.</summary>
-    private static async Task<List<AuditRecord>> RebuildFromAsync(DevServer node, AuditDatabase db, long from, Func<AuditEvent, AuditEvent> change)
+    private static List<AuditRecord> Rebuild(AuditDatabase db, long from, Func<AuditEvent, AuditEvent> change)
     {
-        List<AuditRecord> stored;
-        using (var storage = await SqliteStorage.OpenAsync(AuditDatabase.PathOf(node)))
-        {
-            stored = [.. (await storage.Audit.ReadChainAsync(1, 10_000)).Records];
-        }
-
+        var stored = db.Records();
         var rebuilt = new List<AuditRecord>();
         var prev = stored[(int)from - 2].Hash;
         foreach (var record in stored.Where(r => r.Sequence >= from))
@@ -211,21 +206,7 @@ public sealed class AuditTamperTests
             prev = next.Hash;
         }
 
-        foreach (var record in rebuilt)
-        {
-            using var command = db.Connection.CreateCommand();
-            command.CommandText =
-                "UPDATE audit_records SET actor_id = $actor, outcome = $outcome, details = $details, source_ip = $ip, prev_hash = $prev, hash = $hash WHERE seq = $seq";
-            command.Parameters.AddWithValue("$actor", (object?)record.Event.ActorId ?? DBNull.Value);
-            command.Parameters.AddWithValue("$outcome", AuditOutcomes.ToText(record.Event.Outcome));
-            command.Parameters.AddWithValue("$details", (object?)record.Event.Details ?? DBNull.Value);
-            command.Parameters.AddWithValue("$ip", (object?)record.Event.SourceIp ?? DBNull.Value);
-            command.Parameters.AddWithValue("$prev", record.PrevHash);
-            command.Parameters.AddWithValue("$hash", record.Hash);
-            command.Parameters.AddWithValue("$seq", record.Sequence);
-            Assert.Equal(1, command.ExecuteNonQuery());
-        }
-
+        db.Rewrite(stored.Where(r => r.Sequence < from).Concat(rebuilt));
         return rebuilt;
     }
 }

@@ -1,3 +1,4 @@
+using Coffer.Testing;
 using Coffer.Audit;
 using Coffer.Crypto;
 using Coffer.Server.Audit;
@@ -57,7 +58,7 @@ public sealed class AuditVerifyPagingTests : IAsyncLifetime
     [InlineData(23)]  // the head
     public async Task Changed_record_is_found_wherever_it_sits_in_the_pages(long seq)
     {
-        Execute($"UPDATE audit_records SET key_id = 'other' WHERE seq = {seq}");
+        Database(db => db.Edit(seq, e => e with { KeyId = "other" }));
 
         Assert.Equal((AuditProblemKind.Changed, seq), Kind(await _log.VerifyAsync(null, PageSize, CancellationToken.None)));
     }
@@ -68,7 +69,7 @@ public sealed class AuditVerifyPagingTests : IAsyncLifetime
     [InlineData(11)]
     public async Task Deleted_record_is_found_wherever_it_sits_in_the_pages(long seq)
     {
-        Execute($"DELETE FROM audit_records WHERE seq = {seq}");
+        Database(db => db.Delete(r => r.Sequence == seq));
 
         Assert.Equal((AuditProblemKind.Missing, seq), Kind(await _log.VerifyAsync(null, PageSize, CancellationToken.None)));
     }
@@ -76,7 +77,7 @@ public sealed class AuditVerifyPagingTests : IAsyncLifetime
     [Fact]
     public async Task Removed_last_page_is_found_against_the_head()
     {
-        Execute("DELETE FROM audit_records WHERE seq > 20");
+        Database(db => db.Delete(r => r.Sequence > 20));
 
         // The checkpoints of 21 to 23 are still there: they name records that are gone.
         Assert.Equal((AuditProblemKind.Truncated, 21L), Kind(await _log.VerifyAsync(null, PageSize, CancellationToken.None)));
@@ -84,12 +85,9 @@ public sealed class AuditVerifyPagingTests : IAsyncLifetime
 
     private static (AuditProblemKind?, long?) Kind(AuditVerification v) => (v.Problem?.Kind, v.Problem?.Sequence);
 
-    private void Execute(string sql)
+    private void Database(Func<AuditDatabase, int> tamper)
     {
-        using var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = DatabasePath, Pooling = false }.ToString());
-        connection.Open();
-        using var command = connection.CreateCommand();
-        command.CommandText = sql;
-        Assert.Equal(1, Math.Min(1, command.ExecuteNonQuery()));
+        using var db = new AuditDatabase(DatabasePath);
+        Assert.True(tamper(db) >= 1);
     }
 }

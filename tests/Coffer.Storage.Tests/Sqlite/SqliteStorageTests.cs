@@ -279,38 +279,53 @@ public sealed class SqliteStorageTests : IDisposable
     }
 
     [Fact]
-    public async Task Migration_15_keys_the_audit_tables_by_seq_alone_and_keeps_every_record_and_checkpoint()
+    public async Task Migration_16_moves_every_record_into_a_batch_of_its_own_whose_bytes_are_the_hashed_ones()
     {
         var macKey = new byte[32];
+        AuditEvent[] events =
+        [
+            new() { Action = "xks.encrypt", KeyId = "key-1", KeyVersion = 2, LatencyMs = 1.234, KmsRequestId = "req-1", AwsRegion = "eu-west-1", SourceIp = "192.0.2.1" },
+            new() { Action = "key.create", Outcome = AuditOutcome.Denied, ActorKind = "user", ActorId = "ädmin 🔑", Reason = "", Details = "{\"a\":1}" },
+            new() { Action = "xks.decrypt", Outcome = AuditOutcome.Error, ErrorName = "InvalidCiphertextException", KeyId = "key-1", KeyVersion = -1, LatencyMs = 0 },
+        ];
         var records = new List<AuditRecord>();
         var previous = new byte[32];
-        for (var i = 1; i <= 3; i++)
+        foreach (var auditEvent in events)
         {
-            var auditEvent = new AuditEvent { Action = "xks.encrypt", KeyId = $"key-{i % 2}", KmsRequestId = $"req-{i}", AwsRegion = "eu-west-1" };
-            records.Add(AuditRecord.Create(auditEvent, i, T0.AddSeconds(i), "node-a", previous));
+            records.Add(AuditRecord.Create(auditEvent, records.Count + 1, T0.AddSeconds(records.Count), "node-ä", previous));
             previous = records[^1].Hash;
         }
 
         using (var storage = await SqliteStorage.OpenAsync(_database.FilePath, CancellationToken.None))
         {
-            await storage.Audit.AppendAsync(records, AuditCheckpointMac.Create(macKey, 3, previous, T0));
+            await storage.Audit.AppendAsync([records[0]], null);
+            await storage.Audit.AppendAsync(records[1..], AuditCheckpointMac.Create(macKey, 3, previous, T0));
         }
 
-        // As a database written before migration 15 holds them (0003_audit.sql's tables), then that
-        // migration's script.
+        // As a database written before migration 16 holds them (one row per record, 0015_audit_seq_rowid.sql),
+        // then that migration's script.
         await ExecuteAsync(
-            "DROP INDEX ix_audit_records_time; DROP INDEX ix_audit_records_key;" +
-            "ALTER TABLE audit_records RENAME TO old_records; ALTER TABLE audit_checkpoints RENAME TO old_checkpoints;" +
-            Migration.All.Single(m => m.Version == 3).Script +
-            "INSERT INTO audit_records SELECT * FROM old_records; INSERT INTO audit_checkpoints SELECT * FROM old_checkpoints;" +
-            "DROP TABLE old_records; DROP TABLE old_checkpoints;");
-        Assert.Equal(2, await ScalarAsync<long>("SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND sql IS NULL AND tbl_name IN ('audit_records', 'audit_checkpoints')"));
-        await ExecuteAsync(Migration.All.Single(m => m.Version == 15).Script);
+            "DROP TABLE audit_batches; DROP TABLE audit_batch_keys;" +
+            "CREATE TABLE audit_records (seq INTEGER PRIMARY KEY, time TEXT NOT NULL, node TEXT NOT NULL, action TEXT NOT NULL," +
+            " outcome TEXT NOT NULL, error_name TEXT NULL, reason TEXT NULL, actor_kind TEXT NULL, actor_id TEXT NULL, key_store TEXT NULL," +
+            " key_id TEXT NULL, key_version INTEGER NULL, latency_us BIGINT NULL, source_ip TEXT NULL, kms_request_id TEXT NULL," +
+            " aws_principal_arn TEXT NULL, kms_key_arn TEXT NULL, aws_account TEXT NULL, aws_region TEXT NULL, kms_operation TEXT NULL," +
+            " kms_via_service TEXT NULL, aws_source_vpc TEXT NULL, aws_source_vpce TEXT NULL, details TEXT NULL, prev_hash BLOB NOT NULL," +
+            " hash BLOB NOT NULL);" +
+            "CREATE INDEX ix_audit_records_time ON audit_records (time); CREATE INDEX ix_audit_records_key ON audit_records (key_id);");
+        foreach (var r in records)
+        {
+            await ExecuteAsync(OldRowInsert(r));
+        }
 
-        Assert.Equal(0, await ScalarAsync<long>("SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND sql IS NULL AND tbl_name IN ('audit_records', 'audit_checkpoints')"));
+        await ExecuteAsync(Migration.All.Single(m => m.Version == 16).Script);
+
         using var migrated = await SqliteStorage.OpenAsync(_database.FilePath, CancellationToken.None);
         var chain = await migrated.Audit.ReadChainAsync(1, 10);
-        Assert.Equal(records.Select(r => (r.Sequence, Convert.ToHexString(r.Hash), r.Event)), chain.Records.Select(r => (r.Sequence, Convert.ToHexString(r.Hash), r.Event)));
+        Assert.Equal(records.Select(r => (r.Sequence, r.Time, r.Node, Convert.ToHexString(r.PrevHash), Convert.ToHexString(r.Hash), r.Event)),
+            chain.Records.Select(r => (r.Sequence, r.Time, r.Node, Convert.ToHexString(r.PrevHash), Convert.ToHexString(r.Hash), r.Event)));
+        Assert.All(chain.Records, r => Assert.Equal(Convert.ToHexString(r.Hash), Convert.ToHexString(r.ComputeHash())));
+        Assert.Equal(3, await ScalarAsync<long>("SELECT COUNT(*) FROM audit_batches"));
         Assert.Equal(3, Assert.Single(chain.Checkpoints).Sequence);
         var byKey = await migrated.Audit.QueryAsync(new AuditQuery { KeyId = "key-1", Limit = 10 });
         Assert.Equal([3L, 1L], byKey.Records.Select(r => r.Sequence));
@@ -318,6 +333,24 @@ public sealed class SqliteStorageTests : IDisposable
         var next = AuditRecord.Create(new AuditEvent { Action = "xks.decrypt" }, 4, T0.AddSeconds(4), "node-a", previous);
         await migrated.Audit.AppendAsync([next], null);
         Assert.Equal(4, (await migrated.Audit.GetHeadAsync()).Sequence);
+    }
+
+    // One record as an INSERT into the pre-16 table (values as SQL literals: text in hex, so any
+    // character goes in unchanged).
+    private static string OldRowInsert(AuditRecord r)
+    {
+        static string Text(string? s) => s is null ? "NULL" : $"CAST(X'{Convert.ToHexString(System.Text.Encoding.UTF8.GetBytes(s))}' AS TEXT)";
+        static string Number(long? v) => v is { } n ? n.ToString(System.Globalization.CultureInfo.InvariantCulture) : "NULL";
+        var e = r.Event;
+        string[] values =
+        [
+            Number(r.Sequence), Text(DbValues.Time(r.Time)), Text(r.Node), Text(e.Action), Text(AuditOutcomes.ToText(e.Outcome)), Text(e.ErrorName),
+            Text(e.Reason), Text(e.ActorKind), Text(e.ActorId), Text(e.KeyStore), Text(e.KeyId), Number(e.KeyVersion),
+            Number(e.LatencyMs is { } ms ? AuditCanonical.LatencyMicroseconds(ms) : null), Text(e.SourceIp), Text(e.KmsRequestId),
+            Text(e.AwsPrincipalArn), Text(e.KmsKeyArn), Text(e.AwsAccount), Text(e.AwsRegion), Text(e.KmsOperation), Text(e.KmsViaService),
+            Text(e.AwsSourceVpc), Text(e.AwsSourceVpce), Text(e.Details), $"X'{Convert.ToHexString(r.PrevHash)}'", $"X'{Convert.ToHexString(r.Hash)}'",
+        ];
+        return $"INSERT INTO audit_records VALUES ({string.Join(", ", values)})";
     }
 
     private async Task<T> ScalarAsync<T>(string sql)

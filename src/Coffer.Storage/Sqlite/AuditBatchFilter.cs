@@ -1,0 +1,72 @@
+using System.Buffers.Binary;
+using System.Text;
+using Coffer.Audit;
+using Microsoft.Data.Sqlite;
+
+namespace Coffer.Storage.Sqlite;
+
+/// <summary>
+/// An <see cref="AuditQuery"/> over stored audit batches: SQL that rules batches out, then an exact test
+/// of each record of the batches left.
+/// </summary>
+/// <remarks>
+/// Time and key are the common audit questions and have indexes (the batch's time, audit_batch_keys).
+/// Every other filter becomes a byte search for the field's canonical encoding (u32be length and UTF-8)
+/// in the batch's records blob: no batch is decoded unless one of its records may match. The search can
+/// also hit another field with the same value, which is why <see cref="Matches"/> decides in the end.
+/// </remarks>
+internal static class AuditBatchFilter
+{
+    public static string Build(AuditQuery query, SqliteParameterCollection parameters)
+    {
+        var where = new List<string>();
+        void Add(string clause, string name, object? value)
+        {
+            if (value is not null)
+            {
+                where.Add(clause);
+                parameters.AddWithValue(name, value);
+            }
+        }
+
+        Add("first_seq < @Before", "@Before", query.Before);
+        Add("time >= @From", "@From", DbValues.Time(query.From));
+        Add("time < @To", "@To", DbValues.Time(query.To));
+        Add("first_seq IN (SELECT first_seq FROM audit_batch_keys WHERE key_id = @KeyId)", "@KeyId", query.KeyId);
+        string?[] searched =
+        [
+            query.KeyStore, query.ActorId, query.Action, query.Outcome is { } outcome ? AuditOutcomes.ToText(outcome) : null,
+            query.KmsRequestId, query.AwsRegion, query.AwsAccount,
+        ];
+        for (var i = 0; i < searched.Length; i++)
+        {
+            Add($"instr(records, @Field{i}) > 0", $"@Field{i}", searched[i] is { } text ? Encoded(text) : null);
+        }
+
+        return "SELECT first_seq, time, prev_hash, hashes, records FROM audit_batches" +
+            (where.Count == 0 ? "" : " WHERE " + string.Join(" AND ", where)) + " ORDER BY first_seq DESC";
+    }
+
+    public static bool Matches(AuditQuery query, AuditRecord record)
+    {
+        var e = record.Event;
+        return (query.Before is not { } before || record.Sequence < before)
+            && (query.KeyId is null || e.KeyId == query.KeyId)
+            && (query.KeyStore is null || e.KeyStore == query.KeyStore)
+            && (query.ActorId is null || e.ActorId == query.ActorId)
+            && (query.Action is null || e.Action == query.Action)
+            && (query.Outcome is null || e.Outcome == query.Outcome)
+            && (query.KmsRequestId is null || e.KmsRequestId == query.KmsRequestId)
+            && (query.AwsRegion is null || e.AwsRegion == query.AwsRegion)
+            && (query.AwsAccount is null || e.AwsAccount == query.AwsAccount);
+    }
+
+    // A text field as AuditCanonical writes it; a byte[] parameter is a blob, so instr compares bytes.
+    private static byte[] Encoded(string text)
+    {
+        var bytes = new byte[4 + Encoding.UTF8.GetByteCount(text)];
+        BinaryPrimitives.WriteUInt32BigEndian(bytes, (uint)(bytes.Length - 4));
+        Encoding.UTF8.GetBytes(text, bytes.AsSpan(4));
+        return bytes;
+    }
+}
