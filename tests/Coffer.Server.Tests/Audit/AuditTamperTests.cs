@@ -40,6 +40,19 @@ public sealed class AuditTamperTests
     }
 
     [Fact]
+    public async Task Stored_bytes_that_are_no_longer_a_record_are_found_at_that_record()
+    {
+        await using var node = await StartWithHistoryAsync();
+        using var db = new AuditDatabase(node);
+        // The last record of the batch that holds record 6 loses its final byte.
+        var cut = db.Scalar("SELECT last_seq FROM audit_batches WHERE first_seq <= 6 AND last_seq >= 6");
+
+        Assert.Equal(1, db.Execute($"UPDATE audit_batches SET records = substr(records, 1, length(records) - 1) WHERE last_seq = {cut}"));
+
+        AssertProblem(await node.Admin.VerifyAsync(), "changed", cut);
+    }
+
+    [Fact]
     public async Task Deleted_record_is_found_as_missing_at_its_number()
     {
         await using var node = await StartWithHistoryAsync();

@@ -99,18 +99,84 @@ public abstract partial class RepositoryConformanceTests
     public async Task Audit_batch_is_one_transaction_nothing_stays_when_a_later_row_fails()
     {
         var first = Chain(AuditRecord.GenesisHash.ToArray(), 1, new AuditEvent { Action = "a" });
-        await Audit.AppendAsync(first, null);
+        await Audit.AppendAsync(first, new AuditCheckpoint(1, first[0].Hash, AuditT0, new byte[32]));
         var next = Chain(first[0].Hash, 2, new AuditEvent { Action = "b" }, new AuditEvent { Action = "c" });
-        // The second row repeats sequence 2: the insert fails after the first row went in.
-        var broken = new[] { next[0], new AuditRecord(next[1].Event, 2, next[1].Time, next[1].Node, next[1].PrevHash, next[1].Hash) };
 
-        await Assert.ThrowsAnyAsync<Exception>(() => Audit.AppendAsync(broken, new AuditCheckpoint(2, next[0].Hash, AuditT0, new byte[32])));
+        // The checkpoint repeats sequence 1: its insert fails after the batch's records went in.
+        await Assert.ThrowsAnyAsync<Exception>(() => Audit.AppendAsync(next, new AuditCheckpoint(1, first[0].Hash, AuditT0, new byte[32])));
 
         var page = await Audit.ReadChainAsync(1, 10);
         Assert.Single(page.Records);
-        Assert.Empty(page.Checkpoints);
+        Assert.Single(page.Checkpoints);
         await Audit.AppendAsync(next, null);
         Assert.Equal(3, (await Audit.GetHeadAsync()).Sequence);
+    }
+
+    [Fact]
+    public async Task Audit_append_refuses_a_batch_that_is_not_one_stretch_of_the_chain()
+    {
+        var records = Chain(AuditRecord.GenesisHash.ToArray(), 1, new AuditEvent { Action = "a" }, new AuditEvent { Action = "b" }, new AuditEvent { Action = "c" });
+        var gap = new[] { records[0], records[2] };
+        var unlinked = new[] { records[0], new AuditRecord(records[1].Event, 2, records[1].Time, records[1].Node, new byte[32], records[1].Hash) };
+
+        await Assert.ThrowsAsync<ArgumentException>(() => Audit.AppendAsync(gap, null));
+        await Assert.ThrowsAsync<ArgumentException>(() => Audit.AppendAsync(unlinked, null));
+
+        Assert.Equal(0, (await Audit.GetHeadAsync()).Sequence);
+        await Audit.AppendAsync(records, null);
+        Assert.Equal(3, (await Audit.GetHeadAsync()).Sequence);
+    }
+
+    [Fact]
+    public async Task Audit_query_decides_record_by_record_inside_a_batch()
+    {
+        // One batch (one time): a value searched for in one field also sits in another field of a
+        // record that must not match.
+        var records = Chain(AuditRecord.GenesisHash.ToArray(), 1,
+            new AuditEvent { Action = "xks.encrypt", KeyId = "k1", AwsRegion = "eu-west-1", KmsRequestId = "r1" },
+            new AuditEvent { Action = "xks.encrypt", KeyId = "k2", ActorId = "eu-west-1", KmsRequestId = "r2" },
+            new AuditEvent { Action = "xks.decrypt", KeyId = "k1", AwsRegion = "eu-west-1", KmsRequestId = "r3", Details = "k2" },
+            new AuditEvent { Action = "xks.encrypt", KeyId = "k1", AwsRegion = "us-east-1", KmsRequestId = "r4" },
+            new AuditEvent { Action = "xks.encrypt", KeyId = "k1", AwsRegion = "eu-west-1", KmsRequestId = "r5" });
+        await Audit.AppendAsync(records, null);
+
+        async Task<long[]> Seqs(AuditQuery q) => [.. (await Audit.QueryAsync(q)).Records.Select(r => r.Sequence)];
+
+        Assert.Equal(new long[] { 5L, 3, 1 }, await Seqs(new AuditQuery { AwsRegion = "eu-west-1" }));
+        Assert.Equal(new long[] { 2L }, await Seqs(new AuditQuery { KeyId = "k2" }));
+        Assert.Equal(new long[] { 4L }, await Seqs(new AuditQuery { KmsRequestId = "r4" }));
+        Assert.Equal(new long[] { 5L, 4, 2, 1 }, await Seqs(new AuditQuery { Action = "xks.encrypt" }));
+        Assert.Equal(new long[] { 5L, 1 }, await Seqs(new AuditQuery { Action = "xks.encrypt", AwsRegion = "eu-west-1" }));
+        Assert.Empty(await Seqs(new AuditQuery { KmsRequestId = "r" }));
+        Assert.Empty(await Seqs(new AuditQuery { To = AuditT0 }));
+
+        // Keyset pages that end inside the batch.
+        var first = await Audit.QueryAsync(new AuditQuery { KeyId = "k1", Limit = 2 });
+        Assert.Equal([5L, 4], first.Records.Select(r => r.Sequence));
+        var second = await Audit.QueryAsync(new AuditQuery { KeyId = "k1", Limit = 2, Before = first.Next });
+        Assert.Equal([3L, 1], second.Records.Select(r => r.Sequence));
+        Assert.Null(second.Next);
+    }
+
+    [Fact]
+    public async Task Audit_prune_through_a_record_inside_a_batch_keeps_the_rest_linked_and_findable()
+    {
+        var first = Chain(AuditRecord.GenesisHash.ToArray(), 1, [.. Enumerable.Range(1, 5).Select(i => new AuditEvent { Action = "a", KeyId = "k" + i })]);
+        var second = Chain(first[^1].Hash, 6, new AuditEvent { Action = "b", KeyId = "k5" });
+        await Audit.AppendAsync(first, null);
+        await Audit.AppendAsync(second, null);
+
+        Assert.Equal(3, await Audit.PruneArchivedAsync(3, 100));
+        Assert.Equal(0, await Audit.PruneArchivedAsync(3, 100));
+
+        var chain = await Audit.ReadChainAsync(1, 10);
+        Assert.Equal([4L, 5, 6], chain.Records.Select(r => r.Sequence));
+        Assert.Equal(Convert.ToHexString(first[2].Hash), Convert.ToHexString(chain.Records[0].PrevHash));
+        Assert.All(chain.Records, r => Assert.Equal(Convert.ToHexString(r.Hash), Convert.ToHexString(r.ComputeHash())));
+        Assert.Equal([6L, 5], (await Audit.QueryAsync(new AuditQuery { KeyId = "k5" })).Records.Select(r => r.Sequence));
+        Assert.Equal([4L], (await Audit.QueryAsync(new AuditQuery { KeyId = "k4" })).Records.Select(r => r.Sequence));
+        Assert.Empty((await Audit.QueryAsync(new AuditQuery { KeyId = "k3" })).Records);
+        Assert.Equal(6, (await Audit.GetHeadAsync()).Sequence);
     }
 
     [Fact]
