@@ -5,6 +5,7 @@ using Coffer.Audit;
 using Coffer.Storage.Sqlite;
 
 // Coffer.Bench.AuditStore [--seconds 5] [--batches 10,30,100] [--dir /tmp]
+// Coffer.Bench.AuditStore --log 300000 [--dir /tmp]      (listing and reading a large log: LargeLog.cs)
 //
 // What one audit record costs the audit writer, by group-commit size: the shipped SQLite store
 // (its own file, migrations, WAL, synchronous=FULL) fed XKS-sized records in batches, each batch
@@ -15,10 +16,16 @@ using Coffer.Storage.Sqlite;
 var seconds = double.Parse(Arg("--seconds", "5"), CultureInfo.InvariantCulture);
 var batches = Arg("--batches", "10,30,100").Split(',').Select(b => int.Parse(b, CultureInfo.InvariantCulture)).ToArray();
 var root = Arg("--dir", Path.GetTempPath());
-if (!(seconds > 0) || batches.Any(b => b < 1) || !Directory.Exists(root))
+var log = long.Parse(Arg("--log", "0"), CultureInfo.InvariantCulture);
+if (!(seconds > 0) || batches.Any(b => b < 1) || !Directory.Exists(root) || log < 0)
 {
-    Console.Error.WriteLine("usage: Coffer.Bench.AuditStore [--seconds S > 0] [--batches N,N,... each >= 1] [--dir EXISTING_DIRECTORY]");
+    Console.Error.WriteLine("usage: Coffer.Bench.AuditStore [--seconds S > 0] [--batches N,N,... each >= 1] [--dir EXISTING_DIRECTORY] [--log RECORDS >= 1000]");
     return 2;
+}
+
+if (log > 0)
+{
+    return await LargeLog.RunAsync(root, log);
 }
 
 Console.WriteLine($"# Coffer audit store — {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, {Environment.ProcessorCount} CPU(s), {seconds:0} s per row, data in {root}");
@@ -57,7 +64,7 @@ async Task<(double Wall, double Cpu, long Records)> MeasureAsync(int size, bool 
                 var previous = head.Hash;
                 for (var i = 0; i < size; i++)
                 {
-                    var record = AuditRecord.Create(XksEvent(head.Sequence + i), head.Sequence + i + 1, now, "node-1", previous);
+                    var record = AuditRecord.Create(BenchEvents.Xks(head.Sequence + i), head.Sequence + i + 1, now, "node-1", previous);
                     records.Add(record);
                     previous = record.Hash;
                 }
@@ -85,27 +92,6 @@ async Task<(double Wall, double Cpu, long Records)> MeasureAsync(int size, bool 
         Directory.Delete(dir, recursive: true);
     }
 }
-
-// An encrypt record as the XKS handler writes one: every requestMetadata field, fresh ids each time.
-static AuditEvent XksEvent(long n) => new AuditEvent
-{
-    Action = AuditActions.XksEncrypt,
-    Outcome = AuditOutcome.Ok,
-    ActorKind = AuditActorKinds.Xks,
-    ActorId = "AKIA4GBY3I6JCE5M2HPM",
-    KeyStore = "ks-0b9c5d2e7f1a",
-    KeyId = "key-" + (n % 4).ToString(CultureInfo.InvariantCulture),
-    KeyVersion = 1,
-    Details = "externalKeyId=demo-key-" + (n % 4).ToString(CultureInfo.InvariantCulture),
-    LatencyMs = 0.05 + n % 7 / 100.0,
-    SourceIp = "10.20.30.40",
-    KmsRequestId = Guid.NewGuid().ToString(),
-    AwsPrincipalArn = "arn:aws:iam::123456789012:role/ebs-encryption",
-    KmsOperation = "Encrypt",
-    KmsViaService = "ebs",
-    AwsSourceVpc = "vpc-0a1b2c3d4e5f60718",
-    AwsSourceVpce = "vpce-0a1b2c3d4e5f60718",
-}.WithKmsKeyArn("arn:aws:kms:eu-central-1:123456789012:key/" + Guid.NewGuid());
 
 string Arg(string name, string fallback)
 {
