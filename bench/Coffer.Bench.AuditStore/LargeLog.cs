@@ -80,6 +80,7 @@ internal static class LargeLog
             await Row("list by key, newest 100", () => Count(audit, new AuditQuery { KeyId = "key-1" }));
             var middle = oldest.AddMilliseconds(count / 2);
             await Row("list by time, a second in the middle, newest 100", () => Count(audit, new AuditQuery { From = middle, To = middle.AddSeconds(1) }));
+            await Row("list by time, from the first record on, newest 100", () => Count(audit, new AuditQuery { From = oldest }));
             await Row("list by a rare region (us-east-1, 1 in 50), newest 100", () => Count(audit, new AuditQuery { AwsRegion = "us-east-1" }));
             await Row("list by kmsRequestId of an early record (looks through the log)", () => Count(audit, new AuditQuery { KmsRequestId = earlyRequest }));
             await Row("list by a kmsRequestId that is not there", () => Count(audit, new AuditQuery { KmsRequestId = Guid.NewGuid().ToString() }));

@@ -67,8 +67,9 @@ public sealed class AuditRecord
 
     /// <summary><see cref="Create"/> for an event that <see cref="AuditCanonical.Normalize"/> already
     /// returned, whose <see cref="AuditCanonical.EncodeBody"/> with <paramref name="node"/> (from
-    /// <see cref="NormalizeNode"/>) is <paramref name="body"/> (kept as <see cref="Body"/>, never changed): the audit log makes both on its
-    /// callers' threads, so the single writer only numbers and hashes.</summary>
+    /// <see cref="NormalizeNode"/>) is <paramref name="body"/>, kept as <see cref="Body"/> and never
+    /// changed: the audit log makes both on its callers' threads, so the single writer only numbers,
+    /// hashes and copies.</summary>
     internal static AuditRecord CreatePrepared(AuditEvent normalized, string node, byte[] body, long sequence, DateTimeOffset time, ReadOnlySpan<byte> prevHash)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(sequence, 1);

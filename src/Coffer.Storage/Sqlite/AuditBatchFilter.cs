@@ -17,6 +17,8 @@ namespace Coffer.Storage.Sqlite;
 /// </remarks>
 internal static class AuditBatchFilter
 {
+    /// <summary>The first sequence numbers of the batches that may hold a match, newest first; the
+    /// filters the query sets pick the clauses (parameters only, never text from the query).</summary>
     public static string Build(AuditQuery query, SqliteParameterCollection parameters)
     {
         var where = new List<string>();
@@ -43,10 +45,11 @@ internal static class AuditBatchFilter
             Add($"instr(records, @Field{i}) > 0", $"@Field{i}", searched[i] is { } text ? Encoded(text) : null);
         }
 
-        return "SELECT first_seq, time, prev_hash, hashes, records FROM audit_batches" +
+        return "SELECT first_seq FROM audit_batches" +
             (where.Count == 0 ? "" : " WHERE " + string.Join(" AND ", where)) + " ORDER BY first_seq DESC";
     }
 
+    /// <summary>Whether a record of such a batch matches every filter exactly.</summary>
     public static bool Matches(AuditQuery query, AuditRecord record)
     {
         var e = record.Event;

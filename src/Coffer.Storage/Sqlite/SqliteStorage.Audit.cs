@@ -20,9 +20,10 @@ public sealed partial class SqliteStorage
 
         private SqliteStorage Storage => storage;
 
-        // Batches newest first (audit_batches, 0016_audit_batches.sql); the filters a query sets pick
-        // which of these clauses join the WHERE (parameters only, never text from the query).
+        // A batch row (audit_batches, 0016_audit_batches.sql): read by ReadBatch.
         private const string SelectBatches = "SELECT first_seq, time, prev_hash, hashes, records FROM audit_batches";
+
+        private const string SelectBatchAt = SelectBatches + " WHERE first_seq = @First";
 
         private const string InsertBatch =
             "INSERT INTO audit_batches (first_seq, last_seq, time, prev_hash, hashes, records) VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
@@ -151,15 +152,32 @@ public sealed partial class SqliteStorage
             ArgumentNullException.ThrowIfNull(query);
             var limit = Math.Clamp(query.Limit, 1, MaxPageSize);
             await using var connection = await storage.OpenConnectionAsync(ct);
-            await using var command = connection.CreateCommand();
-            command.CommandText = AuditBatchFilter.Build(query, command.Parameters);
+            await using var transaction = BeginRead(connection);
+
+            // The filter names batches; each is read whole only when the page still needs records. Were
+            // the blobs in the filter's own result, a time range would sort every batch in it, blobs
+            // and all, before the first row came back.
+            await using var matching = connection.CreateCommand();
+            matching.Transaction = transaction;
+            matching.CommandText = AuditBatchFilter.Build(query, matching.Parameters);
+            await using var batchAt = connection.CreateCommand();
+            batchAt.Transaction = transaction;
+            batchAt.CommandText = SelectBatchAt;
+            var first = batchAt.Parameters.Add("@First", SqliteType.Integer);
 
             // One record more than the page: its presence says whether another page follows.
             var records = new List<AuditRecord>(limit + 1);
-            await using (var reader = await command.ExecuteReaderAsync(ct))
+            await using (var ids = await matching.ExecuteReaderAsync(ct))
             {
-                while (records.Count <= limit && await reader.ReadAsync(ct))
+                while (records.Count <= limit && await ids.ReadAsync(ct))
                 {
+                    first.Value = ids.GetInt64(0);
+                    await using var reader = await batchAt.ExecuteReaderAsync(ct);
+                    if (!await reader.ReadAsync(ct))
+                    {
+                        continue;
+                    }
+
                     var batch = ReadBatch(reader);
                     for (var i = batch.Count - 1; i >= 0 && records.Count <= limit; i--)
                     {
