@@ -143,6 +143,15 @@ public static class AuditCanonical
         return buffer.WrittenSpan.ToArray();
     }
 
+    /// <summary>One text field as the canonical form holds it, <c>str(s)</c>: what a search of stored
+    /// bodies for that field's value looks for.</summary>
+    public static byte[] EncodeText(string? s)
+    {
+        var buffer = new ArrayBufferWriter<byte>(64);
+        Text(buffer, s);
+        return buffer.WrittenSpan.ToArray();
+    }
+
     public static void Write(IBufferWriter<byte> w, AuditEvent e, long sequence, DateTimeOffset time, string node)
     {
         ArgumentNullException.ThrowIfNull(w);

@@ -1,5 +1,3 @@
-using System.Buffers.Binary;
-using System.Text;
 using Coffer.Audit;
 using Microsoft.Data.Sqlite;
 
@@ -19,6 +17,7 @@ internal static class AuditBatchFilter
 {
     /// <summary>The first sequence numbers of the batches that may hold a match, newest first; the
     /// filters the query sets pick the clauses (parameters only, never text from the query).</summary>
+    /// <remarks>A byte[] parameter is a blob, so instr compares bytes.</remarks>
     public static string Build(AuditQuery query, SqliteParameterCollection parameters)
     {
         var where = new List<string>();
@@ -42,7 +41,7 @@ internal static class AuditBatchFilter
         ];
         for (var i = 0; i < searched.Length; i++)
         {
-            Add($"instr(records, @Field{i}) > 0", $"@Field{i}", searched[i] is { } text ? Encoded(text) : null);
+            Add($"instr(records, @Field{i}) > 0", $"@Field{i}", searched[i] is { } text ? AuditCanonical.EncodeText(text) : null);
         }
 
         return "SELECT first_seq FROM audit_batches" +
@@ -62,14 +61,5 @@ internal static class AuditBatchFilter
             && (query.KmsRequestId is null || e.KmsRequestId == query.KmsRequestId)
             && (query.AwsRegion is null || e.AwsRegion == query.AwsRegion)
             && (query.AwsAccount is null || e.AwsAccount == query.AwsAccount);
-    }
-
-    // A text field as AuditCanonical writes it; a byte[] parameter is a blob, so instr compares bytes.
-    private static byte[] Encoded(string text)
-    {
-        var bytes = new byte[4 + Encoding.UTF8.GetByteCount(text)];
-        BinaryPrimitives.WriteUInt32BigEndian(bytes, (uint)(bytes.Length - 4));
-        Encoding.UTF8.GetBytes(text, bytes.AsSpan(4));
-        return bytes;
     }
 }
