@@ -3,6 +3,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Security.Cryptography;
 using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
 using System.Threading.RateLimiting;
 using Coffer.Audit;
 using Coffer.Crypto;
@@ -55,7 +56,7 @@ internal sealed partial class XksHandler(
             call.Outcome = AuditOutcome.Error;
             call.ErrorName = nameof(XksErrorName.InternalException);
             Log.AuditFailed(logger, call.KmsRequestId ?? "-", e.Message);
-            await WriteErrorAsync(context, XksErrorName.InternalException, "Coffer could not complete the request.");
+            WriteError(context, XksErrorName.InternalException, "Coffer could not complete the request.");
         }
         catch (XksException e)
         {
@@ -311,19 +312,11 @@ internal sealed partial class XksHandler(
 
     /// <summary>Records the call, then answers 200 with <paramref name="value"/>: nothing reaches the
     /// caller before its audit record is durable.</summary>
-    private async Task AnswerAsync<T>(HttpContext context, XksCall call, T value, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> type)
+    private async Task AnswerAsync<T>(HttpContext context, XksCall call, T value, JsonTypeInfo<T> type)
     {
         call.Outcome = AuditOutcome.Ok;
         await RecordAsync(context, call);
-        var response = context.Response;
-        response.StatusCode = 200;
-        response.ContentType = "application/json";
-        using (var writer = new Utf8JsonWriter(response.BodyWriter))
-        {
-            JsonSerializer.Serialize(writer, value, type);
-        }
-
-        await response.BodyWriter.FlushAsync(context.RequestAborted);
+        WriteJson(context.Response, StatusCodes.Status200OK, value, type);
     }
 
     /// <summary>Records the failed call, then answers the error; if even that cannot be recorded,
@@ -343,7 +336,7 @@ internal sealed partial class XksHandler(
             (name, message) = (XksErrorName.InternalException, "Coffer could not complete the request.");
         }
 
-        await WriteErrorAsync(context, name, message);
+        WriteError(context, name, message);
     }
 
     private ValueTask RecordAsync(HttpContext context, XksCall call)
@@ -390,22 +383,24 @@ internal sealed partial class XksHandler(
         });
     }
 
-    private static Task WriteErrorAsync(HttpContext context, XksErrorName name, string message)
+    private static void WriteError(HttpContext context, XksErrorName name, string message)
     {
-        var response = context.Response;
-        if (response.HasStarted)
+        if (!context.Response.HasStarted)
         {
-            return Task.CompletedTask;
+            WriteJson(context.Response, XksErrors.StatusCode(name), new XksErrorResponse(name.ToString(), message), XksJson.Default.XksErrorResponse);
         }
+    }
 
-        response.StatusCode = XksErrors.StatusCode(name);
+    /// <summary>Serialized before the headers go out, so the answer carries its Content-Length: Kestrel
+    /// then sends headers and body in one write when the call returns, instead of chunked framing whose
+    /// terminator is a second write (on the audit writer's thread, racing the socket thread's send).</summary>
+    private static void WriteJson<T>(HttpResponse response, int statusCode, T value, JsonTypeInfo<T> type)
+    {
+        var body = JsonSerializer.SerializeToUtf8Bytes(value, type);
+        response.StatusCode = statusCode;
         response.ContentType = "application/json";
-        using (var writer = new Utf8JsonWriter(response.BodyWriter))
-        {
-            JsonSerializer.Serialize(writer, new XksErrorResponse(name.ToString(), message), XksJson.Default.XksErrorResponse);
-        }
-
-        return response.BodyWriter.FlushAsync(context.RequestAborted).AsTask();
+        response.ContentLength = body.Length;
+        response.BodyWriter.Write(body);
     }
 
     /// <summary>What one call's log line and audit record say (XKS spec, "Logging"); never

@@ -33,6 +33,24 @@ public abstract class RoutingTests(XksNodeFixture fixture)
         XksAssert.Error(response, 404, "KeyNotFoundException");
     }
 
+    [Theory]
+    [MemberData(nameof(Operations))]
+    public async Task Answers_and_errors_carry_their_length_instead_of_chunked_framing(string operation)
+    {
+        var answered = await _xks.PostAsync(PathOf(operation, fixture.DemoKey), ValidBody(operation));
+        var elsewhere = _xks with { BaseUrl = new Uri(fixture.Node.XksUrl, "/no-such-tenant/kms/xks/v1") };
+        var failed = await elsewhere.PostAsync(PathOf(operation, fixture.DemoKey), ValidBody(operation));
+
+        foreach (var response in new[] { answered, failed })
+        {
+            Assert.Equal(response.RawBody.Length.ToString(System.Globalization.CultureInfo.InvariantCulture), response.Headers.GetValueOrDefault("Content-Length"));
+            Assert.False(response.Headers.ContainsKey("Transfer-Encoding"), $"{operation} answered {response.Status} with Transfer-Encoding: {response.Headers.GetValueOrDefault("Transfer-Encoding")}");
+            Assert.NotEmpty(response.RawBody);
+        }
+
+        XksAssert.Error(failed, 404, "InvalidUriPathException");
+    }
+
     [Fact]
     public async Task External_key_id_of_129_characters_is_ValidationException()
     {
