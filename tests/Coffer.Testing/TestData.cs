@@ -3,8 +3,9 @@ using System.Reflection;
 namespace Coffer.Testing;
 
 /// <summary>
-/// Paths of the repository and of the external test vectors in <c>shared/testdata</c>, which lies
-/// beside the repository (<c>../shared</c> from its root) on developer machines and in CI.
+/// Paths of the repository and of the external test vectors kept in it under <c>tests/vectors</c>
+/// (Wycheproof, NIST CAVP GCM, the AWS SigV4 suite; each folder's SOURCE.md says where it comes
+/// from and its LICENSE how it may be used), so a clone standing alone passes its tests.
 /// </summary>
 public static class TestData
 {
@@ -13,11 +14,9 @@ public static class TestData
         typeof(TestData).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
             .Single(a => a.Key == "RepositoryRoot").Value!);
 
-    public static string SharedRoot { get; } =
-        Environment.GetEnvironmentVariable("COFFER_SHARED_DIR") is { Length: > 0 } shared
-            ? Path.GetFullPath(shared)
-            : Path.GetFullPath(Path.Combine(RepositoryRoot, "..", "shared"));
+    /// <summary>The folder that holds the vectors: <c>tests/vectors</c> inside the repository.</summary>
+    public static string VectorsRoot { get; } = Path.Combine(RepositoryRoot, "tests", "vectors");
 
-    /// <summary>The full path of a file or folder under shared/testdata.</summary>
-    public static string PathOf(params string[] parts) => Path.Combine([SharedRoot, "testdata", .. parts]);
+    /// <summary>The full path of a file or folder under tests/vectors.</summary>
+    public static string PathOf(params string[] parts) => Path.Combine([VectorsRoot, .. parts]);
 }

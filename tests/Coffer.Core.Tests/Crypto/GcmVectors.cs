@@ -9,7 +9,7 @@ namespace Coffer.Core.Tests.Crypto;
 internal sealed record GcmCase(string Source, byte[] Key, byte[] Iv, byte[] Aad, byte[] Plaintext, byte[] Ciphertext, byte[] Tag, bool Valid);
 
 /// <summary>
-/// Readers for the AES-GCM vectors in shared/testdata (see the SOURCE.md beside each file). Both keep
+/// Readers for the AES-GCM vectors in tests/vectors (see the SOURCE.md beside each file). Both keep
 /// only what XKS uses: AES-256, 96-bit IV, 128-bit tag.
 /// </summary>
 internal static class GcmVectors

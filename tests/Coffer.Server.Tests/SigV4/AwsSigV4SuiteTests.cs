@@ -6,7 +6,7 @@ using Coffer.Testing;
 namespace Coffer.Server.Tests.SigV4;
 
 /// <summary>
-/// The AWS Signature Version 4 test suite (shared/testdata/sigv4, see its SOURCE.md) through the
+/// The AWS Signature Version 4 test suite (tests/vectors/sigv4, see its SOURCE.md) through the
 /// verifier's own canonical builder: .req → canonical request == .creq → string to sign == .sts →
 /// signature == .authz, for every one of the 34 cases. None is excluded: the cases XKS never sees
 /// (query strings, session tokens, folded or repeated headers, dot segments) still exercise the
