@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using System.IO.Pipelines;
 using System.Security.Cryptography;
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
@@ -281,6 +282,9 @@ internal sealed partial class XksHandler(
         }
     }
 
+    private const string UnreadableBody =
+        "The request body could not be read: its chunked framing is malformed, it is shorter than its Content-Length, or it arrived too slowly.";
+
     private static async Task<PooledBody> ReadBodyAsync(HttpRequest request, int limit, CancellationToken ct)
     {
         if (request.ContentLength > limit)
@@ -291,7 +295,19 @@ internal sealed partial class XksHandler(
         var reader = request.BodyReader;
         while (true)
         {
-            var result = await reader.ReadAsync(ct);
+            ReadResult result;
+            try
+            {
+                result = await reader.ReadAsync(ct);
+            }
+            catch (Exception e) when (e is BadHttpRequestException or IOException)
+            {
+                // Kestrel's framing errors (a malformed chunk size, a body cut short, one slower than
+                // the minimum data rate) and a connection reset: the caller's request is unreadable,
+                // Coffer is not broken. Kestrel closes the connection after the answer, if any.
+                throw new XksException(XksErrorName.ValidationException, UnreadableBody);
+            }
+
             var buffer = result.Buffer;
             if (buffer.Length > limit)
             {
