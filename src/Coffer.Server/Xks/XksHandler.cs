@@ -56,7 +56,7 @@ internal sealed partial class XksHandler(
             // Fail closed (docs/design.md, "Audit"): a call that could not be recorded is not answered.
             call.Outcome = AuditOutcome.Error;
             call.ErrorName = nameof(XksErrorName.InternalException);
-            Log.AuditFailed(logger, call.KmsRequestId ?? "-", e.Message);
+            Log.AuditFailed(logger, LogText.Escape(call.KmsRequestId), e.Message);
             WriteError(context, XksErrorName.InternalException, "Coffer could not complete the request.");
         }
         catch (XksException e)
@@ -67,7 +67,7 @@ internal sealed partial class XksHandler(
         {
             // The HSM's details (function, CKR code) go to the log; the caller gets the spec's name.
 #pragma warning disable CA1873 // an HSM failure is rare; its log line is always wanted
-            Log.HsmFailure(logger, call.KmsRequestId ?? "-", e.Message);
+            Log.HsmFailure(logger, LogText.Escape(call.KmsRequestId), e.Message);
 #pragma warning restore CA1873
             await AnswerErrorAsync(context, call, mapped.Name, mapped.Message);
         }
@@ -75,7 +75,7 @@ internal sealed partial class XksHandler(
         {
             // Internals are logged, never shown to the caller (docs/style.md, practice 6).
 #pragma warning disable CA1873 // an unexpected failure is rare; its log line is always wanted
-            Log.Unexpected(logger, e.GetType().Name, call.KmsRequestId ?? "-", e);
+            Log.Unexpected(logger, e.GetType().Name, LogText.Escape(call.KmsRequestId), e);
 #pragma warning restore CA1873
             await AnswerErrorAsync(context, call, XksErrorName.InternalException, "Coffer could not complete the request.");
         }
@@ -93,11 +93,12 @@ internal sealed partial class XksHandler(
         }
     }
 
-    /// <summary>The one log line of a call. Request metadata is caller-controlled, so it is escaped:
-    /// no value can forge a line (XKS spec, "Logging": protect log integrity).</summary>
+    /// <summary>The one log line of a call. Request metadata and the key id from the path are
+    /// caller-controlled (unauthenticated, even), so they are escaped: no value can forge a line (XKS
+    /// spec, "Logging": protect log integrity). The console logger escapes again, for every caller.</summary>
 #pragma warning disable CA1873 // the only caller checks logger.IsEnabled first
     private void LogCall(XksCall call) =>
-        Log.Call(logger, LogText.Escape(call.KmsRequestId), call.KeyStore ?? "-", call.KeyId ?? "-", call.Operation,
+        Log.Call(logger, LogText.Escape(call.KmsRequestId), call.KeyStore ?? "-", LogText.Escape(call.KeyId), call.Operation,
             LogText.Escape(call.KmsOperation), LogText.Escape(call.Principal), AuditOutcomes.ToText(call.Outcome), call.ErrorName ?? "-", call.LatencyMs);
 #pragma warning restore CA1873
 
@@ -348,7 +349,7 @@ internal sealed partial class XksHandler(
         catch (AuditUnavailableException e)
         {
             call.ErrorName = nameof(XksErrorName.InternalException);
-            Log.AuditFailed(logger, call.KmsRequestId ?? "-", e.Message);
+            Log.AuditFailed(logger, LogText.Escape(call.KmsRequestId), e.Message);
             (name, message) = (XksErrorName.InternalException, "Coffer could not complete the request.");
         }
 
