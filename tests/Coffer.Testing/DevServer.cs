@@ -21,8 +21,9 @@ public sealed class DevServer : IAsyncDisposable
     private readonly bool _ownsDirectory;
     private readonly ILoggerFactory _loggers;
 
-    private DevServer(CofferServer server, DevInfo info, string dataDirectory, bool ownsDirectory, CapturedLogs logs, ILoggerFactory loggers, Action<CofferOptions>? configure, TimeProvider? time, SoftHsmToken? token)
+    private DevServer(CofferServer server, DevInfo info, string dataDirectory, bool ownsDirectory, CapturedLogs logs, ConsoleLogs console, ILoggerFactory loggers, Action<CofferOptions>? configure, TimeProvider? time, SoftHsmToken? token)
     {
+        ConsoleOutput = console;
         Token = token;
         Server = server;
         Info = info;
@@ -44,6 +45,9 @@ public sealed class DevServer : IAsyncDisposable
 
     /// <summary>Everything the server logged since it started.</summary>
     public CapturedLogs Logs { get; }
+
+    /// <summary>The same events as the server's console writes them (text and JSON).</summary>
+    public ConsoleLogs ConsoleOutput { get; }
 
     /// <summary>A management API client carrying the admin token.</summary>
     public HttpClient Admin { get; }
@@ -101,15 +105,17 @@ public sealed class DevServer : IAsyncDisposable
         configure?.Invoke(options);
 
         var logs = new CapturedLogs();
-        var loggers = LoggerFactory.Create(b => b.SetMinimumLevel(LogLevel.Trace).AddProvider(logs));
+        var console = new ConsoleLogs();
+        var loggers = LoggerFactory.Create(b => b.SetMinimumLevel(LogLevel.Trace).AddProvider(logs).AddProvider(console.Text).AddProvider(console.Json));
         try
         {
             var (server, info) = await DevEnvironment.StartAsync(options, loggers, time);
-            return new DevServer(server, info, dataDirectory, owns, logs, loggers, configure, time, token);
+            return new DevServer(server, info, dataDirectory, owns, logs, console, loggers, configure, time, token);
         }
         catch
         {
             loggers.Dispose();
+            console.Dispose();
             if (owns)
             {
                 token?.Dispose();
@@ -141,6 +147,7 @@ public sealed class DevServer : IAsyncDisposable
         Admin.Dispose();
         await Server.DisposeAsync();
         _loggers.Dispose();
+        ConsoleOutput.Dispose();
     }
 
     public async ValueTask DisposeAsync()

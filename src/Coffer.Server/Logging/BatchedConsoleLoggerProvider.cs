@@ -10,6 +10,11 @@ namespace Coffer.Server.Logging;
 /// (<c>2026-01-01T00:00:00.000Z info: Category[1001] message</c>) or as JSON (message, event id and
 /// every structured value), so a log shipper can index kmsRequestId and the rest.
 /// </summary>
+/// <remarks>
+/// Every message and value goes through <see cref="LogText"/> here, whoever logged it (Coffer or the
+/// framework): a value from a request can never end a line or forge one, even where a caller forgot to
+/// escape it. An exception's lines follow its event indented, so only events start at column 0.
+/// </remarks>
 public sealed class BatchedConsoleLoggerProvider(BatchedLogWriter writer, bool json) : ILoggerProvider
 {
     public ILogger CreateLogger(string categoryName) => new BatchedLogger(categoryName, writer, json);
@@ -31,7 +36,7 @@ public sealed class BatchedConsoleLoggerProvider(BatchedLogWriter writer, bool j
             var buffer = t_buffer ??= new ArrayBufferWriter<byte>(1024);
             buffer.ResetWrittenCount();
             var now = DateTime.UtcNow;
-            var message = formatter(state, exception);
+            var message = LogText.Escape(formatter(state, exception));
             if (json)
             {
                 WriteJson(buffer, now, logLevel, eventId, state, message, exception);
@@ -66,7 +71,7 @@ public sealed class BatchedConsoleLoggerProvider(BatchedLogWriter writer, bool j
 
             if (exception is not null)
             {
-                var text = "\n" + exception;
+                var text = "\n" + LogText.Indented(exception.ToString());
                 var span = buffer.GetSpan(text.Length * 3);
                 buffer.Advance(System.Text.Encoding.UTF8.GetBytes(text, span));
             }
@@ -88,7 +93,7 @@ public sealed class BatchedConsoleLoggerProvider(BatchedLogWriter writer, bool j
                 {
                     if (key != "{OriginalFormat}")
                     {
-                        json.WriteString(key, Convert.ToString(value, System.Globalization.CultureInfo.InvariantCulture));
+                        json.WriteString(key, LogText.Escape(Convert.ToString(value, System.Globalization.CultureInfo.InvariantCulture)));
                     }
                 }
 
@@ -97,7 +102,7 @@ public sealed class BatchedConsoleLoggerProvider(BatchedLogWriter writer, bool j
 
             if (exception is not null)
             {
-                json.WriteString("exception", exception.ToString());
+                json.WriteString("exception", LogText.Indented(exception.ToString()));
             }
 
             json.WriteEndObject();

@@ -41,7 +41,7 @@ internal sealed partial class XksHandler
 
         call.Denied = true;
         call.Reason = decision.Reason;
-        Log.AccessDenied(logger, LogText.Escape(call.KmsRequestId), store.KeyStore.Name, call.KeyId ?? "-", decision.Reason!);
+        Log.AccessDenied(logger, LogText.Escape(call.KmsRequestId), store.KeyStore.Name, LogText.Escape(call.KeyId), decision.Reason!);
         throw new XksException(XksErrorName.AccessDeniedException, "The access rules of this key store or key do not allow this request.");
     }
 

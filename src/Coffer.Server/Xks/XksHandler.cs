@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using System.IO.Pipelines;
 using System.Security.Cryptography;
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
@@ -55,7 +56,7 @@ internal sealed partial class XksHandler(
             // Fail closed (docs/design.md, "Audit"): a call that could not be recorded is not answered.
             call.Outcome = AuditOutcome.Error;
             call.ErrorName = nameof(XksErrorName.InternalException);
-            Log.AuditFailed(logger, call.KmsRequestId ?? "-", e.Message);
+            Log.AuditFailed(logger, LogText.Escape(call.KmsRequestId), e.Message);
             WriteError(context, XksErrorName.InternalException, "Coffer could not complete the request.");
         }
         catch (XksException e)
@@ -66,7 +67,7 @@ internal sealed partial class XksHandler(
         {
             // The HSM's details (function, CKR code) go to the log; the caller gets the spec's name.
 #pragma warning disable CA1873 // an HSM failure is rare; its log line is always wanted
-            Log.HsmFailure(logger, call.KmsRequestId ?? "-", e.Message);
+            Log.HsmFailure(logger, LogText.Escape(call.KmsRequestId), e.Message);
 #pragma warning restore CA1873
             await AnswerErrorAsync(context, call, mapped.Name, mapped.Message);
         }
@@ -74,7 +75,7 @@ internal sealed partial class XksHandler(
         {
             // Internals are logged, never shown to the caller (docs/style.md, practice 6).
 #pragma warning disable CA1873 // an unexpected failure is rare; its log line is always wanted
-            Log.Unexpected(logger, e.GetType().Name, call.KmsRequestId ?? "-", e);
+            Log.Unexpected(logger, e.GetType().Name, LogText.Escape(call.KmsRequestId), e);
 #pragma warning restore CA1873
             await AnswerErrorAsync(context, call, XksErrorName.InternalException, "Coffer could not complete the request.");
         }
@@ -92,11 +93,12 @@ internal sealed partial class XksHandler(
         }
     }
 
-    /// <summary>The one log line of a call. Request metadata is caller-controlled, so it is escaped:
-    /// no value can forge a line (XKS spec, "Logging": protect log integrity).</summary>
+    /// <summary>The one log line of a call. Request metadata and the key id from the path are
+    /// caller-controlled (unauthenticated, even), so they are escaped: no value can forge a line (XKS
+    /// spec, "Logging": protect log integrity). The console logger escapes again, for every caller.</summary>
 #pragma warning disable CA1873 // the only caller checks logger.IsEnabled first
     private void LogCall(XksCall call) =>
-        Log.Call(logger, LogText.Escape(call.KmsRequestId), call.KeyStore ?? "-", call.KeyId ?? "-", call.Operation,
+        Log.Call(logger, LogText.Escape(call.KmsRequestId), call.KeyStore ?? "-", LogText.Escape(call.KeyId), call.Operation,
             LogText.Escape(call.KmsOperation), LogText.Escape(call.Principal), AuditOutcomes.ToText(call.Outcome), call.ErrorName ?? "-", call.LatencyMs);
 #pragma warning restore CA1873
 
@@ -281,6 +283,9 @@ internal sealed partial class XksHandler(
         }
     }
 
+    private const string UnreadableBody =
+        "The request body could not be read: its chunked framing is malformed, it is shorter than its Content-Length, or it arrived too slowly.";
+
     private static async Task<PooledBody> ReadBodyAsync(HttpRequest request, int limit, CancellationToken ct)
     {
         if (request.ContentLength > limit)
@@ -291,7 +296,19 @@ internal sealed partial class XksHandler(
         var reader = request.BodyReader;
         while (true)
         {
-            var result = await reader.ReadAsync(ct);
+            ReadResult result;
+            try
+            {
+                result = await reader.ReadAsync(ct);
+            }
+            catch (Exception e) when (e is BadHttpRequestException or IOException)
+            {
+                // Kestrel's framing errors (a malformed chunk size, a body cut short, one slower than
+                // the minimum data rate) and a connection reset: the caller's request is unreadable,
+                // Coffer is not broken. Kestrel closes the connection after the answer, if any.
+                throw new XksException(XksErrorName.ValidationException, UnreadableBody);
+            }
+
             var buffer = result.Buffer;
             if (buffer.Length > limit)
             {
@@ -332,7 +349,7 @@ internal sealed partial class XksHandler(
         catch (AuditUnavailableException e)
         {
             call.ErrorName = nameof(XksErrorName.InternalException);
-            Log.AuditFailed(logger, call.KmsRequestId ?? "-", e.Message);
+            Log.AuditFailed(logger, LogText.Escape(call.KmsRequestId), e.Message);
             (name, message) = (XksErrorName.InternalException, "Coffer could not complete the request.");
         }
 

@@ -1,0 +1,22 @@
+namespace Coffer.Testing;
+
+/// <summary>Polls for state a server changes on its own threads; bounded, so a regression fails
+/// instead of hanging.</summary>
+public static class Wait
+{
+    public static readonly TimeSpan Patience = TimeSpan.FromSeconds(15);
+
+    public static async Task UntilAsync(Func<bool> condition, string what)
+    {
+        var deadline = DateTime.UtcNow + Patience;
+        while (!condition())
+        {
+            if (DateTime.UtcNow >= deadline)
+            {
+                throw new TimeoutException($"Waited {Patience.TotalSeconds:0} s for {what}.");
+            }
+
+            await Task.Delay(10);
+        }
+    }
+}
