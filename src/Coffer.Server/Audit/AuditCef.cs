@@ -4,6 +4,8 @@ using System.Net.Sockets;
 using System.Text;
 using Coffer.Audit;
 
+using Coffer.Server.Logging;
+
 namespace Coffer.Server.Audit;
 
 /// <summary>
@@ -95,12 +97,14 @@ internal static class AuditCef
     };
 
     // CEF: in the header, '\' and '|' are escaped; line breaks are not allowed, so they become spaces.
-    private static string Header(string text) =>
+    // Other controls and line separators (ESC, NEL, U+2028...) are written as \xNN by LogText, so a SIEM
+    // that splits on them cannot be handed a forged record either.
+    private static string Header(string text) => LogText.Escape(
         text.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("|", "\\|", StringComparison.Ordinal)
-            .Replace("\r", " ", StringComparison.Ordinal).Replace("\n", " ", StringComparison.Ordinal);
+            .Replace("\r", " ", StringComparison.Ordinal).Replace("\n", " ", StringComparison.Ordinal));
 
     // CEF: in extension values, '\' and '=' are escaped and line breaks written as \r and \n.
-    private static string Value(string text) =>
+    private static string Value(string text) => LogText.Escape(
         text.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("=", "\\=", StringComparison.Ordinal)
-            .Replace("\r", "\\r", StringComparison.Ordinal).Replace("\n", "\\n", StringComparison.Ordinal);
+            .Replace("\r", "\\r", StringComparison.Ordinal).Replace("\n", "\\n", StringComparison.Ordinal));
 }

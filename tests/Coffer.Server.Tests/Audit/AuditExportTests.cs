@@ -62,6 +62,28 @@ public sealed class AuditExportTests
         Assert.DoesNotContain(" src=", line, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData('\u001b', @"\x1b")]
+    [InlineData('\u0085', @"\x85")]
+    [InlineData('\u2028', @"\u2028")]
+    [InlineData('\u2029', @"\u2029")]
+    [InlineData('\u000b', @"\x0b")]
+    public void CEF_writes_every_other_line_breaker_and_control_escaped(char control, string escaped)
+    {
+        var record = AuditRecord.Create(new AuditEvent
+        {
+            Action = "xks.encrypt" + control + "CEF:0|forged",
+            Outcome = AuditOutcome.Denied,
+            KmsRequestId = "id" + control + "CEF:0|forged",
+        }, 7, DateTimeOffset.FromUnixTimeMilliseconds(1_700_000_000_123), "node-1", AuditRecord.GenesisHash);
+
+        var line = AuditCef.Format(record, "1.0");
+
+        Assert.DoesNotContain(control, line);
+        Assert.Contains("cs4=id" + escaped + "CEF:0|forged", line, StringComparison.Ordinal);
+        Assert.Contains("|xks.encrypt" + escaped + "CEF:0\\|forged|", line, StringComparison.Ordinal);
+    }
+
     private static async Task<List<string>> LinesAsync(HttpClient admin, string path)
     {
         using var response = await admin.GetAsync(path);
