@@ -1,3 +1,4 @@
+using System.ComponentModel.DataAnnotations;
 using System.Text;
 using Coffer.Approvals;
 using Coffer.Server.Audit;
@@ -40,7 +41,7 @@ internal static class ApprovalEndpoints
     }
 
     private static async Task<Results<Ok<List<ApprovalView>>, ProblemHttpResult>> ListAsync(
-        string? state, int? limit, HttpContext http, ICofferStorage storage, TimeProvider time, CancellationToken ct)
+        string? state, [Range(1, 1000)] int? limit, HttpContext http, ICofferStorage storage, TimeProvider time, CancellationToken ct)
     {
         if (state is not null && !ApprovalStates.All.Contains(state, StringComparer.Ordinal))
         {
@@ -51,7 +52,7 @@ internal static class ApprovalEndpoints
         await ApprovalExpiry.SweepAsync(http.RequestServices.GetRequiredService<AuditLog>(), storage, time.GetUtcNow(), ManagementAudit.SourceIp(http), ct);
 
         var views = new List<ApprovalView>();
-        foreach (var request in await storage.Approvals.ListRequestsAsync(state, Math.Clamp(limit ?? 100, 1, 1000), ct))
+        foreach (var request in await storage.Approvals.ListRequestsAsync(state, limit ?? 100, ct))
         {
             views.Add(ApprovalViews.Of(request, await storage.Approvals.ListVotesAsync(request.Id, ct)));
         }

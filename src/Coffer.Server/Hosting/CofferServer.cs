@@ -319,6 +319,7 @@ public sealed partial class CofferServer : IAsyncDisposable
         builder.Services.AddSingleton(alerts);
         builder.Services.AddSingleton(rules);
         builder.Services.AddSingleton<Authorizer>();
+        builder.Services.AddSingleton<QueryParameters>();
         if (options.Oidc is not null)
         {
             builder.Services.AddSingleton(sp => new OidcTokenValidator(options.Oidc, time, sp.GetRequiredService<ILogger<OidcTokenValidator>>()));

@@ -1,3 +1,4 @@
+using System.ComponentModel.DataAnnotations;
 using System.Security.Cryptography;
 using System.Text;
 using Coffer.Alerts;
@@ -79,7 +80,7 @@ internal static class AlertEndpoints
             : Problems.NotFound($"There is no webhook with id '{webhookId}'.");
 
     private static async Task<Results<Ok<AlertDeliveryListView>, ProblemHttpResult>> DeliveriesAsync(
-        string? state, string? webhook, int? limit, ICofferStorage storage, CancellationToken ct)
+        string? state, string? webhook, [Range(1, 1000)] int? limit, ICofferStorage storage, CancellationToken ct)
     {
         AlertDeliveryState? filter = null;
         if (state is not null)
@@ -90,11 +91,6 @@ internal static class AlertEndpoints
             }
 
             filter = parsed;
-        }
-
-        if (limit is < 1 or > 1000)
-        {
-            return Problems.BadRequest("limit is 1 to 1000 (default 100).");
         }
 
         var deliveries = await storage.Alerts.ListDeliveriesAsync(filter, webhook, limit ?? 100, ct);

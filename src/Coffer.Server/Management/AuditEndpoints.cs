@@ -1,3 +1,4 @@
+using System.ComponentModel.DataAnnotations;
 using Coffer.Auth;
 using Coffer.Audit;
 using Coffer.Policies;
@@ -215,14 +216,9 @@ internal static class AuditEndpoints
         string? region,
         string? account,
         long? before,
-        int? limit,
+        [Range(1, 1000)] int? limit,
         CancellationToken ct)
     {
-        if (limit is < 1 or > 1000)
-        {
-            return Problems.BadRequest("limit is 1 to 1000.");
-        }
-
         AuditOutcome? outcomeFilter = null;
         if (outcome is not null)
         {

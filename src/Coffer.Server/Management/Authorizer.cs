@@ -64,8 +64,9 @@ internal sealed class Authorizer(ICofferStorage storage)
                 : null;
         }
 
+        // A repeated ?keystore= is refused before this runs (QueryParameters); were one to get here, it names no key store.
         return await KeyStoreOfAsync(pattern, name => route[name] as string, ct)
-            ?? (pattern.TrimEnd('/') == KeyList && HttpMethods.IsGet(http.Request.Method) ? http.Request.Query["keystore"].SingleOrDefault() : null);
+            ?? (pattern.TrimEnd('/') == KeyList && HttpMethods.IsGet(http.Request.Method) && http.Request.Query["keystore"] is [var one] ? one : null);
     }
 
     /// <summary>The key store a path of <paramref name="pattern"/> with these route values names, itself or by one of its keys.</summary>

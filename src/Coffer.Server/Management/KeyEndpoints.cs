@@ -1,3 +1,4 @@
+using System.ComponentModel.DataAnnotations;
 using Coffer.Approvals;
 using Coffer.Audit;
 using Coffer.Auth;
@@ -107,13 +108,8 @@ internal static class KeyEndpoints
     };
 
     private static async Task<Results<Ok<KeyListView>, ProblemHttpResult>> ListAsync(
-        ICofferStorage storage, TimeProvider time, string? keystore, string? q, string? tag, bool? enabled, string? after, int? limit, CancellationToken ct)
+        ICofferStorage storage, TimeProvider time, string? keystore, string? q, string? tag, bool? enabled, string? after, [Range(1, 1000)] int? limit, CancellationToken ct)
     {
-        if (limit is < 1 or > 1000)
-        {
-            return Problems.BadRequest("limit is 1 to 1000.");
-        }
-
         var page = await storage.Keys.ListKeysAsync(new KeyQuery(keystore, q, tag, enabled, after, limit ?? 100), ct);
         var now = time.GetUtcNow();
         return TypedResults.Ok(new KeyListView(page.Keys.Select(k => View(k, null, now)).ToList(), page.NextAfter));

@@ -14,10 +14,12 @@ namespace Coffer.Server.Management;
 /// up by their SHA-256, so the database never holds a usable token. Runs as middleware after
 /// routing and before the endpoint, so an unauthenticated caller learns nothing from how its body
 /// would have been parsed; endpoints marked <c>AllowAnonymous</c> are let through. Every refusal is
-/// an <c>auth.failed</c> audit record with the source IP and why — never the presented token.
+/// an <c>auth.failed</c> audit record with the source IP and why — never the presented token. The
+/// query string is checked (<see cref="QueryParameters"/>) after authentication and before the
+/// permission check, which reads it.
 /// </summary>
 internal sealed partial class TokenAuthentication(
-    ICofferStorage storage, Authorizer authorizer, TimeProvider time, AuditLog audit, ILogger<TokenAuthentication> logger,
+    ICofferStorage storage, Authorizer authorizer, QueryParameters queries, TimeProvider time, AuditLog audit, ILogger<TokenAuthentication> logger,
     OidcTokenValidator? oidc = null)
 {
     private const string CallerItem = "coffer.caller";
@@ -30,7 +32,7 @@ internal sealed partial class TokenAuthentication(
         var endpoint = context.GetEndpoint();
         if (endpoint is null || endpoint.Metadata.GetMetadata<IAllowAnonymous>() is not null)
         {
-            await next(context);
+            await (queries.Refusal(context)?.ExecuteAsync(context) ?? next(context));
             return;
         }
 
@@ -54,6 +56,12 @@ internal sealed partial class TokenAuthentication(
             }
 
             await RecordLoginAsync(context, caller, login);
+        }
+
+        if (queries.Refusal(context) is { } malformed)
+        {
+            await malformed.ExecuteAsync(context);
+            return;
         }
 
         var required = endpoint.Metadata.GetMetadata<RequiredPermission>()?.Permission;

@@ -88,7 +88,7 @@ public sealed class EncryptionBudgetTests
 
         Assert.Equal(2, (int)(await node.Admin.GetJsonAsync($"/api/v1/keys/{keyId}"))["currentVersion"]!);
         Assert.Equal(1, (int)(await node.Admin.GetJsonAsync($"/api/v1/keys/{other}"))["currentVersion"]!);
-        var scheduled = (await node.Admin.GetJsonAsync($"/api/v1/audit/records?action=key.rotate.scheduled&key={keyId}"))["records"]!.AsArray();
+        var scheduled = (await node.Admin.GetJsonAsync($"/api/v1/audit/records?action=key.rotate.scheduled&keyId={keyId}"))["records"]!.AsArray();
         Assert.Contains(scheduled, r => (string?)r!["outcome"] == "ok" && ((string?)r["details"])!.Contains("has reserved 6 of its 8 encryptions", StringComparison.Ordinal));
         for (var i = 0; i < 8; i++)
         {
