@@ -16,6 +16,14 @@ public sealed partial class NamingTests
 
     private static void Succeeded(CliResult result) => Assert.True(result.ExitCode == 0, result.ToString());
 
+    /// <summary>A usage error that says what is shared and lists every id that shares it.</summary>
+    private static void RefusedAsAmbiguous(CliResult result, string message, params string[] ids)
+    {
+        Assert.True(result.ExitCode == 2, result.ToString());
+        Assert.Contains(message, result.Error, StringComparison.Ordinal);
+        Assert.All(ids, id => Assert.Contains(id, result.Error, StringComparison.Ordinal));
+    }
+
     [Fact]
     public async Task Kill_switch_engage_takes_a_key_name_and_a_key_store_name()
     {
@@ -66,10 +74,7 @@ public sealed partial class NamingTests
         var engage = await Cli.RunAsync(node, "kill-switch", "engage", "--key", node.Info.KeyId, "--reason", "which one?");
         var list = await Cli.RunAsync(node, "kill-switch", "list");
 
-        Assert.Equal(2, engage.ExitCode);
-        Assert.Contains($"2 keys are named '{node.Info.KeyId}'", engage.Error, StringComparison.Ordinal);
-        Assert.Contains(first, engage.Error, StringComparison.Ordinal);
-        Assert.Contains(second, engage.Error, StringComparison.Ordinal);
+        RefusedAsAmbiguous(engage, $"2 keys are named '{node.Info.KeyId}'", first, second);
         Assert.StartsWith("No kill switch is engaged.", list.Out, StringComparison.Ordinal);
     }
 
@@ -106,10 +111,7 @@ public sealed partial class NamingTests
         var ambiguous = await Cli.RunAsync(node, "user", "disable", "Dana");
         var still = await Cli.RunAsync(node, "user", "list");
 
-        Assert.Equal(2, ambiguous.ExitCode);
-        Assert.Contains("2 users are named 'Dana'", ambiguous.Error, StringComparison.Ordinal);
-        Assert.Contains(dana, ambiguous.Error, StringComparison.Ordinal);
-        Assert.Contains(other, ambiguous.Error, StringComparison.Ordinal);
+        RefusedAsAmbiguous(ambiguous, "2 users are named 'Dana'", dana, other);
         Assert.DoesNotContain("disabled", still.Out, StringComparison.Ordinal);
     }
 
