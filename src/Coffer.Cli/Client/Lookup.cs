@@ -9,9 +9,9 @@ namespace Coffer.Cli.Client;
 /// policies have no id but their name, which the server takes as it is.
 /// </summary>
 /// <remarks>
-/// An id is asked for directly (<c>GET /x/{id}</c>), which a token scoped to key stores may do for its
-/// own stores and their keys; only a value that is no id the caller can see is looked for by name in
-/// the lists. A value that names nothing, or that the caller may not look for, is passed on as it is,
+/// An id is asked for directly where the API can (<c>GET /x/{id}</c>), which a token scoped to key
+/// stores may do for its own stores and their keys; only a value that is no id the caller can see is
+/// looked for by name in the lists (tokens and webhooks have only their list). A value that names nothing, or that the caller may not look for, is passed on as it is,
 /// so the call itself gets the server's own "not found" or "forbidden" answer. A name that several
 /// things share is refused with their ids.
 /// </remarks>
