@@ -30,6 +30,19 @@ public sealed class AuditCommandTests
     }
 
     [Fact]
+    public async Task List_by_actor_system_finds_what_coffer_did_itself_and_only_that()
+    {
+        await using var node = await DevServer.StartAsync();
+
+        var system = await Cli.RunAsync(node, "audit", "list", "--actor", "system", "--json");
+
+        Assert.True(system.ExitCode == 0, system.ToString());
+        var records = system.Json.GetProperty("records").EnumerateArray().ToList();
+        Assert.Contains(records, r => r.GetProperty("action").GetString() == "seal.unseal");
+        Assert.All(records, r => Assert.Equal("system", r.GetProperty("actorKind").GetString()));
+    }
+
+    [Fact]
     public async Task Verify_with_the_anchor_it_printed_passes_and_a_malformed_anchor_is_a_usage_error()
     {
         await using var node = await DevServer.StartAsync();

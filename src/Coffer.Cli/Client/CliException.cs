@@ -26,5 +26,11 @@ internal class CliException : Exception
 
     public CliException(string message, int exitCode) : base(message) => ExitCode = exitCode;
 
+    /// <summary>A refusal of the management API, with its HTTP status.</summary>
+    public CliException(string message, System.Net.HttpStatusCode status) : base(message) => Status = status;
+
     public int ExitCode { get; } = Failure;
+
+    /// <summary>The management API's status when it refused the call; null for any other failure.</summary>
+    public System.Net.HttpStatusCode? Status { get; }
 }

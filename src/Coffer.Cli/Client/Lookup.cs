@@ -3,32 +3,102 @@ using Coffer.Server.Management;
 namespace Coffer.Cli.Client;
 
 /// <summary>
-/// Lets people name things as they know them: a key store by id or name, a key by id or by its
-/// name (the XKS externalKeyId, e.g. <c>demo-key</c> of <c>coffer dev</c>). A value that names
-/// nothing is passed on as an id, so an unknown one gets the server's own "not found" detail.
+/// Lets people name things as they know them: each argument or option that takes a key, key store,
+/// user, app, token or webhook takes its id or its name (a key's name is its XKS externalKeyId, e.g.
+/// <c>demo-key</c> of <c>coffer dev</c>; a webhook's is its URL). Roles, region sets and quorum
+/// policies have no id but their name, which the server takes as it is.
 /// </summary>
+/// <remarks>
+/// An id is asked for directly where the API can (<c>GET /x/{id}</c>), which a token scoped to key
+/// stores may do for its own stores and their keys; only a value that is no id the caller can see is
+/// looked for by name in the lists (tokens and webhooks have only their list). A value that names nothing, or that the caller may not look for, is passed on as it is,
+/// so the call itself gets the server's own "not found" or "forbidden" answer. A name that several
+/// things share is refused with their ids.
+/// </remarks>
 internal static class Lookup
 {
-    public static async Task<string> KeyStoreIdAsync(ManagementClient api, string idOrName, CancellationToken ct)
+    private const int PageSize = 1000;
+
+    public static async Task<string> KeyStoreIdAsync(ManagementClient api, string idOrName, CancellationToken ct) =>
+        (await api.FindAsync(ManagementClient.Route("keystores", idOrName), ManagementJson.Default.KeyStoreView, ct))?.Id
+        ?? OneNamed("key stores", idOrName, await api.FindAsync(ManagementClient.Route("keystores"), ManagementJson.Default.ListKeyStoreView, ct), s => s.Id, s => s.Name);
+
+    public static async Task<string> KeyIdAsync(ManagementClient api, string idOrName, CancellationToken ct) =>
+        (await api.FindAsync(ManagementClient.Route("keys", idOrName), ManagementJson.Default.KeyView, ct))?.Id
+        ?? OneNamed("keys", idOrName, await KeysContainingAsync(api, idOrName, ct), k => k.Id, k => k.Name, k => $"{k.Id} in key store {k.KeyStoreId}");
+
+    /// <summary>A user's or app's id (<paramref name="kinds"/>: <c>user</c>, <c>app</c> or both, for a token's owner).</summary>
+    public static async Task<string> PrincipalIdAsync(ManagementClient api, string idOrName, CancellationToken ct, params string[] kinds)
     {
-        var stores = (await api.GetAsync(ManagementClient.Route("keystores"), ManagementJson.Default.ListKeyStoreView, ct)).Value;
-        return (stores.FirstOrDefault(s => s.Id == idOrName) ?? stores.FirstOrDefault(s => s.Name == idOrName))?.Id ?? idOrName;
+        var all = new List<PrincipalView>();
+        foreach (var kind in kinds)
+        {
+            if (await api.FindAsync(ManagementClient.Route(kind + "s", idOrName), ManagementJson.Default.PrincipalView, ct) is { } direct)
+            {
+                return direct.Id;
+            }
+        }
+
+        foreach (var kind in kinds)
+        {
+            all.AddRange(await api.FindAsync(ManagementClient.Route(kind + "s"), ManagementJson.Default.ListPrincipalView, ct) ?? []);
+        }
+
+        return OneNamed(string.Join(" and ", kinds.Select(kind => kind + "s")), idOrName, all, p => p.Id, p => p.Name);
     }
 
-    public static async Task<string> KeyIdAsync(ManagementClient api, string idOrName, CancellationToken ct)
+    /// <summary>A token's id; a name counts only among tokens not revoked, so reusing the name of a
+    /// revoked token for its successor leaves the name usable.</summary>
+    public static async Task<string> TokenIdAsync(ManagementClient api, string idOrName, CancellationToken ct)
     {
-        var found = await api.GetAsync(ManagementClient.Route("keys") + "?limit=1000&q=" + Uri.EscapeDataString(idOrName), ManagementJson.Default.KeyListView, ct);
-        if (found.Value.Keys.Any(k => k.Id == idOrName))
+        var tokens = await api.FindAsync(ManagementClient.Route("tokens"), ManagementJson.Default.ListTokenView, ct) ?? [];
+        return tokens.Any(t => t.Id == idOrName)
+            ? idOrName
+            : OneNamed("tokens", idOrName, tokens.Where(t => t.RevokedAt is null), t => t.Id, t => t.Name);
+    }
+
+    /// <summary>A webhook's id; a webhook is named by its URL.</summary>
+    public static async Task<string> WebhookIdAsync(ManagementClient api, string idOrUrl, CancellationToken ct) =>
+        OneNamed("webhooks", idOrUrl, await api.FindAsync(ManagementClient.Route("alerts", "webhooks"), ManagementJson.Default.ListWebhookView, ct), w => w.Id, w => w.Url);
+
+    /// <summary>Every key whose name or description contains <paramref name="text"/> (the list's own
+    /// filter, every page), or null when the caller may not list keys across key stores.</summary>
+    private static async Task<List<KeyView>?> KeysContainingAsync(ManagementClient api, string text, CancellationToken ct)
+    {
+        var keys = new List<KeyView>();
+        string? after = null;
+        do
+        {
+            var path = ManagementClient.Route("keys") + $"?q={Uri.EscapeDataString(text)}&limit={PageSize}" + (after is null ? "" : "&after=" + Uri.EscapeDataString(after));
+            if (await api.FindAsync(path, ManagementJson.Default.KeyListView, ct) is not { } page)
+            {
+                return null;
+            }
+
+            keys.AddRange(page.Keys);
+            after = page.Next;
+        }
+        while (after is not null);
+
+        return keys;
+    }
+
+    /// <summary>The id of the one item that has <paramref name="idOrName"/> as id or as name; the value
+    /// itself when nothing has it (or <paramref name="items"/> is null: the caller may not list them).</summary>
+    private static string OneNamed<T>(string plural, string idOrName, IEnumerable<T>? items, Func<T, string> id, Func<T, string> name, Func<T, string>? describe = null)
+    {
+        var all = items?.ToList() ?? [];
+        if (all.Any(item => id(item) == idOrName))
         {
             return idOrName;
         }
 
-        var named = found.Value.Keys.Where(k => k.Name == idOrName).ToList();
+        var named = all.Where(item => name(item) == idOrName).ToList();
         return named.Count switch
         {
             0 => idOrName,
-            1 => named[0].Id,
-            _ => throw new CliException($"{named.Count} keys are named '{idOrName}' (in key stores {string.Join(", ", named.Select(k => k.KeyStoreId))}): give the key id ({string.Join(", ", named.Select(k => k.Id))})."),
+            1 => id(named[0]),
+            _ => throw new CliException($"{named.Count} {plural} are named '{idOrName}': give the id of the one you mean ({string.Join(", ", named.Select(describe ?? id))}).", CliException.Usage),
         };
     }
 }

@@ -45,6 +45,21 @@ internal sealed class ManagementClient : IDisposable
     public Task<ApiResult<T>> GetAsync<T>(string path, JsonTypeInfo<T> type, CancellationToken ct) =>
         SendAsync(new HttpRequestMessage(HttpMethod.Get, path), type, ct);
 
+    /// <summary>GET of what may not exist, or not for this caller: null when the server answers 404, or
+    /// 403 (a token scoped to key stores may not ask about others, nor list them all).</summary>
+    public async Task<T?> FindAsync<T>(string path, JsonTypeInfo<T> type, CancellationToken ct)
+        where T : class
+    {
+        try
+        {
+            return (await GetAsync(path, type, ct)).Value;
+        }
+        catch (CliException e) when (e.Status is System.Net.HttpStatusCode.NotFound or System.Net.HttpStatusCode.Forbidden)
+        {
+            return null;
+        }
+    }
+
     public Task<ApiResult<T>> PostAsync<TBody, T>(string path, TBody body, JsonTypeInfo<TBody> bodyType, JsonTypeInfo<T> type, CancellationToken ct) =>
         SendAsync(new HttpRequestMessage(HttpMethod.Post, path) { Content = JsonContent.Create(body, bodyType) }, type, ct);
 
@@ -171,7 +186,7 @@ internal sealed class ManagementClient : IDisposable
         {
             var problem = JsonSerializer.Deserialize(body, ManagementJson.Default.ProblemDetails);
             var message = problem?.Detail ?? problem?.Title;
-            return string.IsNullOrWhiteSpace(message) ? null : new CliException(message);
+            return string.IsNullOrWhiteSpace(message) ? null : new CliException(message, response.StatusCode);
         }
         catch (JsonException)
         {

@@ -71,11 +71,11 @@ internal static class AlertCommands
 
     private static Command Remove(CliEnvironment env)
     {
-        var id = new Argument<string>("webhook-id") { Description = "Webhook id (see `coffer alert webhook list`)" };
+        var id = new Argument<string>("webhook") { Description = "Webhook id or URL (see `coffer alert webhook list`)" };
         var command = new Command("remove", "Remove a webhook: it gets no more events and its pending deliveries fail.") { id };
         command.SetClientAction(env, async (call, ct) =>
         {
-            var webhookId = call.Parse.GetValue(id)!;
+            var webhookId = await Lookup.WebhookIdAsync(call.Api, call.Parse.GetValue(id)!, ct);
             await call.Api.DeleteAsync(ManagementClient.Route("alerts", "webhooks", webhookId), ct);
             if (!call.Json)
             {
@@ -91,14 +91,14 @@ internal static class AlertCommands
     {
         var state = new Option<string?>("--state") { Description = "Only deliveries in this state" };
         state.AcceptOnlyFromAmong("pending", "delivered", "failed");
-        var webhook = new Option<string?>("--webhook") { Description = "Only deliveries to this webhook id" };
+        var webhook = new Option<string?>("--webhook") { Description = "Only deliveries to this webhook (id or URL)" };
         var limit = new Option<int?>("--limit") { Description = "At most this many (1..1000, default 100), newest first", CustomParser = WholeNumber.Int32 };
         var command = new Command("deliveries", "Show alert deliveries newest first: state, attempts, next attempt and last error.") { state, webhook, limit };
         command.SetClientAction(env, async (call, ct) =>
         {
             var query = new List<string>();
             Add(query, "state", call.Parse.GetValue(state));
-            Add(query, "webhook", call.Parse.GetValue(webhook));
+            Add(query, "webhook", call.Parse.GetValue(webhook) is { } w ? await Lookup.WebhookIdAsync(call.Api, w, ct) : null);
             Add(query, "limit", call.Parse.GetValue(limit)?.ToString(CultureInfo.InvariantCulture));
             var path = ManagementClient.Route("alerts", "deliveries") + (query.Count > 0 ? "?" + string.Join('&', query) : "");
             var result = await call.Api.GetAsync(path, ManagementJson.Default.AlertDeliveryListView, ct);

@@ -85,9 +85,9 @@ internal static class AuditCommands
     {
         var from = TimeOption.Create("--from", "Only records at or after this time (ISO 8601, e.g. 2026-01-31T00:00:00Z)");
         var to = TimeOption.Create("--to", "Only records before this time");
-        var key = new Option<string?>("--key") { Description = "Only records about this key id" };
-        var store = new Option<string?>("--keystore") { Description = "Only records about this key store" };
-        var actor = new Option<string?>("--actor") { Description = "Only records by this actor (SigV4 access key id, token id)" };
+        var key = new Option<string?>("--key") { Description = "Only records about this key (id or name)" };
+        var store = new Option<string?>("--keystore") { Description = "Only records about this key store (id or name)" };
+        var actor = new Option<string?>("--actor") { Description = "Only records by this actor, as the ACTOR column shows it: a SigV4 access key id, a token, user or app id, system (scheduled work, start-up) or anonymous" };
         var action = new Option<string?>("--action") { Description = "Only this action, e.g. xks.encrypt, key.create, auth.failed" };
         var outcome = new Option<string?>("--outcome") { Description = "ok, denied, error or requested" };
         outcome.AcceptOnlyFromAmong("ok", "denied", "error", "requested");
@@ -106,8 +106,8 @@ internal static class AuditCommands
             var query = new List<string>();
             Add(query, "from", call.Parse.GetValue(from)?.ToString("O", CultureInfo.InvariantCulture));
             Add(query, "to", call.Parse.GetValue(to)?.ToString("O", CultureInfo.InvariantCulture));
-            Add(query, "keyId", call.Parse.GetValue(key));
-            Add(query, "keyStore", call.Parse.GetValue(store));
+            Add(query, "keyId", call.Parse.GetValue(key) is { } k ? await Lookup.KeyIdAsync(call.Api, k, ct) : null);
+            Add(query, "keyStore", call.Parse.GetValue(store) is { } s ? await Lookup.KeyStoreIdAsync(call.Api, s, ct) : null);
             Add(query, "actor", call.Parse.GetValue(actor));
             Add(query, "action", call.Parse.GetValue(action));
             Add(query, "outcome", call.Parse.GetValue(outcome));

@@ -8,16 +8,17 @@ namespace Coffer.Cli.Commands;
 /// <summary><c>coffer kill-switch engage|release|list</c>: cut AWS off from keys at once, and restore it.</summary>
 internal static class KillSwitchCommands
 {
-    // Each scope's option, in the order the help lists them; exactly one is given (or --all).
-    private static readonly (string Option, string Scope, string Description)[] Scopes =
+    // Each scope's option, in the order the help lists them; exactly one is given (or --all). A key
+    // store or key may be named; the server takes its id.
+    private static readonly (string Option, string Scope, string Description, Func<ManagementClient, string, CancellationToken, Task<string>>? Id)[] Scopes =
     [
-        ("--keystore", "keystore", "Block every key of this key store (id)"),
-        ("--key", "key", "Block this key (id)"),
-        ("--region", "region", "Block calls for KMS keys in this AWS region"),
-        ("--account", "account", "Block calls whose KMS key or principal is in this AWS account"),
-        ("--principal", "principal", "Block calls by this AWS principal ARN"),
-        ("--vpc", "vpc", "Block calls from this VPC"),
-        ("--vpce", "vpce", "Block calls through this VPC endpoint"),
+        ("--keystore", "keystore", "Block every key of this key store (id or name)", Lookup.KeyStoreIdAsync),
+        ("--key", "key", "Block this key (id or name)", Lookup.KeyIdAsync),
+        ("--region", "region", "Block calls for KMS keys in this AWS region", null),
+        ("--account", "account", "Block calls whose KMS key or principal is in this AWS account", null),
+        ("--principal", "principal", "Block calls by this AWS principal ARN", null),
+        ("--vpc", "vpc", "Block calls from this VPC", null),
+        ("--vpce", "vpce", "Block calls through this VPC endpoint", null),
     ];
 
     public static void AddTo(RootCommand root, CliEnvironment env) =>
@@ -49,9 +50,14 @@ internal static class KillSwitchCommands
         command.SetClientAction(env, async (call, ct) =>
         {
             var index = Array.FindIndex(scoped, o => call.Parse.GetValue(o) is not null);
-            var request = index < 0
-                ? new KillSwitchRequest("all", null, call.Parse.GetValue(reason))
-                : new KillSwitchRequest(Scopes[index].Scope, call.Parse.GetValue(scoped[index]), call.Parse.GetValue(reason));
+            var request = new KillSwitchRequest("all", null, call.Parse.GetValue(reason));
+            if (index >= 0)
+            {
+                var (_, scope, _, id) = Scopes[index];
+                var value = call.Parse.GetValue(scoped[index])!;
+                request = request with { Scope = scope, Value = id is null ? value : await id(call.Api, value, ct) };
+            }
+
             var result = await call.Api.PostAsync(ManagementClient.Route("kill-switches"), request,
                 ManagementJson.Default.KillSwitchRequest, ManagementJson.Default.KillSwitchView, ct);
             if (call.Json)

@@ -23,18 +23,25 @@ internal static class PrincipalCommands
 
     private sealed record Fields(Option<string> Name, Option<string[]> Roles, Option<string[]> Groups, Option<string>? Subject)
     {
-        public PrincipalRequest Read(ClientCall call) => new(
-            call.Parse.GetValue(Name),
-            Subject is null ? null : call.Parse.GetValue(Subject),
-            [.. (call.Parse.GetValue(Roles) ?? []).Select(ParseGrant)],
-            [.. call.Parse.GetValue(Groups) ?? []]);
+        public async Task<PrincipalRequest> ReadAsync(ClientCall call, CancellationToken ct)
+        {
+            var grants = new List<RoleGrantBody>();
+            foreach (var text in call.Parse.GetValue(Roles) ?? [])
+            {
+                grants.Add(text.Split('@', 2) is [var role, var keyStore]
+                    ? new RoleGrantBody(role, await Lookup.KeyStoreIdAsync(call.Api, keyStore, ct))
+                    : new RoleGrantBody(text));
+            }
+
+            return new(call.Parse.GetValue(Name), Subject is null ? null : call.Parse.GetValue(Subject), grants, [.. call.Parse.GetValue(Groups) ?? []]);
+        }
     }
 
     private static Fields NewFields(string kind, Command command)
     {
         var fields = new Fields(
             new Option<string>("--name") { Description = "Who or what it is", Required = true },
-            new Option<string[]>("--role") { Description = "A role, or role@keyStoreId for one key store only; repeat for more", AllowMultipleArgumentsPerToken = false },
+            new Option<string[]>("--role") { Description = "A role, or role@keystore (the key store's id or name) for one key store only; repeat for more", AllowMultipleArgumentsPerToken = false },
             new Option<string[]>("--group") { Description = "A group (approver groups of quorum policies); repeat for more" },
             kind == CallerKinds.User ? new Option<string>("--oidc-subject") { Description = "The identity provider's 'sub' for this person" } : null);
         command.Options.Add(fields.Name);
@@ -48,16 +55,13 @@ internal static class PrincipalCommands
         return fields;
     }
 
-    private static RoleGrantBody ParseGrant(string text) =>
-        text.Split('@', 2) is [var role, var keyStore] ? new RoleGrantBody(role, keyStore) : new RoleGrantBody(text);
-
     private static Command Create(CliEnvironment env, string kind)
     {
-        var command = new Command("create", $"Create a {kind}; then `coffer token create --owner <id>` gives it a token.");
+        var command = new Command("create", $"Create a {kind}; then `coffer token create --owner <id or name>` gives it a token.");
         var fields = NewFields(kind, command);
         command.SetClientAction(env, async (call, ct) =>
         {
-            Print(call, await call.Api.PostAsync(Route(kind), fields.Read(call), ManagementJson.Default.PrincipalRequest, ManagementJson.Default.PrincipalView, ct));
+            Print(call, await call.Api.PostAsync(Route(kind), await fields.ReadAsync(call, ct), ManagementJson.Default.PrincipalRequest, ManagementJson.Default.PrincipalView, ct));
             return 0;
         });
         return command;
@@ -65,12 +69,12 @@ internal static class PrincipalCommands
 
     private static Command Set(CliEnvironment env, string kind)
     {
-        var id = new Argument<string>("id") { Description = $"The {kind}'s id" };
+        var id = IdArgument(kind);
         var command = new Command("set", $"Replace a {kind}'s name, roles and groups (those not given are removed).") { id };
         var fields = NewFields(kind, command);
         command.SetClientAction(env, async (call, ct) =>
         {
-            Print(call, await call.Api.PutAsync(Route(kind, call.Parse.GetValue(id)!), fields.Read(call),
+            Print(call, await call.Api.PutAsync(Route(kind, await IdAsync(call, id, kind, ct)), await fields.ReadAsync(call, ct),
                 ManagementJson.Default.PrincipalRequest, ManagementJson.Default.PrincipalView, ct));
             return 0;
         });
@@ -98,11 +102,11 @@ internal static class PrincipalCommands
 
     private static Command Show(CliEnvironment env, string kind)
     {
-        var id = new Argument<string>("id") { Description = $"The {kind}'s id" };
+        var id = IdArgument(kind);
         var command = new Command("show", $"Show a {kind}.") { id };
         command.SetClientAction(env, async (call, ct) =>
         {
-            Print(call, await call.Api.GetAsync(Route(kind, call.Parse.GetValue(id)!), ManagementJson.Default.PrincipalView, ct));
+            Print(call, await call.Api.GetAsync(Route(kind, await IdAsync(call, id, kind, ct)), ManagementJson.Default.PrincipalView, ct));
             return 0;
         });
         return command;
@@ -110,15 +114,20 @@ internal static class PrincipalCommands
 
     private static Command Disable(CliEnvironment env, string kind)
     {
-        var id = new Argument<string>("id") { Description = $"The {kind}'s id" };
+        var id = IdArgument(kind);
         var command = new Command("disable", $"Disable a {kind} for good and revoke its tokens.") { id };
         command.SetClientAction(env, async (call, ct) =>
         {
-            Print(call, await call.Api.PostAsync(Route(kind, call.Parse.GetValue(id)!, "disable"), ManagementJson.Default.PrincipalView, ct));
+            Print(call, await call.Api.PostAsync(Route(kind, await IdAsync(call, id, kind, ct), "disable"), ManagementJson.Default.PrincipalView, ct));
             return 0;
         });
         return command;
     }
+
+    private static Argument<string> IdArgument(string kind) => new(kind) { Description = $"The {kind}'s id or name" };
+
+    private static Task<string> IdAsync(ClientCall call, Argument<string> argument, string kind, CancellationToken ct) =>
+        Lookup.PrincipalIdAsync(call.Api, call.Parse.GetValue(argument)!, ct, kind);
 
     private static string Grants(PrincipalView p) => string.Join(' ', p.Roles.Select(g => g.KeyStoreId is null ? g.Role : g.Role + "@" + g.KeyStoreId));
 

@@ -19,14 +19,16 @@ internal static class TokenCommands
     {
         var name = new Option<string>("--name") { Description = "Who or what uses the token", Required = true };
         var role = new Option<string>("--role") { Description = "The token stands for itself with this role: " + string.Join(", ", Roles.All) + " or a custom one" };
-        var keyStore = new Option<string>("--key-store") { Description = "With --role: the role holds on this key store only" };
-        var owner = new Option<string>("--owner") { Description = "The token stands for this user or app (usr_… or app_…), with its roles and groups" };
+        var keyStore = new Option<string>("--key-store") { Description = "With --role: the role holds on this key store (id or name) only" };
+        var owner = new Option<string>("--owner") { Description = "The token stands for this user or app (id or name), with its roles and groups" };
         var days = new Option<int?>("--expires-days") { Description = "Days until the token expires (default: never)", CustomParser = WholeNumber.Int32 };
         var command = new Command("create", "Create a token (give --role or --owner); it is printed once and cannot be shown again.") { name, role, keyStore, owner, days };
         command.SetClientAction(env, async (call, ct) =>
         {
+            var ownerId = call.Parse.GetValue(owner) is { } o ? await Lookup.PrincipalIdAsync(call.Api, o, ct, CallerKinds.User, CallerKinds.App) : null;
+            var keyStoreId = call.Parse.GetValue(keyStore) is { } s ? await Lookup.KeyStoreIdAsync(call.Api, s, ct) : null;
             var result = await call.Api.PostAsync(ManagementClient.Route("tokens"),
-                new CreateTokenRequest(call.Parse.GetValue(name), call.Parse.GetValue(role), call.Parse.GetValue(days), call.Parse.GetValue(owner), call.Parse.GetValue(keyStore)),
+                new CreateTokenRequest(call.Parse.GetValue(name), call.Parse.GetValue(role), call.Parse.GetValue(days), ownerId, keyStoreId),
                 ManagementJson.Default.CreateTokenRequest, ManagementJson.Default.CreatedToken, ct);
             if (call.Json)
             {
@@ -71,12 +73,13 @@ internal static class TokenCommands
 
     private static Command Revoke(CliEnvironment env)
     {
-        var id = new Argument<string>("id") { Description = "The token's id (coffer token list)" };
-        var command = new Command("revoke", "Revoke a token at once.") { id };
+        var token = new Argument<string>("token") { Description = "The token's id or name (coffer token list)" };
+        var command = new Command("revoke", "Revoke a token at once.") { token };
         command.SetClientAction(env, async (call, ct) =>
         {
-            await call.Api.DeleteAsync(ManagementClient.Route("tokens", call.Parse.GetValue(id)!), ct);
-            await call.Out.WriteLineAsync($"revoked {call.Parse.GetValue(id)}");
+            var id = await Lookup.TokenIdAsync(call.Api, call.Parse.GetValue(token)!, ct);
+            await call.Api.DeleteAsync(ManagementClient.Route("tokens", id), ct);
+            await call.Out.WriteLineAsync($"revoked {id}");
             return 0;
         });
         return command;

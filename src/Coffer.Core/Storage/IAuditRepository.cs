@@ -67,7 +67,10 @@ public sealed record AuditQuery
 
     public string? KeyStore { get; init; }
 
-    public string? ActorId { get; init; }
+    /// <summary>Who made the records, as a listing shows them: the actor's id (an access key id, a
+    /// token, user or app id), or for an actor that has none its kind (<c>system</c> for scheduled
+    /// work and start-up, <c>anonymous</c>), so every actor a listing shows can be filtered on.</summary>
+    public string? Actor { get; init; }
 
     public string? Action { get; init; }
 

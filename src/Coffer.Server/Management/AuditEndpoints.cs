@@ -203,6 +203,8 @@ internal static class AuditEndpoints
             Convert.ToHexStringLower(result.LastHash)));
     }
 
+    /// <param name="actor">Who made the records, as the listing shows it: an actor id, or <c>system</c> or
+    /// <c>anonymous</c> for the records of actors without one.</param>
     private static async Task<Results<Ok<AuditRecordListView>, ProblemHttpResult>> ListAsync(
         ICofferStorage storage,
         DateTimeOffset? from,
@@ -236,7 +238,7 @@ internal static class AuditEndpoints
             To = to,
             KeyId = keyId,
             KeyStore = keyStore,
-            ActorId = actor,
+            Actor = actor,
             Action = action,
             Outcome = outcomeFilter,
             KmsRequestId = kmsRequestId,

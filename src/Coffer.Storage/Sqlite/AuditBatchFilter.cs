@@ -36,7 +36,7 @@ internal static class AuditBatchFilter
         Add("first_seq IN (SELECT first_seq FROM audit_batch_keys WHERE key_id = @KeyId)", "@KeyId", query.KeyId);
         string?[] searched =
         [
-            query.KeyStore, query.ActorId, query.Action, query.Outcome is { } outcome ? AuditOutcomes.ToText(outcome) : null,
+            query.KeyStore, query.Actor, query.Action, query.Outcome is { } outcome ? AuditOutcomes.ToText(outcome) : null,
             query.KmsRequestId, query.AwsRegion, query.AwsAccount,
         ];
         for (var i = 0; i < searched.Length; i++)
@@ -55,7 +55,7 @@ internal static class AuditBatchFilter
         return (query.Before is not { } before || record.Sequence < before)
             && (query.KeyId is null || e.KeyId == query.KeyId)
             && (query.KeyStore is null || e.KeyStore == query.KeyStore)
-            && (query.ActorId is null || e.ActorId == query.ActorId)
+            && (query.Actor is null || (e.ActorId ?? e.ActorKind) == query.Actor)
             && (query.Action is null || e.Action == query.Action)
             && (query.Outcome is null || e.Outcome == query.Outcome)
             && (query.KmsRequestId is null || e.KmsRequestId == query.KmsRequestId)

@@ -296,6 +296,20 @@ public abstract class SchedulerTests(string backend) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_scheduled_rotation_is_listed_by_the_actor_the_listing_shows_system()
+    {
+        var (_, id) = await NewKeyAsync();
+        await PutAsync($"/api/v1/keys/{id}/rotation-policy", new { intervalDays = 1 });
+        await AdvanceAsync(TimeSpan.FromDays(1));
+
+        var records = JsonNode.Parse(await Api.GetStringAsync($"/api/v1/audit/records?actor=system&keyId={id}&limit=1000"))!["records"]!.AsArray();
+
+        Assert.Contains(records, r => (string?)r!["action"] == "key.rotate.scheduled" && (string?)r["outcome"] == "ok");
+        // The key's creation and policy were the administrator's: not the system's.
+        Assert.All(records, r => Assert.Equal(("system", null), ((string?)r!["actorKind"], (string?)r["actorId"])));
+    }
+
+    [Fact]
     public async Task Sealed_the_scheduler_does_nothing_and_it_catches_up_once_unsealed()
     {
         var (_, id) = await NewKeyAsync();

@@ -224,15 +224,32 @@ public abstract partial class RepositoryConformanceTests
         Assert.Equal(new long[] { 4L, 3, 2, 1 }, await Seqs(new AuditQuery()));
         Assert.Equal(new long[] { 4L, 3, 1 }, await Seqs(new AuditQuery { KeyId = "k1" }));
         Assert.Equal(new long[] { 4L, 2, 1 }, await Seqs(new AuditQuery { KeyStore = "s1" }));
-        Assert.Equal(new long[] { 2L, 1 }, await Seqs(new AuditQuery { ActorId = "A1" }));
+        Assert.Equal(new long[] { 2L, 1 }, await Seqs(new AuditQuery { Actor = "A1" }));
         Assert.Equal(new long[] { 3L, 1 }, await Seqs(new AuditQuery { Action = "xks.encrypt" }));
         Assert.Equal(new long[] { 2L }, await Seqs(new AuditQuery { Outcome = AuditOutcome.Denied }));
         Assert.Equal(new long[] { 3L }, await Seqs(new AuditQuery { KmsRequestId = "r3" }));
         Assert.Equal(new long[] { 3L, 1 }, await Seqs(new AuditQuery { AwsRegion = "eu-west-1" }));
         Assert.Equal(new long[] { 3L }, await Seqs(new AuditQuery { AwsAccount = "222222222222" }));
         Assert.Equal(new long[] { 3L, 2 }, await Seqs(new AuditQuery { From = AuditT0.AddMinutes(1), To = AuditT0.AddMinutes(3) }));
-        Assert.Equal(new long[] { 1L }, await Seqs(new AuditQuery { KeyId = "k1", AwsRegion = "eu-west-1", ActorId = "A1" }));
+        Assert.Equal(new long[] { 1L }, await Seqs(new AuditQuery { KeyId = "k1", AwsRegion = "eu-west-1", Actor = "A1" }));
         Assert.Empty(await Seqs(new AuditQuery { KeyId = "nope" }));
+    }
+
+    [Fact]
+    public async Task Audit_query_finds_an_actor_without_an_id_by_its_kind_as_listings_show_it()
+    {
+        await Audit.AppendAsync(Chain(AuditRecord.GenesisHash.ToArray(), 1,
+            new AuditEvent { Action = "key.rotate", ActorKind = "system", KeyId = "k1" },
+            new AuditEvent { Action = "key.rotate", ActorKind = "token", ActorId = "tok_1", KeyId = "k1" },
+            new AuditEvent { Action = "auth.failed", ActorKind = "anonymous" }), null);
+
+        async Task<long[]> Seqs(AuditQuery q) => [.. (await Audit.QueryAsync(q)).Records.Select(r => r.Sequence)];
+
+        // An id wins over the kind, as in a listing: the token's record is not the system's.
+        Assert.Equal(new long[] { 1L }, await Seqs(new AuditQuery { Actor = "system" }));
+        Assert.Equal(new long[] { 3L }, await Seqs(new AuditQuery { Actor = "anonymous" }));
+        Assert.Equal(new long[] { 2L }, await Seqs(new AuditQuery { Actor = "tok_1" }));
+        Assert.Empty(await Seqs(new AuditQuery { Actor = "token" }));
     }
 
     [Fact]
