@@ -31,7 +31,10 @@ internal static class AuditArchiveFile
         using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         try
         {
-            await using (var file = new FileStream(temporary, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16, useAsync: true))
+            await using (var file = Coffer.Server.Hosting.OwnerOnlyFiles.Open(temporary, new FileStreamOptions
+            {
+                Mode = FileMode.Create, Access = FileAccess.Write, Share = FileShare.None, BufferSize = 1 << 16, Options = FileOptions.Asynchronous,
+            }))
             {
                 var line = new System.Buffers.ArrayBufferWriter<byte>(1024);
                 using (var json = new Utf8JsonWriter(line))

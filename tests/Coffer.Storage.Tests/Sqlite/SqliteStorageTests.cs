@@ -32,6 +32,24 @@ public sealed class SqliteStorageTests : IDisposable
     }
 
     [Fact]
+    [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+    public async Task Opening_creates_the_directory_0700_and_the_file_0600_and_SQLite_gives_the_WAL_and_shared_memory_files_the_same_mode()
+    {
+        // Whatever the test runner's umask; with the usual 022 SQLite alone would make them 0644.
+        const UnixFileMode OwnerOnly = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        using (var storage = await SqliteStorage.OpenAsync(_database.FilePath, CancellationToken.None))
+        {
+            await storage.KeyStores.CreateKeyStoreAsync(new KeyStore("ks", "ks", UriPrefix.Empty, T0));
+
+            Assert.Equal(OwnerOnly, File.GetUnixFileMode(_database.FilePath + "-wal"));
+            Assert.Equal(OwnerOnly, File.GetUnixFileMode(_database.FilePath + "-shm"));
+        }
+
+        Assert.Equal(OwnerOnly, File.GetUnixFileMode(_database.FilePath));
+        Assert.Equal(OwnerOnly | UnixFileMode.UserExecute, File.GetUnixFileMode(Path.GetDirectoryName(_database.FilePath)!));
+    }
+
+    [Fact]
     public async Task Opening_records_every_migration_once()
     {
         using (await SqliteStorage.OpenAsync(_database.FilePath, CancellationToken.None))
