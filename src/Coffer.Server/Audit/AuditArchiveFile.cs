@@ -5,6 +5,7 @@ using System.Text;
 using System.Text.Json;
 using Coffer.Audit;
 using Coffer.Server.Audit.Sinks;
+using Coffer.Server.Hosting;
 using Coffer.Server.Management;
 
 namespace Coffer.Server.Audit;
@@ -31,7 +32,7 @@ internal static class AuditArchiveFile
         using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         try
         {
-            await using (var file = Coffer.Server.Hosting.OwnerOnlyFiles.Open(temporary, new FileStreamOptions
+            await using (var file = OwnerOnlyFiles.Open(temporary, new FileStreamOptions
             {
                 Mode = FileMode.Create, Access = FileAccess.Write, Share = FileShare.None, BufferSize = 1 << 16, Options = FileOptions.Asynchronous,
             }))

@@ -16,13 +16,13 @@ namespace Coffer.Server.Hosting;
 /// else) covers every one of them; explicit modes on what Coffer creates itself cover it when it runs
 /// inside another process whose umask is not its to change (the tests, an embedding host).
 /// </remarks>
-public static partial class OwnerOnlyFiles
+internal static partial class OwnerOnlyFiles
 {
     /// <summary>rw------- (0600).</summary>
-    public const UnixFileMode FilePermissions = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+    private const UnixFileMode FilePermissions = UnixFileMode.UserRead | UnixFileMode.UserWrite;
 
     /// <summary>rwx------ (0700).</summary>
-    public const UnixFileMode DirectoryPermissions = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
+    private const UnixFileMode DirectoryPermissions = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
 
     private const UnixFileMode GroupOrOthers =
         UnixFileMode.GroupRead | UnixFileMode.GroupWrite | UnixFileMode.GroupExecute |
@@ -30,7 +30,7 @@ public static partial class OwnerOnlyFiles
 
     /// <summary>umask 077: every file and directory this process creates from now on, by any code,
     /// has no group or other permissions. Process-wide, so only the process's entry point calls it.</summary>
-    public static void RestrictUmask()
+    internal static void RestrictUmask()
     {
         if (!OperatingSystem.IsWindows())
         {
@@ -41,7 +41,7 @@ public static partial class OwnerOnlyFiles
 
     /// <summary>Creates the directory (and missing parents) 0700. An existing one keeps its mode: it
     /// is the operator's, and may be shared on purpose; <see cref="EnsureDataDirectory"/> warns.</summary>
-    public static void CreateDirectory(string path)
+    internal static void CreateDirectory(string path)
     {
         if (OperatingSystem.IsWindows())
         {
@@ -57,24 +57,12 @@ public static partial class OwnerOnlyFiles
     /// lets its group or other users in.</summary>
     internal static void EnsureDataDirectory(string path, ILogger logger)
     {
-        if (OperatingSystem.IsWindows())
+        if (!OperatingSystem.IsWindows() && Directory.Exists(path) && File.GetUnixFileMode(path) is var mode && (mode & GroupOrOthers) != 0)
         {
-            Directory.CreateDirectory(path);
-            return;
+            Log.DataDirectoryOpen(logger, Path.GetFullPath(path), Octal(mode));
         }
 
-        if (Directory.Exists(path))
-        {
-            var mode = File.GetUnixFileMode(path);
-            if ((mode & GroupOrOthers) != 0)
-            {
-                Log.DataDirectoryOpen(logger, Path.GetFullPath(path), Octal(mode));
-            }
-
-            return;
-        }
-
-        Directory.CreateDirectory(path, DirectoryPermissions);
+        CreateDirectory(path);
     }
 
     /// <summary>Opens a file, made 0600: created so when new, and narrowed to it when it exists (an
