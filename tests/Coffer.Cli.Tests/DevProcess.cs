@@ -1,17 +1,19 @@
-using System.Diagnostics;
 using Coffer.Server.Hosting;
 
 namespace Coffer.Cli.Tests;
 
-/// <summary><c>coffer dev</c> as a user runs it: the built executable as a child process, with its
-/// data directory under a fresh working directory, ready once it has written dev.json.</summary>
+/// <summary><c>coffer dev</c> as a user runs it: the built executable as a child process (under umask
+/// 022, <see cref="CofferProcess"/>), with its data directory <c>data</c> under a fresh working
+/// directory, ready once it has written dev.json.</summary>
 internal sealed class DevProcess : IAsyncDisposable
 {
-    private readonly Process _process;
+    private readonly CofferProcess _process;
+    private readonly bool _ownsDirectory;
 
-    private DevProcess(Process process, string workingDirectory, DevInfo info)
+    private DevProcess(CofferProcess process, string workingDirectory, bool ownsDirectory, DevInfo info)
     {
         _process = process;
+        _ownsDirectory = ownsDirectory;
         WorkingDirectory = workingDirectory;
         Info = info;
     }
@@ -22,58 +24,61 @@ internal sealed class DevProcess : IAsyncDisposable
 
     public DevInfo Info { get; }
 
-    public int ProcessId => _process.Id;
+    public int ProcessId => _process.ProcessId;
 
-    public static async Task<DevProcess> StartAsync(params string[] extraArgs)
+    /// <summary>Everything it printed so far.</summary>
+    public string Output => _process.Output;
+
+    public static Task<DevProcess> StartAsync(params string[] extraArgs) =>
+        StartAsync(Directory.CreateTempSubdirectory("coffer-dev-process-").FullName, ownsDirectory: true, extraArgs);
+
+    /// <summary>Starts it in <paramref name="workingDirectory"/>, which the caller keeps and deletes.</summary>
+    public static Task<DevProcess> StartInAsync(string workingDirectory, params string[] extraArgs) =>
+        StartAsync(workingDirectory, ownsDirectory: false, extraArgs);
+
+    private static async Task<DevProcess> StartAsync(string directory, bool ownsDirectory, string[] extraArgs)
     {
-        var directory = Directory.CreateTempSubdirectory("coffer-dev-process-").FullName;
-        var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-            WorkingDirectory = directory,
-        };
-        foreach (var arg in (string[])[Path.Combine(AppContext.BaseDirectory, "coffer.dll"), "dev", .. extraArgs, "--data", "data", "--xks-port", "0", "--admin-port", "0"])
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        var process = Process.Start(start)!;
-        var stderr = process.StandardError.ReadToEndAsync();
-        _ = process.StandardOutput.ReadToEndAsync();
+        var process = CofferProcess.Start(directory, ["dev", .. extraArgs, "--data", "data", "--xks-port", "0", "--admin-port", "0"]);
         var path = Path.Combine(directory, "data", DevEnvironment.FileName);
-        for (var waited = 0; waited < 120; waited++)
+        string failure;
+        for (var waited = 0; ; waited++)
         {
             if (process.HasExited)
             {
-                var exit = $"coffer dev exited with {process.ExitCode}: {await stderr}";
-                process.Dispose();
-                Directory.Delete(directory, recursive: true);
-                Assert.Fail(exit);
+                failure = $"coffer dev exited: {process.Output}";
+                break;
             }
 
             if (await DevEnvironment.ReadAsyncOrNull(path) is { } info)
             {
-                return new DevProcess(process, directory, info);
+                return new DevProcess(process, directory, ownsDirectory, info);
+            }
+
+            if (waited == 120)
+            {
+                failure = "coffer dev wrote no dev.json within 60 s.";
+                break;
             }
 
             await Task.Delay(500);
         }
 
-        process.Kill(entireProcessTree: true);
-        await process.WaitForExitAsync();
-        process.Dispose();
-        Directory.Delete(directory, recursive: true);
-        Assert.Fail("coffer dev wrote no dev.json within 60 s.");
+        await process.DisposeAsync();
+        if (ownsDirectory)
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+
+        Assert.Fail(failure);
         return null!;
     }
 
     public async ValueTask DisposeAsync()
     {
-        _process.Kill(entireProcessTree: true);
-        await _process.WaitForExitAsync();
-        _process.Dispose();
-        Directory.Delete(WorkingDirectory, recursive: true);
+        await _process.DisposeAsync();
+        if (_ownsDirectory)
+        {
+            Directory.Delete(WorkingDirectory, recursive: true);
+        }
     }
 }

@@ -28,6 +28,8 @@ internal static class DevCommand
         };
         command.SetAction(async (parse, ct) =>
         {
+            // Before any file is made: the SoftHSM2 token and the certificate below come first.
+            OwnerOnlyFiles.RestrictUmask();
             var dataDir = Path.GetFullPath(parse.GetValue(data)!);
             var options = new CofferOptions
             {

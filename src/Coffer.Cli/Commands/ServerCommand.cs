@@ -17,6 +17,7 @@ internal static class ServerCommand
         var command = new Command("server", "Run Coffer: the XKS listener (TLS, optional mTLS) and the management API.") { config, logFormat, logLevel };
         command.SetAction(async (parse, ct) =>
         {
+            OwnerOnlyFiles.RestrictUmask();
             var options = Load(parse.GetValue(config));
             using var logging = Logging.Create(parse.GetValue(logFormat)!, parse.GetValue(logLevel));
             await using var server = await CofferServer.StartAsync(options, logging.Factory, ct: ct);

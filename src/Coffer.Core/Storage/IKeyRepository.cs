@@ -76,13 +76,25 @@ public interface IKeyRepository
     /// Marks a version Destroyed and erases its stored material for good, if its stored lifecycle is
     /// still <paramref name="expected"/> (compare-and-set, recording <paramref name="at"/> and
     /// <paramref name="actor"/>). Erased means unrecoverable from the database files, not merely
-    /// unreferenced: the implementation overwrites the old bytes (SQLite: secure_delete and a WAL
-    /// checkpoint). The caller decides that destruction is due and destroys what the material refers
-    /// to outside the database first (<see cref="Coffer.Crypto.ICryptoBackend.DestroyKeyMaterial"/>).
+    /// unreferenced: the implementation overwrites the old bytes (SQLite: secure_delete), and
+    /// <see cref="CompleteErasureAsync"/> then removes older copies from the files. The caller decides
+    /// that destruction is due and destroys what the material refers to outside the database first
+    /// (<see cref="Coffer.Crypto.ICryptoBackend.DestroyKeyMaterial"/>). Quick: it waits for no reader,
+    /// so it may run under the seal's change lock.
     /// </summary>
     /// <returns>False when the version does not exist.</returns>
     /// <exception cref="ConflictException">The stored lifecycle is not <paramref name="expected"/>.</exception>
     Task<bool> DestroyVersionAsync(string keyId, int version, VersionLifecycle expected, DateTimeOffset at, string actor, CancellationToken ct = default);
+
+    /// <summary>
+    /// Finishes erasing the material of destroyed versions from the storage's files (SQLite: the page
+    /// images that still hold it in the database file and the WAL), without making other writers, the
+    /// audit writer above all, wait more than a fraction of a second. Run it outside any change, after
+    /// destructions, and again until it answers true.
+    /// </summary>
+    /// <returns>True when no erased material is left in the files; false when a reader of an older
+    /// snapshot (or a busy writer) kept it from finishing, and it must be called again later.</returns>
+    Task<bool> CompleteErasureAsync(CancellationToken ct = default);
 
     /// <summary>Turns a key whose versions are all Destroyed into a tombstone destroyed at
     /// <paramref name="at"/>; its waiting period is cleared. Idempotent for a key already destroyed.</summary>

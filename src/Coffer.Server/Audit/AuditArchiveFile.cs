@@ -5,6 +5,7 @@ using System.Text;
 using System.Text.Json;
 using Coffer.Audit;
 using Coffer.Server.Audit.Sinks;
+using Coffer.Server.Hosting;
 using Coffer.Server.Management;
 
 namespace Coffer.Server.Audit;
@@ -31,7 +32,10 @@ internal static class AuditArchiveFile
         using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         try
         {
-            await using (var file = new FileStream(temporary, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16, useAsync: true))
+            await using (var file = OwnerOnlyFiles.Open(temporary, new FileStreamOptions
+            {
+                Mode = FileMode.Create, Access = FileAccess.Write, Share = FileShare.None, BufferSize = 1 << 16, Options = FileOptions.Asynchronous,
+            }))
             {
                 var line = new System.Buffers.ArrayBufferWriter<byte>(1024);
                 using (var json = new Utf8JsonWriter(line))

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Runtime.CompilerServices;
 using System.Security.Cryptography;
 using Coffer.Audit;
+using Coffer.Server.Hosting;
 using Coffer.Server.Seal;
 using Coffer.Storage;
 
@@ -61,7 +62,7 @@ internal sealed partial class AuditLog
                     $"nothing to archive: records from {first} up to {limit} hold no checkpoint to end an archive on (the newest record always stays; a sink must have delivered what is archived)"));
             }
 
-            Directory.CreateDirectory(directory);
+            OwnerOnlyFiles.CreateDirectory(directory);
             var fileName = AuditArchiveFile.Name(first, cut.Sequence);
             var firstPrevHash = last?.ThroughHash ?? AuditRecord.GenesisHash.ToArray();
             var verifier = new AuditChainVerifier(key, firstSequence: first, firstPrevHash: firstPrevHash);

@@ -84,8 +84,8 @@ public sealed partial class CofferServer : IAsyncDisposable
     {
         time ??= TimeProvider.System;
         Validate(options);
-        Directory.CreateDirectory(options.DataDirectory);
         var logger = loggers.CreateLogger<CofferServer>();
+        OwnerOnlyFiles.EnsureDataDirectory(options.DataDirectory, logger);
         var storage = await SqliteStorage.OpenAsync(options.ResolvedDatabasePath, ct);
         if (options.Oidc is not null)
         {

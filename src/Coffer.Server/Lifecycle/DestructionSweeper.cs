@@ -22,6 +22,11 @@ namespace Coffer.Server.Lifecycle;
 /// material refers to in its backend (an HSM object: C_DestroyObject), then mark the version Destroyed
 /// and erase its stored material, then record the outcome. The key ring is rebuilt at once, so no
 /// opened copy outlives the change.</para>
+/// <para>The change only overwrites the material in its row. Copies of the page that held it stay in
+/// the database file and WAL until a truncating checkpoint, which waits for readers of older snapshots
+/// while holding SQLite's write lock; so it runs after the destructions, outside the change lock, and
+/// gives up after a moment rather than stall the audit writer, to be retried by the next sweep
+/// (<see cref="Coffer.Storage.IKeyRepository.CompleteErasureAsync"/>; docs/architecture.md).</para>
 /// <para>Idempotent: a sweep that stops between the HSM and the database finds the version due again
 /// next time, and the backend reports the object already gone rather than failing.</para>
 /// <para>One node runs this; with SQLite there is one node. Several nodes on one database would each
@@ -91,8 +96,21 @@ internal sealed partial class DestructionSweeper(SealManager seal, AuditLog audi
         }
     }
 
-    /// <summary>One pass over everything due at <paramref name="now"/>.</summary>
+    /// <summary>One pass over everything due at <paramref name="now"/>, then the erasure of what was
+    /// destroyed, outside the change lock.</summary>
     internal async Task SweepAsync(DateTimeOffset now, CancellationToken ct)
+    {
+        await DestroyDueAsync(now, ct);
+
+        // Also while sealed: it needs no key, and a destruction may be waiting for it since an earlier
+        // sweep (a reader held an old snapshot) or an earlier process.
+        if (!await seal.Storage.Keys.CompleteErasureAsync(ct))
+        {
+            Log.ErasureHeldBack(logger, Interval);
+        }
+    }
+
+    private async Task DestroyDueAsync(DateTimeOffset now, CancellationToken ct)
     {
         if (seal.IsSealed)
         {
@@ -301,5 +319,8 @@ internal sealed partial class DestructionSweeper(SealManager seal, AuditLog audi
 
         [LoggerMessage(EventId = 6505, Level = LogLevel.Error, Message = "A destruction sweep failed with {ExceptionType}; the next one retries")]
         public static partial void SweepFailed(ILogger logger, string exceptionType, Exception exception);
+
+        [LoggerMessage(EventId = 6506, Level = LogLevel.Warning, Message = "Destroyed key material may still be in the database's files: a reader of an older snapshot or a busy writer kept the checkpoint from erasing it; the next sweep retries in {Interval}")]
+        public static partial void ErasureHeldBack(ILogger logger, TimeSpan interval);
     }
 }

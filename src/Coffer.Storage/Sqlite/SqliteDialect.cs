@@ -43,9 +43,21 @@ internal static class SqliteDialect
     /// <summary>
     /// Copies every WAL frame into the database file and truncates the WAL to zero bytes, so no old
     /// page image (e.g. one still holding erased material) survives in the -wal file. Answers one row:
-    /// busy (1 when a reader kept it from completing), frames in the log, frames checkpointed.
+    /// busy (1 when a writer or a reader kept it from completing), frames in the log, frames
+    /// checkpointed. Run after <see cref="ErasureCheckpointPrelude"/>, never inside a change.
     /// </summary>
     public const string CheckpointAndTruncateWal = "PRAGMA wal_checkpoint(TRUNCATE);";
+
+    /// <summary>
+    /// Before <see cref="CheckpointAndTruncateWal"/>: a PASSIVE checkpoint first copies what it can
+    /// without taking the write lock, so the truncating one has little left to copy while it holds it;
+    /// and a short lock wait, because the truncating checkpoint holds the write lock while it waits for
+    /// readers of older snapshots. With the usual 10 s it would outlast the audit writer's 1 s
+    /// (<see cref="AuditConnectionPragmas"/>) and fail XKS calls; with 100 ms it gives up (busy) and the
+    /// destruction sweeper tries again a minute later. The connection goes back to the pool with this
+    /// wait, and <see cref="ConnectionPragmas"/> restores the usual one when it is taken again.
+    /// </summary>
+    public const string ErasureCheckpointPrelude = "PRAGMA busy_timeout = 100; PRAGMA wal_checkpoint(PASSIVE);";
 
     /// <summary>
     /// The audit writer's connections: as durable as the others (synchronous=FULL: an audit record is

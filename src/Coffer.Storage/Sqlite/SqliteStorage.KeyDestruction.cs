@@ -1,6 +1,5 @@
 using Coffer.Keys;
 using Dapper;
-using Microsoft.Data.Sqlite;
 
 namespace Coffer.Storage.Sqlite;
 
@@ -32,6 +31,11 @@ public sealed partial class SqliteStorage
 
         private const string UpdateKeyDestroyed =
             "UPDATE keys SET destroyed_at = COALESCE(destroyed_at, @At), destroys_at = NULL WHERE id = @Id";
+
+        /// <summary>1 while a destruction's erasure may not have reached the files yet. It starts at 1:
+        /// an earlier process may have stopped between a destruction and the checkpoint that completes
+        /// it, and checking costs one checkpoint.</summary>
+        private int _erasurePending = 1;
 
         public async Task<bool> SetKeyDestroysAtAsync(string keyId, DateTimeOffset? expected, DateTimeOffset? destroysAt, CancellationToken ct = default)
         {
@@ -92,14 +96,41 @@ public sealed partial class SqliteStorage
                 }
 
                 // secure_delete (SqliteDialect.ConnectionPragmas) zeroes the cell the old material
-                // occupied in the page; the commit puts that page in the WAL.
+                // occupied in the page; the commit puts that page in the WAL. Older images of the page
+                // stay in the database file and the WAL until CompleteErasureAsync.
                 await connection.ExecuteAsync(new CommandDefinition(UpdateVersionDestroyed,
                     new { KeyId = keyId, Version = version, At = DbValues.Time(at), Actor = actor }, transaction, cancellationToken: ct));
                 await transaction.CommitAsync(ct);
             }
 
-            await CheckpointAsync(connection, ct);
+            Volatile.Write(ref _erasurePending, 1);
             return true;
+        }
+
+        public async Task<bool> CompleteErasureAsync(CancellationToken ct = default)
+        {
+            // Cleared before the checkpoint: a destruction committed meanwhile sets it again, so it is
+            // never lost; a checkpoint that fails or is held back sets it again below.
+            if (Interlocked.Exchange(ref _erasurePending, 0) == 0)
+            {
+                return true;
+            }
+
+            var complete = false;
+            try
+            {
+                await using var connection = await storage.OpenConnectionAsync(ct);
+                await connection.ExecuteAsync(new CommandDefinition(SqliteDialect.ErasureCheckpointPrelude, cancellationToken: ct));
+                complete = await connection.ExecuteScalarAsync<long>(new CommandDefinition(SqliteDialect.CheckpointAndTruncateWal, cancellationToken: ct)) == 0;
+                return complete;
+            }
+            finally
+            {
+                if (!complete)
+                {
+                    Volatile.Write(ref _erasurePending, 1);
+                }
+            }
         }
 
         public async Task<bool> MarkKeyDestroyedAsync(string keyId, DateTimeOffset at, CancellationToken ct = default)
@@ -122,15 +153,6 @@ public sealed partial class SqliteStorage
             await transaction.CommitAsync(ct);
             return true;
         }
-
-        /// <summary>
-        /// Moves the committed page (old material zeroed) into the database file over the old page
-        /// image, and truncates the WAL, whose earlier frames may still hold the material. A reader on
-        /// an older snapshot can keep this from completing; SQLite's own checkpoints then finish the job
-        /// later, and the next destruction tries again.
-        /// </summary>
-        private static async Task CheckpointAsync(SqliteConnection connection, CancellationToken ct) =>
-            await connection.ExecuteAsync(new CommandDefinition(SqliteDialect.CheckpointAndTruncateWal, cancellationToken: ct));
     }
 
     private sealed class KeyDestructionRow

@@ -67,7 +67,7 @@ public sealed partial class SqliteStorage : ICofferStorage
         var directory = Path.GetDirectoryName(fullPath);
         if (directory is not null)
         {
-            Directory.CreateDirectory(directory);
+            CreateOwnerOnly(directory, fullPath);
         }
 
         var connectionString = new SqliteConnectionStringBuilder
@@ -145,6 +145,27 @@ public sealed partial class SqliteStorage : ICofferStorage
 
     /// <summary>A deferred transaction: one consistent snapshot for several reads, no write lock.</summary>
     private static SqliteTransaction BeginRead(SqliteConnection connection) => connection.BeginTransaction(deferred: true);
+
+    /// <summary>
+    /// The directory 0700 and the database file 0600 when they are new (docs/architecture.md, "Files on
+    /// disk"): the file holds the audit trail, key names and token hashes. SQLite gives the -wal and
+    /// -shm files it creates the database file's mode, so the file is made here, empty (an empty file
+    /// is an empty database), rather than by SQLite with the process umask.
+    /// </summary>
+    private static void CreateOwnerOnly(string directory, string databasePath)
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            Directory.CreateDirectory(directory);
+            return;
+        }
+
+        Directory.CreateDirectory(directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        var options = new FileStreamOptions { Mode = FileMode.OpenOrCreate, Access = FileAccess.Write, UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite };
+        using (new FileStream(databasePath, options))
+        {
+        }
+    }
 
     private static async Task EnableWalAsync(SqliteConnection connection, CancellationToken cancellationToken)
     {

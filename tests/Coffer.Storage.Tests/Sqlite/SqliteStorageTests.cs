@@ -32,6 +32,24 @@ public sealed class SqliteStorageTests : IDisposable
     }
 
     [Fact]
+    [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+    public async Task Opening_creates_the_directory_0700_and_the_file_0600_and_SQLite_gives_the_WAL_and_shared_memory_files_the_same_mode()
+    {
+        // Whatever the test runner's umask; with the usual 022 SQLite alone would make them 0644.
+        const UnixFileMode OwnerOnly = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        using (var storage = await SqliteStorage.OpenAsync(_database.FilePath, CancellationToken.None))
+        {
+            await storage.KeyStores.CreateKeyStoreAsync(new KeyStore("ks", "ks", UriPrefix.Empty, T0));
+
+            Assert.Equal(OwnerOnly, File.GetUnixFileMode(_database.FilePath + "-wal"));
+            Assert.Equal(OwnerOnly, File.GetUnixFileMode(_database.FilePath + "-shm"));
+        }
+
+        Assert.Equal(OwnerOnly, File.GetUnixFileMode(_database.FilePath));
+        Assert.Equal(OwnerOnly | UnixFileMode.UserExecute, File.GetUnixFileMode(Path.GetDirectoryName(_database.FilePath)!));
+    }
+
+    [Fact]
     public async Task Opening_records_every_migration_once()
     {
         using (await SqliteStorage.OpenAsync(_database.FilePath, CancellationToken.None))
@@ -122,10 +140,63 @@ public sealed class SqliteStorageTests : IDisposable
     {
         var material = System.Security.Cryptography.RandomNumberGenerator.GetBytes(60);
         using var storage = await SqliteStorage.OpenAsync(_database.FilePath, CancellationToken.None);
+        var lifecycle = await StoreAmongOthersAsync(storage, material);
+
+        Assert.True(FilesContain(material), "the material should be in the files before destruction (else this test proves nothing)");
+
+        Assert.True(await storage.Keys.DestroyVersionAsync("k", 1, lifecycle, T0.AddDays(7), KeyVersion.SystemActor));
+        Assert.True(await storage.Keys.CompleteErasureAsync());
+
+        Assert.False(FilesContain(material));
+        Assert.Equal(0L, await ScalarAsync<long>("SELECT length(material) FROM key_versions WHERE key_id = 'k'"));
+    }
+
+    [Fact]
+    public async Task A_reader_of_an_older_snapshot_holds_the_erasure_back_without_holding_up_a_writer_that_waits_one_second()
+    {
+        var material = System.Security.Cryptography.RandomNumberGenerator.GetBytes(60);
+        using var storage = await SqliteStorage.OpenAsync(_database.FilePath, CancellationToken.None);
+        var lifecycle = await StoreAmongOthersAsync(storage, material);
+        var reader = await OpenRawAsync();
+        await ExecuteAsync(reader, "BEGIN; SELECT COUNT(*) FROM key_versions;");
+
+        // Writers that give up after a second, as the audit writer does, keep taking the write lock
+        // while the version is destroyed and its erasure is attempted.
+        using var stop = new CancellationTokenSource();
+        var writes = 0;
+        var writer = Task.Run(async () =>
+        {
+            await using var connection = await OpenRawAsync(timeoutSeconds: 1);
+            await ExecuteAsync(connection, "PRAGMA busy_timeout = 1000;");
+            while (!stop.IsCancellationRequested)
+            {
+                await ExecuteAsync(connection, "BEGIN IMMEDIATE; ROLLBACK;");
+                writes++;
+                await Task.Delay(5);
+            }
+        });
+        Assert.True(await storage.Keys.DestroyVersionAsync("k", 1, lifecycle, T0.AddDays(7), KeyVersion.SystemActor));
+        var erased = await storage.Keys.CompleteErasureAsync();
+        await stop.CancelAsync();
+        await writer;
+
+        Assert.False(erased);
+        Assert.True(writes > 0);
+        Assert.True(FilesContain(material), "the reader's snapshot still needs the old page");
+
+        await ExecuteAsync(reader, "ROLLBACK");
+        await reader.DisposeAsync();
+        Assert.True(await storage.Keys.CompleteErasureAsync());
+        Assert.False(FilesContain(material));
+    }
+
+    /// <summary>A key version holding <paramref name="material"/>, due for destruction at T0 + 7 days,
+    /// among rows before and after it over several pages, so the erased row sits among live ones.</summary>
+    private static async Task<VersionLifecycle> StoreAmongOthersAsync(SqliteStorage storage, byte[] material)
+    {
         await storage.KeyStores.CreateKeyStoreAsync(new KeyStore("ks", "ks", UriPrefix.Empty, T0));
         var key = new ManagedKey("k", "ks", "e", "", new Dictionary<string, string>(), KeyUsage.EncryptDecrypt, true, 1, T0);
         var lifecycle = new VersionLifecycle(KeyVersionState.Deactivated, DestroysAt: T0.AddDays(7));
-        // Rows before and after it, over several pages, so the erased row sits among live ones.
         for (var i = 0; i < 80; i++)
         {
             var other = key with { Id = $"k{i:D2}", ExternalId = $"e{i:D2}" };
@@ -136,12 +207,7 @@ public sealed class SqliteStorageTests : IDisposable
             }
         }
 
-        Assert.True(FilesContain(material), "the material should be in the files before destruction (else this test proves nothing)");
-
-        Assert.True(await storage.Keys.DestroyVersionAsync("k", 1, lifecycle, T0.AddDays(7), KeyVersion.SystemActor));
-
-        Assert.False(FilesContain(material));
-        Assert.Equal(0L, await ScalarAsync<long>("SELECT length(material) FROM key_versions WHERE key_id = 'k'"));
+        return lifecycle;
     }
 
     /// <summary>Whether the database file or its WAL holds any 8 consecutive bytes of <paramref name="material"/>
@@ -383,6 +449,11 @@ public sealed class SqliteStorageTests : IDisposable
     private async Task ExecuteAsync(string sql)
     {
         await using var connection = await OpenRawAsync();
+        await ExecuteAsync(connection, sql);
+    }
+
+    private static async Task ExecuteAsync(SqliteConnection connection, string sql)
+    {
         using var command = connection.CreateCommand();
 #pragma warning disable CA2100 // Test-only SQL written in this file.
         command.CommandText = sql;
@@ -390,10 +461,11 @@ public sealed class SqliteStorageTests : IDisposable
         await command.ExecuteNonQueryAsync();
     }
 
-    private async Task<SqliteConnection> OpenRawAsync()
+    /// <param name="timeoutSeconds">Microsoft.Data.Sqlite's own retry on a busy database.</param>
+    private async Task<SqliteConnection> OpenRawAsync(int timeoutSeconds = 30)
     {
         // Not pooled, so nothing of the test's own connections lingers in the storage's pool.
-        var connection = new SqliteConnection($"Data Source={_database.FilePath};Pooling=False");
+        var connection = new SqliteConnection($"Data Source={_database.FilePath};Pooling=False;Default Timeout={timeoutSeconds}");
         await connection.OpenAsync();
         return connection;
     }

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Text.Json;
 using Coffer.Audit;
+using Coffer.Server.Hosting;
 
 namespace Coffer.Server.Audit.Sinks;
 
@@ -16,8 +17,6 @@ namespace Coffer.Server.Audit.Sinks;
 /// </remarks>
 internal sealed class FileSink : IAuditSink
 {
-    private const UnixFileMode OwnerOnly = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-
     private readonly string _path;
     private readonly long _maxBytes;
     private readonly int _keep;
@@ -78,7 +77,7 @@ internal sealed class FileSink : IAuditSink
 
     private async Task<FileStream> OpenAsync(CancellationToken ct)
     {
-        Directory.CreateDirectory(Path.GetDirectoryName(_path)!);
+        OwnerOnlyFiles.CreateDirectory(Path.GetDirectoryName(_path)!);
         var file = Open(_path);
         try
         {
@@ -106,20 +105,9 @@ internal sealed class FileSink : IAuditSink
         }
     }
 
-    private static FileStream Open(string path)
-    {
-        var options = new FileStreamOptions { Mode = FileMode.OpenOrCreate, Access = FileAccess.ReadWrite, Share = FileShare.Read };
-        if (OperatingSystem.IsWindows())
-        {
-            return new FileStream(path, options);
-        }
-
-        options.UnixCreateMode = OwnerOnly;
-        var file = new FileStream(path, options);
-        // An existing file keeps its mode on open; audit lines are for their owner only.
-        File.SetUnixFileMode(file.SafeFileHandle, OwnerOnly);
-        return file;
-    }
+    // Audit lines are for their owner only, an existing file too.
+    private static FileStream Open(string path) =>
+        OwnerOnlyFiles.Open(path, new FileStreamOptions { Mode = FileMode.OpenOrCreate, Access = FileAccess.ReadWrite, Share = FileShare.Read });
 
     /// <summary>Where the complete lines end, and the sequence of the last one (null when none).</summary>
     private static async Task<(long End, long? Sequence)> LastLineAsync(FileStream file, CancellationToken ct)
