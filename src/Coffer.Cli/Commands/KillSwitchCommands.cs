@@ -13,9 +13,9 @@ internal static class KillSwitchCommands
     [
         ("--keystore", "keystore", "Block every key of this key store (id)"),
         ("--key", "key", "Block this key (id)"),
-        ("--region", "region", "Block calls for KMS keys in this AWS region"),
-        ("--account", "account", "Block calls whose KMS key or principal is in this AWS account"),
-        ("--principal", "principal", "Block calls by this AWS principal ARN"),
+        ("--region", "region", "Block calls for KMS keys in this AWS region or region set (eea, eu-adequacy, yours)"),
+        ("--account", "account", "Block calls whose KMS key or principal is in this AWS account (12 digits)"),
+        ("--principal", "principal", "Block calls by this AWS principal ARN; '*' matches any run of characters (arn:aws:iam::111122223333:role/*)"),
         ("--vpc", "vpc", "Block calls from this VPC"),
         ("--vpce", "vpce", "Block calls through this VPC endpoint"),
     ];
