@@ -45,6 +45,7 @@ public sealed class PolicyCommandTests : IAsyncLifetime
         Assert.Matches(@"Version\s+2", set2.Out);
         Assert.True(show.ExitCode == 0, show.ToString());
         Assert.Contains("\"deny-all\"", show.Out, StringComparison.Ordinal);
+        Assert.DoesNotContain("null", show.Out, StringComparison.Ordinal); // absent matchers are left out, not shown as null
         Assert.Equal("eea-only", old.Json.GetProperty("document").GetProperty("rules")[0].GetProperty("name").GetString());
         Assert.Matches(@"\n\s*1\s+1\s", versions.Out);
         Assert.Matches(@"\n\s*2\s+1\s", versions.Out);
@@ -106,10 +107,30 @@ public sealed class PolicyCommandTests : IAsyncLifetime
         var result = await Cli.RunAsync(_node, "policy", "simulate", "--keystore", "demo", "--file", rules, "--request", samples);
 
         Assert.True(result.ExitCode == 0, result.ToString());
-        Assert.Matches(@"allow\s+rule=all\s+encrypt\s+req-eu", result.Out);
-        Assert.Matches(@"deny\s+rule=deny-us\s+decrypt\s+req-us", result.Out);
+        Assert.Matches(@"allow\s+rule=all\s+allow\s+no\s+encrypt\s+req-eu", result.Out); // no stored rules: everything allowed
+        Assert.Matches(@"deny\s+rule=deny-us\s+allow\s+yes\s+decrypt\s+req-us", result.Out);
         Assert.Contains("nothing was changed", result.Out, StringComparison.Ordinal);
         Assert.Equal(1, (await Cli.RunAsync(_node, "policy", "show", "--keystore", "demo")).ExitCode);
+    }
+
+    [Fact]
+    public async Task Policy_simulate_with_a_candidate_marks_the_calls_whose_decision_differs_and_counts_them()
+    {
+        var stored = Write("stored.json", """{"rules":[{"name":"eea-only","effect":"allow","kmsKeyRegion":["eea"]}]}""");
+        var candidate = Write("candidate.json", """{"rules":[{"name":"all","effect":"allow"}]}""");
+        var samples = Write("samples.json", """
+            [{"operation":"encrypt","requestMetadata":{"kmsRequestId":"req-eu","kmsKeyArn":"arn:aws:kms:eu-central-1:111122223333:key/k"}},
+             {"operation":"encrypt","requestMetadata":{"kmsRequestId":"req-us","kmsKeyArn":"arn:aws:kms:us-east-1:111122223333:key/k"}}]
+            """);
+        Assert.Equal(0, (await Cli.RunAsync(_node, "policy", "set", "--keystore", "demo", "--file", stored)).ExitCode);
+
+        var result = await Cli.RunAsync(_node, "policy", "simulate", "--keystore", "demo", "--file", candidate, "--request", samples);
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.Matches(@"STORED RULES\s+DIFFERS", result.Out);
+        Assert.Matches(@"allow\s+rule=all\s+allow\s+no\s+encrypt\s+req-eu", result.Out);
+        Assert.Matches(@"allow\s+rule=all\s+deny\s+yes\s+encrypt\s+req-us", result.Out);
+        Assert.Contains("2 call(s) under 1 rule(s); 1 decision(s) differ from the stored rules'", result.Out, StringComparison.Ordinal);
     }
 
     [Fact]

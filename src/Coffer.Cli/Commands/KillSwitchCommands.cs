@@ -14,9 +14,9 @@ internal static class KillSwitchCommands
     [
         ("--keystore", "keystore", "Block every key of this key store (id or name)", Lookup.KeyStoreIdAsync),
         ("--key", "key", "Block this key (id or name)", Lookup.KeyIdAsync),
-        ("--region", "region", "Block calls for KMS keys in this AWS region", null),
-        ("--account", "account", "Block calls whose KMS key or principal is in this AWS account", null),
-        ("--principal", "principal", "Block calls by this AWS principal ARN", null),
+        ("--region", "region", "Block calls for KMS keys in this AWS region or region set (eea, eu-adequacy, yours)", null),
+        ("--account", "account", "Block calls whose KMS key or principal is in this AWS account (12 digits)", null),
+        ("--principal", "principal", "Block calls by this AWS principal ARN; '*' matches any run of characters (arn:aws:iam::111122223333:role/*)", null),
         ("--vpc", "vpc", "Block calls from this VPC", null),
         ("--vpce", "vpce", "Block calls through this VPC endpoint", null),
     ];

@@ -136,9 +136,16 @@ internal static class PolicyCommands
                 return 0;
             }
 
-            Table.Write(call.Out, ["DECISION", "BY", "OPERATION", "KMS REQUEST ID", "KMS KEY ARN", "PRINCIPAL", "SOURCE IP"], result.Value.Results.Select(x => (IReadOnlyList<string>)
-                [x.Decision, x.Reason ?? "no rules", x.Operation, x.KmsRequestId ?? "-", x.KmsKeyArn ?? "-", x.AwsPrincipalArn ?? "-", x.SourceIp ?? "-"]));
-            await call.Out.WriteLineAsync($"{result.Value.Results.Count} call(s) under {result.Value.RuleCount} rule(s); nothing was changed.");
+            // With a candidate, its decision stands beside the stored rules' and whether they differ.
+            var simulated = result.Value;
+            string[] compared = simulated.Differing is null ? [] : ["STORED RULES", "DIFFERS"];
+            Table.Write(call.Out, ["DECISION", "BY", .. compared, "OPERATION", "KMS REQUEST ID", "KMS KEY ARN", "PRINCIPAL", "SOURCE IP"], simulated.Results.Select(x => (IReadOnlyList<string>)
+            [
+                x.Decision, x.Reason ?? "no rules", .. compared.Length == 0 ? [] : (string[])[x.StoredDecision ?? "-", x.Differs == true ? "yes" : "no"],
+                x.Operation, x.KmsRequestId ?? "-", x.KmsKeyArn ?? "-", x.AwsPrincipalArn ?? "-", x.SourceIp ?? "-",
+            ]));
+            var differing = simulated.Differing is { } n ? $"; {n} decision(s) differ from the stored rules'" : "";
+            await call.Out.WriteLineAsync($"{simulated.Results.Count} call(s) under {simulated.RuleCount} rule(s){differing}; nothing was changed.");
             return 0;
         });
         return command;
@@ -152,18 +159,19 @@ internal static class PolicyCommands
             return;
         }
 
+        // Only what is there: no "Set by" without a setter, and the document as the API gives it (no absent matchers).
         var v = view.Value;
         Table.Properties(call.Out,
         [
             ("Scope", $"{v.Scope} {v.ScopeId}"),
             ("Version", v.Version.ToString(CultureInfo.InvariantCulture) + (v.Cleared ? " (cleared: no rules)" : "")),
             ("Set at", v.CreatedAt.ToString("u", CultureInfo.InvariantCulture)),
-            ("Set by", v.CreatedBy ?? "-"),
+            .. v.CreatedBy is { } by ? [("Set by", by)] : Array.Empty<(string, string)>(),
         ]);
-        if (!v.Cleared)
+        using var json = JsonDocument.Parse(view.Json);
+        if (json.RootElement.TryGetProperty("document", out var document))
         {
-            using var document = JsonDocument.Parse(view.Json);
-            Json.Write(call.Out, document.RootElement.GetProperty("document").GetRawText());
+            Json.Write(call.Out, document.GetRawText());
         }
     }
 

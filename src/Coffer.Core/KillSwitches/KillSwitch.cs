@@ -1,3 +1,5 @@
+using Coffer.Policies;
+
 namespace Coffer.KillSwitches;
 
 /// <summary>What an engaged kill switch cuts off (docs/design.md, "Policies and control"; issue 6).</summary>
@@ -11,7 +13,8 @@ public enum KillSwitchScope
     Region,
     /// <summary>Calls whose KMS key or principal belongs to this AWS account.</summary>
     Account,
-    /// <summary>Calls by this AWS principal (requestMetadata.awsPrincipalArn, exact).</summary>
+    /// <summary>Calls by this AWS principal (requestMetadata.awsPrincipalArn), exact or with <c>*</c>
+    /// wildcards as in access rules.</summary>
     Principal,
     Vpc,
     Vpce,
@@ -47,6 +50,40 @@ public static class KillSwitchScopes
         scope = KillSwitchScope.All;
         return false;
     }
+
+    /// <summary>Why <paramref name="value"/> is not what <paramref name="scope"/> names, or null. A value
+    /// must look like what its scope names, so a typo is refused instead of blocking nothing; principals
+    /// and accounts are checked as access rules check awsPrincipalArn and awsAccount.</summary>
+    /// <param name="isRegionSet">Whether a name is a region set (built-in or the user's).</param>
+    public static string? ValueProblem(KillSwitchScope scope, string? value, Func<string, bool> isRegionSet)
+    {
+        ArgumentNullException.ThrowIfNull(isRegionSet);
+        if (scope == KillSwitchScope.All)
+        {
+            return value is null ? null : "scope all takes no value.";
+        }
+
+        if (string.IsNullOrEmpty(value) || value.Length > TextMatcher.MaxValueLength)
+        {
+            return $"scope {ToText(scope)} needs a value (up to {TextMatcher.MaxValueLength} characters).";
+        }
+
+        return scope switch
+        {
+            KillSwitchScope.Region when !AwsRegions.IsKnown(value) && !isRegionSet(value) => RegionProblem(value),
+            KillSwitchScope.Account when !ArnText.IsAccount(value) => "value is a 12-digit AWS account id.",
+            KillSwitchScope.Principal when !value.StartsWith("arn:", StringComparison.Ordinal) || !TextMatcher.IsValue(value) =>
+                "value is an AWS principal ARN (arn:aws:iam::111122223333:role/app), exact or with '*' wildcards as in access rules (arn:aws:iam::111122223333:role/*), printable ASCII without spaces.",
+            KillSwitchScope.Vpc when !value.StartsWith("vpc-", StringComparison.Ordinal) => "value is a VPC id (vpc-...).",
+            KillSwitchScope.Vpce when !value.StartsWith("vpce-", StringComparison.Ordinal) => "value is a VPC endpoint id (vpce-...).",
+            _ => null,
+        };
+    }
+
+    // Only a value written like a region is echoed: anything else could be long or hold anything.
+    private static string RegionProblem(string value) =>
+        (ArnText.IsRegion(value) ? $"value '{value}' is" : "value is")
+        + " neither a known AWS region (eu-west-1) nor a region set (eea, eu-adequacy, or one of yours). A region Coffer does not know yet can be blocked through a region set of yours that lists it.";
 }
 
 /// <summary>One engaged (or, with <see cref="ReleasedAt"/>, released) kill switch.</summary>
@@ -63,67 +100,3 @@ public sealed record KillSwitch(
 /// <summary>What an XKS key call is, for the kill switch: ids from Coffer, the rest from requestMetadata.</summary>
 public readonly record struct KillSwitchCall(
     string KeyStoreId, string KeyId, string? Region, string? KeyAccount, string? PrincipalArn, string? Vpc, string? Vpce);
-
-/// <summary>
-/// The engaged kill switches, immutable, checked on every XKS key call from memory: empty is one
-/// branch, and an engaged set is a handful of comparisons (there are rarely more than a few).
-/// </summary>
-public sealed class KillSwitchSet
-{
-    private readonly KillSwitch[] _engaged;
-    private readonly HashSet<string>?[] _regions;
-
-    /// <param name="regionSets">Named region sets (eea, eu-adequacy, the user's): a region switch whose
-    /// value names one covers all its regions, as they were when the set was loaded.</param>
-    public KillSwitchSet(IEnumerable<KillSwitch> switches, IReadOnlyDictionary<string, IReadOnlyList<string>>? regionSets = null)
-    {
-        ArgumentNullException.ThrowIfNull(switches);
-        _engaged = [.. switches.Where(s => s.Engaged).OrderBy(s => s.EngagedAt)];
-        _regions = [.. _engaged.Select(s => s.Scope == KillSwitchScope.Region && s.Value is not null && regionSets?.TryGetValue(s.Value, out var set) == true
-            ? new HashSet<string>(set, StringComparer.Ordinal)
-            : null)];
-    }
-
-    public static KillSwitchSet Empty { get; } = new([]);
-
-    public IReadOnlyList<KillSwitch> Engaged => _engaged;
-
-    /// <summary>The first engaged switch that covers <paramref name="call"/>, or null.</summary>
-    public KillSwitch? Match(in KillSwitchCall call)
-    {
-        for (var i = 0; i < _engaged.Length; i++)
-        {
-            if (Covers(_engaged[i], _regions[i], call))
-            {
-                return _engaged[i];
-            }
-        }
-
-        return null;
-    }
-
-    private static bool Covers(KillSwitch s, HashSet<string>? regionSet, in KillSwitchCall call) => s.Scope switch
-    {
-        KillSwitchScope.All => true,
-        KillSwitchScope.KeyStore => s.Value == call.KeyStoreId,
-        KillSwitchScope.Key => s.Value == call.KeyId,
-        KillSwitchScope.Region => s.Value == call.Region || (regionSet is not null && call.Region is not null && regionSet.Contains(call.Region)),
-        KillSwitchScope.Account => s.Value == call.KeyAccount || s.Value == PrincipalAccount(call.PrincipalArn),
-        KillSwitchScope.Principal => s.Value == call.PrincipalArn,
-        KillSwitchScope.Vpc => s.Value == call.Vpc,
-        KillSwitchScope.Vpce => s.Value == call.Vpce,
-        _ => true, // an unknown scope blocks: a switch must never fail open
-    };
-
-    /// <summary>The account of <c>arn:PARTITION:SERVICE:REGION:ACCOUNT:...</c>, or null.</summary>
-    public static string? PrincipalAccount(string? arn)
-    {
-        if (arn is null || !arn.StartsWith("arn:", StringComparison.Ordinal))
-        {
-            return null;
-        }
-
-        var parts = arn.Split(':', 6);
-        return parts.Length == 6 && parts[4].Length == 12 && parts[4].All(char.IsAsciiDigit) ? parts[4] : null;
-    }
-}

@@ -3,10 +3,12 @@ using System.Net;
 namespace Coffer.Policies;
 
 /// <summary>
-/// The access decision of one XKS call (docs/design.md, "Policies and control"): the key store's
-/// rules and the key's rules together. A matching deny rule wins over any allow; with rules present,
-/// what no rule allows is denied; with no rules at all, everything is allowed. Pure: no I/O, no
-/// clock (the time is in the request), no allocation on a decision.
+/// The access decision of one XKS call (docs/access-rules.md): the key store's rules and the key's
+/// rules together. With no rules at all, everything is allowed. Otherwise a matching deny rule at
+/// either level wins; each level that has allow rules must allow the call with one of its own (a
+/// key's allow narrows its key store's, it never widens it); and some allow rule must match (rules
+/// that only deny allow nothing). Pure: no I/O, no clock (the time is in the request), no allocation
+/// on a decision.
 /// </summary>
 public static class AccessPolicy
 {
@@ -36,17 +38,25 @@ public static class AccessPolicy
             facts.SourceIp = request.SourceIp is { IsIPv4MappedToIPv6: true } mapped ? mapped.MapToIPv4() : request.SourceIp;
         }
 
-        AccessRule? allowedBy = null;
-        if (Scan(keyStore, ref facts, ref allowedBy) is { } storeDeny)
+        AccessRule? storeAllow = null, keyAllow = null;
+        if (Scan(keyStore, ref facts, ref storeAllow) is { } storeDeny)
         {
             return new AccessDecision(false, storeDeny);
         }
 
-        if (Scan(key, ref facts, ref allowedBy) is { } keyDeny)
+        if (Scan(key, ref facts, ref keyAllow) is { } keyDeny)
         {
             return new AccessDecision(false, keyDeny);
         }
 
+        // One level's allow does not make up for the other's: where a level has allow rules, one of
+        // them must match. This only ever denies more than "any allow anywhere" did (fail-safe).
+        if ((keyStore.HasAllow && storeAllow is null) || (key.HasAllow && keyAllow is null))
+        {
+            return new AccessDecision(false, null);
+        }
+
+        var allowedBy = storeAllow ?? keyAllow;
         return new AccessDecision(allowedBy is not null, allowedBy);
     }
 

@@ -16,7 +16,7 @@ public static class AccessPolicyCompiler
 {
     public const int MaxRules = 500;
     public const int MaxValues = 200;
-    public const int MaxPatternLength = 2048;
+    public const int MaxPatternLength = TextMatcher.MaxValueLength;
 
     /// <param name="regionSet">The regions of a set by name (built-in or user-defined), or null for an unknown set.</param>
     public static bool TryCompile(AccessPolicyDocument document, Func<string, IReadOnlyList<string>?> regionSet, out AccessRuleSet rules, out AccessPolicyError? error)
@@ -185,21 +185,16 @@ public static class AccessPolicyCompiler
                 return null;
             }
 
-            var exact = new List<string>();
-            var patterns = new List<string>();
             for (var i = 0; i < values!.Count; i++)
             {
-                var value = values[i];
-                if (string.IsNullOrEmpty(value) || value.Length > MaxPatternLength || value.Any(c => c is <= ' ' or > '~'))
+                if (!TextMatcher.IsValue(values[i]))
                 {
                     Error(field, i, $"is a value of 1 to {MaxPatternLength} printable ASCII characters without spaces; '*' matches any run of characters.");
                     return null;
                 }
-
-                (value.Contains('*', StringComparison.Ordinal) ? patterns : exact).Add(value);
             }
 
-            return new TextMatcher(exact, patterns);
+            return TextMatcher.Of(values);
         }
 
         private TextMatcher? Accounts(string field, List<string>? values)

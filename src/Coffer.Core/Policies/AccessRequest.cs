@@ -27,8 +27,8 @@ public readonly struct AccessRequest
 }
 
 /// <summary>The outcome of <see cref="AccessPolicy.Decide"/> and the rule that made it.</summary>
-/// <param name="Rule">The deny rule that matched, the first allow rule that matched, or null: no rules
-/// at all (allowed) or none allowed (denied).</param>
+/// <param name="Rule">The deny rule that matched; or the first allow rule that matched, the key store's
+/// before the key's; or null: no rules at all (allowed) or not allowed (denied).</param>
 public readonly record struct AccessDecision(bool Allowed, AccessRule? Rule)
 {
     public const string NoRuleAllowed = "no rule allowed";

@@ -10,6 +10,7 @@ public sealed class AccessRuleSet
         NeedsKeyArn = rules.Any(r => r.NeedsKeyArn);
         NeedsPrincipalAccount = rules.Any(r => r.NeedsPrincipalAccount);
         NeedsSourceIp = rules.Any(r => r.SourceIp is not null);
+        HasAllow = rules.Any(r => !r.IsDeny);
     }
 
     public static AccessRuleSet Empty { get; } = new([]);
@@ -21,6 +22,9 @@ public sealed class AccessRuleSet
     internal bool NeedsPrincipalAccount { get; }
 
     internal bool NeedsSourceIp { get; }
+
+    /// <summary>Whether any rule allows: then one of them must match for this level to allow a call.</summary>
+    internal bool HasAllow { get; }
 
     public bool IsEmpty => Rules.Count == 0;
 }

@@ -11,6 +11,8 @@ internal sealed class TextMatcher
     // of its small-set shapes, which the hot path must not.)
     private const int LinearLimit = 8;
 
+    public const int MaxValueLength = 2048;
+
     private readonly string[] _few;
     private readonly HashSet<string>.AlternateLookup<ReadOnlySpan<char>>? _many;
     private readonly string[] _patterns;
@@ -30,6 +32,16 @@ internal sealed class TextMatcher
 
         _patterns = [.. patterns];
     }
+
+    /// <summary>A matcher of <paramref name="values"/>: those with a <c>*</c> are patterns, the rest exact.</summary>
+    public static TextMatcher Of(IReadOnlyCollection<string> values) => new(
+        values.Where(v => !v.Contains('*', StringComparison.Ordinal)),
+        values.Where(v => v.Contains('*', StringComparison.Ordinal)));
+
+    /// <summary>Whether <paramref name="value"/> may be matched on: 1 to <see cref="MaxValueLength"/>
+    /// printable ASCII characters without spaces (the request's values are ASCII ids and ARNs).</summary>
+    public static bool IsValue(string? value) =>
+        !string.IsNullOrEmpty(value) && value.Length <= MaxValueLength && !value.Any(c => c is <= ' ' or > '~');
 
     public bool Matches(ReadOnlySpan<char> value)
     {

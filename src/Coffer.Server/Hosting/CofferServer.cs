@@ -344,7 +344,14 @@ public sealed partial class CofferServer : IAsyncDisposable
         });
         // Unreadable bodies throw, so ProblemMiddleware answers them with what was wrong.
         builder.Services.Configure<Microsoft.AspNetCore.Routing.RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
-        builder.Services.ConfigureHttpJsonOptions(json => json.SerializerOptions.TypeInfoResolverChain.Insert(0, ManagementJson.Default));
+        builder.Services.ConfigureHttpJsonOptions(json =>
+        {
+            json.SerializerOptions.TypeInfoResolverChain.Insert(0, ManagementJson.Default);
+
+            // ManagementJson's own options apply only to its own serializer, not to these: absent
+            // fields (no description, no matcher, no release) are left out of answers, not written as null.
+            json.SerializerOptions.DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull;
+        });
         builder.Services.AddOpenApi("v1", openApi => openApi.AddOperationTransformer(EndpointPermissions.DocumentPermission));
         builder.WebHost.ConfigureKestrel(kestrel =>
         {

@@ -1,7 +1,6 @@
 using Coffer.Approvals;
 using Coffer.Auth;
 using Coffer.KillSwitches;
-using Coffer.Policies;
 using Coffer.Server.Approvals;
 using Coffer.Server.KillSwitches;
 using Coffer.Storage;
@@ -20,7 +19,6 @@ namespace Coffer.Server.Management;
 internal static class KillSwitchEndpoints
 {
     private const int MaxReasonLength = 1024;
-    private const int MaxValueLength = 2048;
 
     public static void Map(RouteGroupBuilder api)
     {
@@ -48,14 +46,10 @@ internal static class KillSwitchEndpoints
             return Problems.BadRequest($"reason is required (1 to {MaxReasonLength} characters): it tells the next administrator why AWS was cut off.");
         }
 
-        if (ValueProblem(scope, request.Value) is { } problem)
+        var regionSets = scope == KillSwitchScope.Region ? await board.RegionSetsAsync(ct) : null;
+        if (KillSwitchScopes.ValueProblem(scope, request.Value, name => regionSets?.ContainsKey(name) == true) is { } problem)
         {
             return Problems.BadRequest(problem);
-        }
-
-        if (scope == KillSwitchScope.Region && !RegionSets.IsRegionName(request.Value) && !(await board.RegionSetsAsync(ct)).ContainsKey(request.Value!))
-        {
-            return Problems.BadRequest($"value '{request.Value}' is neither an AWS region (eu-west-1) nor a region set (eea, eu-adequacy, or one of yours).");
         }
 
         if (scope == KillSwitchScope.KeyStore && await storage.KeyStores.GetKeyStoreAsync(request.Value!, ct) is null)
@@ -79,31 +73,6 @@ internal static class KillSwitchEndpoints
     {
         var released = await board.ReleaseAsync(id, TokenAuthentication.CallerId(http), ct);
         return released is null ? Problems.NotFound($"No kill switch with id '{id}' exists.") : TypedResults.Ok(View(released));
-    }
-
-    // The value must look like what its scope names, so a typo is refused instead of blocking nothing.
-    private static string? ValueProblem(KillSwitchScope scope, string? value)
-    {
-        if (scope == KillSwitchScope.All)
-        {
-            return value is null ? null : "scope all takes no value.";
-        }
-
-        if (string.IsNullOrEmpty(value) || value.Length > MaxValueLength)
-        {
-            return $"scope {KillSwitchScopes.ToText(scope)} needs a value (up to {MaxValueLength} characters).";
-        }
-
-        return scope switch
-        {
-            KillSwitchScope.Region when !value.All(c => c is (>= 'a' and <= 'z') or (>= '0' and <= '9') or '-') =>
-                "value is an AWS region such as eu-west-1, or a region set such as eea.",
-            KillSwitchScope.Account when value.Length != 12 || !value.All(char.IsAsciiDigit) => "value is a 12-digit AWS account id.",
-            KillSwitchScope.Principal when !value.StartsWith("arn:", StringComparison.Ordinal) => "value is an AWS principal ARN (arn:aws:iam::...).",
-            KillSwitchScope.Vpc when !value.StartsWith("vpc-", StringComparison.Ordinal) => "value is a VPC id (vpc-...).",
-            KillSwitchScope.Vpce when !value.StartsWith("vpce-", StringComparison.Ordinal) => "value is a VPC endpoint id (vpce-...).",
-            _ => null,
-        };
     }
 
     private static KillSwitchView View(KillSwitch s) =>

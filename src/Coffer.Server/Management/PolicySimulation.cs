@@ -8,8 +8,9 @@ using Microsoft.AspNetCore.Http.HttpResults;
 namespace Coffer.Server.Management;
 
 /// <summary>
-/// POST /api/v1/policy/simulate: the decisions the XKS path would make, without an XKS call. Replayed
-/// audit records carry no SigV4 region (it is not recorded), so signingRegion matchers do not match them.
+/// POST /api/v1/policy/simulate: the decisions the XKS path would make, without an XKS call; with a
+/// candidate document, also the stored rules' decisions and which differ. Replayed audit records
+/// carry no SigV4 region (it is not recorded), so signingRegion matchers do not match them.
 /// </summary>
 internal static class PolicySimulation
 {
@@ -54,8 +55,9 @@ internal static class PolicySimulation
             return Problems.BadRequest($"requests holds at most {MaxRequests} samples; replay is 1 to {MaxReplay}.");
         }
 
-        var storeRules = rules.For(PolicyScopes.KeyStore, keyStoreId);
-        var keyRules = request.KeyId is null ? AccessRuleSet.Empty : rules.For(PolicyScopes.Key, request.KeyId);
+        var storedStoreRules = rules.For(PolicyScopes.KeyStore, keyStoreId);
+        var storedKeyRules = request.KeyId is null ? AccessRuleSet.Empty : rules.For(PolicyScopes.Key, request.KeyId);
+        var (storeRules, keyRules) = (storedStoreRules, storedKeyRules);
         if (request.Document is { } candidate)
         {
             var error = AccessPolicyDocuments.TryRead(candidate.GetRawText(), out var document);
@@ -71,6 +73,8 @@ internal static class PolicySimulation
             }
         }
 
+        // With a candidate, each call is also decided under the stored rules, to show what would change.
+        var comparing = request.Document is not null;
         var now = request.At ?? time.GetUtcNow();
         var results = new List<SimulationResult>();
         for (var i = 0; i < (request.Requests?.Count ?? 0); i++)
@@ -88,7 +92,7 @@ internal static class PolicySimulation
             }
 
             var metadata = sample.RequestMetadata ?? new SimulatedMetadata();
-            var decision = AccessPolicy.Decide(storeRules, keyRules, new AccessRequest
+            var call = new AccessRequest
             {
                 Operation = operation,
                 KmsOperation = metadata.KmsOperation,
@@ -100,8 +104,10 @@ internal static class PolicySimulation
                 AwsSourceVpce = metadata.AwsSourceVpce,
                 SourceIp = ip,
                 Now = now,
-            });
-            results.Add(Result(sample.Operation!, metadata.KmsRequestId, metadata.AwsPrincipalArn, metadata.KmsKeyArn, sample.SourceIp, decision, null));
+            };
+            var decision = AccessPolicy.Decide(storeRules, keyRules, call);
+            AccessDecision? stored = comparing ? AccessPolicy.Decide(storedStoreRules, storedKeyRules, call) : null;
+            results.Add(Result(sample.Operation!, metadata.KmsRequestId, metadata.AwsPrincipalArn, metadata.KmsKeyArn, sample.SourceIp, decision, stored, null));
         }
 
         if (request.Replay is { } replay)
@@ -115,7 +121,8 @@ internal static class PolicySimulation
                     AuditActions.XksDecrypt => AccessOperation.Decrypt,
                     _ => AccessOperation.Metadata,
                 };
-                var decision = AccessPolicy.Decide(storeRules, e.KeyId is null ? AccessRuleSet.Empty : request.KeyId is null ? rules.For(PolicyScopes.Key, e.KeyId) : keyRules, new AccessRequest
+                var recordKeyRules = e.KeyId is null ? AccessRuleSet.Empty : request.KeyId is null ? rules.For(PolicyScopes.Key, e.KeyId) : null;
+                var call = new AccessRequest
                 {
                     Operation = operation,
                     KmsOperation = e.KmsOperation,
@@ -126,16 +133,23 @@ internal static class PolicySimulation
                     AwsSourceVpce = e.AwsSourceVpce,
                     SourceIp = AccessPolicy.ParseAddress(e.SourceIp),
                     Now = now,
-                });
-                results.Add(Result(operation.ToString().ToLowerInvariant(), e.KmsRequestId, e.AwsPrincipalArn, e.KmsKeyArn, e.SourceIp, decision, record.Sequence));
+                };
+                var decision = AccessPolicy.Decide(storeRules, recordKeyRules ?? keyRules, call);
+                AccessDecision? stored = comparing ? AccessPolicy.Decide(storedStoreRules, recordKeyRules ?? storedKeyRules, call) : null;
+                results.Add(Result(operation.ToString().ToLowerInvariant(), e.KmsRequestId, e.AwsPrincipalArn, e.KmsKeyArn, e.SourceIp, decision, stored, record.Sequence));
             }
         }
 
-        return TypedResults.Ok(new SimulateResponse(storeRules.Rules.Count + keyRules.Rules.Count, results));
+        return TypedResults.Ok(new SimulateResponse(storeRules.Rules.Count + keyRules.Rules.Count, results,
+            comparing ? results.Count(r => r.Differs == true) : null));
     }
 
-    private static SimulationResult Result(string operation, string? requestId, string? principal, string? keyArn, string? ip, AccessDecision decision, long? sequence) =>
-        new(operation, requestId, principal, keyArn, ip, decision.Allowed ? "allow" : "deny", decision.Rule?.Name, decision.Reason, sequence);
+    private static SimulationResult Result(
+        string operation, string? requestId, string? principal, string? keyArn, string? ip, AccessDecision decision, AccessDecision? stored, long? sequence) =>
+        new(operation, requestId, principal, keyArn, ip, Text(decision), decision.Rule?.Name, decision.Reason, sequence,
+            stored is { } s ? Text(s) : null, stored is { } d ? d.Allowed != decision.Allowed : null);
+
+    private static string Text(AccessDecision decision) => decision.Allowed ? "allow" : "deny";
 
     private static bool TryOperation(string? text, out AccessOperation operation)
     {

@@ -54,6 +54,8 @@ public sealed record SimulatedMetadata(
 /// <param name="Rule">The rule that decided; null when no rules apply or none allowed.</param>
 /// <param name="Reason">As an XKS audit record would say: rule=NAME or "no rule allowed".</param>
 /// <param name="AuditSequence">The replayed audit record.</param>
+/// <param name="StoredDecision">With a candidate document: "allow" or "deny" under the stored rules.</param>
+/// <param name="Differs">With a candidate document: whether Decision differs from StoredDecision.</param>
 public sealed record SimulationResult(
     string Operation,
     string? KmsRequestId,
@@ -63,9 +65,13 @@ public sealed record SimulationResult(
     string Decision,
     string? Rule,
     string? Reason,
-    long? AuditSequence = null);
+    long? AuditSequence = null,
+    string? StoredDecision = null,
+    bool? Differs = null);
 
-public sealed record SimulateResponse(int RuleCount, IReadOnlyList<SimulationResult> Results);
+/// <param name="RuleCount">The rules the decisions were made under (the candidate's and the other level's).</param>
+/// <param name="Differing">With a candidate document: how many results differ from the stored rules' decision.</param>
+public sealed record SimulateResponse(int RuleCount, IReadOnlyList<SimulationResult> Results, int? Differing = null);
 
 /// <param name="BuiltIn">eea and eu-adequacy are built in and read-only.</param>
 public sealed record RegionSetView(string Name, IReadOnlyList<string> Regions, bool BuiltIn, DateTimeOffset? UpdatedAt);

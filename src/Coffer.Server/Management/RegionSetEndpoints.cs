@@ -2,6 +2,7 @@ using System.Text.Json;
 using Coffer.Approvals;
 using Coffer.Audit;
 using Coffer.Auth;
+using Coffer.KillSwitches;
 using Coffer.Policies;
 using Coffer.Server.Approvals;
 using Coffer.Server.Policies;
@@ -24,7 +25,7 @@ internal static class RegionSetEndpoints
         group.MapPut("/{name}", PutAsync).RequiresQuorum(QuorumOperations.PolicyChange).WithAuditAction(AuditActions.RegionSetPut).RequirePermission(Permissions.PoliciesWrite)
             .WithSummary("Create or replace a user-defined region set; rules that use it change at once");
         group.MapDelete("/{name}", DeleteAsync).RequiresQuorum(QuorumOperations.PolicyChange).WithAuditAction(AuditActions.RegionSetDelete).RequirePermission(Permissions.PoliciesWrite)
-            .WithSummary("Delete a user-defined region set that no rules use");
+            .WithSummary("Delete a user-defined region set that no rules or engaged kill switches use");
     }
 
     private static Ok<List<RegionSetView>> List(AccessRules rules) => TypedResults.Ok(
@@ -81,6 +82,13 @@ internal static class RegionSetEndpoints
         if (users.Count > 0)
         {
             return Problems.Conflict($"Region set '{name}' is used by the access rules of {string.Join(", ", users)}; change those rules first.");
+        }
+
+        // An engaged region switch naming a missing set would block nothing after the next restart.
+        var switches = (await storage.KillSwitches.ListAsync(includeReleased: false, ct)).Where(s => s.Scope == KillSwitchScope.Region && s.Value == name).Select(s => s.Id).ToList();
+        if (switches.Count > 0)
+        {
+            return Problems.Conflict($"Region set '{name}' is named by the engaged kill switch(es) {string.Join(", ", switches)}; release them first.");
         }
 
         if (!await storage.Policies.DeleteRegionSetAsync(name, ct))

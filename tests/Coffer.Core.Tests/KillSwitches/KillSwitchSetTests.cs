@@ -1,4 +1,5 @@
 using Coffer.KillSwitches;
+using Coffer.Policies;
 
 namespace Coffer.Core.Tests.KillSwitches;
 
@@ -66,13 +67,61 @@ public sealed class KillSwitchSetTests
     }
 
     [Theory]
-    [InlineData("arn:aws:iam::210987654321:role/app", "210987654321")]
-    [InlineData("arn:aws:sts::210987654321:assumed-role/app/session", "210987654321")]
-    [InlineData("arn:aws:iam::21098765432:role/app", null)]
-    [InlineData("not-an-arn", null)]
-    [InlineData("arn:aws:iam", null)]
-    public void Principal_account_is_read_from_well_formed_ARNs_only(string arn, string? account) =>
-        Assert.Equal(account, KillSwitchSet.PrincipalAccount(arn));
+    [InlineData("arn:aws:iam::210987654321:role/*", "arn:aws:iam::210987654321:role/app-x", true)]
+    [InlineData("arn:aws:iam::210987654321:role/*", "arn:aws:iam::111122223333:role/app-x", false)]
+    [InlineData("arn:aws:iam::210987654321:role/app-*", "arn:aws:iam::210987654321:role/other", false)]
+    [InlineData("arn:aws:sts::*:assumed-role/admin/*", "arn:aws:sts::210987654321:assumed-role/admin/alice", true)]
+    [InlineData("arn:aws:iam::210987654321:role/app", "arn:aws:iam::210987654321:role/app-x", false)]
+    public void Principal_switch_matches_like_an_access_rule_with_wildcards(string value, string principal, bool blocks)
+    {
+        var set = new KillSwitchSet([Switch("kill_p", KillSwitchScope.Principal, value)]);
+
+        Assert.Equal(blocks, set.Match(Call with { PrincipalArn = principal }) is not null);
+    }
+
+    [Theory]
+    [InlineData("arn:aws:iam::210987654321:role/app", true)]
+    [InlineData("arn:aws:sts::210987654321:assumed-role/app/session", true)]
+    [InlineData("arn:aws:iam::21098765432:role/app", false)]    // 11 digits: no account
+    [InlineData("arn:aws:iam::210987654321:", false)]           // no resource: not a principal
+    [InlineData("not-an-arn", false)]
+    public void Account_switch_reads_the_principal_account_as_access_rules_do(string principal, bool blocks)
+    {
+        var set = new KillSwitchSet([Switch("kill_a", KillSwitchScope.Account, "210987654321")]);
+
+        Assert.Equal(blocks, set.Match(Call with { KeyAccount = null, PrincipalArn = principal }) is not null);
+    }
+
+    [Theory]
+    [InlineData(KillSwitchScope.Region, "eu-west-1", null)]
+    [InlineData(KillSwitchScope.Region, "eusc-de-east-1", null)]
+    [InlineData(KillSwitchScope.Region, "eea", null)]
+    [InlineData(KillSwitchScope.Region, "eu-west-9", "'eu-west-9' is neither a known AWS region")]
+    [InlineData(KillSwitchScope.Region, "EU West", "value is neither a known AWS region")]
+    [InlineData(KillSwitchScope.Account, "210987654321", null)]
+    [InlineData(KillSwitchScope.Account, "2109876543*", "12-digit")]
+    [InlineData(KillSwitchScope.Principal, "arn:aws:iam::210987654321:role/*", null)]
+    [InlineData(KillSwitchScope.Principal, "*", "principal ARN")]
+    [InlineData(KillSwitchScope.Principal, "arn:aws:iam::210987654321:role/a b", "principal ARN")]
+    [InlineData(KillSwitchScope.All, null, null)]
+    [InlineData(KillSwitchScope.Key, null, "needs a value")]
+    public void Values_are_checked_against_what_their_scope_names(KillSwitchScope scope, string? value, string? problem)
+    {
+        var found = KillSwitchScopes.ValueProblem(scope, value, name => name == "eea");
+
+        if (problem is null)
+        {
+            Assert.Null(found);
+        }
+        else
+        {
+            Assert.Contains(problem, found, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public void Every_region_of_the_built_in_sets_is_a_known_region() =>
+        Assert.All(RegionSets.BuiltIn.Values.SelectMany(regions => regions), region => Assert.True(AwsRegions.IsKnown(region), region));
 
     [Theory]
     [InlineData("all", KillSwitchScope.All)]

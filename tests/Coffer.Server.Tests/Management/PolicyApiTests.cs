@@ -40,6 +40,23 @@ public sealed class PolicyApiTests(SharedNode shared) : IClassFixture<SharedNode
     }
 
     [Fact]
+    public async Task Show_leaves_out_the_fields_a_rule_does_not_have()
+    {
+        var id = await NewKeyStoreAsync();
+        using (var put = await PutAsync($"/api/v1/keystores/{id}/policy", EeaOnly))
+        {
+            await put.JsonAsync(HttpStatusCode.OK);
+        }
+
+        using var response = await Admin.GetAsync($"/api/v1/keystores/{id}/policy");
+        var text = await response.Content.ReadAsStringAsync();
+
+        Assert.DoesNotContain("null", text, StringComparison.Ordinal);
+        var rule = JsonNode.Parse(text)!["document"]!["rules"]![0]!.AsObject();
+        Assert.Equal(["name", "effect", "kmsKeyRegion"], rule.Select(p => p.Key));
+    }
+
+    [Fact]
     public async Task Clearing_adds_a_cleared_version_and_keeps_the_history()
     {
         var id = await NewKeyStoreAsync();
@@ -119,6 +136,36 @@ public sealed class PolicyApiTests(SharedNode shared) : IClassFixture<SharedNode
         Assert.Equal("no rule allowed", (string?)results[1]!["reason"]);
         using var stored = await Admin.GetAsync($"/api/v1/keystores/{id}/policy");
         await stored.ProblemAsync(HttpStatusCode.NotFound);
+    }
+
+    [Fact]
+    public async Task Simulate_with_a_candidate_shows_where_its_decision_differs_from_the_stored_rules()
+    {
+        var id = await NewKeyStoreAsync();
+        using (var put = await Admin.PutAsync($"/api/v1/keystores/{id}/policy", new StringContent(EeaOnly, System.Text.Encoding.UTF8, "application/json")))
+        {
+            await put.JsonAsync(HttpStatusCode.OK);
+        }
+
+        const string Samples = """
+            [{"operation":"encrypt","requestMetadata":{"kmsKeyArn":"arn:aws:kms:eu-central-1:111122223333:key/k"}},
+             {"operation":"encrypt","requestMetadata":{"kmsKeyArn":"arn:aws:kms:us-east-1:111122223333:key/k"}},
+             {"operation":"decrypt","requestMetadata":{"kmsKeyArn":"arn:aws:kms:eu-west-1:111122223333:key/k"}}]
+            """;
+        using var candidate = await Admin.PostJsonAsync("/api/v1/policy/simulate", JsonNode.Parse($$$"""
+            {"keyStoreId":"{{{id}}}","document":{"rules":[{"name":"encrypt-anywhere","effect":"allow","operation":["encrypt"]}]},"requests":{{{Samples}}}}
+            """)!);
+        using var stored = await Admin.PostJsonAsync("/api/v1/policy/simulate", JsonNode.Parse($$$"""{"keyStoreId":"{{{id}}}","requests":{{{Samples}}}}""")!);
+
+        var body = await candidate.JsonAsync(HttpStatusCode.OK);
+        var results = body["results"]!.AsArray();
+        Assert.Equal(["allow", "allow", "deny"], results.Select(r => (string)r!["decision"]!));
+        Assert.Equal(["allow", "deny", "allow"], results.Select(r => (string)r!["storedDecision"]!));
+        Assert.Equal([false, true, true], results.Select(r => (bool)r!["differs"]!));
+        Assert.Equal(2, (int)body["differing"]!);
+        var plain = await stored.JsonAsync(HttpStatusCode.OK);
+        Assert.Null(plain["differing"]); // no candidate: nothing to compare, and no empty fields
+        Assert.All(plain["results"]!.AsArray(), r => Assert.False(r!.AsObject().ContainsKey("differs")));
     }
 
     [Fact]

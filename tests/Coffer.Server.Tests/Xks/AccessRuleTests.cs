@@ -107,6 +107,19 @@ public sealed class AccessRuleTests(SoftwareXksNode fixture) : IClassFixture<Sof
     }
 
     [Fact]
+    public async Task A_key_s_allow_rules_narrow_its_key_store_s_allow()
+    {
+        var (store, key, keyId) = await NewKeyStoreAsync();
+        await PutPolicyAsync(Node, $"/api/v1/keystores/{store.Id}/policy", """{"rules":[{"name":"any-region","effect":"allow","kmsKeyRegion":["*"]}]}""");
+        await PutPolicyAsync(Node, $"/api/v1/keys/{keyId}/policy", """{"rules":[{"name":"eea-only","effect":"allow","kmsKeyRegion":["eea"]}]}""");
+
+        var id = XksRequests.NewRequestId();
+        XksAssert.Error(await EncryptAsync(store.Client, key, UsEastKeyArn, id), 403, "AccessDeniedException");
+        Assert.Equal("no rule allowed", (await RecordOfAsync(id)).Reason);
+        XksAssert.Ok(await EncryptAsync(store.Client, key, EuCentralKeyArn, XksRequests.NewRequestId()));
+    }
+
+    [Fact]
     public async Task Rules_take_effect_at_once_and_clearing_them_restores_service()
     {
         var (store, key, _) = await NewKeyStoreAsync();

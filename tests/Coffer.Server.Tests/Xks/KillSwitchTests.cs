@@ -94,6 +94,48 @@ public sealed class KillSwitchTests
     }
 
     [Fact]
+    public async Task Principal_switch_with_a_wildcard_blocks_every_principal_it_covers_and_serves_other_accounts()
+    {
+        await using var node = await DevServer.StartAsync();
+        var xks = XksClient.For(node);
+        await EngageAsync(node, new { scope = "principal", value = "arn:aws:iam::111122223333:role/*", reason = "roles of 111122223333" });
+
+        var covered = Encrypt();
+        covered["requestMetadata"]!["awsPrincipalArn"] = "arn:aws:iam::111122223333:role/app-x";
+        var otherAccount = Encrypt();
+        otherAccount["requestMetadata"]!["awsPrincipalArn"] = "arn:aws:iam::210987654321:role/app-x";
+
+        XksAssert.Error(await xks.PostAsync($"keys/{node.Info.KeyId}/encrypt", covered), 400, "InvalidStateException");
+        XksAssert.Ok(await xks.PostAsync($"keys/{node.Info.KeyId}/encrypt", otherAccount));
+    }
+
+    [Fact]
+    public async Task Region_switch_refuses_an_unknown_region_and_takes_a_user_region_set_that_names_it()
+    {
+        await using var node = await DevServer.StartAsync();
+        var xks = XksClient.For(node);
+
+        using var unknown = await node.Admin.PostJsonAsync("/api/v1/kill-switches", new { scope = "region", value = "eu-west-9", reason = "typo" });
+        var problem = await unknown.ProblemAsync(HttpStatusCode.BadRequest);
+        Assert.Contains("'eu-west-9' is neither a known AWS region", (string)problem["detail"]!, StringComparison.Ordinal);
+        Assert.Empty((await node.Admin.GetJsonAsync("/api/v1/kill-switches")).AsArray());
+
+        using (var set = await node.Admin.PutAsJsonAsync("/api/v1/region-sets/future", new { regions = new[] { "eu-west-9" } }))
+        {
+            await set.JsonAsync(HttpStatusCode.OK);
+        }
+
+        await EngageAsync(node, new { scope = "region", value = "future", reason = "the new region" });
+        var inSet = Encrypt();
+        inSet["requestMetadata"]!["kmsKeyArn"] = "arn:aws:kms:eu-west-9:123456789012:key/11111111-2222-3333-4444-555555555555";
+
+        XksAssert.Error(await xks.PostAsync($"keys/{node.Info.KeyId}/encrypt", inSet), 400, "InvalidStateException");
+        XksAssert.Ok(await xks.EncryptAsync(node.Info.KeyId, [1])); // eu-west-1
+        using var delete = await node.Admin.DeleteAsync("/api/v1/region-sets/future"); // the switch would block nothing after a restart
+        Assert.Contains("engaged kill switch", (string)(await delete.ProblemAsync(HttpStatusCode.Conflict))["detail"]!, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Account_switch_also_matches_the_account_of_the_KMS_key_ARN()
     {
         await using var node = await DevServer.StartAsync();
@@ -156,7 +198,9 @@ public sealed class KillSwitchTests
     [InlineData("{\"scope\":\"all\"}", "reason")]
     [InlineData("{\"scope\":\"all\",\"value\":\"x\",\"reason\":\"r\"}", "no value")]
     [InlineData("{\"scope\":\"region\",\"value\":\"EU West\",\"reason\":\"r\"}", "region")]
+    [InlineData("{\"scope\":\"region\",\"value\":\"eu-west-9\",\"reason\":\"r\"}", "known AWS region")]
     [InlineData("{\"scope\":\"account\",\"value\":\"12345\",\"reason\":\"r\"}", "12-digit")]
+    [InlineData("{\"scope\":\"principal\",\"value\":\"arn:aws:iam::1:role/a b\",\"reason\":\"r\"}", "principal ARN")]
     [InlineData("{\"scope\":\"vpc\",\"value\":\"subnet-1\",\"reason\":\"r\"}", "vpc-")]
     [InlineData("{\"scope\":\"key\",\"reason\":\"r\"}", "needs a value")]
     public async Task Malformed_engage_is_refused_with_a_problem_and_engages_nothing(string body, string mention)
