@@ -133,7 +133,7 @@ internal static class AuditCommands
             if (call.Json)
             {
                 Json.Write(call.Out, everyPage
-                    ? System.Text.Json.JsonSerializer.Serialize(new AuditRecordListView(records, null), ManagementJson.Default.AuditRecordListView)
+                    ? System.Text.Json.JsonSerializer.Serialize(new AuditRecordListView(records, null, page.Value.Archived), ManagementJson.Default.AuditRecordListView)
                     : page.Json);
                 return 0;
             }
@@ -148,6 +148,11 @@ internal static class AuditCommands
             if (cursor is not null)
             {
                 await call.Out.WriteLineAsync($"More records: coffer audit list --before {cursor.Value.ToString(CultureInfo.InvariantCulture)} (or --all)");
+            }
+
+            if (page.Value.Archived is { } archived)
+            {
+                await call.Out.WriteLineAsync(archived);
             }
 
             return 0;
