@@ -201,7 +201,7 @@ internal static class AuditCommands
         format.AcceptOnlyFromAmong("markdown", "json");
         var output = new Option<string?>("--output") { Description = "Write to this file instead of standard output" };
         var command = new Command("report",
-            "Compliance report: per key, calls by AWS region, account, principal and operation, denials by rule, changes, and whether any use came from outside the allowed regions.")
+            "Compliance report: per key, calls by AWS region, account, principal and operation (served and refused apart), denials by rule, changes, and whether any use came from outside the allowed regions; archived records of the period are counted from their files, or named as left out.")
         {
             from, to, regions, format, output,
         };

@@ -22,7 +22,7 @@ internal static class AuditEndpoints
         group.MapGet("/records", ListAsync)
             .WithSummary("List audit records, newest first, with filters and keyset paging; archived records are not listed, and a range that reaches into them says so in archived");
         group.MapGet("/report", ReportAsync)
-            .WithSummary("Compliance report of a period: per key, calls by region, account, principal and operation, denials by rule, changes, and whether any use came from outside the allowed regions");
+            .WithSummary("Compliance report of a period: per key, calls by region, account, principal and operation (served, refused and failed apart), denials by rule, changes, whether any use came from outside the allowed regions, and archived records read from their verified files or named as left out");
         group.MapGet("/export", Export)
             .WithSummary("Stream audit records oldest first as JSON lines or CEF for a SIEM; resume with after=<last seq>");
     }

@@ -16,8 +16,7 @@ public sealed class AuditReportEndpointTests
         await using var node = await DevServer.StartAsync();
         var xks = XksClient.For(node);
         XksAssert.Ok(await xks.EncryptAsync(node.Info.KeyId, [1, 2, 3]));
-        var fromUs = XksRequests.Encrypt([4, 5, 6]);
-        fromUs["requestMetadata"]!["kmsKeyArn"] = "arn:aws:kms:us-east-1:123456789012:key/11111111-2222-3333-4444-555555555555";
+        var fromUs = EncryptFromUsEast1();
         XksAssert.Ok(await xks.PostAsync($"keys/{node.Info.KeyId}/encrypt", fromUs));
 
         var report = await node.Admin.GetJsonAsync("/api/v1/audit/report?allowedRegions=eu-west-1,eu-central-1");
@@ -44,8 +43,7 @@ public sealed class AuditReportEndpointTests
     {
         await using var node = await DevServer.StartAsync();
         var xks = XksClient.For(node);
-        var fromUs = XksRequests.Encrypt([4, 5, 6]);
-        fromUs["requestMetadata"]!["kmsKeyArn"] = "arn:aws:kms:us-east-1:111122223333:key/11111111-2222-3333-4444-555555555555";
+        var fromUs = EncryptFromUsEast1("111122223333");
         XksAssert.Ok(await xks.PostAsync($"keys/{node.Info.KeyId}/encrypt", fromUs));
         XksAssert.Ok(await xks.PostAsync($"keys/{node.Info.KeyId}/encrypt", fromUs));
         using (var engage = await node.Admin.PostAsJsonAsync("/api/v1/kill-switches", new { scope = "region", value = "us-east-1", reason = "outside the EEA" }))
@@ -91,16 +89,12 @@ public sealed class AuditReportEndpointTests
         Assert.Contains("| 111122223333 | 2 | 3 | 0 |", text, StringComparison.Ordinal);
     }
 
-    // The report escapes Markdown in names (AuditReportMarkdown.Cell); ids and names here hold only '_' and '-'.
-    private static string Md(string text) => text.Replace("_", "\\_", StringComparison.Ordinal);
-
     [Fact]
     public async Task Allowed_regions_may_name_region_sets_and_an_entry_that_is_neither_region_nor_set_is_refused()
     {
         await using var node = await DevServer.StartAsync();
         var xks = XksClient.For(node);
-        var fromUs = XksRequests.Encrypt([4, 5, 6]);
-        fromUs["requestMetadata"]!["kmsKeyArn"] = "arn:aws:kms:us-east-1:123456789012:key/11111111-2222-3333-4444-555555555555";
+        var fromUs = EncryptFromUsEast1();
         XksAssert.Ok(await xks.PostAsync($"keys/{node.Info.KeyId}/encrypt", fromUs));
         XksAssert.Ok(await xks.EncryptAsync(node.Info.KeyId, [1, 2, 3])); // eu-west-1
         using (var put = await node.Admin.PutAsJsonAsync("/api/v1/region-sets/home", new { regions = new[] { "eu-central-1" } }))
@@ -131,4 +125,14 @@ public sealed class AuditReportEndpointTests
 
         await response.ProblemAsync(HttpStatusCode.BadRequest);
     }
+
+    private static JsonObject EncryptFromUsEast1(string account = "123456789012")
+    {
+        var request = XksRequests.Encrypt([4, 5, 6]);
+        request["requestMetadata"]!["kmsKeyArn"] = $"arn:aws:kms:us-east-1:{account}:key/11111111-2222-3333-4444-555555555555";
+        return request;
+    }
+
+    // The report escapes Markdown in names (AuditReportMarkdown.Cell); ids and names here hold only '_' and '-'.
+    private static string Md(string text) => text.Replace("_", "\\_", StringComparison.Ordinal);
 }
