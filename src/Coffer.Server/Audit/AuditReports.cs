@@ -94,6 +94,13 @@ internal static class AuditReports
     // Null when the archive was read and proven; else why it was not used.
     private static async Task<string?> ReadOneAsync(AuditReportBuilder builder, AuditLog audit, AuditArchive archive, byte[] prev, string directory, CancellationToken ct)
     {
+        // The row's MAC does not cover the file name, so an editor of the database could point it
+        // anywhere (../../); only the name Coffer gives the range is read.
+        if (archive.FileName != AuditArchiveFile.Name(archive.FirstSequence, archive.ThroughSequence))
+        {
+            return Invariant($"its row in the database names another file than the one Coffer wrote ({AuditArchiveFile.Name(archive.FirstSequence, archive.ThroughSequence)}); run 'coffer audit verify --archives'");
+        }
+
         if (!File.Exists(Path.Combine(directory, archive.FileName)))
         {
             return "the file is not in the archive directory (Audit.ArchiveDirectory); put it back there to include them";

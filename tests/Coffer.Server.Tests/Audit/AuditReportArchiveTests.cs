@@ -65,6 +65,25 @@ public sealed class AuditReportArchiveTests
     }
 
     [Fact]
+    public async Task Report_does_not_read_a_file_that_an_edited_archive_row_points_to()
+    {
+        await using var node = await DevServer.StartAsync();
+        var (through, file) = await ArchiveTwoCallsThenCallAgainAsync(node);
+        var elsewhere = Path.Combine(node.DataDirectory, "elsewhere.jsonl");
+        File.Copy(Path.Combine(node.DataDirectory, "audit-archives", file), elsewhere);
+        using (var db = new AuditDatabase(node))
+        {
+            Assert.Equal(1, db.Execute("UPDATE audit_archives SET file_name = '../elsewhere.jsonl'"));
+        }
+
+        var report = await node.Admin.GetJsonAsync("/api/v1/audit/report");
+
+        Assert.Equal($"Records 1 to {through} are archived in ../elsewhere.jsonl and are NOT included: its row in the database names another file than the one Coffer wrote ({file}); run 'coffer audit verify --archives'.",
+            (string?)report["archived"]!["statement"]);
+        Assert.Equal(1, (long)report["keys"]![0]!["calls"]!["served"]!);
+    }
+
+    [Fact]
     public async Task Report_of_a_period_after_the_archives_says_none_of_them_belongs_to_it()
     {
         await using var node = await DevServer.StartAsync();
