@@ -20,7 +20,22 @@ internal static class AuditReports
         ICofferStorage storage, AuditLog audit, string archiveDirectory, DateTimeOffset now, DateTimeOffset from, DateTimeOffset to,
         IReadOnlyList<string>? allowedRegions, CancellationToken ct)
     {
-        var archived = await audit.ArchivedAsync(ct);
+        while (true)
+        {
+            // An archive made meanwhile would have moved records out of the database unseen: read again.
+            var archived = await audit.ArchivedAsync(ct);
+            var report = await BuildAsync(storage, audit, archived, archiveDirectory, now, from, to, allowedRegions, ct);
+            if ((await audit.ArchivedAsync(ct))?.ThroughSequence == archived?.ThroughSequence)
+            {
+                return report;
+            }
+        }
+    }
+
+    private static async Task<AuditReport> BuildAsync(
+        ICofferStorage storage, AuditLog audit, ArchivedRecords? archived, string archiveDirectory, DateTimeOffset now, DateTimeOffset from, DateTimeOffset to,
+        IReadOnlyList<string>? allowedRegions, CancellationToken ct)
+    {
         AuditReportBuilder builder;
         List<AuditReportArchive> archives;
         var leftOut = new Dictionary<long, string>();
