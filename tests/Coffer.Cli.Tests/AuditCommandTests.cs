@@ -69,6 +69,7 @@ public sealed class AuditCommandTests
         var listed = await Cli.RunAsync(node, "audit", "archives");
         var whole = await Cli.RunAsync(node, "audit", "verify", "--archives", "--json");
         var nothing = await Cli.RunAsync(node, "audit", "archive", "--through", "2");
+        var list = await Cli.RunAsync(node, "audit", "list");
 
         Assert.True(archived.ExitCode == 0, archived.ToString());
         var match = System.Text.RegularExpressions.Regex.Match(archived.Out, @"^archived records 1 to (\d+) into (audit-\S+\.jsonl) \(sha256 [0-9a-f]{64}\)");
@@ -79,6 +80,10 @@ public sealed class AuditCommandTests
         Assert.Equal(whole.Json.GetProperty("lastSequence").GetInt64(), whole.Json.GetProperty("records").GetInt64());
         Assert.Equal(1, nothing.ExitCode); // records 1..4 are archived already: a 409 problem
         Assert.Contains("nothing to archive", nothing.Error, StringComparison.Ordinal);
+        // The listing does not show archived records, and says so.
+        Assert.True(list.ExitCode == 0, list.ToString());
+        Assert.Contains($"Records 1 to {match.Groups[1].Value} are archived (the newest of them written at ", list.Out, StringComparison.Ordinal);
+        Assert.Contains($" UTC, in {match.Groups[2].Value}) and are not listed here; 'coffer audit report' over the same period includes them", list.Out, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -133,7 +133,7 @@ internal static class AuditCommands
             if (call.Json)
             {
                 Json.Write(call.Out, everyPage
-                    ? System.Text.Json.JsonSerializer.Serialize(new AuditRecordListView(records, null), ManagementJson.Default.AuditRecordListView)
+                    ? System.Text.Json.JsonSerializer.Serialize(new AuditRecordListView(records, null, page.Value.Archived), ManagementJson.Default.AuditRecordListView)
                     : page.Json);
                 return 0;
             }
@@ -148,6 +148,11 @@ internal static class AuditCommands
             if (cursor is not null)
             {
                 await call.Out.WriteLineAsync($"More records: coffer audit list --before {cursor.Value.ToString(CultureInfo.InvariantCulture)} (or --all)");
+            }
+
+            if (page.Value.Archived is { } archived)
+            {
+                await call.Out.WriteLineAsync(archived);
             }
 
             return 0;
@@ -196,7 +201,7 @@ internal static class AuditCommands
         format.AcceptOnlyFromAmong("markdown", "json");
         var output = new Option<string?>("--output") { Description = "Write to this file instead of standard output" };
         var command = new Command("report",
-            "Compliance report: per key, calls by AWS region, account, principal and operation, denials by rule, changes, and whether any use came from outside the allowed regions.")
+            "Compliance report: per key, calls by AWS region, account, principal and operation (served and refused apart), denials by rule, changes, and whether any use came from outside the allowed regions; archived records of the period are counted from their files, or named as left out.")
         {
             from, to, regions, format, output,
         };

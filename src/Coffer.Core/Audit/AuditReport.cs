@@ -6,40 +6,79 @@ namespace Coffer.Audit;
 /// A compliance summary of a time range of the audit log (issue 4): for each key, who used it from
 /// which AWS region, account and principal, with which operations; the denials and their rules; the
 /// management changes and who made them; and whether any use came from outside the allowed regions.
+/// Every count of calls says how many were served and how many refused (<see cref="AuditCallCounts"/>).
 /// </summary>
+/// <param name="Format">The version of this shape (README, "Audit log"): <see cref="CurrentFormat"/>.</param>
 /// <param name="ChainStatus">What verify said about the whole chain when the report was made.</param>
+/// <param name="Archived">Whether the archived records of the period are counted, and which.</param>
 /// <param name="RegionStatement">The plain answer to "did any use come from outside the allowed regions?".</param>
 public sealed record AuditReport(
+    string Format,
     DateTimeOffset From,
     DateTimeOffset To,
     DateTimeOffset GeneratedAt,
     string ChainStatus,
+    AuditReportArchives Archived,
     IReadOnlyList<string>? AllowedRegions,
     long Records,
-    long XksCalls,
-    long CallsOutsideAllowedRegions,
-    long CallsWithoutRegion,
+    AuditCallCounts XksCalls,
+    AuditCallCounts CallsOutsideAllowedRegions,
+    AuditCallCounts CallsWithoutRegion,
     string RegionStatement,
-    IReadOnlyDictionary<string, long> CallsByRegion,
+    IReadOnlyDictionary<string, AuditCallCounts> CallsByRegion,
     IReadOnlyList<AuditKeyUsage> Keys,
     IReadOnlyList<AuditChange> Changes,
-    long FailedLogins);
+    long FailedLogins)
+{
+    /// <summary>v2: counts split into served and refused, keys named, archives accounted for.</summary>
+    public const string CurrentFormat = "coffer-audit-report-v2";
+}
 
-/// <param name="Denials">Denied calls by rule (the record's reason, else its error name).</param>
+/// <summary>
+/// XKS calls by how they ended: <see cref="Served"/> (answered), <see cref="Refused"/> (denied by an
+/// access rule or a kill switch) or <see cref="Failed"/> (answered with another error: nothing was
+/// served either). A use of a key is a served call; a refused one is the control working.
+/// </summary>
+public sealed record AuditCallCounts(long Served, long Refused, long Failed)
+{
+    public static readonly AuditCallCounts None = new(0, 0, 0);
+
+    public long Calls => Served + Refused + Failed;
+
+    /// <summary>"2 served, 3 refused" (and ", 1 failed" when any did): how the report's sentences and tables say it.</summary>
+    public override string ToString() => Failed == 0
+        ? string.Create(CultureInfo.InvariantCulture, $"{Served} served, {Refused} refused")
+        : string.Create(CultureInfo.InvariantCulture, $"{Served} served, {Refused} refused, {Failed} failed");
+}
+
+/// <param name="KeyStoreName">The key store's name, or null when it no longer exists.</param>
+/// <param name="KeyName">The key's externalKeyId (the name AWS KMS knows it by), or null when unknown.</param>
+/// <param name="Denials">Refused calls by rule (the record's reason, else its error name).</param>
 public sealed record AuditKeyUsage(
-    string? KeyStore,
+    string? KeyStoreId,
+    string? KeyStoreName,
     string KeyId,
-    long Calls,
-    long Denied,
-    long Errors,
-    IReadOnlyDictionary<string, long> ByOperation,
-    IReadOnlyDictionary<string, long> ByRegion,
-    IReadOnlyDictionary<string, long> ByAccount,
-    IReadOnlyDictionary<string, long> ByPrincipal,
+    string? KeyName,
+    AuditCallCounts Calls,
+    IReadOnlyDictionary<string, AuditCallCounts> ByOperation,
+    IReadOnlyDictionary<string, AuditCallCounts> ByRegion,
+    IReadOnlyDictionary<string, AuditCallCounts> ByAccount,
+    IReadOnlyDictionary<string, AuditCallCounts> ByPrincipal,
     IReadOnlyDictionary<string, long> Denials);
 
 /// <summary>A management or seal change with its outcome (the "requested" half is left out).</summary>
 public sealed record AuditChange(long Sequence, DateTimeOffset Time, string Action, string Outcome, string? Actor, string? KeyStore, string? KeyId, string? Details);
+
+/// <summary>The names the report gives ids (records hold ids only): key store id → name, key id → externalKeyId.</summary>
+public sealed record AuditReportNames(IReadOnlyDictionary<string, string> KeyStores, IReadOnlyDictionary<string, string> Keys);
+
+/// <param name="Statement">Plainly: whether archived records of the period are in the counts, and if not, which and why.</param>
+/// <param name="Archives">The archives the period reaches, each included or not.</param>
+public sealed record AuditReportArchives(string Statement, IReadOnlyList<AuditReportArchive> Archives);
+
+/// <param name="Included">Its file was found and verified, and its records of the period are counted.</param>
+/// <param name="Statement">What became of it, in a sentence.</param>
+public sealed record AuditReportArchive(long FirstSequence, long ThroughSequence, string FileName, bool Included, string Statement);
 
 /// <summary>Builds an <see cref="AuditReport"/> from records in any order. Pure; not thread-safe.</summary>
 public sealed class AuditReportBuilder(DateTimeOffset from, DateTimeOffset to, IReadOnlyList<string>? allowedRegions)
@@ -47,14 +86,19 @@ public sealed class AuditReportBuilder(DateTimeOffset from, DateTimeOffset to, I
     private const string Unknown = "(none)";
 
     private readonly Dictionary<(string? Store, string Key), KeyCounts> _keys = [];
-    private readonly Dictionary<string, long> _regions = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, Tally> _regions = new(StringComparer.Ordinal);
     private readonly List<AuditChange> _changes = [];
     private readonly HashSet<string>? _allowed = allowedRegions is null ? null : new HashSet<string>(allowedRegions, StringComparer.Ordinal);
-    private long _records;
-    private long _xks;
-    private long _outside;
-    private long _noRegion;
+    private readonly Tally _xks = new();
+    private readonly Tally _outside = new();
+    private readonly Tally _noRegion = new();
     private long _failedLogins;
+
+    /// <summary>Records of the period added so far (the others are ignored).</summary>
+    public long Records { get; private set; }
+
+    /// <summary>The key stores and keys the report names, for <see cref="AuditReportNames"/>.</summary>
+    public IEnumerable<(string? KeyStoreId, string KeyId)> KeyIds => _keys.Keys;
 
     public void Add(AuditRecord record)
     {
@@ -64,7 +108,7 @@ public sealed class AuditReportBuilder(DateTimeOffset from, DateTimeOffset to, I
             return;
         }
 
-        _records++;
+        Records++;
         var e = record.Event;
         if (e.Action == AuditActions.AuthFailed)
         {
@@ -81,33 +125,37 @@ public sealed class AuditReportBuilder(DateTimeOffset from, DateTimeOffset to, I
         }
     }
 
-    public AuditReport Build(DateTimeOffset generatedAt, string chainStatus)
+    public AuditReport Build(DateTimeOffset generatedAt, string chainStatus, AuditReportArchives archived, AuditReportNames names)
     {
+        ArgumentNullException.ThrowIfNull(names);
         var keys = _keys
             .OrderBy(k => k.Key.Store, StringComparer.Ordinal).ThenBy(k => k.Key.Key, StringComparer.Ordinal)
-            .Select(k => new AuditKeyUsage(k.Key.Store, k.Key.Key, k.Value.Calls, k.Value.Denied, k.Value.Errors,
-                Sorted(k.Value.ByOperation), Sorted(k.Value.ByRegion), Sorted(k.Value.ByAccount), Sorted(k.Value.ByPrincipal), Sorted(k.Value.Denials)))
+            .Select(k => new AuditKeyUsage(k.Key.Store, k.Key.Store is null ? null : names.KeyStores.GetValueOrDefault(k.Key.Store),
+                k.Key.Key, names.Keys.GetValueOrDefault(k.Key.Key), k.Value.Calls.Counts,
+                Sorted(k.Value.ByOperation), Sorted(k.Value.ByRegion), Sorted(k.Value.ByAccount), Sorted(k.Value.ByPrincipal),
+                new SortedDictionary<string, long>(k.Value.Denials, StringComparer.Ordinal)))
             .ToList();
-        return new AuditReport(from, to, generatedAt, chainStatus, allowedRegions, _records, _xks, _outside, _noRegion,
-            Statement(), Sorted(_regions), keys, [.. _changes.OrderBy(c => c.Sequence)], _failedLogins);
+        return new AuditReport(AuditReport.CurrentFormat, from, to, generatedAt, chainStatus, archived, allowedRegions, Records,
+            _xks.Counts, _outside.Counts, _noRegion.Counts, Statement(), Sorted(_regions), keys, [.. _changes.OrderBy(c => c.Sequence)], _failedLogins);
     }
 
     private void AddXks(AuditEvent e)
     {
-        _xks++;
+        var outcome = e.Outcome;
+        _xks.Add(outcome);
         var region = e.AwsRegion ?? Unknown;
-        Count(_regions, region);
+        Count(_regions, region, outcome);
         if (e.AwsRegion is null)
         {
             // Health checks carry no key ARN; any other call without one cannot be placed.
             if (e.Action != AuditActions.XksHealth)
             {
-                _noRegion++;
+                _noRegion.Add(outcome);
             }
         }
         else if (_allowed is not null && !_allowed.Contains(e.AwsRegion))
         {
-            _outside++;
+            _outside.Add(outcome);
         }
 
         if (e.KeyId is null)
@@ -121,64 +169,97 @@ public sealed class AuditReportBuilder(DateTimeOffset from, DateTimeOffset to, I
             _keys.Add((e.KeyStore, e.KeyId), counts);
         }
 
-        counts.Calls++;
-        Count(counts.ByOperation, e.Action);
-        Count(counts.ByRegion, region);
-        Count(counts.ByAccount, e.AwsAccount ?? Unknown);
-        Count(counts.ByPrincipal, e.AwsPrincipalArn ?? Unknown);
-        if (e.Outcome == AuditOutcome.Denied)
+        counts.Calls.Add(outcome);
+        Count(counts.ByOperation, e.Action, outcome);
+        Count(counts.ByRegion, region, outcome);
+        Count(counts.ByAccount, e.AwsAccount ?? Unknown, outcome);
+        Count(counts.ByPrincipal, e.AwsPrincipalArn ?? Unknown, outcome);
+        if (outcome == AuditOutcome.Denied)
         {
-            counts.Denied++;
-            Count(counts.Denials, e.Reason ?? e.ErrorName ?? Unknown);
-        }
-        else if (e.Outcome == AuditOutcome.Error)
-        {
-            counts.Errors++;
+            var rule = e.Reason ?? e.ErrorName ?? Unknown;
+            counts.Denials[rule] = counts.Denials.GetValueOrDefault(rule) + 1;
         }
     }
 
     private string Statement()
     {
-        var seen = string.Join(", ", _regions.Where(r => r.Key != Unknown).OrderBy(r => r.Key, StringComparer.Ordinal)
-            .Select(r => string.Create(CultureInfo.InvariantCulture, $"{r.Key} ({r.Value})")));
-        var unplaced = _noRegion == 0 ? string.Empty
-            : string.Create(CultureInfo.InvariantCulture, $" {_noRegion} calls named no region (no valid kmsKeyArn), so they cannot be placed.");
+        var unplaced = _noRegion.Calls == 0 ? string.Empty
+            : Invariant($" {_noRegion.Calls} calls named no region (no valid kmsKeyArn), so they cannot be placed: {_noRegion.Counts}.");
         if (_allowed is null)
         {
+            var seen = Regions(_ => true);
             return (seen.Length == 0 ? "No XKS key call in this period." : "No allowed-region list was given. Calls came from: " + seen + ".") + unplaced;
         }
 
         var allowed = string.Join(", ", _allowed.Order(StringComparer.Ordinal));
-        if (_outside == 0)
+        if (_outside.Calls == 0)
         {
             return $"No use came from outside the allowed regions ({allowed})." + unplaced;
         }
 
-        var outside = string.Join(", ", _regions.Where(r => r.Key != Unknown && !_allowed.Contains(r.Key)).OrderBy(r => r.Key, StringComparer.Ordinal)
-            .Select(r => string.Create(CultureInfo.InvariantCulture, $"{r.Key} ({r.Value})")));
-        return string.Create(CultureInfo.InvariantCulture, $"{_outside} calls came from outside the allowed regions ({allowed}): {outside}.") + unplaced;
+        return Invariant($"{_outside.Calls} calls came from outside the allowed regions ({allowed}): {_outside.Counts}. By region: {Regions(r => !_allowed.Contains(r))}.") + unplaced;
     }
 
-    private static void Count(Dictionary<string, long> counts, string key) =>
-        counts[key] = counts.TryGetValue(key, out var n) ? n + 1 : 1;
+    // "eu-west-1 (2 served, 0 refused), us-east-1 (0 served, 3 refused)"
+    private string Regions(Func<string, bool> which) =>
+        string.Join(", ", _regions.Where(r => r.Key != Unknown && which(r.Key)).OrderBy(r => r.Key, StringComparer.Ordinal)
+            .Select(r => Invariant($"{r.Key} ({r.Value.Counts})")));
 
-    private static SortedDictionary<string, long> Sorted(Dictionary<string, long> counts) => new(counts, StringComparer.Ordinal);
+    private static void Count(Dictionary<string, Tally> tallies, string key, AuditOutcome outcome)
+    {
+        if (!tallies.TryGetValue(key, out var tally))
+        {
+            tally = new Tally();
+            tallies.Add(key, tally);
+        }
+
+        tally.Add(outcome);
+    }
+
+    private static SortedDictionary<string, AuditCallCounts> Sorted(Dictionary<string, Tally> tallies) =>
+        new(tallies.ToDictionary(t => t.Key, t => t.Value.Counts, StringComparer.Ordinal), StringComparer.Ordinal);
+
+    private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
+
+    // XKS records are ok (served), denied (refused) or error (failed); "requested" is for management changes only.
+    private sealed class Tally
+    {
+        private long _served;
+        private long _refused;
+        private long _failed;
+
+        public long Calls => _served + _refused + _failed;
+
+        public AuditCallCounts Counts => new(_served, _refused, _failed);
+
+        public void Add(AuditOutcome outcome)
+        {
+            switch (outcome)
+            {
+                case AuditOutcome.Ok:
+                    _served++;
+                    break;
+                case AuditOutcome.Denied:
+                    _refused++;
+                    break;
+                default:
+                    _failed++;
+                    break;
+            }
+        }
+    }
 
     private sealed class KeyCounts
     {
-        public long Calls { get; set; }
+        public Tally Calls { get; } = new();
 
-        public long Denied { get; set; }
+        public Dictionary<string, Tally> ByOperation { get; } = new(StringComparer.Ordinal);
 
-        public long Errors { get; set; }
+        public Dictionary<string, Tally> ByRegion { get; } = new(StringComparer.Ordinal);
 
-        public Dictionary<string, long> ByOperation { get; } = new(StringComparer.Ordinal);
+        public Dictionary<string, Tally> ByAccount { get; } = new(StringComparer.Ordinal);
 
-        public Dictionary<string, long> ByRegion { get; } = new(StringComparer.Ordinal);
-
-        public Dictionary<string, long> ByAccount { get; } = new(StringComparer.Ordinal);
-
-        public Dictionary<string, long> ByPrincipal { get; } = new(StringComparer.Ordinal);
+        public Dictionary<string, Tally> ByPrincipal { get; } = new(StringComparer.Ordinal);
 
         public Dictionary<string, long> Denials { get; } = new(StringComparer.Ordinal);
     }

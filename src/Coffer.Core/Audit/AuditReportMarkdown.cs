@@ -14,7 +14,8 @@ public static class AuditReportMarkdown
         md.AppendLine(Invariant($"Period: {Time(report.From)} to {Time(report.To)} (UTC). Generated {Time(report.GeneratedAt)}.")).AppendLine();
         md.AppendLine("**Regions:** " + Cell(report.RegionStatement)).AppendLine();
         md.AppendLine("**Audit chain:** " + Cell(report.ChainStatus)).AppendLine();
-        md.AppendLine(Invariant($"{report.Records} records in the period: {report.XksCalls} XKS calls, {report.Changes.Count} management and seal changes, {report.FailedLogins} failed management logins.")).AppendLine();
+        md.AppendLine("**Archived records:** " + Cell(report.Archived.Statement)).AppendLine();
+        md.AppendLine(Invariant($"{report.Records} records in the period: {report.XksCalls.Calls} XKS calls ({report.XksCalls}), {report.Changes.Count} management and seal changes, {report.FailedLogins} failed management logins.")).AppendLine();
 
         md.AppendLine("## Keys").AppendLine();
         if (report.Keys.Count == 0)
@@ -24,15 +25,21 @@ public static class AuditReportMarkdown
 
         foreach (var key in report.Keys)
         {
-            md.AppendLine(Invariant($"### {Cell(key.KeyId)} (key store {Cell(key.KeyStore ?? "-")})")).AppendLine();
-            md.AppendLine(Invariant($"{key.Calls} calls, {key.Denied} denied, {key.Errors} failed.")).AppendLine();
+            md.AppendLine(Invariant($"### Key {Named(key.KeyName, key.KeyId)} in key store {Named(key.KeyStoreName, key.KeyStoreId ?? "-")}")).AppendLine();
+            md.AppendLine(Invariant($"{key.Calls.Calls} calls: {key.Calls}.")).AppendLine();
             Table(md, "Operation", key.ByOperation);
             Table(md, "AWS region", key.ByRegion);
             Table(md, "AWS account", key.ByAccount);
             Table(md, "Principal", key.ByPrincipal);
             if (key.Denials.Count > 0)
             {
-                Table(md, "Denied by rule", key.Denials);
+                md.AppendLine("| Refused by rule | calls |").AppendLine("|---|---:|");
+                foreach (var (rule, count) in key.Denials.OrderByDescending(c => c.Value).ThenBy(c => c.Key, StringComparer.Ordinal))
+                {
+                    md.AppendLine(Invariant($"| {Cell(rule)} | {count} |"));
+                }
+
+                md.AppendLine();
             }
         }
 
@@ -55,16 +62,19 @@ public static class AuditReportMarkdown
         return md.ToString();
     }
 
-    private static void Table(StringBuilder md, string title, IReadOnlyDictionary<string, long> counts)
+    private static void Table(StringBuilder md, string title, IReadOnlyDictionary<string, AuditCallCounts> counts)
     {
-        md.AppendLine(Invariant($"| {title} | calls |")).AppendLine("|---|---:|");
-        foreach (var (name, count) in counts.OrderByDescending(c => c.Value).ThenBy(c => c.Key, StringComparer.Ordinal))
+        md.AppendLine(Invariant($"| {title} | served | refused | failed |")).AppendLine("|---|---:|---:|---:|");
+        foreach (var (name, count) in counts.OrderByDescending(c => c.Value.Calls).ThenBy(c => c.Key, StringComparer.Ordinal))
         {
-            md.AppendLine(Invariant($"| {Cell(name)} | {count} |"));
+            md.AppendLine(Invariant($"| {Cell(name)} | {count.Served} | {count.Refused} | {count.Failed} |"));
         }
 
         md.AppendLine();
     }
+
+    // "alpha (id key_123)"; a name Coffer no longer knows (a deleted key store) shows the id alone.
+    private static string Named(string? name, string id) => name is null ? Invariant($"(id {Cell(id)})") : Invariant($"{Cell(name)} (id {Cell(id)})");
 
     // Values come from callers (principal ARNs, request details): they must not break out of a cell
     // or start Markdown of their own.

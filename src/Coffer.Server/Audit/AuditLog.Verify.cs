@@ -112,9 +112,11 @@ internal sealed partial class AuditLog
         return null;
     }
 
-    // Feeds one archive file to the verifier, ending on the checkpoint the database keeps at its cut;
-    // returns a problem of the file itself (missing, unreadable, not the file that was written).
-    private async Task<AuditProblem?> WalkArchiveAsync(AuditChainVerifier verifier, AuditArchive archive, string directory, int pageSize, CancellationToken ct)
+    // Feeds one archive file to the verifier, ending on the checkpoint the database keeps at its cut
+    // (and hands each page the verifier accepted to `accepted`); returns a problem of the file itself
+    // (missing, unreadable, not the file that was written).
+    private async Task<AuditProblem?> WalkArchiveAsync(
+        AuditChainVerifier verifier, AuditArchive archive, string directory, int pageSize, CancellationToken ct, Action<IReadOnlyList<AuditRecord>>? accepted = null)
     {
         var path = Path.Combine(directory, archive.FileName);
         if (!File.Exists(path))
@@ -128,7 +130,16 @@ internal sealed partial class AuditLog
         byte[]? sha;
         try
         {
-            (_, sha) = await AuditArchiveFile.ReadAsync(path, pageSize, records => verifier.Add(records, checkpoints), ct);
+            (_, sha) = await AuditArchiveFile.ReadAsync(path, pageSize, records =>
+            {
+                var ok = verifier.Add(records, checkpoints);
+                if (ok)
+                {
+                    accepted?.Invoke(records);
+                }
+
+                return ok;
+            }, ct);
         }
         catch (FormatException e)
         {

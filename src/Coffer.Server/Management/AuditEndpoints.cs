@@ -21,9 +21,9 @@ internal static class AuditEndpoints
         group.MapGet("/verify", VerifyAsync)
             .WithSummary("Walk the audit chain and report the first broken, missing, reordered, rebuilt or unproven record, or ok");
         group.MapGet("/records", ListAsync)
-            .WithSummary("List audit records, newest first, with filters and keyset paging");
+            .WithSummary("List audit records, newest first, with filters and keyset paging; archived records are not listed, and a range that reaches into them says so in archived");
         group.MapGet("/report", ReportAsync)
-            .WithSummary("Compliance report of a period: per key, calls by region, account, principal and operation, denials by rule, changes, and whether any use came from outside the allowed regions");
+            .WithSummary("Compliance report of a period: per key, calls by region, account, principal and operation (served, refused and failed apart), denials by rule, changes, whether any use came from outside the allowed regions, and archived records read from their verified files or named as left out");
         group.MapGet("/export", Export)
             .WithSummary("Stream audit records oldest first as JSON lines or CEF for a SIEM; resume with after=<last seq>");
     }
@@ -66,7 +66,7 @@ internal static class AuditEndpoints
     /// <param name="allowedRegions">Comma-separated AWS regions the keys may be used from; the report
     /// says plainly whether any call came from elsewhere.</param>
     private static async Task<IResult> ReportAsync(
-        ICofferStorage storage, AuditLog audit, TimeProvider time, DateTimeOffset? from, DateTimeOffset? to, string? allowedRegions, string? format, CancellationToken ct)
+        ICofferStorage storage, AuditLog audit, Hosting.CofferOptions options, TimeProvider time, DateTimeOffset? from, DateTimeOffset? to, string? allowedRegions, string? format, CancellationToken ct)
     {
         format ??= "json";
         if (format is not ("json" or "markdown"))
@@ -87,34 +87,7 @@ internal static class AuditEndpoints
             return refusal;
         }
 
-        var builder = new AuditReportBuilder(start, end, regions);
-        long? before = null;
-        do
-        {
-            var page = await storage.Audit.QueryAsync(new AuditQuery { From = start, To = end, Before = before, Limit = 1000 }, ct);
-            foreach (var record in page.Records)
-            {
-                builder.Add(record);
-            }
-
-            before = page.Next;
-        }
-        while (before is not null);
-
-        string chain;
-        try
-        {
-            var v = await audit.VerifyAsync(ct: ct);
-            chain = v.Problem is { } p
-                ? $"PROBLEM: {AuditViews.KindName(p.Kind)} at record {p.Sequence}: {p.Message}"
-                : $"verified: {v.Records} records, last seq {v.LastSequence}, last checkpoint {v.LastCheckpoint}";
-        }
-        catch (Seal.SealedException)
-        {
-            chain = "not verified: Coffer is sealed";
-        }
-
-        var report = builder.Build(time.GetUtcNow(), chain);
+        var report = await AuditReports.BuildAsync(storage, audit, options.ResolvedAuditArchiveDirectory, time.GetUtcNow(), start, end, regions, ct);
         return format == "markdown"
             ? TypedResults.Text(AuditReportMarkdown.Render(report), "text/markdown; charset=utf-8")
             : TypedResults.Json(report, ManagementJson.Default.AuditReport);
@@ -207,6 +180,7 @@ internal static class AuditEndpoints
     /// <c>anonymous</c> for the records of actors without one.</param>
     private static async Task<Results<Ok<AuditRecordListView>, ProblemHttpResult>> ListAsync(
         ICofferStorage storage,
+        AuditLog audit,
         DateTimeOffset? from,
         DateTimeOffset? to,
         string? keyId,
@@ -247,7 +221,10 @@ internal static class AuditEndpoints
             Before = before,
             Limit = limit ?? 100,
         }, ct);
-        return TypedResults.Ok(new AuditRecordListView([.. page.Records.Select(AuditViews.View)], page.Next));
+        // Records below the cut that an interrupted removal left behind are the archive's, not the listing's.
+        var archived = await audit.ArchivedAsync(ct);
+        var records = page.Records.Where(r => r.Sequence > (archived?.ThroughSequence ?? 0)).Select(AuditViews.View);
+        return TypedResults.Ok(new AuditRecordListView([.. records], page.Next, archived?.Reaches(from) == true ? archived.NotListed() : null));
     }
 }
 

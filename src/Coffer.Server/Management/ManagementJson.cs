@@ -215,7 +215,8 @@ public sealed record AuditArchiveRequest(long? ThroughSequence = null, DateTimeO
 public sealed record AuditArchiveView(long FirstSequence, long ThroughSequence, string ThroughHash, string FileName, string FileSha256, DateTimeOffset CreatedAt);
 
 /// <param name="Next">Pass as <c>before</c> for the next (older) page; null on the last page.</param>
-public sealed record AuditRecordListView(IReadOnlyList<AuditRecordView> Records, long? Next);
+/// <param name="Archived">When the range reaches into archived records: which they are and where, since they are not listed.</param>
+public sealed record AuditRecordListView(IReadOnlyList<AuditRecordView> Records, long? Next, string? Archived = null);
 
 /// <param name="Url">https, or http to a loopback address (development).</param>
 /// <param name="Events">Event types or prefixes (<c>key.rotate</c>, <c>key.version</c>, <c>key.*</c>); empty or absent: every event.</param>

@@ -32,7 +32,8 @@ public sealed class AuditReportTests
             prev = record.Hash;
         }
 
-        return builder.Build(To, "verified");
+        return builder.Build(To, "verified", new AuditReportArchives("No records are archived.", []),
+            new AuditReportNames(new Dictionary<string, string> { ["tenant-a"] = "Tenant A" }, new Dictionary<string, string> { ["key_a"] = "alpha" }));
     }
 
     [Fact]
@@ -45,16 +46,20 @@ public sealed class AuditReportTests
             (Call("xks.encrypt", "eu-west-1", key: "key_b"), at));
 
         var a = report.Keys.Single(k => k.KeyId == "key_a");
-        Assert.Equal((4L, 1L, 0L), (a.Calls, a.Denied, a.Errors));
-        Assert.Equal(2, a.ByOperation["xks.encrypt"]);
-        Assert.Equal(2, a.ByRegion["eu-west-1"]);
-        Assert.Equal(1, a.ByRegion["us-east-1"]);
-        Assert.Equal(4, a.ByAccount["111122223333"]);
-        Assert.Equal(4, a.ByPrincipal["arn:aws:iam::111122223333:role/app"]);
+        Assert.Equal(new AuditCallCounts(3, 1, 0), a.Calls);
+        Assert.Equal(("alpha", "tenant-a", "Tenant A"), (a.KeyName, a.KeyStoreId, a.KeyStoreName));
+        Assert.Equal(new AuditCallCounts(2, 0, 0), a.ByOperation["xks.encrypt"]);
+        Assert.Equal(new AuditCallCounts(1, 1, 0), a.ByOperation["xks.decrypt"]);
+        Assert.Equal(new AuditCallCounts(2, 0, 0), a.ByRegion["eu-west-1"]);
+        Assert.Equal(new AuditCallCounts(0, 1, 0), a.ByRegion["us-east-1"]);
+        Assert.Equal(new AuditCallCounts(3, 1, 0), a.ByAccount["111122223333"]);
+        Assert.Equal(new AuditCallCounts(3, 1, 0), a.ByPrincipal["arn:aws:iam::111122223333:role/app"]);
         Assert.Equal(1, a.Denials["rule eea-only"]);
-        Assert.Equal(1, report.Keys.Single(k => k.KeyId == "key_b").Calls);
-        Assert.Equal(5, report.XksCalls);
-        Assert.StartsWith("No allowed-region list was given. Calls came from: eu-central-1 (1), eu-west-1 (3), us-east-1 (1).", report.RegionStatement, StringComparison.Ordinal);
+        var b = report.Keys.Single(k => k.KeyId == "key_b");
+        Assert.Equal((new AuditCallCounts(1, 0, 0), null), (b.Calls, b.KeyName)); // a key Coffer has no name for keeps its id
+        Assert.Equal(new AuditCallCounts(4, 1, 0), report.XksCalls);
+        Assert.StartsWith("No allowed-region list was given. Calls came from: eu-central-1 (1 served, 0 refused), eu-west-1 (3 served, 0 refused), us-east-1 (0 served, 1 refused).",
+            report.RegionStatement, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -66,11 +71,34 @@ public sealed class AuditReportTests
         var unplaced = Build(["eu-west-1"], (Call("xks.encrypt", null), at));
 
         Assert.Equal("No use came from outside the allowed regions (eu-central-1, eu-west-1).", inside.RegionStatement);
-        Assert.Equal(0, inside.CallsOutsideAllowedRegions);
-        Assert.Equal("2 calls came from outside the allowed regions (eu-west-1): us-east-1 (2).", outside.RegionStatement);
-        Assert.Equal(2, outside.CallsOutsideAllowedRegions);
-        Assert.Contains("1 calls named no region", unplaced.RegionStatement, StringComparison.Ordinal);
-        Assert.Equal(1, unplaced.CallsWithoutRegion);
+        Assert.Equal(AuditCallCounts.None, inside.CallsOutsideAllowedRegions);
+        Assert.Equal("2 calls came from outside the allowed regions (eu-west-1): 2 served, 0 refused. By region: us-east-1 (2 served, 0 refused).", outside.RegionStatement);
+        Assert.Equal(new AuditCallCounts(2, 0, 0), outside.CallsOutsideAllowedRegions);
+        Assert.Contains("1 calls named no region (no valid kmsKeyArn), so they cannot be placed: 1 served, 0 refused.", unplaced.RegionStatement, StringComparison.Ordinal);
+        Assert.Equal(1, unplaced.CallsWithoutRegion.Calls);
+    }
+
+    [Fact]
+    public void Calls_from_outside_the_allowed_regions_are_split_into_served_refused_and_failed()
+    {
+        var at = From.AddHours(2);
+        var report = Build(["eu-west-1"],
+            (Call("xks.encrypt", "us-east-1"), at), (Call("xks.decrypt", "us-east-1"), at),
+            (Call("xks.decrypt", "us-east-1", AuditOutcome.Denied, reason: "rule eea-only"), at),
+            (Call("xks.decrypt", "ap-south-1", AuditOutcome.Denied, reason: "kill-switch=ks_1"), at),
+            (Call("xks.encrypt", "ap-south-1", AuditOutcome.Denied, reason: "rule eea-only"), at),
+            (Call("xks.decrypt", "us-east-1", AuditOutcome.Error), at),
+            (Call("xks.encrypt", "eu-west-1"), at));
+
+        Assert.Equal(new AuditCallCounts(2, 3, 1), report.CallsOutsideAllowedRegions);
+        Assert.Equal(6, report.CallsOutsideAllowedRegions.Calls);
+        Assert.Equal("6 calls came from outside the allowed regions (eu-west-1): 2 served, 3 refused, 1 failed. By region: ap-south-1 (0 served, 2 refused), us-east-1 (2 served, 1 refused, 1 failed).",
+            report.RegionStatement);
+        Assert.Equal(new AuditCallCounts(2, 1, 1), report.CallsByRegion["us-east-1"]);
+        Assert.Equal(new AuditCallCounts(1, 0, 0), report.CallsByRegion["eu-west-1"]);
+        var a = Assert.Single(report.Keys);
+        Assert.Equal(new AuditCallCounts(3, 3, 1), a.Calls);
+        Assert.Equal((2L, 1L), (a.Denials["rule eea-only"], a.Denials["kill-switch=ks_1"]));
     }
 
     [Fact]
@@ -101,8 +129,8 @@ public sealed class AuditReportTests
         var md = AuditReportMarkdown.Render(report);
 
         Assert.Contains("**Regions:** No use came from outside the allowed regions (eu-west-1).", md, StringComparison.Ordinal);
-        Assert.Contains("### key\\_a (key store tenant-a)", md, StringComparison.Ordinal);
-        Assert.Contains("| arn\\|x \\# heading | 1 |", md, StringComparison.Ordinal);
+        Assert.Contains("### Key alpha (id key\\_a) in key store Tenant A (id tenant-a)", md, StringComparison.Ordinal);
+        Assert.Contains("| arn\\|x \\# heading | 1 | 0 | 0 |", md, StringComparison.Ordinal);
         Assert.DoesNotContain("\n# heading", md, StringComparison.Ordinal);
     }
 }
