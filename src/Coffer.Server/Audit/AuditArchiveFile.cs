@@ -23,6 +23,12 @@ internal static class AuditArchiveFile
     public static string Name(long first, long through) =>
         string.Create(CultureInfo.InvariantCulture, $"audit-{first:D12}-{through:D12}.jsonl");
 
+    /// <summary>Where an archive's file lies: always the name Coffer gives its range, never the name its
+    /// row stores. The row's MAC does not cover the name, so an editor of the database could otherwise
+    /// point a reader (verify, the report, a download) at any file (../../etc/...).</summary>
+    public static string PathOf(string directory, AuditArchive archive) =>
+        Path.Combine(directory, Name(archive.FirstSequence, archive.ThroughSequence));
+
     /// <summary>Writes a new archive file through a temporary name and fsync, so the final name only
     /// ever holds a complete file; returns the SHA-256 of its bytes.</summary>
     /// <param name="records">The records in order; the writer hashes and writes them as they come.</param>

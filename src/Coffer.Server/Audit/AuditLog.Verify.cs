@@ -118,7 +118,7 @@ internal sealed partial class AuditLog
     private async Task<AuditProblem?> WalkArchiveAsync(
         AuditChainVerifier verifier, AuditArchive archive, string directory, int pageSize, CancellationToken ct, Action<IReadOnlyList<AuditRecord>>? accepted = null)
     {
-        var path = Path.Combine(directory, archive.FileName);
+        var path = AuditArchiveFile.PathOf(directory, archive);
         if (!File.Exists(path))
         {
             return new AuditProblem(AuditProblemKind.Missing, archive.FirstSequence,

@@ -116,7 +116,7 @@ internal static class AuditReports
             return Invariant($"its row in the database names another file than the one Coffer wrote ({AuditArchiveFile.Name(archive.FirstSequence, archive.ThroughSequence)}); run 'coffer audit verify --archives'");
         }
 
-        if (!File.Exists(Path.Combine(directory, archive.FileName)))
+        if (!File.Exists(AuditArchiveFile.PathOf(directory, archive)))
         {
             return "the file is not in the archive directory (Audit.ArchiveDirectory); put it back there to include them";
         }

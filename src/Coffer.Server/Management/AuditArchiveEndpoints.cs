@@ -64,7 +64,7 @@ internal static class AuditArchiveEndpoints
         long throughSequence, ICofferStorage storage, Hosting.CofferOptions options, CancellationToken ct)
     {
         var archive = (await storage.Audit.ListArchivesAsync(ct)).FirstOrDefault(a => a.ThroughSequence == throughSequence);
-        var path = archive is null ? null : Path.Combine(options.ResolvedAuditArchiveDirectory, archive.FileName);
+        var path = archive is null ? null : AuditArchiveFile.PathOf(options.ResolvedAuditArchiveDirectory, archive);
         if (archive is null || !File.Exists(path))
         {
             return Problems.NotFound(archive is null
@@ -72,6 +72,6 @@ internal static class AuditArchiveEndpoints
                 : $"The archive file {archive.FileName} is not in the archive directory (moved away?).");
         }
 
-        return TypedResults.File(File.OpenRead(path!), "application/x-ndjson", archive.FileName);
+        return TypedResults.File(File.OpenRead(path!), "application/x-ndjson", Path.GetFileName(path));
     }
 }

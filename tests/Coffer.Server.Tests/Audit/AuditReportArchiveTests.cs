@@ -84,6 +84,23 @@ public sealed class AuditReportArchiveTests
     }
 
     [Fact]
+    public async Task Download_serves_the_file_Coffer_wrote_for_the_range_whatever_an_edited_row_names()
+    {
+        await using var node = await DevServer.StartAsync();
+        var (through, file) = await ArchiveTwoCallsThenCallAgainAsync(node);
+        File.WriteAllText(Path.Combine(node.DataDirectory, "elsewhere.jsonl"), "not an archive: a file outside the archive directory\n");
+        using (var db = new AuditDatabase(node))
+        {
+            Assert.Equal(1, db.Execute("UPDATE audit_archives SET file_name = '../elsewhere.jsonl'"));
+        }
+
+        using var download = await node.Admin.GetAsync($"/api/v1/audit/archives/{through}/file");
+
+        Assert.Equal(HttpStatusCode.OK, download.StatusCode);
+        Assert.Equal(await File.ReadAllBytesAsync(Path.Combine(node.DataDirectory, "audit-archives", file)), await download.Content.ReadAsByteArrayAsync());
+    }
+
+    [Fact]
     public async Task Report_of_a_period_after_the_archives_says_none_of_them_belongs_to_it()
     {
         await using var node = await DevServer.StartAsync();
