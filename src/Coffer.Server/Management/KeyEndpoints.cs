@@ -22,7 +22,7 @@ internal static class KeyEndpoints
     public static void Map(RouteGroupBuilder api)
     {
         api.MapPost("/keystores/{id}/keys", CreateAsync).RequirePermission(Permissions.KeysWrite).WithTags("Keys").WithAuditAction(AuditActions.KeyCreate)
-            .WithSummary("Create an AES-256 key in a key store; its name is the XKS externalKeyId");
+            .WithSummary("Create an AES-256 key in a key store; its name is the XKS externalKeyId. With activatesAt its first version is PreActive until then");
         var group = api.MapGroup("/keys").WithTags("Keys").RequirePermission(Permissions.KeysWrite);
         group.MapGet("", ListAsync).RequirePermission(Permissions.KeysRead).WithSummary("List keys with filters and paging");
         group.MapGet("/{keyId}", GetAsync).RequirePermission(Permissions.KeysRead).WithSummary("Show a key with its versions");
@@ -75,6 +75,11 @@ internal static class KeyEndpoints
         }
 
         var now = time.GetUtcNow();
+        if (VersionDates.Problem(request.ActivatesAt, null, now) is { } problem)
+        {
+            return Problems.BadRequest("activatesAt: " + problem);
+        }
+
         var key = new ManagedKey(keyId, id, name, description, tags, usage, Enabled: true, CurrentVersion: 1, now);
         var refusal = await seal.ChangeAsync(async (backends, _) =>
         {
@@ -89,7 +94,8 @@ internal static class KeyEndpoints
                 return e.Message;
             }
 
-            await seal.Storage.Keys.CreateKeyAsync(key, new KeyVersion(keyId, 1, KeyVersionState.Active, backend.Name, material, now), ct);
+            var state = request.ActivatesAt is null ? KeyVersionState.Active : KeyVersionState.PreActive;
+            await seal.Storage.Keys.CreateKeyAsync(key, new KeyVersion(keyId, 1, state, backend.Name, material, now) { ActivatesAt = request.ActivatesAt }, ct);
             return null;
         }, ct);
         return refusal is not null
