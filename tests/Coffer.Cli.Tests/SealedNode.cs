@@ -10,7 +10,6 @@ internal sealed class SealedNode : IAsyncDisposable
 {
     private readonly ILoggerFactory _loggers;
     private readonly string _directory;
-
     private readonly SoftHsmToken? _token;
 
     private SealedNode(CofferServer server, CapturedLogs logs, ILoggerFactory loggers, string directory, SoftHsmToken? token)
@@ -36,7 +35,7 @@ internal sealed class SealedNode : IAsyncDisposable
 
     private static async Task<SealedNode> StartAsync(SoftHsmToken? token)
     {
-        var directory = Directory.CreateTempSubdirectory("coffer-shamir-").FullName;
+        var directory = Directory.CreateTempSubdirectory("coffer-sealed-").FullName;
         var logs = new CapturedLogs();
         var loggers = LoggerFactory.Create(b => b.SetMinimumLevel(LogLevel.Trace).AddProvider(logs));
         var server = await CofferServer.StartAsync(new CofferOptions

@@ -152,14 +152,10 @@ internal sealed class KeyEntry
         // Looked up once here so an encrypt does no dictionary lookup.
         _currentLifecycle = lifecycles.GetValueOrDefault(key.CurrentVersion);
         _current = versions.GetValueOrDefault(key.CurrentVersion);
-        if (_currentLifecycle?.State == KeyVersionState.PreActive)
-        {
-            // A rotation with an activation time: the version it replaces encrypts until then (its
-            // expiry is that time, so the two hand over at one instant).
-            _predecessor = lifecycles.Where(l => l.Key < key.CurrentVersion && l.Value.State == KeyVersionState.Active).Select(l => l.Key).DefaultIfEmpty().Max();
-            _predecessorLifecycle = lifecycles.GetValueOrDefault(_predecessor);
-            _predecessorKey = versions.GetValueOrDefault(_predecessor);
-        }
+        // A rotation with an activation time: the version it replaces encrypts until then.
+        _predecessor = Handover.PredecessorOf(key.CurrentVersion, lifecycles);
+        _predecessorLifecycle = lifecycles.GetValueOrDefault(_predecessor);
+        _predecessorKey = versions.GetValueOrDefault(_predecessor);
     }
 
     public ManagedKey Key { get; }
@@ -174,9 +170,10 @@ internal sealed class KeyEntry
     public FrozenSet<int> Broken { get; }
 
     /// <summary>
-    /// The version that encrypts at <paramref name="now"/>: the current one, or while the current one
-    /// waits for its activation time, the Active version it replaces then. Null when none may
-    /// encrypt (not yet active, expired, deactivated, compromised or awaiting destruction).
+    /// The version that encrypts at <paramref name="now"/> (<see cref="Handover.EncryptingVersionAt"/>,
+    /// without its lookups): the current one, or while the current one waits for its activation time,
+    /// the Active version it replaces. Null when none may encrypt (not yet active, expired,
+    /// deactivated, compromised or awaiting destruction).
     /// </summary>
     public int? EncryptingVersionAt(DateTimeOffset now) =>
         _currentLifecycle?.CanEncryptAt(now) == true ? Key.CurrentVersion

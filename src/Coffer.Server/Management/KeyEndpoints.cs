@@ -163,15 +163,19 @@ internal static class KeyEndpoints
         View(key, await storage.Keys.ListVersionsAsync(key.Id, ct), now);
 
     /// <summary>The key as the API shows it; what each version can do is judged at <paramref name="now"/>.</summary>
-    private static KeyView View(ManagedKey k, IReadOnlyList<KeyVersion>? versions, DateTimeOffset now) => new(
-        k.Id, k.KeyStoreId, k.ExternalId, k.Description, k.Tags, KeyUsageText.ToNames(k.Usage),
-        Status(k), k.CurrentVersion, k.CreatedAt,
-        versions?.Select(v => new KeyVersionView(
-            v.Version, v.State.ToString(), v.Backend, v.CreatedAt,
-            Encrypts: v.Version == k.CurrentVersion && v.Lifecycle.CanEncryptAt(now),
-            Decrypts: v.Lifecycle.CanDecryptAt(now, k.CompromisedMayDecrypt),
-            v.ActivatesAt, v.DeactivatesAt, v.DestroysAt, v.StateChangedAt, v.StateChangedBy, v.EncryptionsReserved)).ToList(),
-        k.CompromisedMayDecrypt, k.DestroysAt, k.DestroyedAt);
+    private static KeyView View(ManagedKey k, IReadOnlyList<KeyVersion>? versions, DateTimeOffset now)
+    {
+        var encrypting = versions is null ? null : Handover.EncryptingVersionAt(k.CurrentVersion, versions.ToDictionary(v => v.Version, v => v.Lifecycle), now);
+        return new(
+            k.Id, k.KeyStoreId, k.ExternalId, k.Description, k.Tags, KeyUsageText.ToNames(k.Usage),
+            Status(k), k.CurrentVersion, k.CreatedAt,
+            versions?.Select(v => new KeyVersionView(
+                v.Version, v.State.ToString(), v.Backend, v.CreatedAt,
+                Encrypts: v.Version == encrypting,
+                Decrypts: v.Lifecycle.CanDecryptAt(now, k.CompromisedMayDecrypt),
+                v.ActivatesAt, v.DeactivatesAt, v.DestroysAt, v.StateChangedAt, v.StateChangedBy, v.EncryptionsReserved)).ToList(),
+            k.CompromisedMayDecrypt, k.DestroysAt, k.DestroyedAt);
+    }
 
     /// <summary>"destroyed" and "pending-destruction" outrank the enabled switch: neither key serves AWS KMS.</summary>
     private static string Status(ManagedKey k) =>

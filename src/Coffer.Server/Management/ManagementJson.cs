@@ -50,7 +50,8 @@ public sealed record KeyView(
     DateTimeOffset? DestroyedAt = null);
 
 /// <param name="State">The stored state (PreActive, Active, Deactivated, Compromised, Destroyed).</param>
-/// <param name="Encrypts">Whether AWS KMS can encrypt with it now (only the current version ever does).</param>
+/// <param name="Encrypts">Whether AWS KMS can encrypt with it now: the current version, or while the current one
+/// waits for its activation time, the version it takes over from.</param>
 /// <param name="Decrypts">Whether ciphertext made under it decrypts now.</param>
 /// <param name="DestroysAt">Set while destruction is scheduled: the version is unusable until cancelled.</param>
 /// <param name="StateChangedBy">Who last changed the state: a management token id, or "system".</param>
