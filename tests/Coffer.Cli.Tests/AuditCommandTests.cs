@@ -146,7 +146,7 @@ public sealed class AuditCommandTests
     [Fact]
     public async Task Shamir_init_and_unseal_are_recorded_share_by_share_without_a_share_and_verify_after_unseal()
     {
-        await using var node = await ShamirNode.StartAsync();
+        await using var node = await SealedNode.StartAsync();
         var anonymous = Cli.Environment(node.AdminUrl, token: null);
         var init = await Cli.RunAsync(anonymous, "init", "--shares", "3", "--threshold", "2", "--json");
         var shares = init.Json.GetProperty("shares").EnumerateArray().Select(s => s.GetString()!).ToArray();

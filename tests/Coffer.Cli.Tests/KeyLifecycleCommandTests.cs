@@ -28,6 +28,26 @@ public sealed class KeyLifecycleCommandTests
     }
 
     [Fact]
+    public async Task Key_rotate_and_key_create_with_activates_at_make_a_PreActive_version_that_version_activate_starts()
+    {
+        await using var node = await DevServer.StartAsync();
+        var later = DateTimeOffset.UtcNow.AddDays(1).ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", System.Globalization.CultureInfo.InvariantCulture);
+
+        var rotate = await Cli.RunAsync(node, "key", "rotate", "demo-key", "--activates-at", later, "--json");
+        var created = await Cli.RunAsync(node, "key", "create", "demo", "--name", "later-key", "--activates-at", later, "--json");
+
+        Assert.True(rotate.ExitCode == 0, rotate.ToString());
+        var versions = rotate.Json.GetProperty("versions").EnumerateArray().ToList();
+        Assert.Equal(["Active", "PreActive"], versions.Select(v => v.GetProperty("state").GetString()));
+        Assert.Equal([true, false], versions.Select(v => v.GetProperty("encrypts").GetBoolean()));
+        Assert.True(created.ExitCode == 0, created.ToString());
+        Assert.Equal("PreActive", created.Json.GetProperty("versions")[0].GetProperty("state").GetString());
+        var activate = await Cli.RunAsync(node, "key", "version", "activate", "demo-key", "2", "--json");
+        Assert.True(activate.ExitCode == 0, activate.ToString());
+        Assert.Equal(["Deactivated", "Active"], activate.Json.GetProperty("versions").EnumerateArray().Select(v => v.GetProperty("state").GetString()));
+    }
+
+    [Fact]
     public async Task Key_rotate_with_a_stale_expected_version_fails_with_the_conflict()
     {
         await using var node = await DevServer.StartAsync();

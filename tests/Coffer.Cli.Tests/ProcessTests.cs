@@ -75,7 +75,7 @@ public sealed class ProcessTests
     [Fact]
     public async Task Process_unseal_reads_the_share_from_piped_stdin()
     {
-        await using var node = await ShamirNode.StartAsync();
+        await using var node = await SealedNode.StartAsync();
         var settings = new Dictionary<string, string> { ["COFFER_ADDR"] = node.AdminUrl };
         var init = await Cli.RunProcessAsync(settings, null, "init", "--shares", "1", "--threshold", "1", "--json");
         var share = init.Json.GetProperty("shares")[0].GetString()!;

@@ -6,7 +6,7 @@ public sealed class ShamirFlowTests
     [Fact]
     public async Task Init_unseal_seal_walks_the_whole_shamir_lifecycle()
     {
-        await using var node = await ShamirNode.StartAsync();
+        await using var node = await SealedNode.StartAsync();
         var anonymous = Cli.Environment(node.AdminUrl, token: null);
 
         var before = await Cli.RunAsync(anonymous, "status", "--json");
@@ -60,7 +60,7 @@ public sealed class ShamirFlowTests
     [Fact]
     public async Task Init_table_output_prints_every_share_the_root_token_and_a_warning()
     {
-        await using var node = await ShamirNode.StartAsync();
+        await using var node = await SealedNode.StartAsync();
 
         var init = await Cli.RunAsync(Cli.Environment(node.AdminUrl, null), "init", "--shares", "2", "--threshold", "2");
 
@@ -75,7 +75,7 @@ public sealed class ShamirFlowTests
     [Fact]
     public async Task Init_twice_fails_with_the_server_detail()
     {
-        await using var node = await ShamirNode.StartAsync();
+        await using var node = await SealedNode.StartAsync();
         var env = Cli.Environment(node.AdminUrl, null);
         Assert.Equal(0, (await Cli.RunAsync(env, "init", "--shares", "1", "--threshold", "1")).ExitCode);
 
@@ -88,7 +88,7 @@ public sealed class ShamirFlowTests
     [Fact]
     public async Task Init_with_threshold_above_shares_fails_with_the_server_detail()
     {
-        await using var node = await ShamirNode.StartAsync();
+        await using var node = await SealedNode.StartAsync();
 
         var init = await Cli.RunAsync(Cli.Environment(node.AdminUrl, null), "init", "--shares", "2", "--threshold", "3");
 
@@ -108,8 +108,8 @@ public sealed class ShamirFlowTests
     [Fact]
     public async Task Unseal_with_shares_of_another_installation_fails_and_stays_sealed()
     {
-        await using var node = await ShamirNode.StartAsync();
-        await using var other = await ShamirNode.StartAsync();
+        await using var node = await SealedNode.StartAsync();
+        await using var other = await SealedNode.StartAsync();
         var env = Cli.Environment(node.AdminUrl, null);
         var mine = (await Cli.RunAsync(env, "init", "--shares", "3", "--threshold", "2", "--json")).Json.GetProperty("shares")[0].GetString()!;
         var foreign = (await Cli.RunAsync(Cli.Environment(other.AdminUrl, null), "init", "--shares", "3", "--threshold", "2", "--json"))
@@ -129,7 +129,7 @@ public sealed class ShamirFlowTests
     [Fact]
     public async Task Unseal_reset_discards_the_shares_given_so_far()
     {
-        await using var node = await ShamirNode.StartAsync();
+        await using var node = await SealedNode.StartAsync();
         var env = Cli.Environment(node.AdminUrl, null);
         var share = (await Cli.RunAsync(env, "init", "--shares", "3", "--threshold", "2", "--json")).Json.GetProperty("shares")[0].GetString()!;
         Assert.Equal(0, (await Cli.RunAsync(env, "unseal", share)).ExitCode);
@@ -143,11 +143,21 @@ public sealed class ShamirFlowTests
     [Fact]
     public async Task Unseal_with_nothing_on_stdin_is_a_usage_error_and_sends_nothing()
     {
-        // Port 1 refuses connections: exit 2 proves the CLI stopped before calling.
-        var unseal = await Cli.RunAsync(Cli.Environment("http://127.0.0.1:1", null, stdin: "\n"), "unseal");
+        await using var node = await SealedNode.StartAsync();
+        var env = Cli.Environment(node.AdminUrl, null, stdin: "\n");
+        Assert.Equal(0, (await Cli.RunAsync(env, "init", "--shares", "3", "--threshold", "2")).ExitCode);
 
+        var unseal = await Cli.RunAsync(env, "unseal");
+
+        // The Shamir seal still takes shares: the CLI asked which seal the node has, then stopped.
         Assert.Equal(2, unseal.ExitCode);
         Assert.Contains("no share given", unseal.Error, StringComparison.Ordinal);
+        Assert.True(node.Server.IsSealed);
+        Assert.Equal(0, (await Cli.RunAsync(env, "status", "--json")).Json.GetProperty("progress").GetInt32());
+        using var http = new HttpClient();
+        using var empty = await http.PostAsync(node.AdminUrl + "/api/v1/sys/unseal", new StringContent("{}", System.Text.Encoding.UTF8, "application/json"));
+        Assert.Equal(System.Net.HttpStatusCode.BadRequest, empty.StatusCode);
+        Assert.Contains("share is required", await empty.Content.ReadAsStringAsync(), StringComparison.Ordinal);
     }
 
     [Fact]
@@ -164,7 +174,7 @@ public sealed class ShamirFlowTests
     [Fact]
     public async Task Seal_without_a_token_says_how_to_give_one()
     {
-        await using var node = await ShamirNode.StartAsync();
+        await using var node = await SealedNode.StartAsync();
 
         var seal = await Cli.RunAsync(Cli.Environment(node.AdminUrl, null), "seal");
 

@@ -49,7 +49,8 @@ internal static class KeyCommands
             }
         });
         var hsmLabel = new Option<string?>("--hsm-label") { Description = "Adopt the existing HSM key with this label instead of generating one (pkcs11 key stores; non-extractable AES-256 keys only)" };
-        var command = new Command("create", "Create an AES-256 key in a key store, or adopt one already in its HSM.") { store, name, description, tags, usage, hsmLabel };
+        var activatesAt = TimeOption.Create("--activates-at", "When the key starts to encrypt (ISO 8601, in the future); its first version is PreActive until then");
+        var command = new Command("create", "Create an AES-256 key in a key store, or adopt one already in its HSM.") { store, name, description, tags, usage, hsmLabel, activatesAt };
         command.SetClientAction(env, async (call, ct) =>
         {
             var id = await Lookup.KeyStoreIdAsync(call.Api, call.Parse.GetValue(store)!, ct);
@@ -63,7 +64,7 @@ internal static class KeyCommands
             var usageValue = call.Parse.GetValue(usage);
             var request = new CreateKeyRequest(call.Parse.GetValue(name), call.Parse.GetValue(description), tagMap,
                 usageValue is null ? null : usageValue.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
-                call.Parse.GetValue(hsmLabel));
+                call.Parse.GetValue(hsmLabel), call.Parse.GetValue(activatesAt));
             var key = await call.Api.PostAsync(ManagementClient.Route("keystores", id, "keys"), request,
                 ManagementJson.Default.CreateKeyRequest, ManagementJson.Default.KeyView, ct);
             Print(call, key);

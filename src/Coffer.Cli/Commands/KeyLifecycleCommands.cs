@@ -21,12 +21,13 @@ internal static class KeyLifecycleCommands
             Description = "Rotate only if this is still the current version (fails if someone rotated first)",
             CustomParser = WholeNumber.Int32,
         };
-        var command = new Command("rotate", "Rotate a key now: a new version encrypts; earlier versions still decrypt.") { key, expect };
+        var activatesAt = TimeOption.Create("--activates-at", "When the new version takes over (ISO 8601, in the future): it is PreActive until then and the current version encrypts until then");
+        var command = new Command("rotate", "Rotate a key: a new version encrypts (now, or from --activates-at); earlier versions still decrypt.") { key, expect, activatesAt };
         command.SetClientAction(env, async (call, ct) =>
         {
             var id = await Lookup.KeyIdAsync(call.Api, call.Parse.GetValue(key)!, ct);
             KeyCommands.Print(call, await call.Api.PostAsync(ManagementClient.Route("keys", id, "rotate"),
-                new RotateKeyRequest(call.Parse.GetValue(expect)), ManagementJson.Default.RotateKeyRequest, ManagementJson.Default.KeyView, ct));
+                new RotateKeyRequest(call.Parse.GetValue(expect), call.Parse.GetValue(activatesAt)), ManagementJson.Default.RotateKeyRequest, ManagementJson.Default.KeyView, ct));
             return 0;
         });
         return command;
@@ -35,7 +36,7 @@ internal static class KeyLifecycleCommands
     public static Command Version(CliEnvironment env) => new("version", "A key's versions: list them and change their state.")
     {
         List(env),
-        Transition(env, "activate", "Activate a PreActive version."),
+        Transition(env, "activate", "Activate a PreActive version now (before its activation time); the version it takes over from stops encrypting."),
         Transition(env, "deactivate", "Deactivate (revoke) an Active version: it only decrypts from now on."),
         Transition(env, "compromise", "Mark a version Compromised: it never encrypts again, decrypts only if the key allows it; the current version's key rotates."),
         ScheduleDestruction(env),

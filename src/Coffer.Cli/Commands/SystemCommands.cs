@@ -100,13 +100,18 @@ internal static class SystemCommands
             Arity = ArgumentArity.ZeroOrOne,
         };
         var reset = new Option<bool>("--reset") { Description = "Discard the shares submitted so far" };
-        var command = new Command("unseal", "Submit one Shamir share; Coffer unseals when the threshold is reached (no token needed).") { share, reset };
+        var command = new Command("unseal", "Submit one Shamir share; Coffer unseals when the threshold is reached. The dev and pkcs11 seals take no share: they unseal from their key file or the HSM (no token needed).") { share, reset };
         command.SetClientAction(env, async (call, ct) =>
         {
             UnsealRequest request;
             if (call.Parse.GetValue(reset))
             {
                 request = new UnsealRequest(null, Reset: true);
+            }
+            else if (call.Parse.GetValue(share) is null && await TakesNoShareAsync(call, ct))
+            {
+                // The dev and pkcs11 seals unseal from their key file or the HSM; a share would be refused.
+                request = new UnsealRequest(null, Reset: false);
             }
             else
             {
@@ -132,6 +137,12 @@ internal static class SystemCommands
             return 0;
         }, needsToken: false);
         return command;
+    }
+
+    private static async Task<bool> TakesNoShareAsync(ClientCall call, CancellationToken ct)
+    {
+        var status = await call.Api.GetAsync(ManagementClient.Route("sys", "status"), ManagementJson.Default.SealStatusView, ct);
+        return Coffer.Server.Seal.SelfUnseal.Handles(status.Value.SealKind);
     }
 
     private static Command Seal(CliEnvironment env)

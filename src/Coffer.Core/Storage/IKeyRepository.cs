@@ -29,9 +29,11 @@ public interface IKeyRepository
     Task<int> CountKeysAsync(string? keyStoreId, CancellationToken ct = default);
 
     /// <summary>
-    /// Rotates a key in one transaction: inserts <paramref name="newVersion"/> (which must be Active and
-    /// numbered one above every existing version), makes it the current version, and deactivates the
-    /// previous current version if its stored state is Active (recording <paramref name="at"/> and
+    /// Rotates a key in one transaction: inserts <paramref name="newVersion"/> (which must be Active, or
+    /// PreActive with an activation time, and numbered one above every existing version), makes it the
+    /// current version, and deactivates the previous current version if its stored state is Active — or,
+    /// for a PreActive new version, sets the previous one's expiry to the activation time (if not
+    /// earlier), so it encrypts until the new one takes over (recording <paramref name="at"/> and
     /// <paramref name="actor"/> on both). Optimistic: the caller read the key with current version
     /// <paramref name="expectedCurrentVersion"/>, and if another writer rotated meanwhile nothing changes.
     /// </summary>

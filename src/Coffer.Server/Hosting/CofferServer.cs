@@ -229,7 +229,7 @@ public sealed partial class CofferServer : IAsyncDisposable
         options.Oidc?.Validate();
     }
 
-    /// <summary>The dev seal needs no operator: its master key file unseals at start.</summary>
+    /// <summary>The dev and pkcs11 seals need no operator: they unseal at start (<see cref="SelfUnseal"/>).</summary>
     private static async Task AutoUnsealAsync(CofferOptions options, SealManager seal, ILogger logger, CancellationToken ct)
     {
         var kind = await seal.Storage.System.GetSettingAsync(SettingNames.SealKind, ct);
@@ -241,21 +241,13 @@ public sealed partial class CofferServer : IAsyncDisposable
         if (kind == SealKinds.Dev)
         {
             Log.DevSeal(logger, options.ResolvedDevMasterKeyPath);
-            var bytes = await File.ReadAllBytesAsync(options.ResolvedDevMasterKeyPath, ct);
-            try
-            {
-                await seal.UnsealWithAsync(MasterKey.FromBytes(bytes), ct);
-            }
-            finally
-            {
-                System.Security.Cryptography.CryptographicOperations.ZeroMemory(bytes);
-            }
+            await SelfUnseal.UnsealAsync(kind, seal, options, ct);
         }
         else if (kind == SealKinds.Pkcs11)
         {
             try
             {
-                await Pkcs11Seal.UnsealAsync(seal, seal.Pkcs11!, ct);
+                await SelfUnseal.UnsealAsync(kind, seal, options, ct);
             }
             catch (Exception e) when (e is Coffer.Hsm.HsmUnavailableException or CryptoException or SealStateException or AuditUnavailableException)
             {
@@ -266,7 +258,8 @@ public sealed partial class CofferServer : IAsyncDisposable
         }
         else if (kind is null)
         {
-            Log.NotInitialized(logger);
+            // Each seal is initialised its own way; the advice must match the one configured.
+            Log.NotInitialized(logger, options.Seal == SealKinds.Pkcs11 ? "coffer init --seal pkcs11" : "coffer init --shares N --threshold M");
         }
         else
         {
@@ -478,8 +471,8 @@ public sealed partial class CofferServer : IAsyncDisposable
         [LoggerMessage(EventId = 1100, Level = LogLevel.Warning, Message = "DEV SEAL: the master key is read from {Path} in clear. Never use the dev seal for real keys.")]
         public static partial void DevSeal(ILogger logger, string path);
 
-        [LoggerMessage(EventId = 1101, Level = LogLevel.Warning, Message = "Coffer is not initialised: run 'coffer init --shares N --threshold M' against the management API")]
-        public static partial void NotInitialized(ILogger logger);
+        [LoggerMessage(EventId = 1101, Level = LogLevel.Warning, Message = "Coffer is not initialised: run '{InitCommand}' against the management API")]
+        public static partial void NotInitialized(ILogger logger, string initCommand);
 
         [LoggerMessage(EventId = 1104, Level = LogLevel.Error, Message = "The pkcs11 seal could not unseal at start ({Reason}); Coffer stays sealed until `coffer unseal`")]
         public static partial void Pkcs11UnsealFailed(ILogger logger, string reason);

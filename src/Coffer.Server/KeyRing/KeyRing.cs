@@ -139,6 +139,9 @@ internal sealed class KeyEntry
 {
     private readonly VersionLifecycle? _currentLifecycle;
     private readonly IAeadKey? _current;
+    private readonly int _predecessor;
+    private readonly VersionLifecycle? _predecessorLifecycle;
+    private readonly IAeadKey? _predecessorKey;
 
     public KeyEntry(ManagedKey key, FrozenDictionary<int, IAeadKey> versions, FrozenDictionary<int, VersionLifecycle> lifecycles, FrozenSet<int> broken)
     {
@@ -149,6 +152,10 @@ internal sealed class KeyEntry
         // Looked up once here so an encrypt does no dictionary lookup.
         _currentLifecycle = lifecycles.GetValueOrDefault(key.CurrentVersion);
         _current = versions.GetValueOrDefault(key.CurrentVersion);
+        // A rotation with an activation time: the version it replaces encrypts until then.
+        _predecessor = Handover.PredecessorOf(key.CurrentVersion, lifecycles);
+        _predecessorLifecycle = lifecycles.GetValueOrDefault(_predecessor);
+        _predecessorKey = versions.GetValueOrDefault(_predecessor);
     }
 
     public ManagedKey Key { get; }
@@ -162,11 +169,20 @@ internal sealed class KeyEntry
     /// <summary>Versions that should be usable but whose stored material could not be opened.</summary>
     public FrozenSet<int> Broken { get; }
 
-    /// <summary>Whether the current version may encrypt at <paramref name="now"/> (it may still be broken).</summary>
-    public bool CurrentCanEncryptAt(DateTimeOffset now) => _currentLifecycle?.CanEncryptAt(now) == true;
+    /// <summary>
+    /// The version that encrypts at <paramref name="now"/> (<see cref="Handover.EncryptingVersionAt"/>,
+    /// without its lookups): the current one, or while the current one waits for its activation time,
+    /// the Active version it replaces. Null when none may encrypt (not yet active, expired,
+    /// deactivated, compromised or awaiting destruction).
+    /// </summary>
+    public int? EncryptingVersionAt(DateTimeOffset now) =>
+        _currentLifecycle?.CanEncryptAt(now) == true ? Key.CurrentVersion
+        : _predecessorLifecycle?.CanEncryptAt(now) == true ? _predecessor
+        : null;
 
-    /// <summary>The current version's material if it may encrypt at <paramref name="now"/>.</summary>
-    public IAeadKey? CurrentForEncryptAt(DateTimeOffset now) => CurrentCanEncryptAt(now) ? _current : null;
+    /// <summary>The material of <paramref name="version"/> (from <see cref="EncryptingVersionAt"/>);
+    /// null when its stored material could not be opened.</summary>
+    public IAeadKey? ForEncrypt(int version) => version == Key.CurrentVersion ? _current : version == _predecessor ? _predecessorKey : null;
 
     /// <summary>The material of <paramref name="version"/> if it may decrypt at <paramref name="now"/>: not
     /// destroyed or awaiting destruction, Active or Deactivated, or Compromised on a key that allows it.</summary>

@@ -166,7 +166,7 @@ internal sealed partial class RotationScheduler(
 
         try
         {
-            var created = await KeyRotator.RotateLockedAsync(storage, backends, keyId, from, KeyVersion.SystemActor, now, new RotationClaim(due.DueAt), ct);
+            var created = await KeyRotator.RotateLockedAsync(storage, backends, keyId, from, KeyVersion.SystemActor, now, new RotationClaim(due.DueAt), activatesAt: null, ct);
             await OutcomeAsync(created is null
                 ? record with { Outcome = AuditOutcome.Error, ErrorName = "Not found", Reason = "the key no longer exists" }
                 : record with { KeyVersion = created, Details = record.Details + string.Create(CultureInfo.InvariantCulture, $"; version {created} encrypts now") }, ct);

@@ -108,7 +108,7 @@ internal static class BulkRotateEndpoints
         BulkRotateItem result;
         try
         {
-            var found = await KeyRotator.RotateAsync(seal, key.Id, key.CurrentVersion, TokenAuthentication.CallerId(http), time.GetUtcNow(), ct);
+            var found = await KeyRotator.RotateAsync(seal, key.Id, key.CurrentVersion, TokenAuthentication.CallerId(http), time.GetUtcNow(), activatesAt: null, ct);
             var rotated = found ? await storage.Keys.GetKeyAsync(key.Id, ct) : null;
             result = rotated is null
                 ? Item(Outcomes.Failed, error: "The key no longer exists.")

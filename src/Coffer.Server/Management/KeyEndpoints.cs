@@ -23,7 +23,7 @@ internal static class KeyEndpoints
     public static void Map(RouteGroupBuilder api)
     {
         api.MapPost("/keystores/{id}/keys", CreateAsync).RequirePermission(Permissions.KeysWrite).WithTags("Keys").WithAuditAction(AuditActions.KeyCreate)
-            .WithSummary("Create an AES-256 key in a key store; its name is the XKS externalKeyId");
+            .WithSummary("Create an AES-256 key in a key store; its name is the XKS externalKeyId. With activatesAt its first version is PreActive until then");
         var group = api.MapGroup("/keys").WithTags("Keys").RequirePermission(Permissions.KeysWrite);
         group.MapGet("", ListAsync).RequirePermission(Permissions.KeysRead).WithSummary("List keys with filters and paging");
         group.MapGet("/{keyId}", GetAsync).RequirePermission(Permissions.KeysRead).WithSummary("Show a key with its versions");
@@ -76,6 +76,11 @@ internal static class KeyEndpoints
         }
 
         var now = time.GetUtcNow();
+        if (VersionDates.Problem(request.ActivatesAt, null, now) is { } problem)
+        {
+            return Problems.BadRequest("activatesAt: " + problem);
+        }
+
         var key = new ManagedKey(keyId, id, name, description, tags, usage, Enabled: true, CurrentVersion: 1, now);
         var refusal = await seal.ChangeAsync(async (backends, _) =>
         {
@@ -90,7 +95,8 @@ internal static class KeyEndpoints
                 return e.Message;
             }
 
-            await seal.Storage.Keys.CreateKeyAsync(key, new KeyVersion(keyId, 1, KeyVersionState.Active, backend.Name, material, now), ct);
+            var state = request.ActivatesAt is null ? KeyVersionState.Active : KeyVersionState.PreActive;
+            await seal.Storage.Keys.CreateKeyAsync(key, new KeyVersion(keyId, 1, state, backend.Name, material, now) { ActivatesAt = request.ActivatesAt }, ct);
             return null;
         }, ct);
         return refusal is not null
@@ -153,15 +159,19 @@ internal static class KeyEndpoints
         View(key, await storage.Keys.ListVersionsAsync(key.Id, ct), now);
 
     /// <summary>The key as the API shows it; what each version can do is judged at <paramref name="now"/>.</summary>
-    private static KeyView View(ManagedKey k, IReadOnlyList<KeyVersion>? versions, DateTimeOffset now) => new(
-        k.Id, k.KeyStoreId, k.ExternalId, k.Description, k.Tags, KeyUsageText.ToNames(k.Usage),
-        Status(k), k.CurrentVersion, k.CreatedAt,
-        versions?.Select(v => new KeyVersionView(
-            v.Version, v.State.ToString(), v.Backend, v.CreatedAt,
-            Encrypts: v.Version == k.CurrentVersion && v.Lifecycle.CanEncryptAt(now),
-            Decrypts: v.Lifecycle.CanDecryptAt(now, k.CompromisedMayDecrypt),
-            v.ActivatesAt, v.DeactivatesAt, v.DestroysAt, v.StateChangedAt, v.StateChangedBy, v.EncryptionsReserved)).ToList(),
-        k.CompromisedMayDecrypt, k.DestroysAt, k.DestroyedAt);
+    private static KeyView View(ManagedKey k, IReadOnlyList<KeyVersion>? versions, DateTimeOffset now)
+    {
+        var encrypting = versions is null ? null : Handover.EncryptingVersionAt(k.CurrentVersion, versions.ToDictionary(v => v.Version, v => v.Lifecycle), now);
+        return new(
+            k.Id, k.KeyStoreId, k.ExternalId, k.Description, k.Tags, KeyUsageText.ToNames(k.Usage),
+            Status(k), k.CurrentVersion, k.CreatedAt,
+            versions?.Select(v => new KeyVersionView(
+                v.Version, v.State.ToString(), v.Backend, v.CreatedAt,
+                Encrypts: v.Version == encrypting,
+                Decrypts: v.Lifecycle.CanDecryptAt(now, k.CompromisedMayDecrypt),
+                v.ActivatesAt, v.DeactivatesAt, v.DestroysAt, v.StateChangedAt, v.StateChangedBy, v.EncryptionsReserved)).ToList(),
+            k.CompromisedMayDecrypt, k.DestroysAt, k.DestroyedAt);
+    }
 
     /// <summary>"destroyed" and "pending-destruction" outrank the enabled switch: neither key serves AWS KMS.</summary>
     private static string Status(ManagedKey k) =>

@@ -1,7 +1,10 @@
 using Coffer.Approvals;
+using Coffer.Audit;
 using Coffer.Auth;
+using Coffer.Crypto;
 using Coffer.Keys;
 using Coffer.Server.Approvals;
+using Coffer.Server.Audit;
 using Coffer.Server.Lifecycle;
 using Coffer.Server.Seal;
 using Coffer.Storage;
@@ -23,10 +26,10 @@ internal static class KeyLifecycleEndpoints
     public static void Map(RouteGroupBuilder keys)
     {
         keys.MapPost("/{keyId}/rotate", RotateAsync).WithAuditAction("key.rotate")
-            .WithSummary("Rotate a key now: a new version, made by the key store's backend, becomes the one that encrypts; the previous one only decrypts. With expectedCurrentVersion, 409 if another rotation came first");
+            .WithSummary("Rotate a key: a new version, made by the key store's backend, becomes the one that encrypts; the previous one only decrypts. With activatesAt the new version is PreActive until then and the previous one encrypts until then. With expectedCurrentVersion, 409 if another rotation came first");
         var versions = keys.MapGroup("/{keyId}/versions/{version:int}");
         Transition(versions, "activate", KeyVersionAction.Activate, "key.version.activate",
-            "Activate a PreActive version");
+            "Activate a PreActive version now; if it is the current version, the version it was to take over from stops encrypting at once");
         Transition(versions, "deactivate", KeyVersionAction.Deactivate, "key.version.deactivate",
             "Deactivate (revoke) an Active version: it only decrypts; if it is the current version the key cannot encrypt until rotated");
         Transition(versions, "compromise", KeyVersionAction.MarkCompromised, "key.version.compromise",
@@ -43,22 +46,22 @@ internal static class KeyLifecycleEndpoints
 
     private static void Transition(RouteGroupBuilder versions, string path, KeyVersionAction action, string auditAction, string summary) =>
         versions.MapPost("/" + path,
-                (string keyId, int version, HttpContext http, SealManager seal, TimeProvider time, CancellationToken ct) =>
-                    ApplyAsync(keyId, version, action, null, http, seal, time, ct))
+                (string keyId, int version, HttpContext http, SealManager seal, AuditLog audit, TimeProvider time, CancellationToken ct) =>
+                    ApplyAsync(keyId, version, action, null, http, seal, audit, time, ct))
             .WithAuditAction(auditAction).WithSummary(summary);
 
     private static Task<Results<Ok<KeyView>, ProblemHttpResult>> ScheduleDestructionAsync(
-        string keyId, int version, ScheduleDestructionRequest? request, HttpContext http, SealManager seal, TimeProvider time, CancellationToken ct)
+        string keyId, int version, ScheduleDestructionRequest? request, HttpContext http, SealManager seal, AuditLog audit, TimeProvider time, CancellationToken ct)
     {
         var days = request?.WaitingPeriodDays ?? (int)KeyLifecycle.DefaultWaitingPeriod.TotalDays;
         return days < KeyLifecycle.MinWaitingPeriod.TotalDays || days > KeyLifecycle.MaxWaitingPeriod.TotalDays
             ? Task.FromResult<Results<Ok<KeyView>, ProblemHttpResult>>(Problems.BadRequest(
                 $"waitingPeriodDays is {KeyLifecycle.MinWaitingPeriod.TotalDays:0} to {KeyLifecycle.MaxWaitingPeriod.TotalDays:0} (default {KeyLifecycle.DefaultWaitingPeriod.TotalDays:0})."))
-            : ApplyAsync(keyId, version, KeyVersionAction.ScheduleDestruction, TimeSpan.FromDays(days), http, seal, time, ct);
+            : ApplyAsync(keyId, version, KeyVersionAction.ScheduleDestruction, TimeSpan.FromDays(days), http, seal, audit, time, ct);
     }
 
     private static async Task<Results<Ok<KeyView>, ProblemHttpResult>> ApplyAsync(
-        string keyId, int version, KeyVersionAction action, TimeSpan? waitingPeriod, HttpContext http, SealManager seal, TimeProvider time, CancellationToken ct)
+        string keyId, int version, KeyVersionAction action, TimeSpan? waitingPeriod, HttpContext http, SealManager seal, AuditLog audit, TimeProvider time, CancellationToken ct)
     {
         var storage = seal.Storage;
         var key = await storage.Keys.GetKeyAsync(keyId, ct);
@@ -80,41 +83,107 @@ internal static class KeyLifecycleEndpoints
             return Problems.Conflict(refusal!);
         }
 
-        // Issue 5: a Compromised version "can no longer encrypt … and the key rotates", so encryption
-        // carries on under fresh material instead of stopping.
-        var rotates = action == KeyVersionAction.MarkCompromised && version == key.CurrentVersion;
         var actor = TokenAuthentication.CallerId(http);
         var found = await seal.ChangeAsync(async (backends, _) =>
         {
-            // Again under the lock: a whole-key destruction scheduled since the read above wins.
-            if (await storage.Keys.GetKeyAsync(keyId, ct) is { } latest && KeyDestruction.Frozen(latest) is { } frozenNow)
+            // Again under the lock: a whole-key destruction or a rotation since the read above wins.
+            var latest = await storage.Keys.GetKeyAsync(keyId, ct);
+            if (latest is not null && KeyDestruction.Frozen(latest) is { } frozenNow)
             {
                 throw new ConflictException(frozenNow);
             }
 
+            // Issue 5: a Compromised version "can no longer encrypt … and the key rotates", so encryption
+            // carries on under fresh material instead of stopping. That rotation is audited and alerted
+            // as key.rotate like every other.
+            var rotation = action == KeyVersionAction.MarkCompromised && latest?.CurrentVersion == version
+                ? ManagementAudit.Caller(http, AuditActions.KeyRotate) with
+                {
+                    KeyStore = key.KeyStoreId, KeyId = keyId, KeyVersion = version, Details = $"version {version} compromised; rotating it away",
+                }
+                : null;
+            if (rotation is null)
+            {
+                return await storage.Keys.UpdateVersionLifecycleAsync(keyId, version, stored.Lifecycle, next, now, actor, ct)
+                    && (action != KeyVersionAction.Activate || latest?.CurrentVersion != version || await EndHandoverAsync(storage, keyId, version, now, actor, ct));
+            }
+
+            return await CompromiseAndRotateAsync(storage, backends, audit, rotation, latest!, stored.Lifecycle, next, now, actor, ct);
+        }, ct);
+        return await KeyEndpoints.FoundAsync(found, keyId, storage, time, ct);
+    }
+
+    /// <summary>The current version was activated before its time: the version that was to encrypt until
+    /// then (Active, with that time as its expiry) is deactivated now, so only one version encrypts.</summary>
+    private static async Task<bool> EndHandoverAsync(ICofferStorage storage, string keyId, int current, DateTimeOffset now, string actor, CancellationToken ct)
+    {
+        foreach (var older in (await storage.Keys.ListVersionsAsync(keyId, ct)).Where(v => v.Version < current && v.State == KeyVersionState.Active))
+        {
+            if (KeyLifecycle.TryApply(older.Lifecycle, KeyVersionAction.Deactivate, now, out _) is { } deactivated)
+            {
+                await storage.Keys.UpdateVersionLifecycleAsync(keyId, older.Version, older.Lifecycle, deactivated, now, actor, ct);
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>Marks the current version Compromised and rotates, the rotation recorded as its own
+    /// change: requested before anything is made (fail closed), then its outcome.</summary>
+    private static async Task<bool> CompromiseAndRotateAsync(ICofferStorage storage, CryptoBackends backends, AuditLog audit, AuditEvent rotation,
+        ManagedKey key, VersionLifecycle expected, VersionLifecycle compromised, DateTimeOffset now, string actor, CancellationToken ct)
+    {
+        var version = key.CurrentVersion;
+        await audit.AppendAsync(rotation with { Outcome = AuditOutcome.Requested }, ct);
+        AuditEvent outcome;
+        try
+        {
             // The new material exists before anything is written: a backend that cannot make it
             // (an HSM outage) leaves the version as it was.
-            var replacement = rotates ? await KeyRotator.NewVersionAsync(storage, backends, key, now, ct) : null;
-            if (!await storage.Keys.UpdateVersionLifecycleAsync(keyId, version, stored.Lifecycle, next, now, actor, ct))
+            var replacement = await KeyRotator.NewVersionAsync(storage, backends, key, now, activatesAt: null, ct);
+            if (!await storage.Keys.UpdateVersionLifecycleAsync(key.Id, version, expected, compromised, now, actor, ct))
             {
+                outcome = rotation with { Outcome = AuditOutcome.Error, ErrorName = "Not found", Reason = "the key no longer exists" };
+                await TryAppendAsync(audit, outcome, ct);
                 return false;
             }
 
-            if (replacement is not null)
+            try
             {
-                try
-                {
-                    await storage.Keys.RotateAsync(keyId, version, replacement, now, actor, claim: null, ct);
-                }
-                catch (ConflictException)
-                {
-                    // Another rotation came first: the key rotated, which is all this one wanted.
-                }
+                await storage.Keys.RotateAsync(key.Id, version, replacement, now, actor, claim: null, ct);
+                outcome = rotation with { KeyVersion = replacement.Version, Details = rotation.Details + $"; version {replacement.Version} encrypts now" };
             }
+            catch (ConflictException e)
+            {
+                // Another node rotated first: the key rotated, which is all this one wanted, but not by this change.
+                outcome = rotation with { Outcome = AuditOutcome.Error, ErrorName = "Conflict", Reason = e.Message };
+            }
+        }
+        catch (Exception e) when (e is not (OperationCanceledException or AuditUnavailableException))
+        {
+            await TryAppendAsync(audit, rotation with
+            {
+                Outcome = AuditOutcome.Error, ErrorName = "Rotation failed",
+                Reason = e is ConflictException or CryptoException ? e.Message : "the version was not changed; see the server log",
+            }, ct);
+            throw;
+        }
 
-            return true;
-        }, ct);
-        return await KeyEndpoints.FoundAsync(found, keyId, storage, time, ct);
+        await TryAppendAsync(audit, outcome, ct);
+        return true;
+    }
+
+    /// <summary>An outcome after the change was made: if the log is down now, the call's own outcome
+    /// record (ManagementAudit) answers 503.</summary>
+    private static async Task TryAppendAsync(AuditLog audit, AuditEvent outcome, CancellationToken ct)
+    {
+        try
+        {
+            await audit.AppendAsync(outcome, ct);
+        }
+        catch (AuditUnavailableException)
+        {
+        }
     }
 
     private static async Task<Results<Ok<KeyView>, ProblemHttpResult>> SetDatesAsync(
@@ -157,8 +226,14 @@ internal static class KeyLifecycleEndpoints
             return KeyEndpoints.NotFound(keyId);
         }
 
+        var now = time.GetUtcNow();
+        if (VersionDates.Problem(request?.ActivatesAt, null, now) is { } problem)
+        {
+            return Problems.BadRequest("activatesAt: " + problem);
+        }
+
         var expected = request?.ExpectedCurrentVersion ?? key.CurrentVersion;
-        var found = await KeyRotator.RotateAsync(seal, keyId, expected, TokenAuthentication.CallerId(http), time.GetUtcNow(), ct);
+        var found = await KeyRotator.RotateAsync(seal, keyId, expected, TokenAuthentication.CallerId(http), now, request?.ActivatesAt, ct);
         return await KeyEndpoints.FoundAsync(found, keyId, storage, time, ct);
     }
 

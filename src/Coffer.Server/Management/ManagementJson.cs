@@ -27,7 +27,9 @@ public sealed record AwsConsoleCredential(
 
 /// <param name="HsmLabel">Adopt the existing HSM key with this label instead of generating one
 /// (pkcs11 key stores; only non-extractable, sensitive AES-256 keys are accepted).</param>
-public sealed record CreateKeyRequest(string? Name, string? Description, Dictionary<string, string>? Tags, string[]? Usage, string? HsmLabel = null);
+/// <param name="ActivatesAt">When the key's first version becomes Active (in the future); until then encrypt
+/// answers InvalidStateException. Absent: Active at once.</param>
+public sealed record CreateKeyRequest(string? Name, string? Description, Dictionary<string, string>? Tags, string[]? Usage, string? HsmLabel = null, DateTimeOffset? ActivatesAt = null);
 
 /// <param name="Status">"enabled", "disabled", "pending-destruction" (see <paramref name="DestroysAt"/>) or "destroyed".</param>
 /// <param name="DestroysAt">Set while the whole key is scheduled for destruction: it serves nothing until cancelled.</param>
@@ -48,7 +50,8 @@ public sealed record KeyView(
     DateTimeOffset? DestroyedAt = null);
 
 /// <param name="State">The stored state (PreActive, Active, Deactivated, Compromised, Destroyed).</param>
-/// <param name="Encrypts">Whether AWS KMS can encrypt with it now (only the current version ever does).</param>
+/// <param name="Encrypts">Whether AWS KMS can encrypt with it now: the current version, or while the current one
+/// waits for its activation time, the version it takes over from.</param>
 /// <param name="Decrypts">Whether ciphertext made under it decrypts now.</param>
 /// <param name="DestroysAt">Set while destruction is scheduled: the version is unusable until cancelled.</param>
 /// <param name="StateChangedBy">Who last changed the state: a management token id, or "system".</param>
@@ -70,7 +73,9 @@ public sealed record KeyVersionView(
 
 /// <param name="ExpectedCurrentVersion">Rotate only if this is still the current version (else 409),
 /// so two administrators who both saw version N cannot both rotate.</param>
-public sealed record RotateKeyRequest(int? ExpectedCurrentVersion = null);
+/// <param name="ActivatesAt">When the new version takes over (in the future): it is PreActive until then,
+/// and the current version encrypts until then. Absent: the new version encrypts at once.</param>
+public sealed record RotateKeyRequest(int? ExpectedCurrentVersion = null, DateTimeOffset? ActivatesAt = null);
 
 /// <param name="WaitingPeriodDays">7 to 30, default 30 (as AWS KMS).</param>
 public sealed record ScheduleDestructionRequest(int? WaitingPeriodDays = null);

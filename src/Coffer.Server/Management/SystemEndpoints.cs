@@ -21,7 +21,7 @@ internal static class SystemEndpoints
         var group = api.MapGroup("/sys").WithTags("System");
         group.MapGet("/status", StatusAsync).AllowAnonymous().WithSummary("Seal status and version (no token; key store count with one)");
         group.MapPost("/init", InitAsync).AllowAnonymous().WithAuditAction(AuditActions.SealInit).WithSummary("Create the master key, its Shamir shares and the root token, once (no token)");
-        group.MapPost("/unseal", UnsealAsync).AllowAnonymous().WithAuditAction(AuditActions.SealUnseal).WithSummary("Submit one Shamir share (no token)");
+        group.MapPost("/unseal", UnsealAsync).AllowAnonymous().WithAuditAction(AuditActions.SealUnseal).WithSummary("Submit one Shamir share; the dev and pkcs11 seals take none and unseal from their key file or the HSM (no token)");
         group.MapPost("/seal", SealAsync).RequirePermission(Permissions.Seal).WithAuditAction(AuditActions.SealSeal, runsWhenUnaudited: true).WithSummary("Drop all key material from memory");
     }
 
@@ -65,23 +65,26 @@ internal static class SystemEndpoints
     }
 
     private static async Task<Results<Ok<SealStatusView>, ProblemHttpResult>> UnsealAsync(
-        UnsealRequest request, HttpContext http, SealManager seal, TokenAuthentication auth, CancellationToken ct)
+        UnsealRequest request, HttpContext http, SealManager seal, TokenAuthentication auth, Hosting.CofferOptions options, CancellationToken ct)
     {
         if (request.Reset)
         {
             seal.DiscardPendingShares();
         }
-        else if (await seal.Storage.System.GetSettingAsync(SettingNames.SealKind, ct) == SealKinds.Pkcs11)
-        {
-            // The pkcs11 seal needs no share: it asks the HSM again (e.g. after an outage or `coffer seal`).
-            if (seal.IsSealed)
-            {
-                await Pkcs11Seal.UnsealAsync(seal, seal.Pkcs11 ?? throw new SealStateException("The pkcs11 seal needs the Pkcs11 section of the configuration."), ct);
-            }
-        }
         else if (string.IsNullOrWhiteSpace(request.Share))
         {
-            return Problems.BadRequest("share is required (or reset: true to discard the shares given so far).");
+            // The dev and pkcs11 seals need no share: they read the key file or ask the HSM again
+            // (after `coffer seal` or an outage).
+            var kind = await seal.Storage.System.GetSettingAsync(SettingNames.SealKind, ct);
+            if (!SelfUnseal.Handles(kind))
+            {
+                return Problems.BadRequest("share is required (or reset: true to discard the shares given so far).");
+            }
+
+            if (seal.IsSealed)
+            {
+                await SelfUnseal.UnsealAsync(kind!, seal, options, ct);
+            }
         }
         else
         {

@@ -216,8 +216,9 @@ internal sealed partial class XksHandler(
                     await AnswerAsync(context, call, GetKeyMetadata.Execute(key), XksJson.Default.KeyMetadataResponse);
                     break;
                 case XksOperation.Encrypt:
-                    call.KeyVersion = key.Key.CurrentVersion;
-                    await AnswerAsync(context, call, await Encrypt.ExecuteAsync(key, xks!, options, budgets, time.GetUtcNow(), context.RequestAborted), XksJson.Default.EncryptResponse);
+                    var now = time.GetUtcNow();
+                    call.KeyVersion = key.EncryptingVersionAt(now) ?? key.Key.CurrentVersion;
+                    await AnswerAsync(context, call, await Encrypt.ExecuteAsync(key, xks!, options, budgets, now, context.RequestAborted), XksJson.Default.EncryptResponse);
                     break;
                 default:
                     call.KeyVersion = XksCiphertext.TryReadMetadata(xks!.CiphertextMetadata, out var version) ? version : null;

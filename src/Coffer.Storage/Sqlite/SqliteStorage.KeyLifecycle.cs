@@ -35,9 +35,10 @@ public sealed partial class SqliteStorage
         {
             ArgumentNullException.ThrowIfNull(newVersion);
             ArgumentException.ThrowIfNullOrEmpty(actor);
-            if (!string.Equals(newVersion.KeyId, keyId, StringComparison.Ordinal) || newVersion.State != KeyVersionState.Active)
+            var handover = newVersion is { State: KeyVersionState.PreActive, ActivatesAt: { } activatesAt } ? activatesAt : (DateTimeOffset?)null;
+            if (!string.Equals(newVersion.KeyId, keyId, StringComparison.Ordinal) || (newVersion.State != KeyVersionState.Active && handover is null))
             {
-                throw new ArgumentException($"A rotation adds an Active version of key '{keyId}'.", nameof(newVersion));
+                throw new ArgumentException($"A rotation adds an Active version of key '{keyId}', or a PreActive one with its activation time.", nameof(newVersion));
             }
 
             await using var connection = await storage.OpenConnectionAsync(ct);
@@ -65,12 +66,15 @@ public sealed partial class SqliteStorage
             }
 
             // The version rotated out stops encrypting but keeps decrypting (docs/design.md, "Lifecycle");
-            // one that is already Deactivated, Compromised or PreActive keeps its state.
+            // one that is already Deactivated, Compromised or PreActive keeps its state. With a handover
+            // time it encrypts until then and expires at that instant, when the new version activates.
             var previous = await ReadVersionAsync(connection, transaction, keyId, expectedCurrentVersion, ct);
-            if (previous is { State: KeyVersionState.Active }
-                && KeyLifecycle.TryApply(previous.Lifecycle, KeyVersionAction.Deactivate, at, out _) is { } deactivated)
+            var replaced = previous is not { State: KeyVersionState.Active } ? null
+                : handover is { } until ? previous.Lifecycle with { DeactivatesAt = previous.DeactivatesAt < until ? previous.DeactivatesAt : until }
+                : KeyLifecycle.TryApply(previous.Lifecycle, KeyVersionAction.Deactivate, at, out _);
+            if (replaced is not null)
             {
-                await connection.ExecuteAsync(new CommandDefinition(UpdateLifecycle, VersionParameters(previous.With(deactivated, at, actor)), transaction, cancellationToken: ct));
+                await connection.ExecuteAsync(new CommandDefinition(UpdateLifecycle, VersionParameters(previous!.With(replaced, at, actor)), transaction, cancellationToken: ct));
             }
 
             try

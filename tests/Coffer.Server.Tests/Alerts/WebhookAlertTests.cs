@@ -78,6 +78,31 @@ public sealed class WebhookAlertTests
     }
 
     [Fact]
+    public async Task Compromising_the_current_version_records_and_sends_the_rotation_it_makes()
+    {
+        await using var receiver = await WebhookReceiver.StartAsync();
+        await using var node = await DevServer.StartAsync(Fast());
+        var keyId = await NewKeyAsync(node.Admin);
+        var webhook = await node.Admin.AddWebhookAsync(receiver.Url, "key.rotate");
+
+        using var compromise = await node.Admin.PostJsonAsync($"/api/v1/keys/{keyId}/versions/1/compromise", new { });
+        Assert.Equal(HttpStatusCode.OK, compromise.StatusCode);
+        await node.Admin.WaitForDeliveriesAsync((string)webhook["id"]!, d => AlertApi.All(d, "delivered", 1));
+
+        var record = (await node.Admin.GetJsonAsync($"/api/v1/audit/records?keyId={keyId}&action=key.rotate&outcome=ok"))["records"]!.AsArray().Single()!;
+        Assert.Equal("token", (string)record["actorKind"]!);
+        Assert.False(string.IsNullOrEmpty((string?)record["actorId"]));
+        Assert.Equal(keyId, (string)record["keyId"]!);
+        Assert.Equal(2, (int)record["keyVersion"]!);
+        var rotation = Assert.Single(receiver.Accepted);
+        var body = JsonNode.Parse(rotation.Body)!;
+        Assert.Equal("key.rotate", (string)body["type"]!);
+        Assert.Equal(keyId, (string)body["keyId"]!);
+        Assert.Equal(2, (int)body["version"]!);
+        Assert.Equal((long)record["sequence"]!, (long)body["auditSeq"]!);
+    }
+
+    [Fact]
     public async Task A_receiver_that_fails_twice_gets_the_event_on_the_third_attempt()
     {
         await using var receiver = await WebhookReceiver.StartAsync();

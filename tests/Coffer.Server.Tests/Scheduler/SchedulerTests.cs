@@ -2,10 +2,8 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Security.Cryptography;
 using System.Text.Json.Nodes;
-using Coffer.Keys;
 using Coffer.KeyStores;
 using Coffer.Server.Tests.Xks;
-using Coffer.Storage.Sqlite;
 using Coffer.Testing;
 using Microsoft.Extensions.Time.Testing;
 
@@ -200,19 +198,15 @@ public abstract class SchedulerTests(string backend) : IAsyncLifetime
     }
 
     [Fact]
-    public async Task An_activation_time_starts_encryption_and_the_scheduler_records_it_with_a_later_expiry()
+    public async Task A_key_created_with_an_activation_time_encrypts_from_then_and_the_scheduler_records_it_with_a_later_expiry()
     {
-        var (name, id) = await NewKeyAsync();
+        var name = Admin.Unique("later");
         var activates = _time.GetUtcNow().AddMinutes(30);
         var expires = activates.AddHours(2);
-        // No API makes a PreActive version; write one as an import would, then restart to load it.
-        using (var storage = await SqliteStorage.OpenAsync(Path.Combine(_node.DataDirectory, "coffer.db")))
-        {
-            Assert.True(await storage.Keys.UpdateVersionLifecycleAsync(id, 1, new VersionLifecycle(KeyVersionState.Active),
-                new VersionLifecycle(KeyVersionState.PreActive, ActivatesAt: activates, DeactivatesAt: expires), Start, "tok-test"));
-        }
+        var id = (string)(await PostAsync($"/api/v1/keystores/{await _node.KeyStoreIdAsync(_node.Info.UriPrefix)}/keys", new { name, activatesAt = activates }, HttpStatusCode.Created))["id"]!;
+        Assert.Equal("PreActive", (string?)Version(await KeyAsync(id), 1)["state"]);
+        await PutAsync($"/api/v1/keys/{id}/versions/1/dates", new { activatesAt = activates, deactivatesAt = expires });
 
-        await RestartAsync();
         XksAssert.Error(await Client.EncryptAsync(name, [1]), 400, "InvalidStateException");
         await AdvanceAsync(TimeSpan.FromMinutes(30));
 
@@ -227,6 +221,60 @@ public abstract class SchedulerTests(string backend) : IAsyncLifetime
         Assert.Equal("Deactivated", (string?)Version(await KeyAsync(id), 1)["state"]);
         Assert.Single(await DoneAsync(id, "key.version.expire"));
         XksAssert.Error(await Client.EncryptAsync(name, [1]), 400, "InvalidStateException");
+    }
+
+    [Fact]
+    public async Task A_rotation_with_an_activation_time_hands_encryption_over_at_that_instant()
+    {
+        var (name, id) = await NewKeyAsync();
+        var activates = _time.GetUtcNow().AddMinutes(30);
+
+        var key = await PostAsync($"/api/v1/keys/{id}/rotate", new { activatesAt = activates }, HttpStatusCode.OK);
+
+        Assert.Equal(2, (int)key["currentVersion"]!);
+        Assert.Equal(("PreActive", false), ((string?)Version(key, 2)["state"], (bool)Version(key, 2)["encrypts"]!));
+        Assert.Equal(("Active", true), ((string?)Version(key, 1)["state"], (bool)Version(key, 1)["encrypts"]!));
+        _time.Advance(TimeSpan.FromMinutes(30) - TimeSpan.FromSeconds(1));
+        var before = await Client.MustEncryptAsync(name, [1]);
+        Assert.Equal([0x01, 0, 0, 0, 1], before.CiphertextMetadata);
+        _time.Advance(TimeSpan.FromSeconds(1));
+        Assert.Equal([0x01, 0, 0, 0, 2], (await Client.MustEncryptAsync(name, [2])).CiphertextMetadata);
+        Assert.Equal([1], (await Client.DecryptAsync(name, before)).Bytes("plaintext"));
+
+        await AdvanceAsync(TimeSpan.FromMinutes(1));
+        key = await KeyAsync(id);
+        Assert.Equal(("Active", true), ((string?)Version(key, 2)["state"], (bool)Version(key, 2)["encrypts"]!));
+        Assert.Equal(("Deactivated", false), ((string?)Version(key, 1)["state"], (bool)Version(key, 1)["encrypts"]!));
+        Assert.Single(await DoneAsync(id, "key.version.activate.scheduled"));
+        Assert.Single(await DoneAsync(id, "key.version.expire"));
+    }
+
+    [Fact]
+    public async Task A_waiting_version_activated_early_encrypts_at_once_and_blocks_another_rotation_until_then()
+    {
+        var (name, id) = await NewKeyAsync();
+        await PostAsync($"/api/v1/keys/{id}/rotate", new { activatesAt = _time.GetUtcNow().AddMinutes(-1) }, HttpStatusCode.BadRequest);
+        Assert.Single((await KeyAsync(id))["versions"]!.AsArray());
+        await PostAsync($"/api/v1/keys/{id}/rotate", new { activatesAt = _time.GetUtcNow().AddDays(1) }, HttpStatusCode.OK);
+
+        var again = await PostAsync($"/api/v1/keys/{id}/rotate", new { }, HttpStatusCode.Conflict);
+        Assert.Contains("PreActive", (string?)again["detail"], StringComparison.Ordinal);
+        Assert.Equal(2, (await KeyAsync(id))["versions"]!.AsArray().Count);
+        Assert.Equal([0x01, 0, 0, 0, 1], (await Client.MustEncryptAsync(name, [1])).CiphertextMetadata);
+
+        var key = await PostAsync($"/api/v1/keys/{id}/versions/2/activate", new { }, HttpStatusCode.OK);
+
+        Assert.Equal(("Active", true), ((string?)Version(key, 2)["state"], (bool)Version(key, 2)["encrypts"]!));
+        Assert.Equal("Deactivated", (string?)Version(key, 1)["state"]);
+        Assert.Equal([0x01, 0, 0, 0, 2], (await Client.MustEncryptAsync(name, [2])).CiphertextMetadata);
+    }
+
+    private async Task<JsonNode> PostAsync(string path, object body, HttpStatusCode expected)
+    {
+        using var response = await Api.PostAsJsonAsync(path, body);
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == expected, $"{path}: {(int)response.StatusCode} {text}");
+        return JsonNode.Parse(text)!;
     }
 
     [Fact]

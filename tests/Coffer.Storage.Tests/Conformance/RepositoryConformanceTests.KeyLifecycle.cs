@@ -65,6 +65,21 @@ public abstract partial class RepositoryConformanceTests
     }
 
     [Fact]
+    public async Task Rotating_with_an_activation_time_keeps_the_previous_version_Active_until_then()
+    {
+        var key = await CreateKeyAsync((await CreateKeyStoreAsync()).Id);
+        var takesOver = Later.AddDays(1);
+
+        Assert.True(await Keys.RotateAsync(key.Id, 1, Version(key, 2) with { State = KeyVersionState.PreActive, ActivatesAt = takesOver }, Later, "tok-1"));
+
+        Assert.Equal(2, (await Keys.GetKeyAsync(key.Id))!.CurrentVersion);
+        var versions = await Keys.ListVersionsAsync(key.Id);
+        Assert.Equal(new VersionLifecycle(KeyVersionState.Active, DeactivatesAt: takesOver), versions[0].Lifecycle);
+        Assert.Equal(new VersionLifecycle(KeyVersionState.PreActive, ActivatesAt: takesOver), versions[1].Lifecycle);
+        await Assert.ThrowsAsync<ArgumentException>(() => Keys.RotateAsync(key.Id, 2, Version(key, 3) with { State = KeyVersionState.PreActive }, Later, "tok-1"));
+    }
+
+    [Fact]
     public async Task Rotating_away_from_a_Compromised_version_keeps_it_Compromised()
     {
         var keyStore = await CreateKeyStoreAsync();

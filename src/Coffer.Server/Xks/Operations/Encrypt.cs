@@ -50,14 +50,12 @@ internal static class Encrypt
             XksThrow.InvalidKeyUsage("A ciphertextDataIntegrityValue needs a verifying decrypt, which the key does not allow.");
         }
 
-        // The current version's lifecycle at this instant: not yet active, expired, deactivated,
-        // compromised or awaiting destruction all mean the key cannot encrypt (issue 5).
-        if (!key.CurrentCanEncryptAt(now))
-        {
-            XksThrow.InvalidState("The key has no active version that may encrypt.");
-        }
+        // The versions' lifecycles at this instant: not yet active, expired, deactivated, compromised
+        // or awaiting destruction all mean the key cannot encrypt (issue 5).
+        var version = key.EncryptingVersionAt(now)
+            ?? throw new XksException(XksErrorName.InvalidStateException, "The key has no active version that may encrypt.");
 
-        var aead = key.CurrentForEncryptAt(now);
+        var aead = key.ForEncrypt(version);
         if (aead is null)
         {
             // It may encrypt, so it should have been opened: its stored material is unusable.
@@ -65,14 +63,14 @@ internal static class Encrypt
         }
 
         // Last check before the IV is drawn: a call refused above takes nothing from the budget.
-        if (!await budgets.TakeAsync(key.Key.Id, key.Key.CurrentVersion, ct))
+        if (!await budgets.TakeAsync(key.Key.Id, version, ct))
         {
             XksThrow.InvalidState($"The key's current version has made the {options.MaxEncryptionsPerKeyVersion} encryptions one version may make with random IVs (NIST SP 800-38D); rotate the key.");
         }
 
         var userAad = request.AdditionalAuthenticatedData ?? [];
         var metadata = new byte[XksCiphertext.MetadataLength];
-        XksCiphertext.WriteMetadata(key.Key.CurrentVersion, metadata);
+        XksCiphertext.WriteMetadata(version, metadata);
 
         var aadLength = XksCiphertext.AadLength(userAad.Length, metadata.Length);
         var aad = ArrayPool<byte>.Shared.Rent(aadLength);
