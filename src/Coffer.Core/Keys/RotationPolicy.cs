@@ -3,7 +3,7 @@ using System.Globalization;
 namespace Coffer.Keys;
 
 /// <summary>
-/// When a key rotates without anyone acting (issue 5): every <see cref="IntervalDays"/> days after its
+/// When a key rotates without anyone acting: every <see cref="IntervalDays"/> days after its
 /// last rotation, or at <see cref="TimeOfDay"/> (UTC) every day or on <see cref="DayOfWeek"/> only;
 /// and, with <see cref="RotateBeforeExpiryDays"/>, that many days before the current version's expiry
 /// so encryption never stops. Set on a key or on its key store; a key's own policy replaces its store's
@@ -159,13 +159,16 @@ public sealed record RotationCandidate(
 
     /// <summary>The rotation due at <paramref name="now"/>, or null. A disabled key, or one whose
     /// current version is destroyed or awaiting destruction, does not rotate (AWS KMS does not rotate a
-    /// disabled key either); once enabled, a missed due time runs once.</summary>
+    /// disabled key either); once enabled, a missed due time runs once. Nor does a key whose current
+    /// version is PreActive: a rotation with a handover time is already under way, and the period
+    /// counts from that version's activation.</summary>
     /// <param name="encryptionLimit">The most encryptions a version makes (Xks.MaxEncryptionsPerKeyVersion):
     /// a current version that has reserved three quarters of them is due now, so a key with a policy
     /// rotates long before its encryptions run out.</param>
     public DueRotation? DueAt(DateTimeOffset now, long encryptionLimit = long.MaxValue)
     {
-        if (Policy is not { } policy || !Key.Enabled || Current.State == KeyVersionState.Destroyed || Current.DestroysAt is not null)
+        if (Policy is not { } policy || !Key.Enabled || Current.State is KeyVersionState.Destroyed or KeyVersionState.PreActive
+            || Current.DestroysAt is not null)
         {
             return null;
         }
@@ -202,7 +205,9 @@ public sealed record RotationCandidate(
 
     private DateTimeOffset Since(RotationPolicy policy)
     {
-        var since = Current.CreatedAt > policy.UpdatedAt ? Current.CreatedAt : policy.UpdatedAt;
+        // A version made with a handover time starts its period when it starts to encrypt.
+        var started = Current.ActivatesAt is { } activates && activates > Current.CreatedAt ? activates : Current.CreatedAt;
+        var since = started > policy.UpdatedAt ? started : policy.UpdatedAt;
         return LastDueAt is { } last && last > since ? last : since;
     }
 }

@@ -30,6 +30,22 @@ public sealed class RotationPolicyTests
     }
 
     [Fact]
+    public void A_version_waiting_for_its_handover_is_not_rotated_away_and_its_period_counts_from_its_activation()
+    {
+        var activates = T0.AddDays(5);
+        var waiting = Candidate(Policy(interval: 1), created: T0) is var c
+            ? c with { Current = c.Current with { State = KeyVersionState.PreActive, ActivatesAt = activates } }
+            : null!;
+        var active = waiting with { Current = waiting.Current with { State = KeyVersionState.Active } };
+
+        // Due by its creation a day later, yet the rotation it owes is the handover itself.
+        Assert.Null(waiting.DueAt(T0.AddDays(2)));
+        Assert.Null(waiting.DueAt(activates.AddDays(3)));
+        Assert.Null(active.DueAt(activates.AddDays(1).AddTicks(-1)));
+        Assert.Equal(activates.AddDays(1), active.DueAt(activates.AddDays(1))!.DueAt);
+    }
+
+    [Fact]
     public void Every_N_days_is_due_N_days_after_the_current_version_was_made_and_not_a_tick_before()
     {
         var candidate = Candidate(Policy(interval: 3), created: T0.AddHours(1));
