@@ -5,7 +5,7 @@ using System.Text.Json;
 namespace Coffer.Bench;
 
 /// <summary>
-/// The "rules100" scenario's setup (issue 6: 100 rules on a key store stay within 10% of none): puts
+/// The "rules100" scenario's setup (100 rules on a key store should stay within 10 % of none): puts
 /// 100 deny rules that never match the bench's calls, then one allow rule, on the demo key store of a
 /// running `coffer dev` through its management API, so every call walks all 101 rules. Cleared after.
 /// </summary>

@@ -5,7 +5,7 @@ namespace Coffer.Bench;
 
 /// <summary>
 /// How long this disk takes to make a small write durable: what every audited XKS call waits for at
-/// least once (the audit record is fsync'd before the answer, issue 4). Measured on the filesystem of
+/// least once (the audit record is fsync'd before the answer). Measured on the filesystem of
 /// Coffer's data directory, as SQLite commits a WAL frame: write 4 KiB into a file that already has its
 /// blocks, then fsync — the cheapest durable write there is, so the result is a floor.
 /// </summary>

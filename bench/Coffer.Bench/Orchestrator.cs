@@ -169,7 +169,7 @@ public static partial class Orchestrator
         if (on.Contains("decrypt")) results.Add(await Closed("decrypt 32 B", target, coffer.Id, decPath, dec32, cCoffer, o.Warmup, o.Duration, false));
         if (on.Contains("rules100") && !o.Fake)
         {
-            // Issue 6: the same encrypt with 100 non-matching access rules, then an allow, on the key store.
+            // The same encrypt with 100 non-matching access rules, then an allow, on the key store.
             await AccessRules100.ApplyAsync(data);
             results.Add(await Closed(Rules100Scenario, target, coffer.Id, encPath, enc32, cCoffer, o.Warmup, o.Duration, false));
             await AccessRules100.ClearAsync(data);
@@ -196,7 +196,7 @@ public static partial class Orchestrator
         }
         if (on.Contains("unaudited") && !o.Fake)
         {
-            // The cost of the audit log (issue 4: within 25 %): the same encrypt with auditing off through
+            // The cost of the audit log (the goal: within 25 %): the same encrypt with auditing off through
             // the benchmark-only switch, on a second, fresh `coffer dev`. The two then take turns,
             // --audit-pairs times, each measured while the other idles: this machine's rate drifts by more
             // than the effect from one minute to the next (the audit-off server alone by ±15 %), so each

@@ -6,7 +6,7 @@ using YamlDotNet.RepresentationModel;
 namespace Coffer.Cli.Client;
 
 /// <summary>
-/// Rule documents may be written in YAML (issue 6): the CLI turns one YAML document into the JSON the
+/// Rule documents may be written in YAML: the CLI turns one YAML document into the JSON the
 /// API takes, so the server validates one format. Plain scalars follow the YAML 1.2 core schema (null,
 /// true/false, integers and decimals are typed); quoted scalars stay strings.
 /// </summary>

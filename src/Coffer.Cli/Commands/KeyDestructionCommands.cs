@@ -6,7 +6,7 @@ using Coffer.Server.Management;
 namespace Coffer.Cli.Commands;
 
 /// <summary>
-/// <c>coffer key schedule-destruction</c>, <c>cancel-destruction</c> and <c>rotate-many</c> (issue 5):
+/// <c>coffer key schedule-destruction</c>, <c>cancel-destruction</c> and <c>rotate-many</c>:
 /// destroying a whole key after a waiting period, and rotating every key a filter selects.
 /// </summary>
 internal static class KeyDestructionCommands

@@ -9,7 +9,7 @@ namespace Coffer.Cli.Commands;
 
 /// <summary>
 /// <c>coffer key rotate</c>, <c>coffer key version ...</c> and <c>coffer key compromised-may-decrypt</c>:
-/// the key lifecycle (issue 5). The server decides what is legal; a refused move prints its reason.
+/// the key lifecycle. The server decides what is legal; a refused move prints its reason.
 /// </summary>
 internal static class KeyLifecycleCommands
 {

@@ -8,7 +8,7 @@ namespace Coffer.Cli.Commands;
 
 /// <summary>
 /// <c>coffer key rotation-policy set|show|clear</c> and <c>coffer keystore rotation-policy ...</c>: when
-/// the server's scheduler rotates keys (issue 5), and <c>coffer key version dates</c>: a version's
+/// the server's scheduler rotates keys, and <c>coffer key version dates</c>: a version's
 /// activation and expiry. The server checks the values; a refusal prints its reason.
 /// </summary>
 internal static class RotationPolicyCommands

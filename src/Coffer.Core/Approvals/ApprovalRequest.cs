@@ -3,7 +3,7 @@ using Coffer.Auth;
 namespace Coffer.Approvals;
 
 /// <summary>
-/// A guarded management call held until a quorum approves it (issue 7). It keeps everything needed
+/// A guarded management call held until a quorum approves it. It keeps everything needed
 /// to run the call later exactly as asked: the endpoint (method and route pattern), route values,
 /// query and JSON body — bodies of guarded calls carry no secrets — and the requester as they were
 /// when they asked. <see cref="Fingerprint"/> is the target's state then: if it differs when the

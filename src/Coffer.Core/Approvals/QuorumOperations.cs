@@ -1,7 +1,7 @@
 namespace Coffer.Approvals;
 
 /// <summary>
-/// The dangerous management operations a quorum policy can guard (issue 7, "M-of-N approvals"). Each
+/// The dangerous management operations a quorum policy can guard. Each
 /// guarded endpoint names one with <c>RequiresQuorum</c>; these names are stored in policies and
 /// requests, so they never change.
 /// </summary>

@@ -3,7 +3,7 @@ using System.Buffers;
 namespace Coffer.Approvals;
 
 /// <summary>
-/// A quorum policy (issue 7): calls of any of <see cref="Operations"/> do not run when asked; they
+/// A quorum policy: calls of any of <see cref="Operations"/> do not run when asked; they
 /// become approval requests that run once <see cref="RequiredApprovals"/> members of
 /// <see cref="ApproverGroup"/> other than the requester have approved them within <see cref="Lifetime"/>.
 /// </summary>

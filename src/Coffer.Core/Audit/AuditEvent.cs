@@ -2,7 +2,7 @@ namespace Coffer.Audit;
 
 /// <summary>
 /// What happened, as the caller of the audit log describes it: one XKS call, one management action,
-/// one seal change, one failed login (docs/design.md, "Audit"; issue 4). The audit log adds the
+/// one seal change, one failed login (docs/design.md, "Audit"). The audit log adds the
 /// sequence number, time, node and hashes (<see cref="AuditRecord"/>).
 /// </summary>
 /// <remarks>
@@ -159,7 +159,7 @@ public static class AuditActions
     /// <summary>An identity-provider token used for the first time (once per token, not per call).</summary>
     public const string AuthLogin = "auth.login";
 
-    // Destruction and bulk rotation (issue 5). The sweeper's records name the system as actor.
+    // Destruction and bulk rotation. The sweeper's records name the system as actor.
     public const string KeyRotate = "key.rotate";
     public const string KeyRotateMany = "key.rotate-many";
     public const string KeyScheduleDestruction = "key.schedule-destruction";
@@ -167,14 +167,14 @@ public static class AuditActions
     public const string KeyDestroy = "key.destroy";
     public const string KeyVersionDestroy = "key.version.destroy";
 
-    // Access rules and region sets (issue 6).
+    // Access rules and region sets.
     public const string PolicySet = "policy.set";
     public const string PolicyClear = "policy.clear";
     public const string PolicySimulate = "policy.simulate";
     public const string RegionSetPut = "regionset.set";
     public const string RegionSetDelete = "regionset.delete";
 
-    // Quorum approvals (issue 7): each request, vote and end of a request is a record.
+    // Quorum approvals: each request, vote and end of a request is a record.
     public const string QuorumSet = "quorum.set";
     public const string QuorumDelete = "quorum.delete";
     public const string ApprovalRequest = "approval.request";

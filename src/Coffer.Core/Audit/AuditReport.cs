@@ -3,7 +3,7 @@ using System.Globalization;
 namespace Coffer.Audit;
 
 /// <summary>
-/// A compliance summary of a time range of the audit log (issue 4): for each key, who used it from
+/// A compliance summary of a time range of the audit log: for each key, who used it from
 /// which AWS region, account and principal, with which operations; the denials and their rules; the
 /// management changes and who made them; and whether any use came from outside the allowed regions.
 /// Every count of calls says how many were served and how many refused (<see cref="AuditCallCounts"/>).

@@ -1,7 +1,7 @@
 namespace Coffer.Auth;
 
 /// <summary>
-/// Who makes a management call, once authenticated (issue 7): a bare token, or the user or app a
+/// Who makes a management call, once authenticated: a bare token, or the user or app a
 /// token or identity-provider login stands for. <see cref="Id"/> is what approvals and audit
 /// records name ("nobody approves their own request" compares it); never a secret.
 /// </summary>

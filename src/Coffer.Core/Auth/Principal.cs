@@ -1,7 +1,7 @@
 namespace Coffer.Auth;
 
 /// <summary>
-/// A user (a person) or an app (a service account) that holds roles and belongs to groups (issue 7).
+/// A user (a person) or an app (a service account) that holds roles and belongs to groups.
 /// People and apps present tokens issued to them; a person may also log in through the identity
 /// provider, matched by <see cref="OidcSubject"/>. Disabled principals keep their id, so audit
 /// records and approvals that name them stay readable, but nothing they hold works any more.

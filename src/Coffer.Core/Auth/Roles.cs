@@ -1,7 +1,7 @@
 namespace Coffer.Auth;
 
 /// <summary>
-/// Management roles and what each may do (issue 7). A role is a set of <see cref="Permissions"/>;
+/// Management roles and what each may do. A role is a set of <see cref="Permissions"/>;
 /// administrator holds every permission, including that of any endpoint that names none.
 /// </summary>
 public static class Roles

@@ -23,7 +23,7 @@ public interface ICryptoBackend : IDisposable
 
     /// <summary>
     /// Destroys what the stored form of <paramref name="keyId"/>/<paramref name="version"/> refers to
-    /// outside the database, for good (issue 5: destruction after its waiting period). Idempotent:
+    /// outside the database, for good (destruction after its waiting period). Idempotent:
     /// false when nothing was there to destroy — already destroyed (a sweep that stopped between this
     /// call and the database update runs it again), or a backend whose stored form is the only copy
     /// (the software backend: the storage erases the wrapped material itself).

@@ -1,7 +1,7 @@
 namespace Coffer.Keys;
 
 /// <summary>
-/// Destruction of a whole key (issue 5), next to the per-version state machine of
+/// Destruction of a whole key, next to the per-version state machine of
 /// <see cref="KeyLifecycle"/>: a schedule with the same 7–30 day waiting period (AWS KMS's
 /// ScheduleKeyDeletion), during which the key serves nothing and can be brought back by cancelling;
 /// then, once the period is over, every version's material is destroyed and the key stays as a

@@ -30,7 +30,7 @@ public sealed record KeyVersion(
     byte[] Material,
     DateTimeOffset CreatedAt)
 {
-    /// <summary>The actor recorded for changes no caller asked for (the schedulers of issue 5).</summary>
+    /// <summary>The actor recorded for changes no caller asked for (the schedulers).</summary>
     public const string SystemActor = "system";
 
     /// <summary>When a PreActive version becomes Active without anyone acting.</summary>

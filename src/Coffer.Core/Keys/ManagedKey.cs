@@ -18,7 +18,7 @@ public sealed record ManagedKey(
 {
     public const int MaxExternalIdLength = 128;
 
-    /// <summary>Whether a Compromised version may still decrypt (issue 5: a per-key setting, default
+    /// <summary>Whether a Compromised version may still decrypt (a per-key setting, default
     /// no). Never lets it encrypt.</summary>
     public bool CompromisedMayDecrypt { get; init; }
 

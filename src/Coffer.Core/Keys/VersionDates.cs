@@ -1,7 +1,7 @@
 namespace Coffer.Keys;
 
 /// <summary>
-/// Setting or clearing a version's activation and expiry (deactivation) dates (issue 5). Pure, like
+/// Setting or clearing a version's activation and expiry (deactivation) dates. Pure, like
 /// <see cref="KeyLifecycle"/>: the caller stores the result with a compare-and-set.
 /// </summary>
 public static class VersionDates

@@ -2,7 +2,7 @@ using Coffer.Policies;
 
 namespace Coffer.KillSwitches;
 
-/// <summary>What an engaged kill switch cuts off (docs/design.md, "Policies and control"; issue 6).</summary>
+/// <summary>What an engaged kill switch cuts off (docs/design.md, "Policies and control").</summary>
 public enum KillSwitchScope
 {
     /// <summary>Every XKS key call, whatever its key store.</summary>

@@ -3,7 +3,7 @@ using Coffer.Approvals;
 namespace Coffer.Storage;
 
 /// <summary>
-/// Quorum policies and approval requests with their votes (issue 7). Every state change is a
+/// Quorum policies and approval requests with their votes. Every state change is a
 /// conditional update against the state the caller read, so two nodes or two concurrent votes can
 /// never both move a request; callers learn from the result whether theirs won.
 /// </summary>

@@ -2,7 +2,7 @@ using Coffer.Auth;
 
 namespace Coffer.Storage;
 
-/// <summary>Users, apps and custom roles (issue 7). Every method is one transaction; thread-safe.</summary>
+/// <summary>Users, apps and custom roles. Every method is one transaction; thread-safe.</summary>
 public interface IPrincipalRepository
 {
     /// <summary>Adds a principal; <see cref="ConflictException"/> when its id or OIDC subject is taken, or

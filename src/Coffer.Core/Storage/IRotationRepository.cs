@@ -3,7 +3,7 @@ using Coffer.Keys;
 namespace Coffer.Storage;
 
 /// <summary>
-/// Rotation policies and what the lifecycle scheduler needs to find its work (issue 5). The rotation
+/// Rotation policies and what the lifecycle scheduler needs to find its work. The rotation
 /// itself, with the claim of its due time, is <see cref="IKeyRepository.RotateAsync"/>. Every method is
 /// one transaction; thread-safe.
 /// </summary>

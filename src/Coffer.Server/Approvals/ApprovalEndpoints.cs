@@ -16,7 +16,7 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace Coffer.Server.Approvals;
 
-/// <summary>/api/v1/approvals: approval requests of guarded calls, their votes and outcomes (issue 7).</summary>
+/// <summary>/api/v1/approvals: approval requests of guarded calls, their votes and outcomes.</summary>
 internal static class ApprovalEndpoints
 {
     public static void Map(RouteGroupBuilder api)

@@ -19,7 +19,7 @@ using Microsoft.Extensions.Logging;
 namespace Coffer.Server.Approvals;
 
 /// <summary>
-/// Runs an approved request, once (issue 7). Only the vote that moved the request pending → approved
+/// Runs an approved request, once. Only the vote that moved the request pending → approved
 /// gets here, so the call runs at most once even when final votes race; a node that stops meanwhile
 /// leaves it approved, never run twice, and the scheduler then marks it interrupted (ApprovalInterruptions). The target's fingerprint is checked first: if it changed, the
 /// request becomes void and nothing runs. Then the captured endpoint is re-invoked in-process — its

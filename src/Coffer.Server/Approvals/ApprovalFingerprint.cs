@@ -6,7 +6,7 @@ using Coffer.Storage;
 namespace Coffer.Server.Approvals;
 
 /// <summary>
-/// The state of what a guarded call acts on, as one SHA-256 (issue 7: a request runs only "with the
+/// The state of what a guarded call acts on, as one SHA-256 (a request runs only "with the
 /// state it was approved against"). Taken when the request is made and again when the quorum is
 /// reached; if they differ the request becomes void. It covers what the approvers judged: the key
 /// and its versions' lifecycle, the key store with its credentials and access rules version, the

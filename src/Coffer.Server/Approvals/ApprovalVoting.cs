@@ -10,7 +10,7 @@ using Microsoft.Extensions.DependencyInjection;
 namespace Coffer.Server.Approvals;
 
 /// <summary>
-/// Votes on approval requests (issue 7). A voter holds approvals.vote (checked before this runs) and
+/// Votes on approval requests. A voter holds approvals.vote (checked before this runs) and
 /// is a member of the request's approver group; nobody votes on their own request, nobody votes
 /// twice, a denial ends the request, and an expired request takes no votes. The vote that brings the
 /// M-th approval runs the call, in its own HTTP request (<see cref="ApprovalExecutor"/>).

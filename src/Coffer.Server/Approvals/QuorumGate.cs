@@ -20,7 +20,7 @@ namespace Coffer.Server.Approvals;
 internal sealed record QuorumMetadata(string Operation, Func<string?, string?>? Precheck = null);
 
 /// <summary>
-/// Holds guarded calls for approval (issue 7, "M-of-N approvals"). Runs as middleware after
+/// Holds guarded calls for approval. Runs as middleware after
 /// authentication and the permission check, before any endpoint filter: when a quorum policy covers
 /// the endpoint's operation, the call is not run but captured — method, route pattern and values,
 /// query, JSON body, the requester, the <c>Coffer-Reason</c> header and the target's fingerprint — as

@@ -12,7 +12,7 @@ using Microsoft.AspNetCore.Routing;
 namespace Coffer.Server.Approvals;
 
 /// <summary>
-/// /api/v1/quorum-policies: which operations need M approvals from which group (issue 7). Changing
+/// /api/v1/quorum-policies: which operations need M approvals from which group. Changing
 /// them is itself the quorum.change operation, so a policy covering quorum.change guards the others.
 /// </summary>
 internal static class QuorumPolicyEndpoints

@@ -19,7 +19,7 @@ internal sealed partial class AuditLog
     private readonly SemaphoreSlim _archiveGate = new(1, 1);
 
     /// <summary>
-    /// Retention (issue 4): moves the oldest records — from the last archive on, through the latest
+    /// Retention: moves the oldest records — from the last archive on, through the latest
     /// checkpoint at or before <paramref name="through"/> — into a new archive file in
     /// <paramref name="directory"/>, then removes them from the database. The chain continues across the
     /// cut: the next record's PrevHash is the archive's last hash, and <see cref="VerifyAsync(AuditHead?, string?, CancellationToken)"/>

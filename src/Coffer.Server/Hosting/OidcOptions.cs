@@ -5,7 +5,7 @@ using Coffer.Storage;
 namespace Coffer.Server.Hosting;
 
 /// <summary>
-/// Management login through the organisation's identity provider (issue 7; README, "Login through
+/// Management login through the organisation's identity provider (README, "Login through
 /// your identity provider"): callers send the IdP's access token (a JWT) as their bearer token. Off
 /// when the section is absent.
 /// </summary>

@@ -47,7 +47,7 @@ internal static partial class KeyRingLoader
 
             var storeKeys = new Dictionary<string, KeyEntry>(StringComparer.Ordinal);
             // A destroyed key is not in the ring at all, so XKS answers KeyNotFoundException for it, as
-            // for a key that never existed (issue 5); its tombstone stays in storage.
+            // for a key that never existed; its tombstone stays in storage.
             foreach (var (key, versions) in keys.Where(k => k.Key.KeyStoreId == store.Id && !k.Key.IsDestroyed))
             {
                 var usable = new Dictionary<int, IAeadKey>();

@@ -10,7 +10,7 @@ using Microsoft.Extensions.Logging;
 namespace Coffer.Server.Lifecycle;
 
 /// <summary>
-/// Destroys key material whose waiting period is over (issue 5; docs/design.md, "Lifecycle"): every
+/// Destroys key material whose waiting period is over (docs/design.md, "Lifecycle"): every
 /// version whose own destruction is due, and every version of a key whose whole-key destruction is
 /// due, after which the key becomes a tombstone. Runs on the server's <see cref="TimeProvider"/> every
 /// <see cref="Interval"/>, and does nothing while Coffer is sealed (it needs the backends).

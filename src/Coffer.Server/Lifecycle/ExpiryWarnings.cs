@@ -7,7 +7,7 @@ using Coffer.Storage;
 namespace Coffer.Server.Lifecycle;
 
 /// <summary>
-/// Upcoming-expiry alerts (issue 5): when a version's expiry comes within one of the configured lead
+/// Upcoming-expiry alerts: when a version's expiry comes within one of the configured lead
 /// times (<c>Alerts.ExpiryWarningDays</c>, default 30, 7 and 1 days), the scheduler writes one
 /// <c>key.version.expiry-warning</c> audit record for it, which the webhook dispatcher turns into an
 /// alert like any other key event. The audit log is also the memory of what was warned: a warning

@@ -6,7 +6,7 @@ using Coffer.Storage;
 namespace Coffer.Server.Lifecycle;
 
 /// <summary>
-/// Rotating one key (issue 5): a new version made by its key store's backend becomes the one that
+/// Rotating one key: a new version made by its key store's backend becomes the one that
 /// encrypts and the previous one only decrypts. The single-key endpoint, bulk rotation and the
 /// compromise move and the rotation scheduler all rotate through here.
 /// </summary>

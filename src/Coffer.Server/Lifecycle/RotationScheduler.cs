@@ -11,7 +11,7 @@ using Microsoft.Extensions.Logging;
 namespace Coffer.Server.Lifecycle;
 
 /// <summary>
-/// The lifecycle scheduler (issue 5): once at start and then every <see cref="Interval"/> of the
+/// The lifecycle scheduler: once at start and then every <see cref="Interval"/> of the
 /// server's <see cref="TimeProvider"/>, it rotates every key whose rotation policy is due (through
 /// <see cref="KeyRotator"/>, the path of <c>POST /keys/{keyId}/rotate</c>) and records the activations
 /// and expiries whose time has passed (the hot path already honours them at their instant).

@@ -11,7 +11,7 @@ using Microsoft.AspNetCore.Routing;
 namespace Coffer.Server.Management;
 
 /// <summary>
-/// /api/v1/audit/archives: retention (issue 4). Records stay in the database until an administrator
+/// /api/v1/audit/archives: retention. Records stay in the database until an administrator
 /// archives a range into a file in <c>Audit.ArchiveDirectory</c>; <c>GET /audit/verify?archives=true</c>
 /// then proves archives and database as one chain.
 /// </summary>

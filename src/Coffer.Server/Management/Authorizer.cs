@@ -6,7 +6,7 @@ using Microsoft.AspNetCore.Routing;
 namespace Coffer.Server.Management;
 
 /// <summary>
-/// Decides whether a caller may make a call (issue 7): one of its grants holds the permission the
+/// Decides whether a caller may make a call: one of its grants holds the permission the
 /// endpoint names, on every key store, or on the one key store the call is about. A call is about a
 /// key store when its path names it (<c>/keystores/{id}/…</c>), names one of its keys
 /// (<c>/keys/{keyId}/…</c>), lists keys filtered to it, or names an approval request whose held call

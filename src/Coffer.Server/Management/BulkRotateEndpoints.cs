@@ -13,7 +13,7 @@ using Microsoft.AspNetCore.Routing;
 namespace Coffer.Server.Management;
 
 /// <summary>
-/// POST /api/v1/keys/rotate: "one-click rotation across key stores" (issue 5). A filter (key store,
+/// POST /api/v1/keys/rotate: "one-click rotation across key stores". A filter (key store,
 /// tag, key ids, name prefix, or all) picks the keys; <c>dryRun</c> lists what would rotate and changes
 /// nothing. Otherwise each key rotates on its own, through the same code as a single rotation, and is
 /// its own audited change (a <c>key.rotate</c> request and outcome per key, besides the record of the

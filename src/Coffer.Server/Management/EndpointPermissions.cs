@@ -5,7 +5,7 @@ using Microsoft.OpenApi;
 
 namespace Coffer.Server.Management;
 
-/// <summary>The permission an endpoint needs (issue 7); checked by <see cref="TokenAuthentication"/>
+/// <summary>The permission an endpoint needs; checked by <see cref="TokenAuthentication"/>
 /// against the caller's role. The most specific declaration wins (an endpoint's over its group's).</summary>
 internal sealed record RequiredPermission(string Permission);
 

@@ -14,7 +14,7 @@ namespace Coffer.Server.Management;
 
 /// <summary>
 /// /api/v1/keys/{keyId}/schedule-destruction and /cancel-destruction: destroying a whole key after a
-/// 7–30 day waiting period, as AWS KMS's ScheduleKeyDeletion (issue 5). While it waits the key serves
+/// 7–30 day waiting period, as AWS KMS's ScheduleKeyDeletion. While it waits the key serves
 /// nothing (XKS answers InvalidStateException); when it ends the destruction sweeper
 /// (<see cref="Lifecycle.DestructionSweeper"/>) destroys every version's material and the key answers
 /// KeyNotFoundException for good. Legality is <see cref="KeyDestruction"/>'s; a refused move is 409.

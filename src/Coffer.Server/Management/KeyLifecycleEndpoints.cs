@@ -17,7 +17,7 @@ namespace Coffer.Server.Management;
 
 /// <summary>
 /// /api/v1/keys/{keyId}/rotate, /versions/{version}/{action} and /compromised-may-decrypt: the key
-/// lifecycle (docs/design.md, "Lifecycle"; issue 5). Legality is <see cref="KeyLifecycle"/>'s alone;
+/// lifecycle (docs/design.md, "Lifecycle"). Legality is <see cref="KeyLifecycle"/>'s alone;
 /// an illegal move is 409 with its reason and changes nothing. Every write is compare-and-set against
 /// what the request read, so two administrators acting at once cannot both win.
 /// </summary>
@@ -93,8 +93,8 @@ internal static class KeyLifecycleEndpoints
                 throw new ConflictException(frozenNow);
             }
 
-            // Issue 5: a Compromised version "can no longer encrypt … and the key rotates", so encryption
-            // carries on under fresh material instead of stopping. That rotation is audited and alerted
+            // A Compromised version can no longer encrypt, so the key rotates: encryption carries on
+            // under fresh material instead of stopping. That rotation is audited and alerted
             // as key.rotate like every other.
             var rotation = action == KeyVersionAction.MarkCompromised && latest?.CurrentVersion == version
                 ? ManagementAudit.Caller(http, AuditActions.KeyRotate) with

@@ -13,7 +13,7 @@ namespace Coffer.Server.Management;
 
 /// <summary>
 /// /api/v1/kill-switches: cut AWS off — from everything, a key store, a key, a region, an account, a
-/// principal, a VPC or VPC endpoint — at once, and restore it (issue 6). Matching XKS calls answer
+/// principal, a VPC or VPC endpoint — at once, and restore it. Matching XKS calls answer
 /// InvalidStateException from the moment engage answers; nothing about the keys changes.
 /// </summary>
 internal static class KillSwitchEndpoints

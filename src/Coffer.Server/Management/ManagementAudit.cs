@@ -17,7 +17,7 @@ using Microsoft.Extensions.Logging;
 namespace Coffer.Server.Management;
 
 /// <summary>
-/// The one place where management changes are audited (docs/design.md, "Audit"; issue 4). Every
+/// The one place where management changes are audited (docs/design.md, "Audit"). Every
 /// mutating endpoint names its action with <see cref="WithAuditAction"/>; the filter then writes, fail
 /// closed:
 /// <list type="number">

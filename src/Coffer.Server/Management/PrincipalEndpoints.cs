@@ -10,7 +10,7 @@ namespace Coffer.Server.Management;
 
 /// <summary>
 /// /api/v1/users and /api/v1/apps: people and service accounts, each with roles (on every key store
-/// or on one) and groups (issue 7). Tokens are issued to them through /api/v1/tokens with an owner.
+/// or on one) and groups. Tokens are issued to them through /api/v1/tokens with an owner.
 /// Disabling is final and revokes their tokens; the id stays, so records naming it stay readable.
 /// </summary>
 internal static class PrincipalEndpoints

@@ -8,7 +8,7 @@ using Microsoft.AspNetCore.Routing;
 namespace Coffer.Server.Management;
 
 /// <summary>
-/// /api/v1/roles: the built-in roles and custom ones built from fine-grained permissions (issue 7).
+/// /api/v1/roles: the built-in roles and custom ones built from fine-grained permissions.
 /// Built-in roles are fixed; a custom role may not take a built-in name, and cannot be deleted while
 /// a user, app or valid token holds it or the configuration maps an identity-provider group to it.
 /// </summary>

@@ -11,7 +11,7 @@ using Microsoft.AspNetCore.Routing;
 namespace Coffer.Server.Management;
 
 /// <summary>
-/// /api/v1/keys/{keyId}/rotation-policy and /api/v1/keystores/{id}/rotation-policy (issue 5): when the
+/// /api/v1/keys/{keyId}/rotation-policy and /api/v1/keystores/{id}/rotation-policy: when the
 /// rotation scheduler (src/Coffer.Server/Lifecycle) rotates a key. A key's own policy replaces its key
 /// store's; a key's GET shows the policy in force and when it rotates next.
 /// </summary>

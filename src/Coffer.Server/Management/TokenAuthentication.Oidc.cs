@@ -8,7 +8,7 @@ using Microsoft.Extensions.Logging;
 
 namespace Coffer.Server.Management;
 
-/// <summary>Identity-provider logins (issue 7): a bearer that is a JWT is checked by
+/// <summary>Identity-provider logins: a bearer that is a JWT is checked by
 /// <see cref="OidcTokenValidator"/> and becomes a user <see cref="Caller"/>: the Coffer user whose OIDC subject
 /// it carries, or <c>oidc:&lt;sub&gt;</c>; either way with the roles its groups map to.</summary>
 internal sealed partial class TokenAuthentication

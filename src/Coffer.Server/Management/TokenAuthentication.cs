@@ -148,7 +148,7 @@ internal sealed partial class TokenAuthentication(
     private Task RecordRefusalAsync(HttpContext http, Refusal refusal) =>
         RecordAsync(http, AuditActions.AuthFailed, AuditActorKinds.Anonymous, refusal.TokenId, refusal.Reason);
 
-    /// <summary>A permission denial is an audit record like a failed login (issue 7).</summary>
+    /// <summary>A permission denial is an audit record like a failed login.</summary>
     private Task RecordDenialAsync(HttpContext http, Caller caller, string permission) =>
         RecordAsync(http, AuditActions.AuthDenied, caller.Kind, caller.Id, "needs " + permission + " (roles " + RoleList(caller) + ")");
 

@@ -9,7 +9,7 @@ using Microsoft.AspNetCore.Routing;
 namespace Coffer.Server.Management;
 
 /// <summary>
-/// /api/v1/tokens: management API tokens (issue 7). A token stands for itself with one role (on every
+/// /api/v1/tokens: management API tokens. A token stands for itself with one role (on every
 /// key store or on one), or for a user or app whose roles it carries. A token is shown once when
 /// created; only its SHA-256 is stored. The last way in as administrator cannot be revoked, so the
 /// root token from init goes once another administrator exists.

@@ -206,7 +206,7 @@ internal sealed partial class XksHandler(
             if (key.Key.DestroysAt is not null)
             {
                 // Waiting for destruction: unusable but not gone, as AWS KMS treats a key pending
-                // deletion (KMSInvalidStateException); cancelling brings it back (issue 5).
+                // deletion (KMSInvalidStateException); cancelling brings it back.
                 XksThrow.InvalidState("The key is scheduled for destruction.");
             }
 
@@ -241,7 +241,7 @@ internal sealed partial class XksHandler(
         }
     }
 
-    // Issue 6: an engaged switch that covers the call stops it before any key is touched.
+    // An engaged switch that covers the call stops it before any key is touched.
     private void EnforceKillSwitches(XksCall call, KeyStoreEntry store, RequestMetadata? metadata)
     {
         var engaged = killSwitches.Current;

@@ -32,8 +32,8 @@ internal static class SqliteDialect
     /// encrypted under it is gone for good), so commits wait for fsync. Revisit with measurements;
     /// key writes are rare, and the hot path does not touch the database.
     /// busy_timeout: writers queue behind each other instead of failing with SQLITE_BUSY.
-    /// secure_delete=FAST: content a write frees inside a page (a destroyed version's wrapped material,
-    /// issue 5) is overwritten with zeros instead of lingering in free space where a copy of the file
+    /// secure_delete=FAST: content a write frees inside a page (a destroyed version's wrapped material)
+    /// is overwritten with zeros instead of lingering in free space where a copy of the file
     /// would still show it. FAST zeroes only within pages being written anyway, so it adds no I/O
     /// (ON would also rewrite whole freed pages, which archiving old audit records does in bulk).
     /// </remarks>

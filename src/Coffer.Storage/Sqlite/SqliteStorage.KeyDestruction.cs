@@ -5,7 +5,7 @@ namespace Coffer.Storage.Sqlite;
 
 public sealed partial class SqliteStorage
 {
-    // Destruction (issue 5): whole-key waiting periods, the sweeper's queries, and erasing a version's
+    // Destruction: whole-key waiting periods, the sweeper's queries, and erasing a version's
     // material so that it cannot be read back from the database files. Writes are BEGIN IMMEDIATE
     // compare-and-set, as in SqliteStorage.KeyLifecycle.cs.
     private sealed partial class KeyRepository

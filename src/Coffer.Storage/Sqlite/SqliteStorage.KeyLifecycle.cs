@@ -6,7 +6,7 @@ namespace Coffer.Storage.Sqlite;
 
 public sealed partial class SqliteStorage
 {
-    // Rotation and version state changes (issue 5). Each is one BEGIN IMMEDIATE transaction that reads
+    // Rotation and version state changes. Each is one BEGIN IMMEDIATE transaction that reads
     // what it guards and writes under the same lock, so the compare and the set cannot interleave with
     // another writer — in this process or another node's. PostgreSQL gets the same shape with
     // SELECT ... FOR UPDATE on the key row.

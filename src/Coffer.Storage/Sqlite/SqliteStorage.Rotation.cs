@@ -6,7 +6,7 @@ namespace Coffer.Storage.Sqlite;
 
 public sealed partial class SqliteStorage
 {
-    // Rotation policies and the scheduler's queries (issue 5, migration 0008). The key repository
+    // Rotation policies and the scheduler's queries (migration 0008). The key repository
     // serves them: the candidates are keys with their current version, read with the same columns.
     private sealed partial class KeyRepository : IRotationRepository
     {

@@ -2,7 +2,7 @@ using Coffer.Keys;
 
 namespace Coffer.Core.Tests.Keys;
 
-/// <summary>Whole-key destruction (issue 5): a 7–30 day wait that can be cancelled, then a tombstone
+/// <summary>Whole-key destruction: a 7–30 day wait that can be cancelled, then a tombstone
 /// that nothing changes; which versions the sweeper destroys when.</summary>
 public sealed class KeyDestructionTests
 {

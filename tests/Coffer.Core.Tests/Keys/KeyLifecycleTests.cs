@@ -4,7 +4,7 @@ using static Coffer.Keys.KeyVersionState;
 
 namespace Coffer.Core.Tests.Keys;
 
-/// <summary>The key version state machine (docs/design.md, "Lifecycle"; issue 5): every legal move,
+/// <summary>The key version state machine (docs/design.md, "Lifecycle"): every legal move,
 /// every illegal one refused with a reason and nothing changed, activation and expiry by time,
 /// destruction only after a 7–30 day wait that can be cancelled.</summary>
 public sealed class KeyLifecycleTests

@@ -37,6 +37,17 @@ public sealed partial class CitationTests
         Assert.True(outside.Count == 0, "cite files beside the repository: " + string.Join(", ", outside));
     }
 
+    [Fact]
+    public void Nothing_cites_an_issue_by_number()
+    {
+        // Issues are the work's queue, not part of the product: a reader of a clone cannot open them,
+        // so a reason lives in the comment or in docs/, in its own words.
+        var cited = SourceFiles()
+            .SelectMany(file => IssueCitation().Matches(File.ReadAllText(file)).Select(m => $"{Path.GetRelativePath(TestData.RepositoryRoot, file)}: {m.Value}"))
+            .ToList();
+        Assert.True(cited.Count == 0, string.Join(Environment.NewLine, cited));
+    }
+
     private static IEnumerable<string> SourceFiles() =>
         Roots.Select(root => Path.Combine(TestData.RepositoryRoot, root))
             .Where(Directory.Exists)
@@ -49,6 +60,9 @@ public sealed partial class CitationTests
     private static bool IsBuildOutput(string file) =>
         file.Contains($"{Path.DirectorySeparatorChar}obj{Path.DirectorySeparatorChar}", StringComparison.Ordinal)
         || file.Contains($"{Path.DirectorySeparatorChar}bin{Path.DirectorySeparatorChar}", StringComparison.Ordinal);
+
+    [GeneratedRegex(@"\bissues? #?[0-9]+\b", RegexOptions.IgnoreCase)]
+    private static partial Regex IssueCitation();
 
     [GeneratedRegex(@"(?<![\w/.])docs/[a-z0-9-]+\.md")]
     private static partial Regex DocsCitation();

@@ -8,7 +8,7 @@ using Coffer.Testing;
 namespace Coffer.Server.Tests.Alerts;
 
 /// <summary>
-/// Webhook alerts end to end (issue 5, "Alerts"): a real receiver on loopback, a real node and database.
+/// Webhook alerts end to end: a real receiver on loopback, a real node and database.
 /// Retry delays are configured in milliseconds, so retries happen quickly without any test sleeping.
 /// </summary>
 public sealed class WebhookAlertTests

@@ -7,7 +7,7 @@ using Microsoft.Extensions.Time.Testing;
 namespace Coffer.Server.Tests.Approvals;
 
 /// <summary>
-/// Guarded calls as a requester sees them (issue 7): without a covering policy they run as before;
+/// Guarded calls as a requester sees them: without a covering policy they run as before;
 /// with one they are held as an approval request (202) that shows what, who, why and until when.
 /// Requests expire on the clock, can be cancelled by their requester only, and nobody votes on their
 /// own request or without membership of the approver group.

@@ -7,7 +7,7 @@ using Coffer.Testing;
 namespace Coffer.Server.Tests.Approvals;
 
 /// <summary>
-/// Votes by users of the approver group (issue 7): the M-th approval runs the held call once, as its
+/// Votes by users of the approver group: the M-th approval runs the held call once, as its
 /// requester; a denial ends it; nobody votes twice; a target changed since the request voids it; two
 /// final votes at once still run it exactly once; no secret reaches a request, a view or an audit record.
 /// </summary>

@@ -6,7 +6,7 @@ using Coffer.Testing;
 namespace Coffer.Server.Tests.Approvals;
 
 /// <summary>
-/// /api/v1/quorum-policies (issue 7): set, list, show and delete; bad input is a 400 that names what
+/// /api/v1/quorum-policies: set, list, show and delete; bad input is a 400 that names what
 /// is wrong and changes nothing; a policy covering quorum.change makes changes to the policies
 /// themselves need a quorum.
 /// </summary>

@@ -7,7 +7,7 @@ using Coffer.Testing;
 namespace Coffer.Server.Tests.Audit;
 
 /// <summary>
-/// Issue 4, "Retention": an administrator archives a range of the chain into a file; the database
+/// Retention: an administrator archives a range of the chain into a file; the database
 /// forgets it, the chain continues across the cut, and verify proves archives and database as one
 /// chain — while an editor can neither change an archive nor hide records behind a forged cut.
 /// </summary>

@@ -6,7 +6,7 @@ using Coffer.Testing;
 namespace Coffer.Server.Tests.Audit;
 
 /// <summary>
-/// Issue 4, "How it is checked": tampering with the real SQLite file of a running node — a changed
+/// Tampering with the real SQLite file of a running node — a changed
 /// field, a deleted record, two records swapped, a removed tail, a chain rebuilt without the MAC key —
 /// is each found by GET /api/v1/audit/verify at the right record.
 /// </summary>

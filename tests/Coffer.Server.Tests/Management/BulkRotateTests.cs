@@ -4,7 +4,7 @@ using System.Text.Json.Nodes;
 namespace Coffer.Server.Tests.Management;
 
 /// <summary>
-/// POST /api/v1/keys/rotate (issue 5: "rotate many at once … with a dry-run that lists what would
+/// POST /api/v1/keys/rotate ("rotate many at once … with a dry-run that lists what would
 /// rotate"): the filter picks exactly the keys it names, a dry run changes nothing, and each rotation
 /// is its own audited change with a per-key outcome.
 /// </summary>

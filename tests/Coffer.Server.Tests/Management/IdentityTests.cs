@@ -6,7 +6,7 @@ using Coffer.Testing;
 namespace Coffer.Server.Tests.Management;
 
 /// <summary>
-/// Issue 7: users and apps with roles (on every key store or on one) and groups, tokens issued to
+/// Users and apps with roles (on every key store or on one) and groups, tokens issued to
 /// them, custom roles, and the guard that keeps an administrator, all through the real server.
 /// </summary>
 public sealed class IdentityTests(SharedNode fixture) : IClassFixture<SharedNode>

@@ -21,7 +21,7 @@ public sealed class FakeClockNode : IAsyncLifetime
 }
 
 /// <summary>
-/// The lifecycle endpoints as a client sees them (issue 5): every version's state with the time and
+/// The lifecycle endpoints as a client sees them: every version's state with the time and
 /// actor of its last change, illegal transitions refused with the state machine's reason as a 409
 /// problem that changes nothing, input checked, every change an audit record under its own action.
 /// </summary>

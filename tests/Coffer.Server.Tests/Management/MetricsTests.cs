@@ -6,7 +6,7 @@ using Coffer.Testing;
 namespace Coffer.Server.Tests.Management;
 
 /// <summary>GET /metrics: Prometheus text with XKS calls by outcome, the audit head and each sink's
-/// backlog (issue 4: the backlog is a metric), engaged kill switches; a token with metrics.read is required.</summary>
+/// backlog (the backlog is a metric), engaged kill switches; a token with metrics.read is required.</summary>
 public sealed class MetricsTests
 {
     [Fact]

@@ -50,7 +50,7 @@ public sealed class OidcNode : IAsyncLifetime
     }
 }
 
-/// <summary>Management login with identity-provider tokens (issue 7): a real node over loopback checks
+/// <summary>Management login with identity-provider tokens: a real node over loopback checks
 /// JWTs of a real issuer it fetches keys from.</summary>
 public sealed class OidcLoginTests(OidcNode shared) : IClassFixture<OidcNode>
 {

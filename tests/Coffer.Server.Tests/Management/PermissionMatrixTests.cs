@@ -7,7 +7,7 @@ using Coffer.Testing;
 namespace Coffer.Server.Tests.Management;
 
 /// <summary>
-/// Issue 7, the permission matrix: for each role and each management endpoint, the expected allow or
+/// The permission matrix: for each role and each management endpoint, the expected allow or
 /// deny, through the real server. The table below is the specification; a test fails when the
 /// server's OpenAPI document has an endpoint the table does not name, so no endpoint goes unjudged.
 /// </summary>

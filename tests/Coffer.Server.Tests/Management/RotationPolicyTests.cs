@@ -5,7 +5,7 @@ using System.Text.Json.Nodes;
 namespace Coffer.Server.Tests.Management;
 
 /// <summary>
-/// Rotation policies and version dates through the management API (issue 5): set, show, clear, a
+/// Rotation policies and version dates through the management API: set, show, clear, a
 /// key's own policy over its key store's, input refused as a 400 problem that changes nothing, state
 /// refusals as 409, and every change an audit record.
 /// </summary>

@@ -10,7 +10,7 @@ using Microsoft.Extensions.Time.Testing;
 namespace Coffer.Server.Tests.Scheduler;
 
 /// <summary>
-/// The lifecycle scheduler by the clock alone (issue 5, "How it is checked"): a node per test whose
+/// The lifecycle scheduler by the clock alone: a node per test whose
 /// clock is a <see cref="FakeTimeProvider"/> shared with the XKS signer. Moving the clock past the
 /// scheduler's interval fires its timer; the test then waits for that tick to finish (never sleeps).
 /// Runs on both backends: a scheduled rotation makes its version in the key store's backend.

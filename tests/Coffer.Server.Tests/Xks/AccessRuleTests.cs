@@ -7,7 +7,7 @@ using Coffer.Testing;
 namespace Coffer.Server.Tests.Xks;
 
 /// <summary>
-/// Access rules on the real XKS path (issue 6; XKS spec, "Authorization"): calls signed by AWSSDK's
+/// Access rules on the real XKS path (XKS spec, "Authorization"): calls signed by AWSSDK's
 /// signer, rules set through the management API. Rules do not depend on the crypto backend, so this
 /// runs on the software node only. Each test makes its own key store and key.
 /// </summary>

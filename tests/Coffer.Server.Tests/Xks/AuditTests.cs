@@ -9,7 +9,7 @@ namespace Coffer.Server.Tests.Xks;
 
 /// <summary>
 /// Every XKS call — answered, refused or failed — is an audit record before it is answered
-/// (docs/design.md, "Audit"; issue 4): who (access key id), which key store, key and version, the
+/// (docs/design.md, "Audit"): who (access key id), which key store, key and version, the
 /// whole requestMetadata with the key ARN's account and region split out, outcome, error, latency,
 /// source address; never plaintext, AAD or a secret.
 /// </summary>
@@ -147,7 +147,7 @@ public abstract class AuditTests(XksNodeFixture fixture)
 }
 
 /// <summary>
-/// Fail closed (issue 4): while the audit store cannot be written, XKS calls answer 500
+/// Fail closed: while the audit store cannot be written, XKS calls answer 500
 /// InternalException — the ciphertext never reaches the caller unrecorded — and nothing is recorded
 /// half; service resumes by itself once the store is writable again.
 /// </summary>

@@ -11,7 +11,7 @@ using Microsoft.Extensions.Time.Testing;
 namespace Coffer.Server.Tests.Xks
 {
     /// <summary>
-    /// Destruction that really destroys (issue 5): when a waiting period ends the destruction sweeper
+    /// Destruction that really destroys: when a waiting period ends the destruction sweeper
     /// destroys the material — the wrapped bytes erased from the SQLite file, or the HSM object gone from
     /// the token — and XKS answers as the spec says (InvalidCiphertextException for a destroyed version's
     /// ciphertext, KeyNotFoundException for a destroyed key). Time is a <see cref="FakeTimeProvider"/>; the

@@ -8,7 +8,7 @@ using Coffer.Testing;
 namespace Coffer.Server.Tests.Xks;
 
 /// <summary>
-/// Issue 6, the kill switch: each scope blocks exactly what it names (InvalidStateException, audit
+/// The kill switch: each scope blocks exactly what it names (InvalidStateException, audit
 /// outcome denied with the switch's id), release restores at once, a restart keeps it — and data keys
 /// AWS KMS issued before the switch cannot be unwrapped while it is engaged. Each test has its own node:
 /// a switch for everything must not stop other tests.

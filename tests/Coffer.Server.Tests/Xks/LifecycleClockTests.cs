@@ -8,7 +8,7 @@ using Microsoft.Extensions.Time.Testing;
 namespace Coffer.Server.Tests.Xks;
 
 /// <summary>
-/// The key lifecycle across restarts and by the clock alone (issue 5: "expiry switches encrypt off at
+/// The key lifecycle across restarts and by the clock alone ("expiry switches encrypt off at
 /// the right instant"). Time is a <see cref="FakeTimeProvider"/> shared by the node and the signer;
 /// activation and expiry times are written straight into the node's database (no API sets them in
 /// this slice), then a restart loads them into the key ring.

@@ -8,7 +8,7 @@ using Coffer.Testing;
 namespace Coffer.Server.Tests.Xks;
 
 /// <summary>
-/// The key lifecycle as AWS KMS sees it (issue 5, "How it is checked"): rotation, deactivation,
+/// The key lifecycle as AWS KMS sees it: rotation, deactivation,
 /// compromise and scheduled destruction through the management API, then XKS calls signed by
 /// AWSSDK's signer. Runs on both backends (Backends.cs): a rotation makes its new version there.
 /// </summary>

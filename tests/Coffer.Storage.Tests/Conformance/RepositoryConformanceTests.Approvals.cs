@@ -3,7 +3,7 @@ using Coffer.Auth;
 
 namespace Coffer.Storage.Tests.Conformance;
 
-/// <summary>Quorum policies and approval requests (issue 7): one policy per operation, votes once,
+/// <summary>Quorum policies and approval requests: one policy per operation, votes once,
 /// state moves that only one of two concurrent callers wins, a sealed answer taken once.</summary>
 public abstract partial class RepositoryConformanceTests
 {

@@ -2,7 +2,7 @@ using Coffer.Keys;
 
 namespace Coffer.Storage.Tests.Conformance;
 
-/// <summary>Destruction (issue 5): whole-key waiting periods, what the sweeper finds due, and a
+/// <summary>Destruction: whole-key waiting periods, what the sweeper finds due, and a
 /// destroyed version whose material is gone from the row.</summary>
 public abstract partial class RepositoryConformanceTests
 {

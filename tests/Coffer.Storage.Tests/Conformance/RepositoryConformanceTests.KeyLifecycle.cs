@@ -2,7 +2,7 @@ using Coffer.Keys;
 
 namespace Coffer.Storage.Tests.Conformance;
 
-/// <summary>Rotation and version state changes (issue 5): one transaction each, compare-and-set so
+/// <summary>Rotation and version state changes: one transaction each, compare-and-set so
 /// two writers acting on what they both read cannot both win.</summary>
 public abstract partial class RepositoryConformanceTests
 {

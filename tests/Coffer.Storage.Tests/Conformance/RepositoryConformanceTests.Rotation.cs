@@ -2,7 +2,7 @@ using Coffer.Keys;
 
 namespace Coffer.Storage.Tests.Conformance;
 
-/// <summary>Rotation policies and the scheduler's queries and claims (issue 5).</summary>
+/// <summary>Rotation policies and the scheduler's queries and claims.</summary>
 public abstract partial class RepositoryConformanceTests
 {
     private static RotationPolicy Policy(int? interval = 30, TimeOnly? at = null, DayOfWeek? day = null, int? beforeExpiry = null) =>

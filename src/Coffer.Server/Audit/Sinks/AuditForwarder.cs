@@ -7,7 +7,7 @@ namespace Coffer.Server.Audit.Sinks;
 
 /// <summary>
 /// Feeds one <see cref="IAuditSink"/> from the durable audit chain, behind a cursor kept in the
-/// settings table: the last sequence the sink confirmed (issue 4: sinks off the hot path, never losing
+/// settings table: the last sequence the sink confirmed (sinks off the hot path, never losing
 /// records silently).
 /// </summary>
 /// <remarks>

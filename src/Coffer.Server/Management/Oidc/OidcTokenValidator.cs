@@ -10,7 +10,7 @@ using Microsoft.IdentityModel.Tokens;
 namespace Coffer.Server.Management.Oidc;
 
 /// <summary>
-/// Checks a management bearer that is a JWT from the configured identity provider (issue 7): the
+/// Checks a management bearer that is a JWT from the configured identity provider: the
 /// algorithm (asymmetric only), the signature against the IdP's published keys, issuer, audience and
 /// lifetime on Coffer's clock. The discovery document and key set are fetched and kept fresh by
 /// <see cref="ConfigurationManager{T}"/>; a token naming an unknown key id refetches them once (key

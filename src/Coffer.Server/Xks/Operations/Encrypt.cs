@@ -51,7 +51,7 @@ internal static class Encrypt
         }
 
         // The versions' lifecycles at this instant: not yet active, expired, deactivated, compromised
-        // or awaiting destruction all mean the key cannot encrypt (issue 5).
+        // or awaiting destruction all mean the key cannot encrypt.
         var version = key.EncryptingVersionAt(now)
             ?? throw new XksException(XksErrorName.InvalidStateException, "The key has no active version that may encrypt.");
 

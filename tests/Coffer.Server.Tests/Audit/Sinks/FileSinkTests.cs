@@ -6,7 +6,7 @@ using Microsoft.Data.Sqlite;
 
 namespace Coffer.Server.Tests.Audit.Sinks;
 
-/// <summary>The JSON-lines file sink (issue 4): the export's lines, fsync'd per batch, mode 0600,
+/// <summary>The JSON-lines file sink: the export's lines, fsync'd per batch, mode 0600,
 /// rotated by size keeping N files, and continued without a gap or a repeat after a restart.</summary>
 public sealed class FileSinkTests
 {

@@ -6,7 +6,7 @@ using Coffer.Testing;
 namespace Coffer.Server.Tests.Audit.Sinks;
 
 /// <summary>
-/// The syslog sink against a receiver written from RFC 5424/6587/5425 (issue 4): records of real XKS
+/// The syslog sink against a receiver written from RFC 5424/6587/5425: records of real XKS
 /// and management calls arrive in sequence order, framed, with the right severity, MSGID and escaped
 /// structured data; a receiver that is down makes a backlog, never a gap.
 /// </summary>
