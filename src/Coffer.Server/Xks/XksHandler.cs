@@ -115,7 +115,13 @@ internal sealed partial class XksHandler(
         // checked with while the body is still arriving.
         using var lease = seal.LeaseKeyRing();
         var store = route.Operation == XksOperation.None ? null : lease.Ring.FindByPrefix(route.Prefix);
-        EnforceSourceLimit(context, call, store);
+        if (OverSourceLimit(context, call, store))
+        {
+            // Answered without an exception or a log line: this is the path a flood takes.
+            await AnswerErrorAsync(context, call, XksErrorName.ThrottlingException, "Too many requests from this address failed before authentication; try again later.");
+            return;
+        }
+
         if (route.Operation == XksOperation.None)
         {
             call.Reason = AnonymousReasons.NotXksPath;
@@ -280,15 +286,17 @@ internal sealed partial class XksHandler(
 
     // Before any other work: a source that keeps failing before it authenticates costs a lookup here,
     // not a body read, a signature check or a log line.
-    private void EnforceSourceLimit(HttpContext context, XksCall call, KeyStoreEntry? store)
+    private bool OverSourceLimit(HttpContext context, XksCall call, KeyStoreEntry? store)
     {
-        if (!sourceLimits.Allows(context.Connection.RemoteIpAddress, store?.KeyStore.Id))
+        if (sourceLimits.Allows(context.Connection.RemoteIpAddress, store?.KeyStore.Id))
         {
-            call.KeyStore = store?.KeyStore.Name;
-            call.KeyStoreId = store?.KeyStore.Id;
-            call.Reason = AnonymousReasons.SourceLimit;
-            throw new XksException(XksErrorName.ThrottlingException, "Too many requests from this address failed before authentication; try again later.");
+            return false;
         }
+
+        call.KeyStore = store?.KeyStore.Name;
+        call.KeyStoreId = store?.KeyStore.Id;
+        call.Reason = AnonymousReasons.SourceLimit;
+        return true;
     }
 
     private void EnforceQuota(KeyStoreEntry store)
