@@ -117,7 +117,17 @@ internal sealed partial class XksHandler(
         var store = route.Operation == XksOperation.None ? null : lease.Ring.FindByPrefix(route.Prefix);
         if (OverSourceLimit(context, call, store))
         {
-            // Answered without an exception or a log line: this is the path a flood takes.
+            // The path a flood takes: no exception, no log line, and a pause before the answer, so each
+            // of the source's connections gets at most a few answers a second however fast it sends.
+            try
+            {
+                await Task.Delay(SourceLimits.Pause, context.RequestAborted);
+            }
+            catch (OperationCanceledException)
+            {
+                // Gone: still counted below, and nothing is sent.
+            }
+
             await AnswerErrorAsync(context, call, XksErrorName.ThrottlingException, "Too many requests from this address failed before authentication; try again later.");
             return;
         }

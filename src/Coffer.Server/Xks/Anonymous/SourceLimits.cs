@@ -24,6 +24,10 @@ internal sealed class SourceLimits(XksListenerOptions options, TimeProvider time
 {
     internal const int MaxSources = 10_000;
 
+    /// <summary>How long a request over the limit waits for its 429 (wall-clock time). A closed-loop flood
+    /// then sends at most four requests a second per connection, instead of as many as Coffer can answer.</summary>
+    public static readonly TimeSpan Pause = TimeSpan.FromMilliseconds(250);
+
     private readonly int _rate = options.UnauthenticatedPerSecondPerSource;
     private readonly Lock _lock = new();
     private readonly Dictionary<SourceKey, Bucket> _buckets = [];
