@@ -177,7 +177,7 @@ internal sealed partial class XksHandler(
         if (route.KeyId.Length > ManagedKey.MaxExternalIdLength)
         {
             // Refused before the body is read or the id is copied: the log line and the audit sample
-            // carry it cut (a 7,900-character id once made every failed call a 16 KB record).
+            // carry it cut (with a 7,900-character id, each failed call was once a record of over a kilobyte).
             call.KeyId = string.Concat(route.KeyId[..ManagedKey.MaxExternalIdLength], "...");
             call.Reason = AnonymousReasons.KeyIdTooLong;
             XksThrow.Validation(InvalidKeyIdMessage);
