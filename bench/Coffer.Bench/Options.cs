@@ -23,7 +23,9 @@ public sealed class Options
     public string? CofferVersion { get; private set; }             // label only (run.sh passes the git commit)
     public bool Wrk { get; private set; }                          // cross-check the ceiling with wrk
     public HashSet<string> Scenarios { get; private set; } = [.. AllScenarios];
-    public static readonly string[] AllScenarios = ["ceiling", "encrypt", "decrypt", "rules100", "open", "cdiv", "4300", "quietlog", "unaudited"];
+    public static readonly string[] AllScenarios = ["ceiling", "encrypt", "decrypt", "rules100", "open", "flood", "cdiv", "4300", "quietlog", "unaudited"];
+    public TimeSpan FloodDuration { get; private set; } = TimeSpan.FromSeconds(60);  // the anonymous flood, and the signed calls next to it
+    public int FloodConnections { get; private set; } = 32;        // the flood's clients, back to back from 127.0.0.2
     // --backend pkcs11: `coffer dev --pkcs11` (SoftHSM2 token) and the raw PKCS#11 ceiling in the same run.
     public string Backend { get; private set; } = "software";
     public int HsmConcurrency { get; private set; } = 8;           // raw PKCS#11 threads = Coffer's clients for the headline
@@ -67,13 +69,15 @@ public sealed class Options
                 case "--repeat": o.Repeat = Positive(Next()) is <= 10 and var r ? r : throw new ArgumentException("--repeat 1..10"); break;
                 case "--audit-pairs": o.AuditPairs = Positive(Next()) is <= 10 and var a ? a : throw new ArgumentException("--audit-pairs 1..10"); break;
                 case "--no-session-key-row": o.HsmSessionKeyRow = false; break;
+                case "--flood-duration": o.FloodDuration = Seconds(Next()); break;
+                case "--flood-connections": o.FloodConnections = Positive(Next()); break;
 
                 case "--out": o.Out = Path.GetFullPath(Next()); break;
                 default: throw new ArgumentException($"unknown option {args[i]}");
             }
         }
         // Bounded runs: pre-signed requests must stay inside the server's 5-minute skew window.
-        if (o.Duration > TimeSpan.FromSeconds(120) || o.Warmup > TimeSpan.FromSeconds(60))
+        if (o.Duration > TimeSpan.FromSeconds(120) || o.Warmup > TimeSpan.FromSeconds(60) || o.FloodDuration > TimeSpan.FromSeconds(120))
             throw new ArgumentException("--duration <= 120 s and --warmup <= 60 s (signatures are valid 5 minutes)");
         if (o.Rate <= 0 || o.Rate > 100_000) throw new ArgumentException("--rate in (0, 100000]");
         if (o.Backend == "pkcs11" && !o._scenariosGiven) o.Scenarios = [.. Pkcs11Scenarios];

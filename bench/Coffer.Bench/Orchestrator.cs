@@ -174,15 +174,33 @@ public static partial class Orchestrator
             results.Add(await Closed(Rules100Scenario, target, coffer.Id, encPath, enc32, cCoffer, o.Warmup, o.Duration, false));
             await AccessRules100.ClearAsync(data);
         }
-        if (on.Contains("open"))
+        async Task<Measured> Open(string name, TimeSpan duration)
         {
             var signed = XksRequests.SignPool(target, encPath, enc32);
             using var factory = Clients.Create(o.Client, o.OpenConnections);
             var cpu = new CpuSampler(coffer.Id);
-            var r = await LoadRunner.OpenLoopAsync("encrypt 32 B open loop", factory, signed, o.Rate, o.OpenConnections, o.Warmup, o.Duration);
+            var r = await LoadRunner.OpenLoopAsync(name, factory, signed, o.Rate, o.OpenConnections, o.Warmup, duration);
             var m = new Measured(r, cpu.Stop(), false, serverName);
             Log(Report.Line(m, null));
-            results.Add(m);
+            return m;
+        }
+        if (on.Contains("open")) results.Add(await Open("encrypt 32 B open loop", o.Duration));
+        AnonymousFlood.Result? floodAlone = null;
+        if (on.Contains("flood") && !o.Fake)
+        {
+            // README, "Security model": what an anonymous caller costs. The flood alone first, for the
+            // database's growth (measured after the server's next audit interval has written its counts);
+            // then the signed calls at --rate without it and next to it, back to back.
+            floodAlone = await AnonymousFlood.RunAsync(data, AnonymousFlood.Requests(target, encPath, enc32[0]), o.FloodConnections,
+                o.FloodDuration, settle: TimeSpan.FromSeconds(61));
+            Log(floodAlone.Describe());
+            results.Add(await Open(AnonymousFlood.QuietScenario, o.FloodDuration));
+            var flood = AnonymousFlood.RunAsync(data, AnonymousFlood.Requests(target, encPath, enc32[0]), o.FloodConnections,
+                o.Warmup + o.FloodDuration + TimeSpan.FromSeconds(1), settle: TimeSpan.Zero);
+            var loud = await Open(AnonymousFlood.FloodScenario, o.FloodDuration);
+            var during = await flood;
+            Log(during.Describe());
+            results.Add(loud with { Note = during.Describe() });
         }
         if (on.Contains("cdiv"))
         {
@@ -226,7 +244,7 @@ public static partial class Orchestrator
                 quietPath, enc32, cCoffer, o.Warmup, o.Duration, false));
         }
 
-        return await FinishAsync(o, results, serverGc, serverName, wrk);
+        return await FinishAsync(o, results, serverGc, serverName, wrk, floodAlone: floodAlone);
     }
 
     public const string EncryptScenario = "encrypt 32 B";
@@ -239,9 +257,9 @@ public static partial class Orchestrator
     private static Dictionary<string, string> Unaudited => new() { ["COFFER_BENCHMARK_UNAUDITED"] = "1" };
 
     private static async Task<int> FinishAsync(Options o, List<Measured> results, bool serverGc, string serverName, (string Line, double? Rps)? wrk,
-        DiskFlush.Result? flush = null)
+        DiskFlush.Result? flush = null, AnonymousFlood.Result? floodAlone = null)
     {
-        var report = o.Backend == "pkcs11" ? Report.BuildPkcs11(o, results, serverGc, flush) : Report.Build(o, results, serverGc, serverName, wrk);
+        var report = o.Backend == "pkcs11" ? Report.BuildPkcs11(o, results, serverGc, flush) : Report.Build(o, results, serverGc, serverName, wrk, floodAlone);
         Console.WriteLine();
         Console.WriteLine(report);
         if (o.Out is not null)

@@ -15,7 +15,8 @@ public sealed class RawClientFactory : IClientFactory
     public void Dispose() { }
 }
 
-public sealed class RawConnection : IClientConnection
+/// <param name="source">The local address to connect from (e.g. 127.0.0.2); the system's choice when null.</param>
+public sealed class RawConnection(IPAddress? source = null) : IClientConnection
 {
     private readonly byte[] _buf = new byte[64 * 1024];
     private Socket? _socket;
@@ -44,6 +45,7 @@ public sealed class RawConnection : IClientConnection
     {
         if (!IPAddress.IsLoopback(IPAddress.Parse(uri.Host))) throw new InvalidOperationException("loopback only");
         var s = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        if (source is not null) s.Bind(new IPEndPoint(source, 0));
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
         timeout.CancelAfter(TimeSpan.FromSeconds(5));
         await s.ConnectAsync(new IPEndPoint(IPAddress.Parse(uri.Host), uri.Port), timeout.Token);

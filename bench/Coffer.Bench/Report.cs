@@ -9,7 +9,8 @@ public static class Report
 {
     private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
 
-    public static string Build(Options o, IReadOnlyList<Measured> results, bool serverGc, string serverName, (string Line, double? Rps)? wrk)
+    public static string Build(Options o, IReadOnlyList<Measured> results, bool serverGc, string serverName, (string Line, double? Rps)? wrk,
+        AnonymousFlood.Result? floodAlone = null)
     {
         var ceiling = results.First(m => m.IsCeiling).Result;
         var sb = new StringBuilder();
@@ -32,7 +33,7 @@ public static class Report
         sb.AppendLine();
 
         var enc = results.FirstOrDefault(m => !m.IsCeiling && m.Run == 0 && m.Result.TargetRate is null && m.Result.Scenario == Orchestrator.EncryptScenario)?.Result;
-        var open = results.FirstOrDefault(m => m.Result.TargetRate is not null)?.Result;
+        var open = results.FirstOrDefault(m => m.Result.TargetRate is not null && m.Result.Scenario != AnonymousFlood.FloodScenario)?.Result;
         var noisy = results.Where(m => m.Cpu.Other > 0.15).ToList();
         if (noisy.Count > 0)
             sb.AppendLine(Inv, $"**Caveat: the machine was not quiet** — other processes used up to {noisy.Max(m => m.Cpu.Other):0.00} cores during {noisy.Count} of {results.Count} scenarios; those numbers are lower than this machine can do.\n");
@@ -60,6 +61,8 @@ public static class Report
             sb.AppendLine(Inv, $"- encrypt with the audit log >= 75 % of encrypt with it off, median of {pairs.Count} back-to-back pairs: {median:P0} " +
                 $"({string.Join("; ", pairs.Select(p => string.Create(Inv, $"{p.On:#,0} / {p.Off:#,0} = {p.On / p.Off:P0}")))}) — {(median >= 0.75 ? "met" : "MISSED")}");
         }
+        foreach (var goal in AnonymousFlood.Goals(results, floodAlone)) sb.AppendLine(goal);
+        if (floodAlone is not null) sb.AppendLine("- " + floodAlone.Describe() + " (alone)");
         sb.AppendLine();
         sb.AppendLine("Conditions:");
         sb.AppendLine(Inv, $"- machine: {CpuModel()}, {Environment.ProcessorCount} logical CPU(s) visible to the client, {RuntimeInformation.OSDescription}, .NET {Environment.Version}");

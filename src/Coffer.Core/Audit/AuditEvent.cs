@@ -143,6 +143,10 @@ public static class AuditActions
     public const string XksDecrypt = "xks.decrypt";
     public const string XksMetadata = "xks.metadata";
     public const string XksHealth = "xks.health";
+
+    /// <summary>XKS requests that never authenticated, counted: one record per source address, key
+    /// store, outcome, error and reason per interval (src/Coffer.Server/Xks/Anonymous).</summary>
+    public const string XksUnauthenticated = "xks.unauthenticated";
     public const string KeyCreate = "key.create";
     public const string KeyEnable = "key.enable";
     public const string KeyDisable = "key.disable";

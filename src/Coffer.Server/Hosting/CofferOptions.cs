@@ -98,6 +98,11 @@ public sealed class XksListenerOptions : ListenerOptions
     /// <summary>Per key store quota in requests per second (token bucket); 0 turns it off.</summary>
     public int RequestsPerSecondPerKeyStore { get; set; }
 
+    /// <summary>Requests per second that fail before authentication one source address (an IPv6 /64)
+    /// may send to one key store (or to unknown prefixes) before its requests there answer
+    /// ThrottlingException at once (token bucket of as many tokens); 0 turns it off.</summary>
+    public int UnauthenticatedPerSecondPerSource { get; set; } = 100;
+
     /// <summary>How long a deep health result is reused (the spec allows at most 60 s).</summary>
     public int HealthCacheSeconds { get; set; } = 15;
 

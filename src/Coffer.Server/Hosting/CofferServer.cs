@@ -11,6 +11,7 @@ using Coffer.Server.Metrics;
 using Coffer.Server.Policies;
 using Coffer.Server.Seal;
 using Coffer.Server.Xks;
+using Coffer.Server.Xks.Anonymous;
 using Coffer.Server.Xks.SigV4;
 using Coffer.Storage;
 using Coffer.Storage.Sqlite;
@@ -58,6 +59,9 @@ public sealed partial class CofferServer : IAsyncDisposable
     internal SealManager Seal { get; }
 
     internal AuditLog Audit { get; }
+
+    /// <summary>The unauthenticated XKS requests counted since the last audit record of them (tests flush it).</summary>
+    internal AnonymousFailures AnonymousFailures => _xks.Services.GetRequiredService<AnonymousFailures>();
 
     /// <summary>The sweeper that destroys key material once its waiting period is over.</summary>
     internal Lifecycle.DestructionSweeper Destruction => _admin.Services.GetRequiredService<Lifecycle.DestructionSweeper>();
@@ -221,6 +225,11 @@ public sealed partial class CofferServer : IAsyncDisposable
             throw new InvalidOperationException("Xks.MaxEncryptionsPerKeyVersion must be 1..4294967296 (2^32, NIST SP 800-38D's bound for random IVs).");
         }
 
+        if (options.Xks.UnauthenticatedPerSecondPerSource < 0)
+        {
+            throw new InvalidOperationException("Xks.UnauthenticatedPerSecondPerSource must be 0 (off) or more.");
+        }
+
         if (!options.Xks.Tls.Enabled && !options.Xks.AllowPlainHttp)
         {
             throw new InvalidOperationException("The XKS listener needs a TLS certificate (Xks.Tls.CertificatePath); AWS KMS only calls HTTPS. Set Xks.AllowPlainHttp only behind your own TLS terminator.");
@@ -276,6 +285,10 @@ public sealed partial class CofferServer : IAsyncDisposable
         builder.Services.AddSingleton(sp => new SigV4Verifier(time));
         builder.Services.AddSingleton<DeepHealthCheck>();
         builder.Services.AddSingleton<EncryptionBudgets>();
+        builder.Services.AddSingleton<SourceLimits>();
+        // Disposed with the XKS listener's services, after it stopped and before the audit log: the
+        // last interval's counts are written at a graceful stop.
+        builder.Services.AddSingleton<AnonymousFailures>();
         builder.Services.AddSingleton<XksHandler>();
         builder.WebHost.ConfigureKestrel(kestrel =>
         {

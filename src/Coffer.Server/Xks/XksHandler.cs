@@ -8,6 +8,7 @@ using System.Text.Json.Serialization.Metadata;
 using System.Threading.RateLimiting;
 using Coffer.Audit;
 using Coffer.Crypto;
+using Coffer.Keys;
 using Coffer.KillSwitches;
 using Coffer.Server.Audit;
 using Coffer.Server.Hosting;
@@ -17,6 +18,7 @@ using Coffer.Server.Logging;
 using Coffer.Server.Metrics;
 using Coffer.Server.Policies;
 using Coffer.Server.Seal;
+using Coffer.Server.Xks.Anonymous;
 using Coffer.Server.Xks.Operations;
 using Coffer.Server.Xks.SigV4;
 using Microsoft.AspNetCore.Http;
@@ -38,6 +40,8 @@ internal sealed partial class XksHandler(
     DeepHealthCheck health,
     AccessRules accessRules,
     EncryptionBudgets budgets,
+    AnonymousFailures anonymous,
+    SourceLimits sourceLimits,
     XksListenerOptions options,
     TimeProvider time,
     ILogger<XksHandler> logger)
@@ -86,7 +90,8 @@ internal sealed partial class XksHandler(
                 metrics.CountCall(call.Operation, call.Outcome);
             }
 
-            if (call.Operation != XksOperation.None && logger.IsEnabled(LogLevel.Information))
+            // A source over its limit is answered without a line: the audit record counts it.
+            if (call.Operation != XksOperation.None && call.Reason != AnonymousReasons.SourceLimit && logger.IsEnabled(LogLevel.Information))
             {
                 LogCall(call);
             }
@@ -106,10 +111,32 @@ internal sealed partial class XksHandler(
     {
         var request = context.Request;
         var route = XksRoute.Parse(request.Path.Value);
-        call.Operation = route.Operation;
+        call.Operation = route.Operation == XksOperation.None ? XksOperation.Unknown : route.Operation;
+
+        // Held until the call has answered: a change meanwhile must not zero the secret its signature is
+        // checked with while the body is still arriving.
+        using var lease = seal.LeaseKeyRing();
+        var store = route.Operation == XksOperation.None ? null : lease.Ring.FindByPrefix(route.Prefix);
+        if (OverSourceLimit(context, call, store))
+        {
+            // The path a flood takes: no exception, no log line, and a pause before the answer, so each
+            // of the source's connections gets at most a few answers a second however fast it sends.
+            try
+            {
+                await Task.Delay(SourceLimits.Pause, context.RequestAborted);
+            }
+            catch (OperationCanceledException)
+            {
+                // Gone: still counted below, and nothing is sent.
+            }
+
+            await AnswerErrorAsync(context, call, XksErrorName.ThrottlingException, "Too many requests from this address failed before authentication; try again later.");
+            return;
+        }
+
         if (route.Operation == XksOperation.None)
         {
-            call.Operation = XksOperation.Unknown;
+            call.Reason = AnonymousReasons.NotXksPath;
             throw new XksException(XksErrorName.InvalidUriPathException, "The URI path is not an XKS API path.");
         }
 
@@ -124,21 +151,19 @@ internal sealed partial class XksHandler(
             return;
         }
 
-        // Held until the call has answered: a change meanwhile must not zero the secret its signature is
-        // checked with while the body is still arriving.
-        using var lease = seal.LeaseKeyRing();
-        var store = lease.Ring.FindByPrefix(route.Prefix);
         if (store is null)
         {
             var sealedBackend = seal.IsSealed ? seal.BackendOfPrefix(route.Prefix) : null;
             if (sealedBackend is null)
             {
                 // XKS spec, Authentication: the prefix is resolved first; unknown is 404, not 401.
+                call.Reason = AnonymousReasons.UnknownPrefix;
                 throw new XksException(XksErrorName.InvalidUriPathException, "No key store is configured at this URI path prefix.");
             }
 
             // Sealed: no secret is in memory to verify SigV4 with, so answer before it.
             call.KeyStore = route.Prefix.ToString();
+            call.Reason = AnonymousReasons.Sealed;
             if (route.Operation == XksOperation.GetHealthStatus)
             {
                 await AnswerAsync(context, call, health.Unavailable(sealedBackend), XksJson.Default.HealthResponse);
@@ -151,6 +176,15 @@ internal sealed partial class XksHandler(
         call.KeyStore = store.KeyStore.Name;
         call.KeyStoreId = store.KeyStore.Id;
         var operation = route.Operation;
+        if (route.KeyId.Length > ManagedKey.MaxExternalIdLength)
+        {
+            // Refused before the body is read or the id is copied: the log line and the audit sample
+            // carry it cut (with a 7,900-character id, each failed call was once a record of over a kilobyte).
+            call.KeyId = string.Concat(route.KeyId[..ManagedKey.MaxExternalIdLength], "...");
+            call.Reason = AnonymousReasons.KeyIdTooLong;
+            XksThrow.Validation(InvalidKeyIdMessage);
+        }
+
         call.KeyId = operation == XksOperation.GetHealthStatus ? null : route.KeyId.ToString();
         var body = await ReadBodyAsync(request, options.MaxRequestBytes, context.RequestAborted);
         try
@@ -193,9 +227,9 @@ internal sealed partial class XksHandler(
                 XksThrow.Unsupported("This key operation is not implemented.");
             }
 
-            if (!Coffer.Keys.ManagedKey.IsValidExternalId(call.KeyId!))
+            if (!ManagedKey.IsValidExternalId(call.KeyId!))
             {
-                XksThrow.Validation("The externalKeyId must be 1 to 128 characters of letters, digits, '-', '.' and '_'.");
+                XksThrow.Validation(InvalidKeyIdMessage);
             }
 
             var key = store.FindKey(call.KeyId!)
@@ -259,6 +293,23 @@ internal sealed partial class XksHandler(
             call.Reason = "kill-switch=" + blocking.Id;
             XksThrow.InvalidState($"Blocked: Coffer's kill switch {blocking.Id} cuts this key off until an administrator releases it.");
         }
+    }
+
+    private const string InvalidKeyIdMessage = "The externalKeyId must be 1 to 128 characters of letters, digits, '-', '.' and '_'.";
+
+    // Before any other work: a source that keeps failing before it authenticates costs a lookup here,
+    // not a body read, a signature check or a log line.
+    private bool OverSourceLimit(HttpContext context, XksCall call, KeyStoreEntry? store)
+    {
+        if (sourceLimits.Allows(context.Connection.RemoteIpAddress, store?.KeyStore.Id))
+        {
+            return false;
+        }
+
+        call.KeyStore = store?.KeyStore.Name;
+        call.KeyStoreId = store?.KeyStore.Id;
+        call.Reason = AnonymousReasons.SourceLimit;
+        return true;
     }
 
     private void EnforceQuota(KeyStoreEntry store)
@@ -360,6 +411,12 @@ internal sealed partial class XksHandler(
     private ValueTask RecordAsync(HttpContext context, XksCall call)
     {
         call.LatencyMs = Stopwatch.GetElapsedTime(call.Started).TotalMilliseconds;
+        if (call.AccessKeyId is null)
+        {
+            CountUnauthenticated(context, call);
+            return ValueTask.CompletedTask;
+        }
+
         if (!audit.Enabled)
         {
             return ValueTask.CompletedTask;
@@ -399,6 +456,21 @@ internal sealed partial class XksHandler(
             AwsSourceVpc = metadata?.AwsSourceVpc,
             AwsSourceVpce = metadata?.AwsSourceVpce,
         });
+    }
+
+    /// <summary>A request that never authenticated is counted, not recorded on its own (Xks/Anonymous):
+    /// a durable write per request would let anyone fill the disk. It also spends a token of its source's
+    /// allowance, unless it failed only because Coffer is sealed or it was already refused for that.</summary>
+    private void CountUnauthenticated(HttpContext context, XksCall call)
+    {
+        var address = context.Connection.RemoteIpAddress;
+        if (call.Reason is not (AnonymousReasons.Sealed or AnonymousReasons.SourceLimit))
+        {
+            sourceLimits.Spend(address, call.KeyStoreId);
+        }
+
+        anonymous.Count(new AnonymousFailureKey(address?.ToString(), call.KeyStoreId ?? call.KeyStore, call.Outcome, call.ErrorName, call.Reason),
+            context.Request.Method, context.Request.Path.Value);
     }
 
     private static void WriteError(HttpContext context, XksErrorName name, string message)
