@@ -12,6 +12,8 @@ namespace Coffer.Audit;
 /// <param name="ChainStatus">What verify said about the whole chain when the report was made.</param>
 /// <param name="Archived">Whether the archived records of the period are counted, and which.</param>
 /// <param name="RegionStatement">The plain answer to "did any use come from outside the allowed regions?".</param>
+/// <param name="UnauthenticatedRequests">XKS requests refused before they authenticated (counted per source
+/// in <see cref="AuditActions.XksUnauthenticated"/> records): no key was used, so they are no calls.</param>
 public sealed record AuditReport(
     string Format,
     DateTimeOffset From,
@@ -28,7 +30,8 @@ public sealed record AuditReport(
     IReadOnlyDictionary<string, AuditCallCounts> CallsByRegion,
     IReadOnlyList<AuditKeyUsage> Keys,
     IReadOnlyList<AuditChange> Changes,
-    long FailedLogins)
+    long FailedLogins,
+    long UnauthenticatedRequests)
 {
     /// <summary>v2: counts split into served and refused, keys named, archives accounted for.</summary>
     public const string CurrentFormat = "coffer-audit-report-v2";
@@ -93,6 +96,7 @@ public sealed class AuditReportBuilder(DateTimeOffset from, DateTimeOffset to, I
     private readonly Tally _outside = new();
     private readonly Tally _noRegion = new();
     private long _failedLogins;
+    private long _unauthenticated;
 
     /// <summary>Records of the period added so far (the others are ignored).</summary>
     public long Records { get; private set; }
@@ -113,6 +117,10 @@ public sealed class AuditReportBuilder(DateTimeOffset from, DateTimeOffset to, I
         if (e.Action == AuditActions.AuthFailed)
         {
             _failedLogins++;
+        }
+        else if (e.Action == AuditActions.XksUnauthenticated)
+        {
+            _unauthenticated += UnauthenticatedTally.CountOf(e.Details);
         }
         else if (e.Action.StartsWith("xks.", StringComparison.Ordinal))
         {
@@ -136,7 +144,7 @@ public sealed class AuditReportBuilder(DateTimeOffset from, DateTimeOffset to, I
                 new SortedDictionary<string, long>(k.Value.Denials, StringComparer.Ordinal)))
             .ToList();
         return new AuditReport(AuditReport.CurrentFormat, from, to, generatedAt, chainStatus, archived, allowedRegions, Records,
-            _xks.Counts, _outside.Counts, _noRegion.Counts, Statement(), Sorted(_regions), keys, [.. _changes.OrderBy(c => c.Sequence)], _failedLogins);
+            _xks.Counts, _outside.Counts, _noRegion.Counts, Statement(), Sorted(_regions), keys, [.. _changes.OrderBy(c => c.Sequence)], _failedLogins, _unauthenticated);
     }
 
     private void AddXks(AuditEvent e)

@@ -15,7 +15,7 @@ public static class AuditReportMarkdown
         md.AppendLine("**Regions:** " + Cell(report.RegionStatement)).AppendLine();
         md.AppendLine("**Audit chain:** " + Cell(report.ChainStatus)).AppendLine();
         md.AppendLine("**Archived records:** " + Cell(report.Archived.Statement)).AppendLine();
-        md.AppendLine(Invariant($"{report.Records} records in the period: {report.XksCalls.Calls} XKS calls ({report.XksCalls}), {report.Changes.Count} management and seal changes, {report.FailedLogins} failed management logins.")).AppendLine();
+        md.AppendLine(Invariant($"{report.Records} records in the period: {report.XksCalls.Calls} XKS calls ({report.XksCalls}), {report.Changes.Count} management and seal changes, {report.FailedLogins} failed management logins, {report.UnauthenticatedRequests} XKS requests refused before authentication.")).AppendLine();
 
         md.AppendLine("## Keys").AppendLine();
         if (report.Keys.Count == 0)

@@ -37,6 +37,39 @@ public sealed class AuditReportTests
     }
 
     [Fact]
+    public void Requests_refused_before_authentication_are_counted_by_their_tally_and_are_no_calls()
+    {
+        var tally = new AuditEvent
+        {
+            Action = AuditActions.XksUnauthenticated,
+            Outcome = AuditOutcome.Denied,
+            ErrorName = "AuthenticationFailedException",
+            ActorKind = AuditActorKinds.Anonymous,
+            KeyStore = "tenant-a",
+            SourceIp = "192.0.2.7",
+            Details = UnauthenticatedTally.Details(40, From.AddHours(1), From.AddHours(1).AddSeconds(59), ["POST /demo/kms/xks/v1/keys/k/encrypt"]),
+        };
+
+        var report = Build(["eu-west-1"], (tally, From.AddHours(1).AddMinutes(1)), (tally, From.AddHours(2)), (Call("xks.encrypt", "eu-west-1"), From.AddHours(3)));
+
+        Assert.Equal(80, report.UnauthenticatedRequests);
+        Assert.Equal(new AuditCallCounts(1, 0, 0), report.XksCalls);
+        Assert.Equal(AuditCallCounts.None, report.CallsWithoutRegion);
+        Assert.Equal("No use came from outside the allowed regions (eu-west-1).", report.RegionStatement);
+        Assert.Contains("80 XKS requests refused before authentication.", AuditReportMarkdown.Render(report), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("count=40 first=x", 40)]
+    [InlineData("count=7", 7)]
+    [InlineData("count=0 first=x", 1)]
+    [InlineData("count=-3 first=x", 1)]
+    [InlineData("samples: count=9", 1)]
+    [InlineData(null, 1)]
+    public void A_tally_stands_for_its_count_or_for_one_request(string? details, long requests) =>
+        Assert.Equal(requests, UnauthenticatedTally.CountOf(details));
+
+    [Fact]
     public void Counts_each_keys_calls_by_region_account_principal_and_operation_with_denials_by_rule()
     {
         var at = From.AddHours(1);

@@ -154,8 +154,7 @@ internal sealed partial class AnonymousFailures : IAsyncDisposable
         ActorKind = AuditActorKinds.Anonymous,
         KeyStore = key.KeyStore,
         SourceIp = key.SourceIp,
-        Details = string.Create(CultureInfo.InvariantCulture,
-            $"count={tally.Count} first={tally.First.UtcDateTime:yyyy-MM-ddTHH:mm:ss.fffZ} last={tally.Last.UtcDateTime:yyyy-MM-ddTHH:mm:ss.fffZ} samples: {string.Join(" | ", tally.Samples)}"),
+        Details = UnauthenticatedTally.Details(tally.Count, tally.First, tally.Last, tally.Samples),
     };
 
     private static string Sample(string method, string? path)
