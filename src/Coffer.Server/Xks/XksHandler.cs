@@ -121,15 +121,7 @@ internal sealed partial class XksHandler(
         {
             // The path a flood takes: no exception, no log line, and a pause before the answer, so each
             // of the source's connections gets at most a few answers a second however fast it sends.
-            try
-            {
-                await Task.Delay(SourceLimits.Pause, context.RequestAborted);
-            }
-            catch (OperationCanceledException)
-            {
-                // Gone: still counted below, and nothing is sent.
-            }
-
+            await PauseAsync(context);
             await AnswerErrorAsync(context, call, XksErrorName.ThrottlingException, "Too many requests from this address failed before authentication; try again later.");
             return;
         }
@@ -196,6 +188,12 @@ internal sealed partial class XksHandler(
             {
                 Log.AuthenticationFailed(logger, store.KeyStore.Name, failure.ToString());
                 call.Reason = failure.ToString();
+                if (call.OverSourceLimit)
+                {
+                    // Naming a live access key id earned a signature check, not a faster answer.
+                    await PauseAsync(context);
+                }
+
                 throw new XksException(XksErrorName.AuthenticationFailedException, "The request signature (AWS SigV4) could not be verified.");
             }
 
@@ -298,10 +296,20 @@ internal sealed partial class XksHandler(
     private const string InvalidKeyIdMessage = "The externalKeyId must be 1 to 128 characters of letters, digits, '-', '.' and '_'.";
 
     // Before any other work: a source that keeps failing before it authenticates costs a lookup here,
-    // not a body read, a signature check or a log line.
+    // not a body read, a signature check or a log line. A request that names one of the key store's live
+    // access key ids still goes on to its signature check: behind a TCP load balancer every caller shares
+    // one address, and a flood of requests without credentials must not lock AWS KMS out. Whoever knows
+    // an access key id can make Coffer check signatures, at the cost it had before the limit, and its
+    // failures are answered after the same pause.
     private bool OverSourceLimit(HttpContext context, XksCall call, KeyStoreEntry? store)
     {
         if (sourceLimits.Allows(context.Connection.RemoteIpAddress, store?.KeyStore.Id))
+        {
+            return false;
+        }
+
+        call.OverSourceLimit = true;
+        if (NamesLiveCredential(context.Request, store))
         {
             return false;
         }
@@ -310,6 +318,23 @@ internal sealed partial class XksHandler(
         call.KeyStoreId = store?.KeyStore.Id;
         call.Reason = AnonymousReasons.SourceLimit;
         return true;
+    }
+
+    private static bool NamesLiveCredential(HttpRequest request, KeyStoreEntry? store) =>
+        store is not null
+        && SigV4Authorization.TryParse(request.Headers.Authorization.ToString(), out var authorization)
+        && store.TryGetSecret(authorization.AccessKeyId, out _);
+
+    private static async Task PauseAsync(HttpContext context)
+    {
+        try
+        {
+            await Task.Delay(SourceLimits.Pause, context.RequestAborted);
+        }
+        catch (OperationCanceledException)
+        {
+            // Gone: still counted, and nothing is sent.
+        }
     }
 
     private void EnforceQuota(KeyStoreEntry store)
@@ -512,6 +537,9 @@ internal sealed partial class XksHandler(
         public AuditOutcome Outcome { get; set; } = AuditOutcome.Error;
         public string? ErrorName { get; set; }
         public string? Reason { get; set; }
+
+        /// <summary>Its source had spent its allowance of failures before authentication (SourceLimits).</summary>
+        public bool OverSourceLimit { get; set; }
 
         /// <summary>Refused by a kill switch or an access rule (audit outcome denied; Reason says which).</summary>
         public bool Denied { get; set; }
