@@ -64,6 +64,67 @@ public sealed class ScopedTokenTests
         }
     }
 
+    [Fact]
+    public async Task A_key_officer_of_two_key_stores_names_its_keys_and_key_stores()
+    {
+        await using var node = await DevServer.StartAsync();
+        var team = JsonId(await Cli.RunAsync(node, "keystore", "create", "team", "--prefix", "/team", "--json"));
+        var spare = JsonId(await Cli.RunAsync(node, "keystore", "create", "spare", "--prefix", "/spare", "--json"));
+        var ledger = JsonId(await Cli.RunAsync(node, "key", "create", "team", "--name", "ledger", "--json"));
+        var teamOrders = JsonId(await Cli.RunAsync(node, "key", "create", "team", "--name", "orders", "--json"));
+        var spareOrders = JsonId(await Cli.RunAsync(node, "key", "create", "spare", "--name", "orders", "--json"));
+        var scoped = await TokenOfAsync(node, "Officer", "key-officer@" + team, "key-officer@" + spare);
+
+        var show = await Cli.RunAsync(scoped, "key", "show", "ledger", "--json");
+        var rotate = await Cli.RunAsync(scoped, "key", "rotate", "ledger", "--json");
+        var list = await Cli.RunAsync(scoped, "key", "list", "--keystore", "team");
+        var store = await Cli.RunAsync(scoped, "keystore", "show", "spare", "--json");
+        var ambiguous = await Cli.RunAsync(scoped, "key", "rotate", "orders");
+        var missing = await Cli.RunAsync(scoped, "key", "show", "nothing");
+        var whoami = await Cli.RunAsync(scoped, "whoami");
+
+        Assert.Equal(ledger, JsonId(show));
+        Assert.Equal(2, rotate.Json.GetProperty("currentVersion").GetInt32());
+        Assert.True(list.ExitCode == 0, list.ToString());
+        Assert.Contains(teamOrders, list.Out, StringComparison.Ordinal);
+        Assert.DoesNotContain(spareOrders, list.Out, StringComparison.Ordinal);
+        Assert.Equal(spare, JsonId(store));
+        Assert.True(ambiguous.ExitCode == 2, ambiguous.ToString());
+        Assert.Contains("2 keys are named 'orders'", ambiguous.Error, StringComparison.Ordinal);
+        Assert.Contains(teamOrders, ambiguous.Error, StringComparison.Ordinal);
+        Assert.Contains(spareOrders, ambiguous.Error, StringComparison.Ordinal);
+        Assert.Equal(1, (await Cli.RunAsync(node, "key", "show", teamOrders, "--json")).Json.GetProperty("currentVersion").GetInt32());
+        Assert.True(missing.ExitCode == 1, missing.ToString());
+        Assert.Contains($"no key named 'nothing' in the key stores the caller holds roles on ({team}, {spare})", missing.Error, StringComparison.Ordinal);
+        Assert.True(whoami.ExitCode == 0, whoami.ToString());
+        Assert.Matches($@"key-officer\s+{team}\s+team", whoami.Out);
+        Assert.Matches($@"key-officer\s+{spare}\s+spare", whoami.Out);
+    }
+
+    [Fact]
+    public async Task A_caller_who_may_engage_kill_switches_everywhere_but_read_keys_of_one_store_names_its_key()
+    {
+        await using var node = await DevServer.StartAsync();
+        var team = JsonId(await Cli.RunAsync(node, "keystore", "create", "team", "--prefix", "/team", "--json"));
+        var ledger = JsonId(await Cli.RunAsync(node, "key", "create", "team", "--name", "ledger", "--json"));
+        Assert.Equal(0, (await Cli.RunAsync(node, "role", "set", "breaker", "killswitch.write", "killswitch.read")).ExitCode);
+        var scoped = await TokenOfAsync(node, "Pager", "breaker", "key-officer@" + team);
+
+        var engage = await Cli.RunAsync(scoped, "kill-switch", "engage", "--key", "ledger", "--reason", "by name");
+
+        Assert.True(engage.ExitCode == 0, engage.ToString());
+        Assert.Contains($"key {ledger} is blocked", engage.Out, StringComparison.Ordinal);
+    }
+
+    /// <summary>The environment of a user holding <paramref name="roles"/> ("role" or "role@keyStoreId"), with a token of theirs.</summary>
+    private static async Task<Coffer.Cli.Client.CliEnvironment> TokenOfAsync(DevServer node, string name, params string[] roles)
+    {
+        var user = JsonId(await Cli.RunAsync(node, ["user", "create", "--name", name, .. roles.SelectMany(role => new[] { "--role", role }), "--json"]));
+        var token = await Cli.RunAsync(node, "token", "create", "--name", name, "--owner", user, "--json");
+        Assert.True(token.ExitCode == 0, token.ToString());
+        return Cli.Environment(node.Info.AdminUrl, token.Json.GetProperty("token").GetString());
+    }
+
     private static string JsonId(CliResult result)
     {
         Assert.True(result.ExitCode == 0, result.ToString());

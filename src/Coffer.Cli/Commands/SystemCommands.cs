@@ -5,7 +5,8 @@ using Coffer.Server.Management;
 
 namespace Coffer.Cli.Commands;
 
-/// <summary><c>coffer status|init|unseal|seal</c>: the seal's lifecycle through /api/v1/sys (docs/design.md, "Key hierarchy").</summary>
+/// <summary><c>coffer status|init|unseal|seal</c>: the seal's lifecycle through /api/v1/sys (docs/design.md, "Key
+/// hierarchy"); <c>coffer whoami</c>: the caller as the server sees it.</summary>
 internal static class SystemCommands
 {
     public static void AddTo(RootCommand root) => AddTo(root, CliEnvironment.ForProcess(Console.Out, Console.Error));
@@ -16,6 +17,18 @@ internal static class SystemCommands
         root.Subcommands.Add(Init(env));
         root.Subcommands.Add(Unseal(env));
         root.Subcommands.Add(Seal(env));
+        root.Subcommands.Add(WhoAmI(env));
+    }
+
+    private static Command WhoAmI(CliEnvironment env)
+    {
+        var command = new Command("whoami", "Show who the token stands for: its id, kind, name, roles with the key stores they hold on, groups and token id.");
+        command.SetClientAction(env, async (call, ct) =>
+        {
+            call.Print(await call.Api.GetAsync(ManagementClient.Route("sys", "whoami"), ManagementJson.Default.WhoAmIView, ct), Views.WhoAmI);
+            return 0;
+        });
+        return command;
     }
 
     private static Command Status(CliEnvironment env)

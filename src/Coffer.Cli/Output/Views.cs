@@ -25,6 +25,22 @@ internal static class Views
         Table.Properties(w, properties);
     }
 
+    /// <summary>The caller, then each role it holds and where: every key store, or one by id and name.</summary>
+    public static void WhoAmI(TextWriter w, WhoAmIView c)
+    {
+        Table.Properties(w,
+        [
+            ("ID", c.Id),
+            ("Kind", c.Kind),
+            ("Name", c.Name),
+            ("Token", c.TokenId ?? "-"),
+            ("Groups", c.Groups.Count == 0 ? "-" : string.Join(", ", c.Groups)),
+        ]);
+        w.WriteLine();
+        Table.Write(w, ["ROLE", "KEY STORE", "KEY STORE NAME"], c.Grants.Select(g => (IReadOnlyList<string>)
+            [g.Role, g.KeyStoreId ?? "(every key store)", g.KeyStoreId is null ? "-" : g.KeyStoreName ?? "(deleted)"]));
+    }
+
     public static void KeyStore(TextWriter w, KeyStoreView k) => Table.Properties(w,
     [
         ("ID", k.Id),

@@ -138,6 +138,15 @@ public sealed record UnsealRequest(string? Share, bool Reset);
 
 public sealed record SealStatusView(bool Initialized, bool Sealed, string? SealKind, int Threshold, int Progress, string Version, int? KeyStoreCount);
 
+/// <summary>The caller of a management call as the server sees it (GET /sys/whoami): never a secret nor a token hash.</summary>
+/// <param name="Kind">token (a bare token), user or app.</param>
+/// <param name="TokenId">The Coffer token presented; absent for an identity-provider login.</param>
+public sealed record WhoAmIView(string Id, string Kind, string Name, IReadOnlyList<CallerGrantView> Grants, IReadOnlyList<string> Groups, string? TokenId);
+
+/// <summary>A role the caller holds, on every key store or on one.</summary>
+/// <param name="KeyStoreName">The key store's name, while it exists.</param>
+public sealed record CallerGrantView(string Role, string? KeyStoreId = null, string? KeyStoreName = null);
+
 /// <param name="Problem">changed, missing, reordered, bad-checkpoint, rewritten, truncated or unproven; null when ok.</param>
 /// <param name="ProblemSequence">The first record the problem concerns.</param>
 /// <param name="LastHash">Hash of record LastSequence (hex): keep (LastSequence, LastHash) outside Coffer and pass them back as an anchor.</param>
@@ -275,6 +284,7 @@ public sealed record AlertDeliveryListView(IReadOnlyList<AlertDeliveryView> Deli
 [JsonSerializable(typeof(InitResponse))]
 [JsonSerializable(typeof(UnsealRequest))]
 [JsonSerializable(typeof(SealStatusView))]
+[JsonSerializable(typeof(WhoAmIView))]
 [JsonSerializable(typeof(AuditVerifyView))]
 [JsonSerializable(typeof(AuditRecordListView))]
 [JsonSerializable(typeof(AuditRecordView))]

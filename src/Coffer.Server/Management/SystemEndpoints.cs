@@ -11,8 +11,10 @@ using Microsoft.AspNetCore.Routing;
 namespace Coffer.Server.Management;
 
 /// <summary>
-/// /api/v1/sys: initialisation, seal and unseal. Status, init and unseal need no token (like
-/// Vault's): before init there is no token, and a share is itself the credential for unseal.
+/// /api/v1/sys: initialisation, seal and unseal, and who the caller is. Status, init and unseal need
+/// no token (like Vault's): before init there is no token, and a share is itself the credential for
+/// unseal. Whoami needs a valid token and no permission: it is how a caller whose roles hold on some
+/// key stores only learns which (the CLI finds names there).
 /// </summary>
 internal static class SystemEndpoints
 {
@@ -23,6 +25,7 @@ internal static class SystemEndpoints
         group.MapPost("/init", InitAsync).AllowAnonymous().WithAuditAction(AuditActions.SealInit).WithSummary("Create the master key, its Shamir shares and the root token, once (no token)");
         group.MapPost("/unseal", UnsealAsync).AllowAnonymous().WithAuditAction(AuditActions.SealUnseal).WithSummary("Submit one Shamir share; the dev and pkcs11 seals take none and unseal from their key file or the HSM (no token)");
         group.MapPost("/seal", SealAsync).RequirePermission(Permissions.Seal).WithAuditAction(AuditActions.SealSeal, runsWhenUnaudited: true).WithSummary("Drop all key material from memory");
+        group.MapGet("/whoami", WhoAmIAsync).RequireAnyCaller().WithSummary("The caller as the server sees it: its id, kind, name, roles (with their key stores' names), groups and token id");
     }
 
     private static async Task<Ok<SealStatusView>> StatusAsync(HttpContext http, SealManager seal, TokenAuthentication auth, CancellationToken ct)
@@ -32,6 +35,19 @@ internal static class SystemEndpoints
         var threshold = int.TryParse(await storage.System.GetSettingAsync(SettingNames.ShamirThreshold, ct), out var t) ? t : 0;
         int? count = await auth.AuthenticateAsync(http) is null ? null : await storage.KeyStores.CountKeyStoresAsync(ct);
         return TypedResults.Ok(new SealStatusView(kind is not null, seal.IsSealed, kind, threshold, seal.PendingShareCount, DeepHealthCheck.Version, count));
+    }
+
+    private static async Task<Ok<WhoAmIView>> WhoAmIAsync(HttpContext http, ICofferStorage storage, CancellationToken ct)
+    {
+        var caller = TokenAuthentication.CallerOf(http) ?? throw new InvalidOperationException("whoami runs only for an authenticated caller.");
+        var grants = new List<CallerGrantView>(caller.Grants.Count);
+        foreach (var grant in caller.Grants)
+        {
+            var store = grant.KeyStoreId is null ? null : await storage.KeyStores.GetKeyStoreAsync(grant.KeyStoreId, ct);
+            grants.Add(new CallerGrantView(grant.Role, grant.KeyStoreId, store?.Name));
+        }
+
+        return TypedResults.Ok(new WhoAmIView(caller.Id, caller.Kind, caller.Name, grants, caller.Groups, caller.TokenId));
     }
 
     private static async Task<Results<Ok<InitResponse>, ProblemHttpResult>> InitAsync(InitRequest request, SealManager seal, Hosting.CofferOptions options, CancellationToken ct)

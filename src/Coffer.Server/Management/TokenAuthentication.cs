@@ -65,7 +65,7 @@ internal sealed partial class TokenAuthentication(
         }
 
         var required = endpoint.Metadata.GetMetadata<RequiredPermission>()?.Permission;
-        if (!await authorizer.AllowsAsync(caller, required, context))
+        if (endpoint.Metadata.GetMetadata<AnyCaller>() is null && !await authorizer.AllowsAsync(caller, required, context))
         {
             var needs = required ?? "administrator";
             await RecordDenialAsync(context, caller, needs);

@@ -174,6 +174,59 @@ public sealed class IdentityTests(SharedNode fixture) : IClassFixture<SharedNode
         Assert.Contains(failures, r => (string?)r!["reason"] == "expired or revoked token");
     }
 
+    [Fact]
+    public async Task Whoami_answers_any_caller_with_its_roles_and_their_key_stores_names_and_no_secret()
+    {
+        var store = await Admin.CreateKeyStoreAsync();
+        var storeId = (string)store["id"]!;
+        var user = await CreateAsync("users", new
+        {
+            name = "Dora",
+            roles = new object[] { new { role = "key-officer", keyStoreId = storeId }, new { role = "auditor" } },
+            groups = new[] { "custodians" },
+        });
+        using var issued = await Admin.PostJsonAsync("/api/v1/tokens", new { name = "dora's laptop", owner = (string)user["id"]! });
+        var token = await issued.JsonAsync(HttpStatusCode.Created);
+        using var dora = ManagementApi.ClientWith(fixture.Node, "Bearer " + (string)token["token"]!);
+
+        using var response = await dora.GetAsync("/api/v1/sys/whoami");
+        var text = await response.Content.ReadAsStringAsync();
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var expected = new JsonObject
+        {
+            ["id"] = (string)user["id"]!,
+            ["kind"] = "user",
+            ["name"] = "Dora",
+            ["grants"] = new JsonArray(
+                new JsonObject { ["role"] = "key-officer", ["keyStoreId"] = storeId, ["keyStoreName"] = (string)store["name"]! },
+                new JsonObject { ["role"] = "auditor" }),
+            ["groups"] = new JsonArray("custodians"),
+            ["tokenId"] = (string)token["id"]!,
+        };
+        Assert.True(JsonNode.DeepEquals(expected, JsonNode.Parse(text)), text);
+        Assert.DoesNotContain((string)token["token"]!, text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Whoami_of_a_bare_token_is_the_token_and_without_a_token_is_refused()
+    {
+        using var issued = await Admin.PostJsonAsync("/api/v1/tokens", new { name = "night shift", role = "operator" });
+        var token = await issued.JsonAsync(HttpStatusCode.Created);
+        using var bare = ManagementApi.ClientWith(fixture.Node, "Bearer " + (string)token["token"]!);
+        using var anonymous = ManagementApi.ClientWith(fixture.Node, null);
+
+        var me = await (await bare.GetAsync("/api/v1/sys/whoami")).JsonAsync(HttpStatusCode.OK);
+        using var refused = await anonymous.GetAsync("/api/v1/sys/whoami");
+
+        Assert.Equal((string)token["id"]!, (string?)me["id"]);
+        Assert.Equal("token", (string?)me["kind"]);
+        Assert.Equal("night shift", (string?)me["name"]);
+        Assert.Equal("operator", (string?)me["grants"]![0]!["role"]);
+        Assert.Equal((string)token["id"]!, (string?)me["tokenId"]);
+        Assert.Contains("valid management token", (string)(await refused.ProblemAsync(HttpStatusCode.Unauthorized))["detail"]!, StringComparison.Ordinal);
+    }
+
     private async Task<JsonNode> CreateAsync(string kind, object body)
     {
         using var response = await Admin.PostJsonAsync("/api/v1/" + kind, body);

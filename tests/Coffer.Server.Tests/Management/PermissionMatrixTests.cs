@@ -15,6 +15,9 @@ public sealed class PermissionMatrixTests(PermissionMatrixTests.Node fixture) : 
 {
     private const string Anonymous = "anonymous";
 
+    /// <summary>Any valid token, whatever its roles.</summary>
+    private const string AnyToken = "any token";
+
     // What each role may do (README, "Roles"). administrator may do everything.
     private static readonly Dictionary<string, string[]> Grants = new()
     {
@@ -35,6 +38,7 @@ public sealed class PermissionMatrixTests(PermissionMatrixTests.Node fixture) : 
         ("POST", "/api/v1/sys/init", Anonymous),
         ("POST", "/api/v1/sys/unseal", Anonymous),
         ("POST", "/api/v1/sys/seal", "seal"),
+        ("GET", "/api/v1/sys/whoami", AnyToken),
         ("GET", "/api/v1/keystores", "keystores.read"),
         ("POST", "/api/v1/keystores", "keystores.write"),
         ("GET", "/api/v1/keystores/{id}", "keystores.read"),
@@ -140,7 +144,8 @@ public sealed class PermissionMatrixTests(PermissionMatrixTests.Node fixture) : 
         foreach (var (method, path, permission) in Endpoints)
         {
             var summary = (string?)document["paths"]![path]![method.ToLowerInvariant()]!["summary"];
-            Assert.EndsWith($"(permission: {(permission == Anonymous ? "none, no token" : permission)})", summary);
+            var needs = permission switch { Anonymous => "none, no token", AnyToken => "none, any valid token", _ => permission };
+            Assert.EndsWith($"(permission: {needs})", summary);
         }
     }
 
@@ -152,7 +157,7 @@ public sealed class PermissionMatrixTests(PermissionMatrixTests.Node fixture) : 
         var wrong = new List<string>();
         foreach (var (method, path, permission) in Endpoints)
         {
-            var allowed = permission == Anonymous || role == "administrator" || Grants[role].Contains(permission);
+            var allowed = permission is Anonymous or AnyToken || role == "administrator" || Grants[role].Contains(permission);
             if (allowed && (path.EndsWith("/seal", StringComparison.Ordinal) || path.EndsWith("/init", StringComparison.Ordinal) || path.EndsWith("/unseal", StringComparison.Ordinal)))
             {
                 continue; // carrying these out would change the node the other roles are checked on
