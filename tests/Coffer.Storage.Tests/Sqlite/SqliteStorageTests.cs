@@ -164,6 +164,7 @@ public sealed class SqliteStorageTests : IDisposable
         // while the version is destroyed and its erasure is attempted.
         using var stop = new CancellationTokenSource();
         var writes = 0;
+        var writing = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var writer = Task.Run(async () =>
         {
             await using var connection = await OpenRawAsync(timeoutSeconds: 1);
@@ -172,16 +173,21 @@ public sealed class SqliteStorageTests : IDisposable
             {
                 await ExecuteAsync(connection, "BEGIN IMMEDIATE; ROLLBACK;");
                 writes++;
+                writing.TrySetResult();
                 await Task.Delay(5);
             }
         });
+
+        // The writer is under way before the destruction starts (else nothing overlaps).
+        await writing.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        var writesBefore = writes;
         Assert.True(await storage.Keys.DestroyVersionAsync("k", 1, lifecycle, T0.AddDays(7), KeyVersion.SystemActor));
         var erased = await storage.Keys.CompleteErasureAsync();
         await stop.CancelAsync();
         await writer;
 
         Assert.False(erased);
-        Assert.True(writes > 0);
+        Assert.True(writes > writesBefore, "the writer kept writing while the erasure was attempted");
         Assert.True(FilesContain(material), "the reader's snapshot still needs the old page");
 
         await ExecuteAsync(reader, "ROLLBACK");
