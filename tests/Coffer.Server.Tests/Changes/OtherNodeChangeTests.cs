@@ -30,7 +30,7 @@ public sealed class OtherNodeChangeTests
     {
         await using var node = await StartAsync();
         var xks = XksClient.For(node);
-        var engaged = new KillSwitch("kill_" + Guid.NewGuid().ToString("N"), KillSwitchScope.All, null, "incident on node b", "tok_b", DateTimeOffset.UtcNow);
+        var engaged = SwitchForEverything();
 
         await WriteAsAnotherNodeAsync(node, storage => storage.KillSwitches.EngageAsync(engaged));
         XksAssert.Ok(await xks.EncryptAsync(node.Info.KeyId, [1]));
@@ -62,9 +62,7 @@ public sealed class OtherNodeChangeTests
     public async Task A_credential_another_node_revoked_fails_authentication_once_its_notice_arrives()
     {
         await using var node = await StartAsync();
-        var store = await node.CreateKeyStoreAsync("/" + Admin.Unique("changes"));
-        var name = Admin.Unique("key");
-        await node.CreateKeyAsync(store.Id, name, "ENCRYPT", "DECRYPT");
+        var (store, name) = await NewKeyStoreWithKeyAsync(node);
 
         await WriteAsAnotherNodeAsync(node, storage => storage.KeyStores.RevokeCredentialAsync(store.Id, store.CredentialId, DateTimeOffset.UtcNow));
         XksAssert.Ok(await store.Client.GetKeyMetadataAsync(name));
@@ -77,9 +75,7 @@ public sealed class OtherNodeChangeTests
     public async Task Access_rules_another_node_set_deny_calls_once_their_notice_arrives()
     {
         await using var node = await StartAsync();
-        var store = await node.CreateKeyStoreAsync("/" + Admin.Unique("changes"));
-        var name = Admin.Unique("key");
-        await node.CreateKeyAsync(store.Id, name, "ENCRYPT", "DECRYPT");
+        var (store, name) = await NewKeyStoreWithKeyAsync(node);
 
         await WriteAsAnotherNodeAsync(node, storage => storage.Policies.AddVersionAsync(
             PolicyScopes.KeyStore, store.Id, """{"rules":[{"name":"deny-all","effect":"deny"}]}""", DateTimeOffset.UtcNow, "tok_b"));
@@ -126,7 +122,7 @@ public sealed class OtherNodeChangeTests
     {
         await using var node = await StartAsync();
         var xks = XksClient.For(node);
-        var engaged = new KillSwitch("kill_" + Guid.NewGuid().ToString("N"), KillSwitchScope.All, null, "r", "tok_b", DateTimeOffset.UtcNow);
+        var engaged = SwitchForEverything();
         await WriteAsAnotherNodeAsync(node, storage => storage.KillSwitches.EngageAsync(engaged));
 
         await node.Server.Changes.ReceiveAsync(new ChangeNotice(ChangeTopic.KillSwitches, node.Server.Changes.NodeId));
@@ -143,7 +139,7 @@ public sealed class OtherNodeChangeTests
         var xks = XksClient.For(node);
         node.Server.Changes.Subscribe("broken cache", _ => throw new InvalidOperationException("the broken cache failed"), ChangeTopic.KillSwitches);
 
-        var engaged = new KillSwitch("kill_" + Guid.NewGuid().ToString("N"), KillSwitchScope.All, null, "r", "tok_b", DateTimeOffset.UtcNow);
+        var engaged = SwitchForEverything();
         await WriteAsAnotherNodeAsync(node, storage => storage.KillSwitches.EngageAsync(engaged));
         await NoticeAsync(node, ChangeTopic.KillSwitches); // does not throw
         XksAssert.Error(await xks.EncryptAsync(node.Info.KeyId, [1]), 400, "InvalidStateException");
@@ -153,6 +149,17 @@ public sealed class OtherNodeChangeTests
         var problem = await release.ProblemAsync(HttpStatusCode.ServiceUnavailable);
         Assert.Contains("was stored", (string)problem["detail"]!, StringComparison.Ordinal);
         XksAssert.Ok(await xks.EncryptAsync(node.Info.KeyId, [1])); // the kill switch board reloaded all the same
+    }
+
+    private static KillSwitch SwitchForEverything() =>
+        new("kill_" + Guid.NewGuid().ToString("N"), KillSwitchScope.All, null, "engaged on " + OtherNode, "tok_b", DateTimeOffset.UtcNow);
+
+    private static async Task<(TestKeyStore Store, string KeyName)> NewKeyStoreWithKeyAsync(DevServer node)
+    {
+        var store = await node.CreateKeyStoreAsync("/" + Admin.Unique("changes"));
+        var name = Admin.Unique("key");
+        await node.CreateKeyAsync(store.Id, name, "ENCRYPT", "DECRYPT");
+        return (store, name);
     }
 
     private static async Task WriteAsAnotherNodeAsync(DevServer node, Func<ICofferStorage, Task> write)
