@@ -141,6 +141,7 @@ public sealed partial class CofferServer : IAsyncDisposable
         }
 
         var hsmBackends = CreateHsmBackends(options, time, logger);
+        var freshness = ClusterFreshness.Always;
         var changes = new ChangeFeed(options.NodeId, loggers.CreateLogger<ChangeFeed>());
         var seal = new SealManager(storage, changes, time, loggers.CreateLogger<SealManager>(), hsmBackends, audit);
         WebhookAlerts? alerts = null;
@@ -159,7 +160,7 @@ public sealed partial class CofferServer : IAsyncDisposable
                 new CofferMetrics(seal, audit, sinks, killSwitches), changes);
             var rules = await AccessRules.LoadAsync(storage, loggers.CreateLogger<AccessRules>(), ct);
             CacheSubscriptions.Subscribe(changes, seal, killSwitches, rules);
-            var xks = BuildXks(node, rules);
+            var xks = BuildXks(node, rules, freshness);
             var admin = BuildAdmin(node, alerts, rules);
             await xks.StartAsync(ct);
             await admin.StartAsync(ct);
@@ -287,11 +288,12 @@ public sealed partial class CofferServer : IAsyncDisposable
         }
     }
 
-    private static WebApplication BuildXks(NodeServices node, AccessRules rules)
+    private static WebApplication BuildXks(NodeServices node, AccessRules rules, ClusterFreshness freshness)
     {
         var (options, seal, _, _, time, _, _, _, _, _) = node;
         var builder = NewBuilder(node);
         builder.Services.AddSingleton(rules);
+        builder.Services.AddSingleton(freshness);
         builder.Services.AddSingleton(options.Xks);
         builder.Services.AddSingleton(sp => new SigV4Verifier(time));
         builder.Services.AddSingleton<DeepHealthCheck>();
@@ -316,17 +318,18 @@ public sealed partial class CofferServer : IAsyncDisposable
 
         var app = builder.Build();
         var handler = app.Services.GetRequiredService<XksHandler>();
-        app.Run(context => context.Request.Path.Value == "/ping" ? PingAsync(context, seal) : handler.HandleAsync(context));
+        app.Run(context => context.Request.Path.Value == "/ping" ? PingAsync(context, seal, freshness) : handler.HandleAsync(context));
         return app;
     }
 
     /// <summary>Unauthenticated load-balancer check (XKS spec, "Load balancer health checks"):
-    /// 200 while this node can serve key operations, 503 while sealed.</summary>
-    private static Task PingAsync(HttpContext context, SealManager seal)
+    /// 200 while this node can serve key operations, 503 while sealed or not current with the cluster.</summary>
+    private static Task PingAsync(HttpContext context, SealManager seal, ClusterFreshness freshness)
     {
-        context.Response.StatusCode = seal.IsSealed ? 503 : 200;
+        var answer = seal.IsSealed ? "sealed\n" : freshness.IsCurrent ? "ok\n" : "stale\n";
+        context.Response.StatusCode = answer == "ok\n" ? 200 : 503;
         context.Response.ContentType = "text/plain";
-        return context.Response.WriteAsync(seal.IsSealed ? "sealed\n" : "ok\n");
+        return context.Response.WriteAsync(answer);
     }
 
     private static WebApplication BuildAdmin(NodeServices node, WebhookAlerts alerts, AccessRules rules)
