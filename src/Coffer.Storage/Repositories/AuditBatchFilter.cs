@@ -1,7 +1,7 @@
 using Coffer.Audit;
-using Microsoft.Data.Sqlite;
+using System.Data.Common;
 
-namespace Coffer.Storage.Sqlite;
+namespace Coffer.Storage.Repositories;
 
 /// <summary>
 /// An <see cref="AuditQuery"/> over stored audit batches: SQL that rules batches out, then an exact test
@@ -17,8 +17,7 @@ internal static class AuditBatchFilter
 {
     /// <summary>The first sequence numbers of the batches that may hold a match, newest first; the
     /// filters the query sets pick the clauses (parameters only, never text from the query).</summary>
-    /// <remarks>A byte[] parameter is a blob, so instr compares bytes.</remarks>
-    public static string Build(AuditQuery query, SqliteParameterCollection parameters)
+    public static string Build(AuditQuery query, DbCommand command, SqlDialect dialect)
     {
         var where = new List<string>();
         void Add(string clause, string name, object? value)
@@ -26,7 +25,7 @@ internal static class AuditBatchFilter
             if (value is not null)
             {
                 where.Add(clause);
-                parameters.AddWithValue(name, value);
+                CommandParameters.Add(command, name, value);
             }
         }
 
@@ -41,7 +40,7 @@ internal static class AuditBatchFilter
         ];
         for (var i = 0; i < searched.Length; i++)
         {
-            Add($"instr(records, @Field{i}) > 0", $"@Field{i}", searched[i] is { } text ? AuditCanonical.EncodeText(text) : null);
+            Add(dialect.ContainsBytes("records", $"@Field{i}"), $"@Field{i}", searched[i] is { } text ? AuditCanonical.EncodeText(text) : null);
         }
 
         return "SELECT first_seq FROM audit_batches" +
