@@ -27,6 +27,10 @@ internal abstract class SqlDialect
     /// <summary>The last 32 bytes of the <c>hashes</c> column: a batch's last hash.</summary>
     public abstract string LastHashOfBatch { get; }
 
+    /// <summary>A predicate: <paramref name="column"/> is one of the list <paramref name="parameter"/>
+    /// (Dapper expands a list for SQLite, and passes it whole as an array to PostgreSQL).</summary>
+    public abstract string IsIn(string column, string parameter);
+
     /// <summary>A predicate: the bytes of <paramref name="parameter"/> occur in <paramref name="column"/>.</summary>
     public abstract string ContainsBytes(string column, string parameter);
 

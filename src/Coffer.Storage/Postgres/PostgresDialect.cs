@@ -36,6 +36,8 @@ internal sealed class PostgresDialect : SqlDialect
     public override string TagPredicate =>
         "(k.tags::jsonb ? @TagName AND (@TagValue IS NULL OR k.tags::jsonb ->> @TagName = @TagValue))";
 
+    public override string IsIn(string column, string parameter) => $"{column} = ANY({parameter})";
+
     public override string LastHashOfBatch => "substring(hashes from length(hashes) - 31)";
 
     public override string ContainsBytes(string column, string parameter) => $"position({parameter} in {column}) > 0";

@@ -20,7 +20,6 @@ internal static class AccessControl
         "(t.owner_id IS NULL AND t.role = 'administrator' AND t.key_store_id IS NULL) OR " +
         "(p.disabled_at IS NULL AND (' ' || p.grants || ' ') LIKE '% administrator %')))";
 
-    private const string SelectRoleNamesIn = "SELECT name FROM custom_roles WHERE name IN @Names";
 
     /// <summary>Refuses (<see cref="ConflictException"/>) a grant of a custom role that does not exist.
     /// Called in the granting write transaction, so it cannot interleave with a role's deletion
@@ -34,7 +33,7 @@ internal static class AccessControl
         }
 
         await storage.Dialect.LockAsync(transaction, WriteLock.AccessControl, ct);
-        var existing = (await transaction.Connection!.QueryAsync<string>(new CommandDefinition(SelectRoleNamesIn, new { Names = custom }, transaction, cancellationToken: ct)))
+        var existing = (await transaction.Connection!.QueryAsync<string>(new CommandDefinition("SELECT name FROM custom_roles WHERE " + storage.Dialect.IsIn("name", "@Names"), new { Names = custom }, transaction, cancellationToken: ct)))
             .ToHashSet(StringComparer.Ordinal);
         if (custom.FirstOrDefault(role => !existing.Contains(role)) is { } missing)
         {

@@ -43,9 +43,9 @@ internal sealed class AlertRepository(CofferStorage storage) : IAlertRepository
         "VALUES (@WebhookId, @AuditSequence, @EventType, @Payload, 'pending', 0, @CreatedAt, @NextAttemptAt) " +
         "ON CONFLICT (webhook_id, audit_seq) DO NOTHING";
 
-    private const string SelectDue =
+    private readonly string _selectDue =
         "SELECT " + DeliveryColumns + " FROM alert_deliveries WHERE state = 'pending' AND next_attempt_at <= @Now " +
-        "AND webhook_id NOT IN @Skip ORDER BY next_attempt_at, audit_seq LIMIT @Take";
+        "AND NOT (" + storage.Dialect.IsIn("webhook_id", "@Skip") + ") ORDER BY next_attempt_at, audit_seq LIMIT @Take";
 
     private const string SelectNextDue = "SELECT MIN(next_attempt_at) FROM alert_deliveries WHERE state = 'pending'";
 
@@ -146,8 +146,8 @@ internal sealed class AlertRepository(CofferStorage storage) : IAlertRepository
     public async Task<IReadOnlyList<AlertDelivery>> ListDueAsync(DateTimeOffset now, int limit, IReadOnlyCollection<string>? skipWebhooks = null, CancellationToken ct = default)
     {
         await using var connection = await storage.OpenConnectionAsync(ct);
-        // Dapper expands the list into (@Skip1, @Skip2, ...), and an empty one into a list that matches nothing.
-        var rows = await connection.QueryAsync<DeliveryRow>(new CommandDefinition(SelectDue,
+        // An empty list matches nothing on both engines (Dapper's expansion; = ANY of an empty array).
+        var rows = await connection.QueryAsync<DeliveryRow>(new CommandDefinition(_selectDue,
             new { Now = DbValues.Time(now), Skip = (skipWebhooks ?? []).ToArray(), Take = Math.Clamp(limit, 1, MaxPageSize) }, cancellationToken: ct));
         return [.. rows.Select(row => row.ToDelivery())];
     }

@@ -31,12 +31,17 @@ internal sealed class ApprovalRepository(CofferStorage storage) : IApprovalRepos
         "SELECT @RequestId, @VoterId, @VoterKind, @VoterName, @Approves, @Comment, @At " +
         "WHERE EXISTS (SELECT 1 FROM approval_requests WHERE id = @RequestId AND state = 'pending')";
 
+    // PostgreSQL: holds the request's row until the vote commits, so a concurrent state move waits for
+    // the vote (or the vote sees the move), and the second of two votes counts the first.
+    private readonly string _insertVote = InsertVote[..^1] + storage.Dialect.ForUpdate + ")";
+
     public async Task<IReadOnlyList<QuorumPolicy>> ListPoliciesAsync(CancellationToken ct = default)
     {
         await using var connection = await storage.OpenConnectionAsync(ct);
-        var rows = await connection.QueryAsync<PolicyRow>(new CommandDefinition("SELECT " + PolicyColumns + " FROM quorum_policies ORDER BY name", cancellationToken: ct));
+        await using var transaction = await storage.BeginReadAsync(connection, ct);
+        var rows = await connection.QueryAsync<PolicyRow>(new CommandDefinition("SELECT " + PolicyColumns + " FROM quorum_policies ORDER BY name", transaction: transaction, cancellationToken: ct));
         var operations = await connection.QueryAsync<(string Operation, string PolicyName)>(
-            new CommandDefinition("SELECT operation, policy_name FROM quorum_policy_operations ORDER BY operation", cancellationToken: ct));
+            new CommandDefinition("SELECT operation, policy_name FROM quorum_policy_operations ORDER BY operation", transaction: transaction, cancellationToken: ct));
         var byPolicy = operations.ToLookup(o => o.PolicyName, o => o.Operation, StringComparer.Ordinal);
         return [.. rows.Select(r => r.ToPolicy([.. byPolicy[r.Name]]))];
     }
@@ -66,6 +71,13 @@ internal sealed class ApprovalRepository(CofferStorage storage) : IApprovalRepos
         await connection.ExecuteAsync(new CommandDefinition("DELETE FROM quorum_policy_operations WHERE policy_name = @Name", new { policy.Name }, transaction, cancellationToken: ct));
         foreach (var operation in policy.Operations)
         {
+            var owner = await connection.ExecuteScalarAsync<string?>(new CommandDefinition(
+                "SELECT policy_name FROM quorum_policy_operations WHERE operation = @Operation", new { Operation = operation }, transaction, cancellationToken: ct));
+            if (owner is not null)
+            {
+                throw OperationTaken(operation, owner, null);
+            }
+
             try
             {
                 await connection.ExecuteAsync(new CommandDefinition(
@@ -74,13 +86,18 @@ internal sealed class ApprovalRepository(CofferStorage storage) : IApprovalRepos
             }
             catch (Exception exception) when (storage.Dialect.IsUniqueViolation(exception, out _))
             {
-                var owner = await connection.ExecuteScalarAsync<string>(new CommandDefinition(
-                    "SELECT policy_name FROM quorum_policy_operations WHERE operation = @Operation", new { Operation = operation }, transaction, cancellationToken: ct));
-                throw new ConflictException($"operation '{operation}' is already covered by quorum policy '{owner}'; an operation has one policy at most", exception);
+                // Another node's policy took it after the look above.
+                throw OperationTaken(operation, "another", exception);
             }
         }
 
         await transaction.CommitAsync(ct);
+    }
+
+    private static ConflictException OperationTaken(string operation, string owner, Exception? inner)
+    {
+        var message = $"operation '{operation}' is already covered by quorum policy '{owner}'; an operation has one policy at most";
+        return inner is null ? new ConflictException(message) : new ConflictException(message, inner);
     }
 
     public async Task<bool> DeletePolicyAsync(string name, CancellationToken ct = default)
@@ -160,7 +177,7 @@ internal sealed class ApprovalRepository(CofferStorage storage) : IApprovalRepos
         int inserted;
         try
         {
-            inserted = await connection.ExecuteAsync(new CommandDefinition(InsertVote, new
+            inserted = await connection.ExecuteAsync(new CommandDefinition(_insertVote, new
             {
                 vote.RequestId,
                 vote.VoterId,
@@ -210,7 +227,7 @@ internal sealed class ApprovalRepository(CofferStorage storage) : IApprovalRepos
         await using var connection = await storage.OpenConnectionAsync(ct);
         await using var transaction = await storage.BeginWriteAsync(connection, ct);
         var taken = await connection.ExecuteScalarAsync<byte[]?>(new CommandDefinition(
-            "SELECT sealed_result FROM approval_requests WHERE id = @Id", new { Id = id }, transaction, cancellationToken: ct));
+            "SELECT sealed_result FROM approval_requests WHERE id = @Id" + storage.Dialect.ForUpdate, new { Id = id }, transaction, cancellationToken: ct));
         if (taken is not null)
         {
             await connection.ExecuteAsync(new CommandDefinition(

@@ -17,7 +17,9 @@ internal static class AuditBatchFilter
 {
     /// <summary>The first sequence numbers of the batches that may hold a match, newest first; the
     /// filters the query sets pick the clauses (parameters only, never text from the query).</summary>
-    public static string Build(AuditQuery query, DbCommand command, SqlDialect dialect)
+    /// <param name="below">Only batches before this one (the pages before were read).</param>
+    /// <param name="take">At most this many.</param>
+    public static string Build(AuditQuery query, long? below, int take, DbCommand command, SqlDialect dialect)
     {
         var where = new List<string>();
         void Add(string clause, string name, object? value)
@@ -30,6 +32,7 @@ internal static class AuditBatchFilter
         }
 
         Add("first_seq < @Before", "@Before", query.Before);
+        Add("first_seq < @Below", "@Below", below);
         Add("time >= @From", "@From", DbValues.Time(query.From));
         Add("time < @To", "@To", DbValues.Time(query.To));
         Add("first_seq IN (SELECT first_seq FROM audit_batch_keys WHERE key_id = @KeyId)", "@KeyId", query.KeyId);
@@ -44,7 +47,7 @@ internal static class AuditBatchFilter
         }
 
         return "SELECT first_seq FROM audit_batches" +
-            (where.Count == 0 ? "" : " WHERE " + string.Join(" AND ", where)) + " ORDER BY first_seq DESC";
+            (where.Count == 0 ? "" : " WHERE " + string.Join(" AND ", where)) + " ORDER BY first_seq DESC LIMIT " + take.ToString(System.Globalization.CultureInfo.InvariantCulture);
     }
 
     /// <summary>Whether a record of such a batch matches every filter exactly.</summary>

@@ -56,6 +56,7 @@ internal sealed partial class AuditRepository
         ArgumentNullException.ThrowIfNull(archive);
         await using var connection = await Storage.OpenConnectionAsync(ct);
         await using var transaction = await storage.BeginWriteAsync(connection, ct);
+        await storage.Dialect.LockAsync(transaction, WriteLock.AuditArchives, ct);
         var lastEnd = await connection.ExecuteScalarAsync<long>(new CommandDefinition(SelectLastArchiveEnd, transaction: transaction, cancellationToken: ct));
         if (archive.FirstSequence != lastEnd + 1 || archive.ThroughSequence < archive.FirstSequence)
         {
@@ -80,6 +81,7 @@ internal sealed partial class AuditRepository
         ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
         await using var connection = await Storage.OpenConnectionAsync(ct);
         await using var transaction = await storage.BeginWriteAsync(connection, ct);
+        await storage.Dialect.LockAsync(transaction, WriteLock.AuditArchives, ct);
         var batches = (await connection.QueryAsync<BatchRow>(new CommandDefinition(SelectArchivedBatches,
             new { Through = throughSequence, Limit = limit }, transaction, cancellationToken: ct))).AsList();
         var removed = 0;

@@ -9,6 +9,9 @@ internal sealed partial class AuditRepository(CofferStorage storage) : IAuditRep
 {
     private const int MaxPageSize = 1000;
 
+    // Batch names fetched at once by QueryAsync.
+    private const int BatchIdPage = 256;
+
     // One writer connection, kept open between batches (AuditBatchWriter), used by one append at a time.
     private readonly SemaphoreSlim _writeGate = new(1, 1);
     private AuditBatchWriter? _writer;
@@ -143,10 +146,9 @@ internal sealed partial class AuditRepository(CofferStorage storage) : IAuditRep
 
         // The filter names batches; each is read whole only when the page still needs records. Were
         // the blobs in the filter's own result, a time range would sort every batch in it, blobs
-        // and all, before the first row came back.
-        await using var matching = connection.CreateCommand();
-        matching.Transaction = transaction;
-        matching.CommandText = AuditBatchFilter.Build(query, matching, storage.Dialect);
+        // and all, before the first row came back. The names come a page at a time and each page's
+        // reader is closed before its batches are read: PostgreSQL runs one command at a time on a
+        // connection.
         await using var batchAt = connection.CreateCommand();
         batchAt.Transaction = transaction;
         batchAt.CommandText = SelectBatchAt;
@@ -154,11 +156,31 @@ internal sealed partial class AuditRepository(CofferStorage storage) : IAuditRep
 
         // One record more than the page: its presence says whether another page follows.
         var records = new List<AuditRecord>(limit + 1);
-        await using (var ids = await matching.ExecuteReaderAsync(ct))
+        long? below = null;
+        var ids = new List<long>(BatchIdPage);
+        do
         {
-            while (records.Count <= limit && await ids.ReadAsync(ct))
+            ids.Clear();
+            await using (var matching = connection.CreateCommand())
             {
-                first.Value = ids.GetInt64(0);
+                matching.Transaction = transaction;
+                matching.CommandText = AuditBatchFilter.Build(query, below, BatchIdPage, matching, storage.Dialect);
+                await using var reader = await matching.ExecuteReaderAsync(ct);
+                while (await reader.ReadAsync(ct))
+                {
+                    ids.Add(reader.GetInt64(0));
+                }
+            }
+
+            foreach (var id in ids)
+            {
+                below = id;
+                if (records.Count > limit)
+                {
+                    break;
+                }
+
+                first.Value = id;
                 await using var reader = await batchAt.ExecuteReaderAsync(ct);
                 if (!await reader.ReadAsync(ct))
                 {
@@ -175,6 +197,7 @@ internal sealed partial class AuditRepository(CofferStorage storage) : IAuditRep
                 }
             }
         }
+        while (ids.Count == BatchIdPage && records.Count <= limit);
 
         var hasMore = records.Count > limit;
         var page = records.Take(limit).ToArray();

@@ -40,7 +40,7 @@ internal sealed partial class KeyRepository
     {
         await using var connection = await storage.OpenConnectionAsync(ct);
         await using var transaction = await storage.BeginWriteAsync(connection, ct);
-        var stored = await connection.QuerySingleOrDefaultAsync<KeyDestructionRow>(new CommandDefinition(SelectKeyDestruction, new { Id = keyId }, transaction, cancellationToken: ct));
+        var stored = await connection.QuerySingleOrDefaultAsync<KeyDestructionRow>(new CommandDefinition(SelectKeyDestruction + storage.Dialect.ForUpdate, new { Id = keyId }, transaction, cancellationToken: ct));
         if (stored is null)
         {
             return false;
@@ -135,7 +135,7 @@ internal sealed partial class KeyRepository
     {
         await using var connection = await storage.OpenConnectionAsync(ct);
         await using var transaction = await storage.BeginWriteAsync(connection, ct);
-        var stored = await connection.QuerySingleOrDefaultAsync<KeyDestructionRow>(new CommandDefinition(SelectKeyDestruction, new { Id = keyId }, transaction, cancellationToken: ct));
+        var stored = await connection.QuerySingleOrDefaultAsync<KeyDestructionRow>(new CommandDefinition(SelectKeyDestruction + storage.Dialect.ForUpdate, new { Id = keyId }, transaction, cancellationToken: ct));
         if (stored is null)
         {
             return false;

@@ -15,7 +15,7 @@ internal sealed partial class KeyRepository
         await using var connection = await storage.OpenConnectionAsync(ct);
         await using var transaction = await storage.BeginWriteAsync(connection, ct);
         var parameters = new { KeyId = keyId, Version = version };
-        var reserved = await connection.ExecuteScalarAsync<long?>(new CommandDefinition(SelectReserved, parameters, transaction, cancellationToken: ct));
+        var reserved = await connection.ExecuteScalarAsync<long?>(new CommandDefinition(SelectReserved + storage.Dialect.ForUpdate, parameters, transaction, cancellationToken: ct));
         var granted = reserved is { } r ? Math.Clamp(limit - r, 0, count) : 0;
         if (granted > 0)
         {

@@ -41,7 +41,7 @@ internal sealed partial class KeyRepository
 
         await using var connection = await storage.OpenConnectionAsync(ct);
         await using var transaction = await storage.BeginWriteAsync(connection, ct);
-        var current = await connection.ExecuteScalarAsync<long?>(new CommandDefinition(SelectCurrentVersion, new { Id = keyId }, transaction, cancellationToken: ct));
+        var current = await connection.ExecuteScalarAsync<long?>(new CommandDefinition(SelectCurrentVersion + storage.Dialect.ForUpdate, new { Id = keyId }, transaction, cancellationToken: ct));
         if (current is null)
         {
             return false;
@@ -124,10 +124,11 @@ internal sealed partial class KeyRepository
         return changed > 0;
     }
 
-    private static async Task<KeyVersion?> ReadVersionAsync(DbConnection connection, DbTransaction transaction, string keyId, int version, CancellationToken ct)
+    // Only in write transactions: the version's row stays locked until the commit (PostgreSQL).
+    private async Task<KeyVersion?> ReadVersionAsync(DbConnection connection, DbTransaction transaction, string keyId, int version, CancellationToken ct)
     {
         var row = await connection.QuerySingleOrDefaultAsync<KeyVersionRow>(new CommandDefinition(
-            SelectVersion, new { KeyId = keyId, Version = version }, transaction, cancellationToken: ct));
+            SelectVersion + storage.Dialect.ForUpdate, new { KeyId = keyId, Version = version }, transaction, cancellationToken: ct));
         return row?.ToVersion();
     }
 }

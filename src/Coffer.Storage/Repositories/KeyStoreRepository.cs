@@ -19,7 +19,7 @@ internal sealed class KeyStoreRepository(CofferStorage storage) : IKeyStoreRepos
 
     private const string CountKeyStores = "SELECT COUNT(*) FROM key_stores";
 
-    private const string KeyStoreExists = "SELECT COUNT(*) FROM key_stores WHERE id = @Id";
+    private const string KeyStoreExists = "SELECT 1 FROM key_stores WHERE id = @Id";
 
     private const string KeyStoreHasKeys = "SELECT COUNT(*) FROM (SELECT 1 FROM keys WHERE key_store_id = @Id LIMIT 1) AS k";
 
@@ -86,7 +86,8 @@ internal sealed class KeyStoreRepository(CofferStorage storage) : IKeyStoreRepos
         await using var connection = await storage.OpenConnectionAsync(ct);
         await using var transaction = await storage.BeginWriteAsync(connection, ct);
         var parameters = new { Id = id };
-        if (await connection.ExecuteScalarAsync<long>(new CommandDefinition(KeyStoreExists, parameters, transaction, cancellationToken: ct)) == 0)
+        // Locked (PostgreSQL): a key or credential added to it meanwhile waits, then finds it gone.
+        if (await connection.ExecuteScalarAsync<long?>(new CommandDefinition(KeyStoreExists + storage.Dialect.ForUpdate, parameters, transaction, cancellationToken: ct)) is null)
         {
             return DeleteOutcome.NotFound;
         }

@@ -39,6 +39,7 @@ internal sealed class PolicyRepository(CofferStorage storage) : IPolicyRepositor
     {
         await using var connection = await storage.OpenConnectionAsync(ct);
         await using var transaction = await storage.BeginWriteAsync(connection, ct);
+        await storage.Dialect.LockAsync(transaction, WriteLock.AccessPolicies, ct);
         var version = (int)await connection.ExecuteScalarAsync<long>(new CommandDefinition(NextVersion, new { Scope = scope, ScopeId = scopeId }, transaction, cancellationToken: ct));
         var stored = new StoredPolicy(scope, scopeId, version, document, at, createdBy);
         await connection.ExecuteAsync(new CommandDefinition(InsertPolicy, new

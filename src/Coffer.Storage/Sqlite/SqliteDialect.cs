@@ -92,6 +92,8 @@ internal sealed class SqliteDialect : SqlDialect
     /// Whether the exception is a unique or primary key violation, and which columns it names
     /// ("key_stores.uri_prefix", or "keys.key_store_id, keys.external_id").
     /// </summary>
+    public override string IsIn(string column, string parameter) => $"{column} IN {parameter}";
+
     // substr counts bytes in a blob, and from the end when negative.
     public override string LastHashOfBatch => "substr(hashes, -32)";
 
