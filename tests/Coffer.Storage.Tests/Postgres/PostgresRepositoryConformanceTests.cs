@@ -1,4 +1,5 @@
 using Coffer.Storage.Postgres;
+using Coffer.Testing;
 using Coffer.Storage.Tests.Conformance;
 
 namespace Coffer.Storage.Tests.Postgres;
@@ -13,7 +14,7 @@ public sealed class PostgresRepositoryConformanceTests() : RepositoryConformance
 
         public async Task<OpenedStorage> OpenAsync()
         {
-            _connectionString ??= await TestPostgres.CreateDatabaseAsync();
+            _connectionString ??= await new PostgresFixture().CreateDatabaseAsync();
             var storage = await PostgresStorage.OpenAsync(_connectionString);
             return new OpenedStorage(storage.KeyStores, storage.Keys, storage.System, storage.Audit, storage.Alerts, storage.Rotation, storage);
         }

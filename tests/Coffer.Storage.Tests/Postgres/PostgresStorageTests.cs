@@ -1,5 +1,6 @@
 using Coffer.Storage.Migrations;
 using Coffer.Storage.Postgres;
+using Coffer.Testing;
 using Npgsql;
 
 namespace Coffer.Storage.Tests.Postgres;
@@ -11,7 +12,7 @@ public sealed class PostgresStorageTests
     [Fact]
     public async Task Nodes_starting_together_on_an_empty_database_migrate_it_once()
     {
-        var connectionString = await TestPostgres.CreateDatabaseAsync();
+        var connectionString = await new PostgresFixture().CreateDatabaseAsync();
 
         var nodes = await Task.WhenAll(Enumerable.Range(0, 6).Select(_ => Task.Run(() => PostgresStorage.OpenAsync(connectionString))));
         try
@@ -32,7 +33,7 @@ public sealed class PostgresStorageTests
     [Fact]
     public async Task A_database_from_a_newer_Coffer_is_refused()
     {
-        var connectionString = await TestPostgres.CreateDatabaseAsync();
+        var connectionString = await new PostgresFixture().CreateDatabaseAsync();
         using (await PostgresStorage.OpenAsync(connectionString))
         {
         }
