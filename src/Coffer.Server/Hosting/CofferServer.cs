@@ -4,6 +4,7 @@ using Coffer.Server.Alerts;
 using Coffer.Server.Audit;
 using Coffer.Server.Audit.Sinks;
 using Coffer.Server.Changes;
+using Coffer.Server.Changes.Postgres;
 using Coffer.Server.KillSwitches;
 using Coffer.Server.Lifecycle;
 using Coffer.Server.Management;
@@ -46,9 +47,12 @@ public sealed partial class CofferServer : IAsyncDisposable
 
     private readonly ChangeFeed _changes;
 
-    private CofferServer(WebApplication xks, WebApplication admin, SealManager seal, AuditLog audit, ILoggerFactory loggers, IReadOnlyList<ICryptoBackend> hsmBackends, AuditForwarders sinks, WebhookAlerts alerts, ChangeFeed changes)
+    private readonly PostgresChanges? _clusterChanges;
+
+    private CofferServer(WebApplication xks, WebApplication admin, SealManager seal, AuditLog audit, ILoggerFactory loggers, IReadOnlyList<ICryptoBackend> hsmBackends, AuditForwarders sinks, WebhookAlerts alerts, ChangeFeed changes, PostgresChanges? clusterChanges)
     {
         _changes = changes;
+        _clusterChanges = clusterChanges;
         _sinks = sinks;
         _alerts = alerts;
         _xks = xks;
@@ -140,8 +144,10 @@ public sealed partial class CofferServer : IAsyncDisposable
         }
 
         var hsmBackends = CreateHsmBackends(options, time, logger);
-        var freshness = ClusterFreshness.Always;
-        var changes = new ChangeFeed(options.NodeId, loggers.CreateLogger<ChangeFeed>());
+        // Other nodes' changes come over PostgreSQL; a node that cannot confirm it has them fails closed.
+        var clusterChanges = await PostgresChanges.CreateAsync(options, ct);
+        var freshness = clusterChanges?.Freshness ?? ClusterFreshness.Always;
+        var changes = new ChangeFeed(options.NodeId, loggers.CreateLogger<ChangeFeed>(), clusterChanges?.Broadcast);
         var seal = new SealManager(storage, changes, time, loggers.CreateLogger<SealManager>(), hsmBackends, audit);
         WebhookAlerts? alerts = null;
         try
@@ -159,17 +165,27 @@ public sealed partial class CofferServer : IAsyncDisposable
                 new CofferMetrics(seal, audit, sinks, killSwitches), changes);
             var rules = await AccessRules.LoadAsync(storage, loggers.CreateLogger<AccessRules>(), ct);
             CacheSubscriptions.Subscribe(changes, seal, killSwitches, rules);
+            if (clusterChanges is not null)
+            {
+                await clusterChanges.StartAsync(changes, loggers, ct);
+            }
+
             var xks = BuildXks(node, rules, freshness);
             var admin = BuildAdmin(node, alerts, rules);
             await xks.StartAsync(ct);
             await admin.StartAsync(ct);
-            return new CofferServer(xks, admin, seal, audit, loggers, hsmBackends, sinks, alerts, changes);
+            return new CofferServer(xks, admin, seal, audit, loggers, hsmBackends, sinks, alerts, changes, clusterChanges);
         }
         catch
         {
             if (alerts is not null)
             {
                 await alerts.DisposeAsync();
+            }
+
+            if (clusterChanges is not null)
+            {
+                await clusterChanges.DisposeAsync();
             }
 
             await sinks.DisposeAsync();
@@ -482,6 +498,12 @@ public sealed partial class CofferServer : IAsyncDisposable
         await StopAsync();
         await _xks.DisposeAsync();
         await _admin.DisposeAsync();
+        if (_clusterChanges is not null)
+        {
+            // Before the caches it reloads are gone.
+            await _clusterChanges.DisposeAsync();
+        }
+
         var storage = Seal.Storage;
         // Before the seal: a delivery in flight is abandoned while it can still open its secret; it stays pending.
         await _alerts.DisposeAsync();

@@ -1,0 +1,73 @@
+using Coffer.Changes;
+using Coffer.Server.Hosting;
+using Microsoft.Extensions.Logging;
+using Npgsql;
+
+namespace Coffer.Server.Changes.Postgres;
+
+/// <summary>
+/// A node's change transport on a shared PostgreSQL database (docs/cluster.md, "Changes between nodes
+/// and staleness"): the broadcast its feed sends with, the listener that receives the other nodes'
+/// changes, and the freshness that listener vouches for. None on SQLite. Its connections are its own,
+/// so the listening one never takes a place in the storage's pool.
+/// </summary>
+internal sealed class PostgresChanges : IAsyncDisposable
+{
+    private readonly NpgsqlDataSource _connections;
+    private readonly TimeSpan _staleness;
+    private PostgresChangeListener? _listener;
+
+    private PostgresChanges(NpgsqlDataSource connections, TimeSpan staleness)
+    {
+        _connections = connections;
+        _staleness = staleness;
+        Broadcast = new PostgresChangeBroadcast(connections);
+        // Connection liveness is real time, even where tests move the server's business clock.
+        Freshness = ClusterFreshness.Bounded(staleness, TimeProvider.System);
+    }
+
+    public IChangeBroadcast Broadcast { get; }
+
+    public ClusterFreshness Freshness { get; }
+
+    /// <summary>The transport for <paramref name="options"/>'s storage; null on SQLite (one node).</summary>
+    public static async Task<PostgresChanges?> CreateAsync(CofferOptions options, CancellationToken ct)
+    {
+        if (options.Storage.Engine != StorageOptions.Postgres)
+        {
+            return null;
+        }
+
+        var connection = new NpgsqlConnectionStringBuilder(options.Storage.ConnectionString)
+        {
+            // A query abandoned on a silent network closes its connection at once instead of waiting
+            // for the server to confirm the cancellation: the listener reconnects.
+            CancellationTimeout = -1,
+        };
+        if (await options.Storage.ReadPasswordAsync(ct) is { } password)
+        {
+            connection.Password = password;
+        }
+
+        return new PostgresChanges(NpgsqlDataSource.Create(connection), TimeSpan.FromSeconds(options.Cluster.StalenessSeconds));
+    }
+
+    /// <summary>Starts listening for <paramref name="changes"/>; the node is current once the listener
+    /// has connected and reloaded every cache.</summary>
+    public Task StartAsync(IChangeFeed changes, ILoggerFactory loggers, CancellationToken ct)
+    {
+        _listener = new PostgresChangeListener(_connections, changes, Freshness, _staleness, TimeProvider.System, loggers.CreateLogger<PostgresChangeListener>());
+        return _listener.StartAsync(ct);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_listener is not null)
+        {
+            await _listener.StopAsync(CancellationToken.None);
+            _listener.Dispose();
+        }
+
+        await _connections.DisposeAsync();
+    }
+}

@@ -1,0 +1,223 @@
+using System.Diagnostics;
+using System.Net;
+using System.Security.Cryptography;
+using Coffer.Server.Hosting;
+using Coffer.Server.Tests.Management;
+using Coffer.Server.Tests.Xks;
+using Coffer.Storage.Postgres;
+using Coffer.Testing;
+using Xunit.Abstractions;
+
+namespace Coffer.Server.Tests.Cluster;
+
+/// <summary>
+/// Two real Coffer nodes on one real PostgreSQL database (docs/cluster.md, "Changes between nodes and
+/// staleness"): a change made through node A's management API is in force on node B within a second,
+/// and a node that cannot confirm it has the cluster's changes refuses key operations until it has,
+/// recovering by itself.
+/// </summary>
+public sealed class StalenessTests(ITestOutputHelper output)
+{
+    private const int StalenessSeconds = 2;
+
+    private readonly PostgresFixture _postgres = new();
+
+    [Fact]
+    public async Task A_kill_switch_engaged_on_one_node_blocks_the_other_within_a_second()
+    {
+        await using var cluster = await TwoNodes.StartAsync(await _postgres.CreateDatabaseAsync());
+        var (keyId, keyName) = await cluster.CreateKeyAsync();
+        var xksB = XksClient.For(cluster.B);
+        XksAssert.Ok(await xksB.EncryptAsync(keyName, [1]));
+        var engagedAfter = new List<double>();
+        var releasedAfter = new List<double>();
+
+        for (var round = 0; round < 20; round++)
+        {
+            using var engage = await cluster.A.Admin.PostJsonAsync("/api/v1/kill-switches", new { scope = "key", value = keyId, reason = "drill" });
+            var switchId = (string)(await engage.JsonAsync(HttpStatusCode.Created))["id"]!;
+            engagedAfter.Add(await MillisecondsUntilAsync(async () => (await xksB.EncryptAsync(keyName, [1])).Status == 400));
+
+            using var release = await cluster.A.Admin.PostAsync($"/api/v1/kill-switches/{switchId}/release", null);
+            await release.JsonAsync(HttpStatusCode.OK);
+            releasedAfter.Add(await MillisecondsUntilAsync(async () => (await xksB.EncryptAsync(keyName, [1])).Status == 200));
+        }
+
+        output.WriteLine($"engage on A -> refused on B: p50 {Percentile(engagedAfter, 50):0.0} ms, p99 {Percentile(engagedAfter, 99):0.0} ms (20 rounds)");
+        output.WriteLine($"release on A -> served on B: p50 {Percentile(releasedAfter, 50):0.0} ms, p99 {Percentile(releasedAfter, 99):0.0} ms");
+        Assert.True(Percentile(engagedAfter, 99) < 1000, "p99 of the kill switch's delay to the other node is under a second");
+    }
+
+    [Fact]
+    public async Task A_key_disabled_and_a_credential_revoked_on_one_node_are_refused_by_the_other()
+    {
+        await using var cluster = await TwoNodes.StartAsync(await _postgres.CreateDatabaseAsync());
+        var (keyId, keyName) = await cluster.CreateKeyAsync();
+        var credential = await cluster.A.Admin.AddCredentialAsync(cluster.StoreId);
+        var xksB = XksClient.For(cluster.B) with
+        {
+            AccessKeyId = (string)credential["accessKeyId"]!,
+            SecretAccessKey = (string)credential["secretAccessKey"]!,
+        };
+        await Wait.UntilAsync(async () => (await xksB.EncryptAsync(keyName, [1])).Status == 200, "node B to serve the new key with the new credential");
+
+        using (var disable = await cluster.A.Admin.PostAsync($"/api/v1/keys/{keyId}/disable", null))
+        {
+            Assert.True(disable.IsSuccessStatusCode);
+        }
+
+        await Wait.UntilAsync(async () => (await xksB.EncryptAsync(keyName, [1])).Status == 400, "node B to refuse the disabled key");
+        XksAssert.Error(await xksB.EncryptAsync(keyName, [1]), 400, "InvalidStateException");
+
+        using (var revoke = await cluster.A.Admin.DeleteAsync($"/api/v1/keystores/{cluster.StoreId}/credentials/{(string)credential["id"]!}"))
+        {
+            Assert.True(revoke.IsSuccessStatusCode);
+        }
+
+        await Wait.UntilAsync(async () => (await xksB.HealthAsync()).Status == 401, "node B to refuse the revoked credential");
+        XksAssert.Error(await xksB.HealthAsync(), 401, "AuthenticationFailedException");
+    }
+
+    [Fact]
+    public async Task With_PostgreSQL_stopped_nodes_fail_closed_and_recover_by_themselves_when_it_returns()
+    {
+        await using var server = new LocalPostgres(Path.Combine(Path.GetTempPath(), "coffer-pg-stop-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(4))));
+        await server.StartAsync();
+        await using var cluster = await TwoNodes.StartAsync(server.ConnectionString);
+        var xksB = XksClient.For(cluster.B);
+        XksAssert.Ok(await xksB.EncryptAsync(cluster.B.Info.KeyId, [1]));
+        using var load = new CancellationTokenSource();
+        var answered = new List<string>();
+        var loadTask = LoadAsync(xksB, cluster.B.Info.KeyId, answered, load.Token);
+
+        server.Kill();
+        var cut = Stopwatch.StartNew();
+        await Wait.UntilAsync(async () => (await PingAsync(cluster.B)) == HttpStatusCode.ServiceUnavailable, "node B's /ping to answer 503");
+        var refused = await xksB.EncryptAsync(cluster.B.Info.KeyId, [1]);
+        var refusedAfter = cut.Elapsed;
+        var health = await xksB.HealthAsync();
+
+        XksAssert.Error(refused, 503, "DependencyTimeoutException");
+        Assert.Contains("cannot confirm it has the cluster's latest changes", refused.Body, StringComparison.Ordinal);
+        Assert.True(refusedAfter < TimeSpan.FromSeconds(StalenessSeconds + 2), $"refused {refusedAfter.TotalSeconds:0.0} s after the cut");
+        XksAssert.Ok(health);
+        Assert.Equal("UNAVAILABLE", health.Json.GetProperty("ekmFleetDetails")[0].GetProperty("healthStatus").GetString());
+
+        await server.StartAsync();
+        await Wait.UntilAsync(async () => (await PingAsync(cluster.B)) == HttpStatusCode.OK, "node B's /ping to answer 200 again");
+        await Wait.UntilAsync(async () => (await xksB.EncryptAsync(cluster.B.Info.KeyId, [1])).Status == 200, "node B to serve again");
+        await load.CancelAsync();
+        await loadTask;
+
+        // An answered call is never without its audit record (docs/design.md, "Audit").
+        Assert.NotEmpty(answered);
+        var audited = await cluster.AuditedRequestIdsAsync();
+        Assert.All(answered, id => Assert.Contains(id, audited));
+        output.WriteLine($"B refused key calls {refusedAfter.TotalMilliseconds:0} ms after PostgreSQL was killed; {answered.Count} calls answered under load");
+    }
+
+    /// <summary>A small bounded load: one call at a time, the ids of those answered 200 kept.</summary>
+    private static async Task LoadAsync(XksClient xks, string keyId, List<string> answered, CancellationToken ct)
+    {
+        while (!ct.IsCancellationRequested)
+        {
+            var id = XksRequests.NewRequestId();
+            var response = await xks.EncryptAsync(keyId, [2], kmsRequestId: id);
+            if (response.Status == 200)
+            {
+                answered.Add(id);
+            }
+
+            await Task.Delay(50, CancellationToken.None);
+        }
+    }
+
+    private static async Task<HttpStatusCode> PingAsync(DevServer node)
+    {
+        var response = await XksClient.SendUnsignedAsync(HttpMethod.Get, new Uri(node.XksUrl, "/ping"));
+        return (HttpStatusCode)response.Status;
+    }
+
+    private static async Task<double> MillisecondsUntilAsync(Func<Task<bool>> condition)
+    {
+        var watch = Stopwatch.StartNew();
+        while (!await condition())
+        {
+            Assert.True(watch.Elapsed < TimeSpan.FromSeconds(5), "the change reached the other node within 5 s");
+        }
+
+        return watch.Elapsed.TotalMilliseconds;
+    }
+
+    private static double Percentile(List<double> values, int percentile)
+    {
+        var sorted = values.Order().ToArray();
+        return sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(percentile / 100.0 * sorted.Length) - 1)];
+    }
+
+    /// <summary>Nodes A and B on one database: B starts from A's dev seal key and demo credentials.</summary>
+    private sealed class TwoNodes : IAsyncDisposable
+    {
+        private readonly string _bDirectory;
+
+        private TwoNodes(DevServer a, DevServer b, string bDirectory, string storeId)
+        {
+            A = a;
+            B = b;
+            _bDirectory = bDirectory;
+            StoreId = storeId;
+        }
+
+        public DevServer A { get; }
+
+        public DevServer B { get; }
+
+        /// <summary>The demo key store's id.</summary>
+        public string StoreId { get; }
+
+        public static async Task<TwoNodes> StartAsync(string connectionString)
+        {
+            var a = await DevServer.StartAsync(options => OnPostgres(options, connectionString, "node-a"));
+            var bDirectory = Directory.CreateTempSubdirectory("coffer-test-b-").FullName;
+            foreach (var file in new[] { "dev.json", "master.key" })
+            {
+                File.Copy(Path.Combine(a.DataDirectory, file), Path.Combine(bDirectory, file));
+            }
+
+            var b = await DevServer.StartAsync(options => OnPostgres(options, connectionString, "node-b"), bDirectory);
+            await Wait.UntilAsync(async () => await PingAsync(a) == HttpStatusCode.OK && await PingAsync(b) == HttpStatusCode.OK, "both nodes to be current");
+            var stores = (await a.Admin.GetJsonAsync("/api/v1/keystores")).AsArray();
+            var storeId = (string)stores.Single(s => (string?)s!["uriPrefix"] == a.Info.UriPrefix)!["id"]!;
+            return new TwoNodes(a, b, bDirectory, storeId);
+        }
+
+        /// <summary>A new key in the demo key store, made on A: its id and name.</summary>
+        public async Task<(string Id, string Name)> CreateKeyAsync()
+        {
+            var name = ManagementApi.Unique("key");
+            var key = await A.Admin.CreateKeyAsync(StoreId, new { name });
+            return ((string)key["id"]!, name);
+        }
+
+        public async Task<HashSet<string>> AuditedRequestIdsAsync()
+        {
+            var records = (await B.Admin.GetJsonAsync("/api/v1/audit/records?action=xks.encrypt&limit=1000"))["records"]!.AsArray();
+            return [.. records.Select(r => (string?)r!["kmsRequestId"]).OfType<string>()];
+        }
+
+        private static void OnPostgres(CofferOptions options, string connectionString, string nodeId)
+        {
+            options.NodeId = nodeId;
+            options.Storage.Engine = StorageOptions.Postgres;
+            options.Storage.ConnectionString = connectionString;
+            options.Cluster.StalenessSeconds = StalenessSeconds;
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await B.DisposeAsync();
+            await A.DisposeAsync();
+            Directory.Delete(_bDirectory, recursive: true);
+        }
+    }
+}
