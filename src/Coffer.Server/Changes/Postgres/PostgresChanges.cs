@@ -26,6 +26,9 @@ internal sealed class PostgresChanges : IAsyncDisposable
         Freshness = ClusterFreshness.Bounded(staleness, TimeProvider.System);
     }
 
+    /// <summary>The <c>application_name</c> of the transport's sessions.</summary>
+    public const string ApplicationName = "coffer-changes";
+
     public IChangeBroadcast Broadcast { get; }
 
     public ClusterFreshness Freshness { get; }
@@ -40,6 +43,8 @@ internal sealed class PostgresChanges : IAsyncDisposable
 
         var connection = new NpgsqlConnectionStringBuilder(options.Storage.ConnectionString)
         {
+            // Names the listening session in pg_stat_activity.
+            ApplicationName = ApplicationName,
             // A query abandoned on a silent network closes its connection at once instead of waiting
             // for the server to confirm the cancellation: the listener reconnects.
             CancellationTimeout = -1,
