@@ -31,7 +31,7 @@ public sealed class StalenessTests(ITestOutputHelper output)
         await using var cluster = await TwoNodes.StartAsync(await _postgres.CreateDatabaseAsync());
         var (keyId, keyName) = await cluster.CreateKeyAsync();
         var xksB = XksClient.For(cluster.B);
-        XksAssert.Ok(await xksB.EncryptAsync(keyName, [1]));
+        await Wait.UntilAsync(async () => (await xksB.EncryptAsync(keyName, [1])).Status == 200, "node B to serve the new key");
         var engagedAfter = new List<double>();
         var releasedAfter = new List<double>();
 
@@ -93,6 +93,7 @@ public sealed class StalenessTests(ITestOutputHelper output)
         var answered = new List<string>();
         var loadTask = LoadAsync(xksB, cluster.B.Info.KeyId, answered, load.Token);
 
+        await Task.Delay(500);
         server.Kill();
         var cut = Stopwatch.StartNew();
         await Wait.UntilAsync(async () => (await PingAsync(cluster.B.XksUrl)) == HttpStatusCode.ServiceUnavailable, "node B's /ping to answer 503");
@@ -108,6 +109,7 @@ public sealed class StalenessTests(ITestOutputHelper output)
         await server.StartAsync();
         await Wait.UntilAsync(async () => (await PingAsync(cluster.B.XksUrl)) == HttpStatusCode.OK, "node B's /ping to answer 200 again");
         await Wait.UntilAsync(async () => (await xksB.EncryptAsync(cluster.B.Info.KeyId, [1])).Status == 200, "node B to serve again");
+        await Task.Delay(500);
         await load.CancelAsync();
         await loadTask;
 
