@@ -3,6 +3,7 @@ using Coffer.Crypto;
 using Coffer.Server.Alerts;
 using Coffer.Server.Audit;
 using Coffer.Server.Audit.Sinks;
+using Coffer.Server.Changes;
 using Coffer.Server.KillSwitches;
 using Coffer.Server.Lifecycle;
 using Coffer.Server.Management;
@@ -326,6 +327,7 @@ public sealed partial class CofferServer : IAsyncDisposable
         builder.Services.AddSingleton(rules);
         builder.Services.AddSingleton<Authorizer>();
         builder.Services.AddSingleton<QueryParameters>();
+        builder.Services.AddChangeServices();
         if (options.Oidc is not null)
         {
             builder.Services.AddSingleton(sp => new OidcTokenValidator(options.Oidc, time, sp.GetRequiredService<ILogger<OidcTokenValidator>>()));

@@ -61,6 +61,13 @@ internal static partial class ManagementAudit
             ? new AuditEvent { Action = action, ActorKind = caller.Kind, ActorId = caller.Id, SourceIp = SourceIp(http) }
             : new AuditEvent { Action = action, ActorKind = AuditActorKinds.Anonymous, SourceIp = SourceIp(http) };
 
+    /// <summary>The caller as the services record it (<see cref="Changes.Actor"/>).</summary>
+    public static Changes.Actor Actor(HttpContext http)
+    {
+        var caller = TokenAuthentication.CallerOf(http);
+        return new Changes.Actor(caller?.Kind ?? AuditActorKinds.Anonymous, caller?.Id, SourceIp(http));
+    }
+
     public static string? SourceIp(HttpContext http) => http.Connection.RemoteIpAddress?.ToString();
 
     private static async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
@@ -203,22 +210,11 @@ internal static partial class ManagementAudit
         };
     }
 
-    private static string ErrorName(Exception e) => e switch
-    {
-        SealedException => "Coffer is sealed",
-        SealStateException or ConflictException => "Conflict",
-        AuditUnavailableException => "Audit log unavailable",
-        CryptoException => "Key material problem",
-        _ => "Internal error",
-    };
+    // A known failure is recorded as the problem it answers (its messages are written for the caller
+    // and carry no secrets); anything else is summarised by its type only.
+    private static string ErrorName(Exception e) => Problems.For(e)?.ProblemDetails.Title ?? "Internal error";
 
-    // The messages of these exceptions are written for the caller and carry no secrets; anything else
-    // is summarised by its type only.
-    private static string? Reason(Exception e) => e switch
-    {
-        SealedException or SealStateException or ConflictException or CryptoException => e.Message,
-        _ => e.GetType().Name,
-    };
+    private static string? Reason(Exception e) => Problems.For(e) is { } problem ? problem.ProblemDetails.Detail : e.GetType().Name;
 
     private static partial class Log
     {

@@ -1,5 +1,3 @@
-using Coffer.Server.Seal;
-using Coffer.Storage;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 
@@ -19,19 +17,7 @@ internal sealed partial class ProblemMiddleware(RequestDelegate next, ILogger<Pr
         }
         catch (Exception e) when (!context.Response.HasStarted && e is not OperationCanceledException)
         {
-            var problem = e switch
-            {
-                SealedException => Problems.Sealed(e.Message),
-                Audit.AuditUnavailableException => Problems.AuditUnavailable(),
-                SealStateException => Problems.Conflict(e.Message),
-                ConflictException => Problems.Conflict(e.Message),
-                // Crypto messages never carry key material or secrets (CryptoException's contract).
-                Coffer.Crypto.CryptoException => Problems.Make(409, "Key material problem", e.Message),
-                Coffer.Hsm.HsmUnavailableException or Coffer.Hsm.HsmBusyException =>
-                    Problems.Make(503, "HSM unavailable", "The PKCS#11 token could not serve the request; retry, and check the server log if it persists."),
-                BadHttpRequestException bad => Problems.Make(bad.StatusCode, "Invalid request", "The request could not be read: " + bad.Message),
-                _ => null,
-            };
+            var problem = Problems.For(e);
             if (problem is null)
             {
                 Log.Unexpected(logger, e.GetType().Name, context.Request.Path, e);

@@ -1,3 +1,6 @@
+using Coffer.Server.Changes;
+using Coffer.Server.Seal;
+using Coffer.Storage;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 
@@ -19,6 +22,22 @@ internal static class Problems
     /// <summary>Fail closed: the audit log could not record the request, so it was not carried out.</summary>
     public static ProblemHttpResult AuditUnavailable() =>
         Make(503, "Audit log unavailable", "The audit log could not record this request, so nothing was changed. Retry later; the server log says why.");
+
+    /// <summary>The problem a known failure answers, or null for one whose details only the log may see.</summary>
+    public static ProblemHttpResult? For(Exception e) => e switch
+    {
+        NotFoundException => NotFound(e.Message),
+        InvalidRequestException => BadRequest(e.Message),
+        SealedException => Sealed(e.Message),
+        Audit.AuditUnavailableException => AuditUnavailable(),
+        SealStateException or ConflictException => Conflict(e.Message),
+        // Crypto messages never carry key material or secrets (CryptoException's contract).
+        Coffer.Crypto.CryptoException => Make(409, "Key material problem", e.Message),
+        Coffer.Hsm.HsmUnavailableException or Coffer.Hsm.HsmBusyException =>
+            Make(503, "HSM unavailable", "The PKCS#11 token could not serve the request; retry, and check the server log if it persists."),
+        BadHttpRequestException bad => Make(bad.StatusCode, "Invalid request", "The request could not be read: " + bad.Message),
+        _ => null,
+    };
 
     public static ProblemHttpResult Make(int status, string title, string detail) =>
         TypedResults.Problem(detail: detail, statusCode: status, title: title, type: $"https://coffer.dev/problems/{status}");

@@ -1,0 +1,16 @@
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Coffer.Server.Changes;
+
+/// <summary>
+/// The services that decide management changes (docs/architecture.md, "Endpoints, services,
+/// storage"). Endpoints, approved requests and the lifecycle scheduler all change state through them.
+/// </summary>
+internal static class ChangeServices
+{
+    public static IServiceCollection AddChangeServices(this IServiceCollection services) => services
+        .AddSingleton<KeyStores.KeyStoreService>()
+        .AddSingleton<Keys.KeyService>()
+        .AddSingleton<Lifecycle.KeyLifecycleService>()
+        .AddSingleton<Lifecycle.BulkRotationService>();
+}
