@@ -12,5 +12,11 @@ internal static class ChangeServices
         .AddSingleton<KeyStores.KeyStoreService>()
         .AddSingleton<Keys.KeyService>()
         .AddSingleton<Lifecycle.KeyLifecycleService>()
-        .AddSingleton<Lifecycle.BulkRotationService>();
+        .AddSingleton<Lifecycle.BulkRotationService>()
+        .AddSingleton<KillSwitches.KillSwitchService>()
+        .AddSingleton<Policies.AccessRuleService>()
+        .AddSingleton<Policies.RegionSetService>()
+        .AddSingleton<Approvals.QuorumPolicyService>()
+        .AddSingleton<Approvals.Commands.CommandServices>()
+        .AddSingleton<Approvals.ApprovalExecutor>();
 }

@@ -72,6 +72,8 @@ public sealed partial class CofferServer : IAsyncDisposable
 
     internal Approvals.ApprovalRuns ApprovalRuns => _admin.Services.GetRequiredService<Approvals.ApprovalRuns>();
 
+    internal Approvals.ApprovalExecutor ApprovalExecutor => _admin.Services.GetRequiredService<Approvals.ApprovalExecutor>();
+
     /// <summary>Scheme, host and port of the XKS listener, e.g. <c>https://127.0.0.1:8443</c>.</summary>
     public Uri XksUrl => BoundAddress(_xks);
 

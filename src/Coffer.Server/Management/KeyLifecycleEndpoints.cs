@@ -18,6 +18,8 @@ namespace Coffer.Server.Management;
 /// </summary>
 internal static class KeyLifecycleEndpoints
 {
+    public const string ScheduleVersionDestructionAction = "key.version.schedule-destruction";
+
     public static void Map(RouteGroupBuilder keys)
     {
         keys.MapPost("/{keyId}/rotate", RotateAsync).WithAuditAction("key.rotate")
@@ -29,7 +31,7 @@ internal static class KeyLifecycleEndpoints
             "Deactivate (revoke) an Active version: it only decrypts; if it is the current version the key cannot encrypt until rotated");
         Transition(versions, "compromise", KeyVersionAction.MarkCompromised, "key.version.compromise",
             "Mark a version Compromised: it never encrypts again and decrypts only if the key allows it; the current version's key rotates");
-        versions.MapPost("/schedule-destruction", ScheduleDestructionAsync).RequirePermission(Permissions.KeysDestroy).RequiresQuorum(QuorumOperations.KeyDestroy).WithAuditAction("key.version.schedule-destruction")
+        versions.MapPost("/schedule-destruction", ScheduleDestructionAsync).RequirePermission(Permissions.KeysDestroy).RequiresQuorum(QuorumOperations.KeyDestroy).WithAuditAction(ScheduleVersionDestructionAction)
             .WithSummary("Schedule destruction of a version that is not Active after waitingPeriodDays (7 to 30, default 30); it is unusable at once, and cancel-destruction restores it");
         Transition(versions, "cancel-destruction", KeyVersionAction.CancelDestruction, "key.version.cancel-destruction",
             "Cancel a scheduled destruction during its waiting period: the version works as before");

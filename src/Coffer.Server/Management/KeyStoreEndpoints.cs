@@ -4,6 +4,7 @@ using Coffer.Auth;
 using Coffer.Crypto;
 using Coffer.KeyStores;
 using Coffer.Server.Approvals;
+using Coffer.Server.Changes;
 using Coffer.Server.KeyStores;
 using Coffer.Storage;
 using Microsoft.AspNetCore.Builder;
