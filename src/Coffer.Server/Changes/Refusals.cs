@@ -9,3 +9,11 @@ internal sealed class NotFoundException(string message) : Exception(message);
 
 /// <summary>The change's input is not acceptable; the message says what is allowed (400).</summary>
 internal sealed class InvalidRequestException(string message) : Exception(message);
+
+/// <summary>Texts a refusal shows callers.</summary>
+internal static class Refusals
+{
+    /// <summary>A key backend cannot serve now (<see cref="Coffer.Crypto.CryptoBackendUnavailableException"/>);
+    /// the backend's own message, with its device error code, is for the server log.</summary>
+    public const string BackendUnavailable = "The PKCS#11 token could not serve the request; retry, and check the server log if it persists.";
+}

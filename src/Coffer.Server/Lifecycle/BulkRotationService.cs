@@ -106,12 +106,10 @@ internal sealed class BulkRotationService(SealManager seal, AuditLog audit, Time
                 : Item(BulkRotationOutcome.Rotated, rotated.CurrentVersion);
         }
         catch (Exception e) when (e is ConflictException or CryptoException or SealedException or SealStateException
-            or Coffer.Hsm.HsmUnavailableException or Coffer.Hsm.HsmBusyException)
+            or CryptoBackendUnavailableException)
         {
             // These messages are written for callers and carry no secrets (as ProblemMiddleware shows them).
-            result = Item(BulkRotationOutcome.Failed, error: e is Coffer.Hsm.HsmUnavailableException or Coffer.Hsm.HsmBusyException
-                ? "The PKCS#11 token could not serve the request; retry, and check the server log if it persists."
-                : e.Message);
+            result = Item(BulkRotationOutcome.Failed, error: e is CryptoBackendUnavailableException ? Refusals.BackendUnavailable : e.Message);
         }
 
         try

@@ -33,11 +33,17 @@ internal static class Problems
         SealStateException or ConflictException => Conflict(e.Message),
         // Crypto messages never carry key material or secrets (CryptoException's contract).
         Coffer.Crypto.CryptoException => Make(409, "Key material problem", e.Message),
-        Coffer.Hsm.HsmUnavailableException or Coffer.Hsm.HsmBusyException =>
-            Make(503, "HSM unavailable", "The PKCS#11 token could not serve the request; retry, and check the server log if it persists."),
+        Coffer.Crypto.CryptoBackendUnavailableException => BackendUnavailable(),
         BadHttpRequestException bad => Make(bad.StatusCode, "Invalid request", "The request could not be read: " + bad.Message),
         _ => null,
     };
+
+    /// <summary>What a caller is told when a key backend cannot serve now
+    /// (<see cref="Coffer.Crypto.CryptoBackendUnavailableException"/>); the backend's own message,
+    /// with its device error code, is for the server log.</summary>
+    public const string BackendUnavailableDetail = Refusals.BackendUnavailable;
+
+    public static ProblemHttpResult BackendUnavailable() => Make(503, "HSM unavailable", BackendUnavailableDetail);
 
     public static ProblemHttpResult Make(int status, string title, string detail) =>
         TypedResults.Problem(detail: detail, statusCode: status, title: title, type: $"https://coffer.dev/problems/{status}");
