@@ -1,4 +1,3 @@
-using System.Text.Json;
 using Coffer.Approvals;
 using Coffer.Audit;
 using Coffer.Auth;

@@ -1,5 +1,5 @@
 using Coffer.Approvals;
-using Coffer.Server.Changes;
+using Coffer.Server.Services;
 using Coffer.Storage;
 
 namespace Coffer.Server.Approvals;

@@ -3,7 +3,6 @@ using Coffer.Crypto;
 using Coffer.Server.Alerts;
 using Coffer.Server.Audit;
 using Coffer.Server.Audit.Sinks;
-using Coffer.Server.Changes;
 using Coffer.Server.KillSwitches;
 using Coffer.Server.Lifecycle;
 using Coffer.Server.Management;
@@ -11,6 +10,7 @@ using Coffer.Server.Management.Oidc;
 using Coffer.Server.Metrics;
 using Coffer.Server.Policies;
 using Coffer.Server.Seal;
+using Coffer.Server.Services;
 using Coffer.Server.Xks;
 using Coffer.Server.Xks.Anonymous;
 using Coffer.Server.Xks.SigV4;
@@ -329,7 +329,7 @@ public sealed partial class CofferServer : IAsyncDisposable
         builder.Services.AddSingleton(rules);
         builder.Services.AddSingleton<Authorizer>();
         builder.Services.AddSingleton<QueryParameters>();
-        builder.Services.AddChangeServices();
+        builder.Services.AddManagementServices();
         if (options.Oidc is not null)
         {
             builder.Services.AddSingleton(sp => new OidcTokenValidator(options.Oidc, time, sp.GetRequiredService<ILogger<OidcTokenValidator>>()));

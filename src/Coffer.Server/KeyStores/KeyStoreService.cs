@@ -2,8 +2,8 @@ using System.Security.Cryptography;
 using System.Text;
 using Coffer.Crypto;
 using Coffer.KeyStores;
-using Coffer.Server.Changes;
 using Coffer.Server.Seal;
+using Coffer.Server.Services;
 using Coffer.Storage;
 
 namespace Coffer.Server.KeyStores;

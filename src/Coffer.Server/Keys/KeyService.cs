@@ -1,9 +1,9 @@
 using Coffer.Crypto;
 using Coffer.KeyStores;
 using Coffer.Keys;
-using Coffer.Server.Changes;
 using Coffer.Server.KeyStores;
 using Coffer.Server.Seal;
+using Coffer.Server.Services;
 using Coffer.Storage;
 
 namespace Coffer.Server.Keys;

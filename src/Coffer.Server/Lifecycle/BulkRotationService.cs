@@ -2,10 +2,10 @@ using Coffer.Audit;
 using Coffer.Crypto;
 using Coffer.Keys;
 using Coffer.Server.Audit;
-using Coffer.Server.Changes;
 using Coffer.Server.KeyStores;
 using Coffer.Server.Keys;
 using Coffer.Server.Seal;
+using Coffer.Server.Services;
 using Coffer.Storage;
 
 namespace Coffer.Server.Lifecycle;

@@ -2,9 +2,9 @@ using Coffer.Audit;
 using Coffer.Crypto;
 using Coffer.Keys;
 using Coffer.Server.Audit;
-using Coffer.Server.Changes;
 using Coffer.Server.Keys;
 using Coffer.Server.Seal;
+using Coffer.Server.Services;
 using Coffer.Storage;
 
 namespace Coffer.Server.Lifecycle;

@@ -1,11 +1,10 @@
 using Coffer.Approvals;
 using Coffer.Audit;
 using Coffer.Auth;
-using Coffer.Crypto;
 using Coffer.KeyStores;
 using Coffer.Server.Approvals;
-using Coffer.Server.Changes;
 using Coffer.Server.KeyStores;
+using Coffer.Server.Services;
 using Coffer.Storage;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;

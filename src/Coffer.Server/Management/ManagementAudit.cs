@@ -61,11 +61,11 @@ internal static partial class ManagementAudit
             ? new AuditEvent { Action = action, ActorKind = caller.Kind, ActorId = caller.Id, SourceIp = SourceIp(http) }
             : new AuditEvent { Action = action, ActorKind = AuditActorKinds.Anonymous, SourceIp = SourceIp(http) };
 
-    /// <summary>The caller as the services record it (<see cref="Changes.Actor"/>).</summary>
-    public static Changes.Actor Actor(HttpContext http)
+    /// <summary>The caller as the services record it (<see cref="Services.Actor"/>).</summary>
+    public static Services.Actor Actor(HttpContext http)
     {
         var caller = TokenAuthentication.CallerOf(http);
-        return new Changes.Actor(caller?.Kind ?? AuditActorKinds.Anonymous, caller?.Id, SourceIp(http));
+        return new Services.Actor(caller?.Kind ?? AuditActorKinds.Anonymous, caller?.Id, SourceIp(http));
     }
 
     public static string? SourceIp(HttpContext http) => http.Connection.RemoteIpAddress?.ToString();

@@ -1,5 +1,5 @@
-using Coffer.Server.Changes;
 using Coffer.Server.Seal;
+using Coffer.Server.Services;
 using Coffer.Storage;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;

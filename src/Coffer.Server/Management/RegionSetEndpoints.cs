@@ -1,8 +1,6 @@
-using System.Text.Json;
 using Coffer.Approvals;
 using Coffer.Audit;
 using Coffer.Auth;
-using Coffer.KillSwitches;
 using Coffer.Policies;
 using Coffer.Server.Approvals;
 using Coffer.Server.Policies;

@@ -1,7 +1,7 @@
 using Coffer.Policies;
-using Coffer.Server.Changes;
 using Coffer.Server.KeyStores;
 using Coffer.Server.Keys;
+using Coffer.Server.Services;
 using Coffer.Storage;
 
 namespace Coffer.Server.Policies;

@@ -1,6 +1,6 @@
 using Coffer.KillSwitches;
 using Coffer.Policies;
-using Coffer.Server.Changes;
+using Coffer.Server.Services;
 using Coffer.Storage;
 
 namespace Coffer.Server.Policies;

@@ -1,5 +1,5 @@
 using System.Net;
-using Coffer.Server.Changes;
+using Coffer.Server.Services;
 using Coffer.Server.Tests.Management;
 using Coffer.Testing;
 using Microsoft.Data.Sqlite;

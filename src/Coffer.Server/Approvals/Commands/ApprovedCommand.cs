@@ -1,9 +1,9 @@
-using Coffer.Server.Changes;
 using Coffer.Server.KeyStores;
 using Coffer.Server.Keys;
 using Coffer.Server.KillSwitches;
 using Coffer.Server.Lifecycle;
 using Coffer.Server.Policies;
+using Coffer.Server.Services;
 using Microsoft.AspNetCore.Http;
 
 namespace Coffer.Server.Approvals.Commands;

@@ -3,11 +3,11 @@ using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
 using Coffer.Approvals;
 using Coffer.Policies;
-using Coffer.Server.Changes;
 using Coffer.Server.KillSwitches;
 using Coffer.Server.Lifecycle;
 using Coffer.Server.Management;
 using Coffer.Server.Policies;
+using Coffer.Server.Services;
 using Coffer.Storage;
 
 namespace Coffer.Server.Approvals.Commands;

@@ -1,8 +1,8 @@
 using Coffer.Audit;
 using Coffer.Auth;
 using Coffer.Keys;
-using Coffer.Server.Changes;
 using Coffer.Server.Management;
+using Coffer.Server.Services;
 using Microsoft.AspNetCore.Http;
 
 namespace Coffer.Server.Approvals.Commands;

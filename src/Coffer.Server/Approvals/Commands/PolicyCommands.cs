@@ -2,8 +2,8 @@ using Coffer.Audit;
 using Coffer.Auth;
 using Coffer.KillSwitches;
 using Coffer.Policies;
-using Coffer.Server.Changes;
 using Coffer.Server.Management;
+using Coffer.Server.Services;
 using Coffer.Storage;
 using Microsoft.AspNetCore.Http;
 

@@ -1,7 +1,7 @@
 using Coffer.Audit;
 using Coffer.Keys;
 
-namespace Coffer.Server.Changes;
+namespace Coffer.Server.Services;
 
 /// <summary>
 /// Who makes a change, as services record it: the caller's kind and id (a token id, never a token)

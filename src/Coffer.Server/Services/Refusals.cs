@@ -1,4 +1,4 @@
-namespace Coffer.Server.Changes;
+namespace Coffer.Server.Services;
 
 // A service refuses a change by throwing one of these (or Coffer.Storage.ConflictException for a
 // state that forbids it); the management edge maps each to its problem (Management/Problems.For).

@@ -1,14 +1,14 @@
 using Microsoft.Extensions.DependencyInjection;
 
-namespace Coffer.Server.Changes;
+namespace Coffer.Server.Services;
 
 /// <summary>
 /// The services that decide management changes (docs/architecture.md, "Endpoints, services,
 /// storage"). Endpoints, approved requests and the lifecycle scheduler all change state through them.
 /// </summary>
-internal static class ChangeServices
+internal static class ManagementServices
 {
-    public static IServiceCollection AddChangeServices(this IServiceCollection services) => services
+    public static IServiceCollection AddManagementServices(this IServiceCollection services) => services
         .AddSingleton<KeyStores.KeyStoreService>()
         .AddSingleton<Keys.KeyService>()
         .AddSingleton<Lifecycle.KeyLifecycleService>()
