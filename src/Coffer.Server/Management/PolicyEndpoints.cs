@@ -2,6 +2,7 @@ using System.Globalization;
 using Coffer.Approvals;
 using Coffer.Audit;
 using Coffer.Auth;
+using Coffer.Changes;
 using Coffer.Policies;
 using Coffer.Server.Approvals;
 using Coffer.Server.Policies;

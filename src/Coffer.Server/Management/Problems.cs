@@ -29,6 +29,8 @@ internal static class Problems
         NotFoundException => NotFound(e.Message),
         InvalidRequestException => BadRequest(e.Message),
         SealedException => Sealed(e.Message),
+        // Stored but not yet in force here: the caller must know, and its message names a topic only.
+        Coffer.Changes.ChangeNotInForceException => Make(503, "Change not yet in force", e.Message),
         Audit.AuditUnavailableException => AuditUnavailable(),
         SealStateException or ConflictException => Conflict(e.Message),
         // Crypto messages never carry key material or secrets (CryptoException's contract).

@@ -1,3 +1,4 @@
+using Coffer.Changes;
 using Coffer.Policies;
 using Coffer.Server.KeyStores;
 using Coffer.Server.Keys;
@@ -9,9 +10,9 @@ namespace Coffer.Server.Policies;
 /// <summary>
 /// Setting and clearing the versioned access rules of a key store or key, and the user-defined region
 /// sets rules name. A document is checked whole before anything is stored; each change adds a version
-/// and reloads the rules XKS calls are decided by.
+/// and publishes its topic, so the rules XKS calls are decided by reload on every node.
 /// </summary>
-internal sealed class AccessRuleService(AccessRules rules, ICofferStorage storage, TimeProvider time)
+internal sealed class AccessRuleService(AccessRules rules, IChangeFeed changes, ICofferStorage storage, TimeProvider time)
 {
     /// <summary>A rule document from its JSON text (<see cref="InvalidRequestException"/> naming the field at fault).</summary>
     public static AccessPolicyDocument Parse(string? json) =>
@@ -29,7 +30,7 @@ internal sealed class AccessRuleService(AccessRules rules, ICofferStorage storag
         }
 
         var stored = await storage.Policies.AddVersionAsync(scope, scopeId, AccessPolicyDocuments.Write(document), time.GetUtcNow(), actor.Id, ct);
-        await rules.ReloadAsync(ct);
+        await changes.PublishAsync(ChangeTopic.AccessRules);
         return stored;
     }
 
@@ -43,7 +44,7 @@ internal sealed class AccessRuleService(AccessRules rules, ICofferStorage storag
         }
 
         var stored = await storage.Policies.AddVersionAsync(scope, scopeId, null, time.GetUtcNow(), actor.Id, ct);
-        await rules.ReloadAsync(ct);
+        await changes.PublishAsync(ChangeTopic.AccessRules);
         return stored;
     }
 

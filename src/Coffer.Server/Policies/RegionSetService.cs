@@ -1,3 +1,4 @@
+using Coffer.Changes;
 using Coffer.KillSwitches;
 using Coffer.Policies;
 using Coffer.Server.Services;
@@ -9,7 +10,7 @@ namespace Coffer.Server.Policies;
 /// Defining and deleting user-defined region sets. The built-in sets are read-only, and a set in use
 /// by rules or by an engaged kill switch is not deleted: rules naming a missing set would fail closed.
 /// </summary>
-internal sealed class RegionSetService(AccessRules rules, ICofferStorage storage, TimeProvider time)
+internal sealed class RegionSetService(IChangeFeed changes, ICofferStorage storage, TimeProvider time)
 {
     /// <summary>The distinct regions of a set named <paramref name="name"/>, checked without reading storage.</summary>
     public static IReadOnlyList<string> Parse(string name, IReadOnlyList<string?>? regions)
@@ -40,7 +41,7 @@ internal sealed class RegionSetService(AccessRules rules, ICofferStorage storage
     {
         var set = new StoredRegionSet(name, Parse(name, regions), time.GetUtcNow());
         await storage.Policies.PutRegionSetAsync(set, ct);
-        await rules.ReloadAsync(ct);
+        await changes.PublishAsync(ChangeTopic.RegionSets);
         return set;
     }
 
@@ -67,7 +68,7 @@ internal sealed class RegionSetService(AccessRules rules, ICofferStorage storage
             throw NotFound(name);
         }
 
-        await rules.ReloadAsync(ct);
+        await changes.PublishAsync(ChangeTopic.RegionSets);
     }
 
     public static NotFoundException NotFound(string name) => new($"No region set named '{name}' exists.");
