@@ -15,7 +15,7 @@ public sealed class ChildProcess : IAsyncDisposable
 
     private ChildProcess(Process process) => _process = process;
 
-    public int Id => _process.Id;
+    public int ProcessId => _process.Id;
 
     public bool HasExited => _process.HasExited;
 
@@ -32,13 +32,15 @@ public sealed class ChildProcess : IAsyncDisposable
     }
 
     /// <param name="environment">Variables to set (a null value removes one) over this process's.</param>
-    public static ChildProcess Start(string file, IEnumerable<string> arguments, IReadOnlyDictionary<string, string?>? environment = null)
+    /// <param name="workingDirectory">This process's own when null.</param>
+    public static ChildProcess Start(string file, IEnumerable<string> arguments, IReadOnlyDictionary<string, string?>? environment = null, string? workingDirectory = null)
     {
         var start = new ProcessStartInfo(file)
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
+            WorkingDirectory = workingDirectory ?? "",
         };
         foreach (var argument in arguments)
         {
@@ -79,6 +81,7 @@ public sealed class ChildProcess : IAsyncDisposable
     {
         if (!_process.HasExited)
         {
+            // .NET sends only SIGKILL; kill(1) sends the signal a service manager stops a service with.
             using var kill = Process.Start("kill", ["-TERM", _process.Id.ToString(CultureInfo.InvariantCulture)]);
             await kill.WaitForExitAsync();
             using var patience = new CancellationTokenSource(grace);
@@ -95,12 +98,12 @@ public sealed class ChildProcess : IAsyncDisposable
         return await WaitForExitAsync();
     }
 
-    /// <summary>SIGKILL: no chance to clean up, as in a crash.</summary>
+    /// <summary>SIGKILL to it and any process it started: no chance to clean up, as in a crash.</summary>
     public void Kill()
     {
         if (!_process.HasExited)
         {
-            _process.Kill();
+            _process.Kill(entireProcessTree: true);
         }
 
         _process.WaitForExit();

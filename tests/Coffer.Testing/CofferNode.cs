@@ -17,6 +17,11 @@ public sealed class CofferNode : IAsyncDisposable
     /// <summary>How long a start may take on a loaded CI machine.</summary>
     public static readonly TimeSpan StartPatience = TimeSpan.FromSeconds(60);
 
+    /// <summary>The built <c>coffer</c> executable, as a command line to which its arguments are
+    /// added: the running .NET host and the coffer.dll that the test project copies beside itself.</summary>
+    public static IReadOnlyList<string> Executable { get; } =
+        [Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet", Path.Combine(AppContext.BaseDirectory, "coffer.dll")];
+
     private static readonly HttpClient Http = new() { Timeout = TimeSpan.FromSeconds(5) };
 
     private readonly bool _ownsDirectory;
@@ -111,10 +116,7 @@ public sealed class CofferNode : IAsyncDisposable
         var environment = Environment.GetEnvironmentVariables().Keys.Cast<string>()
             .Where(name => name.StartsWith("COFFER_", StringComparison.Ordinal))
             .ToDictionary(name => name, string? (_) => null);
-        _process = ChildProcess.Start(
-            Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet",
-            [Path.Combine(AppContext.BaseDirectory, "coffer.dll"), "server", "--config", ConfigPath],
-            environment);
+        _process = ChildProcess.Start(Executable[0], [.. Executable.Skip(1), "server", "--config", ConfigPath], environment);
         await WaitForPingAsync();
     }
 
