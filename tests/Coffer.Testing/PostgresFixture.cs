@@ -55,11 +55,11 @@ public sealed class PostgresFixture
     private static void StartWatchdog(string directory)
     {
         // pg_ctl makes the postmaster a process group leader: killing the group kills its children too,
-        // so nothing writes into the directory while it is removed.
+        // so nothing writes into the directory while it is removed. (dash, /bin/sh on Debian, takes no "--".)
         const string script = """
             exec </dev/null >/dev/null 2>&1
             while kill -0 "$1"; do sleep 1; done
-            kill -KILL -- "-$(head -n 1 "$2/postmaster.pid")"
+            kill -KILL "-$(head -n 1 "$2/postmaster.pid")"
             for attempt in 1 2 3 4 5; do rm -rf "$2" && break; sleep 1; done
             """;
         using var watchdog = Process.Start("setsid", ["/bin/sh", "-c", script, "coffer-pg-watchdog", Environment.ProcessId.ToString(CultureInfo.InvariantCulture), directory]);
