@@ -49,6 +49,49 @@ public sealed class HaproxyTests
     }
 
     [Fact]
+    public async Task Sessions_open_on_a_node_marked_down_are_shut_instead_of_reaching_it()
+    {
+        await using var first = await DevServer.StartAsync();
+        await using var second = await DevServer.StartAsync();
+        await using var haproxy = await HaproxyProcess.StartAsync([first.XksUrl.Port, second.XksUrl.Port]);
+        // TCP mode: each connection is tied to a node (round robin) from the moment it opens.
+        var through = new Uri(string.Create(CultureInfo.InvariantCulture, $"http://127.0.0.1:{haproxy.Port}/"));
+        var connections = new List<RawHttpConnection>();
+        for (var i = 0; i < 4; i++)
+        {
+            connections.Add(await RawHttpConnection.OpenAsync(through));
+        }
+
+        try
+        {
+            using (var seal = await second.Admin.PostAsync(new Uri("/api/v1/sys/seal", UriKind.Relative), null))
+            {
+                seal.EnsureSuccessStatusCode();
+            }
+
+            await Wait.UntilAsync(() => haproxy.Log.Contains("coffer_xks/node2 is DOWN", StringComparison.Ordinal), "HAProxy to mark the sealed node down");
+            var answers = new List<RawHttpAnswer>();
+            foreach (var connection in connections)
+            {
+                await connection.SendAsync("GET /ping HTTP/1.1\r\nHost: coffer\r\nConnection: close\r\n\r\n");
+                answers.Add(await connection.ReadUntilClosedAsync(TimeSpan.FromSeconds(10)));
+            }
+
+            // The sealed node's sessions were shut (nothing answers, not its 503); the other's still serve.
+            Assert.All(answers, a => Assert.True(a.Status == 200 || (a.Status is null && a.Closed), a.ToString()));
+            Assert.Contains(answers, a => a.Status is null);
+            Assert.Contains(answers, a => a.Status == 200);
+        }
+        finally
+        {
+            foreach (var connection in connections)
+            {
+                await connection.DisposeAsync();
+            }
+        }
+    }
+
+    [Fact]
     public void The_standard_configuration_is_the_documented_one_with_test_ports_and_timing()
     {
         var config = HaproxyProcess.StandardConfig(4000, [5001, 5002]);
