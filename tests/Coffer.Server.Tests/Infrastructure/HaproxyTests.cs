@@ -34,11 +34,7 @@ public sealed class HaproxyTests
         await using var second = await DevServer.StartAsync();
         await using var haproxy = await HaproxyProcess.StartAsync([first.XksUrl.Port, second.XksUrl.Port]);
 
-        using (var seal = await second.Admin.PostAsync(new Uri("/api/v1/sys/seal", UriKind.Relative), null))
-        {
-            seal.EnsureSuccessStatusCode();
-        }
-
+        await SealAsync(second);
         using (var direct = await Http.GetAsync(new Uri(second.XksUrl, "ping")))
         {
             Assert.Equal(HttpStatusCode.ServiceUnavailable, direct.StatusCode);
@@ -64,11 +60,7 @@ public sealed class HaproxyTests
 
         try
         {
-            using (var seal = await second.Admin.PostAsync(new Uri("/api/v1/sys/seal", UriKind.Relative), null))
-            {
-                seal.EnsureSuccessStatusCode();
-            }
-
+            await SealAsync(second);
             await Wait.UntilAsync(() => haproxy.Log.Contains("coffer_xks/node2 is DOWN", StringComparison.Ordinal), "HAProxy to mark the sealed node down");
             var answers = new List<RawHttpAnswer>();
             foreach (var connection in connections)
@@ -103,6 +95,12 @@ public sealed class HaproxyTests
         Assert.Contains(HaproxyProcess.TestCheckTiming, config, StringComparison.Ordinal);
         Assert.DoesNotContain("check-ssl", config, StringComparison.Ordinal);
         Assert.DoesNotContain("10.0.0.11", config, StringComparison.Ordinal);
+    }
+
+    private static async Task SealAsync(DevServer node)
+    {
+        using var seal = await node.Admin.PostAsync(new Uri("/api/v1/sys/seal", UriKind.Relative), null);
+        seal.EnsureSuccessStatusCode();
     }
 
     // Each request on a new connection: HAProxy in TCP mode balances connections, not requests.
