@@ -108,7 +108,9 @@ public sealed class StalenessTests(ITestOutputHelper output)
 
         await server.StartAsync();
         await Wait.UntilAsync(async () => (await PingAsync(cluster.B.XksUrl)) == HttpStatusCode.OK, "node B's /ping to answer 200 again");
-        await Wait.UntilAsync(async () => (await xksB.EncryptAsync(cluster.B.Info.KeyId, [1])).Status == 200, "node B to serve again");
+        var last = refused;
+        await Wait.UntilAsync(async () => (last = await xksB.EncryptAsync(cluster.B.Info.KeyId, [1])).Status == 200, "node B to serve again")
+            .ContinueWith(t => t.IsFaulted ? throw new TimeoutException($"Node B still answers {last.Status} {last.Body}") : t, TaskScheduler.Default).Unwrap();
         await Task.Delay(500);
         await load.CancelAsync();
         await loadTask;
