@@ -1,5 +1,7 @@
 using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Authorization.Policy;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Coffer.Server.Management;
@@ -20,6 +22,7 @@ internal static class ManagementAccess
         services.AddEndpointsApiExplorer();
         services.AddSingleton<QueryParameters>();
         services.AddSingleton<IAuthorizationHandler, PermissionHandler>();
+        services.AddSingleton<IAuthorizationMiddlewareResultHandler, UnknownPathsPass>();
         services.AddAuthentication(TokenAuthentication.SchemeName)
             .AddScheme<Microsoft.AspNetCore.Authentication.AuthenticationSchemeOptions, TokenAuthentication>(TokenAuthentication.SchemeName, configureOptions: null);
         services.AddAuthorizationBuilder()
@@ -34,5 +37,16 @@ internal static class ManagementAccess
         app.UseAuthentication();
         app.Use(app.ApplicationServices.GetRequiredService<QueryParameters>().InvokeAsync);
         return app.UseAuthorization();
+    }
+
+    /// <summary>The framework applies the fallback policy to a request that matched no endpoint too;
+    /// such a request is a 404 whoever asks (as it was before any token), so it is passed on, not
+    /// challenged. Every request that reaches an endpoint is answered as the policy decided.</summary>
+    private sealed class UnknownPathsPass : IAuthorizationMiddlewareResultHandler
+    {
+        private readonly AuthorizationMiddlewareResultHandler _answers = new();
+
+        public Task HandleAsync(RequestDelegate next, HttpContext context, AuthorizationPolicy policy, PolicyAuthorizationResult authorizeResult) =>
+            context.GetEndpoint() is null ? next(context) : _answers.HandleAsync(next, context, policy, authorizeResult);
     }
 }

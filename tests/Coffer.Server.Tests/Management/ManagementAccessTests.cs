@@ -104,6 +104,19 @@ public sealed class ManagementAccessTests : IAsyncLifetime
         Assert.Equal("auditor token", await auditor.GetStringAsync("/open"));
     }
 
+    [Fact]
+    public async Task An_unknown_path_is_a_404_whoever_asks()
+    {
+        using var auditor = await ClientAsync(Roles.Auditor);
+        using var nobody = new HttpClient { BaseAddress = new Uri(_app.Urls.First()) };
+
+        using var anonymous = await nobody.GetAsync("/nothing-here");
+        using var known = await auditor.GetAsync("/nothing-here");
+
+        Assert.Equal((HttpStatusCode.NotFound, HttpStatusCode.NotFound), (anonymous.StatusCode, known.StatusCode));
+        Assert.Empty(await RecordsAsync(AuditActions.AuthFailed));
+    }
+
     /// <summary>A client with a new token of <paramref name="role"/>, stored as Coffer stores tokens (by hash).</summary>
     private async Task<HttpClient> ClientAsync(string role)
     {
