@@ -187,7 +187,7 @@ public sealed partial class CofferServer : IAsyncDisposable
         {
             backend.Connect();
         }
-        catch (Coffer.Hsm.HsmUnavailableException e)
+        catch (CryptoBackendUnavailableException e)
         {
             Log.HsmDownAtStart(logger, e.Message);
         }
@@ -258,7 +258,7 @@ public sealed partial class CofferServer : IAsyncDisposable
             {
                 await SelfUnseal.UnsealAsync(kind, seal, options, ct);
             }
-            catch (Exception e) when (e is Coffer.Hsm.HsmUnavailableException or CryptoException or SealStateException or AuditUnavailableException)
+            catch (Exception e) when (e is CryptoBackendUnavailableException or CryptoException or SealStateException or AuditUnavailableException)
             {
                 // Stay up and sealed: `coffer unseal` (no share needed) tries again once the HSM (or
                 // the audit store, which must record the unseal first) is back.

@@ -27,8 +27,7 @@ internal sealed partial class ProblemMiddleware(RequestDelegate next, ILogger<Pr
                 ConflictException => Problems.Conflict(e.Message),
                 // Crypto messages never carry key material or secrets (CryptoException's contract).
                 Coffer.Crypto.CryptoException => Problems.Make(409, "Key material problem", e.Message),
-                Coffer.Hsm.HsmUnavailableException or Coffer.Hsm.HsmBusyException =>
-                    Problems.Make(503, "HSM unavailable", "The PKCS#11 token could not serve the request; retry, and check the server log if it persists."),
+                Coffer.Crypto.CryptoBackendUnavailableException => Problems.BackendUnavailable(),
                 BadHttpRequestException bad => Problems.Make(bad.StatusCode, "Invalid request", "The request could not be read: " + bad.Message),
                 _ => null,
             };

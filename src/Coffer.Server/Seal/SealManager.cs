@@ -60,7 +60,7 @@ internal sealed partial class SealManager(
     public ICofferStorage Storage => storage;
 
     /// <summary>The node's PKCS#11 backend, when one is configured (the pkcs11 seal uses it).</summary>
-    public Coffer.Hsm.Pkcs11CryptoBackend? Pkcs11 => hsmBackends?.OfType<Coffer.Hsm.Pkcs11CryptoBackend>().FirstOrDefault();
+    public ICryptoBackend? Pkcs11 => hsmBackends?.FirstOrDefault(b => b.Name == Coffer.KeyStores.KeyStoreBackends.Pkcs11);
 
     /// <summary>The dedicated key of a backend's deep health check; null while sealed or when the
     /// backend could not make one.</summary>
@@ -395,7 +395,11 @@ internal sealed partial class SealManager(
         _backends?.Dispose();
         _backends = null;
         // An HSM keeps no session of Coffer's while sealed (the pkcs11 seal's "seal logs out").
-        Pkcs11?.DropSessions();
+        foreach (var backend in hsmBackends ?? [])
+        {
+            backend.LogOut();
+        }
+
         _master?.Dispose();
         _master = null;
         audit?.ClearCheckpointKey();
