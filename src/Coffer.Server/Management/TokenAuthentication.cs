@@ -16,9 +16,9 @@ namespace Coffer.Server.Management;
 /// The management API's authentication scheme: <c>Authorization: Bearer &lt;token&gt;</c>, a Coffer
 /// token looked up by its SHA-256 (the database never holds a usable token) or an identity-provider
 /// JWT (<see cref="OidcTokenValidator"/>). A valid one becomes the request's principal, carrying its
-/// <see cref="Caller"/> (<see cref="CallerOf"/>). Authentication decides nothing: authorization refuses
-/// (ManagementAccess), and the challenge and the forbidden answer are written here with their audit
-/// records (TokenAuthentication.Refusals.cs), never naming the presented token.
+/// <see cref="Caller"/> (<see cref="CallerOf"/>). Authentication only says who calls; authorization
+/// decides whether the call goes on (ManagementAccess), and the challenge and the forbidden answer are
+/// written here with their audit records (TokenAuthentication.Refusals.cs), never naming the presented token.
 /// </summary>
 internal sealed partial class TokenAuthentication(
     IOptionsMonitor<AuthenticationSchemeOptions> options, UrlEncoder encoder,
