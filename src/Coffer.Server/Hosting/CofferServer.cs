@@ -3,6 +3,7 @@ using Coffer.Crypto;
 using Coffer.Server.Alerts;
 using Coffer.Server.Audit;
 using Coffer.Server.Audit.Sinks;
+using Coffer.Server.Changes;
 using Coffer.Server.KillSwitches;
 using Coffer.Server.Lifecycle;
 using Coffer.Server.Management;
@@ -44,8 +45,11 @@ public sealed partial class CofferServer : IAsyncDisposable
 
     private readonly WebhookAlerts _alerts;
 
-    private CofferServer(WebApplication xks, WebApplication admin, SealManager seal, AuditLog audit, ILoggerFactory loggers, IReadOnlyList<ICryptoBackend> hsmBackends, AuditForwarders sinks, WebhookAlerts alerts)
+    private readonly ChangeFeed _changes;
+
+    private CofferServer(WebApplication xks, WebApplication admin, SealManager seal, AuditLog audit, ILoggerFactory loggers, IReadOnlyList<ICryptoBackend> hsmBackends, AuditForwarders sinks, WebhookAlerts alerts, ChangeFeed changes)
     {
+        _changes = changes;
         _sinks = sinks;
         _alerts = alerts;
         _xks = xks;
@@ -68,6 +72,9 @@ public sealed partial class CofferServer : IAsyncDisposable
 
     /// <summary>The lifecycle scheduler (rotation policies, activation and expiry).</summary>
     internal RotationScheduler Scheduler => _admin.Services.GetRequiredService<RotationScheduler>();
+
+    /// <summary>The seam every cache of this node reloads through (tests deliver other nodes' changes to it).</summary>
+    internal Coffer.Changes.IChangeFeed Changes => _changes;
 
     internal Approvals.ApprovalRuns ApprovalRuns => _admin.Services.GetRequiredService<Approvals.ApprovalRuns>();
 
@@ -134,7 +141,8 @@ public sealed partial class CofferServer : IAsyncDisposable
         }
 
         var hsmBackends = CreateHsmBackends(options, time, logger);
-        var seal = new SealManager(storage, time, loggers.CreateLogger<SealManager>(), hsmBackends, audit);
+        var changes = new ChangeFeed(options.NodeId, loggers.CreateLogger<ChangeFeed>());
+        var seal = new SealManager(storage, changes, time, loggers.CreateLogger<SealManager>(), hsmBackends, audit);
         WebhookAlerts? alerts = null;
         try
         {
@@ -142,19 +150,20 @@ public sealed partial class CofferServer : IAsyncDisposable
             await AutoUnsealAsync(options, seal, logger, ct);
 
             // Engaged kill switches hold across restarts: in force before the first XKS call.
-            var killSwitches = new KillSwitchBoard(storage, time);
+            var killSwitches = new KillSwitchBoard(storage, changes, time);
             await killSwitches.LoadAsync(ct);
 
             // Alerts read the durable chain behind their own cursor and outbox: nothing on the request path.
             alerts = await WebhookAlerts.StartAsync(options.Alerts, seal, time, loggers, ct);
             var node = new NodeServices(options, seal, audit, storage, time, loggers, killSwitches, sinks,
-                new CofferMetrics(seal, audit, sinks, killSwitches));
+                new CofferMetrics(seal, audit, sinks, killSwitches), changes);
             var rules = await AccessRules.LoadAsync(storage, loggers.CreateLogger<AccessRules>(), ct);
+            CacheSubscriptions.Subscribe(changes, seal, killSwitches, rules);
             var xks = BuildXks(node, rules);
             var admin = BuildAdmin(node, alerts, rules);
             await xks.StartAsync(ct);
             await admin.StartAsync(ct);
-            return new CofferServer(xks, admin, seal, audit, loggers, hsmBackends, sinks, alerts);
+            return new CofferServer(xks, admin, seal, audit, loggers, hsmBackends, sinks, alerts, changes);
         }
         catch
         {
@@ -165,6 +174,7 @@ public sealed partial class CofferServer : IAsyncDisposable
 
             await sinks.DisposeAsync();
             seal.Dispose();
+            changes.Dispose();
             await audit.DisposeAsync();
             storage.Dispose();
             DisposeAll(hsmBackends);
@@ -236,6 +246,7 @@ public sealed partial class CofferServer : IAsyncDisposable
         }
 
         options.Oidc?.Validate();
+        options.Cluster.Validate();
     }
 
     /// <summary>The dev and pkcs11 seals need no operator: they unseal at start (<see cref="SelfUnseal"/>).</summary>
@@ -278,7 +289,7 @@ public sealed partial class CofferServer : IAsyncDisposable
 
     private static WebApplication BuildXks(NodeServices node, AccessRules rules)
     {
-        var (options, seal, _, _, time, _, _, _, _) = node;
+        var (options, seal, _, _, time, _, _, _, _, _) = node;
         var builder = NewBuilder(node);
         builder.Services.AddSingleton(rules);
         builder.Services.AddSingleton(options.Xks);
@@ -320,7 +331,7 @@ public sealed partial class CofferServer : IAsyncDisposable
 
     private static WebApplication BuildAdmin(NodeServices node, WebhookAlerts alerts, AccessRules rules)
     {
-        var (options, seal, _, _, time, _, _, _, metrics) = node;
+        var (options, seal, _, _, time, _, _, _, metrics, _) = node;
         var builder = NewBuilder(node);
         builder.Services.AddSingleton(alerts);
         builder.Services.AddSingleton(rules);
@@ -336,6 +347,7 @@ public sealed partial class CofferServer : IAsyncDisposable
         // The lifecycle scheduler lives with the management listener: started and stopped with it.
         builder.Services.AddSingleton<RotationScheduler>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<RotationScheduler>());
+        builder.Services.AddHostedService<FullReload>();
         builder.Services.AddProblemDetails(problems => problems.CustomizeProblemDetails = context =>
         {
             context.ProblemDetails.Detail ??= context.ProblemDetails.Status switch
@@ -432,13 +444,14 @@ public sealed partial class CofferServer : IAsyncDisposable
         builder.Services.AddSingleton(node.KillSwitches);
         builder.Services.AddSingleton(node.Sinks);
         builder.Services.AddSingleton(node.Metrics);
+        builder.Services.AddSingleton<Coffer.Changes.IChangeFeed>(node.Changes);
         return builder;
     }
 
     /// <summary>What one node's two listeners are built from.</summary>
     private sealed record NodeServices(
         CofferOptions Options, SealManager Seal, AuditLog Audit, ICofferStorage Storage, TimeProvider Time, ILoggerFactory Loggers,
-        KillSwitchBoard KillSwitches, AuditForwarders Sinks, CofferMetrics Metrics);
+        KillSwitchBoard KillSwitches, AuditForwarders Sinks, CofferMetrics Metrics, ChangeFeed Changes);
 
     private static IPAddress ParseAddress(string address) => address switch
     {
@@ -468,6 +481,7 @@ public sealed partial class CofferServer : IAsyncDisposable
         // Before the seal: a delivery in flight is abandoned while it can still open its secret; it stays pending.
         await _alerts.DisposeAsync();
         Seal.Dispose();
+        _changes.Dispose();
         // After the listeners stopped: every record of an answered call is already written; the
         // writer drains what is left before the storage closes.
         await Audit.DisposeAsync();

@@ -22,6 +22,8 @@ internal sealed partial class ProblemMiddleware(RequestDelegate next, ILogger<Pr
             var problem = e switch
             {
                 SealedException => Problems.Sealed(e.Message),
+                // Stored but not yet in force here: the caller must know, and its message names a topic only.
+                Coffer.Changes.ChangeNotInForceException => Problems.Make(503, "Change not yet in force", e.Message),
                 Audit.AuditUnavailableException => Problems.AuditUnavailable(),
                 SealStateException => Problems.Conflict(e.Message),
                 ConflictException => Problems.Conflict(e.Message),

@@ -1,0 +1,17 @@
+namespace Coffer.Server.Hosting;
+
+/// <summary>How a node keeps its in-memory state in step with the database it shares (docs/architecture.md, "Changes").</summary>
+public sealed class ClusterOptions
+{
+    /// <summary>Seconds between full reloads of every cache (key ring, kill switches, access rules): the
+    /// safety net for a change whose notification was lost, or whose reload failed. 1..3600.</summary>
+    public int FullReloadSeconds { get; set; } = 30;
+
+    internal void Validate()
+    {
+        if (FullReloadSeconds is < 1 or > 3600)
+        {
+            throw new InvalidOperationException("Cluster.FullReloadSeconds must be 1..3600: the full reload is what retries a cache that failed to reload.");
+        }
+    }
+}
