@@ -24,7 +24,7 @@ namespace Coffer.Server.Tests.Management;
 public sealed class ManagementAccessTests : IAsyncLifetime
 {
     private readonly string _directory = Directory.CreateTempSubdirectory("coffer-access-").FullName;
-    private SqliteStorage _storage = null!;
+    private CofferStorage _storage = null!;
     private AuditLog _audit = null!;
     private WebApplication _app = null!;
 
