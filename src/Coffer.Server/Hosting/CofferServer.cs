@@ -338,15 +338,13 @@ public sealed partial class CofferServer : IAsyncDisposable
         var builder = NewBuilder(node);
         builder.Services.AddSingleton(alerts);
         builder.Services.AddSingleton(rules);
-        builder.Services.AddSingleton<Authorizer>();
-        builder.Services.AddSingleton<QueryParameters>();
         builder.Services.AddManagementServices();
         if (options.Oidc is not null)
         {
             builder.Services.AddSingleton(sp => new OidcTokenValidator(options.Oidc, time, sp.GetRequiredService<ILogger<OidcTokenValidator>>()));
         }
 
-        builder.Services.AddSingleton<TokenAuthentication>();
+        builder.Services.AddManagementAccess();
         builder.Services.AddSingleton<Approvals.ApprovalRuns>();
         builder.Services.AddSingleton<Lifecycle.DestructionSweeper>();
         builder.Services.AddHostedService(services => services.GetRequiredService<Lifecycle.DestructionSweeper>());
@@ -374,7 +372,8 @@ public sealed partial class CofferServer : IAsyncDisposable
             // fields (no description, no matcher, no release) are left out of answers, not written as null.
             json.SerializerOptions.DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull;
         });
-        builder.Services.AddOpenApi("v1", openApi => openApi.AddOperationTransformer(EndpointPermissions.DocumentPermission));
+        builder.Services.AddOpenApi("v1", openApi => openApi
+            .AddOperationTransformer(EndpointPermissions.DocumentPermission).AddDocumentTransformer(EndpointPermissions.DocumentBearerScheme));
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
@@ -391,8 +390,7 @@ public sealed partial class CofferServer : IAsyncDisposable
         app.UseMiddleware<ProblemMiddleware>();
         app.UseStatusCodePages();
         app.UseRouting();
-        var authentication = app.Services.GetRequiredService<TokenAuthentication>();
-        app.Use(authentication.InvokeAsync);
+        app.UseManagementAccess();
         // After the permission check, before any endpoint filter: a guarded call may become an approval request.
         app.Use(Approvals.QuorumGate.InvokeAsync);
         app.MapOpenApi("/api/{documentName}/openapi.json").AllowAnonymous();
@@ -402,7 +400,7 @@ public sealed partial class CofferServer : IAsyncDisposable
         app.MapGet("/readyz", () => seal.IsSealed ? Results.Problem(statusCode: 503, title: "Coffer is sealed") : TypedResults.Ok("ready"))
             .AllowAnonymous().ExcludeFromDescription();
 
-        // Every /api/v1 endpoint needs a token unless it is marked AllowAnonymous (TokenAuthentication).
+        // Every /api/v1 endpoint needs a token unless it is marked AllowAnonymous (ManagementAccess).
         var api = app.MapGroup("/api/v1");
         SystemEndpoints.Map(api);
         KeyStoreEndpoints.Map(api);

@@ -28,12 +28,12 @@ internal static class SystemEndpoints
         group.MapGet("/whoami", WhoAmIAsync).RequireAnyCaller().WithSummary("The caller as the server sees it: its id, kind, name, roles (with their key stores' names), groups and token id");
     }
 
-    private static async Task<Ok<SealStatusView>> StatusAsync(HttpContext http, SealManager seal, TokenAuthentication auth, CancellationToken ct)
+    private static async Task<Ok<SealStatusView>> StatusAsync(HttpContext http, SealManager seal, CancellationToken ct)
     {
         var storage = seal.Storage;
         var kind = await storage.System.GetSettingAsync(SettingNames.SealKind, ct);
         var threshold = int.TryParse(await storage.System.GetSettingAsync(SettingNames.ShamirThreshold, ct), out var t) ? t : 0;
-        int? count = await auth.AuthenticateAsync(http) is null ? null : await storage.KeyStores.CountKeyStoresAsync(ct);
+        int? count = TokenAuthentication.CallerOf(http) is null ? null : await storage.KeyStores.CountKeyStoresAsync(ct);
         return TypedResults.Ok(new SealStatusView(kind is not null, seal.IsSealed, kind, threshold, seal.PendingShareCount, DeepHealthCheck.Version, count));
     }
 
@@ -81,7 +81,7 @@ internal static class SystemEndpoints
     }
 
     private static async Task<Results<Ok<SealStatusView>, ProblemHttpResult>> UnsealAsync(
-        UnsealRequest request, HttpContext http, SealManager seal, TokenAuthentication auth, Hosting.CofferOptions options, CancellationToken ct)
+        UnsealRequest request, HttpContext http, SealManager seal, Hosting.CofferOptions options, CancellationToken ct)
     {
         if (request.Reset)
         {
@@ -107,12 +107,12 @@ internal static class SystemEndpoints
             await seal.SubmitShareAsync(request.Share.Trim(), ct);
         }
 
-        return TypedResults.Ok((await StatusAsync(http, seal, auth, ct)).Value!);
+        return TypedResults.Ok((await StatusAsync(http, seal, ct)).Value!);
     }
 
-    private static async Task<Ok<SealStatusView>> SealAsync(HttpContext http, SealManager seal, TokenAuthentication auth, CancellationToken ct)
+    private static async Task<Ok<SealStatusView>> SealAsync(HttpContext http, SealManager seal, CancellationToken ct)
     {
         await seal.SealAsync(ct);
-        return await StatusAsync(http, seal, auth, ct);
+        return await StatusAsync(http, seal, ct);
     }
 }
