@@ -72,6 +72,13 @@ internal static class SqliteDialect
     /// <summary>Microsoft.Data.Sqlite's own retry on SQLITE_BUSY for audit connections, in seconds.</summary>
     public const int AuditCommandTimeoutSeconds = 1;
 
+    /// <summary>
+    /// The database's clock in unix milliseconds, for the cluster tables (docs/cluster.md). SQLite fixes
+    /// <c>'now'</c> once per statement, so every use in one statement agrees. PostgreSQL's counterpart is
+    /// <c>CAST(EXTRACT(EPOCH FROM now()) * 1000 AS BIGINT)</c>.
+    /// </summary>
+    public const string NowMilliseconds = "CAST((julianday('now') - 2440587.5) * 86400000.0 AS INTEGER)";
+
     /// <summary>WAL lets readers proceed while one writer commits. It is a property of the file,
     /// so setting it once when opening is enough.</summary>
     public const string EnableWal = "PRAGMA journal_mode = WAL;";

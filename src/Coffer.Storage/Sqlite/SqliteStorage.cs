@@ -32,6 +32,7 @@ public sealed partial class SqliteStorage : ICofferStorage
         Rotation = (IRotationRepository)Keys;
         Principals = new PrincipalRepository(this);
         Approvals = new ApprovalRepository(this);
+        Cluster = new Cluster.ClusterRepository(async ct => await OpenConnectionAsync(ct), SqliteDialect.NowMilliseconds);
     }
 
     public IKeyStoreRepository KeyStores { get; }
@@ -51,6 +52,8 @@ public sealed partial class SqliteStorage : ICofferStorage
     public IPrincipalRepository Principals { get; }
 
     public IApprovalRepository Approvals { get; }
+
+    public IClusterRepository Cluster { get; }
 
     /// <summary>The schema version this build migrates databases to.</summary>
     public static int SchemaVersion => Migrations.Migration.Latest;
