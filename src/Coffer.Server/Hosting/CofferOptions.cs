@@ -19,8 +19,13 @@ public sealed class CofferOptions
     /// <summary>The dev seal's master key file; defaults to <c>master.key</c> in the data directory.</summary>
     public string? DevMasterKeyPath { get; set; }
 
-    /// <summary>Identifies this node in health answers and logs.</summary>
-    public string NodeId { get; set; } = Environment.MachineName;
+    /// <summary>Names this node in audit records, the cluster registry, XKS health answers and logs: a
+    /// token of letters, digits, '.', '_' and '-'; by default derived from the host name
+    /// (<see cref="Coffer.Server.Cluster.NodeIdentity"/>). Unique per live node (docs/cluster.md).</summary>
+    public string NodeId { get; set; } = Coffer.Server.Cluster.NodeIdentity.FromHostName(Environment.MachineName);
+
+    /// <summary>Heartbeat, liveness and leader lease timings (docs/cluster.md).</summary>
+    public Coffer.Server.Cluster.ClusterOptions Cluster { get; set; } = new();
 
     public XksListenerOptions Xks { get; set; } = new();
 

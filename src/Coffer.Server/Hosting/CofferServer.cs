@@ -3,6 +3,7 @@ using Coffer.Crypto;
 using Coffer.Server.Alerts;
 using Coffer.Server.Audit;
 using Coffer.Server.Audit.Sinks;
+using Coffer.Server.Cluster;
 using Coffer.Server.KillSwitches;
 using Coffer.Server.Lifecycle;
 using Coffer.Server.Management;
@@ -44,8 +45,11 @@ public sealed partial class CofferServer : IAsyncDisposable
 
     private readonly WebhookAlerts _alerts;
 
-    private CofferServer(WebApplication xks, WebApplication admin, SealManager seal, AuditLog audit, ILoggerFactory loggers, IReadOnlyList<ICryptoBackend> hsmBackends, AuditForwarders sinks, WebhookAlerts alerts)
+    private readonly ClusterMembership _cluster;
+
+    private CofferServer(WebApplication xks, WebApplication admin, SealManager seal, AuditLog audit, ILoggerFactory loggers, IReadOnlyList<ICryptoBackend> hsmBackends, AuditForwarders sinks, WebhookAlerts alerts, ClusterMembership cluster)
     {
+        _cluster = cluster;
         _sinks = sinks;
         _alerts = alerts;
         _xks = xks;
@@ -91,17 +95,21 @@ public sealed partial class CofferServer : IAsyncDisposable
         var logger = loggers.CreateLogger<CofferServer>();
         OwnerOnlyFiles.EnsureDataDirectory(options.DataDirectory, logger);
         var storage = await SqliteStorage.OpenAsync(options.ResolvedDatabasePath, ct);
-        if (options.Oidc is not null)
+        ClusterMembership cluster;
+        try
         {
-            try
+            if (options.Oidc is not null)
             {
                 await options.Oidc.RequireRolesAsync(storage.Principals, ct);
             }
-            catch
-            {
-                storage.Dispose();
-                throw;
-            }
+
+            // Before anything is written: a second live process with this node id refuses to start.
+            cluster = await ClusterMembership.JoinAsync(storage, options, loggers.CreateLogger<ClusterMembership>(), ct);
+        }
+        catch
+        {
+            storage.Dispose();
+            throw;
         }
 
         if (unaudited)
@@ -116,6 +124,7 @@ public sealed partial class CofferServer : IAsyncDisposable
         }
         catch
         {
+            await cluster.DisposeAsync();
             storage.Dispose();
             throw;
         }
@@ -124,10 +133,11 @@ public sealed partial class CofferServer : IAsyncDisposable
         AuditForwarders sinks;
         try
         {
-            sinks = await AuditForwarders.StartAsync(options, storage, time, loggers, ct);
+            sinks = await AuditForwarders.StartAsync(options, storage, cluster.Leadership, time, loggers, ct);
         }
         catch
         {
+            await cluster.DisposeAsync();
             await audit.DisposeAsync();
             storage.Dispose();
             throw;
@@ -146,18 +156,20 @@ public sealed partial class CofferServer : IAsyncDisposable
             await killSwitches.LoadAsync(ct);
 
             // Alerts read the durable chain behind their own cursor and outbox: nothing on the request path.
-            alerts = await WebhookAlerts.StartAsync(options.Alerts, seal, time, loggers, ct);
+            alerts = await WebhookAlerts.StartAsync(options.Alerts, seal, cluster.Leadership, time, loggers, ct);
             var node = new NodeServices(options, seal, audit, storage, time, loggers, killSwitches, sinks,
-                new CofferMetrics(seal, audit, sinks, killSwitches));
+                new CofferMetrics(seal, audit, sinks, killSwitches), cluster);
             var rules = await AccessRules.LoadAsync(storage, loggers.CreateLogger<AccessRules>(), ct);
             var xks = BuildXks(node, rules);
             var admin = BuildAdmin(node, alerts, rules);
             await xks.StartAsync(ct);
             await admin.StartAsync(ct);
-            return new CofferServer(xks, admin, seal, audit, loggers, hsmBackends, sinks, alerts);
+            await cluster.StartAsync(seal, audit, xks.Services.GetRequiredService<DeepHealthCheck>(), BoundAddress(xks), BoundAddress(admin), hsmBackends.Count > 0, ct);
+            return new CofferServer(xks, admin, seal, audit, loggers, hsmBackends, sinks, alerts, cluster);
         }
         catch
         {
+            await cluster.DisposeAsync();
             if (alerts is not null)
             {
                 await alerts.DisposeAsync();
@@ -236,6 +248,8 @@ public sealed partial class CofferServer : IAsyncDisposable
         }
 
         options.Oidc?.Validate();
+        NodeIdentity.Validate(options.NodeId);
+        options.Cluster.Validate();
     }
 
     /// <summary>The dev and pkcs11 seals need no operator: they unseal at start (<see cref="SelfUnseal"/>).</summary>
@@ -278,7 +292,7 @@ public sealed partial class CofferServer : IAsyncDisposable
 
     private static WebApplication BuildXks(NodeServices node, AccessRules rules)
     {
-        var (options, seal, _, _, time, _, _, _, _) = node;
+        var (options, seal, _, _, time, _, _, _, _, _) = node;
         var builder = NewBuilder(node);
         builder.Services.AddSingleton(rules);
         builder.Services.AddSingleton(options.Xks);
@@ -320,7 +334,7 @@ public sealed partial class CofferServer : IAsyncDisposable
 
     private static WebApplication BuildAdmin(NodeServices node, WebhookAlerts alerts, AccessRules rules)
     {
-        var (options, seal, _, _, time, _, _, _, metrics) = node;
+        var (options, seal, _, _, time, _, _, _, metrics, _) = node;
         var builder = NewBuilder(node);
         builder.Services.AddSingleton(alerts);
         builder.Services.AddSingleton(rules);
@@ -434,13 +448,15 @@ public sealed partial class CofferServer : IAsyncDisposable
         builder.Services.AddSingleton(node.KillSwitches);
         builder.Services.AddSingleton(node.Sinks);
         builder.Services.AddSingleton(node.Metrics);
+        builder.Services.AddSingleton(node.Cluster);
+        builder.Services.AddSingleton(node.Cluster.Leadership);
         return builder;
     }
 
     /// <summary>What one node's two listeners are built from.</summary>
     private sealed record NodeServices(
         CofferOptions Options, SealManager Seal, AuditLog Audit, ICofferStorage Storage, TimeProvider Time, ILoggerFactory Loggers,
-        KillSwitchBoard KillSwitches, AuditForwarders Sinks, CofferMetrics Metrics);
+        KillSwitchBoard KillSwitches, AuditForwarders Sinks, CofferMetrics Metrics, ClusterMembership Cluster);
 
     private static IPAddress ParseAddress(string address) => address switch
     {
@@ -463,6 +479,8 @@ public sealed partial class CofferServer : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        // First: scheduled work stops here and another node takes the lease at once.
+        await _cluster.DisposeAsync();
         await StopAsync();
         await _xks.DisposeAsync();
         await _admin.DisposeAsync();
