@@ -73,6 +73,9 @@ public sealed partial class CofferServer : IAsyncDisposable
     /// <summary>The lifecycle scheduler (rotation policies, activation and expiry).</summary>
     internal RotationScheduler Scheduler => _admin.Services.GetRequiredService<RotationScheduler>();
 
+    /// <summary>Whether this node leads the cluster (docs/cluster.md).</summary>
+    internal Leadership Leadership => _cluster.Leadership;
+
     internal Approvals.ApprovalRuns ApprovalRuns => _admin.Services.GetRequiredService<Approvals.ApprovalRuns>();
 
     /// <summary>Scheme, host and port of the XKS listener, e.g. <c>https://127.0.0.1:8443</c>.</summary>
