@@ -24,9 +24,6 @@ public sealed class CofferOptions
     /// (<see cref="Coffer.Server.Cluster.NodeIdentity"/>). Unique per live node (docs/cluster.md).</summary>
     public string NodeId { get; set; } = Coffer.Server.Cluster.NodeIdentity.FromHostName(Environment.MachineName);
 
-    /// <summary>Heartbeat, liveness and leader lease timings (docs/cluster.md).</summary>
-    public Coffer.Server.Cluster.ClusterOptions Cluster { get; set; } = new();
-
     public XksListenerOptions Xks { get; set; } = new();
 
     /// <summary>The PKCS#11 token that holds the keys of <c>pkcs11</c> key stores (docs/pkcs11.md);
@@ -46,6 +43,10 @@ public sealed class CofferOptions
 
     /// <summary>Management login with the organisation's identity provider (OIDC bearer JWTs); off when absent.</summary>
     public OidcOptions? Oidc { get; set; }
+
+    /// <summary>How this node keeps its caches in step with the database, and the timing of its
+    /// heartbeat and the leader lease (docs/cluster.md).</summary>
+    public ClusterOptions Cluster { get; set; } = new();
 
     internal string ResolvedDatabasePath => DatabasePath ?? Path.Combine(DataDirectory, "coffer.db");
 

@@ -3,6 +3,7 @@ using Coffer.Crypto;
 using Coffer.Server.Alerts;
 using Coffer.Server.Audit;
 using Coffer.Server.Audit.Sinks;
+using Coffer.Server.Changes;
 using Coffer.Server.Cluster;
 using Coffer.Server.KillSwitches;
 using Coffer.Server.Lifecycle;
@@ -45,10 +46,13 @@ public sealed partial class CofferServer : IAsyncDisposable
 
     private readonly WebhookAlerts _alerts;
 
+    private readonly ChangeFeed _changes;
+
     private readonly ClusterMembership _cluster;
 
-    private CofferServer(WebApplication xks, WebApplication admin, SealManager seal, AuditLog audit, ILoggerFactory loggers, IReadOnlyList<ICryptoBackend> hsmBackends, AuditForwarders sinks, WebhookAlerts alerts, ClusterMembership cluster)
+    private CofferServer(WebApplication xks, WebApplication admin, SealManager seal, AuditLog audit, ILoggerFactory loggers, IReadOnlyList<ICryptoBackend> hsmBackends, AuditForwarders sinks, WebhookAlerts alerts, ChangeFeed changes, ClusterMembership cluster)
     {
+        _changes = changes;
         _cluster = cluster;
         _sinks = sinks;
         _alerts = alerts;
@@ -72,6 +76,9 @@ public sealed partial class CofferServer : IAsyncDisposable
 
     /// <summary>The lifecycle scheduler (rotation policies, activation and expiry).</summary>
     internal RotationScheduler Scheduler => _admin.Services.GetRequiredService<RotationScheduler>();
+
+    /// <summary>The seam every cache of this node reloads through (tests deliver other nodes' changes to it).</summary>
+    internal Coffer.Changes.IChangeFeed Changes => _changes;
 
     /// <summary>Whether this node leads the cluster (docs/cluster.md).</summary>
     internal Leadership Leadership => _cluster.Leadership;
@@ -147,7 +154,8 @@ public sealed partial class CofferServer : IAsyncDisposable
         }
 
         var hsmBackends = CreateHsmBackends(options, time, logger);
-        var seal = new SealManager(storage, time, loggers.CreateLogger<SealManager>(), hsmBackends, audit);
+        var changes = new ChangeFeed(options.NodeId, loggers.CreateLogger<ChangeFeed>());
+        var seal = new SealManager(storage, changes, time, loggers.CreateLogger<SealManager>(), hsmBackends, audit);
         WebhookAlerts? alerts = null;
         try
         {
@@ -155,20 +163,21 @@ public sealed partial class CofferServer : IAsyncDisposable
             await AutoUnsealAsync(options, seal, logger, ct);
 
             // Engaged kill switches hold across restarts: in force before the first XKS call.
-            var killSwitches = new KillSwitchBoard(storage, time);
+            var killSwitches = new KillSwitchBoard(storage, changes, time);
             await killSwitches.LoadAsync(ct);
 
             // Alerts read the durable chain behind their own cursor and outbox: nothing on the request path.
             alerts = await WebhookAlerts.StartAsync(options.Alerts, seal, cluster.Leadership, time, loggers, ct);
             var node = new NodeServices(options, seal, audit, storage, time, loggers, killSwitches, sinks,
-                new CofferMetrics(seal, audit, sinks, killSwitches), cluster);
+                new CofferMetrics(seal, audit, sinks, killSwitches), changes, cluster);
             var rules = await AccessRules.LoadAsync(storage, loggers.CreateLogger<AccessRules>(), ct);
+            CacheSubscriptions.Subscribe(changes, seal, killSwitches, rules);
             var xks = BuildXks(node, rules);
             var admin = BuildAdmin(node, alerts, rules);
             await xks.StartAsync(ct);
             await admin.StartAsync(ct);
             await cluster.StartAsync(seal, audit, xks.Services.GetRequiredService<DeepHealthCheck>(), BoundAddress(xks), BoundAddress(admin), hsmBackends.Count > 0, ct);
-            return new CofferServer(xks, admin, seal, audit, loggers, hsmBackends, sinks, alerts, cluster);
+            return new CofferServer(xks, admin, seal, audit, loggers, hsmBackends, sinks, alerts, changes, cluster);
         }
         catch
         {
@@ -180,6 +189,7 @@ public sealed partial class CofferServer : IAsyncDisposable
 
             await sinks.DisposeAsync();
             seal.Dispose();
+            changes.Dispose();
             await audit.DisposeAsync();
             storage.Dispose();
             DisposeAll(hsmBackends);
@@ -202,7 +212,7 @@ public sealed partial class CofferServer : IAsyncDisposable
         {
             backend.Connect();
         }
-        catch (Coffer.Hsm.HsmUnavailableException e)
+        catch (CryptoBackendUnavailableException e)
         {
             Log.HsmDownAtStart(logger, e.Message);
         }
@@ -275,7 +285,7 @@ public sealed partial class CofferServer : IAsyncDisposable
             {
                 await SelfUnseal.UnsealAsync(kind, seal, options, ct);
             }
-            catch (Exception e) when (e is Coffer.Hsm.HsmUnavailableException or CryptoException or SealStateException or AuditUnavailableException)
+            catch (Exception e) when (e is CryptoBackendUnavailableException or CryptoException or SealStateException or AuditUnavailableException)
             {
                 // Stay up and sealed: `coffer unseal` (no share needed) tries again once the HSM (or
                 // the audit store, which must record the unseal first) is back.
@@ -295,7 +305,7 @@ public sealed partial class CofferServer : IAsyncDisposable
 
     private static WebApplication BuildXks(NodeServices node, AccessRules rules)
     {
-        var (options, seal, _, _, time, _, _, _, _, _) = node;
+        var (options, seal, _, _, time, _, _, _, _, _, _) = node;
         var builder = NewBuilder(node);
         builder.Services.AddSingleton(rules);
         builder.Services.AddSingleton(options.Xks);
@@ -337,7 +347,7 @@ public sealed partial class CofferServer : IAsyncDisposable
 
     private static WebApplication BuildAdmin(NodeServices node, WebhookAlerts alerts, AccessRules rules)
     {
-        var (options, seal, _, _, time, _, _, _, metrics, _) = node;
+        var (options, seal, _, _, time, _, _, _, metrics, _, _) = node;
         var builder = NewBuilder(node);
         builder.Services.AddSingleton(alerts);
         builder.Services.AddSingleton(rules);
@@ -355,6 +365,7 @@ public sealed partial class CofferServer : IAsyncDisposable
         // The lifecycle scheduler lives with the management listener: started and stopped with it.
         builder.Services.AddSingleton<RotationScheduler>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<RotationScheduler>());
+        builder.Services.AddHostedService<FullReload>();
         builder.Services.AddProblemDetails(problems => problems.CustomizeProblemDetails = context =>
         {
             context.ProblemDetails.Detail ??= context.ProblemDetails.Status switch
@@ -451,6 +462,7 @@ public sealed partial class CofferServer : IAsyncDisposable
         builder.Services.AddSingleton(node.KillSwitches);
         builder.Services.AddSingleton(node.Sinks);
         builder.Services.AddSingleton(node.Metrics);
+        builder.Services.AddSingleton<Coffer.Changes.IChangeFeed>(node.Changes);
         builder.Services.AddSingleton(node.Cluster);
         builder.Services.AddSingleton(node.Cluster.Leadership);
         return builder;
@@ -459,7 +471,7 @@ public sealed partial class CofferServer : IAsyncDisposable
     /// <summary>What one node's two listeners are built from.</summary>
     private sealed record NodeServices(
         CofferOptions Options, SealManager Seal, AuditLog Audit, ICofferStorage Storage, TimeProvider Time, ILoggerFactory Loggers,
-        KillSwitchBoard KillSwitches, AuditForwarders Sinks, CofferMetrics Metrics, ClusterMembership Cluster);
+        KillSwitchBoard KillSwitches, AuditForwarders Sinks, CofferMetrics Metrics, ChangeFeed Changes, ClusterMembership Cluster);
 
     private static IPAddress ParseAddress(string address) => address switch
     {
@@ -491,6 +503,7 @@ public sealed partial class CofferServer : IAsyncDisposable
         // Before the seal: a delivery in flight is abandoned while it can still open its secret; it stays pending.
         await _alerts.DisposeAsync();
         Seal.Dispose();
+        _changes.Dispose();
         // After the listeners stopped: every record of an answered call is already written; the
         // writer drains what is left before the storage closes.
         await Audit.DisposeAsync();

@@ -1,4 +1,5 @@
 using Coffer.Server.Cluster;
+using Coffer.Server.Hosting;
 using Coffer.Testing;
 
 namespace Coffer.Server.Tests.Cluster;
@@ -7,7 +8,7 @@ namespace Coffer.Server.Tests.Cluster;
 /// moves to the other node as soon as the leader stops (docs/cluster.md).</summary>
 public sealed class LeaderOnlyWorkTests
 {
-    private static void Short(Hosting.CofferOptions options, string nodeId)
+    private static void Short(CofferOptions options, string nodeId)
     {
         options.NodeId = nodeId;
         options.Cluster = new ClusterOptions { HeartbeatMilliseconds = 100, LivenessMilliseconds = 1000, LeaseMilliseconds = 2000, RenewMilliseconds = 500 };
