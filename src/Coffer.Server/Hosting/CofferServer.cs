@@ -16,7 +16,6 @@ using Coffer.Server.Xks;
 using Coffer.Server.Xks.Anonymous;
 using Coffer.Server.Xks.SigV4;
 using Coffer.Storage;
-using Coffer.Storage.Sqlite;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -104,7 +103,7 @@ public sealed partial class CofferServer : IAsyncDisposable
         Validate(options);
         var logger = loggers.CreateLogger<CofferServer>();
         OwnerOnlyFiles.EnsureDataDirectory(options.DataDirectory, logger);
-        var storage = await SqliteStorage.OpenAsync(options.ResolvedDatabasePath, ct);
+        var storage = await options.Storage.OpenAsync(options, ct);
         ClusterMembership cluster;
         try
         {
@@ -260,6 +259,7 @@ public sealed partial class CofferServer : IAsyncDisposable
             throw new InvalidOperationException("The XKS listener needs a TLS certificate (Xks.Tls.CertificatePath); AWS KMS only calls HTTPS. Set Xks.AllowPlainHttp only behind your own TLS terminator.");
         }
 
+        options.Storage.Validate();
         options.Oidc?.Validate();
         NodeIdentity.Validate(options.NodeId);
         options.Cluster.Validate();

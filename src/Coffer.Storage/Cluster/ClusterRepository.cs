@@ -10,7 +10,7 @@ namespace Coffer.Storage.Cluster;
 /// </summary>
 /// <param name="openConnection">An open connection, taken from the engine's pool, disposed by the caller.</param>
 /// <param name="nowMilliseconds">An SQL expression for the database's current time in unix milliseconds,
-/// the same value wherever it appears in one statement (<c>SqliteDialect.NowMilliseconds</c>).</param>
+/// the same value wherever it appears in one statement (<c>SqlDialect.NowMilliseconds</c>).</param>
 internal sealed class ClusterRepository(Func<CancellationToken, Task<DbConnection>> openConnection, string nowMilliseconds) : IClusterRepository
 {
     private const string Columns =
