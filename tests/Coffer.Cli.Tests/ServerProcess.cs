@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using Coffer.Testing;
 
 namespace Coffer.Cli.Tests;
 
@@ -10,7 +11,7 @@ namespace Coffer.Cli.Tests;
 /// </summary>
 internal sealed partial class ServerProcess : IAsyncDisposable
 {
-    private ServerProcess(CofferProcess process, string nodeId, Uri xksUrl, Uri adminUrl)
+    private ServerProcess(ChildProcess process, string nodeId, Uri xksUrl, Uri adminUrl)
     {
         Process = process;
         NodeId = nodeId;
@@ -18,7 +19,7 @@ internal sealed partial class ServerProcess : IAsyncDisposable
         AdminUrl = adminUrl;
     }
 
-    public CofferProcess Process { get; }
+    public ChildProcess Process { get; }
 
     public string NodeId { get; }
 
@@ -58,16 +59,20 @@ internal sealed partial class ServerProcess : IAsyncDisposable
     public static async Task<(int ExitCode, string Output)> RunUntilExitAsync(string dataDirectory, string nodeId, object? cluster)
     {
         await using var process = Launch(dataDirectory, nodeId, cluster);
-        var exitCode = await process.WaitForExitAsync(TimeSpan.FromSeconds(90));
+        var exitCode = await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(90));
         return (exitCode, process.Output);
     }
 
     /// <summary>kill -9.</summary>
-    public Task KillAsync() => Process.KillAsync();
+    public Task KillAsync()
+    {
+        Process.Kill();
+        return Task.CompletedTask;
+    }
 
     public ValueTask DisposeAsync() => Process.DisposeAsync();
 
-    private static CofferProcess Launch(string dataDirectory, string nodeId, object? cluster)
+    private static ChildProcess Launch(string dataDirectory, string nodeId, object? cluster)
     {
         var config = Path.Combine(dataDirectory, $"{nodeId}-{Guid.NewGuid():N}.json");
         File.WriteAllText(config, JsonSerializer.Serialize(new
