@@ -59,6 +59,18 @@ internal sealed class CofferProcess : IAsyncDisposable
         return running;
     }
 
+    /// <summary>Ctrl+C: SIGINT, then waits up to 60 s for it to exit by itself.</summary>
+    public async Task InterruptAsync()
+    {
+        using (var kill = Process.Start("/bin/kill", ["-INT", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+        {
+            await kill.WaitForExitAsync();
+        }
+
+        using var patience = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        await _process.WaitForExitAsync(patience.Token);
+    }
+
     public async ValueTask DisposeAsync()
     {
         if (!_process.HasExited)

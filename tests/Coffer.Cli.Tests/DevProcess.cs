@@ -73,9 +73,14 @@ internal sealed class DevProcess : IAsyncDisposable
         return null!;
     }
 
+    /// <summary>Ctrl+C, as a user stops it; returns once it has exited.</summary>
+    public Task InterruptAsync() => _process.InterruptAsync();
+
     public async ValueTask DisposeAsync()
     {
         await _process.DisposeAsync();
+        // A killed dev --cluster leaves its PostgreSQL running: a failed test must not leak it.
+        new Coffer.Storage.Postgres.LocalPostgres(Path.Combine(DataDirectory, DevCluster.PostgresDirectory)).Kill();
         if (_ownsDirectory)
         {
             Directory.Delete(WorkingDirectory, recursive: true);

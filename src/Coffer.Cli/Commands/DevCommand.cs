@@ -156,7 +156,20 @@ internal static class DevCommand
             return options;
         }
 
-        await using var cluster = await DevCluster.StartAsync(count, first.DataDirectory, OptionsFor, logging.Factory, unaudited, ct);
+        DevCluster cluster;
+        try
+        {
+            cluster = await DevCluster.StartAsync(count, first.DataDirectory, OptionsFor, logging.Factory, unaudited, ct);
+        }
+        catch (InvalidOperationException e)
+        {
+            // PostgreSQL missing or failing to start: its message says what to do.
+            logging.Flush();
+            Console.Error.WriteLine(e.Message);
+            return 1;
+        }
+
+        await using var running = cluster;
         logging.Flush();
         DevBanner.Print(cluster.Info, first);
         try
