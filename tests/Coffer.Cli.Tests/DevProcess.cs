@@ -1,4 +1,5 @@
 using Coffer.Server.Hosting;
+using Coffer.Testing;
 
 namespace Coffer.Cli.Tests;
 
@@ -7,10 +8,10 @@ namespace Coffer.Cli.Tests;
 /// directory, ready once it has written dev.json.</summary>
 internal sealed class DevProcess : IAsyncDisposable
 {
-    private readonly CofferProcess _process;
+    private readonly ChildProcess _process;
     private readonly bool _ownsDirectory;
 
-    private DevProcess(CofferProcess process, string workingDirectory, bool ownsDirectory, DevInfo info)
+    private DevProcess(ChildProcess process, string workingDirectory, bool ownsDirectory, DevInfo info)
     {
         _process = process;
         _ownsDirectory = ownsDirectory;
@@ -73,8 +74,16 @@ internal sealed class DevProcess : IAsyncDisposable
         return null!;
     }
 
-    /// <summary>Ctrl+C, as a user stops it; returns once it has exited.</summary>
-    public Task InterruptAsync() => _process.InterruptAsync();
+    /// <summary>Ctrl+C (SIGINT), as a user stops it; returns once it has exited (60 s at most).</summary>
+    public async Task InterruptAsync()
+    {
+        using (var kill = System.Diagnostics.Process.Start("kill", ["-INT", ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+        {
+            await kill.WaitForExitAsync();
+        }
+
+        await _process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
+    }
 
     public async ValueTask DisposeAsync()
     {

@@ -11,6 +11,7 @@ using Coffer.Server.Management.Oidc;
 using Coffer.Server.Metrics;
 using Coffer.Server.Policies;
 using Coffer.Server.Seal;
+using Coffer.Server.Services;
 using Coffer.Server.Xks;
 using Coffer.Server.Xks.Anonymous;
 using Coffer.Server.Xks.SigV4;
@@ -76,6 +77,8 @@ public sealed partial class CofferServer : IAsyncDisposable
     internal Coffer.Changes.IChangeFeed Changes => _changes;
 
     internal Approvals.ApprovalRuns ApprovalRuns => _admin.Services.GetRequiredService<Approvals.ApprovalRuns>();
+
+    internal Approvals.ApprovalExecutor ApprovalExecutor => _admin.Services.GetRequiredService<Approvals.ApprovalExecutor>();
 
     /// <summary>Scheme, host and port of the XKS listener, e.g. <c>https://127.0.0.1:8443</c>.</summary>
     public Uri XksUrl => BoundAddress(_xks);
@@ -337,6 +340,7 @@ public sealed partial class CofferServer : IAsyncDisposable
         builder.Services.AddSingleton(rules);
         builder.Services.AddSingleton<Authorizer>();
         builder.Services.AddSingleton<QueryParameters>();
+        builder.Services.AddManagementServices();
         if (options.Oidc is not null)
         {
             builder.Services.AddSingleton(sp => new OidcTokenValidator(options.Oidc, time, sp.GetRequiredService<ILogger<OidcTokenValidator>>()));
