@@ -86,7 +86,7 @@ public sealed class DevCluster : IAsyncDisposable
     }
 
     /// <summary>Node <paramref name="index"/>'s id: distinct per node, stable across starts.</summary>
-    public static string NodeId(int index) => string.Create(CultureInfo.InvariantCulture, $"dev-{Environment.MachineName}-{index + 1}");
+    public static string NodeId(int index) => string.Create(CultureInfo.InvariantCulture, $"dev-{Cluster.NodeIdentity.FromHostName(Environment.MachineName)}-{index + 1}");
 
     // The database is made once; later starts find it.
     private static async Task<string> EnsureDatabaseAsync(LocalPostgres postgres, CancellationToken ct)
