@@ -4,6 +4,7 @@ using System.Globalization;
 using System.Text;
 using Coffer.Audit;
 using Coffer.Server.Hosting;
+using Coffer.Server.Tests.Audit.Sinks;
 using Coffer.Testing;
 using Microsoft.Data.Sqlite;
 using Npgsql;
@@ -62,6 +63,25 @@ public sealed class ClusterAuditTests(ITestOutputHelper output)
     public async Task Two_nodes_on_one_SQLite_file_write_one_audit_chain_that_verifies()
     {
         await TwoNodesWriteOneChainAsync(_ => { }, node => new SqliteConnection($"Data Source={AuditDatabase.PathOf(node)};Pooling=False"));
+    }
+
+    [Fact]
+    public async Task A_sink_on_one_node_delivers_the_records_of_the_other_and_counts_them_in_its_backlog()
+    {
+        await using var a = await DevServer.StartAsync(options =>
+        {
+            options.NodeId = "node-a";
+            options.Audit.File = new FileSinkOptions { Enabled = true, MaxRetryDelaySeconds = 1 };
+        });
+        await using var b = await DevServer.StartAsync(options => options.NodeId = "node-b", dataDirectory: a.DataDirectory);
+
+        var response = await XksClient.For(b).EncryptAsync(b.Info.KeyId, [1], kmsRequestId: "written-by-node-b");
+        Assert.Equal(200, response.Status);
+
+        // The sink's head is the chain's, which node B extended, not node A's last record.
+        var delivered = await a.Admin.WaitForSinkAsync("file", sink => (long)sink["cursor"]! == b.Server.Audit.Head.Sequence);
+        Assert.Equal(b.Server.Audit.Head.Sequence, (long)delivered["head"]!);
+        Assert.Contains("written-by-node-b", await File.ReadAllTextAsync(Path.Combine(a.DataDirectory, "audit.jsonl")), StringComparison.Ordinal);
     }
 
     private async Task TwoNodesWriteOneChainAsync(Action<CofferOptions> storage, Func<DevServer, DbConnection> database)
