@@ -37,6 +37,7 @@ public sealed class CofferStorage : ICofferStorage
         Policies = new PolicyRepository(this);
         Principals = new PrincipalRepository(this);
         Approvals = new ApprovalRepository(this);
+        Cluster = new Cluster.ClusterRepository(OpenConnectionAsync, dialect.NowMilliseconds);
     }
 
     /// <summary>The schema version this build migrates databases to (the same on every engine).</summary>
@@ -61,6 +62,8 @@ public sealed class CofferStorage : ICofferStorage
     public IPrincipalRepository Principals { get; }
 
     public IApprovalRepository Approvals { get; }
+
+    public IClusterRepository Cluster { get; }
 
     internal SqlDialect Dialect { get; }
 

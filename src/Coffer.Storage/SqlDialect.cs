@@ -12,6 +12,10 @@ internal abstract class SqlDialect
     /// <summary>The folder of this engine's scripts under <c>Migrations/</c>.</summary>
     public abstract string MigrationFolder { get; }
 
+    /// <summary>The database's clock in unix milliseconds, for the cluster tables (docs/cluster.md): the
+    /// same value wherever it appears in one statement, so nodes whose clocks disagree still agree.</summary>
+    public abstract string NowMilliseconds { get; }
+
     /// <summary>Appended to a SELECT that a write transaction reads and then changes: PostgreSQL's
     /// <c>FOR UPDATE</c> holds the row until the commit, so the read and the write cannot interleave
     /// with another writer's under READ COMMITTED. Empty on SQLite, whose BEGIN IMMEDIATE already

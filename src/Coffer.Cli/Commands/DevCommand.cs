@@ -35,7 +35,7 @@ internal static class DevCommand
             {
                 DataDirectory = dataDir,
                 Seal = "dev",
-                NodeId = "dev-" + Environment.MachineName,
+                NodeId = "dev-" + Coffer.Server.Cluster.NodeIdentity.FromHostName(Environment.MachineName),
                 Xks = new XksListenerOptions { Address = "127.0.0.1", Port = parse.GetValue(xksPort), AllowPlainHttp = true },
                 Admin = new ListenerOptions { Address = "127.0.0.1", Port = parse.GetValue(adminPort) },
             };

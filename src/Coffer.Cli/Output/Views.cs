@@ -23,7 +23,22 @@ internal static class Views
         properties.Add(("Version", s.Version));
         properties.Add(("Key stores", s.KeyStoreCount?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "(shown with a token)"));
         Table.Properties(w, properties);
+        if (s.Nodes is { Count: > 0 } nodes)
+        {
+            w.WriteLine();
+            Nodes(w, nodes);
+        }
     }
+
+    /// <summary>The cluster's nodes (docs/cluster.md): one row each.</summary>
+    public static void Nodes(TextWriter w, IReadOnlyList<NodeView> nodes) =>
+        Table.Write(w, ["NODE", "STATE", "HEARTBEAT", "SEALED", "HEALTH", "HSM", "LEADER", "VERSION", "MANAGEMENT", "XKS"], nodes.Select(n => (IReadOnlyList<string>)
+        [
+            n.Id, n.State, string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{n.HeartbeatAgeSeconds:0.0} s ago"), Table.YesNo(n.Sealed),
+            n.Health, n.HsmHealth ?? "-", Table.YesNo(n.Leader), n.Version, Dash(n.ManagementUrl), Dash(n.XksUrl),
+        ]));
+
+    private static string Dash(string text) => text.Length == 0 ? "-" : text;
 
     /// <summary>The caller, then each role it holds and where: every key store, or one by id and name.</summary>
     public static void WhoAmI(TextWriter w, WhoAmIView c)

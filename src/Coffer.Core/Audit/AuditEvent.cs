@@ -190,4 +190,7 @@ public static class AuditActions
     public const string ApprovalVoid = "approval.void";
     public const string ApprovalExpire = "approval.expire";
     public const string ApprovalInterrupt = "approval.interrupt";
+
+    /// <summary>A node became the cluster leader or stepped down (details say which, and why); docs/cluster.md.</summary>
+    public const string ClusterLeader = "cluster.leader";
 }

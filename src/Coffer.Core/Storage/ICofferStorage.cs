@@ -20,4 +20,7 @@ public interface ICofferStorage : IDisposable
     IPrincipalRepository Principals { get; }
 
     IApprovalRepository Approvals { get; }
+
+    /// <summary>The node registry and the leader lease (docs/cluster.md).</summary>
+    IClusterRepository Cluster { get; }
 }

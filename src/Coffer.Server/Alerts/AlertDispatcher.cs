@@ -63,6 +63,8 @@ internal sealed partial class AlertDispatcher : IDisposable
         return new AlertDispatcher(storage, options, time, logger, enqueued, cursor.Value);
     }
 
+    /// <summary>Dispatches for one term as the cluster's leader: from the stored cursor, which another
+    /// leader may have moved since this node last dispatched.</summary>
     public Task RunAsync(CancellationToken ct) => CursorLoop.RunAsync(
         DispatchBatchAsync,
         () => TimeSpan.FromMilliseconds(_options.PollMilliseconds),
@@ -70,7 +72,25 @@ internal sealed partial class AlertDispatcher : IDisposable
         (failures, delay, e) => Log.DispatchFailed(_logger, failures, delay.TotalSeconds, e.GetType().Name, e.Message),
         failures => Log.Recovered(_logger, failures),
         _time,
-        ct);
+        ct,
+        resume: ReloadCursorAsync);
+
+    private async Task ReloadCursorAsync(CancellationToken ct)
+    {
+        await _gate.WaitAsync(ct);
+        try
+        {
+            if (await _alerts.GetDispatchCursorAsync(ct) is { } stored)
+            {
+                Interlocked.Exchange(ref _cursor, stored);
+                Interlocked.Exchange(ref _savedCursor, stored);
+            }
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
 
     /// <summary>Adds the webhook <paramref name="create"/> makes from the current chain head (its
     /// <see cref="Webhook.FromSequence"/>), between two batches.</summary>

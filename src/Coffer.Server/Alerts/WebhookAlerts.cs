@@ -6,7 +6,8 @@ namespace Coffer.Server.Alerts;
 
 /// <summary>
 /// The node's webhook alerts: the <see cref="AlertDispatcher"/> (audit records → outbox) and the
-/// <see cref="WebhookDeliverer"/> (outbox → receivers), each in its own loop off the request path.
+/// <see cref="WebhookDeliverer"/> (outbox → receivers), each in its own loop off the request path, and
+/// only on the cluster's leader (docs/cluster.md).
 /// </summary>
 internal sealed class WebhookAlerts : IAsyncDisposable
 {
@@ -16,22 +17,22 @@ internal sealed class WebhookAlerts : IAsyncDisposable
     private readonly Task _dispatching;
     private readonly Task _delivering;
 
-    private WebhookAlerts(AlertDispatcher dispatcher, WebhookDeliverer deliverer)
+    private WebhookAlerts(AlertDispatcher dispatcher, WebhookDeliverer deliverer, Cluster.Leadership leadership)
     {
         Dispatcher = dispatcher;
         _deliverer = deliverer;
-        _dispatching = Task.Run(() => dispatcher.RunAsync(_stop.Token));
-        _delivering = Task.Run(() => deliverer.RunAsync(_wake, _stop.Token));
+        _dispatching = Task.Run(() => leadership.RunWhileLeaderAsync(dispatcher.RunAsync, _stop.Token));
+        _delivering = Task.Run(() => leadership.RunWhileLeaderAsync(ct => deliverer.RunAsync(_wake, ct), _stop.Token));
     }
 
     public AlertDispatcher Dispatcher { get; }
 
-    public static async Task<WebhookAlerts> StartAsync(AlertOptions options, SealManager seal, TimeProvider time, ILoggerFactory loggers, CancellationToken ct = default)
+    public static async Task<WebhookAlerts> StartAsync(AlertOptions options, SealManager seal, Cluster.Leadership leadership, TimeProvider time, ILoggerFactory loggers, CancellationToken ct = default)
     {
         options.Validate();
         WebhookAlerts? alerts = null;
         var dispatcher = await AlertDispatcher.CreateAsync(seal.Storage, options, time, loggers.CreateLogger<AlertDispatcher>(), () => alerts?.Wake(), ct);
-        alerts = new WebhookAlerts(dispatcher, new WebhookDeliverer(seal, options, time, loggers.CreateLogger<WebhookDeliverer>()));
+        alerts = new WebhookAlerts(dispatcher, new WebhookDeliverer(seal, options, time, loggers.CreateLogger<WebhookDeliverer>()), leadership);
         return alerts;
     }
 

@@ -13,6 +13,8 @@ internal static class CursorLoop
     /// <param name="failed">Told of each failure (n, delay, exception), to log and report it.</param>
     /// <param name="recovered">Told when a step succeeds after n failures.</param>
     /// <param name="wake">Optional: signalled when work may be waiting, ends an idle wait early.</param>
+    /// <param name="resume">Optional: runs before the first step (retried like one), to reload a cursor
+    /// that another node may have moved while this one was not the cluster's leader.</param>
     public static async Task RunAsync(
         Func<CancellationToken, Task<bool>> step,
         Func<TimeSpan> idle,
@@ -21,13 +23,20 @@ internal static class CursorLoop
         Action<int> recovered,
         TimeProvider time,
         CancellationToken ct,
-        SemaphoreSlim? wake = null)
+        SemaphoreSlim? wake = null,
+        Func<CancellationToken, Task>? resume = null)
     {
         var failures = 0;
         while (!ct.IsCancellationRequested)
         {
             try
             {
+                if (resume is not null)
+                {
+                    await resume(ct);
+                    resume = null;
+                }
+
                 if (!await step(ct))
                 {
                     await IdleAsync(idle(), time, wake, ct);

@@ -22,8 +22,10 @@ public sealed class CofferOptions
     /// <summary>The dev seal's master key file; defaults to <c>master.key</c> in the data directory.</summary>
     public string? DevMasterKeyPath { get; set; }
 
-    /// <summary>Identifies this node in health answers and logs.</summary>
-    public string NodeId { get; set; } = Environment.MachineName;
+    /// <summary>Names this node in audit records, the cluster registry, XKS health answers and logs: a
+    /// token of letters, digits, '.', '_' and '-'; by default derived from the host name
+    /// (<see cref="Coffer.Server.Cluster.NodeIdentity"/>). Unique per live node (docs/cluster.md).</summary>
+    public string NodeId { get; set; } = Coffer.Server.Cluster.NodeIdentity.FromHostName(Environment.MachineName);
 
     public XksListenerOptions Xks { get; set; } = new();
 
@@ -45,7 +47,8 @@ public sealed class CofferOptions
     /// <summary>Management login with the organisation's identity provider (OIDC bearer JWTs); off when absent.</summary>
     public OidcOptions? Oidc { get; set; }
 
-    /// <summary>How this node keeps its caches in step with the database.</summary>
+    /// <summary>How this node keeps its caches in step with the database, and the timing of its
+    /// heartbeat and the leader lease (docs/cluster.md).</summary>
     public ClusterOptions Cluster { get; set; } = new();
 
     internal string ResolvedDatabasePath => DatabasePath ?? Path.Combine(DataDirectory, "coffer.db");

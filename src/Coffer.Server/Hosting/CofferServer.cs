@@ -4,6 +4,7 @@ using Coffer.Server.Alerts;
 using Coffer.Server.Audit;
 using Coffer.Server.Audit.Sinks;
 using Coffer.Server.Changes;
+using Coffer.Server.Cluster;
 using Coffer.Server.KillSwitches;
 using Coffer.Server.Lifecycle;
 using Coffer.Server.Management;
@@ -11,6 +12,7 @@ using Coffer.Server.Management.Oidc;
 using Coffer.Server.Metrics;
 using Coffer.Server.Policies;
 using Coffer.Server.Seal;
+using Coffer.Server.Services;
 using Coffer.Server.Xks;
 using Coffer.Server.Xks.Anonymous;
 using Coffer.Server.Xks.SigV4;
@@ -46,9 +48,12 @@ public sealed partial class CofferServer : IAsyncDisposable
 
     private readonly ChangeFeed _changes;
 
-    private CofferServer(WebApplication xks, WebApplication admin, SealManager seal, AuditLog audit, ILoggerFactory loggers, IReadOnlyList<ICryptoBackend> hsmBackends, AuditForwarders sinks, WebhookAlerts alerts, ChangeFeed changes)
+    private readonly ClusterMembership _cluster;
+
+    private CofferServer(WebApplication xks, WebApplication admin, SealManager seal, AuditLog audit, ILoggerFactory loggers, IReadOnlyList<ICryptoBackend> hsmBackends, AuditForwarders sinks, WebhookAlerts alerts, ChangeFeed changes, ClusterMembership cluster)
     {
         _changes = changes;
+        _cluster = cluster;
         _sinks = sinks;
         _alerts = alerts;
         _xks = xks;
@@ -75,7 +80,12 @@ public sealed partial class CofferServer : IAsyncDisposable
     /// <summary>The seam every cache of this node reloads through (tests deliver other nodes' changes to it).</summary>
     internal Coffer.Changes.IChangeFeed Changes => _changes;
 
+    /// <summary>Whether this node leads the cluster (docs/cluster.md).</summary>
+    internal Leadership Leadership => _cluster.Leadership;
+
     internal Approvals.ApprovalRuns ApprovalRuns => _admin.Services.GetRequiredService<Approvals.ApprovalRuns>();
+
+    internal Approvals.ApprovalExecutor ApprovalExecutor => _admin.Services.GetRequiredService<Approvals.ApprovalExecutor>();
 
     /// <summary>Scheme, host and port of the XKS listener, e.g. <c>https://127.0.0.1:8443</c>.</summary>
     public Uri XksUrl => BoundAddress(_xks);
@@ -97,17 +107,21 @@ public sealed partial class CofferServer : IAsyncDisposable
         var logger = loggers.CreateLogger<CofferServer>();
         OwnerOnlyFiles.EnsureDataDirectory(options.DataDirectory, logger);
         var storage = await options.Storage.OpenAsync(options, ct);
-        if (options.Oidc is not null)
+        ClusterMembership cluster;
+        try
         {
-            try
+            if (options.Oidc is not null)
             {
                 await options.Oidc.RequireRolesAsync(storage.Principals, ct);
             }
-            catch
-            {
-                storage.Dispose();
-                throw;
-            }
+
+            // Before anything is written: a second live process with this node id refuses to start.
+            cluster = await ClusterMembership.JoinAsync(storage, options, loggers.CreateLogger<ClusterMembership>(), ct);
+        }
+        catch
+        {
+            storage.Dispose();
+            throw;
         }
 
         if (unaudited)
@@ -122,6 +136,7 @@ public sealed partial class CofferServer : IAsyncDisposable
         }
         catch
         {
+            await cluster.DisposeAsync();
             storage.Dispose();
             throw;
         }
@@ -130,10 +145,11 @@ public sealed partial class CofferServer : IAsyncDisposable
         AuditForwarders sinks;
         try
         {
-            sinks = await AuditForwarders.StartAsync(options, storage, time, loggers, ct);
+            sinks = await AuditForwarders.StartAsync(options, storage, cluster.Leadership, time, loggers, ct);
         }
         catch
         {
+            await cluster.DisposeAsync();
             await audit.DisposeAsync();
             storage.Dispose();
             throw;
@@ -153,19 +169,21 @@ public sealed partial class CofferServer : IAsyncDisposable
             await killSwitches.LoadAsync(ct);
 
             // Alerts read the durable chain behind their own cursor and outbox: nothing on the request path.
-            alerts = await WebhookAlerts.StartAsync(options.Alerts, seal, time, loggers, ct);
+            alerts = await WebhookAlerts.StartAsync(options.Alerts, seal, cluster.Leadership, time, loggers, ct);
             var node = new NodeServices(options, seal, audit, storage, time, loggers, killSwitches, sinks,
-                new CofferMetrics(seal, audit, sinks, killSwitches), changes);
+                new CofferMetrics(seal, audit, sinks, killSwitches), changes, cluster);
             var rules = await AccessRules.LoadAsync(storage, loggers.CreateLogger<AccessRules>(), ct);
             CacheSubscriptions.Subscribe(changes, seal, killSwitches, rules);
             var xks = BuildXks(node, rules);
             var admin = BuildAdmin(node, alerts, rules);
             await xks.StartAsync(ct);
             await admin.StartAsync(ct);
-            return new CofferServer(xks, admin, seal, audit, loggers, hsmBackends, sinks, alerts, changes);
+            await cluster.StartAsync(seal, audit, xks.Services.GetRequiredService<DeepHealthCheck>(), BoundAddress(xks), BoundAddress(admin), hsmBackends.Count > 0, ct);
+            return new CofferServer(xks, admin, seal, audit, loggers, hsmBackends, sinks, alerts, changes, cluster);
         }
         catch
         {
+            await cluster.DisposeAsync();
             if (alerts is not null)
             {
                 await alerts.DisposeAsync();
@@ -246,6 +264,7 @@ public sealed partial class CofferServer : IAsyncDisposable
 
         options.Storage.Validate();
         options.Oidc?.Validate();
+        NodeIdentity.Validate(options.NodeId);
         options.Cluster.Validate();
     }
 
@@ -289,7 +308,7 @@ public sealed partial class CofferServer : IAsyncDisposable
 
     private static WebApplication BuildXks(NodeServices node, AccessRules rules)
     {
-        var (options, seal, _, _, time, _, _, _, _, _) = node;
+        var (options, seal, _, _, time, _, _, _, _, _, _) = node;
         var builder = NewBuilder(node);
         builder.Services.AddSingleton(rules);
         builder.Services.AddSingleton(options.Xks);
@@ -331,18 +350,17 @@ public sealed partial class CofferServer : IAsyncDisposable
 
     private static WebApplication BuildAdmin(NodeServices node, WebhookAlerts alerts, AccessRules rules)
     {
-        var (options, seal, _, _, time, _, _, _, metrics, _) = node;
+        var (options, seal, _, _, time, _, _, _, metrics, _, _) = node;
         var builder = NewBuilder(node);
         builder.Services.AddSingleton(alerts);
         builder.Services.AddSingleton(rules);
-        builder.Services.AddSingleton<Authorizer>();
-        builder.Services.AddSingleton<QueryParameters>();
+        builder.Services.AddManagementServices();
         if (options.Oidc is not null)
         {
             builder.Services.AddSingleton(sp => new OidcTokenValidator(options.Oidc, time, sp.GetRequiredService<ILogger<OidcTokenValidator>>()));
         }
 
-        builder.Services.AddSingleton<TokenAuthentication>();
+        builder.Services.AddManagementAccess();
         builder.Services.AddSingleton<Approvals.ApprovalRuns>();
         builder.Services.AddSingleton<Lifecycle.DestructionSweeper>();
         builder.Services.AddHostedService(services => services.GetRequiredService<Lifecycle.DestructionSweeper>());
@@ -370,7 +388,8 @@ public sealed partial class CofferServer : IAsyncDisposable
             // fields (no description, no matcher, no release) are left out of answers, not written as null.
             json.SerializerOptions.DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull;
         });
-        builder.Services.AddOpenApi("v1", openApi => openApi.AddOperationTransformer(EndpointPermissions.DocumentPermission));
+        builder.Services.AddOpenApi("v1", openApi => openApi
+            .AddOperationTransformer(EndpointPermissions.DocumentPermission).AddDocumentTransformer(EndpointPermissions.DocumentBearerScheme));
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
@@ -387,8 +406,7 @@ public sealed partial class CofferServer : IAsyncDisposable
         app.UseMiddleware<ProblemMiddleware>();
         app.UseStatusCodePages();
         app.UseRouting();
-        var authentication = app.Services.GetRequiredService<TokenAuthentication>();
-        app.Use(authentication.InvokeAsync);
+        app.UseManagementAccess();
         // After the permission check, before any endpoint filter: a guarded call may become an approval request.
         app.Use(Approvals.QuorumGate.InvokeAsync);
         app.MapOpenApi("/api/{documentName}/openapi.json").AllowAnonymous();
@@ -398,7 +416,7 @@ public sealed partial class CofferServer : IAsyncDisposable
         app.MapGet("/readyz", () => seal.IsSealed ? Results.Problem(statusCode: 503, title: "Coffer is sealed") : TypedResults.Ok("ready"))
             .AllowAnonymous().ExcludeFromDescription();
 
-        // Every /api/v1 endpoint needs a token unless it is marked AllowAnonymous (TokenAuthentication).
+        // Every /api/v1 endpoint needs a token unless it is marked AllowAnonymous (ManagementAccess).
         var api = app.MapGroup("/api/v1");
         SystemEndpoints.Map(api);
         KeyStoreEndpoints.Map(api);
@@ -447,13 +465,15 @@ public sealed partial class CofferServer : IAsyncDisposable
         builder.Services.AddSingleton(node.Sinks);
         builder.Services.AddSingleton(node.Metrics);
         builder.Services.AddSingleton<Coffer.Changes.IChangeFeed>(node.Changes);
+        builder.Services.AddSingleton(node.Cluster);
+        builder.Services.AddSingleton(node.Cluster.Leadership);
         return builder;
     }
 
     /// <summary>What one node's two listeners are built from.</summary>
     private sealed record NodeServices(
         CofferOptions Options, SealManager Seal, AuditLog Audit, ICofferStorage Storage, TimeProvider Time, ILoggerFactory Loggers,
-        KillSwitchBoard KillSwitches, AuditForwarders Sinks, CofferMetrics Metrics, ChangeFeed Changes);
+        KillSwitchBoard KillSwitches, AuditForwarders Sinks, CofferMetrics Metrics, ChangeFeed Changes, ClusterMembership Cluster);
 
     private static IPAddress ParseAddress(string address) => address switch
     {
@@ -476,6 +496,8 @@ public sealed partial class CofferServer : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        // First: scheduled work stops here and another node takes the lease at once.
+        await _cluster.DisposeAsync();
         await StopAsync();
         await _xks.DisposeAsync();
         await _admin.DisposeAsync();

@@ -29,10 +29,11 @@ namespace Coffer.Server.Lifecycle;
 /// (<see cref="Coffer.Storage.IKeyRepository.CompleteErasureAsync"/>; docs/architecture.md).</para>
 /// <para>Idempotent: a sweep that stops between the HSM and the database finds the version due again
 /// next time, and the backend reports the object already gone rather than failing.</para>
-/// <para>One node runs this; with SQLite there is one node. Several nodes on one database would each
-/// find the same due version, and the compare-and-set in storage lets only one record it.</para>
+/// <para>Only the cluster's leader runs this (docs/cluster.md). Should two nodes ever overlap at a change
+/// of leader, each would find the same due version, and the compare-and-set in storage lets only one
+/// record it.</para>
 /// </remarks>
-internal sealed partial class DestructionSweeper(SealManager seal, AuditLog audit, TimeProvider time, ILogger<DestructionSweeper> logger) : BackgroundService
+internal sealed partial class DestructionSweeper(SealManager seal, AuditLog audit, TimeProvider time, Cluster.Leadership leadership, ILogger<DestructionSweeper> logger) : BackgroundService
 {
     /// <summary>How often the sweeper looks. Waiting periods are days; a minute late is nothing.</summary>
     public static readonly TimeSpan Interval = TimeSpan.FromMinutes(1);
@@ -59,7 +60,10 @@ internal sealed partial class DestructionSweeper(SealManager seal, AuditLog audi
         }
     }
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    /// <summary>Only on the cluster's leader; a node that becomes the leader sweeps at once.</summary>
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) => leadership.RunWhileLeaderAsync(RunAsync, stoppingToken);
+
+    private async Task RunAsync(CancellationToken stoppingToken)
     {
         // Off the start-up path: the first sweep runs at once, but not inside StartAsync.
         await Task.Yield();

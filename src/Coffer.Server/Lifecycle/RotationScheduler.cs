@@ -26,7 +26,8 @@ namespace Coffer.Server.Lifecycle;
 /// and is tried again next tick, as is a failed rotation (an HSM that is down). Sealed, it does nothing.</para>
 /// </remarks>
 internal sealed partial class RotationScheduler(
-    SealManager seal, AuditLog audit, TimeProvider time, Hosting.CofferOptions options, Approvals.ApprovalRuns approvalRuns, ILogger<RotationScheduler> logger) : BackgroundService
+    SealManager seal, AuditLog audit, TimeProvider time, Hosting.CofferOptions options, Approvals.ApprovalRuns approvalRuns, Cluster.Leadership leadership,
+    ILogger<RotationScheduler> logger) : BackgroundService
 {
     /// <summary>How often the scheduler looks for due work.</summary>
     public static readonly TimeSpan Interval = TimeSpan.FromMinutes(1);
@@ -52,7 +53,10 @@ internal sealed partial class RotationScheduler(
         }
     }
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    /// <summary>Only on the cluster's leader (docs/cluster.md); a node that becomes the leader ticks at once.</summary>
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) => leadership.RunWhileLeaderAsync(RunAsync, stoppingToken);
+
+    private async Task RunAsync(CancellationToken stoppingToken)
     {
         using var timer = new PeriodicTimer(Interval, time);
         try

@@ -136,7 +136,17 @@ public sealed record InitResponse(IReadOnlyList<string> Shares, string RootToken
 
 public sealed record UnsealRequest(string? Share, bool Reset);
 
-public sealed record SealStatusView(bool Initialized, bool Sealed, string? SealKind, int Threshold, int Progress, string Version, int? KeyStoreCount);
+/// <param name="Nodes">Every node registered on the database (docs/cluster.md), shown with a token like the key store count.</param>
+public sealed record SealStatusView(bool Initialized, bool Sealed, string? SealKind, int Threshold, int Progress, string Version, int? KeyStoreCount,
+    IReadOnlyList<NodeView>? Nodes = null);
+
+/// <summary>One node of the cluster as its last heartbeat left it.</summary>
+/// <param name="State"><c>live</c> (heard from within the liveness bound), <c>gone</c> (silent longer) or <c>stopped</c> (stopped gracefully).</param>
+/// <param name="HeartbeatAgeSeconds">Since its last heartbeat, on the database's clock.</param>
+/// <param name="Health">Its software backend's XKS health status; <paramref name="HsmHealth"/> its HSM's, absent without one.</param>
+/// <param name="Leader">It holds the leader lease: scheduled work runs there.</param>
+public sealed record NodeView(string Id, string State, double HeartbeatAgeSeconds, bool Sealed, string Health, string? HsmHealth, bool Leader,
+    string Version, string XksUrl, string ManagementUrl, DateTimeOffset StartedAt);
 
 /// <summary>The caller of a management call as the server sees it (GET /sys/whoami): never a secret nor a token hash.</summary>
 /// <param name="Kind">token (a bare token), user or app.</param>

@@ -2,6 +2,7 @@ using System.Collections.Frozen;
 using System.ComponentModel.DataAnnotations;
 using System.Globalization;
 using System.Reflection;
+using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc.ApiExplorer;
@@ -19,11 +20,19 @@ namespace Coffer.Server.Management;
 /// naming the parameter. Without it, minimal API binding ignores unknown names and joins repeated
 /// values with commas ("a,b"), so a mistyped or repeated filter silently changed what a listing
 /// showed, and the permission check, which reads <c>?keystore=</c> for a store-scoped grant, failed
-/// with a 500 on two values. <see cref="TokenAuthentication"/> asks before that check.
+/// with a 500 on two values. It runs between authentication and authorization (ManagementAccess).
 /// </summary>
 internal sealed class QueryParameters(IApiDescriptionGroupCollectionProvider descriptions)
 {
     private readonly Lazy<FrozenDictionary<string, Contract>> _contracts = new(() => Load(descriptions));
+
+    /// <summary>Answers a call whose query its endpoint does not take. A caller that must authenticate
+    /// and has not is left to authorization, whose 401 comes first: the query is judged only for callers
+    /// the endpoint would answer.</summary>
+    public Task InvokeAsync(HttpContext http, RequestDelegate next) =>
+        http.GetEndpoint()?.Metadata.GetMetadata<IAllowAnonymous>() is null && TokenAuthentication.CallerOf(http) is null
+            ? next(http)
+            : Refusal(http)?.ExecuteAsync(http) ?? next(http);
 
     /// <summary>Why this call's query is refused, or null when its endpoint takes it as it is.</summary>
     public ProblemHttpResult? Refusal(HttpContext http)

@@ -1,5 +1,6 @@
 using Coffer.Auth;
 using Coffer.Audit;
+using Coffer.Server.Cluster;
 using Coffer.Server.Seal;
 using Coffer.Server.Xks;
 using Coffer.Storage;
@@ -28,14 +29,29 @@ internal static class SystemEndpoints
         group.MapGet("/whoami", WhoAmIAsync).RequireAnyCaller().WithSummary("The caller as the server sees it: its id, kind, name, roles (with their key stores' names), groups and token id");
     }
 
-    private static async Task<Ok<SealStatusView>> StatusAsync(HttpContext http, SealManager seal, TokenAuthentication auth, CancellationToken ct)
+    private static async Task<Ok<SealStatusView>> StatusAsync(HttpContext http, SealManager seal, ClusterMembership cluster, CancellationToken ct)
     {
         var storage = seal.Storage;
         var kind = await storage.System.GetSettingAsync(SettingNames.SealKind, ct);
         var threshold = int.TryParse(await storage.System.GetSettingAsync(SettingNames.ShamirThreshold, ct), out var t) ? t : 0;
-        int? count = await auth.AuthenticateAsync(http) is null ? null : await storage.KeyStores.CountKeyStoresAsync(ct);
-        return TypedResults.Ok(new SealStatusView(kind is not null, seal.IsSealed, kind, threshold, seal.PendingShareCount, DeepHealthCheck.Version, count));
+        var authenticated = TokenAuthentication.CallerOf(http) is not null;
+        int? count = authenticated ? await storage.KeyStores.CountKeyStoresAsync(ct) : null;
+        var nodes = authenticated ? NodeViews(await cluster.ReadViewAsync(ct)) : null;
+        return TypedResults.Ok(new SealStatusView(kind is not null, seal.IsSealed, kind, threshold, seal.PendingShareCount, DeepHealthCheck.Version, count, nodes));
     }
+
+    private static List<NodeView> NodeViews(ClusterView view) => [.. view.Nodes.Select(n => new NodeView(
+        n.Report.NodeId,
+        n.Stopped ? "stopped" : n.IsLive(view.Liveness) ? "live" : "gone",
+        Math.Round(n.HeartbeatAge.TotalSeconds, 1),
+        n.Report.Sealed,
+        n.Report.Health,
+        n.Report.HsmHealth,
+        view.Leader?.InstanceId == n.Report.InstanceId,
+        n.Report.Version,
+        n.Report.XksUrl,
+        n.Report.ManagementUrl,
+        n.StartedAt))];
 
     private static async Task<Ok<WhoAmIView>> WhoAmIAsync(HttpContext http, ICofferStorage storage, CancellationToken ct)
     {
@@ -81,7 +97,7 @@ internal static class SystemEndpoints
     }
 
     private static async Task<Results<Ok<SealStatusView>, ProblemHttpResult>> UnsealAsync(
-        UnsealRequest request, HttpContext http, SealManager seal, TokenAuthentication auth, Hosting.CofferOptions options, CancellationToken ct)
+        UnsealRequest request, HttpContext http, SealManager seal, Hosting.CofferOptions options, ClusterMembership cluster, CancellationToken ct)
     {
         if (request.Reset)
         {
@@ -107,12 +123,12 @@ internal static class SystemEndpoints
             await seal.SubmitShareAsync(request.Share.Trim(), ct);
         }
 
-        return TypedResults.Ok((await StatusAsync(http, seal, auth, ct)).Value!);
+        return TypedResults.Ok((await StatusAsync(http, seal, cluster, ct)).Value!);
     }
 
-    private static async Task<Ok<SealStatusView>> SealAsync(HttpContext http, SealManager seal, TokenAuthentication auth, CancellationToken ct)
+    private static async Task<Ok<SealStatusView>> SealAsync(HttpContext http, SealManager seal, ClusterMembership cluster, CancellationToken ct)
     {
         await seal.SealAsync(ct);
-        return await StatusAsync(http, seal, auth, ct);
+        return await StatusAsync(http, seal, cluster, ct);
     }
 }

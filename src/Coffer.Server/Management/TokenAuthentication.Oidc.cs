@@ -58,7 +58,7 @@ internal sealed partial class TokenAuthentication
 
     /// <summary>A valid token whose groups give no role: 403 naming the groups (never the token), an
     /// <c>auth.denied</c> record.</summary>
-    private async Task RecordNoRoleAsync(HttpContext http, Caller caller)
+    private async Task RefuseWithoutRoleAsync(HttpContext http, Caller caller)
     {
         var groups = GroupList(caller.Groups);
         await RecordAsync(http, AuditActions.AuthDenied, caller.Kind, caller.Id, "no role: identity-provider groups (" + groups + ") map to no Coffer role, and no Coffer user with a role has this subject");

@@ -1,97 +1,83 @@
-using Coffer.Audit;
+using System.Text.Encodings.Web;
 using Coffer.Auth;
 using Coffer.Server.Audit;
 using Coffer.Server.Management.Oidc;
 using Coffer.Storage;
+using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
 
 namespace Coffer.Server.Management;
 
 /// <summary>
-/// Authenticates management calls with <c>Authorization: Bearer &lt;token&gt;</c>. Tokens are looked
-/// up by their SHA-256, so the database never holds a usable token. Runs as middleware after
-/// routing and before the endpoint, so an unauthenticated caller learns nothing from how its body
-/// would have been parsed; endpoints marked <c>AllowAnonymous</c> are let through. Every refusal is
-/// an <c>auth.failed</c> audit record with the source IP and why — never the presented token. The
-/// query string is checked (<see cref="QueryParameters"/>) after authentication and before the
-/// permission check, which reads it.
+/// The management API's authentication scheme: <c>Authorization: Bearer &lt;token&gt;</c>, a Coffer
+/// token looked up by its SHA-256 (the database never holds a usable token) or an identity-provider
+/// JWT (<see cref="OidcTokenValidator"/>). A valid one becomes the request's principal, carrying its
+/// <see cref="Caller"/> (<see cref="CallerOf"/>). Authentication only says who calls; authorization
+/// decides whether the call goes on (ManagementAccess), and the challenge and the forbidden answer are
+/// written here with their audit records (TokenAuthentication.Refusals.cs), never naming the presented token.
 /// </summary>
 internal sealed partial class TokenAuthentication(
-    ICofferStorage storage, Authorizer authorizer, QueryParameters queries, TimeProvider time, AuditLog audit, ILogger<TokenAuthentication> logger,
-    OidcTokenValidator? oidc = null)
+    IOptionsMonitor<AuthenticationSchemeOptions> options, UrlEncoder encoder,
+    ICofferStorage storage, TimeProvider time, AuditLog audit, ILogger<TokenAuthentication> logger, OidcTokenValidator? oidc = null)
+    // The base class would log every refused call at Information ("was challenged", "was forbidden"),
+    // so any caller could fill the log; the audit record already holds each refusal, and this class logs
+    // only what the audit log could not record.
+    : AuthenticationHandler<AuthenticationSchemeOptions>(options, NullLoggerFactory.Instance, encoder)
 {
-    private const string CallerItem = "coffer.caller";
+    public const string SchemeName = "CofferToken";
 
-    /// <summary>What a refused caller is told unless the refusal says more.</summary>
-    private const string TokenRequired = "A valid management token is required: send 'Authorization: Bearer <token>' (COFFER_TOKEN for the CLI).";
-
-    public async Task InvokeAsync(HttpContext context, RequestDelegate next)
-    {
-        var endpoint = context.GetEndpoint();
-        if (endpoint is null || endpoint.Metadata.GetMetadata<IAllowAnonymous>() is not null)
-        {
-            await (queries.Refusal(context)?.ExecuteAsync(context) ?? next(context));
-            return;
-        }
-
-        var (caller, refusal, login) = await CheckAsync(context);
-        if (caller is null)
-        {
-            await RecordRefusalAsync(context, refusal);
-            context.Response.Headers.WWWAuthenticate = "Bearer";
-            await Problems.Make(refusal.Status, refusal.Status == 401 ? "Not authenticated" : "Identity provider unreachable", refusal.Detail ?? TokenRequired)
-                .ExecuteAsync(context);
-            return;
-        }
-
-        context.Items[CallerItem] = caller;
-        if (login is not null)
-        {
-            if (caller.Grants.Count == 0)
-            {
-                await RecordNoRoleAsync(context, caller);
-                return;
-            }
-
-            await RecordLoginAsync(context, caller, login);
-        }
-
-        if (queries.Refusal(context) is { } malformed)
-        {
-            await malformed.ExecuteAsync(context);
-            return;
-        }
-
-        var required = endpoint.Metadata.GetMetadata<RequiredPermission>()?.Permission;
-        if (endpoint.Metadata.GetMetadata<AnyCaller>() is null && !await authorizer.AllowsAsync(caller, required, context))
-        {
-            var needs = required ?? "administrator";
-            await RecordDenialAsync(context, caller, needs);
-            await Problems.Make(403, "Forbidden", $"The caller's roles ({RoleList(caller)}) do not have the permission this call needs ({needs}) here.")
-                .ExecuteAsync(context);
-            return;
-        }
-
-        await next(context);
-    }
+    /// <summary>Why this request's bearer stands for nobody; the challenge answers it.</summary>
+    private Refusal _refusal = new("no bearer token", null);
 
     /// <summary>The authenticated caller of this request, or null (anonymous endpoints).</summary>
-    public static Caller? CallerOf(HttpContext http) => http.Items[CallerItem] as Caller;
+    public static Caller? CallerOf(HttpContext http) => CallerIdentity.Of(http.User);
 
     /// <summary>Runs a call as <paramref name="caller"/> without a token: only for an approved request,
     /// re-run as its requester (<see cref="Approvals.ApprovalExecutor"/>).</summary>
-    internal static void SetCaller(HttpContext http, Caller caller) => http.Items[CallerItem] = caller;
+    internal static void SetCaller(HttpContext http, Caller caller) => http.User = CallerIdentity.Principal(caller);
 
     /// <summary>Who makes a change, as stored with what it changed: the caller's id (a token id, never
     /// the token), or "anonymous".</summary>
     public static string CallerId(HttpContext http) => CallerOf(http)?.Id ?? "anonymous";
 
-    /// <summary>The caller a valid token stands for (an identity-provider login only when it gives a
-    /// role), or null. Records nothing (for anonymous endpoints that show more to a known caller).</summary>
-    public async Task<Caller?> AuthenticateAsync(HttpContext http) =>
-        await CheckAsync(http) is { Caller: { } caller } authentication && (authentication.Login is null || caller.Grants.Count > 0) ? caller : null;
+    /// <summary>The caller a valid bearer stands for. An identity-provider login whose groups give no role
+    /// is refused here, so it is nobody even where no token is needed; its first use on an endpoint that
+    /// needs a caller is recorded as a login.</summary>
+    protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
+    {
+        // No endpoint: the answer is 404 whoever asks, so no token is looked up or validated for it.
+        if (Context.GetEndpoint() is not { } endpoint)
+        {
+            return AuthenticateResult.NoResult();
+        }
+
+        var (caller, refusal, login) = await CheckAsync(Context);
+        if (caller is null)
+        {
+            _refusal = refusal;
+            return AuthenticateResult.Fail(refusal.Reason);
+        }
+
+        if (login is not null)
+        {
+            if (caller.Grants.Count == 0)
+            {
+                _refusal = new Refusal("no role", null, WithoutRole: caller);
+                return AuthenticateResult.Fail(_refusal.Reason);
+            }
+
+            if (endpoint.Metadata.GetMetadata<IAllowAnonymous>() is null)
+            {
+                await RecordLoginAsync(Context, caller, login);
+            }
+        }
+
+        return AuthenticateResult.Success(new AuthenticationTicket(CallerIdentity.Principal(caller), SchemeName));
+    }
 
     private async Task<Authentication> CheckAsync(HttpContext http)
     {
@@ -145,49 +131,11 @@ internal sealed partial class TokenAuthentication(
     private static Authentication Refuse(string reason, string? tokenId = null, int status = 401, string? detail = null) =>
         new(null, new Refusal(reason, tokenId, status, detail), null);
 
-    private Task RecordRefusalAsync(HttpContext http, Refusal refusal) =>
-        RecordAsync(http, AuditActions.AuthFailed, AuditActorKinds.Anonymous, refusal.TokenId, refusal.Reason);
-
-    /// <summary>A permission denial is an audit record like a failed login.</summary>
-    private Task RecordDenialAsync(HttpContext http, Caller caller, string permission) =>
-        RecordAsync(http, AuditActions.AuthDenied, caller.Kind, caller.Id, "needs " + permission + " (roles " + RoleList(caller) + ")");
-
-    private static string RoleList(Caller caller) => caller.Grants.Count == 0 ? "none" :
-        string.Join(", ", caller.Grants.Select(g => g.KeyStoreId is null ? g.Role : g.Role + " on " + g.KeyStoreId));
-
-    /// <summary>The call is refused either way; a refusal the audit store cannot take is logged, not
-    /// turned into another answer (nothing changes, so there is nothing to fail closed on).</summary>
-    private async Task RecordAsync(HttpContext http, string action, string actorKind, string? actorId, string reason)
-    {
-        try
-        {
-            await audit.AppendAsync(new AuditEvent
-            {
-                Action = action,
-                Outcome = AuditOutcome.Denied,
-                ActorKind = actorKind,
-                ActorId = actorId,
-                SourceIp = ManagementAudit.SourceIp(http),
-                Reason = reason,
-                Details = http.Request.Method + " " + http.Request.Path,
-            }, http.RequestAborted);
-        }
-        catch (AuditUnavailableException e)
-        {
-            Log.RefusalNotAudited(logger, reason, e);
-        }
-    }
-
-    /// <summary>Why a call was refused: the audit reason, the token id when known, the status, and what
+    /// <summary>Why a bearer was refused: the audit reason, the token id when known, the status, and what
     /// the caller is told when it is more than <see cref="TokenRequired"/>.</summary>
-    private readonly record struct Refusal(string Reason, string? TokenId, int Status = 401, string? Detail = null);
+    /// <param name="WithoutRole">An identity-provider login whose groups map to no role: refused with a 403 naming them.</param>
+    private readonly record struct Refusal(string Reason, string? TokenId, int Status = 401, string? Detail = null, Caller? WithoutRole = null);
 
     /// <param name="Login">Set for an identity-provider token, whose first use is recorded as a login.</param>
     private readonly record struct Authentication(Caller? Caller, Refusal Refusal, OidcLogin? Login);
-
-    private static partial class Log
-    {
-        [LoggerMessage(EventId = 4002, Level = LogLevel.Warning, Message = "A management call was refused ({Reason}) and the audit log could not record it")]
-        public static partial void RefusalNotAudited(ILogger logger, string reason, Exception exception);
-    }
 }

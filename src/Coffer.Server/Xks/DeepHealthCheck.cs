@@ -1,6 +1,8 @@
 using System.Reflection;
 using System.Security.Cryptography;
 using Coffer.Crypto;
+using Coffer.KeyStores;
+using Coffer.Server.Cluster;
 using Coffer.Server.Hosting;
 using Coffer.Server.Seal;
 using Microsoft.Extensions.Logging;
@@ -12,7 +14,7 @@ namespace Coffer.Server.Xks;
 /// a dedicated test key, never a customer key — whose result is reused for at most
 /// <see cref="XksListenerOptions.HealthCacheSeconds"/> (the spec allows up to 60 s).
 /// </summary>
-internal sealed partial class DeepHealthCheck(SealManager seal, CofferOptions options, TimeProvider time, ILogger<DeepHealthCheck> logger)
+internal sealed partial class DeepHealthCheck(SealManager seal, CofferOptions options, ClusterMembership cluster, TimeProvider time, ILogger<DeepHealthCheck> logger)
 {
     public static readonly string Version =
         typeof(DeepHealthCheck).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0] ?? "0.0.0";
@@ -22,11 +24,13 @@ internal sealed partial class DeepHealthCheck(SealManager seal, CofferOptions op
 
     /// <summary>The health of the backend that holds a key store's keys (each key store is its own
     /// XKS endpoint, so an HSM outage does not mark software key stores unavailable).</summary>
-    public HealthResponse Current(string backend) => Answer(backend, Check(backend));
+    public HealthResponse Current(string backend) => Answer(backend, Status(backend));
 
     public HealthResponse Unavailable(string backend) => Answer(backend, "UNAVAILABLE");
 
-    private string Check(string backend)
+    /// <summary>This node's own status for <paramref name="backend"/> (cached like the answer), which it
+    /// also reports in its cluster heartbeat.</summary>
+    public string Status(string backend)
     {
         var ring = seal.KeyRing;
         var now = time.GetUtcNow();
@@ -78,12 +82,20 @@ internal sealed partial class DeepHealthCheck(SealManager seal, CofferOptions op
         }
     }
 
-    private HealthResponse Answer(string backend, string status) => new(
-        XksProxyFleetSize: 1,
-        XksProxyVendor: "Coffer",
-        XksProxyModel: "Coffer " + Version,
-        EkmVendor: "Coffer",
-        EkmFleetDetails: [new EkmFleetDetail(options.NodeId, $"Coffer {backend} key store {Version}", status)]);
+    /// <summary>The fleet is every live node (docs/cluster.md): this one with the status just found, the
+    /// others with what their last heartbeat reported for the same backend.</summary>
+    private HealthResponse Answer(string backend, string status)
+    {
+        EkmFleetDetail[] fleet =
+        [
+            new(options.NodeId, Model(backend, Version), status),
+            .. cluster.View.LiveOthers.Select(node => new EkmFleetDetail(node.NodeId, Model(backend, node.Version),
+                (backend == KeyStoreBackends.Pkcs11 ? node.HsmHealth : node.Health) ?? "UNAVAILABLE")),
+        ];
+        return new(XksProxyFleetSize: fleet.Length, XksProxyVendor: "Coffer", XksProxyModel: "Coffer " + Version, EkmVendor: "Coffer", EkmFleetDetails: fleet);
+    }
+
+    private static string Model(string backend, string version) => $"Coffer {backend} key store {version}";
 
     private static partial class Log
     {

@@ -30,6 +30,9 @@ internal sealed class PostgresDialect : SqlDialect
 
     public override string MigrationFolder => "Postgres";
 
+    /// <summary><c>now()</c> is the transaction's start, the same wherever it appears in one statement.</summary>
+    public override string NowMilliseconds => "CAST(EXTRACT(EPOCH FROM now()) * 1000 AS BIGINT)";
+
     public override string ForUpdate => " FOR UPDATE";
 
     /// <summary>Tags are a JSON object in a TEXT column; <c>-&gt;&gt;</c> reads one member as text.</summary>

@@ -71,11 +71,15 @@ internal sealed class SqliteDialect : SqlDialect
     /// <summary>Microsoft.Data.Sqlite's own retry on SQLITE_BUSY for audit connections, in seconds.</summary>
     public const int AuditCommandTimeoutSeconds = 1;
 
+
     /// <summary>WAL lets readers proceed while one writer commits. It is a property of the file,
     /// so setting it once when opening is enough.</summary>
     public const string EnableWal = "PRAGMA journal_mode = WAL;";
 
     public override string MigrationFolder => "Sqlite";
+
+    /// <summary>SQLite fixes <c>'now'</c> once per statement, so every use in one statement agrees.</summary>
+    public override string NowMilliseconds => "CAST((julianday('now') - 2440587.5) * 86400000.0 AS INTEGER)";
 
     public override string ForUpdate => "";
 

@@ -149,6 +149,29 @@ public sealed class PermissionMatrixTests(PermissionMatrixTests.Node fixture) : 
         }
     }
 
+    [Fact]
+    public async Task The_document_names_the_bearer_scheme_on_every_operation_that_needs_a_token_and_on_no_other()
+    {
+        var document = await fixture.Server.Admin.GetJsonAsync("/api/v1/openapi.json");
+
+        var scheme = document["components"]?["securitySchemes"]?["bearer"];
+        Assert.NotNull(scheme);
+        Assert.Equal(("http", "bearer"), ((string?)scheme["type"], (string?)scheme["scheme"]));
+        foreach (var (method, path, permission) in Endpoints)
+        {
+            var security = document["paths"]![path]![method.ToLowerInvariant()]!["security"];
+            if (permission == Anonymous)
+            {
+                Assert.True(security is null, $"{method} {path} needs no token, yet names {security?.ToJsonString()}");
+            }
+            else
+            {
+                var requirement = Assert.Single(security?.AsArray() ?? []);
+                Assert.Equal(["bearer"], requirement!.AsObject().Select(r => r.Key));
+            }
+        }
+    }
+
     [Theory]
     [MemberData(nameof(RoleNames))]
     public async Task Each_role_reaches_exactly_the_endpoints_its_permissions_allow(string role)

@@ -37,7 +37,7 @@ internal sealed partial class AuditForwarder : IAsyncDisposable
     private readonly AuditChainReader _reader;
     private volatile AuditSinkStatus _status;
 
-    private AuditForwarder(IAuditSink sink, ICofferStorage storage, Hosting.AuditSinkOptions options, TimeProvider time, ILogger logger, long cursor)
+    private AuditForwarder(IAuditSink sink, ICofferStorage storage, Hosting.AuditSinkOptions options, Cluster.Leadership leadership, TimeProvider time, ILogger logger, long cursor)
     {
         _sink = sink;
         _storage = storage;
@@ -47,7 +47,7 @@ internal sealed partial class AuditForwarder : IAsyncDisposable
         _cursorSetting = CursorSetting(sink.Name);
         _reader = new AuditChainReader(storage.Audit, options.BatchSize);
         _status = new AuditSinkStatus(sink.Name, sink.Target, cursor, null, null, null, 0);
-        _loop = Task.Run(RunAsync);
+        _loop = Task.Run(() => leadership.RunWhileLeaderAsync(RunAsync, _stop.Token));
     }
 
     /// <summary>What the sink has delivered and its last error (GET /api/v1/audit/sinks).</summary>
@@ -57,14 +57,18 @@ internal sealed partial class AuditForwarder : IAsyncDisposable
     public static string CursorSetting(string sinkName) => $"audit.sink.{sinkName}.cursor";
 
     /// <summary>Loads the sink's cursor (0, i.e. from record 1, for a new sink) and starts the loop.</summary>
-    public static async Task<AuditForwarder> StartAsync(IAuditSink sink, ICofferStorage storage, Hosting.AuditSinkOptions options, TimeProvider time, ILogger logger, CancellationToken ct = default)
+    public static async Task<AuditForwarder> StartAsync(IAuditSink sink, ICofferStorage storage, Hosting.AuditSinkOptions options, Cluster.Leadership leadership, TimeProvider time, ILogger logger, CancellationToken ct = default) =>
+        new(sink, storage, options, leadership, time, logger, await LoadCursorAsync(storage, sink.Name, ct));
+
+    private static async Task<long> LoadCursorAsync(ICofferStorage storage, string sinkName, CancellationToken ct)
     {
-        var saved = await storage.System.GetSettingAsync(CursorSetting(sink.Name), ct);
-        var cursor = saved is null ? 0 : long.Parse(saved, NumberStyles.None, CultureInfo.InvariantCulture);
-        return new AuditForwarder(sink, storage, options, time, logger, cursor);
+        var saved = await storage.System.GetSettingAsync(CursorSetting(sinkName), ct);
+        return saved is null ? 0 : long.Parse(saved, NumberStyles.None, CultureInfo.InvariantCulture);
     }
 
-    private Task RunAsync() => CursorLoop.RunAsync(
+    /// <summary>Forwards for one term as the cluster's leader (docs/cluster.md): from the stored cursor,
+    /// which another leader may have moved since this node last forwarded.</summary>
+    private Task RunAsync(CancellationToken ct) => CursorLoop.RunAsync(
         ForwardBatchAsync,
         () => TimeSpan.FromMilliseconds(_options.PollMilliseconds),
         failures => CursorLoop.Backoff(failures, FirstRetryDelay, TimeSpan.FromSeconds(_options.MaxRetryDelaySeconds)),
@@ -76,7 +80,8 @@ internal sealed partial class AuditForwarder : IAsyncDisposable
         },
         failures => Log.Recovered(_logger, _sink.Name, failures),
         _time,
-        _stop.Token);
+        ct,
+        resume: async c => _status = _status with { Cursor = await LoadCursorAsync(_storage, _sink.Name, c) });
 
     /// <returns>False when there was nothing to send (caught up).</returns>
     private async Task<bool> ForwardBatchAsync(CancellationToken ct)
