@@ -35,7 +35,17 @@
 #                       on a software `coffer dev` with and without the audit log (diagnosis), and the disk's flush
 #                       time, to show where a call's time goes. Takes ~8 minutes.
 #   --hsm-concurrency 8 raw PKCS#11 threads = Coffer clients of the headline pair (pkcs11)
-#   --repeat 3          headline pair repetitions, back to back (pkcs11)   --no-session-key-row  skip that raw row
+#   --repeat 3          headline pair repetitions, back to back (pkcs11; with --cluster the SQLite / PostgreSQL pairs)
+#   --no-session-key-row  skip that raw row (pkcs11)
+#   --cluster           the cluster run (about 7 minutes; writes bench/results/cluster-latest.md; needs Debian's postgresql
+#                       and haproxy): encrypt, closed loop at each one's best concurrency, on 1 node on SQLite (`coffer dev`),
+#                       1 node on PostgreSQL (the database `coffer dev --cluster 2` made, served by the bench's own
+#                       PostgreSQL, initdb's durable defaults) and 2 nodes on it behind HAProxy (docs/haproxy.cfg), with the
+#                       ceiling; SQLite and 1-node PostgreSQL take turns --repeat times. Then on the 2 nodes: a key's kill
+#                       switch engaged through node 1's management API, node 2 polled with encrypts until it refuses, then
+#                       released (--kill-switch-samples 50); and the open loop at --rate through HAProxy for
+#                       --failover-duration 20 seconds with node 2 SIGKILLed at the midpoint. CPU per call of the nodes,
+#                       PostgreSQL and HAProxy, and a projection to N machines.
 # Environment: COFFER_BUILD_DIR (default /tmp/cb-bench) keeps builds apart from other work.
 # Everything stays on loopback; the servers started here are killed on exit, failure and Ctrl-C.
 set -euo pipefail
@@ -63,6 +73,13 @@ for ((i = 0; i < ${#args[@]}; i++)); do
   esac
 done
 
+if [[ " ${args[*]} " == *" --cluster "* ]]; then
+  if [[ ! -x /usr/sbin/haproxy ]] || ! ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1; then
+    echo "--cluster needs Debian's postgresql and haproxy packages (apt-get install postgresql haproxy)" >&2
+    exit 2
+  fi
+  if [[ $out_given == 0 ]]; then out=bench/results/cluster-latest.md; fi
+fi
 if [[ $backend == pkcs11 ]]; then
   if [[ ! -f /usr/lib/softhsm/libsofthsm2.so ]] || ! command -v softhsm2-util >/dev/null; then
     echo "--backend pkcs11 needs SoftHSM2 (/usr/lib/softhsm/libsofthsm2.so and softhsm2-util): install it, e.g. 'sudo apt-get install softhsm2' on Debian/Ubuntu" >&2

@@ -9,7 +9,7 @@ namespace Coffer.Bench;
 /// <summary>Starts the servers under test as separate processes (optionally pinned with taskset, stdout
 /// to a log file so a chatty server never blocks on a pipe) and guarantees they are killed: on
 /// normal exit, on failure, on Ctrl-C and on SIGTERM.</summary>
-public sealed class ChildProcesses : IDisposable
+public sealed partial class ChildProcesses : IDisposable
 {
     private readonly List<(string Name, Process Process)> _children = [];
     private readonly Lock _lock = new();
@@ -48,6 +48,19 @@ public sealed class ChildProcesses : IDisposable
         lock (_lock) _children.RemoveAll(c => c.Process == p);
         Kill(p);
     }
+
+    /// <summary>A graceful stop: SIGTERM, then <see cref="Stop"/> (SIGKILL) if it has not ended within
+    /// <paramref name="grace"/>. Returns whether it ended by itself.</summary>
+    public bool Terminate(Process p, TimeSpan grace)
+    {
+        const int SigTerm = 15;
+        var ended = p.HasExited || (SysKill(p.Id, SigTerm) == 0 && p.WaitForExit(grace));
+        Stop(p);
+        return ended;
+    }
+
+    [LibraryImport("libc", EntryPoint = "kill")]
+    private static partial int SysKill(int pid, int signal);
 
     public void Dispose()
     {

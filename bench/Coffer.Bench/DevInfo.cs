@@ -29,14 +29,22 @@ public static class DevInfo
             if (target is null) await Task.Delay(200);
         }
 
+        await WaitHealthyAsync(target, server, log, TimeSpan.FromMinutes(4) - deadline.Elapsed);
+        return target;
+    }
+
+    /// <summary>Waits until a signed health check to <paramref name="target"/> answers 200.</summary>
+    public static async Task WaitHealthyAsync(XksTarget target, Process server, string log, TimeSpan patience)
+    {
+        var deadline = Stopwatch.StartNew();
         string? last = null;
-        while (deadline.Elapsed < TimeSpan.FromMinutes(4))
+        while (deadline.Elapsed < patience)
         {
             if (server.HasExited) throw new BenchException($"server exited ({server.ExitCode}):\n{ChildProcesses.Tail(log)}");
             try
             {
                 var (status, body) = await SendAsync(XksRequests.Sign(target, target.PathOf("health"), XksRequests.HealthBody(), DateTime.UtcNow));
-                if (status == 200) return target;
+                if (status == 200) return;
                 last = $"HTTP {status}: {body}";
             }
             catch (HttpRequestException e) { last = e.Message; }

@@ -6,10 +6,19 @@ namespace Coffer.Bench;
 
 public sealed record RunResult(
     string Scenario, int Concurrency, double? TargetRate, long Ok, long Errors, double Seconds,
-    Histogram Latency, Histogram? ServiceTime, string? FirstError)
+    Histogram Latency, Histogram? ServiceTime, string? FirstError, DisruptionOutcome? Disrupted = null)
 {
     public double Rps => Ok / Seconds;
 }
+
+/// <summary>Something done to the servers partway through an open-loop run, <see cref="After"/> the
+/// start of the measured window (the failover row kills a node). It runs off the dispatcher thread.</summary>
+public sealed record Disruption(TimeSpan After, Action Act);
+
+/// <summary>What an open-loop run saw around its <see cref="Disruption"/>: the requests sent and not yet
+/// answered at that instant, those due but still queued in the client for a free connection, and when
+/// the first and the last failed request ended, relative to it.</summary>
+public sealed record DisruptionOutcome(int InFlight, int Queued, TimeSpan? FirstError, TimeSpan? LastError);
 
 /// <summary>Closed-loop and open-loop drivers. Everything is bounded: by time (warmup + duration +
 /// a drain deadline) and by a per-worker request cap.</summary>
@@ -66,7 +75,7 @@ public static partial class LoadRunner
     /// connections are busy the request waits in a queue, its clock already running.</summary>
     public static async Task<RunResult> OpenLoopAsync(
         string scenario, IClientFactory factory, PreparedRequest[] pool, double rate, int connections,
-        TimeSpan warmup, TimeSpan duration)
+        TimeSpan warmup, TimeSpan duration, Disruption? disruption = null)
     {
         var freq = Stopwatch.Frequency;
         var total = (long)((warmup + duration).TotalSeconds * rate);
@@ -82,6 +91,8 @@ public static partial class LoadRunner
         var latency = new Histogram();
         var service = new Histogram();
         long errors = 0, finished = 0;
+        long disruptedAt = 0, firstErrorAt = 0, lastErrorAt = 0;
+        int inFlightAtDisruption = 0, queuedAtDisruption = 0;
 
         async Task RunAsync(IClientConnection conn, long k, long due)
         {
@@ -95,7 +106,12 @@ public static partial class LoadRunner
                 lock (gate)
                 {
                     finished++;
-                    if (!ok) errors++;
+                    if (!ok)
+                    {
+                        errors++;
+                        if (firstErrorAt == 0) firstErrorAt = t1;
+                        lastErrorAt = t1;
+                    }
                     else if (due >= from && due < to) { latency.Record(Ns(t1 - due)); service.Record(Ns(t1 - t0)); }
                     if (waiting.Count == 0 || hard.IsCancellationRequested) { idle.Push(conn); return; }
                     (k, due) = waiting.Dequeue();
@@ -111,6 +127,16 @@ public static partial class LoadRunner
                 var due = start + (long)(k * freq / rate);
                 var wait = due - Stopwatch.GetTimestamp();
                 if (wait > 0) _ = USleep((uint)Math.Max(1, Ns(wait) / 1000));
+                if (disruption is not null && disruptedAt == 0 && due >= from + Ticks(disruption.After))
+                {
+                    lock (gate)
+                    {
+                        inFlightAtDisruption = all.Count - idle.Count;
+                        queuedAtDisruption = waiting.Count;
+                        disruptedAt = Stopwatch.GetTimestamp();
+                    }
+                    _ = Task.Run(disruption.Act);
+                }
                 IClientConnection? conn = null;
                 lock (gate)
                 {
@@ -132,7 +158,9 @@ public static partial class LoadRunner
         var measuredDue = (long)(duration.TotalSeconds * rate);
         // Requests due in the window that never completed OK (dropped at the deadline) are errors too.
         var errs = errors + Math.Max(0, measuredDue - latency.Count - errors);
-        return new RunResult(scenario, connections, rate, latency.Count, errs, duration.TotalSeconds, latency, service, box.First);
+        TimeSpan? Since(long at) => at == 0 || disruptedAt == 0 ? null : TimeSpan.FromSeconds((double)(at - disruptedAt) / freq);
+        var outcome = disruption is null ? null : new DisruptionOutcome(inFlightAtDisruption, queuedAtDisruption, Since(firstErrorAt), Since(lastErrorAt));
+        return new RunResult(scenario, connections, rate, latency.Count, errs, duration.TotalSeconds, latency, service, box.First, outcome);
     }
 
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]

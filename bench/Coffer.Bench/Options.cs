@@ -31,7 +31,11 @@ public sealed class Options
     public int HsmConcurrency { get; private set; } = 8;           // raw PKCS#11 threads = Coffer's clients for the headline
     public int Repeat { get; private set; } = 3;                   // pkcs11: headline pair (raw @8, Coffer encrypt @8) repeated
     public int AuditPairs { get; private set; } = 3;               // software: audited / audit-off encrypt taking turns, the goal on their median
-    public bool HsmSessionKeyRow { get; private set; } = true;     // pkcs11: extra raw row on a session (not token) key
+    public bool HsmSessionKeyRow { get; private set; } = true;
+    // --cluster: 1 node on SQLite, 1 node on PostgreSQL, 2 nodes on PostgreSQL behind HAProxy (pairs: --repeat).
+    public bool Cluster { get; private set; }
+    public int KillSwitchSamples { get; private set; } = 50;      // cluster: kill-switch propagation samples (0: none)
+    public TimeSpan FailoverDuration { get; private set; } = TimeSpan.FromSeconds(20); // cluster: open loop with a node killed midway (0: none)     // pkcs11: extra raw row on a session (not token) key
     public string HsmModule => Pkcs11Ceiling.DefaultModule;      // what `coffer dev --pkcs11` loads
     public static readonly string[] Pkcs11Scenarios = ["ceiling", "encrypt", "decrypt", "open", "best", "cdiv", "unaudited", "software"];
     private bool _scenariosGiven;
@@ -71,17 +75,21 @@ public sealed class Options
                 case "--no-session-key-row": o.HsmSessionKeyRow = false; break;
                 case "--flood-duration": o.FloodDuration = Seconds(Next()); break;
                 case "--flood-connections": o.FloodConnections = Positive(Next()); break;
+                case "--cluster": o.Cluster = true; break;
+                case "--kill-switch-samples": o.KillSwitchSamples = int.Parse(Next(), CultureInfo.InvariantCulture) is >= 0 and <= 1000 and var k ? k : throw new ArgumentException("--kill-switch-samples 0..1000"); break;
+                case "--failover-duration": o.FailoverDuration = Seconds(Next()); break;
 
                 case "--out": o.Out = Path.GetFullPath(Next()); break;
                 default: throw new ArgumentException($"unknown option {args[i]}");
             }
         }
         // Bounded runs: pre-signed requests must stay inside the server's 5-minute skew window.
-        if (o.Duration > TimeSpan.FromSeconds(120) || o.Warmup > TimeSpan.FromSeconds(60) || o.FloodDuration > TimeSpan.FromSeconds(120))
+        if (o.Duration > TimeSpan.FromSeconds(120) || o.Warmup > TimeSpan.FromSeconds(60) || o.FloodDuration > TimeSpan.FromSeconds(120) || o.FailoverDuration > TimeSpan.FromSeconds(120))
             throw new ArgumentException("--duration <= 120 s and --warmup <= 60 s (signatures are valid 5 minutes)");
         if (o.Rate <= 0 || o.Rate > 100_000) throw new ArgumentException("--rate in (0, 100000]");
         if (o.Backend == "pkcs11" && !o._scenariosGiven) o.Scenarios = [.. Pkcs11Scenarios];
         if (o.Backend == "pkcs11" && o.Fake) throw new ArgumentException("--backend pkcs11 measures Coffer, not --fake");
+        if (o.Cluster && (o.Backend != "software" || o.Fake)) throw new ArgumentException("--cluster measures Coffer's software backend, not --fake or --backend pkcs11");
         if (o.Backend == "pkcs11" && !File.Exists(o.HsmModule))
             throw new ArgumentException($"--backend pkcs11 needs SoftHSM2 ({o.HsmModule} is missing): apt-get install softhsm2 (Debian/Ubuntu)");
         if (!o.Extras) { o.Scenarios.Remove("cdiv"); o.Scenarios.Remove("4300"); o.Scenarios.Remove("quietlog"); o.Scenarios.Remove("unaudited"); }

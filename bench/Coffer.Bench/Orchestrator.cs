@@ -7,7 +7,8 @@ namespace Coffer.Bench;
 
 /// <summary>A finished scenario with the CPU it took (cores) and what it is compared against.</summary>
 public sealed record Measured(RunResult Result, (double Server, double Client, double Irq, double Other, double Idle) Cpu, bool IsCeiling, string ServerName,
-    bool IsRaw = false, int Run = 0, string? Note = null);   // IsRaw: the raw PKCS#11 ceiling (server = the pkcs11-ceiling process); Run: repetition 1..N
+    bool IsRaw = false, int Run = 0, string? Note = null,   // IsRaw: the raw PKCS#11 ceiling (server = the pkcs11-ceiling process); Run: repetition 1..N
+    IReadOnlyList<(string Name, double Cores)>? Side = null); // cluster rows: PostgreSQL and HAProxy, measured apart from the nodes
 
 /// <summary>Runs the whole comparison: starts the ceiling and Coffer, prepares signed request pools,
 /// picks the concurrency, runs every scenario and writes the report.</summary>
@@ -81,14 +82,9 @@ public static partial class Orchestrator
         async Task<Measured> Closed(string name, XksTarget t, int pid, string path, List<byte[]> bodies, int c,
             TimeSpan warmup, TimeSpan duration, bool isCeiling, string? auditedData = null)
         {
-            var signed = XksRequests.SignPool(t, path, bodies);
-            using var factory = Clients.Create(o.Client, c);
             var batches = auditedData is null ? null : await AuditBatches.ReadAsync(auditedData);
-            var cpu = new CpuSampler(pid);
-            var r = await LoadRunner.ClosedLoopAsync(name, factory, signed, c, warmup, duration);
-            var cores = cpu.Stop();
-            var note = auditedData is null ? null : AuditBatches.Describe(batches, await AuditBatches.ReadAsync(auditedData));
-            var m = new Measured(r, cores, isCeiling, isCeiling ? "ceiling" : serverName, Note: note);
+            var m = await MeasureClosedAsync(o, name, t, () => new CpuSampler(pid), path, bodies, c, warmup, duration, isCeiling, serverName);
+            if (auditedData is not null) m = m with { Note = AuditBatches.Describe(batches, await AuditBatches.ReadAsync(auditedData)) };
             Log(Report.Line(m, null));
             return m;
         }
@@ -100,6 +96,14 @@ public static partial class Orchestrator
             using var factory = Clients.Create(o.Client, c);
             var (took, settled) = await JitSettle.RunAsync(pid, step => LoadRunner.ClosedLoopAsync("settle", factory, signed, c, TimeSpan.Zero, step));
             Log(settled ? $"{name}: JIT settled after {took.TotalSeconds:0} s of load" : $"{name}: JIT still compiling after {took.TotalSeconds:0} s of load; measuring anyway");
+        }
+
+        if (o.Cluster)
+        {
+            var cluster = await ClusterScenariosAsync(o, children, work, target, coffer, ceilingTarget, ceiling.Id, encPath, enc32);
+            var report = ClusterReport.Build(o, cluster);
+            // The failover row's errors are what it measures: only the other rows decide the exit code.
+            return await WriteReportAsync(o, report, cluster.Rows);
         }
 
         // Concurrency: the best of the candidates, chosen separately for the ceiling and for Coffer
@@ -247,6 +251,19 @@ public static partial class Orchestrator
         return await FinishAsync(o, results, serverGc, serverName, wrk, floodAlone: floodAlone);
     }
 
+    /// <summary>One closed-loop scenario: the pool signed now, <paramref name="c"/> workers, the CPU of
+    /// what <paramref name="sampler"/> watches (made right before the load starts).</summary>
+    private static async Task<Measured> MeasureClosedAsync(Options o, string name, XksTarget t, Func<CpuSampler> sampler, string path,
+        List<byte[]> bodies, int c, TimeSpan warmup, TimeSpan duration, bool isCeiling, string serverName)
+    {
+        var signed = XksRequests.SignPool(t, path, bodies);
+        using var factory = Clients.Create(o.Client, c);
+        var cpu = sampler();
+        var r = await LoadRunner.ClosedLoopAsync(name, factory, signed, c, warmup, duration);
+        var cores = cpu.Stop();
+        return new Measured(r, cores, isCeiling, isCeiling ? "ceiling" : serverName, Side: cpu.Side.Count > 0 ? cpu.Side : null);
+    }
+
     public const string EncryptScenario = "encrypt 32 B";
 
     public const string Rules100Scenario = "encrypt 32 B, 100 access rules";
@@ -260,6 +277,11 @@ public static partial class Orchestrator
         DiskFlush.Result? flush = null, AnonymousFlood.Result? floodAlone = null)
     {
         var report = o.Backend == "pkcs11" ? Report.BuildPkcs11(o, results, serverGc, flush) : Report.Build(o, results, serverGc, serverName, wrk, floodAlone);
+        return await WriteReportAsync(o, report, results);
+    }
+
+    private static async Task<int> WriteReportAsync(Options o, string report, IReadOnlyList<Measured> results)
+    {
         Console.WriteLine();
         Console.WriteLine(report);
         if (o.Out is not null)

@@ -183,7 +183,7 @@ public static class Report
         sb.AppendLine();
     }
 
-    private static double Median(IEnumerable<double> values)
+    internal static double Median(IEnumerable<double> values)
     {
         var v = values.Order().ToList();
         return v.Count == 0 ? 0 : v.Count % 2 == 1 ? v[v.Count / 2] : (v[(v.Count / 2) - 1] + v[v.Count / 2]) / 2;
@@ -199,14 +199,16 @@ public static class Report
         sb.Append(Inv, $"p99 {Ms(r.Latency.PercentileNs(0.99))}, p99.9 {Ms(r.Latency.PercentileNs(0.999))}, max {Ms(r.Latency.MaxNs)}");
         if (r.ServiceTime is { } s) sb.Append(Inv, $" (from actual send: p99 {Ms(s.PercentileNs(0.99))})");
         if (ceiling is not null && !m.IsCeiling && r.TargetRate is null) sb.Append(Inv, $", {r.Rps / ceiling.Rps:P0} of ceiling");
-        sb.Append(Inv, $"; CPU cores: server {m.Cpu.Server:0.00}, client {m.Cpu.Client:0.00}, irq/softirq {m.Cpu.Irq:0.00}, other processes {m.Cpu.Other:0.00}, idle {m.Cpu.Idle:0.00}; errors {r.Errors}");
+        sb.Append(Inv, $"; CPU cores: server {m.Cpu.Server:0.00}, client {m.Cpu.Client:0.00}, irq/softirq {m.Cpu.Irq:0.00}, other processes {m.Cpu.Other:0.00}, idle {m.Cpu.Idle:0.00}");
+        foreach (var (side, cores) in m.Side ?? []) sb.Append(Inv, $", {side} {cores:0.00}");
+        sb.Append(Inv, $"; errors {r.Errors}");
         if (m.Note is { } note) sb.Append("; " + note);
         if (r.FirstError is { } e) sb.Append(Inv, $"; first error: {e.ReplaceLineEndings(" ")}");
         return sb.ToString();
     }
 
-    private static string Ms(long ns) => (ns / 1e6).ToString("0.00", Inv) + " ms";
+    internal static string Ms(long ns) => (ns / 1e6).ToString("0.00", Inv) + " ms";
 
-    private static string CpuModel() =>
+    internal static string CpuModel() =>
         File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal))?.Split(':')[1].Trim() ?? "unknown CPU";
 }
