@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using Coffer.Changes;
 using Coffer.Server.Changes;
 using Coffer.Server.Changes.Postgres;
@@ -95,6 +96,19 @@ public sealed class PostgresTransportTests
         await Wait.UntilAsync(() => b.Freshness.IsCurrent, "node B to be current again");
     }
 
+    [Fact]
+    public async Task The_listener_keeps_probing_when_less_than_a_millisecond_is_left_until_its_next_probe()
+    {
+        // Under load the listener's loop resumes late, so the wait left until its next probe can be a
+        // fraction of a millisecond. Npgsql counts whole milliseconds and reads 0 as "no timeout": such a
+        // wait must still end, or the node stops probing and is never current again.
+        var database = await _postgres.CreateDatabaseAsync();
+        var clock = new SteppingClock(TimeSpan.FromMilliseconds(999.5));
+        await using var b = await ListeningNode.StartAsync("node-b", database, clock: clock);
+
+        await Wait.UntilAsync(() => clock.Readings >= 40, "the listener to go on probing");
+    }
+
     private static async Task NotifyAsync(string database, string payload)
     {
         await using var connection = new NpgsqlConnection(database);
@@ -123,15 +137,15 @@ public sealed class PostgresTransportTests
         private readonly NpgsqlDataSource _dataSource;
         private readonly PostgresChangeListener _listener;
 
-        private ListeningNode(string nodeId, string database, bool holdFirstReload)
+        private ListeningNode(string nodeId, string database, bool holdFirstReload, TimeProvider clock)
         {
             _loggers = LoggerFactory.Create(b => b.AddProvider(Logs));
             _dataSource = NpgsqlDataSource.Create(database);
             Feed = new ChangeFeed(nodeId, _loggers.CreateLogger<ChangeFeed>(), new PostgresChangeBroadcast(_dataSource));
             Feed.Subscribe("rules", Reload("rules"), ChangeTopic.AccessRules, ChangeTopic.RegionSets);
             Feed.Subscribe("switches", Reload("switches"), ChangeTopic.KillSwitches, ChangeTopic.RegionSets);
-            Freshness = ClusterFreshness.Bounded(Staleness, TimeProvider.System);
-            _listener = new PostgresChangeListener(_dataSource, Feed, Freshness, Staleness, TimeProvider.System, _loggers.CreateLogger<PostgresChangeListener>());
+            Freshness = ClusterFreshness.Bounded(Staleness, clock);
+            _listener = new PostgresChangeListener(_dataSource, Feed, Freshness, Staleness, clock, _loggers.CreateLogger<PostgresChangeListener>());
             if (!holdFirstReload)
             {
                 _released.SetResult();
@@ -146,11 +160,13 @@ public sealed class PostgresTransportTests
 
         public volatile bool FailReloads;
 
-        public static async Task<ListeningNode> StartAsync(string nodeId, string database, bool holdFirstReload = false)
+        /// <param name="clock">The listener's and the freshness's clock; a node on another clock than the
+        /// system's is not waited on to be current.</param>
+        public static async Task<ListeningNode> StartAsync(string nodeId, string database, bool holdFirstReload = false, TimeProvider? clock = null)
         {
-            var node = new ListeningNode(nodeId, database, holdFirstReload);
+            var node = new ListeningNode(nodeId, database, holdFirstReload, clock ?? TimeProvider.System);
             await node._listener.StartAsync(CancellationToken.None);
-            if (!holdFirstReload)
+            if (!holdFirstReload && clock is null)
             {
                 await Wait.UntilAsync(() => node.Freshness.IsCurrent, $"{nodeId} to be current");
                 foreach (var cache in new[] { "rules", "switches" })
@@ -186,6 +202,23 @@ public sealed class PostgresTransportTests
             Feed.Dispose();
             await _dataSource.DisposeAsync();
             _loggers.Dispose();
+        }
+    }
+
+    /// <summary>A clock that moves on by <paramref name="step"/> at every reading: each wait the listener
+    /// works out until its next probe is one probe interval less one step.</summary>
+    private sealed class SteppingClock(TimeSpan step) : TimeProvider
+    {
+        private readonly long _step = (long)(step.TotalSeconds * Stopwatch.Frequency);
+        private long _now;
+        private int _readings;
+
+        public int Readings => Volatile.Read(ref _readings);
+
+        public override long GetTimestamp()
+        {
+            Interlocked.Increment(ref _readings);
+            return Interlocked.Add(ref _now, _step);
         }
     }
 }
