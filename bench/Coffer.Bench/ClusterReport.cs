@@ -40,7 +40,7 @@ public static class ClusterReport
         }
         sb.AppendLine();
         foreach (var m in rows) sb.AppendLine("- " + Report.Line(m, ceiling));
-        if (cluster.Failover is { } fo) sb.AppendLine("- " + Report.Line(fo, null));
+        foreach (var open in new[] { cluster.Steady, cluster.Failover }.OfType<Measured>()) sb.AppendLine("- " + Report.Line(open, null));
         sb.AppendLine();
 
         var noisy = rows.Where(m => m.Cpu.Other > 0.15).ToList();
@@ -65,6 +65,8 @@ public static class ClusterReport
             var p999 = f.Latency.PercentileNs(0.999) / 1e6;
             sb.AppendLine(Inv, $"- failover, p99.9 < 250 ms (AWS KMS's timeout) at {f.TargetRate:0} req/s through HAProxy with {cluster.KilledNode} SIGKILLed at the midpoint: p50 {Report.Ms(f.Latency.PercentileNs(0.5))}, p99 {Report.Ms(f.Latency.PercentileNs(0.99))}, p99.9 {p999:0.00} ms, max {Report.Ms(f.Latency.MaxNs)} — {(p999 < 250 ? "met" : "MISSED")} (latency of the answered calls)");
             sb.AppendLine(Inv, $"  {Failover(f)}");
+            if (cluster.Steady is { Result: var s })
+                sb.AppendLine(Inv, $"  The same open loop with both nodes up, right before: p50 {Report.Ms(s.Latency.PercentileNs(0.5))}, p99 {Report.Ms(s.Latency.PercentileNs(0.99))}, p99.9 {Report.Ms(s.Latency.PercentileNs(0.999))}, {s.Errors} errors.");
         }
         sb.AppendLine();
         if (postgres2 is not null) AppendProjection(sb, postgres2, postgres1.LastOrDefault());

@@ -3,13 +3,14 @@ using System.Diagnostics;
 namespace Coffer.Bench;
 
 /// <summary>What the cluster run measured, for <see cref="ClusterReport"/>.</summary>
-public sealed record ClusterResults(List<Measured> Rows, KillSwitchPropagation.Result? KillSwitch, Measured? Failover, string KilledNode, string LoadAtStart);
+public sealed record ClusterResults(List<Measured> Rows, KillSwitchPropagation.Result? KillSwitch, Measured? Steady, Measured? Failover, string KilledNode, string LoadAtStart);
 
 public static partial class Orchestrator
 {
     public const string SqliteServer = "Coffer, 1 node on SQLite";
     public const string Postgres1Server = "Coffer, 1 node on PostgreSQL";
     public const string Postgres2Server = "Coffer, 2 nodes on PostgreSQL behind HAProxy";
+    public const string SteadyScenario = "encrypt 32 B open loop, both nodes up";
     public const string FailoverScenario = "encrypt 32 B open loop, one node SIGKILLed at the midpoint";
 
     /// <summary>`--cluster`: encrypt on 1 node on SQLite (the `coffer dev` already running), 1 node on
@@ -74,20 +75,25 @@ public static partial class Orchestrator
             Log(killSwitch.Describe());
         }
 
-        Measured? failover = null;
+        Measured? steady = null, failover = null;
         if (o.FailoverDuration > TimeSpan.Zero)
         {
-            // Failover: the open loop through HAProxy; at the midpoint of the measured window one node dies
-            // as in a crash (SIGKILL, no shutdown), and HAProxy must find out by its checks.
-            var signed = XksRequests.SignPool(balanced, encPath, enc32);
-            using var factory = Clients.Create(o.Client, o.OpenConnections);
-            // The surviving node's CPU only: the killed node's counters vanish with it.
-            var cpu = new CpuSampler([first.Process.Id], database, ("HAProxy", haproxy.Id));
-            var kill = new Disruption(o.FailoverDuration / 2, () => children.Stop(second.Process));
-            var r = await LoadRunner.OpenLoopAsync(FailoverScenario, factory, signed, o.Rate, o.OpenConnections, o.Warmup, o.FailoverDuration, kill);
-            failover = new Measured(r, cpu.Stop(), false, Postgres2Server, Note: $"server CPU: {first.Id}, the node that survived", Side: cpu.Side);
-            Log(Report.Line(failover, null));
+            // The open loop through HAProxy, first with both nodes up, then with one dying as in a crash
+            // (SIGKILL, no shutdown) at the midpoint of the measured window: HAProxy finds out by its checks.
+            async Task<Measured> OpenAsync(string name, Disruption? kill)
+            {
+                var signed = XksRequests.SignPool(balanced, encPath, enc32);
+                using var factory = Clients.Create(o.Client, o.OpenConnections);
+                // With a node killed, the survivor's CPU only: the killed node's counters vanish with it.
+                var cpu = new CpuSampler(kill is null ? [first.Process.Id, second.Process.Id] : [first.Process.Id], database, ("HAProxy", haproxy.Id));
+                var r = await LoadRunner.OpenLoopAsync(name, factory, signed, o.Rate, o.OpenConnections, o.Warmup, o.FailoverDuration, kill);
+                var m = new Measured(r, cpu.Stop(), false, Postgres2Server, Note: kill is null ? null : $"server CPU: {first.Id}, the node that survived", Side: cpu.Side);
+                Log(Report.Line(m, null));
+                return m;
+            }
+            steady = await OpenAsync(SteadyScenario, null);
+            failover = await OpenAsync(FailoverScenario, new Disruption(o.FailoverDuration / 2, () => children.Stop(second.Process)));
         }
-        return new ClusterResults(rows, killSwitch, failover, second.Id, loadAtStart);
+        return new ClusterResults(rows, killSwitch, steady, failover, second.Id, loadAtStart);
     }
 }
