@@ -59,6 +59,14 @@ internal sealed class CofferProcess : IAsyncDisposable
         return running;
     }
 
+    /// <summary>Waits until the process ends by itself; its exit code.</summary>
+    public async Task<int> ExitCodeAsync(TimeSpan within)
+    {
+        using var timeout = new CancellationTokenSource(within);
+        await _process.WaitForExitAsync(timeout.Token);
+        return _process.ExitCode;
+    }
+
     public async ValueTask DisposeAsync()
     {
         if (!_process.HasExited)

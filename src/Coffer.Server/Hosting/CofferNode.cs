@@ -25,8 +25,9 @@ internal static partial class CofferNode
     public static IHost Build(CofferOptions options, ILoggerFactory loggers, TimeProvider time, bool unaudited)
     {
         // Empty: no configuration files, environment or command line (CofferOptions alone configures
-        // Coffer) and no file watcher on the working directory, which often holds the database.
-        var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+        // Coffer), rooted in Coffer's own directory rather than the working directory, which often
+        // holds the database (Listener.NewBuilder says why that matters).
+        var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true, ContentRootPath = AppContext.BaseDirectory });
         var services = builder.Services;
         services.AddSingleton(loggers);
         services.AddSingleton(time);

@@ -5,6 +5,7 @@ using Coffer.Server.Xks.Anonymous;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 
 namespace Coffer.Server.Hosting;
 
@@ -48,7 +49,7 @@ public sealed class CofferServer : IAsyncDisposable
     private AdminListener Admin => _node.Services.Part<AdminListener>();
 
     /// <summary>Starts a node. A configuration that cannot work fails with
-    /// <see cref="Microsoft.Extensions.Options.OptionsValidationException"/>, naming every problem,
+    /// <see cref="OptionsValidationException"/>, naming every problem,
     /// before anything is opened; any other failure closes what had started, in reverse.</summary>
     public static Task<CofferServer> StartAsync(CofferOptions options, ILoggerFactory loggers, TimeProvider? time = null, CancellationToken ct = default) =>
         StartAsync(options, loggers, time, unaudited: false, ct);
@@ -60,11 +61,16 @@ public sealed class CofferServer : IAsyncDisposable
         var node = CofferNode.Build(options, loggers, time ?? TimeProvider.System, unaudited);
         try
         {
+            // The host would log a refused configuration as a failed start, stack trace and all: checked
+            // here first, the refusal reaches the caller alone (ValidateOnStart stays the host's own guard).
+            _ = node.Services.GetRequiredService<IOptions<CofferOptions>>().Value;
             await node.StartAsync(ct);
         }
         catch
         {
-            await using var server = new CofferServer(node);
+            // Stopping the host closes, in reverse, every part that had opened; one never opened has
+            // nothing to close.
+            await new CofferServer(node).DisposeAsync();
             throw;
         }
 
@@ -82,7 +88,14 @@ public sealed class CofferServer : IAsyncDisposable
         }
         finally
         {
-            await ((IAsyncDisposable)_node).DisposeAsync();
+            if (_node is IAsyncDisposable node)
+            {
+                await node.DisposeAsync();
+            }
+            else
+            {
+                _node.Dispose();
+            }
         }
     }
 }
