@@ -17,8 +17,8 @@ namespace Coffer.Server.Hosting;
 /// <summary>
 /// The one place that says what a node is made of and in which order (docs/architecture.md,
 /// "Start-up and shutdown"). The node's host starts the parts below in the order they are added and
-/// stops them in reverse, also when one of them fails to start; the two listeners keep their own
-/// hosts (<see cref="Listener"/>), built from the parts once those are open.
+/// stops them in reverse (<see cref="CofferServer"/> stops it at once when a part fails to start); the
+/// two listeners keep their own hosts (<see cref="Listener"/>), built from the parts once those are open.
 /// </summary>
 internal static partial class CofferNode
 {
