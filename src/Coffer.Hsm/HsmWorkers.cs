@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using Coffer.Crypto;
 using Net.Pkcs11Interop.HighLevelAPI;
 
 namespace Coffer.Hsm;
@@ -14,7 +15,7 @@ namespace Coffer.Hsm;
 /// those calls starve Kestrel of the threads that parse and answer requests, and every contended
 /// call costs a sleep and a wake-up. Here request threads only enqueue and await; the HSM threads
 /// stay busy while work is queued and never run request code (continuations run asynchronously).</para>
-/// <para>A queued call that waits longer than the timeout fails with <see cref="HsmBusyException"/>
+/// <para>A queued call that waits longer than the timeout fails with <see cref="CryptoBackendBusyException"/>
 /// instead of queueing without bound.</para>
 /// </remarks>
 internal sealed class HsmWorkers : IDisposable
@@ -78,7 +79,7 @@ internal sealed class HsmWorkers : IDisposable
             var left = _timeout - Stopwatch.GetElapsedTime(item.Queued);
             if (left <= TimeSpan.Zero)
             {
-                item.Fail(new HsmBusyException($"An HSM call waited {_timeout.TotalMilliseconds:F0} ms in the queue; every session stayed busy."));
+                item.Fail(new CryptoBackendBusyException($"An HSM call waited {_timeout.TotalMilliseconds:F0} ms in the queue; every session stayed busy."));
                 continue;
             }
 

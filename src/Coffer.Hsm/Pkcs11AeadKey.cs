@@ -194,7 +194,7 @@ internal sealed class Pkcs11AeadKey : IAeadKey
                 return false;
             }
 
-            throw new HsmUnavailableException("The HSM token stopped responding during C_Decrypt.");
+            throw new CryptoBackendUnavailableException("The HSM token stopped responding during C_Decrypt.");
         }
 
         try
@@ -257,7 +257,7 @@ internal sealed class Pkcs11AeadKey : IAeadKey
         _handle = null;
         if (!_token.IsTokenResponding())
         {
-            throw new HsmUnavailableException($"The HSM token is unavailable: {Pkcs11Errors.Describe(e)} and C_GetTokenInfo failed.", e);
+            throw new CryptoBackendUnavailableException($"The HSM token is unavailable: {Pkcs11Errors.Describe(e)} and C_GetTokenInfo failed.", e);
         }
 
         if (attempt > 0)

@@ -6,26 +6,19 @@ using Net.Pkcs11Interop.HighLevelAPI;
 
 namespace Coffer.Hsm;
 
-/// <summary>A backend that can set a new key's permitted operations from its <see cref="KeyUsage"/>.</summary>
-internal interface IUsageAwareCryptoBackend : ICryptoBackend
-{
-    /// <summary>As <see cref="ICryptoBackend.CreateKeyMaterial"/>, with CKA_ENCRYPT / CKA_DECRYPT set
-    /// from <paramref name="usage"/> (XKS Encrypt's verifying decrypt needs both).</summary>
-    byte[] CreateKeyMaterial(string keyId, int version, KeyUsage usage);
-}
-
 /// <summary>
 /// The <c>pkcs11</c> backend (docs/design.md, "Crypto backends"; docs/pkcs11.md): AES-256 keys are
 /// generated inside the token as persistent, sensitive, non-extractable objects and every AES-GCM
 /// operation runs in the HSM. The database stores only a <see cref="Pkcs11KeyReference"/>.
 /// </summary>
 /// <remarks>
-/// Thread-safe. Failures: <see cref="CryptoException"/> (a reference or object that is wrong),
-/// <see cref="HsmUnavailableException"/> (token unreachable; Coffer reconnects by itself) and
-/// <see cref="HsmBusyException"/> (no free session within the timeout). Keys returned by
+/// Thread-safe. Failures as <see cref="ICryptoBackend"/> says: <see cref="CryptoException"/> (a
+/// reference or object that is wrong, a non-fatal PKCS#11 code), <see cref="CryptoBackendUnavailableException"/>
+/// (token unreachable, a fatal code; Coffer reconnects by itself) and <see cref="CryptoBackendBusyException"/>
+/// (no free session within the timeout). Keys returned by
 /// <see cref="OpenKey"/> and <see cref="CreateHealthCheckKey"/> belong to the caller.
 /// </remarks>
-internal sealed class Pkcs11CryptoBackend : IUsageAwareCryptoBackend
+internal sealed class Pkcs11CryptoBackend : ICryptoBackend
 {
     private readonly Lock _healthGate = new();
     private volatile bool _disposed;
@@ -43,10 +36,10 @@ internal sealed class Pkcs11CryptoBackend : IUsageAwareCryptoBackend
     public void Connect() => Token.Connect();
 
     /// <summary>Logs out by closing the idle sessions; used when Coffer seals.</summary>
-    public void DropSessions() => Token.DropSessions();
+    public void LogOut() => Token.DropSessions();
 
-    public byte[] CreateKeyMaterial(string keyId, int version) => CreateKeyMaterial(keyId, version, KeyUsage.EncryptDecrypt);
-
+    /// <summary>CKA_ENCRYPT / CKA_DECRYPT are set from <paramref name="usage"/>, so the token enforces
+    /// it too (XKS Encrypt's verifying decrypt needs both).</summary>
     public byte[] CreateKeyMaterial(string keyId, int version, KeyUsage usage)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
@@ -75,12 +68,9 @@ internal sealed class Pkcs11CryptoBackend : IUsageAwareCryptoBackend
         {
             key.Resolve();
         }
-        catch (HsmUnavailableException)
+        catch (CryptoBackendUnavailableException)
         {
-            // Start-up with the HSM down must not mark every key broken: it resolves on first use.
-        }
-        catch (HsmBusyException)
-        {
+            // Start-up with the HSM down (or busy) must not mark every key broken: it resolves on first use.
         }
         catch (Pkcs11Exception e)
         {

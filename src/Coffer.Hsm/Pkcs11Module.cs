@@ -1,4 +1,5 @@
 using System.Diagnostics.CodeAnalysis;
+using Coffer.Crypto;
 using Net.Pkcs11Interop.Common;
 using Net.Pkcs11Interop.HighLevelAPI;
 
@@ -82,7 +83,7 @@ internal sealed class Pkcs11Module
     }
 
     /// <summary>The loaded library and its generation; loads it if needed.</summary>
-    /// <exception cref="HsmUnavailableException">The module cannot be loaded or initialised.</exception>
+    /// <exception cref="CryptoBackendUnavailableException">The module cannot be loaded or initialised.</exception>
     public (IPkcs11Library Library, long Generation) Library()
     {
         lock (_gate)
@@ -117,7 +118,7 @@ internal sealed class Pkcs11Module
 
             if (!_calls.TryEnterWriteLock(waitForCalls))
             {
-                throw new HsmUnavailableException("The PKCS#11 module could not be reinitialised: calls into it did not finish.");
+                throw new CryptoBackendUnavailableException("The PKCS#11 module could not be reinitialised: calls into it did not finish.");
             }
 
             try
@@ -176,15 +177,15 @@ internal sealed class Pkcs11Module
         }
         catch (Pkcs11Exception e)
         {
-            throw new HsmUnavailableException($"The PKCS#11 module '{_path}' did not initialise: {Pkcs11Errors.Describe(e)}.", e);
+            throw new CryptoBackendUnavailableException($"The PKCS#11 module '{_path}' did not initialise: {Pkcs11Errors.Describe(e)}.", e);
         }
         catch (UnmanagedException e)
         {
-            throw new HsmUnavailableException($"The PKCS#11 module '{_path}' could not be loaded: {e.Message}", e);
+            throw new CryptoBackendUnavailableException($"The PKCS#11 module '{_path}' could not be loaded: {e.Message}", e);
         }
         catch (DllNotFoundException e)
         {
-            throw new HsmUnavailableException($"The PKCS#11 module '{_path}' could not be loaded: {e.Message}", e);
+            throw new CryptoBackendUnavailableException($"The PKCS#11 module '{_path}' could not be loaded: {e.Message}", e);
         }
     }
 }

@@ -33,7 +33,7 @@ public sealed class Pkcs11Options
     /// <summary>Logged-in sessions kept open; at most this many HSM calls run at once.</summary>
     public int SessionPoolSize { get; set; } = DefaultSessionPoolSize;
 
-    /// <summary>How long a call waits for a free session before it fails with <see cref="HsmBusyException"/>.</summary>
+    /// <summary>How long a call waits for a free session before it fails with <see cref="Coffer.Crypto.CryptoBackendBusyException"/>.</summary>
     public int SessionTimeoutMs { get; set; } = DefaultSessionTimeoutMs;
 
     /// <summary>Throws <see cref="ArgumentException"/> naming every problem at once.</summary>

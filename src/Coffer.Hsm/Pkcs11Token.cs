@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics.CodeAnalysis;
 using System.Security.Cryptography;
+using Coffer.Crypto;
 using Net.Pkcs11Interop.Common;
 using Net.Pkcs11Interop.HighLevelAPI;
 
@@ -13,11 +14,11 @@ namespace Coffer.Hsm;
 /// <remarks>
 /// <para>Thread-safe. At most <see cref="Pkcs11Options.SessionPoolSize"/> calls use the token at
 /// once (a <see cref="SemaphoreSlim"/>); a call that waits longer than
-/// <see cref="Pkcs11Options.SessionTimeoutMs"/> fails with <see cref="HsmBusyException"/>.</para>
+/// <see cref="Pkcs11Options.SessionTimeoutMs"/> fails with <see cref="CryptoBackendBusyException"/>.</para>
 /// <para>A fatal CKR code (<see cref="Pkcs11Errors.IsFatal"/>) marks the token broken and drops the
 /// session. The next call reconnects — C_Finalize/C_Initialize the module, find the slot again, open
 /// a session and log in — and until that succeeds calls fail fast with
-/// <see cref="HsmUnavailableException"/>, retrying after a backoff (100 ms doubling to 5 s). A wrong
+/// <see cref="CryptoBackendUnavailableException"/>, retrying after a backoff (100 ms doubling to 5 s). A wrong
 /// PIN is never retried: that would lock the token.</para>
 /// </remarks>
 internal sealed class Pkcs11Token : IDisposable
@@ -72,8 +73,8 @@ internal sealed class Pkcs11Token : IDisposable
     public void Connect() => Run(static _ => 0);
 
     /// <summary>Runs <paramref name="operation"/> on a pooled logged-in session.</summary>
-    /// <exception cref="HsmBusyException">No session became free within SessionTimeoutMs.</exception>
-    /// <exception cref="HsmUnavailableException">The token is unreachable (a fatal CKR code), reconnecting
+    /// <exception cref="CryptoBackendBusyException">No session became free within SessionTimeoutMs.</exception>
+    /// <exception cref="CryptoBackendUnavailableException">The token is unreachable (a fatal CKR code), reconnecting
     /// failed, or the backoff after a failure has not yet passed.</exception>
     /// <exception cref="Pkcs11Exception">A non-fatal error of the operation itself, for the caller to map.</exception>
     public T Run<T>(Func<ISession, T> operation) => Run(operation, _acquireTimeout);
@@ -92,7 +93,7 @@ internal sealed class Pkcs11Token : IDisposable
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
         if (!_permits.Wait(sessionWait))
         {
-            throw new HsmBusyException($"All {_options.SessionPoolSize} HSM sessions stayed busy for {_options.SessionTimeoutMs} ms.");
+            throw new CryptoBackendBusyException($"All {_options.SessionPoolSize} HSM sessions stayed busy for {_options.SessionTimeoutMs} ms.");
         }
 
         try
@@ -108,7 +109,7 @@ internal sealed class Pkcs11Token : IDisposable
             catch (Pkcs11Exception e) when (Pkcs11Errors.IsFatal(e.RV))
             {
                 MarkBroken(session.Generation, Pkcs11Errors.Describe(e));
-                throw new HsmUnavailableException($"The HSM token is unavailable: {Pkcs11Errors.Describe(e)}.", e);
+                throw new CryptoBackendUnavailableException($"The HSM token is unavailable: {Pkcs11Errors.Describe(e)}.", e);
             }
             catch (Pkcs11Exception)
             {
@@ -245,7 +246,7 @@ internal sealed class Pkcs11Token : IDisposable
         ISlot slot;
         lock (_gate)
         {
-            slot = _slot ?? throw new HsmUnavailableException("The HSM token is not connected.");
+            slot = _slot ?? throw new CryptoBackendUnavailableException("The HSM token is not connected.");
         }
 
         try
@@ -259,7 +260,7 @@ internal sealed class Pkcs11Token : IDisposable
         catch (Pkcs11Exception e) when (Pkcs11Errors.IsFatal(e.RV))
         {
             MarkBroken(generation, Pkcs11Errors.Describe(e));
-            throw new HsmUnavailableException($"The HSM token is unavailable: {Pkcs11Errors.Describe(e)}.", e);
+            throw new CryptoBackendUnavailableException($"The HSM token is unavailable: {Pkcs11Errors.Describe(e)}.", e);
         }
     }
 
@@ -285,7 +286,7 @@ internal sealed class Pkcs11Token : IDisposable
                 _permanentFailure = $"Login to the HSM token failed: {Pkcs11Errors.Describe(e)}. Coffer will not retry (that could lock the PIN); fix the PIN and restart.";
             }
 
-            throw new HsmUnavailableException(_permanentFailure, e);
+            throw new CryptoBackendUnavailableException(_permanentFailure, e);
         }
         catch (Pkcs11Exception e)
         {
@@ -293,7 +294,7 @@ internal sealed class Pkcs11Token : IDisposable
             // means the token cannot serve now: unavailable, retried after the back-off.
             CloseQuietly(new PooledSession(session, _module.Generation));
             MarkBroken(_module.Generation, Pkcs11Errors.Describe(e));
-            throw new HsmUnavailableException($"Login to the HSM token failed: {Pkcs11Errors.Describe(e)}.", e);
+            throw new CryptoBackendUnavailableException($"Login to the HSM token failed: {Pkcs11Errors.Describe(e)}.", e);
         }
     }
 
@@ -304,7 +305,7 @@ internal sealed class Pkcs11Token : IDisposable
         {
             if (_permanentFailure is not null)
             {
-                throw new HsmUnavailableException(_permanentFailure);
+                throw new CryptoBackendUnavailableException(_permanentFailure);
             }
 
             var generation = _module.Generation;
@@ -316,7 +317,7 @@ internal sealed class Pkcs11Token : IDisposable
             var now = _time.GetUtcNow();
             if (_broken && now < _nextAttempt)
             {
-                throw new HsmUnavailableException($"The HSM token is unavailable ({_lastError}); the next reconnect attempt is in {(_nextAttempt - now).TotalMilliseconds:F0} ms.");
+                throw new CryptoBackendUnavailableException($"The HSM token is unavailable ({_lastError}); the next reconnect attempt is in {(_nextAttempt - now).TotalMilliseconds:F0} ms.");
             }
 
             try
@@ -333,7 +334,7 @@ internal sealed class Pkcs11Token : IDisposable
                 _backoff = FirstBackoff;
                 return current;
             }
-            catch (HsmUnavailableException e)
+            catch (CryptoBackendUnavailableException e)
             {
                 Backoff(now, e.Message);
                 throw;
@@ -341,7 +342,7 @@ internal sealed class Pkcs11Token : IDisposable
             catch (Pkcs11Exception e)
             {
                 Backoff(now, Pkcs11Errors.Describe(e));
-                throw new HsmUnavailableException($"The HSM token is unavailable: {Pkcs11Errors.Describe(e)}.", e);
+                throw new CryptoBackendUnavailableException($"The HSM token is unavailable: {Pkcs11Errors.Describe(e)}.", e);
             }
         }
     }
@@ -388,7 +389,7 @@ internal sealed class Pkcs11Token : IDisposable
             }
         }
 
-        throw new HsmUnavailableException(_options.SlotId is { } slotId
+        throw new CryptoBackendUnavailableException(_options.SlotId is { } slotId
             ? $"No token is present in slot {slotId}."
             : $"No token labelled '{_options.TokenLabel}' is present.");
     }

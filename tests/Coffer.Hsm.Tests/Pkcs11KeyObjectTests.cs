@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using Coffer.Crypto;
+using Coffer.Keys;
 using Net.Pkcs11Interop.Common;
 using Net.Pkcs11Interop.HighLevelAPI;
 
@@ -15,7 +16,7 @@ public sealed class Pkcs11KeyObjectTests(SharedSoftHsm hsm) : IClassFixture<Shar
     [Fact]
     public void Created_keys_are_sensitive_and_not_extractable()
     {
-        var stored = Backend.CreateKeyMaterial("key_attrs", 1);
+        var stored = Backend.CreateKeyMaterial("key_attrs", 1, KeyUsage.EncryptDecrypt);
         var reference = Pkcs11KeyReference.Decode(stored);
 
         var values = InToken(session =>
@@ -48,7 +49,7 @@ public sealed class Pkcs11KeyObjectTests(SharedSoftHsm hsm) : IClassFixture<Shar
     [Fact]
     public void Key_usage_sets_encrypt_and_decrypt_attributes()
     {
-        var stored = Backend.CreateKeyMaterial("key_usage", 1, Keys.KeyUsage.Encrypt);
+        var stored = Backend.CreateKeyMaterial("key_usage", 1, KeyUsage.Encrypt);
         var reference = Pkcs11KeyReference.Decode(stored);
 
         var values = InToken(session => session.GetAttributeValue(Pkcs11Objects.FindKey(session, reference), [CKA.CKA_ENCRYPT, CKA.CKA_DECRYPT]));
@@ -60,7 +61,7 @@ public sealed class Pkcs11KeyObjectTests(SharedSoftHsm hsm) : IClassFixture<Shar
     [Fact]
     public void The_key_value_cannot_be_read()
     {
-        var reference = Pkcs11KeyReference.Decode(Backend.CreateKeyMaterial("key_value", 1));
+        var reference = Pkcs11KeyReference.Decode(Backend.CreateKeyMaterial("key_value", 1, KeyUsage.EncryptDecrypt));
 
         var value = InToken(session => session.GetAttributeValue(Pkcs11Objects.FindKey(session, reference), [CKA.CKA_VALUE])[0]);
 
@@ -71,7 +72,7 @@ public sealed class Pkcs11KeyObjectTests(SharedSoftHsm hsm) : IClassFixture<Shar
     [Fact]
     public void The_key_cannot_be_wrapped_out_of_the_token()
     {
-        var reference = Pkcs11KeyReference.Decode(Backend.CreateKeyMaterial("key_wrap", 1));
+        var reference = Pkcs11KeyReference.Decode(Backend.CreateKeyMaterial("key_wrap", 1, KeyUsage.EncryptDecrypt));
 
         var error = Assert.Throws<Pkcs11Exception>(() => InToken(session =>
         {
@@ -96,7 +97,7 @@ public sealed class Pkcs11KeyObjectTests(SharedSoftHsm hsm) : IClassFixture<Shar
     [Fact]
     public void The_stored_reference_is_tiny_and_holds_no_key()
     {
-        var stored = Backend.CreateKeyMaterial("key_ref", 3);
+        var stored = Backend.CreateKeyMaterial("key_ref", 3, KeyUsage.EncryptDecrypt);
         var reference = Pkcs11KeyReference.Decode(stored);
 
         Assert.Equal(Pkcs11KeyReference.CreatedFormat, stored[0]);
@@ -107,7 +108,7 @@ public sealed class Pkcs11KeyObjectTests(SharedSoftHsm hsm) : IClassFixture<Shar
     [Fact]
     public void Destroyed_key_material_no_longer_opens()
     {
-        var stored = Backend.CreateKeyMaterial("key_destroy", 1);
+        var stored = Backend.CreateKeyMaterial("key_destroy", 1, KeyUsage.EncryptDecrypt);
         using (var key = Backend.OpenKey("key_destroy", 1, stored))
         {
             Assert.True(Backend.DestroyKeyMaterial("key_destroy", 1, stored));
@@ -121,7 +122,7 @@ public sealed class Pkcs11KeyObjectTests(SharedSoftHsm hsm) : IClassFixture<Shar
     [Fact]
     public void Destroying_again_finds_nothing_and_is_not_an_error()
     {
-        var stored = Backend.CreateKeyMaterial("key_destroy_twice", 1);
+        var stored = Backend.CreateKeyMaterial("key_destroy_twice", 1, KeyUsage.EncryptDecrypt);
 
         Assert.True(Backend.DestroyKeyMaterial("key_destroy_twice", 1, stored));
         Assert.False(Backend.DestroyKeyMaterial("key_destroy_twice", 1, stored));
@@ -130,7 +131,7 @@ public sealed class Pkcs11KeyObjectTests(SharedSoftHsm hsm) : IClassFixture<Shar
     [Fact]
     public void A_reference_of_another_key_or_version_destroys_nothing()
     {
-        var stored = Backend.CreateKeyMaterial("key_destroy_other", 1);
+        var stored = Backend.CreateKeyMaterial("key_destroy_other", 1, KeyUsage.EncryptDecrypt);
 
         Assert.Throws<CryptoException>(() => Backend.DestroyKeyMaterial("key_destroy_other", 2, stored));
         Assert.Throws<CryptoException>(() => Backend.DestroyKeyMaterial("someone_else", 1, stored));

@@ -1,4 +1,5 @@
 using Coffer.Crypto;
+using Coffer.Keys;
 using Coffer.Testing;
 using Microsoft.Extensions.Time.Testing;
 
@@ -30,7 +31,7 @@ public sealed class Pkcs11OutageTests : IDisposable
     {
         var time = new FakeTimeProvider();
         using var backend = new Pkcs11CryptoBackend(SharedSoftHsm.Options(_token), time);
-        var stored = backend.CreateKeyMaterial("key_outage", 1);
+        var stored = backend.CreateKeyMaterial("key_outage", 1, KeyUsage.EncryptDecrypt);
         using var key = backend.OpenKey("key_outage", 1, stored);
         using var health = backend.CreateHealthCheckKey();
         var before = Encrypt(key, [1, 2, 3]);
@@ -41,11 +42,11 @@ public sealed class Pkcs11OutageTests : IDisposable
         {
             // SoftHSM2 answers C_EncryptInit with CKR_OBJECT_HANDLE_INVALID and C_GetTokenInfo with
             // CKR_GENERAL_ERROR once its token directory is gone.
-            var error = Assert.Throws<HsmUnavailableException>(() => Encrypt(key, [1]));
+            var error = Assert.Throws<CryptoBackendUnavailableException>(() => Encrypt(key, [1]));
             Assert.Contains("CKR_", error.Message, StringComparison.Ordinal);
-            Assert.Throws<HsmUnavailableException>(() => Encrypt(health, [4]));
+            Assert.Throws<CryptoBackendUnavailableException>(() => Encrypt(health, [4]));
             // The reconnect attempt finds no token and backs off; calls fail fast meanwhile.
-            var waiting = Assert.Throws<HsmUnavailableException>(() => Encrypt(key, [1]));
+            var waiting = Assert.Throws<CryptoBackendUnavailableException>(() => Encrypt(key, [1]));
             Assert.Contains("next reconnect attempt", waiting.Message, StringComparison.Ordinal);
         }
         finally
@@ -75,8 +76,8 @@ public sealed class Pkcs11OutageTests : IDisposable
             options.PinFile = pinFile;
             using var backend = new Pkcs11CryptoBackend(options);
 
-            var first = Assert.Throws<HsmUnavailableException>(backend.Connect);
-            var second = Assert.Throws<HsmUnavailableException>(backend.Connect);
+            var first = Assert.Throws<CryptoBackendUnavailableException>(backend.Connect);
+            var second = Assert.Throws<CryptoBackendUnavailableException>(backend.Connect);
 
             Assert.Contains("CKR_PIN_INCORRECT", first.Message, StringComparison.Ordinal);
             Assert.DoesNotContain("wrong-pin", first.Message, StringComparison.Ordinal);

@@ -1,5 +1,7 @@
 using System.Diagnostics;
 using System.Security.Cryptography;
+using Coffer.Crypto;
+using Coffer.Keys;
 using Coffer.Testing;
 
 namespace Coffer.Hsm.Tests;
@@ -26,7 +28,7 @@ public sealed class Pkcs11SessionPoolTests : IDisposable
         Assert.True(holding.Wait(TimeSpan.FromSeconds(30)));
 
         var watch = Stopwatch.StartNew();
-        var error = Assert.Throws<HsmBusyException>(() => backend.Token.Run(_ => 0));
+        var error = Assert.Throws<CryptoBackendBusyException>(() => backend.Token.Run(_ => 0));
         watch.Stop();
         release.Set();
         await Task.WhenAll(holders);
@@ -51,7 +53,7 @@ public sealed class Pkcs11SessionPoolTests : IDisposable
         }), TaskCreationOptions.LongRunning);
         Assert.True(holding.Wait(TimeSpan.FromSeconds(30)));
 
-        await Assert.ThrowsAsync<HsmBusyException>(() => backend.Token.RunAsync(_ => 1));
+        await Assert.ThrowsAsync<CryptoBackendBusyException>(() => backend.Token.RunAsync(_ => 1));
         release.Set();
         await holder;
 
@@ -99,7 +101,7 @@ public sealed class Pkcs11SessionPoolTests : IDisposable
     public void A_pool_of_4_serves_16_threads()
     {
         using var backend = new Pkcs11CryptoBackend(SharedSoftHsm.Options(_token, poolSize: 4, timeoutMs: 10_000));
-        using var key = backend.OpenKey("key_pool", 1, backend.CreateKeyMaterial("key_pool", 1));
+        using var key = backend.OpenKey("key_pool", 1, backend.CreateKeyMaterial("key_pool", 1, KeyUsage.EncryptDecrypt));
         var ok = 0;
         Parallel.For(0, 320, new ParallelOptions { MaxDegreeOfParallelism = 16 }, _ =>
         {

@@ -6,10 +6,13 @@ public static class Wait
 {
     public static readonly TimeSpan Patience = TimeSpan.FromSeconds(15);
 
-    public static async Task UntilAsync(Func<bool> condition, string what)
+    public static Task UntilAsync(Func<bool> condition, string what) => UntilAsync(() => Task.FromResult(condition()), what);
+
+    /// <summary>As <see cref="UntilAsync(Func{bool}, string)"/>, for a condition that asks the server (a call).</summary>
+    public static async Task UntilAsync(Func<Task<bool>> condition, string what)
     {
         var deadline = DateTime.UtcNow + Patience;
-        while (!condition())
+        while (!await condition())
         {
             if (DateTime.UtcNow >= deadline)
             {

@@ -1,12 +1,22 @@
+using Coffer.Keys;
+
 namespace Coffer.Crypto;
 
 /// <summary>
-/// Where key material is generated, kept and used (docs/design.md, "Crypto backends").
+/// Where key material is generated, kept and used (docs/design.md, "Crypto backends"). The server
+/// knows a backend only through this port: what one cannot do, it refuses with a
+/// <see cref="CryptoException"/> that says so.
 /// </summary>
 /// <remarks>
-/// Contract: implementations are thread-safe. What <see cref="CreateKeyMaterial"/> returns is the
-/// only thing the database stores for a key version: wrapped material or an HSM object reference,
-/// never plaintext key material. The backend never mutates stored material it is given.
+/// <para>Contract: implementations are thread-safe. What <see cref="CreateKeyMaterial"/> and
+/// <see cref="ImportKey"/> return is the only thing the database stores for a key version: wrapped
+/// material or an HSM object reference, never plaintext key material. The backend never mutates
+/// stored material it is given.</para>
+/// <para>Failures, for every member and every key it returns: <see cref="CryptoException"/> when the
+/// call is wrong in itself (a corrupt or foreign reference, a missing or unsuitable object, a
+/// capability this backend lacks); <see cref="CryptoBackendUnavailableException"/> when the backend
+/// cannot serve now and recovers by itself, <see cref="CryptoBackendBusyException"/> when it is at
+/// capacity. No message carries key material, a PIN or another secret.</para>
 /// </remarks>
 public interface ICryptoBackend : IDisposable
 {
@@ -14,8 +24,14 @@ public interface ICryptoBackend : IDisposable
     string Name { get; }
 
     /// <summary>Generates a new AES-256 key for <paramref name="keyId"/>/<paramref name="version"/>
-    /// and returns its stored form.</summary>
-    byte[] CreateKeyMaterial(string keyId, int version);
+    /// and returns its stored form. A backend that can enforce <paramref name="usage"/> itself sets it
+    /// on the key (an HSM's CKA_ENCRYPT / CKA_DECRYPT); Coffer checks it at the XKS edge either way.</summary>
+    byte[] CreateKeyMaterial(string keyId, int version, KeyUsage usage);
+
+    /// <summary>Adopts a key that already exists in the backend, found by <paramref name="label"/>,
+    /// and returns its stored form. Throws <see cref="CryptoException"/> saying why not: no such key,
+    /// several, one that could leave the backend, or a backend that holds no keys of its own.</summary>
+    byte[] ImportKey(string label);
 
     /// <summary>Opens a stored version for use. Throws <see cref="CryptoException"/> when the stored
     /// form is corrupt or bound to another key or version.</summary>
@@ -35,6 +51,18 @@ public interface ICryptoBackend : IDisposable
     /// <summary>A fresh key used only by the deep health check: never a customer key
     /// (XKS spec, GetHealthStatus).</summary>
     IAeadKey CreateHealthCheckKey();
+
+    /// <summary>
+    /// The key a seal encrypts the master key with, found by <paramref name="label"/> and made when
+    /// <paramref name="create"/> and absent (<c>coffer init</c>); it never leaves the backend. Throws
+    /// <see cref="CryptoException"/> when no usable key has that label (and none was to be made), or
+    /// when the backend's keys depend on the master key themselves (the software backend).
+    /// </summary>
+    IAeadKey OpenSealKey(string label, bool create);
+
+    /// <summary>Coffer sealed: give up any login the backend holds (an HSM closes its sessions), so
+    /// nothing stays authenticated while sealed. The next call logs in again.</summary>
+    void LogOut();
 }
 
 /// <summary>

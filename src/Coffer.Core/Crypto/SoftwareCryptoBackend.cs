@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Security.Cryptography;
+using Coffer.Keys;
 
 namespace Coffer.Crypto;
 
@@ -22,7 +23,8 @@ public sealed class SoftwareCryptoBackend(MasterKey masterKey) : ICryptoBackend
 
     public string Name => "software";
 
-    public byte[] CreateKeyMaterial(string keyId, int version)
+    /// <summary>The material carries no usage: Coffer enforces <paramref name="usage"/> at the XKS edge.</summary>
+    public byte[] CreateKeyMaterial(string keyId, int version, KeyUsage usage)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         var context = Context(keyId, version);
@@ -74,6 +76,19 @@ public sealed class SoftwareCryptoBackend(MasterKey masterKey) : ICryptoBackend
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         return AesGcmKey.Generate();
+    }
+
+    /// <summary>Always refused: every key of this backend lives in the database, sealed by Coffer.</summary>
+    public byte[] ImportKey(string label) =>
+        throw new CryptoException("The software backend holds no keys outside Coffer to adopt; only an HSM key store can import one.");
+
+    /// <summary>Always refused: this backend's keys are sealed under the master key a seal key would protect.</summary>
+    public IAeadKey OpenSealKey(string label, bool create) =>
+        throw new CryptoException("The software backend cannot hold a seal key: its keys depend on the master key that key would protect.");
+
+    /// <summary>Nothing to do: this backend logs in nowhere, and it is disposed when Coffer seals.</summary>
+    public void LogOut()
+    {
     }
 
     public void Dispose() => _disposed = true;

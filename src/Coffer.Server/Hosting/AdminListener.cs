@@ -1,4 +1,5 @@
 using Coffer.Server.Alerts;
+using Coffer.Server.Changes;
 using Coffer.Server.Lifecycle;
 using Coffer.Server.Management;
 using Coffer.Server.Management.Oidc;
@@ -39,6 +40,7 @@ internal sealed class AdminListener(WebApplication app) : Listener(app)
         builder.Services.AddHostedService(services => services.GetRequiredService<DestructionSweeper>());
         builder.Services.AddSingleton<RotationScheduler>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<RotationScheduler>());
+        builder.Services.AddHostedService<FullReload>();
         builder.Services.AddProblemDetails(problems => problems.CustomizeProblemDetails = context =>
         {
             context.ProblemDetails.Detail ??= context.ProblemDetails.Status switch

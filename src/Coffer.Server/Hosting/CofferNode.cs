@@ -2,6 +2,7 @@ using Coffer.Crypto;
 using Coffer.Server.Alerts;
 using Coffer.Server.Audit;
 using Coffer.Server.Audit.Sinks;
+using Coffer.Server.Changes;
 using Coffer.Server.KillSwitches;
 using Coffer.Server.Metrics;
 using Coffer.Server.Policies;
@@ -40,10 +41,12 @@ internal static partial class CofferNode
         services.AddStorage();
         services.AddAuditSinks();
         services.AddAuditLog(unaudited);
+        services.AddChangeFeed();
         services.AddSeal();
         services.AddKillSwitches();
         services.AddAlerts();
         services.AddAccessRules();
+        services.AddCacheSubscriptions();
         services.AddListeners();
         return builder.Build();
     }
@@ -76,7 +79,7 @@ internal static partial class CofferNode
         {
             backend.Connect();
         }
-        catch (Coffer.Hsm.HsmUnavailableException e)
+        catch (CryptoBackendUnavailableException e)
         {
             Log.HsmDownAtStart(logger, e.Message);
         }
@@ -131,13 +134,24 @@ internal static partial class CofferNode
             },
             audit => audit.DisposeAsync());
 
+    /// <summary>The seam every cache reloads through (docs/architecture.md, "Changes"): closed after the
+    /// seal and the kill switches, whose reloads it drives.</summary>
+    private static void AddChangeFeed(this IServiceCollection services) =>
+        services.AddPart(
+            (node, _) => Task.FromResult(new ChangeFeed(node.GetRequiredService<CofferOptions>().NodeId, node.GetRequiredService<ILoggerFactory>().CreateLogger<ChangeFeed>())),
+            changes =>
+            {
+                changes.Dispose();
+                return ValueTask.CompletedTask;
+            });
+
     /// <summary>The seal holds the master key and the key ring; sealing it at stop zeroes them, after the
     /// listeners and alerts are gone and before the audit writer drains. The dev and pkcs11 seals unseal
     /// here, before any listener opens.</summary>
     private static void AddSeal(this IServiceCollection services)
     {
         services.AddPart(
-            (node, _) => Task.FromResult(new SealManager(node.Part<ICofferStorage>(), node.GetRequiredService<TimeProvider>(),
+            (node, _) => Task.FromResult(new SealManager(node.Part<ICofferStorage>(), node.Part<ChangeFeed>(), node.GetRequiredService<TimeProvider>(),
                 node.GetRequiredService<ILoggerFactory>().CreateLogger<SealManager>(), node.Part<IReadOnlyList<ICryptoBackend>>(), node.Part<AuditLog>())),
             seal =>
             {
@@ -157,7 +171,7 @@ internal static partial class CofferNode
         services.AddPart(
             async (node, ct) =>
             {
-                var board = new KillSwitchBoard(node.Part<ICofferStorage>(), node.GetRequiredService<TimeProvider>());
+                var board = new KillSwitchBoard(node.Part<ICofferStorage>(), node.Part<ChangeFeed>(), node.GetRequiredService<TimeProvider>());
                 await board.LoadAsync(ct);
                 return board;
             },
@@ -184,6 +198,14 @@ internal static partial class CofferNode
             });
         services.AddSingleton(node => new CofferMetrics(node.Part<SealManager>(), node.Part<AuditLog>(), node.Part<AuditForwarders>(), node.Part<KillSwitchBoard>()));
     }
+
+    /// <summary>Every cache reloads when a change is published, before any listener can make one.</summary>
+    private static void AddCacheSubscriptions(this IServiceCollection services) =>
+        services.AddStartStep((node, _) =>
+        {
+            CacheSubscriptions.Subscribe(node.Part<ChangeFeed>(), node.Part<SealManager>(), node.Part<KillSwitchBoard>(), node.Part<AccessRules>());
+            return Task.CompletedTask;
+        });
 
     /// <summary>Management first, XKS last: AWS KMS reaches a node only once all of it is up, and at stop
     /// it is cut off first. The XKS listener's services are disposed when it stops, which writes the

@@ -42,6 +42,9 @@ public sealed class CofferOptions
     /// <summary>Management login with the organisation's identity provider (OIDC bearer JWTs); off when absent.</summary>
     public OidcOptions? Oidc { get; set; }
 
+    /// <summary>How this node keeps its caches in step with the database.</summary>
+    public ClusterOptions Cluster { get; set; } = new();
+
     internal string ResolvedDatabasePath => DatabasePath ?? Path.Combine(DataDirectory, "coffer.db");
 
     internal string ResolvedAuditArchiveDirectory => Audit.ArchiveDirectory ?? Path.Combine(DataDirectory, "audit-archives");

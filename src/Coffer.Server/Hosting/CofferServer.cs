@@ -1,4 +1,5 @@
 using Coffer.Server.Audit;
+using Coffer.Server.Changes;
 using Coffer.Server.Lifecycle;
 using Coffer.Server.Seal;
 using Coffer.Server.Xks.Anonymous;
@@ -33,6 +34,9 @@ public sealed class CofferServer : IAsyncDisposable
 
     /// <summary>The lifecycle scheduler (rotation policies, activation and expiry).</summary>
     internal RotationScheduler Scheduler => Admin.App.Services.GetRequiredService<RotationScheduler>();
+
+    /// <summary>The seam every cache of this node reloads through (tests deliver other nodes' changes to it).</summary>
+    internal Coffer.Changes.IChangeFeed Changes => _node.Services.Part<ChangeFeed>();
 
     internal Approvals.ApprovalRuns ApprovalRuns => Admin.App.Services.GetRequiredService<Approvals.ApprovalRuns>();
 

@@ -129,7 +129,9 @@ public static class DevEnvironment
             CryptographicOperations.ZeroMemory(raw);
         }
 
-        using var seal = new SealManager(storage, TimeProvider.System, loggers.CreateLogger<SealManager>());
+        // Only to initialise: nothing here subscribes to the feed.
+        using var changes = new Changes.ChangeFeed(options.NodeId, loggers.CreateLogger<Changes.ChangeFeed>());
+        using var seal = new SealManager(storage, changes, TimeProvider.System, loggers.CreateLogger<SealManager>());
         return await seal.InitializeWithKeyAsync(master, SealKinds.Dev, ct: ct);
     }
 

@@ -1,6 +1,7 @@
 using System.Net;
 using Coffer.Server.Audit;
 using Coffer.Server.Audit.Sinks;
+using Coffer.Server.Changes;
 using Coffer.Server.KillSwitches;
 using Coffer.Server.Metrics;
 using Coffer.Server.Policies;
@@ -83,6 +84,7 @@ internal abstract class Listener(WebApplication app) : IAsyncDisposable
         services.AddSingleton(node.Part<AuditForwarders>());
         services.AddSingleton(node.Part<AccessRules>());
         services.AddSingleton(node.GetRequiredService<CofferMetrics>());
+        services.AddSingleton<Coffer.Changes.IChangeFeed>(node.Part<ChangeFeed>());
         return builder;
     }
 

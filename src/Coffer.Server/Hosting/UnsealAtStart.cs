@@ -28,7 +28,7 @@ internal static partial class UnsealAtStart
             {
                 await SelfUnseal.UnsealAsync(kind, seal, options, ct);
             }
-            catch (Exception e) when (e is Coffer.Hsm.HsmUnavailableException or CryptoException or SealStateException or AuditUnavailableException)
+            catch (Exception e) when (e is CryptoBackendUnavailableException or CryptoException or SealStateException or AuditUnavailableException)
             {
                 // Stay up and sealed: `coffer unseal` (no share needed) tries again once the HSM (or
                 // the audit store, which must record the unseal first) is back.

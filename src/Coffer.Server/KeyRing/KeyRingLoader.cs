@@ -67,7 +67,7 @@ internal static partial class KeyRingLoader
                         usable[version.Version] = backend?.OpenKey(key.Id, version.Version, version.Material)
                             ?? throw new CryptoException($"No '{version.Backend}' backend is configured on this node.");
                     }
-                    catch (Exception e) when (e is CryptoException or Coffer.Hsm.HsmUnavailableException or Coffer.Hsm.HsmBusyException)
+                    catch (Exception e) when (e is CryptoException or CryptoBackendUnavailableException)
                     {
                         broken.Add(version.Version);
                         Log.KeyVersionUnusable(logger, key.Id, version.Version, store.Name);

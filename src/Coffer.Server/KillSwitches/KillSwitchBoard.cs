@@ -1,3 +1,4 @@
+using Coffer.Changes;
 using Coffer.Crypto;
 using Coffer.KillSwitches;
 using Coffer.Policies;
@@ -8,16 +9,19 @@ namespace Coffer.Server.KillSwitches;
 /// <summary>
 /// The node's kill switches: the engaged set in memory for the XKS hot path (one volatile read per
 /// call), the database as the record that survives restarts. A switch takes effect for every call
-/// that starts after its engage answered; release restores service just as fast.
+/// that starts after its engage answered; release restores service just as fast. The set reloads
+/// whenever <see cref="ChangeTopic.KillSwitches"/> or <see cref="ChangeTopic.RegionSets"/> changes
+/// (a region switch may name a set), on this node or another.
 /// </summary>
-internal sealed class KillSwitchBoard(ICofferStorage storage, TimeProvider time)
+internal sealed class KillSwitchBoard(ICofferStorage storage, IChangeFeed changes, TimeProvider time)
 {
     private volatile KillSwitchSet _current = KillSwitchSet.Empty;
 
     /// <summary>The engaged switches, as the XKS handler checks them.</summary>
     public KillSwitchSet Current => _current;
 
-    /// <summary>Loads the engaged switches (at start: they hold across restarts).</summary>
+    /// <summary>Loads the engaged switches (at start, since they hold across restarts, and as the
+    /// subscriber of their topics).</summary>
     public async Task LoadAsync(CancellationToken ct = default)
     {
         var switches = await storage.KillSwitches.ListAsync(includeReleased: false, ct);
@@ -33,7 +37,7 @@ internal sealed class KillSwitchBoard(ICofferStorage storage, TimeProvider time)
     {
         var killSwitch = new KillSwitch(CredentialGenerator.NewId("kill"), scope, value, reason, engagedBy, time.GetUtcNow());
         await storage.KillSwitches.EngageAsync(killSwitch, ct);
-        await LoadAsync(ct);
+        await changes.PublishAsync(ChangeTopic.KillSwitches);
         return killSwitch;
     }
 
@@ -42,7 +46,11 @@ internal sealed class KillSwitchBoard(ICofferStorage storage, TimeProvider time)
     public async Task<KillSwitch?> ReleaseAsync(string id, string releasedBy, CancellationToken ct = default)
     {
         var released = await storage.KillSwitches.ReleaseAsync(id, releasedBy, time.GetUtcNow(), ct);
-        await LoadAsync(ct);
+        if (released is not null)
+        {
+            await changes.PublishAsync(ChangeTopic.KillSwitches);
+        }
+
         return released;
     }
 }

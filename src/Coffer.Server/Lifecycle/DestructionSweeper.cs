@@ -235,8 +235,7 @@ internal sealed partial class DestructionSweeper(SealManager seal, AuditLog audi
                     existed = stored.Material.Length > 0 && backend.DestroyKeyMaterial(keyId, version, stored.Material);
                     await storage.Keys.DestroyVersionAsync(keyId, version, stored.Lifecycle, now, KeyVersion.SystemActor, ct);
                 }
-                catch (Exception e) when (e is CryptoException or Coffer.Storage.ConflictException
-                    or Coffer.Hsm.HsmUnavailableException or Coffer.Hsm.HsmBusyException)
+                catch (Exception e) when (e is CryptoException or CryptoBackendUnavailableException or Coffer.Storage.ConflictException)
                 {
                     // These messages name objects and causes, never material (their contracts).
                     Log.VersionNotDestroyed(logger, keyId, version, e.Message);

@@ -282,7 +282,7 @@ internal sealed partial class RotationScheduler(
     private static string ErrorName(Exception e) => e switch
     {
         ConflictException => "Conflict",
-        Coffer.Hsm.HsmUnavailableException or Coffer.Hsm.HsmBusyException => "HSM unavailable",
+        CryptoBackendUnavailableException => "HSM unavailable",
         CryptoException => "Key material problem",
         SealStateException => "Backend not configured",
         _ => "Internal error",
@@ -291,7 +291,7 @@ internal sealed partial class RotationScheduler(
     // These messages are written for operators and carry no secrets; anything else by its type only.
     private static string Reason(Exception e) => e switch
     {
-        ConflictException or CryptoException or SealStateException or Coffer.Hsm.HsmUnavailableException or Coffer.Hsm.HsmBusyException => e.Message,
+        ConflictException or CryptoException or SealStateException or CryptoBackendUnavailableException => e.Message,
         _ => e.GetType().Name,
     };
 

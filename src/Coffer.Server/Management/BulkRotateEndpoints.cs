@@ -115,12 +115,10 @@ internal static class BulkRotateEndpoints
                 : Item(Outcomes.Rotated, rotated.CurrentVersion);
         }
         catch (Exception e) when (e is ConflictException or CryptoException or SealedException or SealStateException
-            or Coffer.Hsm.HsmUnavailableException or Coffer.Hsm.HsmBusyException)
+            or CryptoBackendUnavailableException)
         {
             // These messages are written for callers and carry no secrets (as ProblemMiddleware shows them).
-            result = Item(Outcomes.Failed, error: e is Coffer.Hsm.HsmUnavailableException or Coffer.Hsm.HsmBusyException
-                ? "The PKCS#11 token could not serve the request; retry, and check the server log if it persists."
-                : e.Message);
+            result = Item(Outcomes.Failed, error: e is CryptoBackendUnavailableException ? Problems.BackendUnavailableDetail : e.Message);
         }
 
         try

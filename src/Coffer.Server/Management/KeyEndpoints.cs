@@ -105,13 +105,8 @@ internal static class KeyEndpoints
     }
 
     /// <summary>New material in the key store's backend, or the reference of an adopted HSM key.</summary>
-    internal static byte[] MakeMaterial(ICryptoBackend backend, string keyId, int version, KeyUsage usage, string? hsmLabel = null) => backend switch
-    {
-        Coffer.Hsm.Pkcs11CryptoBackend hsm when hsmLabel is not null => hsm.ImportKey(hsmLabel),
-        // An HSM sets CKA_ENCRYPT/CKA_DECRYPT from the usages, so the token enforces them too.
-        Coffer.Hsm.IUsageAwareCryptoBackend hsm => hsm.CreateKeyMaterial(keyId, version, usage),
-        _ => backend.CreateKeyMaterial(keyId, version),
-    };
+    internal static byte[] MakeMaterial(ICryptoBackend backend, string keyId, int version, KeyUsage usage, string? hsmLabel = null) =>
+        hsmLabel is null ? backend.CreateKeyMaterial(keyId, version, usage) : backend.ImportKey(hsmLabel);
 
     private static async Task<Results<Ok<KeyListView>, ProblemHttpResult>> ListAsync(
         ICofferStorage storage, TimeProvider time, string? keystore, string? q, string? tag, bool? enabled, string? after, [Range(1, 1000)] int? limit, CancellationToken ct)

@@ -2,6 +2,7 @@ using System.Globalization;
 using Coffer.Approvals;
 using Coffer.Audit;
 using Coffer.Auth;
+using Coffer.Changes;
 using Coffer.Policies;
 using Coffer.Server.Approvals;
 using Coffer.Server.Policies;
@@ -22,29 +23,29 @@ internal static partial class PolicyEndpoints
 {
     public static void Map(RouteGroupBuilder api)
     {
-        api.MapPut("/keystores/{id}/policy", (string id, HttpContext http, AccessRules rules, ICofferStorage storage, TimeProvider time, CancellationToken ct) =>
-                SetAsync(PolicyScopes.KeyStore, id, http, rules, storage, time, ct))
+        api.MapPut("/keystores/{id}/policy", (string id, HttpContext http, AccessRules rules, IChangeFeed changes, ICofferStorage storage, TimeProvider time, CancellationToken ct) =>
+                SetAsync(PolicyScopes.KeyStore, id, http, rules, changes, storage, time, ct))
             .WithTags("Access rules").RequiresQuorum(QuorumOperations.PolicyChange).WithAuditAction(AuditActions.PolicySet).RequirePermission(Permissions.PoliciesWrite)
             .WithSummary("Set a key store's access rules (a rule document; each PUT makes a new version)");
         api.MapGet("/keystores/{id}/policy", (string id, int? version, ICofferStorage storage, CancellationToken ct) => GetAsync(PolicyScopes.KeyStore, id, version, storage, ct))
             .WithTags("Access rules").RequirePermission(Permissions.PoliciesRead).WithSummary("Show a key store's access rules, or ?version=N");
         api.MapGet("/keystores/{id}/policy/versions", (string id, ICofferStorage storage, CancellationToken ct) => VersionsAsync(PolicyScopes.KeyStore, id, storage, ct))
             .WithTags("Access rules").RequirePermission(Permissions.PoliciesRead).WithSummary("List every version of a key store's access rules");
-        api.MapDelete("/keystores/{id}/policy", (string id, HttpContext http, AccessRules rules, ICofferStorage storage, TimeProvider time, CancellationToken ct) =>
-                ClearAsync(PolicyScopes.KeyStore, id, http, rules, storage, time, ct))
+        api.MapDelete("/keystores/{id}/policy", (string id, HttpContext http, IChangeFeed changes, ICofferStorage storage, TimeProvider time, CancellationToken ct) =>
+                ClearAsync(PolicyScopes.KeyStore, id, http, changes, storage, time, ct))
             .WithTags("Access rules").RequiresQuorum(QuorumOperations.PolicyChange).WithAuditAction(AuditActions.PolicyClear).RequirePermission(Permissions.PoliciesWrite)
             .WithSummary("Clear a key store's access rules (kept as a version)");
 
-        api.MapPut("/keys/{keyId}/policy", (string keyId, HttpContext http, AccessRules rules, ICofferStorage storage, TimeProvider time, CancellationToken ct) =>
-                SetAsync(PolicyScopes.Key, keyId, http, rules, storage, time, ct))
+        api.MapPut("/keys/{keyId}/policy", (string keyId, HttpContext http, AccessRules rules, IChangeFeed changes, ICofferStorage storage, TimeProvider time, CancellationToken ct) =>
+                SetAsync(PolicyScopes.Key, keyId, http, rules, changes, storage, time, ct))
             .WithTags("Access rules").RequiresQuorum(QuorumOperations.PolicyChange).WithAuditAction(AuditActions.PolicySet).RequirePermission(Permissions.PoliciesWrite)
             .WithSummary("Set a key's access rules, on top of its key store's");
         api.MapGet("/keys/{keyId}/policy", (string keyId, int? version, ICofferStorage storage, CancellationToken ct) => GetAsync(PolicyScopes.Key, keyId, version, storage, ct))
             .WithTags("Access rules").RequirePermission(Permissions.PoliciesRead).WithSummary("Show a key's access rules, or ?version=N");
         api.MapGet("/keys/{keyId}/policy/versions", (string keyId, ICofferStorage storage, CancellationToken ct) => VersionsAsync(PolicyScopes.Key, keyId, storage, ct))
             .WithTags("Access rules").RequirePermission(Permissions.PoliciesRead).WithSummary("List every version of a key's access rules");
-        api.MapDelete("/keys/{keyId}/policy", (string keyId, HttpContext http, AccessRules rules, ICofferStorage storage, TimeProvider time, CancellationToken ct) =>
-                ClearAsync(PolicyScopes.Key, keyId, http, rules, storage, time, ct))
+        api.MapDelete("/keys/{keyId}/policy", (string keyId, HttpContext http, IChangeFeed changes, ICofferStorage storage, TimeProvider time, CancellationToken ct) =>
+                ClearAsync(PolicyScopes.Key, keyId, http, changes, storage, time, ct))
             .WithTags("Access rules").RequiresQuorum(QuorumOperations.PolicyChange).WithAuditAction(AuditActions.PolicyClear).RequirePermission(Permissions.PoliciesWrite)
             .WithSummary("Clear a key's access rules (kept as a version)");
 
@@ -54,7 +55,7 @@ internal static partial class PolicyEndpoints
     }
 
     private static async Task<Results<Ok<PolicyView>, ProblemHttpResult>> SetAsync(
-        string scope, string scopeId, HttpContext http, AccessRules rules, ICofferStorage storage, TimeProvider time, CancellationToken ct)
+        string scope, string scopeId, HttpContext http, AccessRules rules, IChangeFeed changes, ICofferStorage storage, TimeProvider time, CancellationToken ct)
     {
         if (await MissingAsync(scope, scopeId, storage, ct) is { } missing)
         {
@@ -73,7 +74,7 @@ internal static partial class PolicyEndpoints
         }
 
         var stored = await storage.Policies.AddVersionAsync(scope, scopeId, AccessPolicyDocuments.Write(document!), time.GetUtcNow(), TokenAuthentication.CallerOf(http)?.Id, ct);
-        await rules.ReloadAsync(ct);
+        await changes.PublishAsync(ChangeTopic.AccessRules);
         return TypedResults.Ok(View(stored));
     }
 
@@ -108,7 +109,7 @@ internal static partial class PolicyEndpoints
     }
 
     private static async Task<Results<Ok<PolicyView>, ProblemHttpResult>> ClearAsync(
-        string scope, string scopeId, HttpContext http, AccessRules rules, ICofferStorage storage, TimeProvider time, CancellationToken ct)
+        string scope, string scopeId, HttpContext http, IChangeFeed changes, ICofferStorage storage, TimeProvider time, CancellationToken ct)
     {
         var current = await storage.Policies.GetAsync(scope, scopeId, null, ct);
         if (current?.Document is null)
@@ -118,7 +119,7 @@ internal static partial class PolicyEndpoints
         }
 
         var stored = await storage.Policies.AddVersionAsync(scope, scopeId, null, time.GetUtcNow(), TokenAuthentication.CallerOf(http)?.Id, ct);
-        await rules.ReloadAsync(ct);
+        await changes.PublishAsync(ChangeTopic.AccessRules);
         return TypedResults.Ok(View(stored));
     }
 

@@ -22,13 +22,14 @@ internal sealed partial class ProblemMiddleware(RequestDelegate next, ILogger<Pr
             var problem = e switch
             {
                 SealedException => Problems.Sealed(e.Message),
+                // Stored but not yet in force here: the caller must know, and its message names a topic only.
+                Coffer.Changes.ChangeNotInForceException => Problems.Make(503, "Change not yet in force", e.Message),
                 Audit.AuditUnavailableException => Problems.AuditUnavailable(),
                 SealStateException => Problems.Conflict(e.Message),
                 ConflictException => Problems.Conflict(e.Message),
                 // Crypto messages never carry key material or secrets (CryptoException's contract).
                 Coffer.Crypto.CryptoException => Problems.Make(409, "Key material problem", e.Message),
-                Coffer.Hsm.HsmUnavailableException or Coffer.Hsm.HsmBusyException =>
-                    Problems.Make(503, "HSM unavailable", "The PKCS#11 token could not serve the request; retry, and check the server log if it persists."),
+                Coffer.Crypto.CryptoBackendUnavailableException => Problems.BackendUnavailable(),
                 BadHttpRequestException bad => Problems.Make(bad.StatusCode, "Invalid request", "The request could not be read: " + bad.Message),
                 _ => null,
             };

@@ -20,6 +20,13 @@ internal static class Problems
     public static ProblemHttpResult AuditUnavailable() =>
         Make(503, "Audit log unavailable", "The audit log could not record this request, so nothing was changed. Retry later; the server log says why.");
 
+    /// <summary>What a caller is told when a key backend cannot serve now
+    /// (<see cref="Coffer.Crypto.CryptoBackendUnavailableException"/>); the backend's own message,
+    /// with its device error code, is for the server log.</summary>
+    public const string BackendUnavailableDetail = "The PKCS#11 token could not serve the request; retry, and check the server log if it persists.";
+
+    public static ProblemHttpResult BackendUnavailable() => Make(503, "HSM unavailable", BackendUnavailableDetail);
+
     public static ProblemHttpResult Make(int status, string title, string detail) =>
         TypedResults.Problem(detail: detail, statusCode: status, title: title, type: $"https://coffer.dev/problems/{status}");
 }

@@ -2,6 +2,7 @@ using System.Text.Json;
 using Coffer.Approvals;
 using Coffer.Audit;
 using Coffer.Auth;
+using Coffer.Changes;
 using Coffer.KillSwitches;
 using Coffer.Policies;
 using Coffer.Server.Approvals;
@@ -39,7 +40,7 @@ internal static class RegionSetEndpoints
         : NotFound(name);
 
     private static async Task<Results<Ok<RegionSetView>, ProblemHttpResult>> PutAsync(
-        string name, RegionSetRequest request, AccessRules rules, ICofferStorage storage, TimeProvider time, CancellationToken ct)
+        string name, RegionSetRequest request, IChangeFeed changes, ICofferStorage storage, TimeProvider time, CancellationToken ct)
     {
         if (RegionSets.BuiltIn.ContainsKey(name))
         {
@@ -66,11 +67,11 @@ internal static class RegionSetEndpoints
 
         var set = new StoredRegionSet(name, [.. request.Regions.Distinct(StringComparer.Ordinal)], time.GetUtcNow());
         await storage.Policies.PutRegionSetAsync(set, ct);
-        await rules.ReloadAsync(ct);
+        await changes.PublishAsync(ChangeTopic.RegionSets);
         return TypedResults.Ok(new RegionSetView(set.Name, set.Regions, false, set.UpdatedAt));
     }
 
-    private static async Task<Results<NoContent, ProblemHttpResult>> DeleteAsync(string name, AccessRules rules, ICofferStorage storage, CancellationToken ct)
+    private static async Task<Results<NoContent, ProblemHttpResult>> DeleteAsync(string name, IChangeFeed changes, ICofferStorage storage, CancellationToken ct)
     {
         if (RegionSets.BuiltIn.ContainsKey(name))
         {
@@ -96,7 +97,7 @@ internal static class RegionSetEndpoints
             return NotFound(name);
         }
 
-        await rules.ReloadAsync(ct);
+        await changes.PublishAsync(ChangeTopic.RegionSets);
         return TypedResults.NoContent();
     }
 

@@ -12,7 +12,8 @@ namespace Coffer.Server.Policies;
 /// </summary>
 /// <remarks>
 /// Rules are not secret, so they are loaded at start whether or not Coffer is sealed, and reloaded
-/// after every change made through the management API. A stored document that no longer compiles
+/// whenever <see cref="Coffer.Changes.ChangeTopic.AccessRules"/> or
+/// <see cref="Coffer.Changes.ChangeTopic.RegionSets"/> changes, on this node or another. A stored document that no longer compiles
 /// (edited in the database, or naming a region set that is gone) fails closed: its scope gets one
 /// deny rule, <see cref="UnreadableRule"/>, and the server logs an error.
 /// </remarks>

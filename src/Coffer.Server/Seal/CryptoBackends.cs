@@ -49,7 +49,7 @@ internal sealed class CryptoBackends : IDisposable
                 {
                     entry.HealthKey = entry.Backend.CreateHealthCheckKey();
                 }
-                catch (Exception e) when (e is CryptoException or Coffer.Hsm.HsmUnavailableException or Coffer.Hsm.HsmBusyException)
+                catch (Exception e) when (e is CryptoException or CryptoBackendUnavailableException)
                 {
                     return null;
                 }

@@ -1,7 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
 using Coffer.Crypto;
-using Coffer.Hsm;
 
 namespace Coffer.Server.Seal;
 
@@ -20,7 +19,7 @@ internal static class Pkcs11Seal
 
     /// <summary><c>coffer init --seal pkcs11</c>: makes (or adopts) the seal key, a new master key,
     /// and returns the root token.</summary>
-    public static async Task<string> InitializeAsync(SealManager seal, Pkcs11CryptoBackend hsm, string label, CancellationToken ct)
+    public static async Task<string> InitializeAsync(SealManager seal, ICryptoBackend hsm, string label, CancellationToken ct)
     {
         using var sealKey = hsm.OpenSealKey(label, create: true);
         using var master = MasterKey.Generate();
@@ -46,9 +45,9 @@ internal static class Pkcs11Seal
         return token;
     }
 
-    /// <summary>Decrypts the master key in the HSM and unseals. Throws <see cref="HsmUnavailableException"/>
+    /// <summary>Decrypts the master key in the HSM and unseals. Throws <see cref="CryptoBackendUnavailableException"/>
     /// while the HSM is unreachable and <see cref="SealStateException"/> when the stored key does not open.</summary>
-    public static async Task UnsealAsync(SealManager seal, Pkcs11CryptoBackend hsm, CancellationToken ct)
+    public static async Task UnsealAsync(SealManager seal, ICryptoBackend hsm, CancellationToken ct)
     {
         var system = seal.Storage.System;
         var label = await system.GetSettingAsync(SettingNames.Pkcs11SealLabel, ct) ?? DefaultLabel;

@@ -2,6 +2,7 @@ using System.Collections.Frozen;
 using System.Security.Cryptography;
 using Coffer.Audit;
 using Coffer.Auth;
+using Coffer.Changes;
 using Coffer.Crypto;
 using Coffer.Server.Audit;
 using Coffer.Server.KeyRing;
@@ -23,6 +24,7 @@ namespace Coffer.Server.Seal;
 /// </remarks>
 internal sealed partial class SealManager(
     ICofferStorage storage,
+    IChangeFeed changes,
     TimeProvider time,
     ILogger<SealManager> logger,
     IReadOnlyList<ICryptoBackend>? hsmBackends = null,
@@ -60,7 +62,7 @@ internal sealed partial class SealManager(
     public ICofferStorage Storage => storage;
 
     /// <summary>The node's PKCS#11 backend, when one is configured (the pkcs11 seal uses it).</summary>
-    public Coffer.Hsm.Pkcs11CryptoBackend? Pkcs11 => hsmBackends?.OfType<Coffer.Hsm.Pkcs11CryptoBackend>().FirstOrDefault();
+    public ICryptoBackend? Pkcs11 => hsmBackends?.FirstOrDefault(b => b.Name == Coffer.KeyStores.KeyStoreBackends.Pkcs11);
 
     /// <summary>The dedicated key of a backend's deep health check; null while sealed or when the
     /// backend could not make one.</summary>
@@ -84,10 +86,12 @@ internal sealed partial class SealManager(
     }
 
     /// <summary>Runs <paramref name="action"/> with the unsealed backend and master key, serialised
-    /// with seal/unseal and other changes, then rebuilds the key ring so the change is live.</summary>
+    /// with seal/unseal and other changes, then publishes <see cref="ChangeTopic.KeyRing"/>, so the
+    /// change is live on this node when this returns and reaches the others.</summary>
     /// <exception cref="SealedException">Coffer is sealed.</exception>
     public async Task<T> ChangeAsync<T>(Func<CryptoBackends, MasterKey, Task<T>> action, CancellationToken ct = default)
     {
+        T result;
         await _gate.WaitAsync(ct);
         try
         {
@@ -96,9 +100,33 @@ internal sealed partial class SealManager(
                 throw new SealedException();
             }
 
-            var result = await action(_backends, _master);
-            await ReloadLockedAsync(ct);
-            return result;
+            result = await action(_backends, _master);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+
+        // Outside the gate: the key ring's own subscriber (ReloadAsync) takes it.
+        await changes.PublishAsync(ChangeTopic.KeyRing);
+        return result;
+    }
+
+    /// <summary>Rebuilds the key ring from storage (the <see cref="ChangeTopic.KeyRing"/> subscriber);
+    /// while sealed, only the key store prefixes are read.</summary>
+    public async Task ReloadAsync(CancellationToken ct = default)
+    {
+        await _gate.WaitAsync(ct);
+        try
+        {
+            if (_sealed)
+            {
+                await LoadSealedViewAsync(ct);
+            }
+            else
+            {
+                await ReloadLockedAsync(ct);
+            }
         }
         finally
         {
@@ -395,7 +423,11 @@ internal sealed partial class SealManager(
         _backends?.Dispose();
         _backends = null;
         // An HSM keeps no session of Coffer's while sealed (the pkcs11 seal's "seal logs out").
-        Pkcs11?.DropSessions();
+        foreach (var backend in hsmBackends ?? [])
+        {
+            backend.LogOut();
+        }
+
         _master?.Dispose();
         _master = null;
         audit?.ClearCheckpointKey();

@@ -65,8 +65,8 @@ internal sealed partial class DeepHealthCheck(SealManager seal, CofferOptions op
             key.Encrypt(plaintext, aad, iv, ciphertext, tag);
             return key.TryDecrypt(iv, ciphertext, tag, aad, decrypted) && CryptographicOperations.FixedTimeEquals(plaintext, decrypted);
         }
-        catch (Exception e) when (e is CryptoException or CryptographicException or ObjectDisposedException or InvalidOperationException
-            or Coffer.Hsm.HsmUnavailableException or Coffer.Hsm.HsmBusyException)
+        catch (Exception e) when (e is CryptoException or CryptoBackendUnavailableException or CryptographicException
+            or ObjectDisposedException or InvalidOperationException)
         {
             Log.HealthCheckFailed(logger, e.GetType().Name, e);
             return false;

@@ -1,4 +1,5 @@
 using System.Diagnostics.CodeAnalysis;
+using Coffer.Crypto;
 
 namespace Coffer.Server.Xks;
 
@@ -37,6 +38,13 @@ internal static class XksErrors
         XksErrorName.DependencyTimeoutException => 503,
         _ => 500,
     };
+
+    /// <summary>A key backend that cannot serve now (docs/pkcs11.md, "Errors"): at capacity → 429
+    /// ThrottlingException, so AWS KMS backs off; unreachable → 503 DependencyTimeoutException, which
+    /// AWS KMS retries while Coffer reconnects by itself. The backend's message is for the log only.</summary>
+    public static XksException From(CryptoBackendUnavailableException exception) => exception is CryptoBackendBusyException
+        ? new XksException(XksErrorName.ThrottlingException, "All HSM sessions are busy; retry shortly.")
+        : new XksException(XksErrorName.DependencyTimeoutException, "The HSM holding this key is unreachable; Coffer reconnects by itself.");
 }
 
 /// <summary>

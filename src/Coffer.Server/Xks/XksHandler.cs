@@ -67,12 +67,13 @@ internal sealed partial class XksHandler(
         {
             await AnswerErrorAsync(context, call, e.Name, e.Message);
         }
-        catch (Exception e) when (HsmErrors.ToXks(e) is { } mapped)
+        catch (CryptoBackendUnavailableException e)
         {
-            // The HSM's details (function, CKR code) go to the log; the caller gets the spec's name.
-#pragma warning disable CA1873 // an HSM failure is rare; its log line is always wanted
+            // The backend's details (function, device error code) go to the log; the caller gets the spec's name.
+#pragma warning disable CA1873 // a backend failure is rare; its log line is always wanted
             Log.HsmFailure(logger, LogText.Escape(call.KmsRequestId), e.Message);
 #pragma warning restore CA1873
+            var mapped = XksErrors.From(e);
             await AnswerErrorAsync(context, call, mapped.Name, mapped.Message);
         }
         catch (Exception e) when (e is not OperationCanceledException || !context.RequestAborted.IsCancellationRequested)

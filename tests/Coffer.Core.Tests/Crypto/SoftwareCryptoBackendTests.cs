@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using Coffer.Crypto;
+using Coffer.Keys;
 
 namespace Coffer.Core.Tests.Crypto;
 
@@ -25,7 +26,7 @@ public sealed class SoftwareCryptoBackendTests : IDisposable
     [Fact]
     public void Stored_material_is_sealed_not_plaintext_and_opens_to_a_working_key()
     {
-        var stored = _backend.CreateKeyMaterial("key_a", 1);
+        var stored = _backend.CreateKeyMaterial("key_a", 1, KeyUsage.EncryptDecrypt);
 
         Assert.Equal(32 + MasterKey.SealOverhead, stored.Length);
         Assert.Equal(0x01, stored[0]);
@@ -36,7 +37,7 @@ public sealed class SoftwareCryptoBackendTests : IDisposable
     [Fact]
     public void Two_opens_of_the_same_material_are_the_same_key()
     {
-        var stored = _backend.CreateKeyMaterial("key_a", 1);
+        var stored = _backend.CreateKeyMaterial("key_a", 1, KeyUsage.EncryptDecrypt);
         using var first = _backend.OpenKey("key_a", 1, stored);
         using var second = _backend.OpenKey("key_a", 1, stored);
         var plaintext = RandomNumberGenerator.GetBytes(48);
@@ -50,7 +51,7 @@ public sealed class SoftwareCryptoBackendTests : IDisposable
     [Fact]
     public void Material_of_version_1_does_not_open_as_version_2()
     {
-        var stored = _backend.CreateKeyMaterial("key_a", 1);
+        var stored = _backend.CreateKeyMaterial("key_a", 1, KeyUsage.EncryptDecrypt);
 
         Assert.Throws<CryptoException>(() => _backend.OpenKey("key_a", 2, stored));
     }
@@ -58,7 +59,7 @@ public sealed class SoftwareCryptoBackendTests : IDisposable
     [Fact]
     public void Material_of_one_key_does_not_open_as_another_key()
     {
-        var stored = _backend.CreateKeyMaterial("key_a", 1);
+        var stored = _backend.CreateKeyMaterial("key_a", 1, KeyUsage.EncryptDecrypt);
 
         Assert.Throws<CryptoException>(() => _backend.OpenKey("key_b", 1, stored));
         Assert.Throws<CryptoException>(() => _backend.OpenKey("key_a/v1", 1, stored));
@@ -67,7 +68,7 @@ public sealed class SoftwareCryptoBackendTests : IDisposable
     [Fact]
     public void Tampered_material_does_not_open()
     {
-        var stored = _backend.CreateKeyMaterial("key_a", 1);
+        var stored = _backend.CreateKeyMaterial("key_a", 1, KeyUsage.EncryptDecrypt);
         stored[^5] ^= 0x01;
 
         Assert.Throws<CryptoException>(() => _backend.OpenKey("key_a", 1, stored));
@@ -76,7 +77,7 @@ public sealed class SoftwareCryptoBackendTests : IDisposable
     [Fact]
     public void Material_does_not_open_under_another_master_key()
     {
-        var stored = _backend.CreateKeyMaterial("key_a", 1);
+        var stored = _backend.CreateKeyMaterial("key_a", 1, KeyUsage.EncryptDecrypt);
         using var otherMaster = MasterKey.Generate();
         using var other = new SoftwareCryptoBackend(otherMaster);
 
@@ -86,8 +87,8 @@ public sealed class SoftwareCryptoBackendTests : IDisposable
     [Fact]
     public void Each_version_gets_fresh_material()
     {
-        using var v1 = _backend.OpenKey("key_a", 1, _backend.CreateKeyMaterial("key_a", 1));
-        using var v2 = _backend.OpenKey("key_a", 2, _backend.CreateKeyMaterial("key_a", 2));
+        using var v1 = _backend.OpenKey("key_a", 1, _backend.CreateKeyMaterial("key_a", 1, KeyUsage.EncryptDecrypt));
+        using var v2 = _backend.OpenKey("key_a", 2, _backend.CreateKeyMaterial("key_a", 2, KeyUsage.EncryptDecrypt));
         var (iv, ciphertext, tag) = Encrypt(v1, [1, 2, 3, 4], []);
 
         Assert.False(v2.TryDecrypt(iv, ciphertext, tag, [], new byte[4]));
@@ -96,8 +97,17 @@ public sealed class SoftwareCryptoBackendTests : IDisposable
     [Fact]
     public void Key_ids_and_versions_are_validated()
     {
-        Assert.Throws<ArgumentException>(() => _backend.CreateKeyMaterial(string.Empty, 1));
-        Assert.Throws<ArgumentOutOfRangeException>(() => _backend.CreateKeyMaterial("key_a", 0));
+        Assert.Throws<ArgumentException>(() => _backend.CreateKeyMaterial(string.Empty, 1, KeyUsage.EncryptDecrypt));
+        Assert.Throws<ArgumentOutOfRangeException>(() => _backend.CreateKeyMaterial("key_a", 0, KeyUsage.EncryptDecrypt));
+    }
+
+    [Fact]
+    public void Importing_a_key_or_opening_a_seal_key_is_refused_with_a_reason()
+    {
+        // Every key of this backend is sealed under the master key: there is nothing outside Coffer to
+        // adopt, and a seal key here would be protected by what it protects.
+        Assert.Contains("no keys outside Coffer", Assert.Throws<CryptoException>(() => _backend.ImportKey("customer-key")).Message, StringComparison.Ordinal);
+        Assert.Contains("master key", Assert.Throws<CryptoException>(() => _backend.OpenSealKey("coffer:seal", create: true)).Message, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -115,7 +125,7 @@ public sealed class SoftwareCryptoBackendTests : IDisposable
     [Fact]
     public void Decrypt_with_tampered_ciphertext_iv_tag_or_aad_fails_and_zeroes_the_output()
     {
-        using var key = _backend.OpenKey("key_a", 1, _backend.CreateKeyMaterial("key_a", 1));
+        using var key = _backend.OpenKey("key_a", 1, _backend.CreateKeyMaterial("key_a", 1, KeyUsage.EncryptDecrypt));
         var plaintext = RandomNumberGenerator.GetBytes(40);
         byte[] aad = [9, 8, 7];
         var (iv, ciphertext, tag) = Encrypt(key, plaintext, aad);
@@ -137,7 +147,7 @@ public sealed class SoftwareCryptoBackendTests : IDisposable
     [Fact]
     public void Many_threads_sharing_one_key_all_round_trip()
     {
-        using var key = _backend.OpenKey("key_a", 1, _backend.CreateKeyMaterial("key_a", 1));
+        using var key = _backend.OpenKey("key_a", 1, _backend.CreateKeyMaterial("key_a", 1, KeyUsage.EncryptDecrypt));
         var failures = 0;
 
         Parallel.For(0, 20_000, new ParallelOptions { MaxDegreeOfParallelism = 16 }, i =>
@@ -164,7 +174,7 @@ public sealed class SoftwareCryptoBackendTests : IDisposable
     [Fact]
     public void Using_a_disposed_key_throws_ObjectDisposedException()
     {
-        var key = _backend.OpenKey("key_a", 1, _backend.CreateKeyMaterial("key_a", 1));
+        var key = _backend.OpenKey("key_a", 1, _backend.CreateKeyMaterial("key_a", 1, KeyUsage.EncryptDecrypt));
         var (iv, ciphertext, tag) = Encrypt(key, [1, 2, 3], []);
         key.Dispose();
         key.Dispose(); // idempotent
@@ -178,7 +188,7 @@ public sealed class SoftwareCryptoBackendTests : IDisposable
     {
         // Every encrypt either throws ObjectDisposedException or produces a ciphertext that the real
         // key (a second open of the same material) decrypts.
-        var stored = _backend.CreateKeyMaterial("key_a", 1);
+        var stored = _backend.CreateKeyMaterial("key_a", 1, KeyUsage.EncryptDecrypt);
         using var reference = _backend.OpenKey("key_a", 1, stored);
         for (var round = 0; round < 20; round++)
         {
@@ -222,7 +232,7 @@ public sealed class SoftwareCryptoBackendTests : IDisposable
         var backend = new SoftwareCryptoBackend(master);
         backend.Dispose();
 
-        Assert.Throws<ObjectDisposedException>(() => backend.CreateKeyMaterial("k", 1));
+        Assert.Throws<ObjectDisposedException>(() => backend.CreateKeyMaterial("k", 1, KeyUsage.EncryptDecrypt));
         Assert.Throws<ObjectDisposedException>(() => backend.CreateHealthCheckKey());
     }
 

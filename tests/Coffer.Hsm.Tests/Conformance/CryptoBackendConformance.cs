@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using Coffer.Crypto;
+using Coffer.Keys;
 
 namespace Coffer.Hsm.Tests.Conformance;
 
@@ -16,7 +17,7 @@ public abstract class CryptoBackendConformance
     private IAeadKey NewKey(out string keyId)
     {
         keyId = NewKeyId();
-        return Backend.OpenKey(keyId, 1, Backend.CreateKeyMaterial(keyId, 1));
+        return Backend.OpenKey(keyId, 1, Backend.CreateKeyMaterial(keyId, 1, KeyUsage.EncryptDecrypt));
     }
 
     private static (byte[] Iv, byte[] Ciphertext, byte[] Tag) Encrypt(IAeadKey key, byte[] plaintext, byte[] aad)
@@ -95,7 +96,7 @@ public abstract class CryptoBackendConformance
     public void Material_opened_as_another_version_or_key_fails()
     {
         var keyId = NewKeyId();
-        var stored = Backend.CreateKeyMaterial(keyId, 1);
+        var stored = Backend.CreateKeyMaterial(keyId, 1, KeyUsage.EncryptDecrypt);
 
         Assert.Throws<CryptoException>(() => Backend.OpenKey(keyId, 2, stored));
         Assert.Throws<CryptoException>(() => Backend.OpenKey(NewKeyId(), 1, stored));
@@ -105,7 +106,7 @@ public abstract class CryptoBackendConformance
     public void Destroying_material_twice_is_not_an_error_and_the_second_time_finds_nothing()
     {
         var keyId = NewKeyId();
-        var stored = Backend.CreateKeyMaterial(keyId, 1);
+        var stored = Backend.CreateKeyMaterial(keyId, 1, KeyUsage.EncryptDecrypt);
 
         Backend.DestroyKeyMaterial(keyId, 1, stored);
 
@@ -116,7 +117,7 @@ public abstract class CryptoBackendConformance
     public void Corrupt_material_fails_to_open()
     {
         var keyId = NewKeyId();
-        var stored = Backend.CreateKeyMaterial(keyId, 1);
+        var stored = Backend.CreateKeyMaterial(keyId, 1, KeyUsage.EncryptDecrypt);
         stored[0] ^= 0xFF;
 
         Assert.Throws<CryptoException>(() => Backend.OpenKey(keyId, 1, stored));
@@ -124,11 +125,34 @@ public abstract class CryptoBackendConformance
     }
 
     [Fact]
+    public void A_label_that_names_no_key_is_neither_imported_nor_opened_as_a_seal_key()
+    {
+        var label = "customer-" + NewKeyId();
+
+        Assert.Throws<CryptoException>(() => Backend.ImportKey(label));
+        Assert.Throws<CryptoException>(() => Backend.OpenSealKey(label, create: false));
+    }
+
+    [Fact]
+    public void Keys_opened_before_a_log_out_work_after_it()
+    {
+        using var key = NewKey(out _);
+        var (iv, ciphertext, tag) = Encrypt(key, [5, 6, 7], [2]);
+
+        Backend.LogOut();
+
+        Assert.Equal([5, 6, 7], Decrypt(key, iv, ciphertext, tag, [2]));
+        using var health = Backend.CreateHealthCheckKey();
+        var (hiv, hciphertext, htag) = Encrypt(health, [1], []);
+        Assert.Equal([1], Decrypt(health, hiv, hciphertext, htag, []));
+    }
+
+    [Fact]
     public void Two_versions_of_a_key_are_different_keys()
     {
         var keyId = NewKeyId();
-        using var v1 = Backend.OpenKey(keyId, 1, Backend.CreateKeyMaterial(keyId, 1));
-        using var v2 = Backend.OpenKey(keyId, 2, Backend.CreateKeyMaterial(keyId, 2));
+        using var v1 = Backend.OpenKey(keyId, 1, Backend.CreateKeyMaterial(keyId, 1, KeyUsage.EncryptDecrypt));
+        using var v2 = Backend.OpenKey(keyId, 2, Backend.CreateKeyMaterial(keyId, 2, KeyUsage.EncryptDecrypt));
         var (iv, ciphertext, tag) = Encrypt(v1, [1, 2, 3], []);
 
         Assert.Null(Decrypt(v2, iv, ciphertext, tag, []));
@@ -138,7 +162,7 @@ public abstract class CryptoBackendConformance
     public void A_stored_key_opened_twice_decrypts_what_the_other_encrypted()
     {
         var keyId = NewKeyId();
-        var stored = Backend.CreateKeyMaterial(keyId, 1);
+        var stored = Backend.CreateKeyMaterial(keyId, 1, KeyUsage.EncryptDecrypt);
         using var first = Backend.OpenKey(keyId, 1, stored);
         using var second = Backend.OpenKey(keyId, 1, stored);
         var (iv, ciphertext, tag) = Encrypt(first, [9, 8, 7], [1]);

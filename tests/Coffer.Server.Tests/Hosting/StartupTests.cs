@@ -33,6 +33,7 @@ public sealed class StartupTests : IDisposable
         { "alert batch", "Alerts:BatchSize must be 1..10000, not 0." },
         { "oidc audience", "Oidc:Audience is required: the 'aud' value the identity provider puts into tokens for Coffer (e.g. api://coffer)." },
         { "aad limit", "Xks:MaxAadBytes must be 8192..65535 (the XKS spec's minimum; the AAD's length prefix has 16 bits), not 70000." },
+        { "full reload", "Cluster:FullReloadSeconds must be 1..3600, not 0: the full reload is what retries a cache that failed to reload." },
     };
 
     [Theory]
@@ -56,6 +57,7 @@ public sealed class StartupTests : IDisposable
             case "alert batch": options.Alerts.BatchSize = 0; break;
             case "oidc audience": options.Oidc = new OidcOptions { Issuer = "https://idp.example.test/realms/coffer" }; break;
             case "aad limit": options.Xks.MaxAadBytes = 70000; break;
+            case "full reload": options.Cluster.FullReloadSeconds = 0; break;
         }
 
         var refused = await Assert.ThrowsAsync<OptionsValidationException>(() => CofferServer.StartAsync(options, _loggers));

@@ -39,7 +39,7 @@ public sealed class HsmBusyTests : IAsyncLifetime
         using var release = new ManualResetEventSlim();
 
         // Take the only session, as a long HSM operation would.
-        var holder = Task.Run(() => _server.Seal.Pkcs11!.Token.Run(_ =>
+        var holder = Task.Run(() => _server.Seal.Pkcs11Token().Run(_ =>
         {
             holding.Set();
             release.Wait(TimeSpan.FromSeconds(10));

@@ -80,7 +80,7 @@ public sealed class HsmKeyImportTests : IAsyncLifetime
     }
 
     private void MakeKey(string label, CKK type, ulong length, bool extractable) =>
-        _server.Seal.Pkcs11!.Token.Run(session => Pkcs11TestKeys.Make(session, label, type, length, extractable));
+        _server.Seal.Pkcs11Token().Run(session => Pkcs11TestKeys.Make(session, label, type, length, extractable));
 
     public async Task DisposeAsync()
     {

@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using Coffer.Hsm;
 using Coffer.KeyStores;
+using Coffer.Server.Tests.Hsm;
 using Coffer.Storage.Sqlite;
 using Coffer.Testing;
 using Microsoft.Extensions.Time.Testing;
@@ -58,7 +59,7 @@ namespace Coffer.Server.Tests.Xks
             if (backend == KeyStoreBackends.Pkcs11)
             {
                 var label = $"coffer:{keyId}:v{version}";
-                return node.Server.Seal.Pkcs11!.Token.Run(session => Pkcs11Objects.FindSecretKeys(session, label, null).Count) > 0;
+                return node.Server.Seal.Pkcs11Token().Run(session => Pkcs11Objects.FindSecretKeys(session, label, null).Count) > 0;
             }
 
             return new[] { "coffer.db", "coffer.db-wal" }
