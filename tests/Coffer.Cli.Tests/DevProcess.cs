@@ -1,4 +1,5 @@
 using Coffer.Server.Hosting;
+using Coffer.Testing;
 
 namespace Coffer.Cli.Tests;
 
@@ -7,10 +8,10 @@ namespace Coffer.Cli.Tests;
 /// directory, ready once it has written dev.json.</summary>
 internal sealed class DevProcess : IAsyncDisposable
 {
-    private readonly CofferProcess _process;
+    private readonly ChildProcess _process;
     private readonly bool _ownsDirectory;
 
-    private DevProcess(CofferProcess process, string workingDirectory, bool ownsDirectory, DevInfo info)
+    private DevProcess(ChildProcess process, string workingDirectory, bool ownsDirectory, DevInfo info)
     {
         _process = process;
         _ownsDirectory = ownsDirectory;

@@ -109,7 +109,7 @@ public sealed partial class OwnerOnlyFilesTests
         }
     }
 
-    private static async Task<(string Xks, string Admin)> StartedAsync(CofferProcess server)
+    private static async Task<(string Xks, string Admin)> StartedAsync(ChildProcess server)
     {
         for (var waited = 0; waited < 120; waited++)
         {

@@ -24,7 +24,7 @@ public sealed class ServerConfigurationTests
             }));
 
             await using var server = CofferProcess.Start(directory, ["server", "--config", config]);
-            var exitCode = await server.ExitCodeAsync(TimeSpan.FromSeconds(60));
+            var exitCode = await server.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
 
             Assert.Equal(1, exitCode);
             Assert.Contains("\n  Xks:Port must be between 0 (a free port) and 65535, not 70000.\n", server.Output, StringComparison.Ordinal);

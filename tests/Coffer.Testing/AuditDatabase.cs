@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using Coffer.Audit;
 using Coffer.Storage;
+using Coffer.Storage.Repositories;
 using Coffer.Storage.Sqlite;
 using Microsoft.Data.Sqlite;
 

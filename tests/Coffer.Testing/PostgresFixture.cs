@@ -1,3 +1,5 @@
+using System.Diagnostics;
+using System.Globalization;
 using System.Security.Cryptography;
 using Coffer.Storage.Postgres;
 using Npgsql;
@@ -6,8 +8,8 @@ namespace Coffer.Testing;
 
 /// <summary>
 /// Fresh, empty PostgreSQL databases for tests, all on one real server per test process
-/// (<see cref="LocalPostgres"/> in a temp directory, started at first use and stopped at process
-/// exit). Safe to use from parallel test classes: each database has a random name of its own.
+/// (<see cref="LocalPostgres"/> in a temp directory, started at first use and removed when the
+/// test process has ended). Safe to use from parallel test classes: each database has a random name of its own.
 /// </summary>
 public sealed class PostgresFixture
 {
@@ -40,14 +42,31 @@ public sealed class PostgresFixture
         var directory = Path.Combine(Path.GetTempPath(), $"{DirectoryPrefix}{Environment.ProcessId}-{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(4))}");
         var server = new LocalPostgres(directory);
         await server.StartAsync();
-        AppDomain.CurrentDomain.ProcessExit += (_, _) => Remove(server);
+        StartWatchdog(directory);
         return server;
     }
 
     private const string DirectoryPrefix = "coffer-pg-";
 
-    // The test host is often ended before its exit handlers are done: servers of test processes that
-    // are gone are removed by the next one, so they never pile up.
+    // The test runner ends the test host before its exit handlers are done (seen: servers left
+    // running), so a watchdog in a session of its own (it must outlive the host and not hold its
+    // output open) kills the server and removes its directory within a second of the host's end.
+    // No clean shutdown: the data is thrown away.
+    private static void StartWatchdog(string directory)
+    {
+        // pg_ctl makes the postmaster a process group leader: killing the group kills its children too,
+        // so nothing writes into the directory while it is removed. (dash, /bin/sh on Debian, takes no "--".)
+        const string script = """
+            exec </dev/null >/dev/null 2>&1
+            while kill -0 "$1"; do sleep 1; done
+            kill -KILL "-$(head -n 1 "$2/postmaster.pid")"
+            for attempt in 1 2 3 4 5; do rm -rf "$2" && break; sleep 1; done
+            """;
+        using var watchdog = Process.Start("setsid", ["/bin/sh", "-c", script, "coffer-pg-watchdog", Environment.ProcessId.ToString(CultureInfo.InvariantCulture), directory]);
+    }
+
+    // A backstop for a watchdog that was killed too: servers of test processes that are gone are
+    // removed by the next one, so they never pile up.
     private static void RemoveLeftovers()
     {
         foreach (var directory in Directory.GetDirectories(Path.GetTempPath(), DirectoryPrefix + "*"))
@@ -60,7 +79,6 @@ public sealed class PostgresFixture
         }
     }
 
-    // No clean shutdown (its checkpoint takes seconds): the data is thrown away.
     private static void Remove(LocalPostgres server)
     {
         try

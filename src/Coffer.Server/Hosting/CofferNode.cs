@@ -8,7 +8,6 @@ using Coffer.Server.Metrics;
 using Coffer.Server.Policies;
 using Coffer.Server.Seal;
 using Coffer.Storage;
-using Coffer.Storage.Sqlite;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -95,8 +94,10 @@ internal static partial class CofferNode
             async (node, ct) =>
             {
                 var options = node.GetRequiredService<CofferOptions>();
+                // StorageOptions checks the engine's settings itself (not yet an options validator).
+                options.Storage.Validate();
                 OwnerOnlyFiles.EnsureDataDirectory(options.DataDirectory, Logger(node));
-                return await SqliteStorage.OpenAsync(options.ResolvedDatabasePath, ct);
+                return await options.Storage.OpenAsync(options, ct);
             },
             storage =>
             {

@@ -12,6 +12,9 @@ public sealed class CofferOptions
     /// <summary>SQLite database file; defaults to <c>coffer.db</c> in the data directory.</summary>
     public string? DatabasePath { get; set; }
 
+    /// <summary>The storage engine: SQLite in the data directory (default) or a shared PostgreSQL.</summary>
+    public StorageOptions Storage { get; set; } = new();
+
     /// <summary><c>shamir</c> (shares held by people), <c>pkcs11</c> (the master key encrypted by a key
     /// in the HSM of <see cref="Pkcs11"/>; unseals itself) or <c>dev</c> (master key in a file).</summary>
     public string Seal { get; set; } = "shamir";

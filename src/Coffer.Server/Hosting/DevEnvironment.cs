@@ -6,7 +6,6 @@ using System.Text.Json.Serialization;
 using Coffer.Crypto;
 using Coffer.Server.Management;
 using Coffer.Server.Seal;
-using Coffer.Storage.Sqlite;
 using Microsoft.Extensions.Logging;
 
 namespace Coffer.Server.Hosting;
@@ -107,7 +106,7 @@ public static class DevEnvironment
     /// root token the first time, null when both already exist.</summary>
     private static async Task<string?> InitializeOnceAsync(CofferOptions options, ILoggerFactory loggers, CancellationToken ct)
     {
-        using var storage = await SqliteStorage.OpenAsync(options.ResolvedDatabasePath, ct);
+        using var storage = await options.Storage.OpenAsync(options, ct);
         if (await storage.System.GetSettingAsync(SettingNames.SealKind, ct) is not null)
         {
             return null;

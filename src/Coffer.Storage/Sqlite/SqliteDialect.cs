@@ -1,26 +1,25 @@
+using System.Data.Common;
 using Microsoft.Data.Sqlite;
+using Coffer.Storage.Repositories;
 
 namespace Coffer.Storage.Sqlite;
 
 /// <summary>
-/// Every place where Coffer's SQL or error handling is specific to SQLite. The PostgreSQL storage
-/// gets a sibling of this class; the migration scripts and the rest of the queries are shared.
+/// SQLite's side of <see cref="SqlDialect"/>: one file in WAL mode, one writer at a time.
 /// </summary>
 /// <remarks>
-/// Differences and their PostgreSQL counterparts:
-/// <list type="bullet">
-/// <item>Bytes: <c>BLOB</c> here; PostgreSQL runs <c>CREATE DOMAIN blob AS bytea</c> first, so the
-/// migration scripts stay identical.</item>
-/// <item>Write transactions: <c>BEGIN IMMEDIATE</c> takes the write lock up front (SQLite cannot
-/// upgrade a read lock without risking SQLITE_BUSY); PostgreSQL's row locks need nothing extra.</item>
-/// <item>Tag filter: <c>json_each</c> here; PostgreSQL would use <c>tags::jsonb -&gt;&gt; @TagName</c>.</item>
-/// <item>Constraint errors: SQLite extended result codes here; SQLSTATE 23505/23503 there.</item>
-/// <item>Key ordering: SQLite compares TEXT by bytes (BINARY); PostgreSQL needs <c>COLLATE "C"</c>
-/// on <c>ORDER BY id</c> for the same keyset order.</item>
-/// </list>
+/// Write transactions are <c>BEGIN IMMEDIATE</c>: they take the database's write lock before the first
+/// read (SQLite cannot upgrade a read lock without risking SQLITE_BUSY), so every read-then-write is
+/// serialised against every other writer, in this process or another, and needs no row lock.
 /// </remarks>
-internal static class SqliteDialect
+internal sealed class SqliteDialect : SqlDialect
 {
+    public static readonly SqliteDialect Instance = new();
+
+    private SqliteDialect()
+    {
+    }
+
     /// <summary>
     /// Run on every connection as it is taken from the pool. These settings are per connection in
     /// SQLite, and a pooled connection may be brand new, so they are set each time (it costs
@@ -76,11 +75,12 @@ internal static class SqliteDialect
     /// so setting it once when opening is enough.</summary>
     public const string EnableWal = "PRAGMA journal_mode = WAL;";
 
-    /// <summary>
-    /// <c>json_each</c> over the key's tags: one tag name, and its value unless
-    /// <c>@TagValue</c> is null. Used inside the key list query as <c>k</c>.
-    /// </summary>
-    public const string TagPredicate =
+    public override string MigrationFolder => "Sqlite";
+
+    public override string ForUpdate => "";
+
+    /// <summary><c>json_each</c> over the key's tags.</summary>
+    public override string TagPredicate =>
         "EXISTS (SELECT 1 FROM json_each(k.tags) AS t WHERE t.key = @TagName AND (@TagValue IS NULL OR t.value = @TagValue))";
 
     private const int SqliteConstraint = 19;
@@ -92,7 +92,54 @@ internal static class SqliteDialect
     /// Whether the exception is a unique or primary key violation, and which columns it names
     /// ("key_stores.uri_prefix", or "keys.key_store_id, keys.external_id").
     /// </summary>
-    public static bool IsUniqueViolation(Exception exception, out string columns)
+    public override string IsIn(string column, string parameter) => $"{column} IN {parameter}";
+
+    // substr counts bytes in a blob, and from the end when negative.
+    public override string LastHashOfBatch => "substr(hashes, -32)";
+
+    /// <remarks>A byte[] parameter is a blob, so instr compares bytes.</remarks>
+    public override string ContainsBytes(string column, string parameter) => $"instr({column}, {parameter}) > 0";
+
+    public override async Task PrepareAsync(DbConnection connection, bool forAudit, CancellationToken ct)
+    {
+        await using var pragmas = connection.CreateCommand();
+        pragmas.CommandText = forAudit ? AuditConnectionPragmas : ConnectionPragmas;
+        await pragmas.ExecuteNonQueryAsync(ct);
+    }
+
+    public override Task<DbTransaction> BeginWriteAsync(DbConnection connection, CancellationToken ct) =>
+        Task.FromResult<DbTransaction>(((SqliteConnection)connection).BeginTransaction(deferred: false));
+
+    /// <summary>A deferred transaction: one consistent snapshot for several reads, no write lock.</summary>
+    public override Task<DbTransaction> BeginReadAsync(DbConnection connection, CancellationToken ct) =>
+        Task.FromResult<DbTransaction>(((SqliteConnection)connection).BeginTransaction(deferred: true));
+
+    public override Task LockAsync(DbTransaction transaction, WriteLock name, CancellationToken ct) => Task.CompletedTask;
+
+    /// <summary>
+    /// Erasing the bytes from the row is not enough: older images of the page stay in the database
+    /// file and the WAL until a truncating checkpoint (docs/architecture.md, "The hot path").
+    /// </summary>
+    public override async Task<bool> CompleteErasureAsync(DbConnection connection, CancellationToken ct)
+    {
+        await using var prelude = connection.CreateCommand();
+        prelude.CommandText = ErasureCheckpointPrelude;
+        await prelude.ExecuteNonQueryAsync(ct);
+        await using var checkpoint = connection.CreateCommand();
+        checkpoint.CommandText = CheckpointAndTruncateWal;
+        return Convert.ToInt64(await checkpoint.ExecuteScalarAsync(ct), global::System.Globalization.CultureInfo.InvariantCulture) == 0;
+    }
+
+    public override async Task<AuditBatchWriter> OpenAuditWriterAsync(CofferStorage storage, CancellationToken ct) =>
+        await SqliteAuditWriter.OpenAsync(storage, ct);
+
+    public override void Release(DbDataSource dataSource)
+    {
+        using var connection = new SqliteConnection(dataSource.ConnectionString);
+        SqliteConnection.ClearPool(connection);
+    }
+
+    public override bool IsUniqueViolation(Exception exception, out string columns)
     {
         columns = string.Empty;
         if (exception is not SqliteException { SqliteErrorCode: SqliteConstraint } sqlite
@@ -115,6 +162,6 @@ internal static class SqliteDialect
         return true;
     }
 
-    public static bool IsForeignKeyViolation(Exception exception) =>
+    public override bool IsForeignKeyViolation(Exception exception) =>
         exception is SqliteException { SqliteErrorCode: SqliteConstraint, SqliteExtendedErrorCode: SqliteConstraintForeignKey };
 }

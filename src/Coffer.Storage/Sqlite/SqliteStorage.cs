@@ -3,64 +3,19 @@ using Microsoft.Data.Sqlite;
 namespace Coffer.Storage.Sqlite;
 
 /// <summary>
-/// Coffer's embedded storage: one SQLite file in WAL mode behind the repository ports.
+/// Coffer's embedded storage, the default: one SQLite file in WAL mode (<see cref="SqliteDialect"/>).
 /// </summary>
-/// <remarks>
-/// Thread-safe. Every operation takes its own connection from Microsoft.Data.Sqlite's pool (pooled
-/// by connection string) and returns it when done; no connection is shared across threads. Every
-/// write is one transaction started with BEGIN IMMEDIATE, so concurrent writers, in this process
-/// or another, queue on SQLite's write lock instead of failing part-way.
-/// </remarks>
-public sealed partial class SqliteStorage : ICofferStorage
+public static class SqliteStorage
 {
-    private readonly string _connectionString;
-    private readonly string _auditConnectionString;
-    private volatile bool _disposed;
-
-    private SqliteStorage(string connectionString)
-    {
-        _connectionString = connectionString;
-        // The audit writer's own pool, with a short wait for the write lock (SqliteDialect.AuditConnectionPragmas).
-        _auditConnectionString = new SqliteConnectionStringBuilder(connectionString) { DefaultTimeout = SqliteDialect.AuditCommandTimeoutSeconds }.ToString();
-        KeyStores = new KeyStoreRepository(this);
-        Keys = new KeyRepository(this);
-        System = new SystemRepository(this);
-        Audit = new AuditRepository(this);
-        KillSwitches = new KillSwitchRepository(this);
-        Alerts = new AlertRepository(this);
-        Policies = new PolicyRepository(this);
-        Rotation = (IRotationRepository)Keys;
-        Principals = new PrincipalRepository(this);
-        Approvals = new ApprovalRepository(this);
-    }
-
-    public IKeyStoreRepository KeyStores { get; }
-
-    public IKeyRepository Keys { get; }
-
-    public ISystemRepository System { get; }
-
-    public IAuditRepository Audit { get; }
-
-    public IKillSwitchRepository KillSwitches { get; }
-
-    public IAlertRepository Alerts { get; }
-    public IPolicyRepository Policies { get; }
-    public IRotationRepository Rotation { get; }
-
-    public IPrincipalRepository Principals { get; }
-
-    public IApprovalRepository Approvals { get; }
-
     /// <summary>The schema version this build migrates databases to.</summary>
-    public static int SchemaVersion => Migrations.Migration.Latest;
+    public static int SchemaVersion => CofferStorage.SchemaVersion;
 
     /// <summary>
     /// Opens (creating if missing) the database at <paramref name="databasePath"/>, switches it to
     /// WAL and brings its schema up to date. Safe to call concurrently from several processes.
     /// </summary>
     /// <exception cref="SchemaVersionException">The database was written by a newer Coffer.</exception>
-    public static async Task<SqliteStorage> OpenAsync(string databasePath, CancellationToken cancellationToken = default)
+    public static async Task<CofferStorage> OpenAsync(string databasePath, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(databasePath);
         var fullPath = Path.GetFullPath(databasePath);
@@ -80,14 +35,22 @@ public sealed partial class SqliteStorage : ICofferStorage
             // Microsoft.Data.Sqlite's own retry on SQLITE_BUSY, in seconds; the busy_timeout pragma
             // (SqliteDialect.ConnectionPragmas) makes SQLite itself wait as well.
             DefaultTimeout = 30,
-        }.ToString();
+        };
 
-        var storage = new SqliteStorage(connectionString);
+        // The audit writer's own pool, with a short wait for the write lock (SqliteDialect.AuditConnectionPragmas).
+        var auditConnectionString = new SqliteConnectionStringBuilder(connectionString.ToString()) { DefaultTimeout = SqliteDialect.AuditCommandTimeoutSeconds };
+        var storage = new CofferStorage(
+            SqliteDialect.Instance,
+            SqliteFactory.Instance.CreateDataSource(connectionString.ToString()),
+            SqliteFactory.Instance.CreateDataSource(auditConnectionString.ToString()));
         try
         {
-            await using var connection = await storage.OpenConnectionAsync(cancellationToken);
-            await EnableWalAsync(connection, cancellationToken);
-            await MigrateAsync(connection, cancellationToken);
+            await using (var connection = await storage.OpenConnectionAsync(cancellationToken))
+            {
+                await EnableWalAsync(connection, cancellationToken);
+            }
+
+            await storage.MigrateAsync(cancellationToken);
             return storage;
         }
         catch
@@ -96,55 +59,6 @@ public sealed partial class SqliteStorage : ICofferStorage
             throw;
         }
     }
-
-    /// <summary>Closes idle pooled connections so the file is released.</summary>
-    public void Dispose()
-    {
-        if (_disposed)
-        {
-            return;
-        }
-
-        _disposed = true;
-        ((AuditRepository)Audit).Dispose();
-        using var connection = new SqliteConnection(_connectionString);
-        SqliteConnection.ClearPool(connection);
-        using var audit = new SqliteConnection(_auditConnectionString);
-        SqliteConnection.ClearPool(audit);
-    }
-
-    private Task<SqliteConnection> OpenConnectionAsync(CancellationToken cancellationToken) =>
-        OpenConnectionAsync(_connectionString, SqliteDialect.ConnectionPragmas, cancellationToken);
-
-    /// <summary>A connection for audit writes: same file and durability, shorter lock wait.</summary>
-    private Task<SqliteConnection> OpenAuditConnectionAsync(CancellationToken cancellationToken) =>
-        OpenConnectionAsync(_auditConnectionString, SqliteDialect.AuditConnectionPragmas, cancellationToken);
-
-    private async Task<SqliteConnection> OpenConnectionAsync(string connectionString, string pragmaText, CancellationToken cancellationToken)
-    {
-        ObjectDisposedException.ThrowIf(_disposed, this);
-        var connection = new SqliteConnection(connectionString);
-        try
-        {
-            await connection.OpenAsync(cancellationToken);
-            using var pragmas = connection.CreateCommand();
-            pragmas.CommandText = pragmaText;
-            await pragmas.ExecuteNonQueryAsync(cancellationToken);
-            return connection;
-        }
-        catch
-        {
-            await connection.DisposeAsync();
-            throw;
-        }
-    }
-
-    /// <summary>BEGIN IMMEDIATE: take the write lock before the first read, so a read-then-write
-    /// transaction never has to upgrade its lock (which SQLite answers with SQLITE_BUSY).</summary>
-    private static SqliteTransaction BeginWrite(SqliteConnection connection) => connection.BeginTransaction(deferred: false);
-
-    /// <summary>A deferred transaction: one consistent snapshot for several reads, no write lock.</summary>
-    private static SqliteTransaction BeginRead(SqliteConnection connection) => connection.BeginTransaction(deferred: true);
 
     /// <summary>
     /// The directory 0700 and the database file 0600 when they are new (docs/architecture.md, "Files on
@@ -167,9 +81,9 @@ public sealed partial class SqliteStorage : ICofferStorage
         }
     }
 
-    private static async Task EnableWalAsync(SqliteConnection connection, CancellationToken cancellationToken)
+    private static async Task EnableWalAsync(global::System.Data.Common.DbConnection connection, CancellationToken cancellationToken)
     {
-        using var command = connection.CreateCommand();
+        await using var command = connection.CreateCommand();
         command.CommandText = SqliteDialect.EnableWal;
         var mode = (string?)await command.ExecuteScalarAsync(cancellationToken);
         if (!string.Equals(mode, "wal", StringComparison.OrdinalIgnoreCase))

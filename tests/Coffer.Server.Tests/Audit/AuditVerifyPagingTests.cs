@@ -2,6 +2,7 @@ using Coffer.Testing;
 using Coffer.Audit;
 using Coffer.Crypto;
 using Coffer.Server.Audit;
+using Coffer.Storage;
 using Coffer.Storage.Sqlite;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -14,7 +15,7 @@ public sealed class AuditVerifyPagingTests : IAsyncLifetime
 {
     private const int PageSize = 5;
     private readonly string _directory = Directory.CreateTempSubdirectory("coffer-audit-paging-").FullName;
-    private SqliteStorage _storage = null!;
+    private CofferStorage _storage = null!;
     private AuditLog _log = null!;
     private MasterKey _master = null!;
 

@@ -116,9 +116,9 @@ public sealed class SqliteStorageTests : IDisposable
     [Fact]
     public void Embedded_migrations_are_numbered_from_one_without_gaps()
     {
-        Assert.Equal(Enumerable.Range(1, Migration.All.Count), Migration.All.Select(m => m.Version));
-        Assert.Equal("0001_initial", Migration.All[0].Name);
-        Assert.All(Migration.All, m => Assert.False(string.IsNullOrWhiteSpace(m.Script)));
+        Assert.Equal(Enumerable.Range(1, Migration.Sqlite.Count), Migration.Sqlite.Select(m => m.Version));
+        Assert.Equal("0001_initial", Migration.Sqlite[0].Name);
+        Assert.All(Migration.Sqlite, m => Assert.False(string.IsNullOrWhiteSpace(m.Script)));
     }
 
     [Fact]
@@ -198,7 +198,7 @@ public sealed class SqliteStorageTests : IDisposable
 
     /// <summary>A key version holding <paramref name="material"/>, due for destruction at T0 + 7 days,
     /// among rows before and after it over several pages, so the erased row sits among live ones.</summary>
-    private static async Task<VersionLifecycle> StoreAmongOthersAsync(SqliteStorage storage, byte[] material)
+    private static async Task<VersionLifecycle> StoreAmongOthersAsync(CofferStorage storage, byte[] material)
     {
         await storage.KeyStores.CreateKeyStoreAsync(new KeyStore("ks", "ks", UriPrefix.Empty, T0));
         var key = new ManagedKey("k", "ks", "e", "", new Dictionary<string, string>(), KeyUsage.EncryptDecrypt, true, 1, T0);
@@ -344,7 +344,7 @@ public sealed class SqliteStorageTests : IDisposable
 
         // As a database written before migration 13 holds it, then that migration's script.
         await ExecuteAsync("""UPDATE approval_requests SET requester_grants = '["key-officer ks_a1","auditor"]'""");
-        await ExecuteAsync(Migration.All.Single(m => m.Version == 13).Script);
+        await ExecuteAsync(Migration.Sqlite.Single(m => m.Version == 13).Script);
 
         Assert.Equal("""["key-officer@ks_a1","auditor"]""", await ScalarAsync<string>("SELECT requester_grants FROM approval_requests"));
         Assert.Equal(requester.Grants, (await storage.Approvals.GetRequestAsync("apr-1"))!.Requester.Grants);
@@ -390,7 +390,7 @@ public sealed class SqliteStorageTests : IDisposable
             await ExecuteAsync(OldRowInsert(r));
         }
 
-        await ExecuteAsync(Migration.All.Single(m => m.Version == 16).Script);
+        await ExecuteAsync(Migration.Sqlite.Single(m => m.Version == 16).Script);
 
         using var migrated = await SqliteStorage.OpenAsync(_database.FilePath, CancellationToken.None);
         var chain = await migrated.Audit.ReadChainAsync(1, 10);

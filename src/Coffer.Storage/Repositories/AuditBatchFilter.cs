@@ -1,7 +1,7 @@
 using Coffer.Audit;
-using Microsoft.Data.Sqlite;
+using System.Data.Common;
 
-namespace Coffer.Storage.Sqlite;
+namespace Coffer.Storage.Repositories;
 
 /// <summary>
 /// An <see cref="AuditQuery"/> over stored audit batches: SQL that rules batches out, then an exact test
@@ -17,8 +17,9 @@ internal static class AuditBatchFilter
 {
     /// <summary>The first sequence numbers of the batches that may hold a match, newest first; the
     /// filters the query sets pick the clauses (parameters only, never text from the query).</summary>
-    /// <remarks>A byte[] parameter is a blob, so instr compares bytes.</remarks>
-    public static string Build(AuditQuery query, SqliteParameterCollection parameters)
+    /// <param name="below">Only batches before this one (the pages before were read).</param>
+    /// <param name="take">At most this many.</param>
+    public static string Build(AuditQuery query, long? below, int take, DbCommand command, SqlDialect dialect)
     {
         var where = new List<string>();
         void Add(string clause, string name, object? value)
@@ -26,11 +27,12 @@ internal static class AuditBatchFilter
             if (value is not null)
             {
                 where.Add(clause);
-                parameters.AddWithValue(name, value);
+                CommandParameters.Add(command, name, value);
             }
         }
 
         Add("first_seq < @Before", "@Before", query.Before);
+        Add("first_seq < @Below", "@Below", below);
         Add("time >= @From", "@From", DbValues.Time(query.From));
         Add("time < @To", "@To", DbValues.Time(query.To));
         Add("first_seq IN (SELECT first_seq FROM audit_batch_keys WHERE key_id = @KeyId)", "@KeyId", query.KeyId);
@@ -41,11 +43,11 @@ internal static class AuditBatchFilter
         ];
         for (var i = 0; i < searched.Length; i++)
         {
-            Add($"instr(records, @Field{i}) > 0", $"@Field{i}", searched[i] is { } text ? AuditCanonical.EncodeText(text) : null);
+            Add(dialect.ContainsBytes("records", $"@Field{i}"), $"@Field{i}", searched[i] is { } text ? AuditCanonical.EncodeText(text) : null);
         }
 
         return "SELECT first_seq FROM audit_batches" +
-            (where.Count == 0 ? "" : " WHERE " + string.Join(" AND ", where)) + " ORDER BY first_seq DESC";
+            (where.Count == 0 ? "" : " WHERE " + string.Join(" AND ", where)) + " ORDER BY first_seq DESC LIMIT " + take.ToString(System.Globalization.CultureInfo.InvariantCulture);
     }
 
     /// <summary>Whether a record of such a batch matches every filter exactly.</summary>

@@ -2,7 +2,7 @@ using System.Buffers;
 using System.Buffers.Binary;
 using Coffer.Audit;
 
-namespace Coffer.Storage.Sqlite;
+namespace Coffer.Storage.Repositories;
 
 /// <summary>
 /// The two blobs of one stored audit batch (0016_audit_batches.sql; docs/formats.md, "Audit batch"):

@@ -1,0 +1,109 @@
+using System.Data;
+using System.Data.Common;
+using Coffer.Storage.Repositories;
+using Npgsql;
+
+namespace Coffer.Storage.Postgres;
+
+/// <summary>
+/// PostgreSQL's side of <see cref="SqlDialect"/>: several nodes write at once under READ COMMITTED,
+/// so every read-then-write locks what it read (<see cref="ForUpdate"/>, <see cref="LockAsync"/>);
+/// docs/storage.md gives the rule for each write.
+/// </summary>
+internal sealed class PostgresDialect : SqlDialect
+{
+    /// <summary>
+    /// The audit writer's connections give up on a lock after about a second, as SQLite's do
+    /// (SqliteDialect.AuditConnectionPragmas): a stuck audit store must fail XKS calls (fail closed)
+    /// rather than pile them up. Set on the connection string, so a pooled connection keeps it.
+    /// </summary>
+    public const string AuditConnectionOptions = "-c lock_timeout=1000";
+
+    private const string UniqueViolation = "23505";
+    private const string ForeignKeyViolation = "23503";
+
+    public static readonly PostgresDialect Instance = new();
+
+    private PostgresDialect()
+    {
+    }
+
+    public override string MigrationFolder => "Postgres";
+
+    public override string ForUpdate => " FOR UPDATE";
+
+    /// <summary>Tags are a JSON object in a TEXT column; <c>-&gt;&gt;</c> reads one member as text.</summary>
+    public override string TagPredicate =>
+        "(k.tags::jsonb ? @TagName AND (@TagValue IS NULL OR k.tags::jsonb ->> @TagName = @TagValue))";
+
+    public override string IsIn(string column, string parameter) => $"{column} = ANY({parameter})";
+
+    public override string LastHashOfBatch => "substring(hashes from length(hashes) - 31)";
+
+    public override string ContainsBytes(string column, string parameter) => $"position({parameter} in {column}) > 0";
+
+    /// <summary>Nothing per connection: durability (synchronous_commit) and the lock waits are the
+    /// server's and the connection string's.</summary>
+    public override Task PrepareAsync(DbConnection connection, bool forAudit, CancellationToken ct) => Task.CompletedTask;
+
+    public override async Task<DbTransaction> BeginWriteAsync(DbConnection connection, CancellationToken ct) =>
+        await ((NpgsqlConnection)connection).BeginTransactionAsync(IsolationLevel.ReadCommitted, ct);
+
+    public override async Task<DbTransaction> BeginReadAsync(DbConnection connection, CancellationToken ct)
+    {
+        var transaction = await ((NpgsqlConnection)connection).BeginTransactionAsync(IsolationLevel.RepeatableRead, ct);
+        try
+        {
+            await using var readOnly = new NpgsqlCommand("SET TRANSACTION READ ONLY", (NpgsqlConnection)connection, transaction);
+            await readOnly.ExecuteNonQueryAsync(ct);
+            return transaction;
+        }
+        catch
+        {
+            await transaction.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>A transaction-scoped advisory lock: released by the commit or rollback, never leaked
+    /// by a connection returned to the pool.</summary>
+    public override async Task LockAsync(DbTransaction transaction, WriteLock name, CancellationToken ct)
+    {
+        var npgsql = (NpgsqlTransaction)transaction;
+        await using var command = new NpgsqlCommand("SELECT pg_advisory_xact_lock(@Key)", npgsql.Connection, npgsql);
+        command.Parameters.AddWithValue("Key", (long)name);
+        await command.ExecuteNonQueryAsync(ct);
+    }
+
+    public override bool IsUniqueViolation(Exception exception, out string columns)
+    {
+        // The baseline names every unique and primary key constraint as SQLite reports it
+        // (Migrations/Postgres/0016_baseline.sql).
+        columns = exception is PostgresException { SqlState: UniqueViolation } postgres ? postgres.ConstraintName ?? "" : "";
+        return exception is PostgresException { SqlState: UniqueViolation };
+    }
+
+    public override bool IsForeignKeyViolation(Exception exception) =>
+        exception is PostgresException { SqlState: ForeignKeyViolation };
+
+    /// <summary>
+    /// VACUUM removes the old row versions that still hold destroyed material from the table's pages
+    /// once no transaction can see them; it does not zero the bytes, nor reach the WAL, archives or
+    /// backups. docs/storage.md says what that leaves. It runs outside any transaction.
+    /// </summary>
+    public override async Task<bool> CompleteErasureAsync(DbConnection connection, CancellationToken ct)
+    {
+        await using var command = connection.CreateCommand();
+        command.CommandText = "VACUUM key_versions";
+        await command.ExecuteNonQueryAsync(ct);
+        return true;
+    }
+
+    public override Task<AuditBatchWriter> OpenAuditWriterAsync(CofferStorage storage, CancellationToken ct) =>
+        AuditBatchWriter.OpenAsync(storage, ct);
+
+    public override void Release(DbDataSource dataSource)
+    {
+        // Disposing the NpgsqlDataSource closes its pool.
+    }
+}

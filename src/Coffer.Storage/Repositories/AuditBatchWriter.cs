@@ -1,0 +1,180 @@
+using System.Buffers;
+using System.Data.Common;
+using System.Globalization;
+using Coffer.Audit;
+
+namespace Coffer.Storage.Repositories;
+
+/// <summary>
+/// The audit writer's connection, kept open between batches with its statements prepared: opening a
+/// pooled connection and preparing the statements cost more than the commit itself, and every XKS
+/// call waits for a batch. Used by one caller at a time (<see cref="AuditRepository"/>'s gate).
+/// </summary>
+/// <remarks>
+/// An append reads the stored head and extends it in one write transaction that holds
+/// <see cref="WriteLock.AuditHead"/> (on SQLite the write lock itself): two writers, on one node or
+/// two, can never both extend the same head; the second sees the first's batch and is refused.
+/// </remarks>
+internal class AuditBatchWriter : IDisposable
+{
+    /// <summary>Named parameters in binding order, so SQLite's raw statements bind them by index.</summary>
+    protected const string InsertBatch =
+        "INSERT INTO audit_batches (first_seq, last_seq, time, prev_hash, hashes, records) VALUES (@first, @last, @time, @prev, @hashes, @records)";
+
+    protected const string InsertBatchKey = "INSERT INTO audit_batch_keys (key_id, first_seq) VALUES (@key, @first) ON CONFLICT DO NOTHING";
+
+    private const string InsertCheckpoint = "INSERT INTO audit_checkpoints (seq, time, hash, mac) VALUES (@seq, @time, @hash, @mac)";
+
+    private readonly CofferStorage _storage;
+    private readonly DbCommand _head;
+    private readonly DbCommand _checkpoint;
+    private readonly DbCommand? _batch;
+    private readonly DbCommand? _key;
+    private readonly ArrayBufferWriter<byte> _bodies = new(16 * 1024);
+    private readonly ArrayBufferWriter<byte> _hashes = new(1024);
+    private readonly HashSet<string> _keys = new(StringComparer.Ordinal);
+
+    /// <param name="prepareInserts">False when a subclass inserts batches its own way.</param>
+    protected AuditBatchWriter(CofferStorage storage, DbConnection connection, bool prepareInserts)
+    {
+        _storage = storage;
+        Connection = connection;
+        _head = Command(AuditRepository.SelectHead(storage.Dialect));
+        _checkpoint = Command(InsertCheckpoint, "@seq", "@time", "@hash", "@mac");
+        if (prepareInserts)
+        {
+            _batch = Command(InsertBatch, "@first", "@last", "@time", "@prev", "@hashes", "@records");
+            _key = Command(InsertBatchKey, "@key", "@first");
+        }
+    }
+
+    protected DbConnection Connection { get; }
+
+    /// <summary>The writer over plain commands (PostgreSQL's).</summary>
+    public static async Task<AuditBatchWriter> OpenAsync(CofferStorage storage, CancellationToken ct)
+    {
+        var connection = await storage.OpenAuditConnectionAsync(ct);
+        try
+        {
+            return new AuditBatchWriter(storage, connection, prepareInserts: true);
+        }
+        catch
+        {
+            await connection.DisposeAsync();
+            throw;
+        }
+    }
+
+    public async Task AppendAsync(IReadOnlyList<AuditRecord> records, AuditCheckpoint? checkpoint, CancellationToken ct)
+    {
+        await using var transaction = await _storage.BeginWriteAsync(Connection, ct);
+        await _storage.Dialect.LockAsync(transaction, WriteLock.AuditHead, ct);
+        _head.Transaction = transaction;
+        _checkpoint.Transaction = transaction;
+
+        // Under the lock: the batch must continue the stored chain, or it would fork it (a second
+        // writer) or paper over removed records.
+        var head = await AuditRepository.ReadHeadAsync(_head, ct);
+        var first = records[0];
+        if (first.Sequence != head.Sequence + 1 || !first.PrevHash.AsSpan().SequenceEqual(head.Hash))
+        {
+            throw new ConflictException(string.Create(CultureInfo.InvariantCulture,
+                $"the audit batch starting at record {first.Sequence} does not follow the stored head (record {head.Sequence})"));
+        }
+
+        // One row per run of records with the same time: the writer stamps a whole batch at once,
+        // so that is one row per commit.
+        var start = 0;
+        for (var i = 1; i <= records.Count; i++)
+        {
+            if (i == records.Count || records[i].Time != records[start].Time)
+            {
+                await InsertRunAsync(transaction, records, start, i - start, ct);
+                start = i;
+            }
+        }
+
+        if (checkpoint is not null)
+        {
+            Bind(_checkpoint, checkpoint.Sequence, DbValues.Time(checkpoint.Time), checkpoint.Hash, checkpoint.Mac);
+            await _checkpoint.ExecuteNonQueryAsync(ct);
+        }
+
+        await transaction.CommitAsync(ct);
+    }
+
+    public void Dispose()
+    {
+        Dispose(disposing: true);
+        GC.SuppressFinalize(this);
+    }
+
+    /// <summary>Stores one run: its row in audit_batches and one audit_batch_keys row per key it names.</summary>
+    protected virtual async Task InsertBatchAsync(
+        DbTransaction transaction, long first, long last, string time, byte[] prevHash, ReadOnlyMemory<byte> hashes, ReadOnlyMemory<byte> bodies,
+        IReadOnlySet<string> keys, CancellationToken ct)
+    {
+        _batch!.Transaction = transaction;
+        _key!.Transaction = transaction;
+        Bind(_batch, first, last, time, prevHash, hashes.ToArray(), bodies.ToArray());
+        await _batch.ExecuteNonQueryAsync(ct);
+        foreach (var keyId in keys)
+        {
+            Bind(_key, keyId, first);
+            await _key.ExecuteNonQueryAsync(ct);
+        }
+    }
+
+    protected virtual void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            _head.Dispose();
+            _checkpoint.Dispose();
+            _batch?.Dispose();
+            _key?.Dispose();
+            Connection.Dispose();
+        }
+    }
+
+    private Task InsertRunAsync(DbTransaction transaction, IReadOnlyList<AuditRecord> records, int start, int count, CancellationToken ct)
+    {
+        _bodies.ResetWrittenCount();
+        _hashes.ResetWrittenCount();
+        _keys.Clear();
+        for (var i = start; i < start + count; i++)
+        {
+            AuditBatchBlob.Append(_bodies, _hashes, records[i]);
+            if (records[i].Event.KeyId is { } keyId)
+            {
+                _keys.Add(keyId);
+            }
+        }
+
+        var first = records[start];
+        return InsertBatchAsync(transaction, first.Sequence, first.Sequence + count - 1, DbValues.Time(first.Time), first.PrevHash,
+            _hashes.WrittenMemory, _bodies.WrittenMemory, _keys, ct);
+    }
+
+    private DbCommand Command(string text, params string[] parameters)
+    {
+        var command = Connection.CreateCommand();
+        command.CommandText = text;
+        foreach (var name in parameters)
+        {
+            var parameter = command.CreateParameter();
+            parameter.ParameterName = name;
+            command.Parameters.Add(parameter);
+        }
+
+        return command;
+    }
+
+    private static void Bind(DbCommand command, params object[] values)
+    {
+        for (var i = 0; i < values.Length; i++)
+        {
+            command.Parameters[i].Value = values[i];
+        }
+    }
+}

@@ -1,0 +1,55 @@
+using System.Net;
+using Coffer.Testing;
+
+namespace Coffer.Cli.Tests;
+
+/// <summary><c>coffer server --config FILE</c> as a real process that a cluster test kills and
+/// restarts (<see cref="CofferNode"/>).</summary>
+public sealed class CofferNodeTests
+{
+    [Fact]
+    public async Task A_node_killed_with_SIGKILL_starts_again_on_its_data_and_ports_and_serves()
+    {
+        var (directory, info) = await CofferNode.CreateDevDataDirectoryAsync();
+        try
+        {
+            await using var node = await CofferNode.StartAsync("node-a", directory, c => c["Seal"] = "dev");
+            Assert.Equal(HttpStatusCode.OK, await node.TryPingAsync());
+            var client = ClientOf(node, info);
+            var sealedData = await client.MustEncryptAsync(info.KeyId, "kept across a crash"u8.ToArray());
+
+            node.Kill();
+            Assert.Null(await node.TryPingAsync());
+
+            await node.StartAsync();
+            Assert.Equal(HttpStatusCode.OK, await node.TryPingAsync());
+            var decrypted = await ClientOf(node, info).DecryptAsync(info.KeyId, sealedData);
+            Assert.Equal(200, decrypted.Status);
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task A_node_stopped_with_SIGTERM_exits_0()
+    {
+        var (directory, _) = await CofferNode.CreateDevDataDirectoryAsync();
+        try
+        {
+            await using var node = await CofferNode.StartAsync("node-b", directory, c => c["Seal"] = "dev");
+
+            Assert.Equal(0, await node.StopAsync());
+            Assert.Contains("unsealed", node.Output, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    // The demo key store's credentials, on the node's current XKS port.
+    private static XksClient ClientOf(CofferNode node, Coffer.Server.Hosting.DevInfo info) =>
+        new(new Uri(node.XksUrl, new Uri(info.XksBaseUrl).AbsolutePath), info.AccessKeyId, info.SecretAccessKey);
+}
