@@ -14,6 +14,9 @@ internal static partial class ApprovalAudit
     public static AuditEvent Event(HttpContext http, string action, ApprovalRequest request) =>
         About(ManagementAudit.Caller(http, action), request);
 
+    /// <summary>A record made by <paramref name="actor"/> about <paramref name="request"/>.</summary>
+    public static AuditEvent Event(Services.Actor actor, string action, ApprovalRequest request) => About(actor.Event(action), request);
+
     /// <summary>A record no caller made (expiry, a void request): actor kind system; the source IP is
     /// that of the call that set it off, if any.</summary>
     public static AuditEvent System(string? sourceIp, string action, ApprovalRequest request, string reason) =>

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
+using Coffer.Server.Approvals.Commands;
 using Coffer.Storage;
 
 namespace Coffer.Server.Approvals;
@@ -14,20 +15,22 @@ namespace Coffer.Server.Approvals;
 /// </summary>
 internal static class ApprovalFingerprint
 {
-    public static async Task<string> ComputeAsync(ICofferStorage storage, string routePattern, IReadOnlyDictionary<string, string> route, CancellationToken ct)
+    /// <summary>The fingerprint of what <paramref name="scope"/> covers. The text hashed is the one requests
+    /// stored before commands were typed were fingerprinted with, so they still run.</summary>
+    public static async Task<string> ComputeAsync(ICofferStorage storage, FingerprintScope scope, CancellationToken ct)
     {
         var text = new StringBuilder();
-        if (route.TryGetValue("keyId", out var keyId))
+        if (scope.KeyId is { } keyId)
         {
             await KeyAsync(storage, keyId, text, ct);
         }
 
-        if (route.TryGetValue("id", out var storeId) && routePattern.StartsWith("/api/v1/keystores/{id}", StringComparison.Ordinal))
+        if (scope.KeyStoreId is { } storeId)
         {
             await KeyStoreAsync(storage, storeId, text, ct);
         }
 
-        if (routePattern.StartsWith("/api/v1/kill-switches", StringComparison.Ordinal))
+        if (scope.KillSwitches)
         {
             foreach (var engaged in await storage.KillSwitches.ListAsync(includeReleased: false, ct))
             {
@@ -35,13 +38,13 @@ internal static class ApprovalFingerprint
             }
         }
 
-        if (route.TryGetValue("name", out var name) && routePattern.StartsWith("/api/v1/region-sets/", StringComparison.Ordinal))
+        if (scope.RegionSet is { } name)
         {
             var set = (await storage.Policies.ListRegionSetsAsync(ct)).FirstOrDefault(s => s.Name == name);
             Line(text, "region-set", set is null ? "-" : string.Join(',', set.Regions) + " " + Time(set.UpdatedAt));
         }
 
-        if (routePattern.StartsWith("/api/v1/quorum-policies", StringComparison.Ordinal))
+        if (scope.QuorumPolicies)
         {
             foreach (var policy in await storage.Approvals.ListPoliciesAsync(ct))
             {

@@ -13,7 +13,7 @@ namespace Coffer.Server.Approvals;
 /// Votes on approval requests. A voter holds approvals.vote (checked before this runs) and
 /// is a member of the request's approver group; nobody votes on their own request, nobody votes
 /// twice, a denial ends the request, and an expired request takes no votes. The vote that brings the
-/// M-th approval runs the call, in its own HTTP request (<see cref="ApprovalExecutor"/>).
+/// M-th approval runs the call (<see cref="ApprovalExecutor"/>).
 /// </summary>
 internal static class ApprovalVoting
 {
@@ -68,7 +68,7 @@ internal static class ApprovalVoting
             {
                 // Only the vote whose conditional update won gets here: the call runs once, and to its end
                 // even if this voter hangs up (a run cut short is left interrupted, its effect unknown).
-                await ApprovalExecutor.RunAsync(http, request, CancellationToken.None);
+                await http.RequestServices.GetRequiredService<ApprovalExecutor>().RunAsync(request, ManagementAudit.Actor(http), CancellationToken.None);
             }
         }
 

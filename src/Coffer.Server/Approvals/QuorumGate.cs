@@ -4,8 +4,10 @@ using System.Text.Json;
 using Coffer.Approvals;
 using Coffer.Audit;
 using Coffer.Crypto;
+using Coffer.Server.Approvals.Commands;
 using Coffer.Server.Audit;
 using Coffer.Server.Management;
+using Coffer.Server.Services;
 using Coffer.Storage;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -15,17 +17,17 @@ using Microsoft.Extensions.DependencyInjection;
 namespace Coffer.Server.Approvals;
 
 /// <summary>The quorum operation an endpoint is (<see cref="QuorumGate.RequiresQuorum{TBuilder}"/>).</summary>
-/// <param name="Precheck">Checks the JSON body before it is held, so a request that could only fail
-/// is refused at once (400 with what is wrong) instead of after the votes; null for none.</param>
-internal sealed record QuorumMetadata(string Operation, Func<string?, string?>? Precheck = null);
+internal sealed record QuorumMetadata(string Operation);
 
 /// <summary>
 /// Holds guarded calls for approval. Runs as middleware after
 /// authentication and the permission check, before any endpoint filter: when a quorum policy covers
-/// the endpoint's operation, the call is not run but captured — method, route pattern and values,
-/// query, JSON body, the requester, the <c>Coffer-Reason</c> header and the target's fingerprint — as
-/// an approval request, and answered 202 with it. Without a covering policy the call runs as before.
-/// An approved call is re-run in-process by <see cref="ApprovalExecutor"/>, which does not pass here.
+/// the endpoint's operation, the call is not run but read as its typed command
+/// (<see cref="ApprovedCommands"/>; input it could only fail on is refused at once, 400) and captured —
+/// method, route pattern and values, query, JSON body, the requester, the <c>Coffer-Reason</c> header and
+/// the target's fingerprint — as an approval request, and answered 202 with it. Without a covering
+/// policy the call runs as before. <see cref="ApprovalExecutor"/> runs an approved request's command
+/// through the endpoint's service; it never passes here.
 /// </summary>
 internal static class QuorumGate
 {
@@ -36,26 +38,19 @@ internal static class QuorumGate
     /// <summary>Guarded bodies are small JSON documents (a rule document is the largest).</summary>
     public const int MaxBodyBytes = 256 * 1024;
 
-    private const string ApprovalItem = "coffer.approval";
-
     /// <summary>Declares the quorum operation this endpoint is; a policy covering it makes the call need approval.</summary>
-    public static TBuilder RequiresQuorum<TBuilder>(this TBuilder builder, string operation, Func<string?, string?>? precheck = null)
+    public static TBuilder RequiresQuorum<TBuilder>(this TBuilder builder, string operation)
         where TBuilder : IEndpointConventionBuilder =>
         QuorumOperations.IsKnown(operation)
-            ? builder.WithMetadata(new QuorumMetadata(operation, precheck))
+            ? builder.WithMetadata(new QuorumMetadata(operation))
             : throw new ArgumentException($"Unknown quorum operation '{operation}'.", nameof(operation));
-
-    /// <summary>The approval this call is the execution of, or null.</summary>
-    public static string? ApprovalOf(HttpContext http) => http.Items[ApprovalItem] as string;
-
-    public static void MarkExecutionOf(HttpContext http, string approvalId) => http.Items[ApprovalItem] = approvalId;
 
     public static async Task InvokeAsync(HttpContext http, RequestDelegate next)
     {
         var metadata = http.GetEndpoint()?.Metadata.GetMetadata<QuorumMetadata>();
         var operation = metadata?.Operation;
         var caller = TokenAuthentication.CallerOf(http);
-        if (operation is null || caller is null || ApprovalOf(http) is not null)
+        if (operation is null || caller is null)
         {
             await next(http);
             return;
@@ -69,7 +64,7 @@ internal static class QuorumGate
             return;
         }
 
-        var captured = await CaptureAsync(http, operation, policy, caller, metadata!.Precheck);
+        var captured = await CaptureAsync(http, operation, policy, caller);
         if (captured.Problem is { } problem)
         {
             await problem.ExecuteAsync(http);
@@ -106,7 +101,7 @@ internal static class QuorumGate
     }
 
     private static async Task<(ApprovalRequest? Request, IResult? Problem)> CaptureAsync(
-        HttpContext http, string operation, QuorumPolicy policy, Auth.Caller caller, Func<string?, string?>? precheck)
+        HttpContext http, string operation, QuorumPolicy policy, Auth.Caller caller)
     {
         var reason = http.Request.Headers[ReasonHeader].ToString();
         if (reason.Length > MaxReasonLength)
@@ -120,24 +115,44 @@ internal static class QuorumGate
             return (null, body.Problem);
         }
 
-        if (precheck?.Invoke(body.Text) is { } refused)
-        {
-            return (null, Problems.BadRequest(refused));
-        }
-
         var pattern = (http.GetEndpoint() as RouteEndpoint)?.RoutePattern.RawText
             ?? throw new InvalidOperationException("A guarded endpoint is a route endpoint.");
         var route = http.Request.RouteValues.Where(v => v.Value is not null)
             .ToDictionary(v => v.Key, v => Convert.ToString(v.Value, CultureInfo.InvariantCulture)!, StringComparer.Ordinal);
+        ApprovedCommand command;
+        try
+        {
+            command = ApprovedCommands.Parse(operation, http.Request.Method, route, body.Text)
+                ?? throw new InvalidOperationException($"No approved command reads {http.Request.Method} {pattern} ({operation}).");
+        }
+        catch (InvalidRequestException e)
+        {
+            return (null, Problems.BadRequest(e.Message));
+        }
+
+        EnsureSameCall(http, command, pattern);
         var storage = http.RequestServices.GetRequiredService<ICofferStorage>();
         var now = http.RequestServices.GetRequiredService<TimeProvider>().GetUtcNow();
         var request = new ApprovalRequest(
             CredentialGenerator.NewId("apr"), operation, policy.Name, policy.RequiredApprovals, policy.ApproverGroup,
             http.Request.Method, pattern, http.Request.Path.Value ?? pattern, route, http.Request.QueryString.Value ?? "", body.Text,
             caller, reason.Length == 0 ? null : reason,
-            await ApprovalFingerprint.ComputeAsync(storage, pattern, route, http.RequestAborted),
+            await ApprovalFingerprint.ComputeAsync(storage, command.Scope, http.RequestAborted),
             ApprovalStates.Pending, now, now + policy.Lifetime);
         return (request, null);
+    }
+
+    /// <summary>A command runs with its endpoint's permission and audit action, which the endpoint
+    /// declares; one that disagrees is a defect, refused before anything is held.</summary>
+    private static void EnsureSameCall(HttpContext http, ApprovedCommand command, string pattern)
+    {
+        var metadata = http.GetEndpoint()!.Metadata;
+        var permission = metadata.GetMetadata<RequiredPermission>()?.Permission;
+        var action = metadata.GetMetadata<AuditActionMetadata>();
+        if (permission != command.Permission || action?.Action != command.AuditAction || action.RunsWhenUnaudited != command.RunsWhenUnaudited)
+        {
+            throw new InvalidOperationException($"The approved command of {pattern} does not declare its endpoint's permission and audit action.");
+        }
     }
 
     /// <summary>The JSON body as text (null when empty); it is replayed as it is when the request runs,

@@ -1,4 +1,3 @@
-using System.Text.Json;
 using Coffer.Approvals;
 using Coffer.Audit;
 using Coffer.Auth;
@@ -22,7 +21,7 @@ internal static class QuorumPolicyEndpoints
         var group = api.MapGroup("/quorum-policies").WithTags("Approvals").RequirePermission(Permissions.QuorumWrite);
         group.MapGet("", ListAsync).RequirePermission(Permissions.QuorumRead).WithSummary("List quorum policies");
         group.MapGet("/{name}", GetAsync).RequirePermission(Permissions.QuorumRead).WithSummary("Show a quorum policy");
-        group.MapPut("/{name}", PutAsync).RequiresQuorum(QuorumOperations.QuorumChange, Precheck).WithAuditAction(AuditActions.QuorumSet)
+        group.MapPut("/{name}", PutAsync).RequiresQuorum(QuorumOperations.QuorumChange).WithAuditAction(AuditActions.QuorumSet)
             .WithSummary("Create or replace a quorum policy: operations, requiredApprovals (M), approverGroup, lifetimeHours (default 24, at most 720)");
         group.MapDelete("/{name}", DeleteAsync).RequiresQuorum(QuorumOperations.QuorumChange).WithAuditAction(AuditActions.QuorumDelete)
             .WithSummary("Delete a quorum policy: its operations run without approval again");
@@ -35,43 +34,14 @@ internal static class QuorumPolicyEndpoints
         await storage.Approvals.GetPolicyAsync(name, ct) is { } policy ? TypedResults.Ok(ApprovalViews.Of(policy)) : NotFound(name);
 
     private static async Task<Results<Ok<QuorumPolicyView>, ProblemHttpResult>> PutAsync(
-        string name, QuorumPolicyRequest request, HttpContext http, ICofferStorage storage, TimeProvider time, CancellationToken ct)
+        string name, QuorumPolicyRequest request, HttpContext http, QuorumPolicyService policies, CancellationToken ct) =>
+        TypedResults.Ok(ApprovalViews.Of(await policies.PutAsync(name, request, ManagementAudit.Actor(http), ct)));
+
+    private static async Task<Results<NoContent, ProblemHttpResult>> DeleteAsync(string name, QuorumPolicyService policies, CancellationToken ct)
     {
-        if (!Validation.TryName(name, "name", out var nameError))
-        {
-            return Problems.BadRequest(nameError);
-        }
-
-        if (QuorumPolicy.Problem(request.Operations, request.RequiredApprovals, request.ApproverGroup, request.LifetimeHours) is { } problem)
-        {
-            return Problems.BadRequest(problem);
-        }
-
-        var lifetime = request.LifetimeHours is { } hours ? TimeSpan.FromHours(hours) : QuorumPolicy.DefaultLifetime;
-        var policy = new QuorumPolicy(name, request.Operations!, request.RequiredApprovals!.Value, request.ApproverGroup!, lifetime,
-            time.GetUtcNow(), TokenAuthentication.CallerId(http));
-        await storage.Approvals.PutPolicyAsync(policy, ct);
-        return TypedResults.Ok(ApprovalViews.Of(policy));
+        await policies.DeleteAsync(name, ct);
+        return TypedResults.NoContent();
     }
 
-    private static async Task<Results<NoContent, ProblemHttpResult>> DeleteAsync(string name, ICofferStorage storage, CancellationToken ct) =>
-        await storage.Approvals.DeletePolicyAsync(name, ct) ? TypedResults.NoContent() : NotFound(name);
-
-    /// <summary>A held change of a policy is checked like a direct one, so approvers never vote on a call that can only fail.</summary>
-    private static string? Precheck(string? body)
-    {
-        try
-        {
-            var request = body is null ? null : JsonSerializer.Deserialize(body, ManagementJson.Default.QuorumPolicyRequest);
-            return request is null
-                ? "The body is a quorum policy: {\"operations\": [...], \"requiredApprovals\": M, \"approverGroup\": \"...\"}."
-                : QuorumPolicy.Problem(request.Operations, request.RequiredApprovals, request.ApproverGroup, request.LifetimeHours);
-        }
-        catch (JsonException e)
-        {
-            return "The body is not a quorum policy: " + e.Message;
-        }
-    }
-
-    private static ProblemHttpResult NotFound(string name) => Problems.NotFound($"No quorum policy '{name}'.");
+    private static ProblemHttpResult NotFound(string name) => Problems.NotFound(QuorumPolicyService.NotFound(name).Message);
 }

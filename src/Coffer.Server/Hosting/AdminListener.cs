@@ -5,6 +5,7 @@ using Coffer.Server.Management;
 using Coffer.Server.Management.Oidc;
 using Coffer.Server.Metrics;
 using Coffer.Server.Seal;
+using Coffer.Server.Services;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
@@ -29,6 +30,7 @@ internal sealed class AdminListener(WebApplication app) : Listener(app)
         builder.Services.AddSingleton(node.Part<WebhookAlerts>());
         builder.Services.AddSingleton<Authorizer>();
         builder.Services.AddSingleton<QueryParameters>();
+        builder.Services.AddManagementServices();
         if (options.Oidc is not null)
         {
             builder.Services.AddSingleton(sp => new OidcTokenValidator(options.Oidc, time, sp.GetRequiredService<ILogger<OidcTokenValidator>>()));

@@ -40,6 +40,8 @@ public sealed class CofferServer : IAsyncDisposable
 
     internal Approvals.ApprovalRuns ApprovalRuns => Admin.App.Services.GetRequiredService<Approvals.ApprovalRuns>();
 
+    internal Approvals.ApprovalExecutor ApprovalExecutor => Admin.App.Services.GetRequiredService<Approvals.ApprovalExecutor>();
+
     /// <summary>Scheme, host and port of the XKS listener, e.g. <c>https://127.0.0.1:8443</c>.</summary>
     public Uri XksUrl => Xks.Url;
 

@@ -1,5 +1,5 @@
 using Coffer.Keys;
-using Coffer.Server.Management;
+using Coffer.Server.Keys;
 using Coffer.Server.Seal;
 using Coffer.Storage;
 
@@ -76,6 +76,6 @@ internal static class KeyRotator
         var number = (await storage.Keys.ListVersionsAsync(key.Id, ct)).Max(v => v.Version) + 1;
         var backend = backends.For(store);
         return new KeyVersion(key.Id, number, activatesAt is null ? KeyVersionState.Active : KeyVersionState.PreActive, backend.Name,
-            KeyEndpoints.MakeMaterial(backend, key.Id, number, key.Usage), now) { ActivatesAt = activatesAt };
+            KeyMaterial.Make(backend, key.Id, number, key.Usage), now) { ActivatesAt = activatesAt };
     }
 }

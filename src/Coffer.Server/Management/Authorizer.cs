@@ -19,12 +19,20 @@ internal sealed class Authorizer(ICofferStorage storage)
     private const string KeyStorePaths = "/api/v1/keystores/{id}";
     private const string KeyList = "/api/v1/keys";
 
-    public async Task<bool> AllowsAsync(Caller caller, string? permission, HttpContext http)
+    public Task<bool> AllowsAsync(Caller caller, string? permission, HttpContext http) =>
+        AllowsAsync(caller, permission, () => KeyStoreOfAsync(http), http.RequestAborted);
+
+    /// <summary>Whether <paramref name="caller"/> may make a change about <paramref name="keyStoreId"/>
+    /// (null: about no one key store), or about the key store of <paramref name="keyId"/>.</summary>
+    public Task<bool> AllowsAsync(Caller caller, string? permission, string? keyStoreId, string? keyId, CancellationToken ct) =>
+        AllowsAsync(caller, permission, async () => keyStoreId ?? (keyId is null ? null : (await storage.Keys.GetKeyAsync(keyId, ct))?.KeyStoreId), ct);
+
+    private async Task<bool> AllowsAsync(Caller caller, string? permission, Func<Task<string?>> keyStoreOf, CancellationToken ct)
     {
         HashSet<string>? scopes = null;
         foreach (var grant in caller.Grants)
         {
-            if (!await RoleAllowsAsync(grant.Role, permission, http.RequestAborted))
+            if (!await RoleAllowsAsync(grant.Role, permission, ct))
             {
                 continue;
             }
@@ -37,7 +45,7 @@ internal sealed class Authorizer(ICofferStorage storage)
             (scopes ??= new(StringComparer.Ordinal)).Add(grant.KeyStoreId);
         }
 
-        return scopes is not null && await KeyStoreOfAsync(http) is { } keyStore && scopes.Contains(keyStore);
+        return scopes is not null && await keyStoreOf() is { } keyStore && scopes.Contains(keyStore);
     }
 
     /// <summary>Whether a role holds a permission; custom roles are read at each call, so a change

@@ -6,6 +6,7 @@ using Coffer.Auth;
 using Coffer.Crypto;
 using Coffer.KeyStores;
 using Coffer.Server.Approvals;
+using Coffer.Server.KeyStores;
 using Coffer.Server.Seal;
 using Coffer.Storage;
 using Microsoft.AspNetCore.Builder;
@@ -43,39 +44,18 @@ internal static class CredentialEndpoints
         return TypedResults.Ok(credentials.Select(View).ToList());
     }
 
-    private static async Task<Results<Created<CreatedCredential>, ProblemHttpResult>> AddAsync(string id, SealManager seal, TimeProvider time, CancellationToken ct)
-    {
-        if (await seal.Storage.KeyStores.GetKeyStoreAsync(id, ct) is null)
-        {
-            return KeyStoreEndpoints.NotFound(id);
-        }
+    private static async Task<Results<Created<CreatedCredential>, ProblemHttpResult>> AddAsync(string id, KeyStoreService keyStores, CancellationToken ct) =>
+        Added(await keyStores.AddCredentialAsync(id, ct));
 
-        var accessKeyId = CredentialGenerator.NewAccessKeyId();
-        var secret = CredentialGenerator.NewSecretAccessKey();
-        var credential = await seal.ChangeAsync(async (_, master) =>
-        {
-            var secretBytes = Encoding.UTF8.GetBytes(secret);
-            try
-            {
-                var created = new Credential(CredentialGenerator.NewId("cred"), id, accessKeyId,
-                    master.Seal(SealPurpose.SigV4Secret, accessKeyId, secretBytes), time.GetUtcNow(), null);
-                await seal.Storage.KeyStores.AddCredentialAsync(created, ct);
-                return created;
-            }
-            finally
-            {
-                CryptographicOperations.ZeroMemory(secretBytes);
-            }
-        }, ct);
-        return TypedResults.Created($"/api/v1/keystores/{id}/credentials/{credential.Id}",
-            new CreatedCredential(credential.Id, id, accessKeyId, secret, credential.CreatedAt));
-    }
+    /// <summary>The answer to an added credential, the one time its secret is shown.</summary>
+    public static Created<CreatedCredential> Added((Credential Credential, string Secret) added) =>
+        TypedResults.Created($"/api/v1/keystores/{added.Credential.KeyStoreId}/credentials/{added.Credential.Id}",
+            new CreatedCredential(added.Credential.Id, added.Credential.KeyStoreId, added.Credential.AccessKeyId, added.Secret, added.Credential.CreatedAt));
 
-    private static async Task<Results<NoContent, ProblemHttpResult>> RevokeAsync(string id, string credentialId, SealManager seal, TimeProvider time, CancellationToken ct)
+    private static async Task<Results<NoContent, ProblemHttpResult>> RevokeAsync(string id, string credentialId, KeyStoreService keyStores, CancellationToken ct)
     {
-        var revoked = await seal.ChangeAsync(
-            (_, _) => seal.Storage.KeyStores.RevokeCredentialAsync(id, credentialId, time.GetUtcNow(), ct), ct);
-        return revoked ? TypedResults.NoContent() : NotFound(id, credentialId);
+        await keyStores.RevokeCredentialAsync(id, credentialId, ct);
+        return TypedResults.NoContent();
     }
 
     private static async Task<Results<Ok<AwsConsoleConfig>, ProblemHttpResult>> AwsConfigAsync(string id, string credentialId, SealManager seal, CancellationToken ct)
@@ -100,7 +80,7 @@ internal static class CredentialEndpoints
     }
 
     private static ProblemHttpResult NotFound(string id, string credentialId) =>
-        Problems.NotFound($"Key store '{id}' has no live credential with id '{credentialId}'.");
+        Problems.NotFound(KeyStoreService.CredentialNotFound(id, credentialId).Message);
 
     private static CredentialView View(Credential c) =>
         new(c.Id, c.KeyStoreId, c.AccessKeyId, c.CreatedAt, c.RevokedAt, c.IsLive ? "live" : "revoked");

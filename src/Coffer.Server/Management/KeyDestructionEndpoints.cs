@@ -3,8 +3,7 @@ using Coffer.Audit;
 using Coffer.Auth;
 using Coffer.Keys;
 using Coffer.Server.Approvals;
-using Coffer.Server.Seal;
-using Coffer.Storage;
+using Coffer.Server.Lifecycle;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -17,7 +16,7 @@ namespace Coffer.Server.Management;
 /// 7–30 day waiting period, as AWS KMS's ScheduleKeyDeletion. While it waits the key serves
 /// nothing (XKS answers InvalidStateException); when it ends the destruction sweeper
 /// (<see cref="Lifecycle.DestructionSweeper"/>) destroys every version's material and the key answers
-/// KeyNotFoundException for good. Legality is <see cref="KeyDestruction"/>'s; a refused move is 409.
+/// KeyNotFoundException for good. <see cref="KeyLifecycleService"/> decides; a refused move is 409.
 /// </summary>
 internal static class KeyDestructionEndpoints
 {
@@ -30,46 +29,9 @@ internal static class KeyDestructionEndpoints
     }
 
     private static async Task<Results<Ok<KeyView>, ProblemHttpResult>> ScheduleAsync(
-        string keyId, ScheduleDestructionRequest? request, SealManager seal, TimeProvider time, CancellationToken ct)
-    {
-        var days = request?.WaitingPeriodDays ?? (int)KeyLifecycle.DefaultWaitingPeriod.TotalDays;
-        if (days < KeyLifecycle.MinWaitingPeriod.TotalDays || days > KeyLifecycle.MaxWaitingPeriod.TotalDays)
-        {
-            return Problems.BadRequest(
-                $"waitingPeriodDays is {KeyLifecycle.MinWaitingPeriod.TotalDays:0} to {KeyLifecycle.MaxWaitingPeriod.TotalDays:0} (default {KeyLifecycle.DefaultWaitingPeriod.TotalDays:0}).");
-        }
+        string keyId, ScheduleDestructionRequest? request, KeyLifecycleService lifecycle, TimeProvider time, CancellationToken ct) =>
+        TypedResults.Ok(KeyEndpoints.View(await lifecycle.ScheduleKeyDestructionAsync(keyId, KeyLifecycleService.WaitingPeriod(request?.WaitingPeriodDays), ct), time.GetUtcNow()));
 
-        var storage = seal.Storage;
-        var found = await seal.ChangeAsync(async (_, _) =>
-        {
-            var key = await storage.Keys.GetKeyAsync(keyId, ct);
-            if (key is null)
-            {
-                return false;
-            }
-
-            var destroysAt = KeyDestruction.TrySchedule(key, time.GetUtcNow(), TimeSpan.FromDays(days), out var refusal)
-                ?? throw new ConflictException(refusal!);
-            return await storage.Keys.SetKeyDestroysAtAsync(keyId, key.DestroysAt, destroysAt, ct);
-        }, ct);
-        return await KeyEndpoints.FoundAsync(found, keyId, storage, time, ct);
-    }
-
-    private static async Task<Results<Ok<KeyView>, ProblemHttpResult>> CancelAsync(string keyId, SealManager seal, TimeProvider time, CancellationToken ct)
-    {
-        var storage = seal.Storage;
-        var found = await seal.ChangeAsync(async (_, _) =>
-        {
-            var key = await storage.Keys.GetKeyAsync(keyId, ct);
-            if (key is null)
-            {
-                return false;
-            }
-
-            return KeyDestruction.CanCancel(key, out var refusal)
-                ? await storage.Keys.SetKeyDestroysAtAsync(keyId, key.DestroysAt, null, ct)
-                : throw new ConflictException(refusal!);
-        }, ct);
-        return await KeyEndpoints.FoundAsync(found, keyId, storage, time, ct);
-    }
+    private static async Task<Results<Ok<KeyView>, ProblemHttpResult>> CancelAsync(string keyId, KeyLifecycleService lifecycle, TimeProvider time, CancellationToken ct) =>
+        TypedResults.Ok(KeyEndpoints.View(await lifecycle.CancelKeyDestructionAsync(keyId, ct), time.GetUtcNow()));
 }

@@ -1,10 +1,10 @@
 using Coffer.Approvals;
 using Coffer.Audit;
 using Coffer.Auth;
-using Coffer.Crypto;
 using Coffer.KeyStores;
 using Coffer.Server.Approvals;
-using Coffer.Server.Seal;
+using Coffer.Server.KeyStores;
+using Coffer.Server.Services;
 using Coffer.Storage;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -37,7 +37,7 @@ internal static class KeyStoreEndpoints
     }
 
     private static async Task<Results<Created<KeyStoreView>, ProblemHttpResult>> CreateAsync(
-        CreateKeyStoreRequest request, SealManager seal, TimeProvider time, CancellationToken ct)
+        CreateKeyStoreRequest request, KeyStoreService keyStores, ICofferStorage storage, CancellationToken ct)
     {
         if (!Validation.TryName(request.Name, "name", out var nameError))
         {
@@ -60,23 +60,8 @@ internal static class KeyStoreEndpoints
             return Problems.BadRequest($"backend is '{KeyStoreBackends.Software}' (keys sealed under the master key) or '{KeyStoreBackends.Pkcs11}' (keys inside the HSM).");
         }
 
-        var store = new KeyStore(CredentialGenerator.NewId("ks"), request.Name!, prefix.Value, time.GetUtcNow(), backend);
-        var created = await seal.ChangeAsync(async (backends, _) =>
-        {
-            if (backends.Find(backend) is null)
-            {
-                return false;
-            }
-
-            await seal.Storage.KeyStores.CreateKeyStoreAsync(store, ct);
-            return true;
-        }, ct);
-        if (!created)
-        {
-            return Problems.BadRequest($"This node has no '{backend}' backend configured (see the Pkcs11 section of the configuration).");
-        }
-
-        return TypedResults.Created($"/api/v1/keystores/{store.Id}", await ViewAsync(seal.Storage, store, ct));
+        var store = await keyStores.CreateAsync(request.Name!, prefix.Value, backend, ct);
+        return TypedResults.Created($"/api/v1/keystores/{store.Id}", await ViewAsync(storage, store, ct));
     }
 
     private static async Task<Results<Ok<KeyStoreView>, ProblemHttpResult>> GetAsync(string id, ICofferStorage storage, CancellationToken ct)
@@ -85,18 +70,13 @@ internal static class KeyStoreEndpoints
         return store is null ? NotFound(id) : TypedResults.Ok(await ViewAsync(storage, store, ct));
     }
 
-    private static async Task<Results<NoContent, ProblemHttpResult>> DeleteAsync(string id, SealManager seal, CancellationToken ct)
+    private static async Task<Results<NoContent, ProblemHttpResult>> DeleteAsync(string id, KeyStoreService keyStores, CancellationToken ct)
     {
-        var outcome = await seal.ChangeAsync((_, _) => seal.Storage.KeyStores.DeleteKeyStoreAsync(id, ct), ct);
-        return outcome switch
-        {
-            DeleteOutcome.Deleted => TypedResults.NoContent(),
-            DeleteOutcome.NotEmpty => Problems.Conflict($"Key store '{id}' still has keys; a key store can be deleted only when it is empty."),
-            _ => NotFound(id),
-        };
+        await keyStores.DeleteAsync(id, ct);
+        return TypedResults.NoContent();
     }
 
-    public static ProblemHttpResult NotFound(string id) => Problems.NotFound($"No key store with id '{id}' exists.");
+    public static ProblemHttpResult NotFound(string id) => Problems.NotFound(KeyStoreService.KeyStoreNotFound(id).Message);
 
     private static async Task<KeyStoreView> ViewAsync(ICofferStorage storage, KeyStore store, CancellationToken ct)
     {

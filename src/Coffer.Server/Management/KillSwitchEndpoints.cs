@@ -18,63 +18,38 @@ namespace Coffer.Server.Management;
 /// </summary>
 internal static class KillSwitchEndpoints
 {
-    private const int MaxReasonLength = 1024;
+    public const string EngageAction = "killswitch.engage";
+
+    public const string ReleaseAction = "killswitch.release";
 
     public static void Map(RouteGroupBuilder api)
     {
         var group = api.MapGroup("/kill-switches").WithTags("Kill switch").RequirePermission(Permissions.KillSwitchWrite);
         // Engaging runs even when the audit store is down (as seal does): cutting access must never
         // wait; its records follow when they can. Releasing restores access and so is fail-closed.
-        group.MapPost("", EngageAsync).RequiresQuorum(QuorumOperations.KillSwitchEngage).WithAuditAction("killswitch.engage", runsWhenUnaudited: true)
+        group.MapPost("", EngageAsync).RequiresQuorum(QuorumOperations.KillSwitchEngage).WithAuditAction(EngageAction, runsWhenUnaudited: true)
             .WithSummary("Engage a kill switch: scope all, keystore, key, region, account, principal, vpc or vpce, with the value it names and a reason");
         group.MapGet("", ListAsync).RequirePermission(Permissions.KillSwitchRead)
             .WithSummary("The engaged kill switches with who engaged them, when and why; all=true adds released ones");
-        group.MapPost("/{id}/release", ReleaseAsync).RequiresQuorum(QuorumOperations.KillSwitchRelease).WithAuditAction("killswitch.release")
+        group.MapPost("/{id}/release", ReleaseAsync).RequiresQuorum(QuorumOperations.KillSwitchRelease).WithAuditAction(ReleaseAction)
             .WithSummary("Release a kill switch: service resumes at once for what only it blocked");
     }
 
     private static async Task<Results<Created<KillSwitchView>, ProblemHttpResult>> EngageAsync(
-        KillSwitchRequest request, KillSwitchBoard board, ICofferStorage storage, HttpContext http, CancellationToken ct)
+        KillSwitchRequest request, KillSwitchService killSwitches, HttpContext http, CancellationToken ct)
     {
-        if (!KillSwitchScopes.TryParse(request.Scope, out var scope))
-        {
-            return Problems.BadRequest("scope is one of all, keystore, key, region, account, principal, vpc, vpce.");
-        }
-
-        if (string.IsNullOrWhiteSpace(request.Reason) || request.Reason.Length > MaxReasonLength)
-        {
-            return Problems.BadRequest($"reason is required (1 to {MaxReasonLength} characters): it tells the next administrator why AWS was cut off.");
-        }
-
-        var regionSets = scope == KillSwitchScope.Region ? await board.RegionSetsAsync(ct) : null;
-        if (KillSwitchScopes.ValueProblem(scope, request.Value, name => regionSets?.ContainsKey(name) == true) is { } problem)
-        {
-            return Problems.BadRequest(problem);
-        }
-
-        if (scope == KillSwitchScope.KeyStore && await storage.KeyStores.GetKeyStoreAsync(request.Value!, ct) is null)
-        {
-            return KeyStoreEndpoints.NotFound(request.Value!);
-        }
-
-        if (scope == KillSwitchScope.Key && await storage.Keys.GetKeyAsync(request.Value!, ct) is null)
-        {
-            return KeyEndpoints.NotFound(request.Value!);
-        }
-
-        var engaged = await board.EngageAsync(scope, scope == KillSwitchScope.All ? null : request.Value, request.Reason, TokenAuthentication.CallerId(http), ct);
-        return TypedResults.Created($"/api/v1/kill-switches/{engaged.Id}", View(engaged));
+        var (scope, value, reason) = KillSwitchService.Parse(request.Scope, request.Value, request.Reason);
+        return Engaged(await killSwitches.EngageAsync(scope, value, reason, ManagementAudit.Actor(http), ct));
     }
+
+    public static Created<KillSwitchView> Engaged(KillSwitch engaged) => TypedResults.Created($"/api/v1/kill-switches/{engaged.Id}", View(engaged));
 
     private static async Task<Ok<List<KillSwitchView>>> ListAsync(ICofferStorage storage, bool? all, CancellationToken ct) =>
         TypedResults.Ok((await storage.KillSwitches.ListAsync(all == true, ct)).Select(View).ToList());
 
-    private static async Task<Results<Ok<KillSwitchView>, ProblemHttpResult>> ReleaseAsync(string id, KillSwitchBoard board, HttpContext http, CancellationToken ct)
-    {
-        var released = await board.ReleaseAsync(id, TokenAuthentication.CallerId(http), ct);
-        return released is null ? Problems.NotFound($"No kill switch with id '{id}' exists.") : TypedResults.Ok(View(released));
-    }
+    private static async Task<Results<Ok<KillSwitchView>, ProblemHttpResult>> ReleaseAsync(string id, KillSwitchService killSwitches, HttpContext http, CancellationToken ct) =>
+        TypedResults.Ok(View(await killSwitches.ReleaseAsync(id, ManagementAudit.Actor(http), ct)));
 
-    private static KillSwitchView View(KillSwitch s) =>
+    public static KillSwitchView View(KillSwitch s) =>
         new(s.Id, KillSwitchScopes.ToText(s.Scope), s.Value, s.Reason, s.EngagedBy, s.EngagedAt, s.Engaged, s.ReleasedBy, s.ReleasedAt);
 }

@@ -61,6 +61,13 @@ internal static partial class ManagementAudit
             ? new AuditEvent { Action = action, ActorKind = caller.Kind, ActorId = caller.Id, SourceIp = SourceIp(http) }
             : new AuditEvent { Action = action, ActorKind = AuditActorKinds.Anonymous, SourceIp = SourceIp(http) };
 
+    /// <summary>The caller as the services record it (<see cref="Services.Actor"/>).</summary>
+    public static Services.Actor Actor(HttpContext http)
+    {
+        var caller = TokenAuthentication.CallerOf(http);
+        return new Services.Actor(caller?.Kind ?? AuditActorKinds.Anonymous, caller?.Id, SourceIp(http));
+    }
+
     public static string? SourceIp(HttpContext http) => http.Connection.RemoteIpAddress?.ToString();
 
     private static async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
@@ -72,12 +79,21 @@ internal static partial class ManagementAudit
         var logger = http.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(ManagementAudit).FullName!);
 
         // The path names every id the call is about (key store, key, credential); bodies are never recorded.
-        // A call an approval runs names it: its actor is the requester, its approvers are in that record.
-        var approval = Approvals.QuorumGate.ApprovalOf(http) is { } approvalId ? " (approval " + approvalId + ")" : "";
-        var request = Targets(Caller(http, metadata.Action), http.Request.RouteValues) with { Details = http.Request.Method + " " + http.Request.Path + approval };
+        var request = Targets(Caller(http, metadata.Action), http.Request.RouteValues) with { Details = http.Request.Method + " " + http.Request.Path };
+        return await AuditedAsync(audit, logger, metadata, request, () => next(context).AsTask(), http.RequestAborted);
+    }
+
+    /// <summary>
+    /// Runs a change between its records: <paramref name="request"/> as requested before it (if that
+    /// cannot be written, 503 and nothing runs, unless the action runs unaudited), and its outcome after.
+    /// The endpoint filter and an approved request's execution (ApprovalExecutor) both audit through here.
+    /// </summary>
+    public static async Task<object?> AuditedAsync(
+        AuditLog audit, ILogger logger, AuditActionMetadata metadata, AuditEvent request, Func<Task<object?>> run, CancellationToken ct)
+    {
         try
         {
-            await audit.AppendAsync(request with { Outcome = AuditOutcome.Requested }, http.RequestAborted);
+            await audit.AppendAsync(request with { Outcome = AuditOutcome.Requested }, ct);
         }
         catch (AuditUnavailableException e) when (metadata.RunsWhenUnaudited)
         {
@@ -92,7 +108,7 @@ internal static partial class ManagementAudit
         object? result;
         try
         {
-            result = await next(context);
+            result = await run();
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
@@ -103,14 +119,14 @@ internal static partial class ManagementAudit
                 Reason = Reason(e),
                 LatencyMs = Stopwatch.GetElapsedTime(started).TotalMilliseconds,
             };
-            await AppendOutcomeAsync(audit, failed, metadata, logger, http.RequestAborted);
+            await AppendOutcomeAsync(audit, failed, metadata, logger, ct);
             throw;
         }
 
         var outcome = Outcome(request, result) with { LatencyMs = Stopwatch.GetElapsedTime(started).TotalMilliseconds };
         try
         {
-            await AppendOutcomeAsync(audit, outcome, metadata, logger, http.RequestAborted);
+            await AppendOutcomeAsync(audit, outcome, metadata, logger, ct);
         }
         catch (AuditUnavailableException)
         {
@@ -203,22 +219,11 @@ internal static partial class ManagementAudit
         };
     }
 
-    private static string ErrorName(Exception e) => e switch
-    {
-        SealedException => "Coffer is sealed",
-        SealStateException or ConflictException => "Conflict",
-        AuditUnavailableException => "Audit log unavailable",
-        CryptoException => "Key material problem",
-        _ => "Internal error",
-    };
+    // A known failure is recorded as the problem it answers (its messages are written for the caller
+    // and carry no secrets); anything else is summarised by its type only.
+    private static string ErrorName(Exception e) => Problems.For(e)?.ProblemDetails.Title ?? "Internal error";
 
-    // The messages of these exceptions are written for the caller and carry no secrets; anything else
-    // is summarised by its type only.
-    private static string? Reason(Exception e) => e switch
-    {
-        SealedException or SealStateException or ConflictException or CryptoException => e.Message,
-        _ => e.GetType().Name,
-    };
+    private static string? Reason(Exception e) => Problems.For(e) is { } problem ? problem.ProblemDetails.Detail : e.GetType().Name;
 
     private static partial class Log
     {

@@ -23,29 +23,29 @@ internal static partial class PolicyEndpoints
 {
     public static void Map(RouteGroupBuilder api)
     {
-        api.MapPut("/keystores/{id}/policy", (string id, HttpContext http, AccessRules rules, IChangeFeed changes, ICofferStorage storage, TimeProvider time, CancellationToken ct) =>
-                SetAsync(PolicyScopes.KeyStore, id, http, rules, changes, storage, time, ct))
+        api.MapPut("/keystores/{id}/policy", (string id, HttpContext http, AccessRuleService rules, CancellationToken ct) =>
+                SetAsync(PolicyScopes.KeyStore, id, http, rules, ct))
             .WithTags("Access rules").RequiresQuorum(QuorumOperations.PolicyChange).WithAuditAction(AuditActions.PolicySet).RequirePermission(Permissions.PoliciesWrite)
             .WithSummary("Set a key store's access rules (a rule document; each PUT makes a new version)");
         api.MapGet("/keystores/{id}/policy", (string id, int? version, ICofferStorage storage, CancellationToken ct) => GetAsync(PolicyScopes.KeyStore, id, version, storage, ct))
             .WithTags("Access rules").RequirePermission(Permissions.PoliciesRead).WithSummary("Show a key store's access rules, or ?version=N");
         api.MapGet("/keystores/{id}/policy/versions", (string id, ICofferStorage storage, CancellationToken ct) => VersionsAsync(PolicyScopes.KeyStore, id, storage, ct))
             .WithTags("Access rules").RequirePermission(Permissions.PoliciesRead).WithSummary("List every version of a key store's access rules");
-        api.MapDelete("/keystores/{id}/policy", (string id, HttpContext http, IChangeFeed changes, ICofferStorage storage, TimeProvider time, CancellationToken ct) =>
-                ClearAsync(PolicyScopes.KeyStore, id, http, changes, storage, time, ct))
+        api.MapDelete("/keystores/{id}/policy", (string id, HttpContext http, AccessRuleService rules, CancellationToken ct) =>
+                ClearAsync(PolicyScopes.KeyStore, id, http, rules, ct))
             .WithTags("Access rules").RequiresQuorum(QuorumOperations.PolicyChange).WithAuditAction(AuditActions.PolicyClear).RequirePermission(Permissions.PoliciesWrite)
             .WithSummary("Clear a key store's access rules (kept as a version)");
 
-        api.MapPut("/keys/{keyId}/policy", (string keyId, HttpContext http, AccessRules rules, IChangeFeed changes, ICofferStorage storage, TimeProvider time, CancellationToken ct) =>
-                SetAsync(PolicyScopes.Key, keyId, http, rules, changes, storage, time, ct))
+        api.MapPut("/keys/{keyId}/policy", (string keyId, HttpContext http, AccessRuleService rules, CancellationToken ct) =>
+                SetAsync(PolicyScopes.Key, keyId, http, rules, ct))
             .WithTags("Access rules").RequiresQuorum(QuorumOperations.PolicyChange).WithAuditAction(AuditActions.PolicySet).RequirePermission(Permissions.PoliciesWrite)
             .WithSummary("Set a key's access rules, on top of its key store's");
         api.MapGet("/keys/{keyId}/policy", (string keyId, int? version, ICofferStorage storage, CancellationToken ct) => GetAsync(PolicyScopes.Key, keyId, version, storage, ct))
             .WithTags("Access rules").RequirePermission(Permissions.PoliciesRead).WithSummary("Show a key's access rules, or ?version=N");
         api.MapGet("/keys/{keyId}/policy/versions", (string keyId, ICofferStorage storage, CancellationToken ct) => VersionsAsync(PolicyScopes.Key, keyId, storage, ct))
             .WithTags("Access rules").RequirePermission(Permissions.PoliciesRead).WithSummary("List every version of a key's access rules");
-        api.MapDelete("/keys/{keyId}/policy", (string keyId, HttpContext http, IChangeFeed changes, ICofferStorage storage, TimeProvider time, CancellationToken ct) =>
-                ClearAsync(PolicyScopes.Key, keyId, http, changes, storage, time, ct))
+        api.MapDelete("/keys/{keyId}/policy", (string keyId, HttpContext http, AccessRuleService rules, CancellationToken ct) =>
+                ClearAsync(PolicyScopes.Key, keyId, http, rules, ct))
             .WithTags("Access rules").RequiresQuorum(QuorumOperations.PolicyChange).WithAuditAction(AuditActions.PolicyClear).RequirePermission(Permissions.PoliciesWrite)
             .WithSummary("Clear a key's access rules (kept as a version)");
 
@@ -55,27 +55,12 @@ internal static partial class PolicyEndpoints
     }
 
     private static async Task<Results<Ok<PolicyView>, ProblemHttpResult>> SetAsync(
-        string scope, string scopeId, HttpContext http, AccessRules rules, IChangeFeed changes, ICofferStorage storage, TimeProvider time, CancellationToken ct)
+        string scope, string scopeId, HttpContext http, AccessRuleService rules, CancellationToken ct)
     {
-        if (await MissingAsync(scope, scopeId, storage, ct) is { } missing)
-        {
-            return missing;
-        }
-
         var (document, error) = await AccessPolicyDocuments.ReadAsync(http.Request.Body, ct);
-        if (error is null)
-        {
-            _ = AccessPolicyCompiler.TryCompile(document!, rules.RegionSet, out _, out error);
-        }
-
-        if (error is not null)
-        {
-            return Refused(error);
-        }
-
-        var stored = await storage.Policies.AddVersionAsync(scope, scopeId, AccessPolicyDocuments.Write(document!), time.GetUtcNow(), TokenAuthentication.CallerOf(http)?.Id, ct);
-        await changes.PublishAsync(ChangeTopic.AccessRules);
-        return TypedResults.Ok(View(stored));
+        return error is not null
+            ? Problems.BadRequest(AccessRuleService.Refused(error).Message)
+            : TypedResults.Ok(View(await rules.SetAsync(scope, scopeId, document!, ManagementAudit.Actor(http), ct)));
     }
 
     private static async Task<Results<Ok<PolicyView>, ProblemHttpResult>> GetAsync(string scope, string scopeId, int? version, ICofferStorage storage, CancellationToken ct)
@@ -90,8 +75,8 @@ internal static partial class PolicyEndpoints
         {
             return await MissingAsync(scope, scopeId, storage, ct)
                 ?? Problems.NotFound(version is null
-                    ? $"No access rules were ever set on {Describe(scope, scopeId)}: every XKS call is allowed (set rules with PUT)."
-                    : $"{Describe(scope, scopeId)} has no access rules version {version.Value.ToString(CultureInfo.InvariantCulture)}.");
+                    ? $"No access rules were ever set on {AccessRuleService.Describe(scope, scopeId)}: every XKS call is allowed (set rules with PUT)."
+                    : $"{AccessRuleService.Describe(scope, scopeId)} has no access rules version {version.Value.ToString(CultureInfo.InvariantCulture)}.");
         }
 
         return TypedResults.Ok(View(stored));
@@ -109,19 +94,8 @@ internal static partial class PolicyEndpoints
     }
 
     private static async Task<Results<Ok<PolicyView>, ProblemHttpResult>> ClearAsync(
-        string scope, string scopeId, HttpContext http, IChangeFeed changes, ICofferStorage storage, TimeProvider time, CancellationToken ct)
-    {
-        var current = await storage.Policies.GetAsync(scope, scopeId, null, ct);
-        if (current?.Document is null)
-        {
-            return await MissingAsync(scope, scopeId, storage, ct)
-                ?? Problems.NotFound($"{Describe(scope, scopeId)} has no access rules to clear.");
-        }
-
-        var stored = await storage.Policies.AddVersionAsync(scope, scopeId, null, time.GetUtcNow(), TokenAuthentication.CallerOf(http)?.Id, ct);
-        await changes.PublishAsync(ChangeTopic.AccessRules);
-        return TypedResults.Ok(View(stored));
-    }
+        string scope, string scopeId, HttpContext http, AccessRuleService rules, CancellationToken ct) =>
+        TypedResults.Ok(View(await rules.ClearAsync(scope, scopeId, ManagementAudit.Actor(http), ct)));
 
     /// <summary>404 when the key store or key does not exist, else null.</summary>
     internal static async Task<ProblemHttpResult?> MissingAsync(string scope, string scopeId, ICofferStorage storage, CancellationToken ct) => scope == PolicyScopes.Key
@@ -132,9 +106,7 @@ internal static partial class PolicyEndpoints
     internal static ProblemHttpResult Refused(AccessPolicyError error) =>
         Problems.BadRequest($"The rule document was refused and nothing changed: {error.Field}: {error.Message}");
 
-    private static string Describe(string scope, string scopeId) => scope == PolicyScopes.Key ? $"Key '{scopeId}'" : $"Key store '{scopeId}'";
-
-    private static PolicyView View(StoredPolicy stored)
+    public static PolicyView View(StoredPolicy stored)
     {
         AccessPolicyDocument? document = null;
         if (stored.Document is not null)

@@ -1,5 +1,3 @@
-using Coffer.Server.Seal;
-using Coffer.Storage;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 
@@ -19,20 +17,7 @@ internal sealed partial class ProblemMiddleware(RequestDelegate next, ILogger<Pr
         }
         catch (Exception e) when (!context.Response.HasStarted && e is not OperationCanceledException)
         {
-            var problem = e switch
-            {
-                SealedException => Problems.Sealed(e.Message),
-                // Stored but not yet in force here: the caller must know, and its message names a topic only.
-                Coffer.Changes.ChangeNotInForceException => Problems.Make(503, "Change not yet in force", e.Message),
-                Audit.AuditUnavailableException => Problems.AuditUnavailable(),
-                SealStateException => Problems.Conflict(e.Message),
-                ConflictException => Problems.Conflict(e.Message),
-                // Crypto messages never carry key material or secrets (CryptoException's contract).
-                Coffer.Crypto.CryptoException => Problems.Make(409, "Key material problem", e.Message),
-                Coffer.Crypto.CryptoBackendUnavailableException => Problems.BackendUnavailable(),
-                BadHttpRequestException bad => Problems.Make(bad.StatusCode, "Invalid request", "The request could not be read: " + bad.Message),
-                _ => null,
-            };
+            var problem = Problems.For(e);
             if (problem is null)
             {
                 Log.Unexpected(logger, e.GetType().Name, context.Request.Path, e);

@@ -1,3 +1,6 @@
+using Coffer.Server.Seal;
+using Coffer.Server.Services;
+using Coffer.Storage;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 
@@ -20,10 +23,27 @@ internal static class Problems
     public static ProblemHttpResult AuditUnavailable() =>
         Make(503, "Audit log unavailable", "The audit log could not record this request, so nothing was changed. Retry later; the server log says why.");
 
+    /// <summary>The problem a known failure answers, or null for one whose details only the log may see.</summary>
+    public static ProblemHttpResult? For(Exception e) => e switch
+    {
+        NotFoundException => NotFound(e.Message),
+        InvalidRequestException => BadRequest(e.Message),
+        SealedException => Sealed(e.Message),
+        // Stored but not yet in force here: the caller must know, and its message names a topic only.
+        Coffer.Changes.ChangeNotInForceException => Make(503, "Change not yet in force", e.Message),
+        Audit.AuditUnavailableException => AuditUnavailable(),
+        SealStateException or ConflictException => Conflict(e.Message),
+        // Crypto messages never carry key material or secrets (CryptoException's contract).
+        Coffer.Crypto.CryptoException => Make(409, "Key material problem", e.Message),
+        Coffer.Crypto.CryptoBackendUnavailableException => BackendUnavailable(),
+        BadHttpRequestException bad => Make(bad.StatusCode, "Invalid request", "The request could not be read: " + bad.Message),
+        _ => null,
+    };
+
     /// <summary>What a caller is told when a key backend cannot serve now
     /// (<see cref="Coffer.Crypto.CryptoBackendUnavailableException"/>); the backend's own message,
     /// with its device error code, is for the server log.</summary>
-    public const string BackendUnavailableDetail = "The PKCS#11 token could not serve the request; retry, and check the server log if it persists.";
+    public const string BackendUnavailableDetail = Refusals.BackendUnavailable;
 
     public static ProblemHttpResult BackendUnavailable() => Make(503, "HSM unavailable", BackendUnavailableDetail);
 

@@ -1,7 +1,7 @@
 using System.Globalization;
 using Coffer.Auth;
 using Coffer.Keys;
-using Coffer.Server.Seal;
+using Coffer.Server.Keys;
 using Coffer.Storage;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -51,36 +51,21 @@ internal static class RotationPolicyEndpoints
     }
 
     private static async Task<Results<Ok<RotationPolicyView>, ProblemHttpResult>> SetForKeyAsync(
-        string keyId, RotationPolicyRequest request, HttpContext http, SealManager seal, TimeProvider time, CancellationToken ct)
+        string keyId, RotationPolicyRequest request, HttpContext http, KeyService keys, ICofferStorage storage, TimeProvider time, CancellationToken ct)
     {
         if (!TryParse(request, time.GetUtcNow(), TokenAuthentication.CallerId(http), out var policy, out var problem))
         {
             return Problems.BadRequest(problem);
         }
 
-        var storage = seal.Storage;
-        if (await storage.Keys.GetKeyAsync(keyId, ct) is null)
-        {
-            return KeyEndpoints.NotFound(keyId);
-        }
-
-        await seal.ChangeAsync(async (_, _) =>
-        {
-            await storage.Rotation.SetPolicyAsync(RotationPolicyScope.Key, keyId, policy, ct);
-            return true;
-        }, ct);
+        await keys.SetRotationPolicyAsync(RotationPolicyScope.Key, keyId, policy, ct);
         return await GetForKeyAsync(keyId, storage, ct);
     }
 
-    private static async Task<Results<NoContent, ProblemHttpResult>> ClearForKeyAsync(string keyId, SealManager seal, CancellationToken ct)
+    private static async Task<Results<NoContent, ProblemHttpResult>> ClearForKeyAsync(string keyId, KeyService keys, CancellationToken ct)
     {
-        if (await seal.Storage.Keys.GetKeyAsync(keyId, ct) is null)
-        {
-            return KeyEndpoints.NotFound(keyId);
-        }
-
-        var deleted = await seal.ChangeAsync((_, _) => seal.Storage.Rotation.DeletePolicyAsync(RotationPolicyScope.Key, keyId, ct), ct);
-        return deleted ? TypedResults.NoContent() : Problems.NotFound($"Key '{keyId}' has no rotation policy of its own.");
+        await keys.ClearRotationPolicyAsync(RotationPolicyScope.Key, keyId, ct);
+        return TypedResults.NoContent();
     }
 
     private static async Task<Results<Ok<RotationPolicyView>, ProblemHttpResult>> GetForKeyStoreAsync(string id, ICofferStorage storage, CancellationToken ct)
@@ -97,36 +82,21 @@ internal static class RotationPolicyEndpoints
     }
 
     private static async Task<Results<Ok<RotationPolicyView>, ProblemHttpResult>> SetForKeyStoreAsync(
-        string id, RotationPolicyRequest request, HttpContext http, SealManager seal, TimeProvider time, CancellationToken ct)
+        string id, RotationPolicyRequest request, HttpContext http, KeyService keys, TimeProvider time, CancellationToken ct)
     {
         if (!TryParse(request, time.GetUtcNow(), TokenAuthentication.CallerId(http), out var policy, out var problem))
         {
             return Problems.BadRequest(problem);
         }
 
-        var storage = seal.Storage;
-        if (await storage.KeyStores.GetKeyStoreAsync(id, ct) is null)
-        {
-            return KeyStoreEndpoints.NotFound(id);
-        }
-
-        await seal.ChangeAsync(async (_, _) =>
-        {
-            await storage.Rotation.SetPolicyAsync(RotationPolicyScope.KeyStore, id, policy, ct);
-            return true;
-        }, ct);
+        await keys.SetRotationPolicyAsync(RotationPolicyScope.KeyStore, id, policy, ct);
         return TypedResults.Ok(View("keystore", id, policy));
     }
 
-    private static async Task<Results<NoContent, ProblemHttpResult>> ClearForKeyStoreAsync(string id, SealManager seal, CancellationToken ct)
+    private static async Task<Results<NoContent, ProblemHttpResult>> ClearForKeyStoreAsync(string id, KeyService keys, CancellationToken ct)
     {
-        if (await seal.Storage.KeyStores.GetKeyStoreAsync(id, ct) is null)
-        {
-            return KeyStoreEndpoints.NotFound(id);
-        }
-
-        var deleted = await seal.ChangeAsync((_, _) => seal.Storage.Rotation.DeletePolicyAsync(RotationPolicyScope.KeyStore, id, ct), ct);
-        return deleted ? TypedResults.NoContent() : Problems.NotFound($"Key store '{id}' has no rotation policy.");
+        await keys.ClearRotationPolicyAsync(RotationPolicyScope.KeyStore, id, ct);
+        return TypedResults.NoContent();
     }
 
     private static bool TryParse(RotationPolicyRequest request, DateTimeOffset now, string actor, out RotationPolicy policy, out string problem)

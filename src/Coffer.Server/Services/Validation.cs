@@ -1,4 +1,4 @@
-namespace Coffer.Server.Management;
+namespace Coffer.Server.Services;
 
 /// <summary>Shared input rules of the management API.</summary>
 internal static class Validation
