@@ -2,6 +2,7 @@ using System.CommandLine;
 using Coffer.Hsm.SoftHsm;
 using Coffer.Server.Hosting;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 
 namespace Coffer.Cli.Commands;
 
@@ -83,7 +84,18 @@ internal static class DevCommand
             }
 
             using var logging = Logging.Create("text", parse.GetValue(logLevel));
-            var (server, info) = await DevEnvironment.StartAsync(options, logging.Factory, time: null, unaudited, ct);
+            CofferServer server;
+            DevInfo info;
+            try
+            {
+                (server, info) = await DevEnvironment.StartAsync(options, logging.Factory, time: null, unaudited, ct);
+            }
+            catch (OptionsValidationException refused)
+            {
+                logging.Flush();
+                return RefusedConfiguration.Report(refused);
+            }
+
             await using (server)
             {
                 logging.Flush();

@@ -2,6 +2,7 @@ using System.CommandLine;
 using Coffer.Server.Hosting;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 
 namespace Coffer.Cli.Commands;
 
@@ -20,7 +21,18 @@ internal static class ServerCommand
             OwnerOnlyFiles.RestrictUmask();
             var options = Load(parse.GetValue(config));
             using var logging = Logging.Create(parse.GetValue(logFormat)!, parse.GetValue(logLevel));
-            await using var server = await CofferServer.StartAsync(options, logging.Factory, ct: ct);
+            CofferServer server;
+            try
+            {
+                server = await CofferServer.StartAsync(options, logging.Factory, ct: ct);
+            }
+            catch (OptionsValidationException refused)
+            {
+                logging.Flush();
+                return RefusedConfiguration.Report(refused);
+            }
+
+            await using var running = server;
             logging.Flush();
             Console.Error.WriteLine($"Coffer {Coffer.Server.Xks.DeepHealthCheck.Version}: XKS on {server.XksUrl}, management on {server.AdminUrl}, {(server.IsSealed ? "sealed" : "unsealed")}.");
             try

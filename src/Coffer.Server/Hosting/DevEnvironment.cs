@@ -44,6 +44,7 @@ public static class DevEnvironment
     internal static async Task<(CofferServer Server, DevInfo Info)> StartAsync(CofferOptions options, ILoggerFactory loggers, TimeProvider? time, bool unaudited, CancellationToken ct = default)
     {
         options.Seal = SealKinds.Dev;
+        CofferOptionsValidation.ThrowIfInvalid(options);
         OwnerOnlyFiles.CreateDirectory(options.DataDirectory);
         var infoPath = Path.Combine(options.DataDirectory, FileName);
         var token = await InitializeOnceAsync(options, loggers, ct);
