@@ -74,9 +74,22 @@ internal sealed class DevProcess : IAsyncDisposable
         return null!;
     }
 
+    /// <summary>Ctrl+C (SIGINT), as a user stops it; returns once it has exited (60 s at most).</summary>
+    public async Task InterruptAsync()
+    {
+        using (var kill = System.Diagnostics.Process.Start("kill", ["-INT", ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+        {
+            await kill.WaitForExitAsync();
+        }
+
+        await _process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
+    }
+
     public async ValueTask DisposeAsync()
     {
         await _process.DisposeAsync();
+        // A killed dev --cluster leaves its PostgreSQL running: a failed test must not leak it.
+        new Coffer.Storage.Postgres.LocalPostgres(Path.Combine(DataDirectory, DevCluster.PostgresDirectory)).Kill();
         if (_ownsDirectory)
         {
             Directory.Delete(WorkingDirectory, recursive: true);

@@ -83,6 +83,10 @@ public sealed class AuditRecord
         return new AuditRecord(normalized, sequence, at, node, prevHash.ToArray(), hash) { _body = body };
     }
 
+    /// <summary>Whether this record is the next link after <paramref name="head"/>: its sequence is one
+    /// more and its PrevHash is the head's hash.</summary>
+    public bool Follows(AuditHead head) => Sequence == head.Sequence + 1 && PrevHash.AsSpan().SequenceEqual(head.Hash);
+
     /// <summary>Recomputes the hash from the stored fields (what the verifier compares with <see cref="Hash"/>).</summary>
     public byte[] ComputeHash() => AuditCanonical.ComputeHash(PrevHash, Event, Sequence, Time, Node);
 }

@@ -27,11 +27,13 @@ public interface IChangeFeed
 
     /// <summary>A change another node published, as the broadcast delivers it: runs the local
     /// subscribers and broadcasts nothing. A notice tagged with this node's own id is ignored (this
-    /// node applied it when it published); failures are logged, never thrown.</summary>
-    Task ReceiveAsync(ChangeNotice notice, CancellationToken ct = default);
+    /// node applied it when it published); failures are logged, never thrown. True when every
+    /// subscriber it ran reloaded (a transport that vouches for freshness needs to know).</summary>
+    Task<bool> ReceiveAsync(ChangeNotice notice, CancellationToken ct = default);
 
-    /// <summary>Reloads every subscriber (the safety net); failures are logged, never thrown.</summary>
-    Task ReloadAllAsync(CancellationToken ct = default);
+    /// <summary>Reloads every subscriber (the safety net); failures are logged, never thrown. True when
+    /// every subscriber reloaded.</summary>
+    Task<bool> ReloadAllAsync(CancellationToken ct = default);
 
     /// <summary>Makes <paramref name="reload"/> run whenever one of <paramref name="topics"/> changes.
     /// <paramref name="name"/> names the cache in logs.</summary>

@@ -10,13 +10,39 @@ namespace Coffer.Storage;
 public interface IAuditRepository
 {
     /// <summary>
-    /// Appends <paramref name="records"/> (ascending, contiguous) and, when given, the checkpoint over
-    /// the last of them, in one transaction that is durable (fsync'd) when the task completes. Nothing
+    /// Appends the batch <paramref name="chain"/> makes from the stored end of the chain, in one
+    /// transaction that holds the chain's lock from reading that end to the commit and is durable
+    /// (fsync'd) when the task completes: writers on several nodes interleave into one chain. Nothing
     /// is written unless everything is.
+    /// </summary>
+    /// <param name="chain">Called once, under the lock, with the stored end; returns records that
+    /// continue it (ascending, contiguous, the first linked to the end) and, when given, the checkpoint
+    /// over the last of them. It must be quick and do no I/O: every writer of the cluster waits for it.
+    /// Whatever it throws fails the append (nothing is written) and is thrown again.</param>
+    /// <exception cref="ArgumentException">The batch is empty, not contiguous, or does not continue the
+    /// end it was given.</exception>
+    Task AppendAsync(Func<AuditChainEnd, AuditChainedBatch> chain, CancellationToken ct = default);
+
+    /// <summary>
+    /// Appends <paramref name="records"/> (ascending, contiguous) and, when given, the checkpoint over
+    /// the last of them, as <see cref="AppendAsync(Func{AuditChainEnd, AuditChainedBatch}, CancellationToken)"/>
+    /// does, only if they continue the stored chain as they are.
     /// </summary>
     /// <exception cref="ConflictException">The first record does not follow the stored head (its sequence is
     /// not head + 1 or its PrevHash is not the head's hash): another writer appended, or records were removed.</exception>
-    Task AppendAsync(IReadOnlyList<AuditRecord> records, AuditCheckpoint? checkpoint, CancellationToken ct = default);
+    Task AppendAsync(IReadOnlyList<AuditRecord> records, AuditCheckpoint? checkpoint, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(records);
+        if (records.Count == 0)
+        {
+            throw new ArgumentException("An append needs at least one record.", nameof(records));
+        }
+
+        return AppendAsync(end => records[0].Follows(end.Head)
+            ? new AuditChainedBatch(records, checkpoint)
+            : throw new ConflictException(string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                $"the audit batch starting at record {records[0].Sequence} does not follow the stored head (record {end.Head.Sequence})")), ct);
+    }
 
     /// <summary>The sequence of the last stored checkpoint; 0 when there is none.</summary>
     Task<long> GetLastCheckpointAsync(CancellationToken ct = default);
@@ -86,6 +112,15 @@ public sealed record AuditQuery
 
     public int Limit { get; init; } = 100;
 }
+
+/// <summary>The stored end of the audit chain, as an append holding the chain's lock reads it.</summary>
+/// <param name="Head">The last stored record (<see cref="AuditHead.Empty"/> for none).</param>
+/// <param name="LastCheckpoint">The sequence of the last stored checkpoint; 0 when there is none.</param>
+public readonly record struct AuditChainEnd(AuditHead Head, long LastCheckpoint);
+
+/// <summary>What one append stores: records continuing the chain's end, and the checkpoint over the
+/// last of them or null.</summary>
+public sealed record AuditChainedBatch(IReadOnlyList<AuditRecord> Records, AuditCheckpoint? Checkpoint);
 
 /// <param name="IsLast">Fewer records than asked for were left: this page ends the stored chain.</param>
 public sealed record AuditChainPage(IReadOnlyList<AuditRecord> Records, IReadOnlyList<AuditCheckpoint> Checkpoints, bool IsLast);

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using System.Globalization;
 using System.Security.Cryptography;
 using Coffer.Audit;
 using Coffer.Crypto;
@@ -19,15 +20,19 @@ namespace Coffer.Server.Audit;
 /// in one transaction — one fsync for the whole batch — then completes every caller of that batch.
 /// </para>
 /// <para>
+/// One chain for the cluster: the batch is chained inside that transaction, from the end of the
+/// stored chain read while holding the chain's lock (<see cref="IAuditRepository.AppendAsync(Func{AuditChainEnd, AuditChainedBatch}, CancellationToken)"/>),
+/// so batches of every node sharing the database interleave into one chain (docs/cluster.md, "One audit log").
+/// </para>
+/// <para>
 /// The writer has a thread of its own, woken directly by the first event queued while it sleeps. On
 /// the thread pool its wake-up and the batch's answers each waited behind every queued request
 /// (about 0.7 ms apiece at 128 clients, measured), and every audited call waits for both.
 /// </para>
 /// <para>
 /// Failure: a batch that cannot be written fails all its callers with
-/// <see cref="AuditUnavailableException"/>; the transaction rolled back and the in-memory head did not
-/// move, so the next batch simply retries from the same head and service resumes by itself once the
-/// store is writable again.
+/// <see cref="AuditUnavailableException"/>; the transaction rolled back, so the next batch simply
+/// chains from the stored end again and service resumes by itself once the store is writable again.
 /// </para>
 /// <para>
 /// Sealed: the checkpoint key comes from the master key, so while sealed batches are chained but carry
@@ -60,6 +65,7 @@ internal sealed partial class AuditLog : IAsyncDisposable
     private long _batches;
     private long _batchedRecords;
     private long _commitTicks;
+    private long _lockTicks;
 
     private AuditLog(IAuditRepository repository, string node, TimeProvider time, ILogger<AuditLog> logger, AuditHead head, long lastCheckpoint, bool enabled)
     {
@@ -93,9 +99,12 @@ internal sealed partial class AuditLog : IAsyncDisposable
     public long LastCheckpoint => Interlocked.Read(ref _lastCheckpoint);
 
     /// <summary>Committed batches, the records in them, and the time spent writing them (metrics): their
-    /// ratios are the mean group-commit size and the mean commit time, which bound audited throughput.</summary>
-    public (long Batches, long Records, TimeSpan CommitTime) BatchTotals =>
-        (Interlocked.Read(ref _batches), Interlocked.Read(ref _batchedRecords), TimeSpan.FromTicks(Interlocked.Read(ref _commitTicks)));
+    /// ratios are the mean group-commit size and the mean commit time, which bound audited throughput.
+    /// <c>LockWait</c>, part of the commit time, is the time until the chain's lock was held and its end
+    /// read: what this node waited for the other nodes' writers (docs/cluster.md, "One audit log").</summary>
+    public (long Batches, long Records, TimeSpan CommitTime, TimeSpan LockWait) BatchTotals =>
+        (Interlocked.Read(ref _batches), Interlocked.Read(ref _batchedRecords), TimeSpan.FromTicks(Interlocked.Read(ref _commitTicks)),
+            TimeSpan.FromTicks(Interlocked.Read(ref _lockTicks)));
 
     /// <summary>Loads the chain head from storage and starts the writer.</summary>
     public static async Task<AuditLog> StartAsync(IAuditRepository repository, string node, TimeProvider time, ILogger<AuditLog> logger, bool enabled = true, CancellationToken ct = default)
@@ -243,9 +252,9 @@ internal sealed partial class AuditLog : IAsyncDisposable
             {
                 if (e is ConflictException)
                 {
-                    // The stored chain no longer ends where this node left it: records were removed or
-                    // rewritten outside Coffer (or another writer shares the database). Appending
-                    // would hide that, so every batch fails until an operator looks (verify says where).
+                    // The stored chain ends before (or elsewhere at) the record this node last wrote:
+                    // records were removed or rewritten outside Coffer. Appending would hide that, so
+                    // every batch fails until an operator looks (verify says where).
                     Log.ChainMoved(_logger, _head.Head.Sequence);
                 }
 
@@ -307,10 +316,47 @@ internal sealed partial class AuditLog : IAsyncDisposable
 
     private void WriteBatch(List<Pending> batch, List<AuditRecord> records)
     {
+        // Not cancellable: once the transaction starts it either commits or rolls back whole. Waited for
+        // here, on the writer's own thread: it holds no pool thread, and SQLite writes synchronously.
+        var started = Stopwatch.GetTimestamp();
+        var locked = started;
+        var end = default(AuditChainEnd);
+        AuditCheckpoint? checkpoint = null;
+        _repository.AppendAsync(stored =>
+        {
+            locked = Stopwatch.GetTimestamp();
+            end = stored;
+            checkpoint = Chain(batch, records, stored);
+            return new AuditChainedBatch(records, checkpoint);
+        }, CancellationToken.None).GetAwaiter().GetResult();
+        var done = Stopwatch.GetTimestamp();
+        Interlocked.Add(ref _commitTicks, Stopwatch.GetElapsedTime(started, done).Ticks);
+        Interlocked.Add(ref _lockTicks, Stopwatch.GetElapsedTime(started, locked).Ticks);
+        Interlocked.Add(ref _batchedRecords, records.Count);
+        Interlocked.Increment(ref _batches);
+        _head = new HeadState(new AuditHead(records[^1].Sequence, records[^1].Hash));
+        Interlocked.Exchange(ref _lastCheckpoint, checkpoint?.Sequence ?? end.LastCheckpoint);
+    }
+
+    // Runs inside the append's transaction, holding the chain's lock, so it must stay short: the other
+    // nodes' writers wait for it. The bodies were encoded on the callers' threads; only the links, which
+    // need the stored end, are made here.
+    private AuditCheckpoint? Chain(List<Pending> batch, List<AuditRecord> records, AuditChainEnd stored)
+    {
+        // Other nodes only ever extend the chain, so it never ends before the record this node last
+        // wrote, nor elsewhere at that record: if it does, records were removed or rewritten outside
+        // Coffer, and appending would hide that.
+        var mine = _head.Head;
+        if (stored.Head.Sequence < mine.Sequence || (stored.Head.Sequence == mine.Sequence && !stored.Head.Hash.AsSpan().SequenceEqual(mine.Hash)))
+        {
+            throw new ConflictException(string.Create(CultureInfo.InvariantCulture,
+                $"the stored audit chain ends at record {stored.Head.Sequence}, not after record {mine.Sequence} that this node wrote"));
+        }
+
+        records.Clear();
         var now = _time.GetUtcNow();
-        var head = _head.Head;
-        var sequence = head.Sequence;
-        var previous = head.Hash;
+        var sequence = stored.Head.Sequence;
+        var previous = stored.Head.Hash;
         foreach (var pending in batch)
         {
             var record = AuditRecord.CreatePrepared(pending.Normalized, _node, pending.Body, ++sequence, now, previous);
@@ -318,26 +364,9 @@ internal sealed partial class AuditLog : IAsyncDisposable
             previous = record.Hash;
         }
 
-        AuditCheckpoint? checkpoint = null;
         lock (_keyLock)
         {
-            if (_checkpointKey is not null)
-            {
-                checkpoint = AuditCheckpointMac.Create(_checkpointKey, sequence, previous, now);
-            }
-        }
-
-        // Not cancellable: once the transaction starts it either commits or rolls back whole. Waited for
-        // here, on the writer's own thread: it holds no pool thread, and SQLite writes synchronously.
-        var started = Stopwatch.GetTimestamp();
-        _repository.AppendAsync(records, checkpoint, CancellationToken.None).GetAwaiter().GetResult();
-        Interlocked.Add(ref _commitTicks, Stopwatch.GetElapsedTime(started).Ticks);
-        Interlocked.Add(ref _batchedRecords, records.Count);
-        Interlocked.Increment(ref _batches);
-        _head = new HeadState(new AuditHead(sequence, previous));
-        if (checkpoint is not null)
-        {
-            Interlocked.Exchange(ref _lastCheckpoint, sequence);
+            return _checkpointKey is null ? null : AuditCheckpointMac.Create(_checkpointKey, sequence, previous, now);
         }
     }
 

@@ -59,26 +59,25 @@ internal sealed partial class ChangeFeed(string nodeId, ILogger<ChangeFeed> logg
         }
     }
 
-    public async Task ReceiveAsync(ChangeNotice notice, CancellationToken ct = default)
+    public async Task<bool> ReceiveAsync(ChangeNotice notice, CancellationToken ct = default)
     {
         ArgumentNullException.ThrowIfNull(notice);
         if (string.Equals(notice.NodeId, nodeId, StringComparison.Ordinal))
         {
-            return; // applied when this node published it
+            return true; // applied when this node published it
         }
 
         if (Enum.IsDefined(notice.Topic))
         {
-            await ReloadAsync(s => s.Covers(notice.Topic), ct);
-            return;
+            return await ReloadAsync(s => s.Covers(notice.Topic), ct);
         }
 
         // A topic from a newer node that this one does not know: whatever it changed, reload it all.
         Log.UnknownTopic(logger, (int)notice.Topic);
-        await ReloadAllAsync(ct);
+        return await ReloadAllAsync(ct);
     }
 
-    public Task ReloadAllAsync(CancellationToken ct = default) => ReloadAsync(_ => true, ct);
+    public Task<bool> ReloadAllAsync(CancellationToken ct = default) => ReloadAsync(_ => true, ct);
 
     /// <summary>Reloads the matching subscribers; false when one of them failed (already logged).</summary>
     private async Task<bool> ReloadAsync(Func<Subscription, bool> matches, CancellationToken ct)

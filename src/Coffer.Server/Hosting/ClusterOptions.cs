@@ -12,6 +12,11 @@ public sealed class ClusterOptions
     /// safety net for a change whose notification was lost, or whose reload failed. 1..3600.</summary>
     public int FullReloadSeconds { get; set; } = 30;
 
+    /// <summary>On a shared database: seconds a node goes on serving key operations without confirming
+    /// that it has every other node's changes; after that it refuses them until it has (docs/cluster.md,
+    /// "Changes between nodes and staleness"). 2..60.</summary>
+    public int StalenessSeconds { get; set; } = 5;
+
     /// <summary>How often the node writes its heartbeat and reads the fleet. At least 50.</summary>
     public int HeartbeatMilliseconds { get; set; } = 1000;
 

@@ -14,6 +14,8 @@ internal sealed class ClusterOptionsValidator : IValidateOptions<CofferOptions>
         var problems = new OptionsProblems();
         var nodeIdProblem = NodeIdentity.Problem(options.NodeId);
         problems.Require(nodeIdProblem is null, nodeIdProblem ?? "");
+        problems.Require(cluster.StalenessSeconds is >= 2 and <= 60,
+            $"Cluster:StalenessSeconds must be 2..60, not {cluster.StalenessSeconds}: the node confirms it is current every second, and a longer bound lets a node cut off from the database serve changes it missed for longer.");
         problems.Require(cluster.FullReloadSeconds is >= 1 and <= 3600,
             $"Cluster:FullReloadSeconds must be 1..3600, not {cluster.FullReloadSeconds}: the full reload is what retries a cache that failed to reload.");
         problems.Require(cluster.HeartbeatMilliseconds >= 50,

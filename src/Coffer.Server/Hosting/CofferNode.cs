@@ -3,6 +3,7 @@ using Coffer.Server.Alerts;
 using Coffer.Server.Audit;
 using Coffer.Server.Audit.Sinks;
 using Coffer.Server.Changes;
+using Coffer.Server.Changes.Postgres;
 using Coffer.Server.Cluster;
 using Coffer.Server.KillSwitches;
 using Coffer.Server.Metrics;
@@ -42,12 +43,13 @@ internal static partial class CofferNode
         services.AddClusterMembership();
         services.AddAuditSinks();
         services.AddAuditLog(unaudited);
-        services.AddChangeFeed();
+        services.AddChangeFeed(shared: options.Storage.Engine == StorageOptions.Postgres);
         services.AddSeal();
         services.AddKillSwitches();
         services.AddAlerts();
         services.AddAccessRules();
         services.AddCacheSubscriptions();
+        services.AddChangeListener();
         services.AddListeners();
         services.AddClusterHeartbeat();
         return builder.Build();
@@ -149,15 +151,44 @@ internal static partial class CofferNode
             audit => audit.DisposeAsync());
 
     /// <summary>The seam every cache reloads through (docs/architecture.md, "Changes"): closed after the
-    /// seal and the kill switches, whose reloads it drives.</summary>
-    private static void AddChangeFeed(this IServiceCollection services) =>
+    /// seal and the kill switches, whose reloads it drives. On a shared PostgreSQL database the change
+    /// transport (docs/cluster.md, "Changes between nodes and staleness") opens first: the feed
+    /// broadcasts through it, and its connections close after the feed.</summary>
+    private static void AddChangeFeed(this IServiceCollection services, bool shared)
+    {
+        if (shared)
+        {
+            services.AddPart((node, ct) => PostgresChanges.CreateAsync(node.GetRequiredService<CofferOptions>(), ct), transport => transport.DisposeAsync());
+        }
+
+        // A single node publishes every change itself: always current.
+        services.AddSingleton(node => ChangeTransport(node)?.Freshness ?? ClusterFreshness.Always);
         services.AddPart(
-            (node, _) => Task.FromResult(new ChangeFeed(node.GetRequiredService<CofferOptions>().NodeId, node.GetRequiredService<ILoggerFactory>().CreateLogger<ChangeFeed>())),
+            (node, _) => Task.FromResult(new ChangeFeed(node.GetRequiredService<CofferOptions>().NodeId, node.GetRequiredService<ILoggerFactory>().CreateLogger<ChangeFeed>(),
+                ChangeTransport(node)?.Broadcast)),
             changes =>
             {
                 changes.Dispose();
                 return ValueTask.CompletedTask;
             });
+    }
+
+    /// <summary>On a shared database, the other nodes' changes: received once every cache is subscribed
+    /// and before any listener opens (the node is not current, so refuses key operations, until the
+    /// listener has reloaded them all); stopped after both listeners closed, before the caches go.</summary>
+    private static void AddChangeListener(this IServiceCollection services) =>
+        services.AddStartStep(
+            (node, ct) => ChangeTransport(node)?.StartListeningAsync(node.Part<ChangeFeed>(), node.GetRequiredService<ILoggerFactory>(), ct) ?? Task.CompletedTask,
+            async node =>
+            {
+                if (ChangeTransport(node) is { } transport)
+                {
+                    await transport.StopListeningAsync();
+                }
+            });
+
+    /// <summary>The change transport, on a shared database only.</summary>
+    private static PostgresChanges? ChangeTransport(IServiceProvider node) => node.GetService<NodePart<PostgresChanges>>()?.Value;
 
     /// <summary>The seal holds the master key and the key ring; sealing it at stop zeroes them, after the
     /// listeners and alerts are gone and before the audit writer drains. The dev and pkcs11 seals unseal

@@ -19,7 +19,11 @@ public sealed record DevInfo(
     string KeyId,
     string AdminUrl,
     string AdminToken,
-    string Backend = Coffer.KeyStores.KeyStoreBackends.Software);
+    string Backend = Coffer.KeyStores.KeyStoreBackends.Software,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<DevNode>? Nodes = null);
+
+/// <summary>One node of <c>coffer dev --cluster</c>, as listed in dev.json.</summary>
+public sealed record DevNode(string NodeId, string XksBaseUrl, string AdminUrl);
 
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web, WriteIndented = true)]
 [JsonSerializable(typeof(DevInfo))]
@@ -43,6 +47,23 @@ public static class DevEnvironment
     /// <param name="unaudited">Benchmark only (<c>COFFER_BENCHMARK_UNAUDITED=1</c> read by <c>coffer dev</c>): no audit records.</param>
     internal static async Task<(CofferServer Server, DevInfo Info)> StartAsync(CofferOptions options, ILoggerFactory loggers, TimeProvider? time, bool unaudited, CancellationToken ct = default)
     {
+        var (server, info) = await StartFirstNodeAsync(options, loggers, time, unaudited, ct);
+        try
+        {
+            await WriteAsync(Path.Combine(options.DataDirectory, FileName), info, ct);
+            return (server, info);
+        }
+        catch
+        {
+            await server.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>Initialises the data directory and database once, starts the node and creates (or
+    /// finds) the demo objects; dev.json is left to the caller.</summary>
+    internal static async Task<(CofferServer Server, DevInfo Info)> StartFirstNodeAsync(CofferOptions options, ILoggerFactory loggers, TimeProvider? time, bool unaudited, CancellationToken ct)
+    {
         options.Seal = SealKinds.Dev;
         CofferOptionsValidation.ThrowIfInvalid(options);
         OwnerOnlyFiles.CreateDirectory(options.DataDirectory);
@@ -65,10 +86,10 @@ public static class DevEnvironment
                 {
                     XksBaseUrl = XksBaseUrl(server, previous.UriPrefix),
                     AdminUrl = server.AdminUrl.ToString().TrimEnd('/'),
+                    Nodes = null,
                 };
             }
 
-            await WriteAsync(infoPath, info, ct);
             return (server, info);
         }
         catch
@@ -163,10 +184,10 @@ public static class DevEnvironment
         return (await response.Content.ReadFromJsonAsync(responseType, ct))!;
     }
 
-    private static string XksBaseUrl(CofferServer server, string prefix) =>
+    internal static string XksBaseUrl(CofferServer server, string prefix) =>
         server.XksUrl.ToString().TrimEnd('/') + prefix + Coffer.KeyStores.UriPrefix.XksSuffix;
 
-    private static async Task WriteAsync(string path, DevInfo info, CancellationToken ct)
+    internal static async Task WriteAsync(string path, DevInfo info, CancellationToken ct)
     {
         var temp = path + ".tmp";
         await File.WriteAllTextAsync(temp, JsonSerializer.Serialize(info, DevJson.Default.DevInfo), ct);

@@ -84,12 +84,10 @@ public sealed class StorageOptions
             return await SqliteStorage.OpenAsync(options.ResolvedDatabasePath, ct);
         }
 
-        var password = Password;
-        if (PasswordFile is not null)
-        {
-            password = (await File.ReadAllTextAsync(PasswordFile, ct)).TrimEnd('\r', '\n');
-        }
-
-        return await PostgresStorage.OpenAsync(ConnectionString!, password, ct);
+        return await PostgresStorage.OpenAsync(ConnectionString!, await ReadPasswordAsync(ct), ct);
     }
+
+    /// <summary>PostgreSQL: the password from <see cref="PasswordFile"/> or <see cref="Password"/>, if any.</summary>
+    internal async Task<string?> ReadPasswordAsync(CancellationToken ct) =>
+        PasswordFile is null ? Password : (await File.ReadAllTextAsync(PasswordFile, ct)).TrimEnd('\r', '\n');
 }

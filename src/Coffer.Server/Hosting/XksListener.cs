@@ -1,3 +1,4 @@
+using Coffer.Server.Changes;
 using Coffer.Server.Seal;
 using Coffer.Server.Xks;
 using Coffer.Server.Xks.Anonymous;
@@ -22,7 +23,9 @@ internal sealed class XksListener(WebApplication app) : Listener(app)
         var options = node.GetRequiredService<CofferOptions>();
         var time = node.GetRequiredService<TimeProvider>();
         var seal = node.Part<SealManager>();
+        var freshness = node.GetRequiredService<ClusterFreshness>();
         var builder = NewBuilder(node);
+        builder.Services.AddSingleton(freshness);
         builder.Services.AddSingleton(options.Xks);
         builder.Services.AddSingleton(sp => new SigV4Verifier(time));
         builder.Services.AddSingleton<DeepHealthCheck>();
@@ -47,16 +50,17 @@ internal sealed class XksListener(WebApplication app) : Listener(app)
 
         var app = builder.Build();
         var handler = app.Services.GetRequiredService<XksHandler>();
-        app.Run(context => context.Request.Path.Value == "/ping" ? PingAsync(context, seal) : handler.HandleAsync(context));
+        app.Run(context => context.Request.Path.Value == "/ping" ? PingAsync(context, seal, freshness) : handler.HandleAsync(context));
         return app;
     }
 
     /// <summary>Unauthenticated load-balancer check (XKS spec, "Load balancer health checks"):
-    /// 200 while this node can serve key operations, 503 while sealed.</summary>
-    private static Task PingAsync(HttpContext context, SealManager seal)
+    /// 200 while this node can serve key operations, 503 while sealed or not current with the cluster.</summary>
+    private static Task PingAsync(HttpContext context, SealManager seal, ClusterFreshness freshness)
     {
-        context.Response.StatusCode = seal.IsSealed ? 503 : 200;
+        var answer = seal.IsSealed ? "sealed\n" : freshness.IsCurrent ? "ok\n" : "stale\n";
+        context.Response.StatusCode = answer == "ok\n" ? 200 : 503;
         context.Response.ContentType = "text/plain";
-        return context.Response.WriteAsync(seal.IsSealed ? "sealed\n" : "ok\n");
+        return context.Response.WriteAsync(answer);
     }
 }

@@ -1,7 +1,7 @@
 using Coffer.Auth;
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using Coffer.Server.Audit;
+using Coffer.Storage;
 using Coffer.Server.Audit.Sinks;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -18,10 +18,10 @@ internal static class AuditSinkEndpoints
         api.MapGet("/audit/sinks", List).WithTags("Audit").RequirePermission(Permissions.AuditRead)
             .WithSummary("The audit sinks (syslog, file): cursor, backlog of records not yet delivered, last delivery and last error");
 
-    private static JsonHttpResult<AuditSinkListView> List(AuditForwarders forwarders, AuditLog audit)
+    private static async Task<JsonHttpResult<AuditSinkListView>> List(AuditForwarders forwarders, ICofferStorage storage, CancellationToken ct)
     {
-        // The in-memory head is what this node committed; it is never behind the stored chain.
-        var head = audit.Head.Sequence;
+        // The stored head, not this node's: in a cluster the other nodes' records wait for the sinks too.
+        var head = (await storage.Audit.GetHeadAsync(ct)).Sequence;
         var sinks = forwarders.Statuses.Select(s => new AuditSinkView(
             s.Name, s.Target, s.Cursor, head, Math.Max(0, head - s.Cursor), s.LastDeliveredAt, s.LastError, s.LastErrorAt, s.ConsecutiveFailures));
         return TypedResults.Json(new AuditSinkListView([.. sinks]), AuditSinkJson.Default.AuditSinkListView);

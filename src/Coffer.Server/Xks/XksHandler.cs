@@ -11,6 +11,7 @@ using Coffer.Crypto;
 using Coffer.Keys;
 using Coffer.KillSwitches;
 using Coffer.Server.Audit;
+using Coffer.Server.Changes;
 using Coffer.Server.Hosting;
 using Coffer.Server.KeyRing;
 using Coffer.Server.KillSwitches;
@@ -39,6 +40,7 @@ internal sealed partial class XksHandler(
     SigV4Verifier verifier,
     DeepHealthCheck health,
     AccessRules accessRules,
+    ClusterFreshness freshness,
     EncryptionBudgets budgets,
     AnonymousFailures anonymous,
     SourceLimits sourceLimits,
@@ -217,8 +219,16 @@ internal sealed partial class XksHandler(
 
             if (operation == XksOperation.GetHealthStatus)
             {
-                await AnswerAsync(context, call, health.Current(store.KeyStore.Backend), XksJson.Default.HealthResponse);
+                var backend = store.KeyStore.Backend;
+                await AnswerAsync(context, call, freshness.IsCurrent ? health.Current(backend) : health.Unavailable(backend), XksJson.Default.HealthResponse);
                 return;
+            }
+
+            if (!freshness.IsCurrent)
+            {
+                // Fail closed (docs/cluster.md): a key disabled or a switch engaged on another node may not be in force here.
+                call.Reason = "stale";
+                throw new XksException(XksErrorName.DependencyTimeoutException, "Coffer cannot confirm it has the cluster's latest changes; retry shortly.");
             }
 
             if (operation == XksOperation.Unknown)

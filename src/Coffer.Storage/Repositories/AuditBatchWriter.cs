@@ -11,9 +11,11 @@ namespace Coffer.Storage.Repositories;
 /// call waits for a batch. Used by one caller at a time (<see cref="AuditRepository"/>'s gate).
 /// </summary>
 /// <remarks>
-/// An append reads the stored head and extends it in one write transaction that holds
-/// <see cref="WriteLock.AuditHead"/> (on SQLite the write lock itself): two writers, on one node or
-/// two, can never both extend the same head; the second sees the first's batch and is refused.
+/// An append reads the stored end of the chain and extends it in one write transaction that holds
+/// <see cref="WriteLock.AuditHead"/> (on SQLite the write lock itself), and the batch is chained from
+/// that end only then: writers on one node or several take turns and each continues the other's
+/// records, so the cluster keeps one chain. On SQLite the end was read in that transaction anyway,
+/// so this costs no extra round trip.
 /// </remarks>
 internal class AuditBatchWriter : IDisposable
 {
@@ -26,7 +28,7 @@ internal class AuditBatchWriter : IDisposable
     private const string InsertCheckpoint = "INSERT INTO audit_checkpoints (seq, time, hash, mac) VALUES (@seq, @time, @hash, @mac)";
 
     private readonly CofferStorage _storage;
-    private readonly DbCommand _head;
+    private readonly DbCommand _end;
     private readonly DbCommand _checkpoint;
     private readonly DbCommand? _batch;
     private readonly DbCommand? _key;
@@ -39,7 +41,7 @@ internal class AuditBatchWriter : IDisposable
     {
         _storage = storage;
         Connection = connection;
-        _head = Command(AuditRepository.SelectHead(storage.Dialect));
+        _end = Command(AuditRepository.SelectChainEnd(storage.Dialect));
         _checkpoint = Command(InsertCheckpoint, "@seq", "@time", "@hash", "@mac");
         if (prepareInserts)
         {
@@ -65,22 +67,17 @@ internal class AuditBatchWriter : IDisposable
         }
     }
 
-    public async Task AppendAsync(IReadOnlyList<AuditRecord> records, AuditCheckpoint? checkpoint, CancellationToken ct)
+    public async Task AppendAsync(Func<AuditChainEnd, AuditChainedBatch> chain, CancellationToken ct)
     {
         await using var transaction = await _storage.BeginWriteAsync(Connection, ct);
         await _storage.Dialect.LockAsync(transaction, WriteLock.AuditHead, ct);
-        _head.Transaction = transaction;
+        _end.Transaction = transaction;
         _checkpoint.Transaction = transaction;
 
-        // Under the lock: the batch must continue the stored chain, or it would fork it (a second
-        // writer) or paper over removed records.
-        var head = await AuditRepository.ReadHeadAsync(_head, ct);
-        var first = records[0];
-        if (first.Sequence != head.Sequence + 1 || !first.PrevHash.AsSpan().SequenceEqual(head.Hash))
-        {
-            throw new ConflictException(string.Create(CultureInfo.InvariantCulture,
-                $"the audit batch starting at record {first.Sequence} does not follow the stored head (record {head.Sequence})"));
-        }
+        // Under the lock: nobody can extend this end before the commit.
+        var end = await AuditRepository.ReadChainEndAsync(_end, ct);
+        var (records, checkpoint) = chain(end);
+        CheckContinues(records, end.Head);
 
         // One row per run of records with the same time: the writer stamps a whole batch at once,
         // so that is one row per commit.
@@ -129,7 +126,7 @@ internal class AuditBatchWriter : IDisposable
     {
         if (disposing)
         {
-            _head.Dispose();
+            _end.Dispose();
             _checkpoint.Dispose();
             _batch?.Dispose();
             _key?.Dispose();
@@ -154,6 +151,28 @@ internal class AuditBatchWriter : IDisposable
         var first = records[start];
         return InsertBatchAsync(transaction, first.Sequence, first.Sequence + count - 1, DbValues.Time(first.Time), first.PrevHash,
             _hashes.WrittenMemory, _bodies.WrittenMemory, _keys, ct);
+    }
+
+    // Stored, a record keeps no sequence or previous hash of its own (both follow from its place), so a
+    // batch that is not one stretch of the chain right after the end cannot be stored faithfully.
+    private static void CheckContinues(IReadOnlyList<AuditRecord> records, AuditHead end)
+    {
+        if (records.Count == 0)
+        {
+            throw new ArgumentException("An audit append needs at least one record.", nameof(records));
+        }
+
+        var previous = end;
+        foreach (var record in records)
+        {
+            if (!record.Follows(previous))
+            {
+                throw new ArgumentException(string.Create(CultureInfo.InvariantCulture,
+                    $"An audit batch must continue the chain: record {record.Sequence} does not follow record {previous.Sequence}."), nameof(records));
+            }
+
+            previous = new AuditHead(record.Sequence, record.Hash);
+        }
     }
 
     private DbCommand Command(string text, params string[] parameters)

@@ -29,6 +29,12 @@ internal sealed partial class AuditRepository(CofferStorage storage) : IAuditRep
     internal static string SelectHead(SqlDialect dialect) =>
         $"SELECT last_seq, {dialect.LastHashOfBatch} FROM audit_batches ORDER BY first_seq DESC LIMIT 1";
 
+    // The head and the last checkpoint in one statement (one round trip for the audit writer); one row
+    // even when there is no batch yet.
+    internal static string SelectChainEnd(SqlDialect dialect) =>
+        $"SELECT h.last_seq, h.last_hash, ({SelectLastCheckpoint}) FROM (SELECT 1 AS one) o" +
+        $" LEFT JOIN (SELECT last_seq, {dialect.LastHashOfBatch} AS last_hash FROM audit_batches ORDER BY first_seq DESC LIMIT 1) h ON TRUE";
+
     // From the batch that holds record @From (or the first after it) on, oldest first.
     private const string SelectChainBatches = SelectBatches +
         " WHERE first_seq >= COALESCE((SELECT MAX(first_seq) FROM audit_batches WHERE first_seq <= @From), @From) ORDER BY first_seq";
@@ -38,29 +44,14 @@ internal sealed partial class AuditRepository(CofferStorage storage) : IAuditRep
         " WHERE seq >= @From AND (@To IS NULL OR seq <= @To) ORDER BY seq";
 
 
-    public async Task AppendAsync(IReadOnlyList<AuditRecord> records, AuditCheckpoint? checkpoint, CancellationToken ct = default)
+    public async Task AppendAsync(Func<AuditChainEnd, AuditChainedBatch> chain, CancellationToken ct = default)
     {
-        ArgumentNullException.ThrowIfNull(records);
-        if (records.Count == 0)
-        {
-            throw new ArgumentException("An append needs at least one record.", nameof(records));
-        }
-
-        // Stored, a record keeps no sequence or previous hash of its own (both follow from its place),
-        // so a batch that is not one stretch of the chain cannot be stored faithfully.
-        for (var i = 1; i < records.Count; i++)
-        {
-            if (records[i].Sequence != records[0].Sequence + i || !records[i].PrevHash.AsSpan().SequenceEqual(records[i - 1].Hash))
-            {
-                throw new ArgumentException("An audit batch must be contiguous: each record follows the one before it.", nameof(records));
-            }
-        }
-
+        ArgumentNullException.ThrowIfNull(chain);
         await _writeGate.WaitAsync(ct);
         try
         {
             _writer ??= await storage.Dialect.OpenAuditWriterAsync(storage, ct);
-            await _writer.AppendAsync(records, checkpoint, ct);
+            await _writer.AppendAsync(chain, ct);
         }
         catch
         {
@@ -215,6 +206,14 @@ internal sealed partial class AuditRepository(CofferStorage storage) : IAuditRep
         string text => global::System.Text.Encoding.UTF8.GetBytes(text),
         _ => [],
     };
+
+    internal static async Task<AuditChainEnd> ReadChainEndAsync(DbCommand command, CancellationToken ct)
+    {
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        await reader.ReadAsync(ct);
+        var head = reader.IsDBNull(0) ? AuditHead.Empty : new AuditHead(reader.GetInt64(0), Blob(reader, 1));
+        return new AuditChainEnd(head, reader.GetInt64(2));
+    }
 
     internal static async Task<AuditHead> ReadHeadAsync(DbCommand command, CancellationToken ct)
     {

@@ -251,7 +251,7 @@ public sealed class AuditLogTests
 
         public Task WaitForWriterAsync() => _writerArrived.Task;
 
-        public async Task AppendAsync(IReadOnlyList<AuditRecord> records, AuditCheckpoint? checkpoint, CancellationToken ct = default)
+        public async Task AppendAsync(Func<AuditChainEnd, AuditChainedBatch> chain, CancellationToken ct = default)
         {
             var gate = _gate;
             _writerArrived.TrySetResult();
@@ -269,9 +269,10 @@ public sealed class AuditLogTests
                 }
 
                 var head = Records.Count == 0 ? AuditHead.Empty : new AuditHead(Records[^1].Sequence, Records[^1].Hash);
-                if (records[0].Sequence != head.Sequence + 1 || !records[0].PrevHash.AsSpan().SequenceEqual(head.Hash))
+                var (records, checkpoint) = chain(new AuditChainEnd(head, Checkpoints.Count == 0 ? 0 : Checkpoints[^1].Sequence));
+                if (!records[0].Follows(head))
                 {
-                    throw new ConflictException("does not follow the head");
+                    throw new ArgumentException("does not follow the head");
                 }
 
                 Records.AddRange(records);
