@@ -40,7 +40,8 @@ public sealed class CofferNodeTests
         {
             await using var node = await CofferNode.StartAsync("node-b", directory, c => c["Seal"] = "dev");
 
-            Assert.Equal(0, await node.StopAsync());
+            var exitCode = await node.StopAsync();
+            Assert.True(exitCode == 0, $"exit {exitCode}: {node.Output}");
             Assert.Contains("unsealed", node.Output, StringComparison.Ordinal);
         }
         finally

@@ -27,6 +27,9 @@ internal sealed partial class ClusterMembership : IAsyncDisposable
     private readonly ICofferStorage _storage;
     private readonly ClusterOptions _options;
     private readonly string _nodeId;
+    /// <summary>How often a starting node looks again at a fresh heartbeat under its own node id.</summary>
+    private static readonly TimeSpan HolderPoll = TimeSpan.FromMilliseconds(250);
+
     private readonly ILogger _logger;
     private readonly CancellationTokenSource _stop = new();
     private Task _loop = Task.CompletedTask;
@@ -59,7 +62,7 @@ internal sealed partial class ClusterMembership : IAsyncDisposable
 
     /// <summary>
     /// Registers the node, refusing to start when a live process already runs under its node id: a row
-    /// for that id with a fresh heartbeat from another instance.
+    /// for that id whose heartbeat moves on while this node waits for it to lapse.
     /// </summary>
     /// <exception cref="InvalidOperationException">Another live node has this node id.</exception>
     public static async Task<ClusterMembership> JoinAsync(ICofferStorage storage, CofferOptions options, ILogger logger, CancellationToken ct)
@@ -67,7 +70,23 @@ internal sealed partial class ClusterMembership : IAsyncDisposable
         var instance = RandomNumberGenerator.GetHexString(16, lowercase: true);
         // Not listening yet: no addresses, sealed, unavailable, until the first round after start.
         var report = new ClusterNodeReport(options.NodeId, instance, "", "", DeepHealthCheck.Version, true, "UNAVAILABLE", null);
-        if (await storage.Cluster.JoinAsync(report, options.Cluster.Liveness, ct) is { } holder)
+        var holder = await storage.Cluster.JoinAsync(report, options.Cluster.Liveness, ct);
+        // A node restarted right after a crash (kill -9, power loss) finds its own last heartbeat still
+        // fresh. It waits for that heartbeat to lapse rather than refuse; a heartbeat that moves on
+        // meanwhile is a second live process, which is refused.
+        var firstBeat = holder?.HeartbeatAt;
+        if (holder is not null)
+        {
+            Log.WaitingForHolder(logger, options.NodeId, holder.HeartbeatAge.TotalSeconds, options.Cluster.Liveness.TotalSeconds);
+        }
+
+        while (holder is not null && holder.HeartbeatAt == firstBeat)
+        {
+            await Task.Delay(HolderPoll, ct);
+            holder = await storage.Cluster.JoinAsync(report, options.Cluster.Liveness, ct);
+        }
+
+        if (holder is not null)
         {
             throw new InvalidOperationException(
                 $"Another Coffer node with NodeId '{options.NodeId}' is running on this database: it last reported "
@@ -290,6 +309,9 @@ internal sealed partial class ClusterMembership : IAsyncDisposable
 
         [LoggerMessage(EventId = 7203, Level = LogLevel.Information, Message = "Cluster heartbeat works again after {Failures} failed round(s)")]
         public static partial void Recovered(ILogger logger, int failures);
+
+        [LoggerMessage(EventId = 7207, Level = LogLevel.Information, Message = "Node id {NodeId} reported {Age:0.0} s ago from another process; waiting up to {Liveness:0.#} s for it to fall silent")]
+        public static partial void WaitingForHolder(ILogger logger, string nodeId, double age, double liveness);
 
         [LoggerMessage(EventId = 7204, Level = LogLevel.Critical, Message = "Another live process registered node id {NodeId} while this one was silent: two processes share one NodeId; stop one")]
         public static partial void IdTaken(ILogger logger, string nodeId);

@@ -179,8 +179,11 @@ public sealed class AuditTamperTests
 
         // The documented limit: the restarted server's own head came from the rolled-back file.
         Assert.True((bool)withoutAnchor["ok"]!, withoutAnchor.ToJsonString());
-        // Record keep + 1 is the restarted node's own unseal record; the anchor names keep + 4.
-        AssertProblem(withAnchor, "truncated", keep + 2);
+        // The restarted node wrote its own records after keep (its unseal, its term as leader), fewer than
+        // the four removed: the chain now ends short of the anchor, right after those records.
+        var restartedEnd = (long)withoutAnchor["lastSequence"]!;
+        Assert.InRange(restartedEnd, keep + 1, anchorSequence - 1);
+        AssertProblem(withAnchor, "truncated", restartedEnd + 1);
     }
 
     private static void AssertProblem(JsonNode result, string kind, long sequence)
