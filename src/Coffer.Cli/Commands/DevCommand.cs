@@ -125,6 +125,11 @@ internal static class DevCommand
                 logging.Flush();
                 return RefusedConfiguration.Report(refused);
             }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            {
+                logging.Flush();
+                return StoppedWhileStarting.Report();
+            }
 
             await using (server)
             {
@@ -177,6 +182,11 @@ internal static class DevCommand
         {
             logging.Flush();
             return RefusedConfiguration.Report(refused);
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            logging.Flush();
+            return StoppedWhileStarting.Report();
         }
         catch (InvalidOperationException e)
         {

@@ -31,6 +31,11 @@ internal static class ServerCommand
                 logging.Flush();
                 return RefusedConfiguration.Report(refused);
             }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            {
+                logging.Flush();
+                return StoppedWhileStarting.Report();
+            }
 
             await using var running = server;
             logging.Flush();

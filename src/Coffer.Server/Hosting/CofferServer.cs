@@ -60,7 +60,9 @@ public sealed class CofferServer : IAsyncDisposable
 
     /// <summary>Starts a node. A configuration that cannot work fails with
     /// <see cref="OptionsValidationException"/>, naming every problem,
-    /// before anything is opened; any other failure closes what had started, in reverse.</summary>
+    /// before anything is opened; any other failure closes what had started, in reverse. So does
+    /// <paramref name="ct"/> canceled while the node starts (the operator stopped it): that ends in
+    /// <see cref="OperationCanceledException"/>, logged as nothing worse than the stop it is.</summary>
     public static Task<CofferServer> StartAsync(CofferOptions options, ILoggerFactory loggers, TimeProvider? time = null, CancellationToken ct = default) =>
         StartAsync(options, loggers, time, unaudited: false, ct);
 
@@ -68,7 +70,7 @@ public sealed class CofferServer : IAsyncDisposable
     /// only when <see cref="AuditLog.UnauditedEnvironmentVariable"/> is 1; never a configuration option.</param>
     internal static async Task<CofferServer> StartAsync(CofferOptions options, ILoggerFactory loggers, TimeProvider? time, bool unaudited, CancellationToken ct = default)
     {
-        var node = CofferNode.Build(options, loggers, time ?? TimeProvider.System, unaudited);
+        var node = CofferNode.Build(options, new CanceledStartLoggers(loggers, ct), time ?? TimeProvider.System, unaudited);
         try
         {
             // The host would log a refused configuration as a failed start, stack trace and all: checked
