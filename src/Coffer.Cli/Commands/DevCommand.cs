@@ -2,7 +2,6 @@ using System.CommandLine;
 using Coffer.Hsm.SoftHsm;
 using Coffer.Server.Hosting;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Options;
 
 namespace Coffer.Cli.Commands;
 
@@ -114,21 +113,10 @@ internal static class DevCommand
                 return await RunClusterAsync(count, options, logging, unaudited, ct);
             }
 
-            CofferServer server;
-            DevInfo info;
-            try
+            var ((server, info), exitCode) = await ServerStart.TryAsync(() => DevEnvironment.StartAsync(options, logging.Factory, time: null, unaudited, ct), logging, ct);
+            if (exitCode is not null)
             {
-                (server, info) = await DevEnvironment.StartAsync(options, logging.Factory, time: null, unaudited, ct);
-            }
-            catch (OptionsValidationException refused)
-            {
-                logging.Flush();
-                return RefusedConfiguration.Report(refused);
-            }
-            catch (OperationCanceledException) when (ct.IsCancellationRequested)
-            {
-                logging.Flush();
-                return StoppedWhileStarting.Report();
+                return exitCode.Value;
             }
 
             await using (server)
@@ -176,17 +164,11 @@ internal static class DevCommand
         DevCluster cluster;
         try
         {
-            cluster = await DevCluster.StartAsync(count, first.DataDirectory, OptionsFor, logging.Factory, unaudited, ct);
-        }
-        catch (OptionsValidationException refused)
-        {
-            logging.Flush();
-            return RefusedConfiguration.Report(refused);
-        }
-        catch (OperationCanceledException) when (ct.IsCancellationRequested)
-        {
-            logging.Flush();
-            return StoppedWhileStarting.Report();
+            (cluster, var exitCode) = await ServerStart.TryAsync(() => DevCluster.StartAsync(count, first.DataDirectory, OptionsFor, logging.Factory, unaudited, ct), logging, ct);
+            if (exitCode is not null)
+            {
+                return exitCode.Value;
+            }
         }
         catch (InvalidOperationException e)
         {

@@ -2,7 +2,6 @@ using System.CommandLine;
 using Coffer.Server.Hosting;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Options;
 
 namespace Coffer.Cli.Commands;
 
@@ -21,20 +20,10 @@ internal static class ServerCommand
             OwnerOnlyFiles.RestrictUmask();
             var options = Load(parse.GetValue(config));
             using var logging = Logging.Create(parse.GetValue(logFormat)!, parse.GetValue(logLevel));
-            CofferServer server;
-            try
+            var (server, exitCode) = await ServerStart.TryAsync(() => CofferServer.StartAsync(options, logging.Factory, ct: ct), logging, ct);
+            if (exitCode is not null)
             {
-                server = await CofferServer.StartAsync(options, logging.Factory, ct: ct);
-            }
-            catch (OptionsValidationException refused)
-            {
-                logging.Flush();
-                return RefusedConfiguration.Report(refused);
-            }
-            catch (OperationCanceledException) when (ct.IsCancellationRequested)
-            {
-                logging.Flush();
-                return StoppedWhileStarting.Report();
+                return exitCode.Value;
             }
 
             await using var running = server;

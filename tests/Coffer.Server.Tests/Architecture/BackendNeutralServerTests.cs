@@ -14,7 +14,7 @@ public sealed class BackendNeutralServerTests
 {
     private const string HsmAssembly = "Coffer.Hsm";
 
-    // What Hosting/CofferServer.cs (and the options it reads) needs to build and connect the backend.
+    // What Hosting/CofferNode.cs (and the options it reads) needs to build and connect the backend.
     private static readonly string[] AllowedTypes = ["Coffer.Hsm.Pkcs11CryptoBackend", "Coffer.Hsm.Pkcs11Options"];
 
     private static readonly string[] AllowedMembers =
