@@ -66,7 +66,7 @@ internal sealed partial class RotationScheduler(
             {
                 await RunTickAsync(stoppingToken);
             }
-            while (await timer.WaitForNextTickAsync(stoppingToken));
+            while (await timer.WaitForNextTickAsync(stoppingToken) && await Coalesce.MissedTicks());
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
