@@ -178,7 +178,7 @@ public sealed partial class CofferServer : IAsyncDisposable
             // Alerts read the durable chain behind their own cursor and outbox: nothing on the request path.
             alerts = await WebhookAlerts.StartAsync(options.Alerts, seal, cluster.Leadership, time, loggers, ct);
             var node = new NodeServices(options, seal, audit, storage, time, loggers, killSwitches, sinks,
-                new CofferMetrics(seal, audit, sinks, killSwitches), changes, cluster);
+                new CofferMetrics(seal, storage, audit, sinks, killSwitches, cluster), changes, cluster);
             var rules = await AccessRules.LoadAsync(storage, loggers.CreateLogger<AccessRules>(), ct);
             CacheSubscriptions.Subscribe(changes, seal, killSwitches, rules);
             if (clusterChanges is not null)
