@@ -7,8 +7,8 @@ namespace Coffer.Server.Tests.Cluster;
 /// <summary>
 /// Nodes A and B, two real in-process Coffer servers on one fresh PostgreSQL database (docs/cluster.md).
 /// B shares A's data directory, so both unseal with the same dev seal key and serve the same demo key
-/// store and credentials; both audit into the one chain. Heartbeats and the lease are short, so a
-/// change of leader takes about a second.
+/// store and credentials; both audit into the one chain. A node that stops or is sealed gives the lease
+/// up, and the other takes it within a heartbeat.
 /// </summary>
 internal sealed class PostgresPair : IAsyncDisposable
 {
@@ -67,7 +67,10 @@ internal sealed class PostgresPair : IAsyncDisposable
         options.NodeId = nodeId;
         options.Storage.Engine = StorageOptions.Postgres;
         options.Storage.ConnectionString = connectionString;
-        options.Cluster = new ClusterOptions { HeartbeatMilliseconds = 100, LivenessMilliseconds = 1000, LeaseMilliseconds = 2000, RenewMilliseconds = 500, StalenessSeconds = 2 };
+        // Frequent heartbeats, so a node that stops or steps down is seen at once (it gives the lease up and
+        // marks itself stopped); the liveness, lease and staleness bounds stay at their defaults, so a node
+        // slowed down by a loaded machine is not taken for gone.
+        options.Cluster = new ClusterOptions { HeartbeatMilliseconds = 200 };
         configure?.Invoke(options);
     }
 }
