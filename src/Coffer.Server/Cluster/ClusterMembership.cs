@@ -55,6 +55,9 @@ internal sealed partial class ClusterMembership : IAsyncDisposable
     /// <summary>Random per process start: tells this process from an earlier or a second one with the same node id.</summary>
     public string InstanceId { get; }
 
+    /// <summary>This process, as the runner of the approved requests it runs.</summary>
+    public Coffer.Approvals.ApprovalRunner Runner => new(_nodeId, InstanceId);
+
     public Leadership Leadership { get; } = new();
 
     /// <summary>The fleet as of the last heartbeat round (this node included, whatever the database said).</summary>

@@ -242,7 +242,8 @@ internal static partial class CofferNode
                 rules.Dispose();
                 return ValueTask.CompletedTask;
             });
-        services.AddSingleton(node => new CofferMetrics(node.Part<SealManager>(), node.Part<AuditLog>(), node.Part<AuditForwarders>(), node.Part<KillSwitchBoard>()));
+        services.AddSingleton(node => new CofferMetrics(node.Part<SealManager>(), node.Part<ICofferStorage>(), node.Part<AuditLog>(), node.Part<AuditForwarders>(),
+            node.Part<KillSwitchBoard>(), node.Part<ClusterMembership>()));
     }
 
     /// <summary>Every cache reloads when a change is published, before any listener can make one.</summary>
