@@ -91,10 +91,12 @@ public sealed class CofferNode : IAsyncDisposable
 
     /// <summary>A data directory initialised with the dev seal (<c>Seal: "dev"</c> unseals it at
     /// start) and the demo key store of <c>coffer dev</c>, whose credentials this returns.</summary>
-    public static async Task<(string DataDirectory, DevInfo Info)> CreateDevDataDirectoryAsync()
+    /// <param name="configure">Options of the node that initialises it, e.g. PostgreSQL storage: the
+    /// demo key store is then made in that database.</param>
+    public static async Task<(string DataDirectory, DevInfo Info)> CreateDevDataDirectoryAsync(Action<CofferOptions>? configure = null)
     {
         var directory = Directory.CreateTempSubdirectory("coffer-node-").FullName;
-        await using var dev = await DevServer.StartAsync(dataDirectory: directory);
+        await using var dev = await DevServer.StartAsync(configure, dataDirectory: directory);
         return (directory, dev.Info);
     }
 
