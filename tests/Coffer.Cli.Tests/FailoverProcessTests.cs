@@ -69,7 +69,7 @@ public sealed class FailoverProcessTests(ITestOutputHelper output)
 
             // What went wrong, if anything: HAProxy's view of the nodes and the nodes' own complaints.
             output.WriteLine(string.Join('\n', haproxy.Log.Split('\n').Where(l => l.Contains("Server ", StringComparison.Ordinal))));
-            output.WriteLine(string.Join('\n', (a.Output + b.Output).Split('\n').Where(l => l.Contains("warn", StringComparison.OrdinalIgnoreCase) || l.Contains("fail", StringComparison.OrdinalIgnoreCase)).Take(40)));
+            output.WriteLine(string.Join('\n', (a.Output + b.Output).Split('\n').Where(Complaint).Take(40)));
             // (a) The survivor answers everything once HAProxy has taken the dead node out.
             Assert.True(after.Count >= 20, $"only {after.Count} calls after the failure window");
             Assert.All(after, c => Assert.True(c.Status == 200, $"started {c.Start - killedAt} after the kill: {c.Outcome}"));
@@ -198,13 +198,18 @@ public sealed class FailoverProcessTests(ITestOutputHelper output)
         return audited;
     }
 
+    // Errors, and the change listener's warnings (a lost database makes a node stale).
+    private static bool Complaint(string line) =>
+        line.Contains(" fail: ", StringComparison.Ordinal) || line.Contains(" crit: ", StringComparison.Ordinal) ||
+        (line.Contains(" warn: ", StringComparison.Ordinal) && line.Contains("Coffer.Server.Changes", StringComparison.Ordinal));
+
     private static void Configure(JsonObject config, string connectionString)
     {
         config["Seal"] = "dev";
         config["Storage"] = new JsonObject { ["Engine"] = StorageOptions.Postgres, ["ConnectionString"] = connectionString };
-        // The staleness bound is not what this test is about (Cluster/StalenessTests is): on a shared,
-        // loaded test machine a listener's round trip to PostgreSQL was seen to take most of the default
-        // 5 s, and a node that cannot confirm in time rightly answers /ping 503 and leaves HAProxy.
+        // The staleness bound is not what this test is about (Cluster/StalenessTests is): on a shared
+        // test machine under a load of 30 and more, a node was seen to let the default 5 s lapse under
+        // this load, without any error logged, and rightly answer /ping 503 and leave HAProxy.
         config["Cluster"] = new JsonObject { ["StalenessSeconds"] = 30 };
     }
 
