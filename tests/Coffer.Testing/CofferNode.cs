@@ -22,6 +22,9 @@ public sealed class CofferNode : IAsyncDisposable
     public static IReadOnlyList<string> Executable { get; } =
         [Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet", Path.Combine(AppContext.BaseDirectory, "coffer.dll")];
 
+    /// <summary>Part of the line <c>coffer server</c> prints once it has started (src/Coffer.Cli/Commands/ServerCommand.cs).</summary>
+    private const string StartedLine = ", management on ";
+
     private static readonly HttpClient Http = new() { Timeout = TimeSpan.FromSeconds(5) };
 
     private readonly bool _ownsDirectory;
@@ -57,8 +60,8 @@ public sealed class CofferNode : IAsyncDisposable
     /// <summary>What the current process (the last one, once it has exited) printed.</summary>
     public string Output => _process?.Output ?? "";
 
-    /// <summary>Starts a node and waits until its XKS port answers <c>GET /ping</c> (200, or 503 while
-    /// sealed).</summary>
+    /// <summary>Starts a node and waits until it has started: it printed where it listens and its XKS
+    /// port answers <c>GET /ping</c> (200, or 503 while sealed).</summary>
     /// <param name="dataDirectory">Its data directory (kept at the end); a new temp one, deleted at the
     /// end, when null.</param>
     /// <param name="configure">Fills the configuration: the seal, storage, cluster settings. It starts
@@ -100,7 +103,7 @@ public sealed class CofferNode : IAsyncDisposable
         return (directory, dev.Info);
     }
 
-    /// <summary>Starts the node (again) with <see cref="Config"/> and waits for <c>/ping</c>.</summary>
+    /// <summary>Starts the node (again) with <see cref="Config"/> and waits until it has started.</summary>
     public async Task StartAsync()
     {
         if (_process is { HasExited: false })
@@ -132,7 +135,9 @@ public sealed class CofferNode : IAsyncDisposable
                 throw new InvalidOperationException($"Node {NodeId} exited ({await _process.WaitForExitAsync()}): {Output}");
             }
 
-            if (await TryPingAsync() is not null)
+            // The XKS listener answers before the management listener and the cluster have started; a
+            // node stopped before it printed where it listens exits 1 (start cancelled).
+            if (await TryPingAsync() is not null && Output.Contains(StartedLine, StringComparison.Ordinal))
             {
                 return;
             }
