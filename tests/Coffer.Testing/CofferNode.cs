@@ -149,8 +149,8 @@ public sealed class CofferNode : IAsyncDisposable
                 throw new InvalidOperationException($"Node {NodeId} exited ({await _process.WaitForExitAsync()}): {Output}");
             }
 
-            // The XKS listener answers before the management listener and the cluster have started; a
-            // node stopped before it printed where it listens exits 1 (start cancelled).
+            // The XKS listener answers before the management listener and the cluster have started:
+            // the node has started once it printed where it listens (a stop before then cuts its start short).
             if (await TryPingAsync() is not null && Output.Contains(StartedLine, StringComparison.Ordinal))
             {
                 return;
