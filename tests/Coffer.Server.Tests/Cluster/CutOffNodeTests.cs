@@ -50,6 +50,14 @@ public sealed class CutOffNodeTests(ITestOutputHelper output)
         }
 
         var refusedAfter = cut.Elapsed;
+
+        // Past the staleness bound A can no longer count as current, whatever its sockets still wait for.
+        var past = TimeSpan.FromSeconds(StalenessSeconds + 0.5) - cut.Elapsed;
+        if (past > TimeSpan.Zero)
+        {
+            await Task.Delay(past);
+        }
+
         var ping = await TwoNodes.PingAsync(cluster.A.XksUrl);
         var healthSent = Stopwatch.StartNew();
         var health = await xksA.HealthAsync();

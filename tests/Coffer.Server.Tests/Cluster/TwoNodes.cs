@@ -48,7 +48,9 @@ internal sealed class TwoNodes : IAsyncDisposable
             }
 
             b = await DevServer.StartAsync(o => OnPostgres(o, connectionString, "node-b", stalenessSeconds), bDirectory);
-            await Wait.UntilAsync(async () => await PingAsync(a.XksUrl) == HttpStatusCode.OK && await PingAsync(b.XksUrl) == HttpStatusCode.OK, "both nodes to be current");
+            var (pingA, pingB) = (HttpStatusCode.OK, HttpStatusCode.OK);
+            await Wait.UntilAsync(async () => (pingA = await PingAsync(a.XksUrl)) == HttpStatusCode.OK && (pingB = await PingAsync(b.XksUrl)) == HttpStatusCode.OK, "both nodes to be current")
+                .ContinueWith(t => t.IsFaulted ? throw new TimeoutException($"Node A's /ping answers {pingA}, node B's {pingB}.") : t, TaskScheduler.Default).Unwrap();
             var stores = (await a.Admin.GetJsonAsync("/api/v1/keystores")).AsArray();
             var storeId = (string)stores.Single(s => (string?)s!["uriPrefix"] == a.Info.UriPrefix)!["id"]!;
             return new TwoNodes(a, b, bDirectory, storeId);
