@@ -29,9 +29,11 @@ internal sealed class PostgresDialect : SqlDialect
     /// batch fails (Npgsql's <c>Timeout</c> and <c>CommandTimeout</c>, 15 and 30 s by default). On a silent
     /// network nothing else ends the wait, and every XKS call waits for its batch: the node must refuse
     /// calls within its staleness bound (2 s at least, ClusterOptions), not after half a minute. A batch
-    /// commits in tens of milliseconds (docs/cluster.md, "One audit log").
+    /// commits in tens of milliseconds (docs/cluster.md, "One audit log"). One second, as SQLite's
+    /// (SqliteDialect.AuditCommandTimeoutSeconds): on a timeout Npgsql also spends up to this long on its
+    /// cancellation request, so a batch on a silent network fails in two to three of these.
     /// </summary>
-    public const int AuditTimeoutSeconds = 2;
+    public const int AuditTimeoutSeconds = 1;
 
     private const string UniqueViolation = "23505";
     private const string ForeignKeyViolation = "23503";

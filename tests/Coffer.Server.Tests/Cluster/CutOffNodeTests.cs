@@ -43,10 +43,13 @@ public sealed class CutOffNodeTests(ITestOutputHelper output)
 
         await proxy.CutAsync(how);
         var cut = Stopwatch.StartNew();
+        var calls = new List<string>();
         var refused = await xksA.EncryptAsync(keyName, [1]);
+        calls.Add($"{refused.Status} at {cut.ElapsedMilliseconds} ms");
         for (var call = 0; call < 100 && refused.Status == 200 && cut.Elapsed < Wait.Patience; call++)
         {
             refused = await xksA.EncryptAsync(keyName, [1]);
+            calls.Add($"{refused.Status} at {cut.ElapsedMilliseconds} ms");
         }
 
         var refusedAfter = cut.Elapsed;
@@ -71,7 +74,7 @@ public sealed class CutOffNodeTests(ITestOutputHelper output)
         // A: refused within the bound with the clear error, taken out by /ping and health, and no answer
         // waits on the silent link past the bound.
         XksAssert.Error(refused, 503, "DependencyTimeoutException");
-        Assert.True(refusedAfter < Bound, $"refused {refusedAfter.TotalSeconds:0.0} s after the cut");
+        Assert.True(refusedAfter < Bound, $"refused {refusedAfter.TotalSeconds:0.0} s after the cut; A's answers: {string.Join(", ", calls)}");
         Assert.Equal(HttpStatusCode.ServiceUnavailable, ping);
         XksAssert.Ok(health);
         Assert.Equal("UNAVAILABLE", health.Json.GetProperty("ekmFleetDetails")[0].GetProperty("healthStatus").GetString());
