@@ -16,9 +16,11 @@ namespace Coffer.Server.Tests.Cluster;
 /// </summary>
 public sealed class CutOffNodeTests(ITestOutputHelper output)
 {
-    private const int StalenessSeconds = 2;
+    /// <summary>The default bound: with the tests' 2 s, node B itself lapsed now and then on a loaded
+    /// two-core machine, which is not what this test is about.</summary>
+    private const int StalenessSeconds = 5;
 
-    /// <summary>Room for the audit writer's own time limit on a silent network (2 s) and a loaded machine.</summary>
+    /// <summary>Room for a loaded machine.</summary>
     private static readonly TimeSpan Bound = TimeSpan.FromSeconds(StalenessSeconds + 2);
 
     private readonly PostgresFixture _postgres = new();
