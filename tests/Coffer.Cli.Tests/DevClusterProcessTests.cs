@@ -37,7 +37,8 @@ public sealed class DevClusterProcessTests : IDisposable
             Assert.Equal(2, nodes.Select(n => n.NodeId).Distinct().Count());
             Assert.Equal(dev.Info.XksBaseUrl, nodes[0].XksBaseUrl);
             Assert.Equal(dev.Info.AdminUrl, nodes[0].AdminUrl);
-            Assert.Contains(nodes[1].XksBaseUrl, dev.Output, StringComparison.Ordinal);
+            // The banner follows dev.json.
+            await Wait.UntilAsync(() => dev.Output.Contains(nodes[1].XksBaseUrl, StringComparison.Ordinal), "the banner to list node 2's XKS base URL");
             // Both are unsealed by the dev seal: the load balancer's check passes on each.
             foreach (var node in nodes)
             {

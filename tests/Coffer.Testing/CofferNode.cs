@@ -66,17 +66,7 @@ public sealed class CofferNode : IAsyncDisposable
     /// ports, the XKS one in plain HTTP.</param>
     public static async Task<CofferNode> StartAsync(string nodeId, string? dataDirectory = null, Action<JsonObject>? configure = null)
     {
-        var owns = dataDirectory is null;
-        dataDirectory ??= Directory.CreateTempSubdirectory("coffer-node-").FullName;
-        var config = new JsonObject
-        {
-            [nameof(CofferOptions.NodeId)] = nodeId,
-            [nameof(CofferOptions.DataDirectory)] = dataDirectory,
-            [nameof(CofferOptions.Xks)] = new JsonObject { ["Address"] = "127.0.0.1", ["Port"] = LoopbackPorts.Free(), ["AllowPlainHttp"] = true },
-            [nameof(CofferOptions.Admin)] = new JsonObject { ["Address"] = "127.0.0.1", ["Port"] = LoopbackPorts.Free() },
-        };
-        configure?.Invoke(config);
-        var node = new CofferNode(nodeId, dataDirectory, owns, config);
+        var node = Create(nodeId, dataDirectory, configure);
         try
         {
             await node.StartAsync();
@@ -87,6 +77,23 @@ public sealed class CofferNode : IAsyncDisposable
             await node.DisposeAsync();
             throw;
         }
+    }
+
+    /// <summary>A node configured as <see cref="StartAsync(string, string?, Action{JsonObject}?)"/> does,
+    /// not yet started.</summary>
+    public static CofferNode Create(string nodeId, string? dataDirectory = null, Action<JsonObject>? configure = null)
+    {
+        var owns = dataDirectory is null;
+        dataDirectory ??= Directory.CreateTempSubdirectory("coffer-node-").FullName;
+        var config = new JsonObject
+        {
+            [nameof(CofferOptions.NodeId)] = nodeId,
+            [nameof(CofferOptions.DataDirectory)] = dataDirectory,
+            [nameof(CofferOptions.Xks)] = new JsonObject { ["Address"] = "127.0.0.1", ["Port"] = LoopbackPorts.Free(), ["AllowPlainHttp"] = true },
+            [nameof(CofferOptions.Admin)] = new JsonObject { ["Address"] = "127.0.0.1", ["Port"] = LoopbackPorts.Free() },
+        };
+        configure?.Invoke(config);
+        return new CofferNode(nodeId, dataDirectory, owns, config);
     }
 
     /// <summary>A data directory initialised with the dev seal (<c>Seal: "dev"</c> unseals it at
@@ -100,6 +107,14 @@ public sealed class CofferNode : IAsyncDisposable
 
     /// <summary>Starts the node (again) with <see cref="Config"/> and waits for <c>/ping</c>.</summary>
     public async Task StartAsync()
+    {
+        await LaunchAsync();
+        await WaitForPingAsync();
+    }
+
+    /// <summary>Starts the node's process (again) with <see cref="Config"/> and returns at once, while
+    /// the node is still starting.</summary>
+    public async Task LaunchAsync()
     {
         if (_process is { HasExited: false })
         {
@@ -117,7 +132,6 @@ public sealed class CofferNode : IAsyncDisposable
             .Where(name => name.StartsWith("COFFER_", StringComparison.Ordinal))
             .ToDictionary(name => name, string? (_) => null);
         _process = ChildProcess.Start(Executable[0], [.. Executable.Skip(1), "server", "--config", ConfigPath], environment);
-        await WaitForPingAsync();
     }
 
     private async Task WaitForPingAsync()
