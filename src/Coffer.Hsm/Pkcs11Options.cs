@@ -39,6 +39,16 @@ public sealed class Pkcs11Options
     /// <summary>Throws <see cref="ArgumentException"/> naming every problem at once.</summary>
     public void Validate()
     {
+        var problems = Problems();
+        if (problems.Count > 0)
+        {
+            throw new ArgumentException("Invalid PKCS#11 configuration: " + string.Join(" ", problems));
+        }
+    }
+
+    /// <summary>Every problem of these options, each message starting with the setting it is about.</summary>
+    public IReadOnlyList<string> Problems()
+    {
         var problems = new List<string>();
         if (string.IsNullOrWhiteSpace(ModulePath))
         {
@@ -56,7 +66,7 @@ public sealed class Pkcs11Options
         var hasLabel = !string.IsNullOrEmpty(TokenLabel);
         if (hasLabel == SlotId.HasValue)
         {
-            problems.Add("Set exactly one of TokenLabel or SlotId.");
+            problems.Add("TokenLabel or SlotId: set exactly one.");
         }
         else if (hasLabel && TokenLabel!.Length > 32)
         {
@@ -67,7 +77,7 @@ public sealed class Pkcs11Options
         var hasVariable = !string.IsNullOrEmpty(PinEnvironmentVariable);
         if (hasFile == hasVariable)
         {
-            problems.Add("Set exactly one of PinFile or PinEnvironmentVariable (the PIN itself never goes in the configuration).");
+            problems.Add("PinFile or PinEnvironmentVariable: set exactly one (the PIN itself never goes in the configuration).");
         }
 
         if (SessionPoolSize is < 1 or > 1024)
@@ -80,10 +90,7 @@ public sealed class Pkcs11Options
             problems.Add($"SessionTimeoutMs must be 1..60000, not {SessionTimeoutMs}.");
         }
 
-        if (problems.Count > 0)
-        {
-            throw new ArgumentException("Invalid PKCS#11 configuration: " + string.Join(" ", problems));
-        }
+        return problems;
     }
 
     /// <summary>Reads the PIN as UTF-8 bytes; the caller zeroes them. Messages never contain the PIN.</summary>

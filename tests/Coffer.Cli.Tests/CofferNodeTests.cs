@@ -50,6 +50,45 @@ public sealed class CofferNodeTests
         }
     }
 
+    // The operator stops a node that is still starting: what it opened closes and it exits 0, without a
+    // stack trace. Its first line (the dev seal's warning) comes before the seal unseals and the
+    // listeners open; the delays land the signal in later steps of the start.
+    [Theory]
+    [InlineData(0)]
+    [InlineData(150)]
+    [InlineData(400)]
+    public async Task A_node_stopped_with_SIGTERM_while_starting_exits_0_and_starts_again(int delayMilliseconds)
+    {
+        var (directory, _) = await CofferNode.CreateDevDataDirectoryAsync();
+        try
+        {
+            await using var node = CofferNode.Create("node-c", directory, c => c["Seal"] = "dev");
+            await node.LaunchAsync();
+            var deadline = DateTime.UtcNow + CofferNode.StartPatience;
+            while (node.Output.Length == 0 && DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(5);
+            }
+
+            Assert.Contains("DEV SEAL", node.Output, StringComparison.Ordinal);
+            await Task.Delay(delayMilliseconds);
+
+            var exitCode = await node.StopAsync();
+            Assert.True(exitCode == 0, $"exit {exitCode}: {node.Output}");
+            Assert.DoesNotContain("Unhandled exception", node.Output, StringComparison.Ordinal);
+            Assert.DoesNotContain("Hosting failed to start", node.Output, StringComparison.Ordinal);
+            Assert.DoesNotContain("   at ", node.Output, StringComparison.Ordinal);
+
+            // Nothing was left half open: the same node starts again on its data and serves.
+            await node.StartAsync();
+            Assert.Equal(HttpStatusCode.OK, await node.TryPingAsync());
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
     // The demo key store's credentials, on the node's current XKS port.
     private static XksClient ClientOf(CofferNode node, Coffer.Server.Hosting.DevInfo info) =>
         new(new Uri(node.XksUrl, new Uri(info.XksBaseUrl).AbsolutePath), info.AccessKeyId, info.SecretAccessKey);

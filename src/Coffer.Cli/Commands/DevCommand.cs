@@ -113,7 +113,12 @@ internal static class DevCommand
                 return await RunClusterAsync(count, options, logging, unaudited, ct);
             }
 
-            var (server, info) = await DevEnvironment.StartAsync(options, logging.Factory, time: null, unaudited, ct);
+            var ((server, info), exitCode) = await ServerStart.TryAsync(() => DevEnvironment.StartAsync(options, logging.Factory, time: null, unaudited, ct), logging, ct);
+            if (exitCode is not null)
+            {
+                return exitCode.Value;
+            }
+
             await using (server)
             {
                 logging.Flush();
@@ -159,7 +164,11 @@ internal static class DevCommand
         DevCluster cluster;
         try
         {
-            cluster = await DevCluster.StartAsync(count, first.DataDirectory, OptionsFor, logging.Factory, unaudited, ct);
+            (cluster, var exitCode) = await ServerStart.TryAsync(() => DevCluster.StartAsync(count, first.DataDirectory, OptionsFor, logging.Factory, unaudited, ct), logging, ct);
+            if (exitCode is not null)
+            {
+                return exitCode.Value;
+            }
         }
         catch (InvalidOperationException e)
         {

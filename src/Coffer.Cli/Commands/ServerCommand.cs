@@ -20,7 +20,13 @@ internal static class ServerCommand
             OwnerOnlyFiles.RestrictUmask();
             var options = Load(parse.GetValue(config));
             using var logging = Logging.Create(parse.GetValue(logFormat)!, parse.GetValue(logLevel));
-            await using var server = await CofferServer.StartAsync(options, logging.Factory, ct: ct);
+            var (server, exitCode) = await ServerStart.TryAsync(() => CofferServer.StartAsync(options, logging.Factory, ct: ct), logging, ct);
+            if (exitCode is not null)
+            {
+                return exitCode.Value;
+            }
+
+            await using var running = server;
             logging.Flush();
             Console.Error.WriteLine($"Coffer {Coffer.Server.Xks.DeepHealthCheck.Version}: XKS on {server.XksUrl}, management on {server.AdminUrl}, {(server.IsSealed ? "sealed" : "unsealed")}.");
             try

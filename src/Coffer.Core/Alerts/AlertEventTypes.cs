@@ -11,7 +11,9 @@ namespace Coffer.Alerts;
 /// Matched by the <c>key.</c> and <c>approval.</c> prefixes rather than a fixed list, so actions added
 /// later (scheduled rotation, expiry warnings, destruction, interrupted approvals) are events without a
 /// change here. Approval events tell approvers that a request waits for their votes and everyone
-/// how it ended, without anyone polling <c>coffer approval list</c>.
+/// how it ended, without anyone polling <c>coffer approval list</c>. A change of cluster leader
+/// (<c>cluster.leader</c>: a node took the lease, or the leader stepped down) is an event too: the
+/// node that runs the scheduled work, the alerts and the audit sinks has changed (docs/cluster.md).
 /// </remarks>
 public static class AlertEventTypes
 {
@@ -34,6 +36,11 @@ public static class AlertEventTypes
     public static string? TypeOf(AuditEvent e)
     {
         ArgumentNullException.ThrowIfNull(e);
+        if (e.Action == AuditActions.ClusterLeader)
+        {
+            return e.Outcome == AuditOutcome.Ok ? e.Action : null;
+        }
+
         if (e.Action.StartsWith(ApprovalPrefix, StringComparison.Ordinal))
         {
             // A held call that ran and failed matters as much as a failed rotation.

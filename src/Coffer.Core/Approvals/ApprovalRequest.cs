@@ -47,8 +47,16 @@ public sealed record ApprovalRequest(
     /// <summary>Why the request ended other than by running (void, expired, cancelled, denied).</summary>
     public string? EndReason { get; init; }
 
+    /// <summary>The node process that moved the request to approved and runs it; null before, and for a
+    /// request approved before Coffer recorded it.</summary>
+    public ApprovalRunner? RunBy { get; init; }
+
     public bool IsExpiredAt(DateTimeOffset now) => State == ApprovalStates.Pending && now >= ExpiresAt;
 }
+
+/// <summary>The node process running an approved request (docs/cluster.md): its node id and the
+/// instance id drawn at that process's start, so a restart under the same node id is another runner.</summary>
+public sealed record ApprovalRunner(string NodeId, string InstanceId);
 
 /// <summary>One approver's vote; a voter votes once per request.</summary>
 public sealed record ApprovalVote(string RequestId, string VoterId, string VoterKind, string VoterName, bool Approves, string? Comment, DateTimeOffset At);

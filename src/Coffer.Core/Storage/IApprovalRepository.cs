@@ -40,6 +40,10 @@ public interface IApprovalRepository
     /// was not in <paramref name="expected"/> (someone else moved it first).</summary>
     Task<bool> MoveAsync(string id, string expected, string state, DateTimeOffset at, string? endReason, CancellationToken ct = default);
 
+    /// <summary>Moves a pending request to approved, recording <paramref name="runner"/> as the node process
+    /// that runs it (<see cref="ApprovalRequest.RunBy"/>); false when it was no longer pending.</summary>
+    Task<bool> ApproveAsync(string id, ApprovalRunner runner, CancellationToken ct = default);
+
     /// <summary>approved → executed, with the answer (at most one of body and sealed result).</summary>
     Task<bool> RecordExecutionAsync(string id, int status, string? body, byte[]? sealedResult, DateTimeOffset at, CancellationToken ct = default);
 

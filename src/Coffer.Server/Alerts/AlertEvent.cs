@@ -17,9 +17,11 @@ namespace Coffer.Server.Alerts;
 /// <param name="Outcome"><c>ok</c>, or <c>error</c> for a failed rotation or approved call.</param>
 /// <param name="Error">Why a rotation or an approved call failed, for failed ones only.</param>
 /// <param name="Reason">For a failure, its reason; for an approval event, the request's reason
-/// (<c>approval.request</c>) or why it ended (<c>approval.void</c>, <c>.expire</c>, <c>.interrupt</c>).</param>
+/// (<c>approval.request</c>) or why it ended (<c>approval.void</c>, <c>.expire</c>, <c>.interrupt</c>); for
+/// <c>cluster.leader</c>, what changed ("became the leader", "stepped down: why").</param>
 /// <param name="ApprovalId">The approval request (<c>apr_…</c>) of an approval event.</param>
 /// <param name="Operation">The guarded operation an approval event is about (<c>key.destroy</c>, ...).</param>
+/// <param name="Node">For <c>cluster.leader</c>, the node that became the leader or stepped down.</param>
 public sealed record AlertEvent(
     string Id,
     string Type,
@@ -33,7 +35,8 @@ public sealed record AlertEvent(
     string? Error = null,
     string? Reason = null,
     string? ApprovalId = null,
-    string? Operation = null)
+    string? Operation = null,
+    string? Node = null)
 {
     /// <summary>The event of <paramref name="record"/>, or null when it is no alert event (<see cref="AlertEventTypes.TypeOf"/>).</summary>
     public static AlertEvent? From(AuditRecord record)
@@ -43,6 +46,12 @@ public sealed record AlertEvent(
         if (type is null)
         {
             return null;
+        }
+
+        if (type == AuditActions.ClusterLeader)
+        {
+            return new AlertEvent(AlertEventTypes.EventId(record.Sequence), type, record.Time, null, null, null,
+                new AlertActor(e.ActorKind, e.ActorId), AuditOutcomes.ToText(e.Outcome), record.Sequence, Reason: e.Details, Node: record.Node);
         }
 
         var failed = e.Outcome != AuditOutcome.Ok;

@@ -38,16 +38,4 @@ public sealed class AlertOptions
     internal TimeSpan FirstRetryDelay => TimeSpan.FromMilliseconds(FirstRetryDelayMilliseconds);
 
     internal TimeSpan MaxRetryDelay => TimeSpan.FromSeconds(MaxRetryDelaySeconds);
-
-    internal void Validate()
-    {
-        if (PollMilliseconds is < 10 or > 60_000 || BatchSize is < 1 or > 10_000 || TimeoutSeconds is < 1 or > 300
-            || InProcessRetries is < 0 or > 10 || FirstRetryDelayMilliseconds is < 1 or > 3_600_000 || MaxRetryDelaySeconds is < 1 or > 86_400
-            || MaxAttempts is < 1 or > 1000 || MaxAgeHours is < 1 or > 24 * 30)
-        {
-            throw new InvalidOperationException(
-                "Alerts: PollMilliseconds is 10..60000, BatchSize 1..10000, TimeoutSeconds 1..300, InProcessRetries 0..10, " +
-                "FirstRetryDelayMilliseconds 1..3600000, MaxRetryDelaySeconds 1..86400, MaxAttempts 1..1000, MaxAgeHours 1..720.");
-        }
-    }
 }

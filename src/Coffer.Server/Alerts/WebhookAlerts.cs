@@ -29,7 +29,6 @@ internal sealed class WebhookAlerts : IAsyncDisposable
 
     public static async Task<WebhookAlerts> StartAsync(AlertOptions options, SealManager seal, Cluster.Leadership leadership, TimeProvider time, ILoggerFactory loggers, CancellationToken ct = default)
     {
-        options.Validate();
         WebhookAlerts? alerts = null;
         var dispatcher = await AlertDispatcher.CreateAsync(seal.Storage, options, time, loggers.CreateLogger<AlertDispatcher>(), () => alerts?.Wake(), ct);
         alerts = new WebhookAlerts(dispatcher, new WebhookDeliverer(seal, options, time, loggers.CreateLogger<WebhookDeliverer>()), leadership);

@@ -1,6 +1,7 @@
 using Coffer.Approvals;
 using Coffer.Audit;
 using Coffer.Server.Audit;
+using Coffer.Server.Cluster;
 using Coffer.Server.Management;
 using Coffer.Storage;
 using Microsoft.AspNetCore.Http;
@@ -64,7 +65,8 @@ internal static class ApprovalVoting
         {
             // Claimed before the move, so the scheduler never takes this run for one a stopped node left behind.
             using var run = http.RequestServices.GetRequiredService<ApprovalRuns>().Claim(approvalId);
-            if (await storage.Approvals.MoveAsync(approvalId, ApprovalStates.Pending, ApprovalStates.Approved, time.GetUtcNow(), null, ct))
+            // The runner is recorded with the move: the leader's sweep leaves the run alone while this process is live.
+            if (await storage.Approvals.ApproveAsync(approvalId, http.RequestServices.GetRequiredService<ClusterMembership>().Runner, ct))
             {
                 // Only the vote whose conditional update won gets here: the call runs once, and to its end
                 // even if this voter hangs up (a run cut short is left interrupted, its effect unknown).

@@ -1,5 +1,6 @@
 using Coffer.Changes;
 using Coffer.Server.Hosting;
+using Coffer.Server.Lifecycle;
 using Microsoft.Extensions.Hosting;
 
 namespace Coffer.Server.Changes;
@@ -21,7 +22,7 @@ internal sealed class FullReload(IChangeFeed changes, CofferOptions options, Tim
         using var timer = new PeriodicTimer(TimeSpan.FromSeconds(options.Cluster.FullReloadSeconds), time);
         try
         {
-            while (await timer.WaitForNextTickAsync(stoppingToken))
+            while (await timer.WaitForNextTickAsync(stoppingToken) && await Coalesce.MissedTicks())
             {
                 await changes.ReloadAllAsync(stoppingToken);
             }

@@ -37,6 +37,7 @@ internal sealed partial class ClusterMembership : IAsyncDisposable
     private AuditLog? _audit;
     private long _renewedAt;
     private bool _announcedLeader;
+    private int _disposed;
     private int _failures;
     private volatile ClusterView _view;
 
@@ -53,6 +54,9 @@ internal sealed partial class ClusterMembership : IAsyncDisposable
 
     /// <summary>Random per process start: tells this process from an earlier or a second one with the same node id.</summary>
     public string InstanceId { get; }
+
+    /// <summary>This process, as the runner of the approved requests it runs.</summary>
+    public Coffer.Approvals.ApprovalRunner Runner => new(_nodeId, InstanceId);
 
     public Leadership Leadership { get; } = new();
 
@@ -117,9 +121,15 @@ internal sealed partial class ClusterMembership : IAsyncDisposable
         new(await _storage.Cluster.ListNodesAsync(ct), await _storage.Cluster.GetLeaderAsync(ct), _options.Liveness, _view.Self);
 
     /// <summary>Graceful stop: ends the term (scheduled work stops), gives the lease up so another node
-    /// takes it at once, and marks the node stopped.</summary>
+    /// takes it at once, and marks the node stopped. Once: the node stops it first, and again (doing
+    /// nothing) when it closes the registration.</summary>
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
         await _stop.CancelAsync();
         await _loop;
         try

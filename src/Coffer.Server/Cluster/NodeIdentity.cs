@@ -25,15 +25,17 @@ internal static partial class NodeIdentity
         return text.Length == 0 ? "coffer" : text;
     }
 
-    /// <exception cref="InvalidOperationException"><paramref name="nodeId"/> is not a safe token.</exception>
-    public static void Validate(string? nodeId)
+    /// <summary>Why <paramref name="nodeId"/> is not a safe token, or null when it is
+    /// (<see cref="Hosting.ClusterOptionsValidator"/> refuses the start with it).</summary>
+    public static string? Problem(string? nodeId)
     {
-        if (nodeId is null || !SafeToken().IsMatch(nodeId))
+        if (nodeId is not null && SafeToken().IsMatch(nodeId))
         {
-            var shown = nodeId is null ? "nothing" : $"'{Logging.LogText.Escape(nodeId.Length > MaxLength ? nodeId[..MaxLength] + "..." : nodeId)}'";
-            throw new InvalidOperationException(
-                $"NodeId must be 1 to {MaxLength} ASCII letters, digits, '.', '_' or '-', starting with a letter or digit; it is {shown}.");
+            return null;
         }
+
+        var shown = nodeId is null ? "nothing" : $"'{Logging.LogText.Escape(nodeId.Length > MaxLength ? nodeId[..MaxLength] + "..." : nodeId)}'";
+        return $"NodeId must be 1 to {MaxLength} ASCII letters, digits, '.', '_' or '-', starting with a letter or digit; it is {shown}.";
     }
 
     [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._-]{0,62}\\z", RegexOptions.CultureInvariant)]

@@ -17,16 +17,16 @@ public sealed class ClusterOptions
     /// "Changes between nodes and staleness"). 2..60.</summary>
     public int StalenessSeconds { get; set; } = 5;
 
-    /// <summary>How often the node writes its heartbeat and reads the fleet.</summary>
+    /// <summary>How often the node writes its heartbeat and reads the fleet. At least 50.</summary>
     public int HeartbeatMilliseconds { get; set; } = 1000;
 
-    /// <summary>A node whose last heartbeat is older than this counts as gone.</summary>
+    /// <summary>A node whose last heartbeat is older than this counts as gone. At least twice <see cref="HeartbeatMilliseconds"/>.</summary>
     public int LivenessMilliseconds { get; set; } = 5000;
 
-    /// <summary>How long a leader's lease lasts from each renewal, on the database's clock.</summary>
+    /// <summary>How long a leader's lease lasts from each renewal, on the database's clock. At least twice <see cref="RenewMilliseconds"/>.</summary>
     public int LeaseMilliseconds { get; set; } = 10000;
 
-    /// <summary>How often the leader renews its lease.</summary>
+    /// <summary>How often the leader renews its lease. At least 50.</summary>
     public int RenewMilliseconds { get; set; } = 3000;
 
     internal TimeSpan Heartbeat => TimeSpan.FromMilliseconds(HeartbeatMilliseconds);
@@ -40,33 +40,4 @@ public sealed class ClusterOptions
     /// <summary>The leader stops its scheduled work this long before its lease would end by its own
     /// clock, so work in flight sees the end of its term before another node can begin one.</summary>
     internal TimeSpan StepDownMargin => Lease / 5;
-
-    /// <exception cref="InvalidOperationException">A setting is out of range, or the timings cannot work together.</exception>
-    internal void Validate()
-    {
-        if (StalenessSeconds is < 2 or > 60)
-        {
-            throw new InvalidOperationException("Cluster.StalenessSeconds must be 2..60: the node confirms it is current every second, and a longer bound lets a node cut off from the database serve changes it missed for longer.");
-        }
-
-        if (FullReloadSeconds is < 1 or > 3600)
-        {
-            throw new InvalidOperationException("Cluster.FullReloadSeconds must be 1..3600: the full reload is what retries a cache that failed to reload.");
-        }
-
-        if (HeartbeatMilliseconds < 50 || RenewMilliseconds < 50)
-        {
-            throw new InvalidOperationException("Cluster.HeartbeatMilliseconds and Cluster.RenewMilliseconds must be at least 50.");
-        }
-
-        if (LivenessMilliseconds < 2 * HeartbeatMilliseconds)
-        {
-            throw new InvalidOperationException("Cluster.LivenessMilliseconds must be at least twice Cluster.HeartbeatMilliseconds, or a node that misses one heartbeat counts as gone.");
-        }
-
-        if (LeaseMilliseconds < 2 * RenewMilliseconds)
-        {
-            throw new InvalidOperationException("Cluster.LeaseMilliseconds must be at least twice Cluster.RenewMilliseconds, or a leader that misses one renewal loses its lease.");
-        }
-    }
 }

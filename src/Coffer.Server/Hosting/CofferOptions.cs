@@ -87,6 +87,9 @@ public sealed class TlsOptions
     public string? ClientSubject { get; set; }
 
     public bool Enabled => CertificatePath is not null;
+
+    internal bool IsPkcs12 => CertificatePath is { } path
+        && (path.EndsWith(".pfx", StringComparison.OrdinalIgnoreCase) || path.EndsWith(".p12", StringComparison.OrdinalIgnoreCase));
 }
 
 public sealed class XksListenerOptions : ListenerOptions

@@ -65,6 +65,7 @@ public static class DevEnvironment
     internal static async Task<(CofferServer Server, DevInfo Info)> StartFirstNodeAsync(CofferOptions options, ILoggerFactory loggers, TimeProvider? time, bool unaudited, CancellationToken ct)
     {
         options.Seal = SealKinds.Dev;
+        CofferOptionsValidation.ThrowIfInvalid(options);
         OwnerOnlyFiles.CreateDirectory(options.DataDirectory);
         var infoPath = Path.Combine(options.DataDirectory, FileName);
         var token = await InitializeOnceAsync(options, loggers, ct);

@@ -1,6 +1,7 @@
 using System.Net;
 using Coffer.Auth;
 using Coffer.Storage;
+using Microsoft.Extensions.Options;
 
 namespace Coffer.Server.Hosting;
 
@@ -51,43 +52,6 @@ public sealed class OidcOptions
 
     internal string MetadataAddress => Issuer!.TrimEnd('/') + "/.well-known/openid-configuration";
 
-    /// <summary>Refuses to start with a section that cannot work, naming what is wrong.</summary>
-    internal void Validate()
-    {
-        if (!Uri.TryCreate(Issuer, UriKind.Absolute, out var issuer)
-            || (issuer.Scheme != Uri.UriSchemeHttps && !(issuer.Scheme == Uri.UriSchemeHttp && IsLoopback(issuer)))
-            || !string.IsNullOrEmpty(issuer.Query) || !string.IsNullOrEmpty(issuer.Fragment))
-        {
-            throw new InvalidOperationException(
-                $"Oidc.Issuer must be the identity provider's https URL (plain http only for a loopback issuer), without query or fragment; got '{Issuer}'.");
-        }
-
-        if (string.IsNullOrWhiteSpace(Audience))
-        {
-            throw new InvalidOperationException("Oidc.Audience is required: the 'aud' value the identity provider puts into tokens for Coffer (e.g. api://coffer).");
-        }
-
-        if (string.IsNullOrWhiteSpace(GroupsClaim))
-        {
-            throw new InvalidOperationException("Oidc.GroupsClaim must name a claim (default 'groups'; Entra ID app roles are in 'roles').");
-        }
-
-        if (NameClaim is not null && string.IsNullOrWhiteSpace(NameClaim))
-        {
-            throw new InvalidOperationException("Oidc.NameClaim must name a claim, or be left out (preferred_username, then email, then sub).");
-        }
-
-        if (ClockSkewSeconds is < 0 or > 300 || KeyRefreshIntervalSeconds is < 1 or > 86_400 || MetadataTimeoutSeconds is < 1 or > 120)
-        {
-            throw new InvalidOperationException("Oidc: ClockSkewSeconds is 0..300, KeyRefreshIntervalSeconds 1..86400, MetadataTimeoutSeconds 1..120.");
-        }
-
-        for (var i = 0; i < GroupRoles.Count; i++)
-        {
-            GroupRoles[i].Validate(i);
-        }
-    }
-
     /// <summary>Refuses to start with a mapping to a role that is neither built in nor a custom role of
     /// this database. (A custom role deleted later simply grants nothing.)</summary>
     internal async Task RequireRolesAsync(IPrincipalRepository principals, CancellationToken ct)
@@ -98,11 +62,17 @@ public sealed class OidcOptions
             if (!await principals.RoleExistsAsync(role, ct))
             {
                 var custom = (await principals.ListRolesAsync(ct)).Select(r => r.Name);
-                throw new InvalidOperationException(
-                    $"Oidc.GroupRoles[{i}] maps group '{GroupRoles[i].Group}' to '{role}', which is not a role; roles are {string.Join(", ", Roles.All.Concat(custom))}.");
+                throw new OptionsValidationException(nameof(CofferOptions), typeof(CofferOptions),
+                    [$"Oidc:GroupRoles:{i}:Role maps group '{GroupRoles[i].Group}' to '{role}', which is not a role; roles are {string.Join(", ", Roles.All.Concat(custom))}."]);
             }
         }
     }
+
+    /// <summary>An https URL, or plain http for a loopback issuer, without query or fragment.</summary>
+    internal static bool IsIssuer(string? text) =>
+        Uri.TryCreate(text, UriKind.Absolute, out var issuer)
+        && (issuer.Scheme == Uri.UriSchemeHttps || (issuer.Scheme == Uri.UriSchemeHttp && IsLoopback(issuer)))
+        && string.IsNullOrEmpty(issuer.Query) && string.IsNullOrEmpty(issuer.Fragment);
 
     private static bool IsLoopback(Uri uri) =>
         uri.IsLoopback || (IPAddress.TryParse(uri.Host.Trim('[', ']'), out var address) && IPAddress.IsLoopback(address));
@@ -121,24 +91,4 @@ public sealed class OidcGroupRole
     public string? KeyStoreId { get; set; }
 
     internal RoleGrant Grant => new(Role!, KeyStoreId);
-
-    internal void Validate(int index)
-    {
-        if (string.IsNullOrWhiteSpace(Group))
-        {
-            throw new InvalidOperationException($"Oidc.GroupRoles[{index}].Group is required: the group as the '{nameof(OidcOptions.GroupsClaim)}' claim carries it.");
-        }
-
-        // Custom roles live in the database: whether one exists is checked once storage is open (RequireRolesAsync).
-        if (!Roles.IsBuiltIn(Role) && !IdentityNames.IsValid(Role))
-        {
-            throw new InvalidOperationException(
-                $"Oidc.GroupRoles[{index}] maps group '{Group}' to '{Role}', which is not a role; roles are {string.Join(", ", Roles.All)} or a custom role's name.");
-        }
-
-        if (KeyStoreId is not null && !(KeyStoreId.StartsWith("ks_", StringComparison.Ordinal) && KeyStoreId.Length > 3))
-        {
-            throw new InvalidOperationException($"Oidc.GroupRoles[{index}].KeyStoreId '{KeyStoreId}' is not a key store id (ks_…); leave it out to grant the role on every key store.");
-        }
-    }
 }

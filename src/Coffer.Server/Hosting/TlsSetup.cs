@@ -35,16 +35,12 @@ internal static class TlsSetup
             },
         };
 
+        // ListenerOptionsValidator made sure a client CA comes with the subject, and a PEM certificate with its key.
         if (tls.ClientCaPath is not null)
         {
-            if (string.IsNullOrWhiteSpace(tls.ClientSubject))
-            {
-                throw new InvalidOperationException("mTLS needs both a client CA and the required client subject (AWS presents CN=cks.kms.<region>.amazonaws.com).");
-            }
-
             // Only the CA's certificate (PEM or DER): CreateFromPemFile would demand its private key too.
             var ca = X509CertificateLoader.LoadCertificateFromFile(tls.ClientCaPath);
-            var subject = tls.ClientSubject;
+            var subject = tls.ClientSubject!;
             https.ClientCertificateMode = ClientCertificateMode.RequireCertificate;
             // Returning false fails the handshake: a wrong CA, subject, expired or self-signed certificate never reaches HTTP.
             https.ClientCertificateValidation = (certificate, _, _) => ClientCertificateIsAllowed(certificate, ca, subject, time.GetUtcNow());
@@ -82,15 +78,10 @@ internal static class TlsSetup
     private static X509Certificate2 LoadCertificate(TlsOptions tls)
     {
         var path = tls.CertificatePath!;
-        if (path.EndsWith(".pfx", StringComparison.OrdinalIgnoreCase) || path.EndsWith(".p12", StringComparison.OrdinalIgnoreCase))
+        if (tls.IsPkcs12)
         {
             var password = tls.PasswordEnvironmentVariable is null ? null : Environment.GetEnvironmentVariable(tls.PasswordEnvironmentVariable);
             return X509CertificateLoader.LoadPkcs12FromFile(path, password);
-        }
-
-        if (tls.KeyPath is null)
-        {
-            throw new InvalidOperationException("A PEM certificate needs Tls.KeyPath (its private key file).");
         }
 
         return X509Certificate2.CreateFromPemFile(path, tls.KeyPath);

@@ -78,6 +78,7 @@ internal sealed partial class DestructionSweeper(SealManager seal, AuditLog audi
                 if (wait > TimeSpan.Zero)
                 {
                     await Task.Delay(wait, time, stoppingToken);
+                    await Coalesce.MissedTicks();
                 }
 
                 var now = time.GetUtcNow();

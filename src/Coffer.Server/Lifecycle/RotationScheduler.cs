@@ -26,7 +26,7 @@ namespace Coffer.Server.Lifecycle;
 /// and is tried again next tick, as is a failed rotation (an HSM that is down). Sealed, it does nothing.</para>
 /// </remarks>
 internal sealed partial class RotationScheduler(
-    SealManager seal, AuditLog audit, TimeProvider time, Hosting.CofferOptions options, Approvals.ApprovalRuns approvalRuns, Cluster.Leadership leadership,
+    SealManager seal, AuditLog audit, TimeProvider time, Hosting.CofferOptions options, Approvals.ApprovalRuns approvalRuns, Cluster.ClusterMembership cluster,
     ILogger<RotationScheduler> logger) : BackgroundService
 {
     /// <summary>How often the scheduler looks for due work.</summary>
@@ -54,7 +54,7 @@ internal sealed partial class RotationScheduler(
     }
 
     /// <summary>Only on the cluster's leader (docs/cluster.md); a node that becomes the leader ticks at once.</summary>
-    protected override Task ExecuteAsync(CancellationToken stoppingToken) => leadership.RunWhileLeaderAsync(RunAsync, stoppingToken);
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) => cluster.Leadership.RunWhileLeaderAsync(RunAsync, stoppingToken);
 
     private async Task RunAsync(CancellationToken stoppingToken)
     {
@@ -66,7 +66,7 @@ internal sealed partial class RotationScheduler(
             {
                 await RunTickAsync(stoppingToken);
             }
-            while (await timer.WaitForNextTickAsync(stoppingToken));
+            while (await timer.WaitForNextTickAsync(stoppingToken) && await Coalesce.MissedTicks());
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
@@ -102,7 +102,7 @@ internal sealed partial class RotationScheduler(
         var now = time.GetUtcNow();
         var storage = seal.Storage;
         await Approvals.ApprovalExpiry.SweepAsync(audit, storage, now, sourceIp: null, ct);
-        await Approvals.ApprovalInterruptions.SweepAsync(audit, storage, approvalRuns, now, ct);
+        await Approvals.ApprovalInterruptions.SweepAsync(audit, storage, approvalRuns, cluster.Runner, options.Cluster.Liveness, now, ct);
         try
         {
             await ExpiryWarnings.WarnAsync(storage, audit, options.Alerts.ExpiryWarningDays, now, ct);

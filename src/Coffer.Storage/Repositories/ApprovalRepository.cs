@@ -16,7 +16,7 @@ internal sealed class ApprovalRepository(CofferStorage storage) : IApprovalRepos
         "requester_id AS RequesterId, requester_kind AS RequesterKind, requester_name AS RequesterName, requester_grants AS RequesterGrants, " +
         "requester_groups AS RequesterGroups, requester_token_id AS RequesterTokenId, reason AS Reason, fingerprint AS Fingerprint, state AS State, " +
         "created_at AS CreatedAt, expires_at AS ExpiresAt, finished_at AS FinishedAt, end_reason AS EndReason, result_status AS ResultStatus, " +
-        "result_body AS ResultBody, sealed_result AS SealedResult";
+        "result_body AS ResultBody, sealed_result AS SealedResult, run_node AS RunNode, run_instance AS RunInstance";
 
     private const string InsertRequest =
         "INSERT INTO approval_requests (id, operation, policy_name, required_approvals, approver_group, method, route_pattern, path, route_values, " +
@@ -213,6 +213,15 @@ internal sealed class ApprovalRepository(CofferStorage storage) : IApprovalRepos
             new { Id = id, From = expected, To = state, At = DbValues.Time(at), EndReason = endReason }, cancellationToken: ct)) == 1;
     }
 
+    public async Task<bool> ApproveAsync(string id, ApprovalRunner runner, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(runner);
+        await using var connection = await storage.OpenConnectionAsync(ct);
+        return await connection.ExecuteAsync(new CommandDefinition(
+            "UPDATE approval_requests SET state = 'approved', run_node = @Node, run_instance = @Instance WHERE id = @Id AND state = 'pending'",
+            new { Id = id, Node = runner.NodeId, Instance = runner.InstanceId }, cancellationToken: ct)) == 1;
+    }
+
     public async Task<bool> RecordExecutionAsync(string id, int status, string? body, byte[]? sealedResult, DateTimeOffset at, CancellationToken ct = default)
     {
         await using var connection = await storage.OpenConnectionAsync(ct);
@@ -291,6 +300,8 @@ internal sealed class ApprovalRepository(CofferStorage storage) : IApprovalRepos
         public long? ResultStatus { get; init; }
         public string? ResultBody { get; init; }
         public byte[]? SealedResult { get; init; }
+        public string? RunNode { get; init; }
+        public string? RunInstance { get; init; }
 
         public ApprovalRequest ToRequest()
         {
@@ -305,6 +316,7 @@ internal sealed class ApprovalRepository(CofferStorage storage) : IApprovalRepos
                 ResultStatus = (int?)ResultStatus,
                 ResultBody = ResultBody,
                 SealedResult = SealedResult,
+                RunBy = RunNode is null || RunInstance is null ? null : new ApprovalRunner(RunNode, RunInstance),
             };
         }
     }

@@ -27,6 +27,9 @@ public sealed class AlertEventTypesTests
     [InlineData("approval.execute", AuditOutcome.Error, "approval.execute.failed")]
     [InlineData("approval.approve", AuditOutcome.Error, null)]
     [InlineData("approvals.request", AuditOutcome.Ok, null)]
+    [InlineData("cluster.leader", AuditOutcome.Ok, "cluster.leader")]
+    [InlineData("cluster.leader", AuditOutcome.Error, null)]
+    [InlineData("cluster.node", AuditOutcome.Ok, null)]
     public void A_record_is_an_event_of_its_action_when_it_changed_a_key_or_a_rotation_failed_or_it_is_an_approval_step(string action, AuditOutcome outcome, string? type)
     {
         Assert.Equal(type, AlertEventTypes.TypeOf(new AuditEvent { Action = action, Outcome = outcome }));

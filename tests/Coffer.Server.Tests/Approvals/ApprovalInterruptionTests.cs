@@ -90,7 +90,7 @@ public sealed class ApprovalInterruptionTests
         Assert.False(runs.IsRunning("apr_2"));
     }
 
-    private static async Task<string> HoldKillSwitchAsync(DevServer node)
+    internal static async Task<string> HoldKillSwitchAsync(DevServer node)
     {
         using var held = await node.Admin.PostJsonAsync("/api/v1/kill-switches", new { scope = "all", reason = "drill" });
         return (string)(await held.JsonAsync(HttpStatusCode.Accepted))["id"]!;

@@ -14,14 +14,15 @@ public sealed class BackendNeutralServerTests
 {
     private const string HsmAssembly = "Coffer.Hsm";
 
-    // What Hosting/CofferServer.cs (and the options it reads) needs to build and connect the backend.
+    // What Hosting/CofferNode.cs (and the options it reads) needs to build and connect the backend, and
+    // Hosting/SealOptionsValidator.cs to check its options.
     private static readonly string[] AllowedTypes = ["Coffer.Hsm.Pkcs11CryptoBackend", "Coffer.Hsm.Pkcs11Options"];
 
     private static readonly string[] AllowedMembers =
     [
         "Coffer.Hsm.Pkcs11CryptoBackend::.ctor",
         "Coffer.Hsm.Pkcs11CryptoBackend::Connect",
-        "Coffer.Hsm.Pkcs11Options::Validate",
+        "Coffer.Hsm.Pkcs11Options::Problems",
     ];
 
     [Fact]

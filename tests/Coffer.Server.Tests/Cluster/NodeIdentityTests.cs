@@ -1,5 +1,6 @@
 using Coffer.Server.Cluster;
 using Coffer.Server.Hosting;
+using Microsoft.Extensions.Options;
 
 namespace Coffer.Server.Tests.Cluster;
 
@@ -16,7 +17,7 @@ public sealed class NodeIdentityTests
         var id = NodeIdentity.FromHostName(hostName);
 
         Assert.Equal(expected.TrimStart('-'), id);
-        NodeIdentity.Validate(id);
+        Assert.Null(NodeIdentity.Problem(id));
     }
 
     [Fact]
@@ -25,7 +26,7 @@ public sealed class NodeIdentityTests
         var id = NodeIdentity.FromHostName(new string('h', 200));
 
         Assert.Equal(NodeIdentity.MaxLength, id.Length);
-        NodeIdentity.Validate(id);
+        Assert.Null(NodeIdentity.Problem(id));
     }
 
     [Theory]
@@ -37,16 +38,17 @@ public sealed class NodeIdentityTests
     [InlineData("nöde")]
     public void An_explicit_node_id_that_is_not_a_safe_token_is_refused_by_name(string nodeId)
     {
-        var e = Assert.Throws<InvalidOperationException>(() => NodeIdentity.Validate(nodeId));
+        var problem = NodeIdentity.Problem(nodeId);
 
-        Assert.StartsWith("NodeId must be 1 to 63 ASCII letters, digits, '.', '_' or '-'", e.Message, StringComparison.Ordinal);
-        Assert.DoesNotContain("\n", e.Message, StringComparison.Ordinal);
+        Assert.NotNull(problem);
+        Assert.StartsWith("NodeId must be 1 to 63 ASCII letters, digits, '.', '_' or '-'", problem, StringComparison.Ordinal);
+        Assert.DoesNotContain("\n", problem, StringComparison.Ordinal);
     }
 
     [Fact]
     public void A_node_id_of_64_characters_is_refused()
     {
-        Assert.Throws<InvalidOperationException>(() => NodeIdentity.Validate(new string('n', 64)));
+        Assert.NotNull(NodeIdentity.Problem(new string('n', 64)));
     }
 
     [Fact]
@@ -62,9 +64,9 @@ public sealed class NodeIdentityTests
             Admin = new ListenerOptions { Address = "127.0.0.1", Port = 0 },
         };
 
-        var e = await Assert.ThrowsAsync<InvalidOperationException>(() => CofferServer.StartAsync(options, Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance));
+        var e = await Assert.ThrowsAsync<OptionsValidationException>(() => CofferServer.StartAsync(options, Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance));
 
-        Assert.Contains("NodeId must be", e.Message, StringComparison.Ordinal);
+        Assert.Contains(e.Failures, f => f.StartsWith("NodeId must be", StringComparison.Ordinal));
         Assert.False(Directory.Exists(directory));
     }
 
@@ -83,9 +85,10 @@ public sealed class NodeIdentityTests
             Admin = new ListenerOptions { Address = "127.0.0.1", Port = 0 },
         };
 
-        var e = await Assert.ThrowsAsync<InvalidOperationException>(() => CofferServer.StartAsync(options, Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance));
+        var e = await Assert.ThrowsAsync<OptionsValidationException>(() => CofferServer.StartAsync(options, Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance));
 
-        Assert.StartsWith("Cluster.", e.Message, StringComparison.Ordinal);
+        var problem = Assert.Single(e.Failures);
+        Assert.StartsWith("Cluster:", problem, StringComparison.Ordinal);
         Assert.False(Directory.Exists(options.DataDirectory));
     }
 }

@@ -46,7 +46,7 @@ public sealed class MetricsTests
         Assert.Equal(HttpStatusCode.Forbidden, (await approver.GetAsync("/metrics")).StatusCode);
     }
 
-    private static double Value(string text, string series)
+    internal static double Value(string text, string series)
     {
         var match = Regex.Match(text, "^" + Regex.Escape(series) + " ([0-9.e+-]+)$", RegexOptions.Multiline);
         Assert.True(match.Success, $"{series} is not in:\n{text}");

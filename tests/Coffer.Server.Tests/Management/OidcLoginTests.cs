@@ -8,6 +8,7 @@ using Coffer.Server.Tests.Audit;
 using Coffer.Server.Tests.Xks;
 using Coffer.Testing;
 using Coffer.Testing.Oidc;
+using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
 using Microsoft.IdentityModel.Tokens;
 
@@ -424,7 +425,7 @@ public sealed class OidcNodeTests
 
             var unknown = OidcNode.Options(issuer);
             unknown.GroupRoles.Add(new OidcGroupRole { Group = "readers", Role = "key-writer" });
-            var e = await Assert.ThrowsAsync<InvalidOperationException>(() => DevServer.StartAsync(o => o.Oidc = unknown, directory, time));
+            var e = await Assert.ThrowsAsync<OptionsValidationException>(() => DevServer.StartAsync(o => o.Oidc = unknown, directory, time));
             Assert.Contains("'key-writer', which is not a role", e.Message, StringComparison.Ordinal);
             Assert.Contains("key-reader", e.Message, StringComparison.Ordinal);
 
@@ -470,7 +471,7 @@ public sealed class OidcNodeTests
             case "key store id malformed": options.GroupRoles.Add(new OidcGroupRole { Group = "team", Role = "key-officer", KeyStoreId = "tenant-a" }); break;
         }
 
-        var e = await Assert.ThrowsAsync<InvalidOperationException>(() => DevServer.StartAsync(o => o.Oidc = options));
+        var e = await Assert.ThrowsAsync<OptionsValidationException>(() => DevServer.StartAsync(o => o.Oidc = options));
         Assert.Contains(message, e.Message, StringComparison.Ordinal);
         Assert.StartsWith("Oidc", e.Message, StringComparison.Ordinal);
     }

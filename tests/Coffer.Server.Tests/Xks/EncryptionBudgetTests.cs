@@ -1,6 +1,7 @@
 using System.Net.Http.Json;
 using Coffer.Server.Tests.Management;
 using Coffer.Testing;
+using Microsoft.Extensions.Options;
 
 namespace Coffer.Server.Tests.Xks;
 
@@ -102,9 +103,9 @@ public sealed class EncryptionBudgetTests
     [InlineData((1L << 32) + 1)]
     public async Task A_limit_outside_1_to_2_pow_32_refuses_to_start_naming_the_setting(long limit)
     {
-        var e = await Assert.ThrowsAsync<InvalidOperationException>(() => DevServer.StartAsync(o => o.Xks.MaxEncryptionsPerKeyVersion = limit));
+        var e = await Assert.ThrowsAsync<OptionsValidationException>(() => DevServer.StartAsync(o => o.Xks.MaxEncryptionsPerKeyVersion = limit));
 
-        Assert.Contains("Xks.MaxEncryptionsPerKeyVersion must be 1..4294967296", e.Message, StringComparison.Ordinal);
+        Assert.Contains("Xks:MaxEncryptionsPerKeyVersion must be 1..4294967296", e.Message, StringComparison.Ordinal);
     }
 
     private static async Task<List<System.Text.Json.Nodes.JsonNode>> WarningsAsync(DevServer node) =>

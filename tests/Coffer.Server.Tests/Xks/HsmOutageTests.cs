@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.Json.Nodes;
 using Coffer.KeyStores;
 using Coffer.Testing;
+using Microsoft.Extensions.Options;
 
 namespace Coffer.Server.Tests.Xks;
 
@@ -186,13 +187,13 @@ public sealed class HsmOutageTests
     [Fact]
     public async Task Pkcs11_options_naming_a_missing_module_stop_the_start_with_every_problem_named()
     {
-        var error = await Assert.ThrowsAsync<ArgumentException>(() => DevServer.StartAsync(o =>
+        var error = await Assert.ThrowsAsync<OptionsValidationException>(() => DevServer.StartAsync(o =>
         {
             o.Pkcs11!.ModulePath = "/nonexistent/libpkcs11.so";
             o.Pkcs11.SessionPoolSize = 0;
         }, backend: KeyStoreBackends.Pkcs11));
 
-        Assert.Contains("ModulePath '/nonexistent/libpkcs11.so' does not exist", error.Message, StringComparison.Ordinal);
-        Assert.Contains("SessionPoolSize must be 1..1024", error.Message, StringComparison.Ordinal);
+        Assert.Contains("Pkcs11:ModulePath '/nonexistent/libpkcs11.so' does not exist", error.Message, StringComparison.Ordinal);
+        Assert.Contains("Pkcs11:SessionPoolSize must be 1..1024", error.Message, StringComparison.Ordinal);
     }
 }

@@ -64,6 +64,22 @@ public abstract partial class RepositoryConformanceTests
     }
 
     [Fact]
+    public async Task Approving_records_the_runner_and_only_a_pending_request_is_approved()
+    {
+        var request = NewRequest();
+        await Store.Approvals.CreateRequestAsync(request);
+        var runner = new ApprovalRunner("node-b", "0123456789abcdef");
+
+        Assert.Null((await Store.Approvals.GetRequestAsync(request.Id))!.RunBy);
+        Assert.True(await Store.Approvals.ApproveAsync(request.Id, runner));
+        Assert.False(await Store.Approvals.ApproveAsync(request.Id, runner with { NodeId = "node-c" }));
+
+        var approved = (await Store.Approvals.GetRequestAsync(request.Id))!;
+        Assert.Equal((ApprovalStates.Approved, runner), (approved.State, approved.RunBy));
+        Assert.Equal(runner, Assert.Single(await Store.Approvals.ListRequestsAsync(ApprovalStates.Approved, 10)).RunBy);
+    }
+
+    [Fact]
     public async Task Of_two_concurrent_moves_from_pending_one_wins_and_a_sealed_answer_is_taken_once()
     {
         var request = NewRequest();

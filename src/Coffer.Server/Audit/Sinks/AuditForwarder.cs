@@ -60,7 +60,9 @@ internal sealed partial class AuditForwarder : IAsyncDisposable
     public static async Task<AuditForwarder> StartAsync(IAuditSink sink, ICofferStorage storage, Hosting.AuditSinkOptions options, Cluster.Leadership leadership, TimeProvider time, ILogger logger, CancellationToken ct = default) =>
         new(sink, storage, options, leadership, time, logger, await LoadCursorAsync(storage, sink.Name, ct));
 
-    private static async Task<long> LoadCursorAsync(ICofferStorage storage, string sinkName, CancellationToken ct)
+    /// <summary>The sink's stored cursor, as the leader last saved it (0 for a new sink): in a cluster, this
+    /// node's <see cref="Status"/> is only as fresh as its own last term.</summary>
+    public static async Task<long> LoadCursorAsync(ICofferStorage storage, string sinkName, CancellationToken ct)
     {
         var saved = await storage.System.GetSettingAsync(CursorSetting(sinkName), ct);
         return saved is null ? 0 : long.Parse(saved, NumberStyles.None, CultureInfo.InvariantCulture);

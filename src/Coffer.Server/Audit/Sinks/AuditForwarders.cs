@@ -14,7 +14,8 @@ internal sealed class AuditForwarders : IAsyncDisposable
 
     public IEnumerable<AuditSinkStatus> Statuses => _forwarders.Select(f => f.Status);
 
-    /// <summary>Checks the options and starts a forwarder per enabled sink.</summary>
+    /// <summary>Starts a forwarder per enabled sink (their options were checked at start: AuditSinkOptionsValidator);
+    /// each sends only while this node leads the cluster.</summary>
     public static async Task<AuditForwarders> StartAsync(CofferOptions options, ICofferStorage storage, Cluster.Leadership leadership, TimeProvider time, ILoggerFactory loggers, CancellationToken ct = default)
     {
         var audit = options.Audit;
@@ -24,13 +25,11 @@ internal sealed class AuditForwarders : IAsyncDisposable
         {
             if (audit.Syslog.Enabled)
             {
-                audit.Syslog.Validate("Syslog");
                 started.Add(await AuditForwarder.StartAsync(new SyslogSink(audit.Syslog, time), storage, audit.Syslog, leadership, time, logger, ct));
             }
 
             if (audit.File.Enabled)
             {
-                audit.File.Validate("File");
                 var path = audit.File.Path ?? Path.Combine(options.DataDirectory, "audit.jsonl");
                 started.Add(await AuditForwarder.StartAsync(new FileSink(path, audit.File.MaxFileBytes, audit.File.KeepFiles), storage, audit.File, leadership, time, logger, ct));
             }

@@ -28,14 +28,6 @@ public abstract class AuditSinkOptions
 
     /// <summary>The longest wait between retries of a failing sink (the wait doubles from 250 ms).</summary>
     public int MaxRetryDelaySeconds { get; set; } = 30;
-
-    internal virtual void Validate(string name)
-    {
-        if (BatchSize is < 1 or > 10_000 || PollMilliseconds is < 10 or > 60_000 || MaxRetryDelaySeconds is < 1 or > 3600)
-        {
-            throw new InvalidOperationException($"Audit.{name}: BatchSize is 1..10000, PollMilliseconds 10..60000, MaxRetryDelaySeconds 1..3600.");
-        }
-    }
 }
 
 /// <summary>RFC 5424 messages over TCP with octet-counting framing (RFC 6587 §3.4.1), optionally TLS (RFC 5425).</summary>
@@ -71,30 +63,6 @@ public sealed class SyslogSinkOptions : AuditSinkOptions
 
     /// <summary>How long connecting, the TLS handshake or writing one batch may take.</summary>
     public int TimeoutSeconds { get; set; } = 10;
-
-    internal override void Validate(string name)
-    {
-        base.Validate(name);
-        if (string.IsNullOrWhiteSpace(Host) || Port is < 1 or > 65535)
-        {
-            throw new InvalidOperationException("Audit.Syslog needs Host and a Port 1..65535.");
-        }
-
-        if (!Coffer.Server.Audit.Sinks.SyslogFormat.TryParseFacility(Facility, out _))
-        {
-            throw new InvalidOperationException($"Audit.Syslog.Facility '{Facility}' is not a syslog facility (kern, user, ..., authpriv, ..., local0..local7, or 0..23).");
-        }
-
-        if (ClientCertificatePath is not null && !Tls)
-        {
-            throw new InvalidOperationException("Audit.Syslog.ClientCertificatePath needs Tls.");
-        }
-
-        if (TimeoutSeconds is < 1 or > 600)
-        {
-            throw new InvalidOperationException("Audit.Syslog.TimeoutSeconds is 1..600.");
-        }
-    }
 }
 
 /// <summary>One JSON object per line, appended and fsync'd per batch, rotated by size.</summary>
@@ -108,13 +76,4 @@ public sealed class FileSinkOptions : AuditSinkOptions
 
     /// <summary>Rotated files kept (<c>.1</c> newest); older ones are deleted.</summary>
     public int KeepFiles { get; set; } = 10;
-
-    internal override void Validate(string name)
-    {
-        base.Validate(name);
-        if (MaxFileBytes < 1024 || KeepFiles is < 1 or > 1000)
-        {
-            throw new InvalidOperationException("Audit.File: MaxFileBytes is at least 1024 and KeepFiles 1..1000.");
-        }
-    }
 }

@@ -33,14 +33,10 @@ internal sealed class PostgresChanges : IAsyncDisposable
 
     public ClusterFreshness Freshness { get; }
 
-    /// <summary>The transport for <paramref name="options"/>'s storage; null on SQLite (one node).</summary>
-    public static async Task<PostgresChanges?> CreateAsync(CofferOptions options, CancellationToken ct)
+    /// <summary>The transport for <paramref name="options"/>'s storage, a shared PostgreSQL database
+    /// (a single node on SQLite has none). Nothing connects until it listens or broadcasts.</summary>
+    public static async Task<PostgresChanges> CreateAsync(CofferOptions options, CancellationToken ct)
     {
-        if (options.Storage.Engine != StorageOptions.Postgres)
-        {
-            return null;
-        }
-
         var connection = new NpgsqlConnectionStringBuilder(options.Storage.ConnectionString)
         {
             // Names the listening session in pg_stat_activity.
@@ -59,20 +55,25 @@ internal sealed class PostgresChanges : IAsyncDisposable
 
     /// <summary>Starts listening for <paramref name="changes"/>; the node is current once the listener
     /// has connected and reloaded every cache.</summary>
-    public Task StartAsync(IChangeFeed changes, ILoggerFactory loggers, CancellationToken ct)
+    public Task StartListeningAsync(IChangeFeed changes, ILoggerFactory loggers, CancellationToken ct)
     {
         _listener = new PostgresChangeListener(_connections, changes, Freshness, _staleness, TimeProvider.System, loggers.CreateLogger<PostgresChangeListener>());
         return _listener.StartAsync(ct);
     }
 
+    /// <summary>Stops listening, once: before the caches the listener reloads are gone.</summary>
+    public async Task StopListeningAsync()
+    {
+        if (Interlocked.Exchange(ref _listener, null) is { } listener)
+        {
+            await listener.StopAsync(CancellationToken.None);
+            listener.Dispose();
+        }
+    }
+
     public async ValueTask DisposeAsync()
     {
-        if (_listener is not null)
-        {
-            await _listener.StopAsync(CancellationToken.None);
-            _listener.Dispose();
-        }
-
+        await StopListeningAsync();
         await _connections.DisposeAsync();
     }
 }

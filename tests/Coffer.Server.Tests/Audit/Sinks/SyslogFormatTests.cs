@@ -4,6 +4,7 @@ using Coffer.Audit;
 using Coffer.Server.Audit.Sinks;
 using Coffer.Server.Hosting;
 using Coffer.Testing;
+using Microsoft.Extensions.Options;
 
 namespace Coffer.Server.Tests.Audit.Sinks;
 
@@ -53,12 +54,12 @@ public sealed class SyslogFormatTests
     [Fact]
     public async Task A_node_refuses_to_start_with_a_syslog_sink_without_a_host_or_a_file_sink_with_a_tiny_limit()
     {
-        var noHost = await Assert.ThrowsAsync<InvalidOperationException>(() =>
+        var noHost = await Assert.ThrowsAsync<OptionsValidationException>(() =>
             DevServer.StartAsync(o => o.Audit.Syslog = new SyslogSinkOptions { Enabled = true, Facility = "local0" }));
-        var tiny = await Assert.ThrowsAsync<InvalidOperationException>(() =>
+        var tiny = await Assert.ThrowsAsync<OptionsValidationException>(() =>
             DevServer.StartAsync(o => o.Audit.File = new FileSinkOptions { Enabled = true, MaxFileBytes = 10 }));
 
-        Assert.Contains("Audit.Syslog needs Host", noHost.Message, StringComparison.Ordinal);
+        Assert.Contains("Audit:Syslog:Host is required", noHost.Message, StringComparison.Ordinal);
         Assert.Contains("MaxFileBytes", tiny.Message, StringComparison.Ordinal);
     }
 }

@@ -1,0 +1,44 @@
+using Coffer.Auth;
+using Microsoft.Extensions.Options;
+
+namespace Coffer.Server.Hosting;
+
+/// <summary>Management login through the identity provider (<see cref="OidcOptions"/>), when configured.
+/// Whether a mapped custom role exists is for the database to say, once it is open
+/// (<see cref="OidcOptions.RequireRolesAsync"/>).</summary>
+internal sealed class OidcOptionsValidator : IValidateOptions<CofferOptions>
+{
+    public ValidateOptionsResult Validate(string? name, CofferOptions options)
+    {
+        var problems = new OptionsProblems();
+        if (options.Oidc is not { } oidc)
+        {
+            return problems.Result;
+        }
+
+        problems.Require(OidcOptions.IsIssuer(oidc.Issuer),
+            $"Oidc:Issuer must be the identity provider's https URL (plain http only for a loopback issuer), without query or fragment; got '{oidc.Issuer}'.");
+        problems.Require(!string.IsNullOrWhiteSpace(oidc.Audience),
+            "Oidc:Audience is required: the 'aud' value the identity provider puts into tokens for Coffer (e.g. api://coffer).");
+        problems.Require(!string.IsNullOrWhiteSpace(oidc.GroupsClaim),
+            "Oidc:GroupsClaim must name a claim (default 'groups'; Entra ID app roles are in 'roles').");
+        problems.Require(oidc.NameClaim is null || !string.IsNullOrWhiteSpace(oidc.NameClaim),
+            "Oidc:NameClaim must name a claim, or be left out (preferred_username, then email, then sub).");
+        problems.Require(oidc.ClockSkewSeconds is >= 0 and <= 300, $"Oidc:ClockSkewSeconds must be 0..300, not {oidc.ClockSkewSeconds}.");
+        problems.Require(oidc.KeyRefreshIntervalSeconds is >= 1 and <= 86_400, $"Oidc:KeyRefreshIntervalSeconds must be 1..86400, not {oidc.KeyRefreshIntervalSeconds}.");
+        problems.Require(oidc.MetadataTimeoutSeconds is >= 1 and <= 120, $"Oidc:MetadataTimeoutSeconds must be 1..120, not {oidc.MetadataTimeoutSeconds}.");
+        for (var i = 0; i < oidc.GroupRoles.Count; i++)
+        {
+            var mapping = oidc.GroupRoles[i];
+            var path = $"Oidc:GroupRoles:{i}";
+            problems.Require(!string.IsNullOrWhiteSpace(mapping.Group),
+                $"{path}:Group is required: the group as the '{nameof(OidcOptions.GroupsClaim)}' claim carries it.");
+            problems.Require(Roles.IsBuiltIn(mapping.Role) || IdentityNames.IsValid(mapping.Role),
+                $"{path}:Role maps group '{mapping.Group}' to '{mapping.Role}', which is not a role; roles are {string.Join(", ", Roles.All)} or a custom role's name.");
+            problems.Require(mapping.KeyStoreId is null || (mapping.KeyStoreId.StartsWith("ks_", StringComparison.Ordinal) && mapping.KeyStoreId.Length > 3),
+                $"{path}:KeyStoreId '{mapping.KeyStoreId}' is not a key store id (ks_…); leave it out to grant the role on every key store.");
+        }
+
+        return problems.Result;
+    }
+}
