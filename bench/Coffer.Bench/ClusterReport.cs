@@ -83,7 +83,8 @@ public static class ClusterReport
     {
         if (f.Disrupted is not { } d) return "(the node was not killed)";
         var errorsStopped = d.LastError is { } last ? string.Create(Inv, $"the last failed call ended {last.TotalSeconds:0.00} s after the kill") : "no call failed";
-        return string.Create(Inv, $"client-visible errors: {f.Errors:#,0} of {f.Ok + f.Errors:#,0} calls; at the kill {d.InFlight} calls were sent and unanswered over both nodes, about half of them on the killed node (HAProxy spreads connections round robin), and {d.Queued} more were due and waiting in the client for a free connection; {errorsStopped}. First error: {f.FirstError ?? "none"}");
+        return string.Create(Inv, $"client-visible errors: {f.Errors:#,0} of {f.Ok + f.Errors:#,0} calls; at the kill {d.InFlight} calls were sent and unanswered over both nodes, about half of them on the killed node (HAProxy spreads connections round robin), and {d.Queued} more were due and waiting in the client for a free connection. " +
+            $"Of the {f.Concurrency} keep-alive connections about half went to the killed node; a client finds such a connection closed only when it next sends on it, so each of them fails one call, in flight or not, before the client reconnects (and HAProxy sends the new connection to the live node); {errorsStopped}. First error: {f.FirstError ?? "none"}");
     }
 
     /// <summary>What N machines would serve, from CPU per call: each node on a machine of its own with
