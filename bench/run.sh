@@ -37,7 +37,7 @@
 #   --hsm-concurrency 8 raw PKCS#11 threads = Coffer clients of the headline pair (pkcs11)
 #   --repeat 3          headline pair repetitions, back to back (pkcs11; with --cluster the SQLite / PostgreSQL pairs)
 #   --no-session-key-row  skip that raw row (pkcs11)
-#   --cluster           the cluster run (about 7 minutes; writes bench/results/cluster-latest.md; needs Debian's postgresql
+#   --cluster           the cluster run (about 6 minutes; writes bench/results/cluster-latest.md; needs Debian's postgresql
 #                       and haproxy): encrypt, closed loop at each one's best concurrency, on 1 node on SQLite (`coffer dev`),
 #                       1 node on PostgreSQL (the database `coffer dev --cluster 2` made, served by the bench's own
 #                       PostgreSQL, initdb's durable defaults) and 2 nodes on it behind HAProxy (docs/haproxy.cfg), with the
