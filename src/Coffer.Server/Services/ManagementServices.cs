@@ -13,6 +13,7 @@ internal static class ManagementServices
         .AddSingleton<Keys.KeyService>()
         .AddSingleton<Lifecycle.KeyLifecycleService>()
         .AddSingleton<Lifecycle.KeyDestructionService>()
+        .AddSingleton<Lifecycle.ScheduledChangeService>()
         .AddSingleton<Lifecycle.BulkRotationService>()
         .AddSingleton<KillSwitches.KillSwitchService>()
         .AddSingleton<Policies.AccessRuleService>()
