@@ -22,6 +22,9 @@ public sealed class CofferNode : IAsyncDisposable
     public static IReadOnlyList<string> Executable { get; } =
         [Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet", Path.Combine(AppContext.BaseDirectory, "coffer.dll")];
 
+    /// <summary>Part of the line <c>coffer server</c> prints once it has started (src/Coffer.Cli/Commands/ServerCommand.cs).</summary>
+    private const string StartedLine = ", management on ";
+
     private static readonly HttpClient Http = new() { Timeout = TimeSpan.FromSeconds(5) };
 
     private readonly bool _ownsDirectory;
@@ -57,8 +60,8 @@ public sealed class CofferNode : IAsyncDisposable
     /// <summary>What the current process (the last one, once it has exited) printed.</summary>
     public string Output => _process?.Output ?? "";
 
-    /// <summary>Starts a node and waits until its XKS port answers <c>GET /ping</c> (200, or 503 while
-    /// sealed).</summary>
+    /// <summary>Starts a node and waits until it has started: it printed where it listens and its XKS
+    /// port answers <c>GET /ping</c> (200, or 503 while sealed).</summary>
     /// <param name="dataDirectory">Its data directory (kept at the end); a new temp one, deleted at the
     /// end, when null.</param>
     /// <param name="configure">Fills the configuration: the seal, storage, cluster settings. It starts
@@ -98,14 +101,16 @@ public sealed class CofferNode : IAsyncDisposable
 
     /// <summary>A data directory initialised with the dev seal (<c>Seal: "dev"</c> unseals it at
     /// start) and the demo key store of <c>coffer dev</c>, whose credentials this returns.</summary>
-    public static async Task<(string DataDirectory, DevInfo Info)> CreateDevDataDirectoryAsync()
+    /// <param name="configure">Options of the node that initialises it, e.g. PostgreSQL storage: the
+    /// demo key store is then made in that database.</param>
+    public static async Task<(string DataDirectory, DevInfo Info)> CreateDevDataDirectoryAsync(Action<CofferOptions>? configure = null)
     {
         var directory = Directory.CreateTempSubdirectory("coffer-node-").FullName;
-        await using var dev = await DevServer.StartAsync(dataDirectory: directory);
+        await using var dev = await DevServer.StartAsync(configure, dataDirectory: directory);
         return (directory, dev.Info);
     }
 
-    /// <summary>Starts the node (again) with <see cref="Config"/> and waits for <c>/ping</c>.</summary>
+    /// <summary>Starts the node (again) with <see cref="Config"/> and waits until it has started.</summary>
     public async Task StartAsync()
     {
         await LaunchAsync();
@@ -144,7 +149,9 @@ public sealed class CofferNode : IAsyncDisposable
                 throw new InvalidOperationException($"Node {NodeId} exited ({await _process.WaitForExitAsync()}): {Output}");
             }
 
-            if (await TryPingAsync() is not null)
+            // The XKS listener answers before the management listener and the cluster have started:
+            // the node has started once it printed where it listens (a stop before then cuts its start short).
+            if (await TryPingAsync() is not null && Output.Contains(StartedLine, StringComparison.Ordinal))
             {
                 return;
             }

@@ -1,3 +1,4 @@
+using System.Data.Common;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 
@@ -23,6 +24,11 @@ internal sealed partial class ProblemMiddleware(RequestDelegate next, ILogger<Pr
                 Log.Unexpected(logger, e.GetType().Name, context.Request.Path, e);
                 problem = Problems.Make(500, "Internal error", "Coffer could not complete the request; the server log has details.");
             }
+            else if (e is DbException)
+            {
+                // The caller is told only that the database is unavailable; the driver's reason is logged.
+                Log.DatabaseUnavailable(logger, context.Request.Path, e.GetType().Name, e.Message);
+            }
 
             context.Response.Clear();
             await problem.ExecuteAsync(context);
@@ -33,5 +39,8 @@ internal sealed partial class ProblemMiddleware(RequestDelegate next, ILogger<Pr
     {
         [LoggerMessage(EventId = 3000, Level = LogLevel.Error, Message = "Management request {Path} failed with {ExceptionType}")]
         public static partial void Unexpected(ILogger logger, string exceptionType, string path, Exception exception);
+
+        [LoggerMessage(EventId = 3002, Level = LogLevel.Warning, Message = "Management request {Path} answered 503: the database is unavailable ({ExceptionType}: {Reason})")]
+        public static partial void DatabaseUnavailable(ILogger logger, string path, string exceptionType, string reason);
     }
 }

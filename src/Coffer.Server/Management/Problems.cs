@@ -23,6 +23,11 @@ internal static class Problems
     public static ProblemHttpResult AuditUnavailable() =>
         Make(503, "Audit log unavailable", "The audit log could not record this request, so nothing was changed. Retry later; the server log says why.");
 
+    /// <summary>The database could not be reached or did not answer in time (docs/cluster.md, "When the
+    /// database is gone"); what the driver said is for the server log.</summary>
+    public static ProblemHttpResult DatabaseUnavailable() =>
+        Make(503, "Database unavailable", "Coffer cannot reach its database right now. Retry shortly; the server log says why.");
+
     /// <summary>The problem a known failure answers, or null for one whose details only the log may see.</summary>
     public static ProblemHttpResult? For(Exception e) => e switch
     {
@@ -32,6 +37,8 @@ internal static class Problems
         // Stored but not yet in force here: the caller must know, and its message names a topic only.
         Coffer.Changes.ChangeNotInForceException => Make(503, "Change not yet in force", e.Message),
         Audit.AuditUnavailableException => AuditUnavailable(),
+        // The database is down, unreachable or timed out (Npgsql and SQLite both say so with IsTransient).
+        System.Data.Common.DbException { IsTransient: true } => DatabaseUnavailable(),
         SealStateException or ConflictException => Conflict(e.Message),
         // Crypto messages never carry key material or secrets (CryptoException's contract).
         Coffer.Crypto.CryptoException => Make(409, "Key material problem", e.Message),

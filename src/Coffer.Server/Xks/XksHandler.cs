@@ -61,9 +61,9 @@ internal sealed partial class XksHandler(
         {
             // Fail closed (docs/design.md, "Audit"): a call that could not be recorded is not answered.
             call.Outcome = AuditOutcome.Error;
-            call.ErrorName = nameof(XksErrorName.InternalException);
+            call.ErrorName = nameof(XksErrorName.DependencyTimeoutException);
             Log.AuditFailed(logger, LogText.Escape(call.KmsRequestId), e.Message);
-            WriteError(context, XksErrorName.InternalException, "Coffer could not complete the request.");
+            WriteError(context, XksErrorName.DependencyTimeoutException, AuditUnavailableMessage);
         }
         catch (XksException e)
         {
@@ -219,8 +219,7 @@ internal sealed partial class XksHandler(
 
             if (operation == XksOperation.GetHealthStatus)
             {
-                var backend = store.KeyStore.Backend;
-                await AnswerAsync(context, call, freshness.IsCurrent ? health.Current(backend) : health.Unavailable(backend), XksJson.Default.HealthResponse);
+                await AnswerHealthAsync(context, call, store.KeyStore.Backend);
                 return;
             }
 
@@ -425,7 +424,7 @@ internal sealed partial class XksHandler(
     }
 
     /// <summary>Records the failed call, then answers the error; if even that cannot be recorded,
-    /// the answer is InternalException.</summary>
+    /// the answer is DependencyTimeoutException for the audit store.</summary>
     private async Task AnswerErrorAsync(HttpContext context, XksCall call, XksErrorName name, string message)
     {
         call.Outcome = call.Denied ? AuditOutcome.Denied : AuditOutcome.Error;
@@ -436,12 +435,37 @@ internal sealed partial class XksHandler(
         }
         catch (AuditUnavailableException e)
         {
-            call.ErrorName = nameof(XksErrorName.InternalException);
+            call.ErrorName = nameof(XksErrorName.DependencyTimeoutException);
             Log.AuditFailed(logger, LogText.Escape(call.KmsRequestId), e.Message);
-            (name, message) = (XksErrorName.InternalException, "Coffer could not complete the request.");
+            (name, message) = (XksErrorName.DependencyTimeoutException, AuditUnavailableMessage);
         }
 
         WriteError(context, name, message);
+    }
+
+    /// <summary>The one answer to a call whose audit record could not be written (docs/cluster.md,
+    /// "When the database is gone"): the audit store is a dependency Coffer cannot answer without, and
+    /// AWS KMS retries 503 DependencyTimeoutException, while InternalException is for what a retry will
+    /// not fix.</summary>
+    private const string AuditUnavailableMessage = "Coffer cannot reach its audit store, so the request was not carried out; retry shortly.";
+
+    /// <summary>
+    /// GetHealthStatus: the node's status, recorded like every call. When the record cannot be written
+    /// the node cannot serve any key call, so it answers UNAVAILABLE without the record (docs/cluster.md,
+    /// "When the database is gone"): health is no key operation, that answer grants and reveals nothing
+    /// that the unauthenticated <c>GET /ping</c> does not, and AWS KMS needs it to take the node out.
+    /// </summary>
+    private async Task AnswerHealthAsync(HttpContext context, XksCall call, string backend)
+    {
+        try
+        {
+            await AnswerAsync(context, call, freshness.IsCurrent ? health.Current(backend) : health.Unavailable(backend), XksJson.Default.HealthResponse);
+        }
+        catch (AuditUnavailableException e)
+        {
+            Log.HealthUnaudited(logger, LogText.Escape(call.KmsRequestId), e.Message);
+            WriteJson(context.Response, StatusCodes.Status200OK, health.Unavailable(backend), XksJson.Default.HealthResponse);
+        }
     }
 
     private ValueTask RecordAsync(HttpContext context, XksCall call)
@@ -572,6 +596,9 @@ internal sealed partial class XksHandler(
 
         [LoggerMessage(EventId = 2004, Level = LogLevel.Error, Message = "xks {KmsRequestId} not answered: the audit record could not be written ({Reason})")]
         public static partial void AuditFailed(ILogger logger, string kmsRequestId, string reason);
+
+        [LoggerMessage(EventId = 2006, Level = LogLevel.Error, Message = "xks {KmsRequestId} health answered UNAVAILABLE without its audit record, which could not be written ({Reason})")]
+        public static partial void HealthUnaudited(ILogger logger, string kmsRequestId, string reason);
 
         [LoggerMessage(EventId = 2002, Level = LogLevel.Error, Message = "xks {KmsRequestId} failed with {ExceptionType}")]
         public static partial void Unexpected(ILogger logger, string exceptionType, string kmsRequestId, Exception exception);

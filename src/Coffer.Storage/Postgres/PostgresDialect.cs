@@ -15,9 +15,25 @@ internal sealed class PostgresDialect : SqlDialect
     /// <summary>
     /// The audit writer's connections give up on a lock after about a second, as SQLite's do
     /// (SqliteDialect.AuditConnectionPragmas): a stuck audit store must fail XKS calls (fail closed)
-    /// rather than pile them up. Set on the connection string, so a pooled connection keeps it.
+    /// rather than pile them up. And the server ends an audit transaction whose client has sent nothing
+    /// for two seconds: a node cut off from the database while it held the chain's lock (a partition
+    /// leaves its session open) would otherwise keep every other node's audit, and so their key calls,
+    /// waiting until the server's TCP keepalive noticed, hours later (docs/cluster.md, "When the
+    /// database is gone"). A transaction of the writer never waits on anything but the database and the
+    /// chaining of one batch. Set on the connection string, so a pooled connection keeps it.
     /// </summary>
-    public const string AuditConnectionOptions = "-c lock_timeout=1000";
+    public const string AuditConnectionOptions = "-c lock_timeout=1000 -c idle_in_transaction_session_timeout=2000";
+
+    /// <summary>
+    /// How long, in seconds, the audit writer waits for a connection or for one statement before the
+    /// batch fails (Npgsql's <c>Timeout</c> and <c>CommandTimeout</c>, 15 and 30 s by default). On a silent
+    /// network nothing else ends the wait, and every XKS call waits for its batch: the node must refuse
+    /// calls within its staleness bound (2 s at least, ClusterOptions), not after half a minute. A batch
+    /// commits in tens of milliseconds (docs/cluster.md, "One audit log"). One second, as SQLite's
+    /// (SqliteDialect.AuditCommandTimeoutSeconds): on a timeout Npgsql also spends up to this long on its
+    /// cancellation request, so a batch on a silent network fails in two to three of these.
+    /// </summary>
+    public const int AuditTimeoutSeconds = 1;
 
     private const string UniqueViolation = "23505";
     private const string ForeignKeyViolation = "23503";

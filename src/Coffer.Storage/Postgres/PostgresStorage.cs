@@ -25,6 +25,11 @@ public static class PostgresStorage
         var audit = new NpgsqlConnectionStringBuilder(builder.ConnectionString)
         {
             Options = string.IsNullOrEmpty(builder.Options) ? PostgresDialect.AuditConnectionOptions : $"{builder.Options} {PostgresDialect.AuditConnectionOptions}",
+            Timeout = PostgresDialect.AuditTimeoutSeconds,
+            CommandTimeout = PostgresDialect.AuditTimeoutSeconds,
+            // A timed-out statement breaks its connection at once instead of waiting for the server to
+            // confirm the cancellation, which a silent network never does; the writer reconnects.
+            CancellationTimeout = -1,
         };
         var storage = new CofferStorage(PostgresDialect.Instance, NpgsqlDataSource.Create(builder), NpgsqlDataSource.Create(audit));
         try

@@ -84,6 +84,25 @@ public sealed class HaproxyTests
     }
 
     [Fact]
+    public async Task A_connection_refused_by_a_dead_node_not_yet_marked_down_is_redispatched_to_the_other()
+    {
+        await using var node = await DevServer.StartAsync();
+        var dead = LoopbackPorts.Free(); // nothing listens there
+        var port = LoopbackPorts.Free();
+        // Unchecked, the dead node stays up, as a node does between its death and the check that notices it.
+        var config = HaproxyProcess.StandardConfig(port, [node.XksUrl.Port, dead])
+            .Replace(string.Create(CultureInfo.InvariantCulture, $"127.0.0.1:{dead}\n"), string.Create(CultureInfo.InvariantCulture, $"127.0.0.1:{dead} no-check\n"), StringComparison.Ordinal);
+        await using var haproxy = await HaproxyProcess.StartAsync(config, port);
+
+        // Round robin sends every other connection to the dead node; each is retried on the live one.
+        Assert.All(await PingThroughAsync(haproxy), status => Assert.Equal(HttpStatusCode.OK, status));
+        // Without redispatch HAProxy drops them after 3 s of retries on the dead node and HttpClient
+        // sends the ping again itself, so the statuses alone do not tell: HAProxy's log marks a
+        // redispatched connection's retries with a '+'.
+        await Wait.UntilAsync(() => haproxy.Log.Contains("/+1 ", StringComparison.Ordinal), "a redispatched connection (retries +1) in HAProxy's log");
+    }
+
+    [Fact]
     public void The_standard_configuration_is_the_documented_one_with_test_ports_and_timing()
     {
         var config = HaproxyProcess.StandardConfig(4000, [5001, 5002]);

@@ -149,9 +149,9 @@ public abstract class AuditTests(XksNodeFixture fixture)
 }
 
 /// <summary>
-/// Fail closed: while the audit store cannot be written, XKS calls answer 500
-/// InternalException — the ciphertext never reaches the caller unrecorded — and nothing is recorded
-/// half; service resumes by itself once the store is writable again.
+/// Fail closed: while the audit store cannot be written, XKS calls answer 503
+/// DependencyTimeoutException, which AWS KMS retries — the ciphertext never reaches the caller
+/// unrecorded — and nothing is recorded half; service resumes by itself once the store is writable again.
 /// </summary>
 public abstract class AuditFaultTests(string backend) : IAsyncLifetime
 {
@@ -167,29 +167,16 @@ public abstract class AuditFaultTests(string backend) : IAsyncLifetime
     public async Task DisposeAsync() => await _node.DisposeAsync();
 
     [Fact]
-    public async Task While_the_audit_store_is_locked_encrypt_fails_with_InternalException_and_resumes_after()
+    public async Task While_the_audit_store_is_locked_encrypt_fails_with_DependencyTimeoutException_and_resumes_after()
     {
         var key = _node.Info.KeyId;
         XksAssert.Ok(await _xks.EncryptAsync(key, [1]));
         var head = _node.Server.Audit.Head;
 
-        XksResponse blocked;
-        await using (var locker = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Path.Combine(_node.DataDirectory, "coffer.db")};Pooling=False"))
-        {
-            await locker.OpenAsync();
-            await using (var exclusive = locker.CreateCommand())
-            {
-                exclusive.CommandText = "BEGIN EXCLUSIVE";
-                await exclusive.ExecuteNonQueryAsync();
-            }
+        var blocked = await WhileTheAuditStoreIsLockedAsync(() => _xks.EncryptAsync(key, [2]));
 
-            blocked = await _xks.EncryptAsync(key, [2]);
-            await using var rollback = locker.CreateCommand();
-            rollback.CommandText = "ROLLBACK";
-            await rollback.ExecuteNonQueryAsync();
-        }
-
-        XksAssert.Error(blocked, 500, "InternalException");
+        XksAssert.Error(blocked, 503, "DependencyTimeoutException");
+        Assert.Equal("Coffer cannot reach its audit store, so the request was not carried out; retry shortly.", blocked.ErrorMessage);
         Assert.Equal(head.Sequence, _node.Server.Audit.Head.Sequence);
         Assert.Equal(head.Hash, _node.Server.Audit.Head.Hash);
         Assert.Contains(_node.Logs.Lines, l => l.Contains("[2004]", StringComparison.Ordinal));
@@ -198,5 +185,39 @@ public abstract class AuditFaultTests(string backend) : IAsyncLifetime
         XksAssert.Ok(await _xks.EncryptAsync(key, [3], kmsRequestId: id));
         var records = (await _node.Server.Seal.Storage.Audit.QueryAsync(new AuditQuery { KmsRequestId = id })).Records;
         Assert.Equal(head.Sequence + 1, Assert.Single(records).Sequence);
+    }
+
+    [Fact]
+    public async Task While_the_audit_store_is_locked_health_answers_UNAVAILABLE_without_its_record()
+    {
+        XksAssert.Ok(await _xks.HealthAsync());
+        var head = _node.Server.Audit.Head;
+
+        var health = await WhileTheAuditStoreIsLockedAsync(() => _xks.HealthAsync());
+
+        // A node that cannot audit serves no key call: it says so rather than answer an error (docs/cluster.md).
+        XksAssert.Ok(health);
+        Assert.Equal("UNAVAILABLE", health.Json.GetProperty("ekmFleetDetails")[0].GetProperty("healthStatus").GetString());
+        Assert.Equal(head.Sequence, _node.Server.Audit.Head.Sequence);
+        Assert.Contains(_node.Logs.Lines, l => l.Contains("[2006]", StringComparison.Ordinal));
+        Assert.Equal("ACTIVE", XksAssert.Ok(await _xks.HealthAsync()).GetProperty("ekmFleetDetails")[0].GetProperty("healthStatus").GetString());
+    }
+
+    /// <summary>Runs <paramref name="call"/> while another connection holds the SQLite file's exclusive lock.</summary>
+    private async Task<XksResponse> WhileTheAuditStoreIsLockedAsync(Func<Task<XksResponse>> call)
+    {
+        await using var locker = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Path.Combine(_node.DataDirectory, "coffer.db")};Pooling=False");
+        await locker.OpenAsync();
+        await using (var exclusive = locker.CreateCommand())
+        {
+            exclusive.CommandText = "BEGIN EXCLUSIVE";
+            await exclusive.ExecuteNonQueryAsync();
+        }
+
+        var response = await call();
+        await using var rollback = locker.CreateCommand();
+        rollback.CommandText = "ROLLBACK";
+        await rollback.ExecuteNonQueryAsync();
+        return response;
     }
 }

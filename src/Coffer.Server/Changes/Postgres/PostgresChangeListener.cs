@@ -97,7 +97,7 @@ internal sealed partial class PostgresChangeListener(
             // Until the next probe, apply notices as they come: that is what makes a change fast.
             for (var left = ProbeInterval - clock.GetElapsedTime(probeSent); left > TimeSpan.Zero; left = ProbeInterval - clock.GetElapsedTime(probeSent))
             {
-                if (await connection.WaitAsync(left, ct) && !await ApplyAsync(received, ct))
+                if (await connection.WaitAsync(WholeMilliseconds(left), ct) && !await ApplyAsync(received, ct))
                 {
                     reloadAll = true;
                     freshness.Lose();
@@ -105,6 +105,11 @@ internal sealed partial class PostgresChangeListener(
             }
         }
     }
+
+    /// <summary>Npgsql waits in whole milliseconds and reads 0 as "no timeout": a loop that resumed late
+    /// (under load) and has less than a millisecond left must still wait one, not until a notification
+    /// that may never come, which would stop the probes and leave the node stale for good.</summary>
+    private static int WholeMilliseconds(TimeSpan wait) => (int)Math.Ceiling(wait.TotalMilliseconds);
 
     /// <summary>Hands the notices received so far to the feed; false when one was not applied.</summary>
     private async Task<bool> ApplyAsync(ConcurrentQueue<string> received, CancellationToken ct)
