@@ -71,7 +71,7 @@ internal sealed partial class ScheduledChangeService(SealManager seal, AuditLog 
 
     private async Task RotateLockedAsync(ICofferStorage storage, CryptoBackends backends, string keyId, DateTimeOffset now, CancellationToken ct)
     {
-        // Under the change lock: a tick that raced this one, or a manual rotation, may have answered it.
+        // Under the change lock: a pass that raced this one, or a manual rotation, may have answered it.
         var candidate = await storage.Rotation.ListCandidatesAsync(keyId, ct) is [var only] ? only : null;
         if (candidate?.DueAt(now, options.Xks.MaxEncryptionsPerKeyVersion) is not { } due)
         {
@@ -137,7 +137,7 @@ internal sealed partial class ScheduledChangeService(SealManager seal, AuditLog 
 
             try
             {
-                // Recorded as changed when it took effect on the hot path, not when this tick noticed.
+                // Recorded as changed when it took effect on the hot path, not when this pass noticed.
                 await storage.Keys.UpdateVersionLifecycleAsync(version.KeyId, version.Version, lifecycle, next, change.At, Actor.System.Name, ct);
             }
             catch (ConflictException e)
