@@ -48,7 +48,10 @@ internal static class CofferCli
             return CliException.Usage;
         }
 
-        return await parse.InvokeAsync(new InvocationConfiguration { Output = env.Out, Error = env.Error }, ct);
+        // No termination handling by the library: coffer server and coffer dev handle the stop signals
+        // themselves (StopSignals); for every other command Ctrl+C ends the process at once.
+        var invocation = new InvocationConfiguration { Output = env.Out, Error = env.Error, ProcessTerminationTimeout = null };
+        return await parse.InvokeAsync(invocation, ct);
     }
 
     private static IEnumerable<string> CommandPath(ParseResult parse)

@@ -47,6 +47,9 @@ public sealed partial class OwnerOnlyFilesTests
             await using (var dev = await DevProcess.StartInAsync(directory))
             {
                 prepared = dev.Info;
+                // Stopped, not killed: it gives up the cluster lease, so the server below leads (and runs
+                // the file sink) at once rather than after the lease ran out.
+                await dev.InterruptAsync();
             }
 
             var data = Path.Combine(directory, "data");

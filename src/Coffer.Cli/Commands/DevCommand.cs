@@ -31,8 +31,10 @@ internal static class DevCommand
         {
             data, xksPort, adminPort, tls, clientCa, clientSubject, pkcs11, logLevel, cluster,
         };
-        command.SetAction(async (parse, ct) =>
+        command.SetAction(async (parse, invocationCt) =>
         {
+            using var signals = StopSignals.Listen(invocationCt);
+            var ct = signals.Token;
             // Before any file is made: the SoftHSM2 token and the certificate below come first.
             OwnerOnlyFiles.RestrictUmask();
             var dataDir = Path.GetFullPath(parse.GetValue(data)!);

@@ -15,8 +15,10 @@ internal static class ServerCommand
         logFormat.AcceptOnlyFromAmong("text", "json");
         var logLevel = new Option<LogLevel>("--log-level") { Description = "Least log level", DefaultValueFactory = _ => LogLevel.Information };
         var command = new Command("server", "Run Coffer: the XKS listener (TLS, optional mTLS) and the management API.") { config, logFormat, logLevel };
-        command.SetAction(async (parse, ct) =>
+        command.SetAction(async (parse, invocationCt) =>
         {
+            using var signals = StopSignals.Listen(invocationCt);
+            var ct = signals.Token;
             OwnerOnlyFiles.RestrictUmask();
             var options = Load(parse.GetValue(config));
             using var logging = Logging.Create(parse.GetValue(logFormat)!, parse.GetValue(logLevel));

@@ -287,12 +287,4 @@ internal static partial class CofferNode
         [LoggerMessage(EventId = 1105, Level = LogLevel.Critical, Message = "AUDIT LOG OFF: {Variable}=1 is set, so nothing is recorded. This is for benchmarks only; never run real keys like this.")]
         public static partial void Unaudited(ILogger logger, string variable);
     }
-
-    /// <summary>A node embedded in its caller's process: started and stopped by that caller.</summary>
-    private sealed class EmbeddedLifetime : IHostLifetime
-    {
-        public Task WaitForStartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-
-        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-    }
 }

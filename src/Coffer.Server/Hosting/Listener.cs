@@ -12,6 +12,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
 namespace Coffer.Server.Hosting;
@@ -75,6 +76,10 @@ internal abstract class Listener(WebApplication app) : IAsyncDisposable
         });
         builder.Logging.ClearProviders();
         var services = builder.Services;
+        // Not the default console lifetime, whose SIGINT/SIGTERM handlers (one per listener, two per
+        // node) run on the one thread that delivers the signal to every handler in the process, ahead
+        // of or instead of the CLI's own: a listener stops when its node stops, never on a signal.
+        services.AddSingleton<IHostLifetime, EmbeddedLifetime>();
         services.AddSingleton(node.GetRequiredService<ILoggerFactory>());
         services.AddSingleton(node.GetRequiredService<CofferOptions>());
         services.AddSingleton(node.GetRequiredService<TimeProvider>());

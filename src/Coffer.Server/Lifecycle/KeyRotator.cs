@@ -8,7 +8,7 @@ namespace Coffer.Server.Lifecycle;
 /// <summary>
 /// Rotating one key: a new version made by its key store's backend becomes the one that
 /// encrypts and the previous one only decrypts. The single-key endpoint, bulk rotation and the
-/// compromise move and the rotation scheduler all rotate through here.
+/// compromise move and the scheduled rotation (<see cref="ScheduledChangeService"/>) all rotate through here.
 /// </summary>
 internal static class KeyRotator
 {
@@ -29,7 +29,7 @@ internal static class KeyRotator
 
     /// <summary>
     /// The rotation itself, for a caller already inside <see cref="SealManager.ChangeAsync{T}"/> (the
-    /// rotation scheduler, which passes the <paramref name="claim"/> of its due time so storage records
+    /// scheduled rotation of <see cref="ScheduledChangeService"/>, which passes the <paramref name="claim"/> of its due time so storage records
     /// it in the rotation's own transaction).
     /// </summary>
     /// <returns>The new version's number, or null when the key does not exist.</returns>

@@ -10,7 +10,7 @@ namespace Coffer.Server.Services;
 /// </summary>
 internal sealed record Actor(string Kind, string? Id, string? SourceIp)
 {
-    /// <summary>Scheduled work: the rotation scheduler and the destruction sweeper.</summary>
+    /// <summary>Scheduled work: <see cref="Lifecycle.ScheduledChangeService"/> and <see cref="Lifecycle.KeyDestructionService"/>.</summary>
     public static Actor System { get; } = new(AuditActorKinds.System, KeyVersion.SystemActor, null);
 
     /// <summary>The id a key version records as who changed it last.</summary>

@@ -12,6 +12,8 @@ internal static class ManagementServices
         .AddSingleton<KeyStores.KeyStoreService>()
         .AddSingleton<Keys.KeyService>()
         .AddSingleton<Lifecycle.KeyLifecycleService>()
+        .AddSingleton<Lifecycle.KeyDestructionService>()
+        .AddSingleton<Lifecycle.ScheduledChangeService>()
         .AddSingleton<Lifecycle.BulkRotationService>()
         .AddSingleton<KillSwitches.KillSwitchService>()
         .AddSingleton<Policies.AccessRuleService>()
