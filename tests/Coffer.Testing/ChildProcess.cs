@@ -35,13 +35,18 @@ public sealed class ChildProcess : IAsyncDisposable
     /// <param name="workingDirectory">This process's own when null.</param>
     public static ChildProcess Start(string file, IEnumerable<string> arguments, IReadOnlyDictionary<string, string?>? environment = null, string? workingDirectory = null)
     {
-        var start = new ProcessStartInfo(file)
+        // Through env, which then runs the program itself (same process id), with SIGINT's default
+        // action restored: a test host started as a background job ignores SIGINT, its children inherit
+        // that, and .NET then never sees a test's Ctrl+C, which a user's terminal does deliver.
+        var start = new ProcessStartInfo("/usr/bin/env")
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
             WorkingDirectory = workingDirectory ?? "",
         };
+        start.ArgumentList.Add("--default-signal=INT");
+        start.ArgumentList.Add(file);
         foreach (var argument in arguments)
         {
             start.ArgumentList.Add(argument);
