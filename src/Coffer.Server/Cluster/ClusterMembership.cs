@@ -24,12 +24,12 @@ namespace Coffer.Server.Cluster;
 /// </remarks>
 internal sealed partial class ClusterMembership : IAsyncDisposable
 {
-    private readonly ICofferStorage _storage;
-    private readonly ClusterOptions _options;
-    private readonly string _nodeId;
     /// <summary>How often a starting node looks again at a fresh heartbeat under its own node id.</summary>
     private static readonly TimeSpan HolderPoll = TimeSpan.FromMilliseconds(250);
 
+    private readonly ICofferStorage _storage;
+    private readonly ClusterOptions _options;
+    private readonly string _nodeId;
     private readonly ILogger _logger;
     private readonly CancellationTokenSource _stop = new();
     private Task _loop = Task.CompletedTask;
