@@ -79,3 +79,28 @@ namespace Coffer.Server.Tests.Xks.Pkcs11
 
     public sealed class ThrottlingTests() : Xks.ThrottlingTests(KeyStoreBackends.Pkcs11);
 }
+
+// The shared-node part of the suite once more with the node's storage on PostgreSQL (the second storage
+// engine; docs/storage.md): the same XKS answers, audit records and key handling, whichever engine.
+namespace Coffer.Server.Tests.Xks.Postgres
+{
+    public sealed class AuditTests(PostgresXksNode node) : Xks.AuditTests(node), IClassFixture<PostgresXksNode>;
+
+    public sealed class AuthenticationTests(PostgresXksNode node) : Xks.AuthenticationTests(node), IClassFixture<PostgresXksNode>;
+
+    public sealed class DecryptTests(PostgresXksNode node) : Xks.DecryptTests(node), IClassFixture<PostgresXksNode>;
+
+    public sealed class EncryptTests(PostgresXksNode node) : Xks.EncryptTests(node), IClassFixture<PostgresXksNode>;
+
+    public sealed class HealthTests(PostgresXksNode node) : Xks.HealthTests(node), IClassFixture<PostgresXksNode>;
+
+    public sealed class KeyStoreTests(PostgresXksNode node) : Xks.KeyStoreTests(node), IClassFixture<PostgresXksNode>;
+
+    public sealed class LifecycleTests(PostgresXksNode node) : Xks.LifecycleTests(node), IClassFixture<PostgresXksNode>;
+
+    public sealed class LoggingTests(PostgresXksNode node) : Xks.LoggingTests(node), IClassFixture<PostgresXksNode>;
+
+    public sealed class MetadataTests(PostgresXksNode node) : Xks.MetadataTests(node), IClassFixture<PostgresXksNode>;
+
+    public sealed class RoutingTests(PostgresXksNode node) : Xks.RoutingTests(node), IClassFixture<PostgresXksNode>;
+}

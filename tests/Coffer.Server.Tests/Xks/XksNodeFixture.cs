@@ -10,9 +10,10 @@ namespace Coffer.Server.Tests.Xks;
 /// <summary>
 /// One real dev node per test class (xunit class fixture): started once, shared by tests that do not
 /// interfere (each test makes its own keys, key stores and credentials through the management API).
-/// The suite runs twice: on <see cref="SoftwareXksNode"/> (keys sealed under the master key) and on
+/// The suite runs on <see cref="SoftwareXksNode"/> (keys sealed under the master key), on
 /// <see cref="Pkcs11XksNode"/> (the demo key store, and every key store a test makes, in a SoftHSM2
-/// token); see Backends.cs.
+/// token), and the shared-node part again on <see cref="PostgresXksNode"/> (storage on PostgreSQL);
+/// see Backends.cs.
 /// </summary>
 public abstract class XksNodeFixture(string backend) : IAsyncLifetime
 {
@@ -32,14 +33,24 @@ public abstract class XksNodeFixture(string backend) : IAsyncLifetime
     {
     }
 
+    /// <summary>Before the node starts (e.g. its database made).</summary>
+    protected virtual Task PrepareAsync() => Task.CompletedTask;
+
     public async Task InitializeAsync()
     {
+        await PrepareAsync();
         Node = await DevServer.StartAsync(Configure, backend: Backend);
         Assert.Equal(Backend, Node.Backend);
         // A pkcs11 node found its token at start (event 1103 says it did not).
         Assert.DoesNotContain(Node.Logs.Lines, l => l.Contains("[1103]", StringComparison.Ordinal));
         Client = XksClient.For(Node);
         DemoKeyStoreId = await Node.KeyStoreIdAsync(Node.Info.UriPrefix);
+        AssertStarted(Node);
+    }
+
+    /// <summary>What a started node of this kind must show.</summary>
+    protected virtual void AssertStarted(DevServer node)
+    {
     }
 
     public async Task DisposeAsync() => await Node.DisposeAsync();
@@ -50,6 +61,24 @@ public sealed class SoftwareXksNode() : XksNodeFixture(KeyStoreBackends.Software
 
 /// <summary>A node with its own SoftHSM2 token; its key stores keep their keys in the token.</summary>
 public sealed class Pkcs11XksNode() : XksNodeFixture(KeyStoreBackends.Pkcs11);
+
+/// <summary>A software node whose storage is a database of its own on the tests' PostgreSQL server
+/// (<c>"Storage": {"Engine": "postgres"}</c>) instead of the SQLite file.</summary>
+public sealed class PostgresXksNode() : XksNodeFixture(KeyStoreBackends.Software)
+{
+    private string _connectionString = "";
+
+    protected override async Task PrepareAsync() => _connectionString = await new PostgresFixture().CreateDatabaseAsync();
+
+    protected override void Configure(CofferOptions options)
+    {
+        options.Storage.Engine = StorageOptions.Postgres;
+        options.Storage.ConnectionString = _connectionString;
+    }
+
+    // The suite must not pass on a SQLite file by mistake.
+    protected override void AssertStarted(DevServer node) => Assert.False(File.Exists(Path.Combine(node.DataDirectory, "coffer.db")));
+}
 
 /// <summary>A key store made for a test, with one credential and a client signed by it.</summary>
 public sealed record TestKeyStore(string Id, string Prefix, string CredentialId, XksClient Client);
