@@ -63,9 +63,6 @@ public static class AccessPolicyCompiler
         return true;
     }
 
-    /// <summary>The region names a set entry stands for, for simulate and region-set views.</summary>
-    public static IReadOnlyList<string>? BuiltInOrNull(string name) => RegionSets.BuiltIn.GetValueOrDefault(name);
-
     private readonly record struct Result(AccessRule? Rule, AccessPolicyError? Error);
 
     private sealed class RuleBuilder(string at, Func<string, IReadOnlyList<string>?> regionSet)

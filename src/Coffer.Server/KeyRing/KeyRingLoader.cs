@@ -102,9 +102,6 @@ internal static partial class KeyRingLoader
             _ => true,
         };
 
-    /// <summary>The secret bytes SigV4 derives its signing key from.</summary>
-    public static byte[] SecretBytes(string secretAccessKey) => Encoding.UTF8.GetBytes(secretAccessKey);
-
     private static partial class Log
     {
         [LoggerMessage(EventId = 1200, Level = LogLevel.Error, Message = "Credential {CredentialId} of key store {KeyStore} cannot be opened with the master key (corrupt or tampered); it is not accepted")]

@@ -44,17 +44,6 @@ internal ref struct CanonicalWriter
         _length += Encoding.UTF8.GetBytes(text, _buffer[_length..]);
     }
 
-    public void AppendUtf8(ReadOnlySpan<byte> utf8)
-    {
-        if (_buffer.Length - _length < utf8.Length)
-        {
-            Grow(utf8.Length);
-        }
-
-        utf8.CopyTo(_buffer[_length..]);
-        _length += utf8.Length;
-    }
-
     /// <summary>Lowercase hex, as SigV4 uses for hashes and signatures.</summary>
     public void AppendLowerHex(ReadOnlySpan<byte> bytes)
     {
