@@ -96,7 +96,7 @@ internal sealed partial class RotationScheduler(
         }
         catch (AuditUnavailableException e)
         {
-            Log.NotAudited(logger, ExpiryWarnings.Action, null, e); // the next tick retries
+            Log.WarningsNotAudited(logger, ExpiryWarnings.Action, e);
         }
 
         await changes.ApplyDueAsync(now, ct);
@@ -124,8 +124,8 @@ internal sealed partial class RotationScheduler(
 
     private static partial class Log
     {
-        [LoggerMessage(EventId = 6102, Level = LogLevel.Error, Message = "The audit log could not record {Action} of key {KeyId}; nothing was changed, it is retried next tick")]
-        public static partial void NotAudited(ILogger logger, string action, string? keyId, Exception exception);
+        [LoggerMessage(EventId = 6105, Level = LogLevel.Error, Message = "The audit log could not record the expiry warnings ({Action}); none was sent, they are retried next tick")]
+        public static partial void WarningsNotAudited(ILogger logger, string action, Exception exception);
 
         [LoggerMessage(EventId = 6104, Level = LogLevel.Error, Message = "A lifecycle scheduler tick failed ({ExceptionType}); the next tick tries again")]
         public static partial void TickFailed(ILogger logger, string exceptionType, Exception exception);

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net;
 using Coffer.Server.Tests.Management;
 using Coffer.Server.Tests.Xks;
@@ -31,7 +30,7 @@ public sealed class ClusterKillSwitchTests(ITestOutputHelper output)
         {
             using var engage = await cluster.A.Admin.PostJsonAsync("/api/v1/kill-switches", new { scope = "all", reason = "cluster drill" });
             var switchId = (string)(await engage.JsonAsync(HttpStatusCode.Created))["id"]!;
-            blocked.Add(await MillisecondsUntilAsync(async () => (await xksB.EncryptAsync(keyName, [1])).Status == 400));
+            blocked.Add(await Propagation.MillisecondsUntilAsync(async () => (await xksB.EncryptAsync(keyName, [1])).Status == 400));
             foreach (var call in new[] { xksB.EncryptAsync(keyName, [1]), xksB.DecryptAsync(keyName, sealedData), xksB.GetKeyMetadataAsync(keyName) })
             {
                 var refused = await call;
@@ -43,7 +42,7 @@ public sealed class ClusterKillSwitchTests(ITestOutputHelper output)
 
             using var release = await cluster.B.Admin.PostAsync($"/api/v1/kill-switches/{switchId}/release", null);
             await release.JsonAsync(HttpStatusCode.OK);
-            restored.Add(await MillisecondsUntilAsync(async () => (await xksA.EncryptAsync(keyName, [1])).Status == 200));
+            restored.Add(await Propagation.MillisecondsUntilAsync(async () => (await xksA.EncryptAsync(keyName, [1])).Status == 200));
             XksAssert.Ok(await xksA.DecryptAsync(keyName, sealedData));
             XksAssert.Ok(await xksA.GetKeyMetadataAsync(keyName));
         }
@@ -52,17 +51,5 @@ public sealed class ClusterKillSwitchTests(ITestOutputHelper output)
         output.WriteLine($"released on B -> A serves again after {string.Join(", ", restored.Select(ms => $"{ms:0.0}"))} ms; max {restored.Max():0.0} ms");
         Assert.True(blocked.Max() < 1000, $"B refused only {blocked.Max():0} ms after the switch was engaged on A");
         Assert.True(restored.Max() < 1000, $"A served again only {restored.Max():0} ms after the switch was released on B");
-    }
-
-    /// <summary>Polls <paramref name="condition"/> back to back; gives up after 5 s.</summary>
-    private static async Task<double> MillisecondsUntilAsync(Func<Task<bool>> condition)
-    {
-        var watch = Stopwatch.StartNew();
-        while (!await condition())
-        {
-            Assert.True(watch.Elapsed < TimeSpan.FromSeconds(5), "the change reached the other node within 5 s");
-        }
-
-        return watch.Elapsed.TotalMilliseconds;
     }
 }

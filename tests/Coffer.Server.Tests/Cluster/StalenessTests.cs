@@ -42,11 +42,11 @@ public sealed class StalenessTests(ITestOutputHelper output)
         {
             using var engage = await cluster.AdminA.PostJsonAsync("/api/v1/kill-switches", new { scope = "key", value = keyId, reason = "drill" });
             var switchId = (string)(await engage.JsonAsync(HttpStatusCode.Created))["id"]!;
-            engagedAfter.Add(await MillisecondsUntilAsync(async () => (await xksB.EncryptAsync(keyName, [1])).Status == 400));
+            engagedAfter.Add(await Propagation.MillisecondsUntilAsync(async () => (await xksB.EncryptAsync(keyName, [1])).Status == 400));
 
             using var release = await cluster.AdminA.PostAsync($"/api/v1/kill-switches/{switchId}/release", null);
             await release.JsonAsync(HttpStatusCode.OK);
-            releasedAfter.Add(await MillisecondsUntilAsync(async () => (await xksB.EncryptAsync(keyName, [1])).Status == 200));
+            releasedAfter.Add(await Propagation.MillisecondsUntilAsync(async () => (await xksB.EncryptAsync(keyName, [1])).Status == 200));
         }
 
         output.WriteLine($"engage on A -> refused on B: p50 {Percentile(engagedAfter, 50):0.0} ms, p99 {Percentile(engagedAfter, 99):0.0} ms (20 rounds)");
@@ -184,17 +184,6 @@ public sealed class StalenessTests(ITestOutputHelper output)
             await terminate.ExecuteScalarAsync(CancellationToken.None);
             await Task.Delay(20, CancellationToken.None);
         }
-    }
-
-    private static async Task<double> MillisecondsUntilAsync(Func<Task<bool>> condition)
-    {
-        var watch = Stopwatch.StartNew();
-        while (!await condition())
-        {
-            Assert.True(watch.Elapsed < TimeSpan.FromSeconds(5), "the change reached the other node within 5 s");
-        }
-
-        return watch.Elapsed.TotalMilliseconds;
     }
 
     private static double Percentile(List<double> values, int percentile)
