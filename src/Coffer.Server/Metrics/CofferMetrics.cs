@@ -25,8 +25,8 @@ internal sealed class CofferMetrics
         var commit = factory.CreateCounter("coffer_audit_commit_seconds_total", "Time spent writing and committing audit batches; per batch, what every audited call waits for.");
         var nodes = factory.CreateGauge("coffer_cluster_nodes", "Live nodes of the cluster (this one included), as of this node's last heartbeat round.");
         var leader = factory.CreateGauge("coffer_cluster_leader", "1 while this node is the cluster's leader (runs the scheduled work, alerts and sinks).");
-        var expiry = factory.CreateGauge("coffer_key_soonest_expiry_seconds",
-            "Seconds until the first encrypting version of an enabled key expires (stops encrypting); +Inf when none has an expiry.");
+        var expiry = factory.CreateGauge("coffer_key_soonest_expiry_timestamp_seconds",
+            "When the first encrypting version of an enabled key expires (stops encrypting), in Unix seconds; 0 when none has an expiry.");
         var budget = factory.CreateGauge("coffer_key_encryption_budget_used_ratio",
             "Largest share (0..1) of Xks.MaxEncryptionsPerKeyVersion that an encrypting key version has reserved, as of this node's last reservation.");
         Registry.AddBeforeCollectCallback(async ct =>
@@ -45,7 +45,7 @@ internal sealed class CofferMetrics
             isSealed.Set(now.Sealed ? 1 : 0);
             nodes.Set(now.ClusterNodes);
             leader.Set(now.Leader ? 1 : 0);
-            expiry.Set(now.SoonestKeyExpiry?.TotalSeconds ?? double.PositiveInfinity);
+            expiry.Set(now.SoonestKeyExpiry?.ToUnixTimeMilliseconds() / 1000.0 ?? 0);
             budget.Set(now.LargestBudgetShare);
         });
     }

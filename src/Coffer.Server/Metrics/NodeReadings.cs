@@ -43,10 +43,10 @@ internal sealed class NodeReadings(
             1 + cluster.View.LiveOthers.Count(), cluster.Leadership.IsLeader, soonestExpiry, largestBudgetShare);
     }
 
-    /// <summary>Over the versions that encrypt now, of enabled keys: the time until the first of them
-    /// expires (null when none has an expiry) and the largest share of its encryptions one has reserved.
+    /// <summary>Over the versions that encrypt now, of enabled keys: when the first of them expires
+    /// (null when none has an expiry) and the largest share of its encryptions one has reserved.
     /// A walk over the key ring in memory, at each read.</summary>
-    private (TimeSpan? SoonestExpiry, double LargestBudgetShare) ReadKeys()
+    private (DateTimeOffset? SoonestExpiry, double LargestBudgetShare) ReadKeys()
     {
         var now = time.GetUtcNow();
         DateTimeOffset? soonest = null;
@@ -70,12 +70,12 @@ internal sealed class NodeReadings(
             }
         }
 
-        return (soonest - now, largest);
+        return (soonest, largest);
     }
 }
 
 /// <summary>One read of <see cref="NodeReadings"/>.</summary>
-/// <param name="SoonestKeyExpiry">Until the first encrypting version of an enabled key expires; null when none has an expiry.</param>
+/// <param name="SoonestKeyExpiry">When the first encrypting version of an enabled key expires; null when none has an expiry.</param>
 /// <param name="LargestBudgetShare">The largest share (0..1) of <c>Xks.MaxEncryptionsPerKeyVersion</c> that an encrypting
 /// version has reserved, as this node last learnt it from its own reservations.</param>
 internal sealed record NodeReading(
@@ -86,5 +86,5 @@ internal sealed record NodeReading(
     bool Sealed,
     int ClusterNodes,
     bool Leader,
-    TimeSpan? SoonestKeyExpiry,
+    DateTimeOffset? SoonestKeyExpiry,
     double LargestBudgetShare);

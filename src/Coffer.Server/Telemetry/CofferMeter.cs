@@ -46,9 +46,9 @@ internal sealed class CofferMeter : IDisposable
         _meter.CreateObservableGauge("coffer_sealed", () => Read().Sealed ? 1 : 0, description: "1 while this node is sealed.");
         _meter.CreateObservableGauge("coffer_cluster_nodes", () => Read().ClusterNodes, description: "Live nodes of the cluster, this one included.");
         _meter.CreateObservableGauge("coffer_cluster_leader", () => Read().Leader ? 1 : 0, description: "1 while this node is the cluster's leader.");
-        _meter.CreateObservableGauge("coffer_key_soonest_expiry_seconds",
-            () => Read().SoonestKeyExpiry is { } expiry ? [new Measurement<double>(expiry.TotalSeconds)] : Array.Empty<Measurement<double>>(), "s",
-            "Seconds until the first encrypting version of an enabled key expires; no value when none has an expiry.");
+        _meter.CreateObservableGauge("coffer_key_soonest_expiry_timestamp_seconds",
+            () => Read().SoonestKeyExpiry is { } expiry ? [new Measurement<double>(expiry.ToUnixTimeMilliseconds() / 1000.0)] : Array.Empty<Measurement<double>>(), "s",
+            "When the first encrypting version of an enabled key expires, in Unix seconds; no value when none has an expiry.");
         _meter.CreateObservableGauge("coffer_key_encryption_budget_used_ratio", () => Read().LargestBudgetShare,
             description: "Largest share (0..1) of its encryptions that an encrypting key version has reserved.");
     }

@@ -51,7 +51,7 @@ public sealed class XksMetricsTests
         await using var node = await DevServer.StartAsync(o => o.Xks.MaxEncryptionsPerKeyVersion = 8, time: clock);
         var before = await node.Admin.GetStringAsync("/metrics");
         Assert.Equal(0, MetricsTests.Value(before, "coffer_key_encryption_budget_used_ratio"));
-        Assert.Equal("coffer_key_soonest_expiry_seconds +Inf", Regex.Match(before, "(?m)^coffer_key_soonest_expiry_seconds .*$").Value);
+        Assert.Equal(0, MetricsTests.Value(before, "coffer_key_soonest_expiry_timestamp_seconds"));
 
         var xks = XksClient.For(node);
         for (var i = 0; i < 6; i++)
@@ -68,6 +68,6 @@ public sealed class XksMetricsTests
 
         var after = await node.Admin.GetStringAsync("/metrics");
         Assert.Equal(0.75, MetricsTests.Value(after, "coffer_key_encryption_budget_used_ratio"));
-        Assert.Equal(TimeSpan.FromDays(3).TotalSeconds, MetricsTests.Value(after, "coffer_key_soonest_expiry_seconds"));
+        Assert.Equal(clock.GetUtcNow().AddDays(3).ToUnixTimeMilliseconds() / 1000.0, MetricsTests.Value(after, "coffer_key_soonest_expiry_timestamp_seconds"));
     }
 }
