@@ -149,10 +149,9 @@ public sealed class DebianPackageTests(ITestOutputHelper output)
         var buildFolder = Environment.GetEnvironmentVariable("COFFER_BUILD_DIR") is { Length: > 0 } dir ? dir : Path.Combine(TestData.RepositoryRoot, ".build");
         var publish = Path.Combine(buildFolder, "publish", "linux-x64");
         await MustAsync(BuildPatience, null, Path.Combine(packaging, "publish.sh"), "linux-x64", publish);
-        var debs = Directory.CreateTempSubdirectory("coffer-deb-").FullName;
-        // zstd: the test needs a package, not the smallest one (xz takes several times longer).
+        // zstd: the test needs a package, not the smallest one (xz takes many times longer).
         var built = await MustAsync(BuildPatience, new Dictionary<string, string?> { ["COFFER_DEB_COMPRESSION"] = "zstd" },
-            Path.Combine(packaging, "build-deb.sh"), publish, debs);
+            Path.Combine(packaging, "build-deb.sh"), publish, Path.Combine(buildFolder, "deb"));
         return built.StandardOutput.Trim();
     }
 
