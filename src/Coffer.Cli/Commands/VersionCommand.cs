@@ -6,7 +6,7 @@ using Coffer.Server.Hosting;
 namespace Coffer.Cli.Commands;
 
 /// <summary><c>coffer version</c>: which build this is, so an operator can tell what a node runs and
-/// whether its runtime has the security patches they expect (docs/install.md, "Versions").</summary>
+/// whether its runtime has the security patches they expect (docs/install.md, "Which build is this").</summary>
 internal static class VersionCommand
 {
     public static void AddTo(RootCommand root, CliEnvironment env)
