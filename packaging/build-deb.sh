@@ -3,7 +3,8 @@
 #   packaging/build-deb.sh PUBLISH_DIR [OUTPUT_DIR]
 # PUBLISH_DIR is linux-x64 or linux-arm64 output (the architecture is read from it); the .deb,
 # coffer_<version>_<arch>.deb, is written to OUTPUT_DIR (default: .build/deb) and its path printed.
-# COFFER_DEB_COMPRESSION (xz, the default, or zstd, gzip, none) trades size for build time.
+# COFFER_DEB_COMPRESSION (xz, the default, or zstd, gzip, none) trades size for build time;
+# COFFER_DEB_MAINTAINER names who answers for the package ("Name <address>").
 # Layout and maintainer scripts: docs/install.md, "The Debian package".
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -11,6 +12,7 @@ root="$(cd "$here/.." && pwd)"
 publish="${1:?usage: build-deb.sh PUBLISH_DIR [OUTPUT_DIR]}"
 out="${2:-$root/.build/deb}"
 compression="${COFFER_DEB_COMPRESSION:-xz}"
+maintainer="${COFFER_DEB_MAINTAINER:-Coffer maintainers <coffer@localhost>}"
 
 [ -x "$publish/coffer" ] || { echo "build-deb.sh: $publish/coffer is missing: run packaging/publish.sh first." >&2; exit 1; }
 # The runtime a publish was made for is in its coffer.deps.json ("runtimeTarget": ".NETCoreApp,Version=v10.0/linux-x64").
@@ -44,15 +46,17 @@ install -m 0644 "$root/docs/install.md" "$pkg/usr/share/doc/coffer/install.md"
 install -m 0644 "$here/deb/copyright" "$pkg/usr/share/doc/coffer/copyright"
 printf 'coffer (%s) unstable; urgency=medium\n\n  * Built from %s.\n\n -- %s  %s\n' \
   "$version" "$(git -C "$root" rev-parse HEAD 2>/dev/null || echo 'a source tree without git')" \
-  "Coffer maintainers <coffer@localhost>" "$(date -R)" | gzip -9n > "$pkg/usr/share/doc/coffer/changelog.Debian.gz"
-chmod 0644 "$pkg/usr/share/doc/coffer/changelog.Debian.gz"
+  "$maintainer" "$(date -R)" | gzip -9n > "$pkg/usr/share/doc/coffer/changelog.gz"
+chmod 0644 "$pkg/usr/share/doc/coffer/changelog.gz"
+install -d "$pkg/usr/share/lintian/overrides"
+install -m 0644 "$here/deb/lintian-overrides" "$pkg/usr/share/lintian/overrides/coffer"
 
 for script in postinst prerm postrm; do
   install -m 0755 "$here/deb/$script" "$pkg/DEBIAN/$script"
 done
 echo /etc/coffer/coffer.json > "$pkg/DEBIAN/conffiles"
 (cd "$pkg" && find usr lib -type f -print0 | sort -z | xargs -0 md5sum) > "$pkg/DEBIAN/md5sums"
-sed -e "s|@VERSION@|$version|" -e "s|@ARCH@|$arch|" \
+sed -e "s|@VERSION@|$version|" -e "s|@ARCH@|$arch|" -e "s|@MAINTAINER@|$maintainer|" \
     -e "s|@INSTALLED_SIZE@|$(du -sk --exclude=DEBIAN "$pkg" | cut -f1)|" "$here/deb/control" > "$pkg/DEBIAN/control"
 chmod 0644 "$pkg/DEBIAN/control" "$pkg/DEBIAN/conffiles" "$pkg/DEBIAN/md5sums"
 
