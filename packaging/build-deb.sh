@@ -44,8 +44,11 @@ install -m 0644 "$here/coffer.service" "$pkg/lib/systemd/system/coffer.service"
 install -m 0640 "$here/coffer.json" "$pkg/etc/coffer/coffer.json"
 install -m 0644 "$root/docs/install.md" "$pkg/usr/share/doc/coffer/install.md"
 install -m 0644 "$here/deb/copyright" "$pkg/usr/share/doc/coffer/copyright"
-printf 'coffer (%s) unstable; urgency=medium\n\n  * Built from %s.\n\n -- %s  %s\n' \
-  "$version" "$(git -C "$root" rev-parse HEAD 2>/dev/null || echo 'a source tree without git')" \
+# The commit the publish was built from, as its informational version holds it ("1.0.0+<commit>",
+# docs/install.md, "Which build is this"), read without running it (it may be for another CPU).
+commit="$(grep -aoE "$version\+[0-9a-f]{40,64}(\.dirty)?" "$publish/coffer.dll" | head -1 | cut -d+ -f2 | sed "s/\.dirty$/ (with uncommitted changes)/")"
+printf 'coffer (%s) unstable; urgency=medium\n\n  * Built from commit %s.\n\n -- %s  %s\n' \
+  "$version" "${commit:-unknown (a source tree without git)}" \
   "$maintainer" "$(date -R)" | gzip -9n > "$pkg/usr/share/doc/coffer/changelog.gz"
 chmod 0644 "$pkg/usr/share/doc/coffer/changelog.gz"
 install -d "$pkg/usr/share/lintian/overrides"
