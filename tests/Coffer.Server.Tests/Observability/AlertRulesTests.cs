@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.RegularExpressions;
 using Coffer.Server.Tests.Xks;
 using Coffer.Testing;
@@ -58,32 +57,23 @@ public sealed class AlertRulesTests
         Assert.True(missing.Length == 0, $"The rules name metrics that /metrics does not serve: {string.Join(", ", missing)}");
     }
 
-    /// <summary>Runs promtool in docs/prometheus: COFFER_PROMTOOL, else the one ./test.sh extracts into
-    /// .build/tools (Debian's prometheus package, not installed as a service), else promtool on PATH.</summary>
-    private static async Task<(int ExitCode, string Output)> PromtoolAsync(params string[] arguments)
+    /// <summary>Runs promtool on a file of docs/prometheus: COFFER_PROMTOOL, else the one ./test.sh extracts
+    /// into .build/tools (Debian's prometheus package, not installed as a service), else promtool on PATH.</summary>
+    private static async Task<(int ExitCode, string Output)> PromtoolAsync(string command, string what, string file)
     {
         var cached = Path.Combine(TestData.RepositoryRoot, ".build", "tools", "promtool");
         var promtool = Environment.GetEnvironmentVariable("COFFER_PROMTOOL") is { Length: > 0 } given ? given
             : File.Exists(cached) ? cached
             : "promtool";
-        var start = new ProcessStartInfo(promtool, arguments) { WorkingDirectory = Folder, RedirectStandardOutput = true, RedirectStandardError = true };
-        Process process;
         try
         {
-            process = Process.Start(start)!;
+            var run = await ExternalTool.RunAsync(promtool, [command, what, Path.Combine(Folder, file)]);
+            return (run.ExitCode, run.ToString());
         }
         catch (System.ComponentModel.Win32Exception)
         {
             Assert.Fail("promtool was not found: ./test.sh extracts it into .build/tools from Debian's prometheus package (or set COFFER_PROMTOOL).");
             throw;
-        }
-
-        using (process)
-        {
-            var output = process.StandardOutput.ReadToEndAsync();
-            var error = process.StandardError.ReadToEndAsync();
-            await process.WaitForExitAsync();
-            return (process.ExitCode, await output + await error);
         }
     }
 }
