@@ -39,7 +39,7 @@ internal sealed partial class WebhookDeliverer : IDisposable
     private readonly ResiliencePipeline<AttemptOutcome> _pipeline;
     private readonly Dictionary<string, DateTimeOffset> _resting = new(StringComparer.Ordinal);
 
-    public WebhookDeliverer(SealManager seal, AlertOptions options, TimeProvider time, ILogger logger, HttpMessageHandler? handler = null)
+    public WebhookDeliverer(SealManager seal, AlertOptions options, TimeProvider time, ILogger logger)
     {
         _alerts = seal.Storage.Alerts;
         _seal = seal;
@@ -47,7 +47,7 @@ internal sealed partial class WebhookDeliverer : IDisposable
         _time = time;
         _logger = logger;
         // No redirects: a 3xx is a failed attempt, never a signed event resent somewhere else.
-        _http = new HttpClient(handler ?? new SocketsHttpHandler
+        _http = new HttpClient(new SocketsHttpHandler
         {
             AllowAutoRedirect = false,
             PooledConnectionLifetime = TimeSpan.FromMinutes(5),
