@@ -66,6 +66,12 @@ public sealed class AuditRetentionTests : IAsyncLifetime
         Assert.Equal((long)whole["lastSequence"]!, (long)whole["records"]!); // from record 1 on
         Assert.True((bool)(await _node.Admin.VerifyAsync())["ok"]!);
         Assert.Contains("coffer_audit_retention_failing 0", await _node.Admin.GetStringAsync("/metrics"), StringComparison.Ordinal);
+
+        // The readers find the archived records where they now are.
+        var listed = await _node.Admin.AllRecordsAsync();
+        Assert.Equal(Enumerable.Range(1, listed.Count).Select(i => (long)i), listed.Select(r => (long)r["sequence"]!));
+        var report = await _node.Admin.GetJsonAsync("/api/v1/audit/report?from=" + Uri.EscapeDataString(Start.AddDays(-1).ToString("O", System.Globalization.CultureInfo.InvariantCulture)));
+        Assert.True((bool)report["archived"]!["archives"]![0]!["included"]!, report["archived"]!.ToJsonString());
     }
 
     [Fact]
