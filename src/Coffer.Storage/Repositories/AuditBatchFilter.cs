@@ -10,7 +10,8 @@ namespace Coffer.Storage.Repositories;
 /// <remarks>
 /// Time and key are the common audit questions and have indexes (the batch's time, audit_batch_keys).
 /// Every other filter becomes a byte search for the field's canonical encoding (u32be length and UTF-8)
-/// in the batch's records blob: no batch is decoded unless one of its records may match. The search can
+/// in the batch's records blob: no plain batch is decoded unless one of its records may match. A packed
+/// batch (docs/audit-storage.md) cannot be searched in SQL, so it is always decoded and tested. The search can
 /// also hit another field with the same value, which is why <see cref="Matches"/> decides in the end.
 /// </remarks>
 internal static class AuditBatchFilter
@@ -43,7 +44,14 @@ internal static class AuditBatchFilter
         ];
         for (var i = 0; i < searched.Length; i++)
         {
-            Add(dialect.ContainsBytes("records", $"@Field{i}"), $"@Field{i}", searched[i] is { } text ? AuditCanonical.EncodeText(text) : null);
+            // A packed blob cannot be searched in SQL: it stays a candidate, decoded and tested below.
+            Add($"(substr(records, 1, 1) = @Packed OR {dialect.ContainsBytes("records", $"@Field{i}")})", $"@Field{i}",
+                searched[i] is { } text ? AuditCanonical.EncodeText(text) : null);
+        }
+
+        if (searched.Any(text => text is not null))
+        {
+            CommandParameters.Add(command, "@Packed", new[] { AuditBatchBlob.PackedFormat });
         }
 
         return "SELECT first_seq FROM audit_batches" +
