@@ -27,7 +27,9 @@ public sealed class AuditBatchBlobTests
         {
             Assert.Equal(records[i].Body.ToArray(), AuditCanonical.EncodeBody(read[i].Event, read[i].Node));
             Assert.Equal(records[i].Hash, read[i].ComputeHash());
-            Assert.Equal((records[i].Sequence, records[i].PrevHash, records[i].Hash), (read[i].Sequence, read[i].PrevHash, read[i].Hash));
+            Assert.Equal(records[i].Sequence, read[i].Sequence);
+            Assert.Equal(records[i].PrevHash, read[i].PrevHash);
+            Assert.Equal(records[i].Hash, read[i].Hash);
         }
     }
 
