@@ -130,7 +130,10 @@ public static class AuditBatchBlob
     /// that record); a cut length ends the batch there; a missing hash reads as empty. A packed blob that
     /// does not unpack reads as one such record per stored hash, each saying so in its details.
     /// </summary>
-    public static List<AuditRecord> Decode(long firstSequence, DateTimeOffset time, byte[] prevHash, byte[] hashes, byte[] records)
+    /// <param name="mustContain">Byte strings the unpacked records must all contain, else none of them is
+    /// decoded and the batch reads as empty: a listing's search of packed batches (<see cref="AuditBatchFilter"/>).</param>
+    public static List<AuditRecord> Decode(long firstSequence, DateTimeOffset time, byte[] prevHash, byte[] hashes, byte[] records,
+        IReadOnlyList<byte[]>? mustContain = null)
     {
         ArgumentNullException.ThrowIfNull(prevHash);
         ArgumentNullException.ThrowIfNull(hashes);
@@ -153,6 +156,11 @@ public static class AuditBatchBlob
                 previous = hash;
             }
 
+            return result;
+        }
+
+        if (mustContain is not null && !mustContain.All(bytes => plain.AsSpan().IndexOf(bytes) >= 0))
+        {
             return result;
         }
 

@@ -37,25 +37,32 @@ internal static class AuditBatchFilter
         Add("time >= @From", "@From", DbValues.Time(query.From));
         Add("time < @To", "@To", DbValues.Time(query.To));
         Add("first_seq IN (SELECT first_seq FROM audit_batch_keys WHERE key_id = @KeyId)", "@KeyId", query.KeyId);
-        string?[] searched =
-        [
-            query.KeyStore, query.Actor, query.Action, query.Outcome is { } outcome ? AuditOutcomes.ToText(outcome) : null,
-            query.KmsRequestId, query.AwsRegion, query.AwsAccount,
-        ];
-        for (var i = 0; i < searched.Length; i++)
+        var searched = SearchedFields(query);
+        for (var i = 0; i < searched.Count; i++)
         {
-            // A packed blob cannot be searched in SQL: it stays a candidate, decoded and tested below.
-            Add($"(substr(records, 1, 1) = @Packed OR {dialect.ContainsBytes("records", $"@Field{i}")})", $"@Field{i}",
-                searched[i] is { } text ? AuditCanonical.EncodeText(text) : null);
+            // A packed blob cannot be searched in SQL: it stays a candidate, searched once unpacked.
+            Add($"(substr(records, 1, 1) = @Packed OR {dialect.ContainsBytes("records", $"@Field{i}")})", $"@Field{i}", searched[i]);
         }
 
-        if (searched.Any(text => text is not null))
+        if (searched.Count > 0)
         {
             CommandParameters.Add(command, "@Packed", new[] { AuditBatchBlob.PackedFormat });
         }
 
         return "SELECT first_seq FROM audit_batches" +
             (where.Count == 0 ? "" : " WHERE " + string.Join(" AND ", where)) + " ORDER BY first_seq DESC LIMIT " + take.ToString(System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>The canonical encodings (<c>str()</c>) of the filters without an index: a batch none of
+    /// whose records match lacks at least one of them in its plain records blob.</summary>
+    public static IReadOnlyList<byte[]> SearchedFields(AuditQuery query)
+    {
+        string?[] searched =
+        [
+            query.KeyStore, query.Actor, query.Action, query.Outcome is { } outcome ? AuditOutcomes.ToText(outcome) : null,
+            query.KmsRequestId, query.AwsRegion, query.AwsAccount,
+        ];
+        return [.. searched.OfType<string>().Select(AuditCanonical.EncodeText)];
     }
 
     /// <summary>Whether a record of such a batch matches every filter exactly.</summary>
