@@ -58,7 +58,7 @@ public sealed class AuditTamperTests
     {
         await using var node = await StartWithHistoryAsync();
         using var db = new AuditDatabase(node);
-        var packed = db.Scalar("SELECT MAX(last_seq) FROM audit_batches WHERE substr(records, 1, 1) = x'01'");
+        var packed = db.Scalar("SELECT COALESCE(MAX(last_seq), 0) FROM audit_batches WHERE substr(records, 1, 1) = x'01'");
         Assert.True(packed > 0, "no batch was stored packed");
 
         // The compressed stream loses its final byte: it no longer decompresses.
