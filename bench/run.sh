@@ -17,7 +17,10 @@
 #   --no-extras         skip the SHA_256 CDIV, 4300-byte, --log-level Warning (diagnosis) and audit-off encrypt scenarios
 #   --audit-pairs 3     audit-off and audited encrypt take turns this many times; the audit goal is judged on the
 #                       median ratio of these back-to-back pairs (the machine drifts more than the effect between minutes)
-#   --scenarios LIST    subset of ceiling,encrypt,decrypt,rules100,open,flood,cdiv,4300,quietlog,unaudited (ceiling always runs)
+#   --scenarios LIST    subset of ceiling,encrypt,decrypt,rules100,open,flood,cdiv,4300,quietlog,unaudited,packing (ceiling always runs);
+#                       packing: encrypt on a `coffer dev` storing its audit batches plain (benchmark-only switch) and on the
+#                       packing one, taking turns --audit-pairs times, each with its database's bytes per record
+#                       (docs/audit-storage.md; `--scenarios encrypt,packing --out bench/results/audit-storage-latest.md`)
 #   --flood-duration 60 the anonymous flood (scenario flood, about 4.5 minutes): --flood-connections (32) clients without
 #                       credentials from 127.0.0.2 send an unknown prefix, a bad signature and a 7,900-character key id
 #                       back to back; the database's growth over the flood alone, then the signed calls at --rate

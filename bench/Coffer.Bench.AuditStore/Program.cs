@@ -5,6 +5,7 @@ using Coffer.Audit;
 using Coffer.Storage.Sqlite;
 
 // Coffer.Bench.AuditStore [--seconds 5] [--batches 10,30,100] [--dir /tmp]
+// COFFER_BENCHMARK_AUDIT_UNPACKED=1 Coffer.Bench.AuditStore ...   (batches stored plain, as before packing)
 // Coffer.Bench.AuditStore --log 300000 [--dir /tmp]      (listing and reading a large log: LargeLog.cs)
 //
 // What one audit record costs the audit writer, by group-commit size: the shipped SQLite store
@@ -30,20 +31,23 @@ if (log > 0)
 
 Console.WriteLine($"# Coffer audit store — {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, {Environment.ProcessorCount} CPU(s), {seconds:0} s per row, data in {root}");
 Console.WriteLine();
-Console.WriteLine("| records per commit | records/s | wall µs per record | CPU µs per record | of which making records | of which the store | of which the kernel | ms per commit |");
-Console.WriteLine("|---:|---:|---:|---:|---:|---:|---:|---:|");
+var packing = Environment.GetEnvironmentVariable(Coffer.Storage.Repositories.AuditBatchBlob.UnpackedEnvironmentVariable) == "1" ? "plain (packing off)" : "packed";
+Console.WriteLine($"Batches stored {packing}.");
+Console.WriteLine();
+Console.WriteLine("| records per commit | records/s | wall µs per record | CPU µs per record | of which making records | of which the store | of which the kernel | ms per commit | bytes per record on disk |");
+Console.WriteLine("|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
 foreach (var size in batches)
 {
     var made = await MeasureAsync(size, store: false);
     var stored = await MeasureAsync(size, store: true);
     Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
         $"| {size} | {stored.Records / stored.Wall:0} | {stored.Wall / stored.Records * 1e6:0.0} | {stored.Cpu / stored.Records * 1e6:0.0} | " +
-        $"{made.Cpu / made.Records * 1e6:0.0} | {(stored.Cpu / stored.Records - made.Cpu / made.Records) * 1e6:0.0} | {stored.Kernel / stored.Records * 1e6:0.0} | {stored.Wall / (stored.Records / size) * 1e3:0.00} |"));
+        $"{made.Cpu / made.Records * 1e6:0.0} | {(stored.Cpu / stored.Records - made.Cpu / made.Records) * 1e6:0.0} | {stored.Kernel / stored.Records * 1e6:0.0} | {stored.Wall / (stored.Records / size) * 1e3:0.00} | {stored.Bytes / (double)stored.Records:0} |"));
 }
 
 return 0;
 
-async Task<(double Wall, double Cpu, double Kernel, long Records)> MeasureAsync(int size, bool store)
+async Task<(double Wall, double Cpu, double Kernel, long Records, long Bytes)> MeasureAsync(int size, bool store)
 {
     var dir = Directory.CreateDirectory(Path.Combine(root, "coffer-audit-store-" + Guid.NewGuid().ToString("N"))).FullName;
     try
@@ -82,16 +86,29 @@ async Task<(double Wall, double Cpu, double Kernel, long Records)> MeasureAsync(
 
         await RunAsync(TimeSpan.FromSeconds(2)); // JIT tier-up and SQLite's page cache, not measured
         made = 0;
+        var pages = PagesInUse(dir);
         var cpu = Environment.CpuUsage;
         var wall = Stopwatch.StartNew();
         await RunAsync(TimeSpan.FromSeconds(seconds));
         var used = Environment.CpuUsage;
-        return (wall.Elapsed.TotalSeconds, (used.TotalTime - cpu.TotalTime).TotalSeconds, (used.PrivilegedTime - cpu.PrivilegedTime).TotalSeconds, made);
+        return (wall.Elapsed.TotalSeconds, (used.TotalTime - cpu.TotalTime).TotalSeconds, (used.PrivilegedTime - cpu.PrivilegedTime).TotalSeconds, made,
+            PagesInUse(dir) - pages);
     }
     finally
     {
         Directory.Delete(dir, recursive: true);
     }
+}
+
+// What the database takes on disk: the pages in use (page_count counts those committed to the WAL too),
+// so the growth over a run is what its records cost, every audit table and index included.
+static long PagesInUse(string dir)
+{
+    using var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Path.Combine(dir, "coffer.db")};Pooling=False");
+    connection.Open();
+    using var command = connection.CreateCommand();
+    command.CommandText = "SELECT (page_count - freelist_count) * page_size FROM pragma_page_count(), pragma_freelist_count(), pragma_page_size()";
+    return (long)command.ExecuteScalar()!;
 }
 
 string Arg(string name, string fallback)

@@ -23,7 +23,7 @@ public sealed class Options
     public string? CofferVersion { get; private set; }             // label only (run.sh passes the git commit)
     public bool Wrk { get; private set; }                          // cross-check the ceiling with wrk
     public HashSet<string> Scenarios { get; private set; } = [.. AllScenarios];
-    public static readonly string[] AllScenarios = ["ceiling", "encrypt", "decrypt", "rules100", "open", "flood", "cdiv", "4300", "quietlog", "unaudited"];
+    public static readonly string[] AllScenarios = ["ceiling", "encrypt", "decrypt", "rules100", "open", "flood", "cdiv", "4300", "quietlog", "unaudited", "packing"];
     public TimeSpan FloodDuration { get; private set; } = TimeSpan.FromSeconds(60);  // the anonymous flood, and the signed calls next to it
     public int FloodConnections { get; private set; } = 32;        // the flood's clients, back to back from 127.0.0.2
     // --backend pkcs11: `coffer dev --pkcs11` (SoftHSM2 token) and the raw PKCS#11 ceiling in the same run.
@@ -92,7 +92,7 @@ public sealed class Options
         if (o.Cluster && (o.Backend != "software" || o.Fake)) throw new ArgumentException("--cluster measures Coffer's software backend, not --fake or --backend pkcs11");
         if (o.Backend == "pkcs11" && !File.Exists(o.HsmModule))
             throw new ArgumentException($"--backend pkcs11 needs SoftHSM2 ({o.HsmModule} is missing): apt-get install softhsm2 (Debian/Ubuntu)");
-        if (!o.Extras) { o.Scenarios.Remove("cdiv"); o.Scenarios.Remove("4300"); o.Scenarios.Remove("quietlog"); o.Scenarios.Remove("unaudited"); }
+        if (!o.Extras) { o.Scenarios.Remove("cdiv"); o.Scenarios.Remove("4300"); o.Scenarios.Remove("quietlog"); o.Scenarios.Remove("unaudited"); o.Scenarios.Remove("packing"); }
         o.Scenarios.Add("ceiling"); // every ratio needs it
         if (!o.Fake && o.CofferDll is null) throw new ArgumentException("--coffer-dll PATH (or --fake for development)");
         return o;

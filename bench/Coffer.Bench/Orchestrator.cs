@@ -235,6 +235,32 @@ public static partial class Orchestrator
             children.Stop(bare);
         }
 
+        if (on.Contains("packing") && !o.Fake)
+        {
+            // What packing the audit batches costs and saves (docs/audit-storage.md): the same encrypt on a
+            // second, fresh `coffer dev` that stores its batches plain through the benchmark-only switch;
+            // the two take turns --audit-pairs times, as the audit-off pairs do, and each row notes what its
+            // database grew by per record.
+            var (plain, plainData, plainLog) = StartCoffer("plain", [], env: PlainBatches);
+            var plainTarget = await DevInfo.WaitAsync(plainData, plain, plainLog);
+            var plainPath = plainTarget.PathOf($"keys/{plainTarget.KeyId}/encrypt");
+            await SettleAsync("audit batches plain", plainTarget, plain.Id, plainPath, enc32, cCoffer);
+            async Task<Measured> Stored(string name, XksTarget t, int pid, string path, string dataDir, int pair)
+            {
+                var (bytes, counted) = (AuditStorage.BytesInUse(dataDir), await AuditBatches.ReadAsync(dataDir));
+                var m = await Closed(name, t, pid, path, enc32, cCoffer, o.Warmup, o.Duration, false, dataDir);
+                var size = AuditStorage.Describe(bytes, AuditStorage.BytesInUse(dataDir), counted, await AuditBatches.ReadAsync(dataDir));
+                return m with { Run = pair, Note = string.Join(", ", new[] { m.Note, size }.OfType<string>()) };
+            }
+
+            for (var pair = 1; pair <= o.AuditPairs; pair++)
+            {
+                results.Add(await Stored(PlainScenario, plainTarget, plain.Id, plainPath, plainData, pair));
+                results.Add(await Stored(PackedScenario, target, coffer.Id, encPath, data, pair));
+            }
+            children.Stop(plain);
+        }
+
         if (on.Contains("quietlog") && !o.Fake)
         {
             // Diagnosis, not the headline: the same encrypt with the per-call log line switched off, on a
@@ -269,6 +295,13 @@ public static partial class Orchestrator
     public const string Rules100Scenario = "encrypt 32 B, 100 access rules";
 
     public const string UnauditedScenario = "encrypt 32 B, audit off (benchmark-only switch)";
+
+    public const string PackedScenario = "encrypt 32 B, audit batches packed";
+
+    public const string PlainScenario = "encrypt 32 B, audit batches plain (benchmark-only switch)";
+
+    /// <summary>`coffer dev`'s benchmark-only switch (src/Coffer.Storage/Repositories/AuditBatchBlob.cs): batches stored plain.</summary>
+    private static Dictionary<string, string> PlainBatches => new() { ["COFFER_BENCHMARK_AUDIT_UNPACKED"] = "1" };
 
     /// <summary>`coffer dev`'s benchmark-only switch (src/Coffer.Server/Audit/AuditLog.cs): no audit records.</summary>
     private static Dictionary<string, string> Unaudited => new() { ["COFFER_BENCHMARK_UNAUDITED"] = "1" };

@@ -115,8 +115,35 @@ public sealed class AuditDatabase(string path) : IDisposable
         return removed;
     }
 
-    /// <summary>Every stored audit row as text: each batch's records blob as UTF-8 (so any text a record
-    /// holds appears as written), every other value in hex; then the checkpoints.</summary>
+    /// <summary>Replaces the stored records blob of the batch that holds record <paramref name="sequence"/>
+    /// by what <paramref name="change"/> makes of it; returns that batch's first and last record.</summary>
+    public (long First, long Last) ChangeRecordsBlob(long sequence, Func<byte[], byte[]> change)
+    {
+        using var select = _connection.CreateCommand();
+        select.CommandText = "SELECT first_seq, last_seq, records FROM audit_batches WHERE first_seq <= $seq AND last_seq >= $seq";
+        select.Parameters.AddWithValue("$seq", sequence);
+        long first, last;
+        byte[] records;
+        using (var reader = select.ExecuteReader())
+        {
+            if (!reader.Read())
+            {
+                throw new InvalidOperationException($"no stored batch holds record {sequence}");
+            }
+
+            (first, last, records) = (reader.GetInt64(0), reader.GetInt64(1), (byte[])reader.GetValue(2));
+        }
+
+        using var update = _connection.CreateCommand();
+        update.CommandText = "UPDATE audit_batches SET records = $records WHERE first_seq = $first";
+        update.Parameters.AddWithValue("$records", change(records));
+        update.Parameters.AddWithValue("$first", first);
+        update.ExecuteNonQuery();
+        return (first, last);
+    }
+
+    /// <summary>Every stored audit row as text: each batch's records blob unpacked, as UTF-8 (so any text a
+    /// record holds appears as written), every other value in hex; then the checkpoints.</summary>
     public string DumpAll()
     {
         var text = new StringBuilder();
@@ -132,7 +159,7 @@ public sealed class AuditDatabase(string path) : IDisposable
                     var value = reader.GetValue(i);
                     text.Append(value switch
                     {
-                        byte[] bytes when reader.GetName(i) == "records" => Encoding.UTF8.GetString(bytes),
+                        byte[] bytes when reader.GetName(i) == "records" => Encoding.UTF8.GetString(AuditBatchBlob.Unpack(bytes, int.MaxValue / 100_000) ?? bytes),
                         byte[] bytes => Convert.ToHexString(bytes),
                         _ => Convert.ToString(value, CultureInfo.InvariantCulture),
                     }).Append('|');

@@ -10,7 +10,8 @@ namespace Coffer.Storage.Repositories;
 /// <remarks>
 /// Time and key are the common audit questions and have indexes (the batch's time, audit_batch_keys).
 /// Every other filter becomes a byte search for the field's canonical encoding (u32be length and UTF-8)
-/// in the batch's records blob: no batch is decoded unless one of its records may match. The search can
+/// in the batch's records blob: no plain batch is decoded unless one of its records may match. A packed
+/// batch (docs/audit-storage.md) cannot be searched in SQL, so it is always decoded and tested. The search can
 /// also hit another field with the same value, which is why <see cref="Matches"/> decides in the end.
 /// </remarks>
 internal static class AuditBatchFilter
@@ -36,18 +37,32 @@ internal static class AuditBatchFilter
         Add("time >= @From", "@From", DbValues.Time(query.From));
         Add("time < @To", "@To", DbValues.Time(query.To));
         Add("first_seq IN (SELECT first_seq FROM audit_batch_keys WHERE key_id = @KeyId)", "@KeyId", query.KeyId);
+        var searched = SearchedFields(query);
+        for (var i = 0; i < searched.Count; i++)
+        {
+            // A packed blob cannot be searched in SQL: it stays a candidate, searched once unpacked.
+            Add($"(substr(records, 1, 1) = @Packed OR {dialect.ContainsBytes("records", $"@Field{i}")})", $"@Field{i}", searched[i]);
+        }
+
+        if (searched.Count > 0)
+        {
+            CommandParameters.Add(command, "@Packed", new[] { AuditBatchBlob.PackedFormat });
+        }
+
+        return "SELECT first_seq FROM audit_batches" +
+            (where.Count == 0 ? "" : " WHERE " + string.Join(" AND ", where)) + " ORDER BY first_seq DESC LIMIT " + take.ToString(System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>The canonical encodings (<c>str()</c>) of the filters without an index: a batch none of
+    /// whose records match lacks at least one of them in its plain records blob.</summary>
+    public static IReadOnlyList<byte[]> SearchedFields(AuditQuery query)
+    {
         string?[] searched =
         [
             query.KeyStore, query.Actor, query.Action, query.Outcome is { } outcome ? AuditOutcomes.ToText(outcome) : null,
             query.KmsRequestId, query.AwsRegion, query.AwsAccount,
         ];
-        for (var i = 0; i < searched.Length; i++)
-        {
-            Add(dialect.ContainsBytes("records", $"@Field{i}"), $"@Field{i}", searched[i] is { } text ? AuditCanonical.EncodeText(text) : null);
-        }
-
-        return "SELECT first_seq FROM audit_batches" +
-            (where.Count == 0 ? "" : " WHERE " + string.Join(" AND ", where)) + " ORDER BY first_seq DESC LIMIT " + take.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        return [.. searched.OfType<string>().Select(AuditCanonical.EncodeText)];
     }
 
     /// <summary>Whether a record of such a batch matches every filter exactly.</summary>

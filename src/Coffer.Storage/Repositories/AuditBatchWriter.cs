@@ -27,12 +27,16 @@ internal class AuditBatchWriter : IDisposable
 
     private const string InsertCheckpoint = "INSERT INTO audit_checkpoints (seq, time, hash, mac) VALUES (@seq, @time, @hash, @mac)";
 
+    // Benchmark only (AuditBatchBlob.UnpackedEnvironmentVariable): batches stored plain.
+    private static readonly bool Unpacked = Environment.GetEnvironmentVariable(AuditBatchBlob.UnpackedEnvironmentVariable) == "1";
+
     private readonly CofferStorage _storage;
     private readonly DbCommand _end;
     private readonly DbCommand _checkpoint;
     private readonly DbCommand? _batch;
     private readonly DbCommand? _key;
     private readonly ArrayBufferWriter<byte> _bodies = new(16 * 1024);
+    private readonly ArrayBufferWriter<byte> _packed = new(16 * 1024);
     private readonly ArrayBufferWriter<byte> _hashes = new(1024);
     private readonly HashSet<string> _keys = new(StringComparer.Ordinal);
 
@@ -149,8 +153,9 @@ internal class AuditBatchWriter : IDisposable
         }
 
         var first = records[start];
+        var stored = Unpacked ? _bodies.WrittenMemory : AuditBatchBlob.Pack(_bodies.WrittenMemory, _packed);
         return InsertBatchAsync(transaction, first.Sequence, first.Sequence + count - 1, DbValues.Time(first.Time), first.PrevHash,
-            _hashes.WrittenMemory, _bodies.WrittenMemory, _keys, ct);
+            _hashes.WrittenMemory, stored, _keys, ct);
     }
 
     // Stored, a record keeps no sequence or previous hash of its own (both follow from its place), so a

@@ -103,8 +103,8 @@ internal sealed partial class AuditRepository
 
             // The cut falls inside this batch: the records after it stay, as a batch of their own.
             var cut = (int)(throughSequence - batch.FirstSeq + 1);
-            var offset = AuditBatchBlob.OffsetOf(batch.Records, cut);
-            if (offset < 0 || batch.Hashes.Length < (cut + 1) * AuditRecord.HashSize)
+            var after = AuditBatchBlob.After(batch.Records, (int)(batch.LastSeq - batch.FirstSeq + 1), cut);
+            if (after is null || batch.Hashes.Length < (cut + 1) * AuditRecord.HashSize)
             {
                 throw new InvalidDataException($"The stored audit batch from record {batch.FirstSeq} is malformed; run 'coffer audit verify'.");
             }
@@ -116,7 +116,7 @@ internal sealed partial class AuditRepository
                 batch.Time,
                 PrevHash = batch.Hashes[((cut - 1) * AuditRecord.HashSize)..(cut * AuditRecord.HashSize)],
                 Hashes = batch.Hashes[(cut * AuditRecord.HashSize)..],
-                Records = batch.Records[offset..],
+                Records = after,
             };
             await connection.ExecuteAsync(new CommandDefinition(InsertRemainder, remainder, transaction, cancellationToken: ct));
             var kept = AuditBatchBlob.Decode(remainder.First, DateTimeOffset.MinValue, remainder.PrevHash, remainder.Hashes, remainder.Records);

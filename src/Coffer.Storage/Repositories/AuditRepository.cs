@@ -145,6 +145,8 @@ internal sealed partial class AuditRepository(CofferStorage storage) : IAuditRep
         batchAt.CommandText = SelectBatchAt;
         var first = CommandParameters.Add(batchAt, "@First", 0L);
 
+        var searched = AuditBatchFilter.SearchedFields(query);
+
         // One record more than the page: its presence says whether another page follows.
         var records = new List<AuditRecord>(limit + 1);
         long? below = null;
@@ -178,7 +180,7 @@ internal sealed partial class AuditRepository(CofferStorage storage) : IAuditRep
                     continue;
                 }
 
-                var batch = ReadBatch(reader);
+                var batch = ReadBatch(reader, searched);
                 for (var i = batch.Count - 1; i >= 0 && records.Count <= limit; i--)
                 {
                     if (AuditBatchFilter.Matches(query, batch[i]))
@@ -196,8 +198,9 @@ internal sealed partial class AuditRepository(CofferStorage storage) : IAuditRep
     }
 
     // One row of SelectBatches: first_seq, time, prev_hash, hashes, records.
-    private static List<AuditRecord> ReadBatch(DbDataReader reader) =>
-        AuditBatchBlob.Decode(reader.GetInt64(0), ParseTimeOrMin(reader.GetString(1)), Blob(reader, 2), Blob(reader, 3), Blob(reader, 4));
+    // With searched fields (a listing), a batch whose records lack one of them reads as empty.
+    private static List<AuditRecord> ReadBatch(DbDataReader reader, IReadOnlyList<byte[]>? searched = null) =>
+        AuditBatchBlob.Decode(reader.GetInt64(0), ParseTimeOrMin(reader.GetString(1)), Blob(reader, 2), Blob(reader, 3), Blob(reader, 4), searched);
 
     // A blob column; anything else stored there (tampering) reads as its bytes or as nothing.
     private static byte[] Blob(DbDataReader reader, int column) => reader.GetValue(column) switch

@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using Coffer.Audit;
 using Coffer.Server.Tests.Management;
+using Coffer.Storage.Repositories;
 using Coffer.Testing;
 
 namespace Coffer.Server.Tests.Audit;
@@ -44,12 +45,28 @@ public sealed class AuditTamperTests
     {
         await using var node = await StartWithHistoryAsync();
         using var db = new AuditDatabase(node);
-        // The last record of the batch that holds record 6 loses its final byte.
-        var cut = db.Scalar("SELECT last_seq FROM audit_batches WHERE first_seq <= 6 AND last_seq >= 6");
 
-        Assert.Equal(1, db.Execute($"UPDATE audit_batches SET records = substr(records, 1, length(records) - 1) WHERE last_seq = {cut}"));
+        // The last record of the batch that holds record 6 loses its final byte; the batch is stored
+        // plain, the form of batches written before packing.
+        var (_, cut) = db.ChangeRecordsBlob(6, stored => AuditBatchBlob.Unpack(stored, 1000)![..^1]);
 
         AssertProblem(await node.Admin.VerifyAsync(), "changed", cut);
+    }
+
+    [Fact]
+    public async Task Packed_batch_that_no_longer_unpacks_is_found_at_its_first_record_and_listed_as_unreadable()
+    {
+        await using var node = await StartWithHistoryAsync();
+        using var db = new AuditDatabase(node);
+        var packed = db.Scalar("SELECT COALESCE(MAX(last_seq), 0) FROM audit_batches WHERE substr(records, 1, 1) = x'01'");
+        Assert.True(packed > 0, "no batch was stored packed");
+
+        // The compressed stream loses its final byte: it no longer decompresses.
+        var (first, last) = db.ChangeRecordsBlob(packed, stored => stored[..^1]);
+
+        AssertProblem(await node.Admin.VerifyAsync(), "changed", first);
+        var listed = await node.Admin.AllRecordsAsync();
+        Assert.Equal(last - first + 1, listed.Count(r => (string?)r["details"] == $"unreadable: the stored batch of records {first} to {last} does not decompress"));
     }
 
     [Fact]

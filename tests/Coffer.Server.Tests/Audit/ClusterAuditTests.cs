@@ -5,6 +5,7 @@ using System.Text;
 using Coffer.Audit;
 using Coffer.Server.Hosting;
 using Coffer.Server.Tests.Audit.Sinks;
+using Coffer.Storage.Repositories;
 using Coffer.Testing;
 using Microsoft.Data.Sqlite;
 using Npgsql;
@@ -157,7 +158,7 @@ public sealed class ClusterAuditTests(ITestOutputHelper output)
         return results;
     }
 
-    // Replaces the record's kmsRequestId in its stored batch by another of the same length.
+    // Replaces the record's kmsRequestId in its stored batch (unpacked, changed, packed again) by another of the same length.
     private static async Task<int> ChangeStoredRecordAsync(DbConnection connection, AuditRecord record)
     {
         var id = Encoding.UTF8.GetBytes(record.Event.KmsRequestId!);
@@ -170,7 +171,7 @@ public sealed class ClusterAuditTests(ITestOutputHelper output)
         {
             Assert.True(await reader.ReadAsync());
             first = reader.GetInt64(0);
-            records = (byte[])reader.GetValue(1);
+            records = AuditBatchBlob.Unpack((byte[])reader.GetValue(1), int.MaxValue / 100_000)!;
         }
 
         var at = records.AsSpan().IndexOf(id);
@@ -178,7 +179,7 @@ public sealed class ClusterAuditTests(ITestOutputHelper output)
         records[at + id.Length - 1] ^= 0x01;
         await using var update = connection.CreateCommand();
         update.CommandText = "UPDATE audit_batches SET records = @records WHERE first_seq = @first";
-        AddParameter(update, "@records", records);
+        AddParameter(update, "@records", AuditBatchBlob.Pack(records, new()).ToArray());
         AddParameter(update, "@first", first);
         return await update.ExecuteNonQueryAsync();
     }

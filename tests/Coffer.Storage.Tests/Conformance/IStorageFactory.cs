@@ -9,6 +9,10 @@ namespace Coffer.Storage.Tests.Conformance;
 public interface IStorageFactory : IDisposable
 {
     Task<OpenedStorage> OpenAsync();
+
+    /// <summary>What the database takes on disk now (SQLite: the pages in use; PostgreSQL: the audit
+    /// tables with their indexes and TOAST), to measure what records cost.</summary>
+    Task<long> AuditBytesAsync();
 }
 
 /// <summary>The ports of one opened storage, and what closes it.</summary>
