@@ -213,7 +213,8 @@ internal static partial class ManagementAudit
             },
             IValueHttpResult { Value: InitResponse init } => e with
             {
-                Details = e.Details + (init.Threshold > 0 ? $", initialised with {init.Shares.Count} shares, threshold {init.Threshold}" : ", initialised"),
+                Details = e.Details + (init.Threshold > 0 ? $", initialised with {init.Shares.Count} shares, threshold {init.Threshold}" : ", initialised")
+                    + (init.PgpFingerprints is { } holders ? $", encrypted to OpenPGP keys [{string.Join(", ", holders)}]" : string.Empty),
             },
             _ => e,
         };

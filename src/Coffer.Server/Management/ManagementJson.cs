@@ -130,9 +130,12 @@ public sealed record RotationPolicyView(
 public sealed record KeyListView(IReadOnlyList<KeyView> Keys, string? Next);
 
 /// <param name="Seal">"shamir" (default) or "pkcs11"; must match the server's configured seal.</param>
-public sealed record InitRequest(int Shares, int Threshold, string? Seal = null);
+/// <param name="PgpKeys">One OpenPGP public key (armored) per share: share i is answered encrypted to key i.</param>
+public sealed record InitRequest(int Shares, int Threshold, string? Seal = null, IReadOnlyList<string>? PgpKeys = null);
 
-public sealed record InitResponse(IReadOnlyList<string> Shares, string RootToken, int Threshold);
+/// <param name="Shares">The shares, or with pgpKeys the ASCII-armored OpenPGP messages that hold them.</param>
+/// <param name="PgpFingerprints">With pgpKeys, the fingerprint of the key each share was encrypted to; else null.</param>
+public sealed record InitResponse(IReadOnlyList<string> Shares, string RootToken, int Threshold, IReadOnlyList<string>? PgpFingerprints = null);
 
 public sealed record UnsealRequest(string? Share, bool Reset);
 

@@ -287,8 +287,9 @@ internal sealed partial class SealManager(
         }
     }
 
-    /// <summary>Creates the master key and the root token of a new installation, exactly once.</summary>
-    public async Task<InitResult> InitializeShamirAsync(int shares, int threshold, CancellationToken ct = default)
+    /// <summary>Creates the master key and the root token of a new installation, exactly once; with
+    /// <paramref name="holders"/>, each share is returned only encrypted to its holder's key.</summary>
+    public async Task<InitResult> InitializeShamirAsync(int shares, int threshold, ShareHolderKeys? holders = null, CancellationToken ct = default)
     {
         if (shares is < 1 or > 255 || threshold < 1 || threshold > shares)
         {
@@ -316,7 +317,7 @@ internal sealed partial class SealManager(
                 [SettingNames.ShamirThreshold] = threshold.ToString(System.Globalization.CultureInfo.InvariantCulture),
             }, ct);
             Log.Initialized(logger, SealKinds.Shamir, shares, threshold);
-            return new InitResult(split, rootToken);
+            return new InitResult(holders?.Encrypt(split) ?? split, rootToken);
         }
         finally
         {
