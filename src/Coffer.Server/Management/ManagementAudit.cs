@@ -211,6 +211,13 @@ internal static partial class ManagementAudit
             {
                 Details = e.Details + (!seal.Sealed ? ", unsealed" : seal.Threshold > 0 ? $", sealed, {seal.Progress} of {seal.Threshold} shares given" : ", sealed"),
             },
+            IValueHttpResult { Value: ResplitView resplit } => e with
+            {
+                Details = e.Details + (resplit.NewShares is { } done
+                    ? $", re-split done: {done.Count} shares, threshold {resplit.Threshold}"
+                    : resplit.InProgress ? $", re-split into {resplit.Shares} shares, threshold {resplit.Threshold}: {resplit.Progress} of {resplit.Required} current shares given" : ", no re-split in progress")
+                    + (resplit.PgpFingerprints is { } holders ? $", encrypted to OpenPGP keys [{string.Join(", ", holders)}]" : string.Empty),
+            },
             IValueHttpResult { Value: InitResponse init } => e with
             {
                 Details = e.Details + (init.Threshold > 0 ? $", initialised with {init.Shares.Count} shares, threshold {init.Threshold}" : ", initialised")

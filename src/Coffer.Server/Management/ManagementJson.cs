@@ -139,6 +139,17 @@ public sealed record InitResponse(IReadOnlyList<string> Shares, string RootToken
 
 public sealed record UnsealRequest(string? Share, bool Reset);
 
+/// <param name="PgpKeys">One OpenPGP public key (armored) per new share: share i is answered encrypted to key i.</param>
+public sealed record ResplitRequest(int Shares, int Threshold, IReadOnlyList<string>? PgpKeys = null);
+
+public sealed record ResplitShareRequest(string Nonce, string Share);
+
+/// <param name="Required">Current shares needed to finish (the current threshold); <paramref name="Progress"/> given so far.</param>
+/// <param name="NewShares">Only in the answer that finished the re-split: the new shares, or with pgpKeys their OpenPGP messages.</param>
+/// <param name="Warning">What the operator must still do, e.g. when the old shares were the master key itself.</param>
+public sealed record ResplitView(bool InProgress, string? Nonce, int Shares, int Threshold, int Required, int Progress,
+    IReadOnlyList<string>? NewShares, IReadOnlyList<string>? PgpFingerprints, string? Warning);
+
 /// <param name="Nodes">Every node registered on the database (docs/cluster.md), shown with a token like the key store count.</param>
 public sealed record SealStatusView(bool Initialized, bool Sealed, string? SealKind, int Threshold, int Progress, string Version, int? KeyStoreCount,
     IReadOnlyList<NodeView>? Nodes = null);
@@ -296,6 +307,9 @@ public sealed record AlertDeliveryListView(IReadOnlyList<AlertDeliveryView> Deli
 [JsonSerializable(typeof(InitRequest))]
 [JsonSerializable(typeof(InitResponse))]
 [JsonSerializable(typeof(UnsealRequest))]
+[JsonSerializable(typeof(ResplitRequest))]
+[JsonSerializable(typeof(ResplitShareRequest))]
+[JsonSerializable(typeof(ResplitView))]
 [JsonSerializable(typeof(SealStatusView))]
 [JsonSerializable(typeof(WhoAmIView))]
 [JsonSerializable(typeof(AuditVerifyView))]

@@ -235,7 +235,11 @@ internal sealed partial class SealManager(
             MasterKey master;
             try
             {
-                master = MasterKey.FromBytes(secret);
+                master = await ShamirSeal.OpenAsync(storage.System, secret, ct);
+            }
+            catch (SealStateException e)
+            {
+                throw new SealStateException(e.Message + " All pending shares were discarded.");
             }
             finally
             {
@@ -300,22 +304,8 @@ internal sealed partial class SealManager(
         try
         {
             using var master = MasterKey.Generate();
-            var raw = master.Export();
-            IReadOnlyList<string> split;
-            try
-            {
-                split = Shamir.Split(raw, shares, threshold);
-            }
-            finally
-            {
-                CryptographicOperations.ZeroMemory(raw);
-            }
-
-            var rootToken = await InitializeLockedAsync(master, SealKinds.Shamir, new Dictionary<string, string>
-            {
-                [SettingNames.ShamirShares] = shares.ToString(System.Globalization.CultureInfo.InvariantCulture),
-                [SettingNames.ShamirThreshold] = threshold.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            }, ct);
+            var (split, settings) = ShamirSeal.Split(master, shares, threshold);
+            var rootToken = await InitializeLockedAsync(master, SealKinds.Shamir, settings.ToDictionary(p => p.Key, p => p.Value!), ct);
             Log.Initialized(logger, SealKinds.Shamir, shares, threshold);
             return new InitResult(holders?.Encrypt(split) ?? split, rootToken);
         }
@@ -433,6 +423,7 @@ internal sealed partial class SealManager(
         _master = null;
         audit?.ClearCheckpointKey();
         DiscardPendingShares();
+        _resplit = null;
         Log.Sealed(logger);
     }
 
@@ -461,6 +452,9 @@ internal sealed partial class SealManager(
 
         [LoggerMessage(EventId = 1004, Level = LogLevel.Error, Message = "Coffer sealed, but the audit log could not record it")]
         public static partial void SealNotAudited(ILogger logger, Exception exception);
+
+        [LoggerMessage(EventId = 1005, Level = LogLevel.Warning, Message = "The Shamir seal was re-split: a new unseal key, {Shares} shares of which {Threshold} unseal")]
+        public static partial void Resplit(ILogger logger, int shares, int threshold);
 
         [LoggerMessage(EventId = 1003, Level = LogLevel.Warning, Message = "Coffer initialised with the {SealKind} seal ({Threshold} of {Shares} shares)")]
         public static partial void Initialized(ILogger logger, string sealKind, int shares, int threshold);
