@@ -10,7 +10,7 @@ internal static class MasterKeyCommands
 {
     public static void AddTo(RootCommand root, CliEnvironment env)
     {
-        var resplit = new Command("resplit", "Re-split the unseal shares: a new unseal key in new shares, given a quorum of the current ones; the old shares then open nothing.");
+        var resplit = new Command("resplit", "Re-split the master key's seal, keeping the master key: new unseal shares from a quorum of the current ones (the old shares then open nothing), or a move between the shamir and pkcs11 seals.");
         resplit.Subcommands.Add(ResplitStart(env));
         resplit.Subcommands.Add(ResplitShare(env));
         resplit.Subcommands.Add(ResplitStatus(env));
@@ -20,15 +20,30 @@ internal static class MasterKeyCommands
 
     private static Command ResplitStart(CliEnvironment env)
     {
-        var shares = new Option<int>("--shares") { Description = "Number of new shares (1-255)", Required = true, CustomParser = WholeNumber.RequiredInt32 };
-        var threshold = new Option<int>("--threshold") { Description = "New shares needed to unseal (1 to --shares)", Required = true, CustomParser = WholeNumber.RequiredInt32 };
+        var shares = new Option<int?>("--shares") { Description = "Number of new shares (1-255)", CustomParser = WholeNumber.Int32 };
+        var threshold = new Option<int?>("--threshold") { Description = "New shares needed to unseal (1 to --shares)", CustomParser = WholeNumber.Int32 };
         var pgpKeys = PgpKeysOption();
-        var command = new Command("start", "Start a re-split; prints the nonce each holder of a current share gives with `coffer resplit share`.") { shares, threshold, pgpKeys };
+        var seal = new Option<string>("--seal")
+        {
+            Description = "shamir (new shares; from the pkcs11 seal, a move out of the HSM) or pkcs11 (the master key moves into the HSM seal, with the current holders' consent)",
+            DefaultValueFactory = _ => "shamir",
+        };
+        seal.AcceptOnlyFromAmong("shamir", "pkcs11");
+        var command = new Command("start", "Start a re-split; prints the nonce each holder of a current share gives with `coffer resplit share`. From the pkcs11 seal it finishes at once.")
+        {
+            shares, threshold, pgpKeys, seal,
+        };
         command.SetClientAction(env, async (call, ct) =>
         {
+            var kind = call.Parse.GetValue(seal)!;
+            if (kind == "shamir" && (call.Parse.GetValue(shares) is null || call.Parse.GetValue(threshold) is null))
+            {
+                throw new CliException("new shares need --shares N and --threshold M.", CliException.Usage);
+            }
+
             var holders = await ReadPgpKeysAsync(call.Parse.GetValue(pgpKeys), env, ct);
             var result = await call.Api.PostAsync(ManagementClient.Route("sys", "resplit"),
-                new ResplitRequest(call.Parse.GetValue(shares), call.Parse.GetValue(threshold), holders), ManagementJson.Default.ResplitRequest, ManagementJson.Default.ResplitView, ct);
+                new ResplitRequest(call.Parse.GetValue(shares) ?? 0, call.Parse.GetValue(threshold) ?? 0, holders, kind), ManagementJson.Default.ResplitRequest, ManagementJson.Default.ResplitView, ct);
             await PrintAsync(call, result);
             return 0;
         });
@@ -96,12 +111,20 @@ internal static class MasterKeyCommands
             return;
         }
 
-        if (view.NewShares is { } shares)
+        if (!view.InProgress && view.Seal is not null)
         {
-            await call.Out.WriteLineAsync($"The unseal shares were re-split: {shares.Count} new shares, any {view.Threshold} of which unseal Coffer. The old shares no longer unseal it.");
-            await call.Out.WriteLineAsync();
-            await PrintSharesAsync(call.Out, shares, view.PgpFingerprints);
-            await call.Out.WriteLineAsync($"WARNING: the new shares are shown only now; Coffer keeps none of them. Give each to a different person.");
+            if (view.NewShares is { } shares)
+            {
+                await call.Out.WriteLineAsync($"The master key was re-split: {shares.Count} new shares, any {view.Threshold} of which unseal Coffer. The old seal no longer unseals it.");
+                await call.Out.WriteLineAsync();
+                await PrintSharesAsync(call.Out, shares, view.PgpFingerprints);
+                await call.Out.WriteLineAsync("WARNING: the new shares are shown only now; Coffer keeps none of them. Give each to a different person.");
+            }
+            else
+            {
+                await call.Out.WriteLineAsync($"The master key is now kept by the {view.Seal} seal. The old shares no longer unseal Coffer.");
+            }
+
             if (view.Warning is not null)
             {
                 await call.Out.WriteLineAsync("WARNING: " + view.Warning);
@@ -111,7 +134,7 @@ internal static class MasterKeyCommands
         }
 
         await call.Out.WriteLineAsync(view.InProgress
-            ? $"Re-split {view.Nonce} in progress: into {view.Shares} shares, threshold {view.Threshold}{(view.PgpFingerprints is null ? "" : ", each encrypted to an OpenPGP key")}; "
+            ? $"Re-split {view.Nonce} in progress: into {(view.Seal == "pkcs11" ? "the pkcs11 seal" : $"{view.Shares} shares, threshold {view.Threshold}")}{(view.PgpFingerprints is null ? "" : ", each encrypted to an OpenPGP key")}; "
                 + $"{view.Progress} of {view.Required} current shares given. Each holder runs `coffer resplit share --nonce {view.Nonce}`."
             : "No re-split is in progress.");
     }

@@ -213,9 +213,10 @@ internal static partial class ManagementAudit
             },
             IValueHttpResult { Value: ResplitView resplit } => e with
             {
-                Details = e.Details + (resplit.NewShares is { } done
-                    ? $", re-split done: {done.Count} shares, threshold {resplit.Threshold}"
-                    : resplit.InProgress ? $", re-split into {resplit.Shares} shares, threshold {resplit.Threshold}: {resplit.Progress} of {resplit.Required} current shares given" : ", no re-split in progress")
+                Details = e.Details + (resplit.Seal is null ? ", no re-split in progress"
+                    : (resplit.InProgress ? ", re-split into " : ", re-split done: ")
+                        + (resplit.Seal == SealKinds.Shamir ? $"{resplit.Shares} shares, threshold {resplit.Threshold}" : "the pkcs11 seal")
+                        + (resplit.InProgress ? $": {resplit.Progress} of {resplit.Required} current shares given" : string.Empty))
                     + (resplit.PgpFingerprints is { } holders ? $", encrypted to OpenPGP keys [{string.Join(", ", holders)}]" : string.Empty),
             },
             IValueHttpResult { Value: InitResponse init } => e with

@@ -140,14 +140,15 @@ public sealed record InitResponse(IReadOnlyList<string> Shares, string RootToken
 public sealed record UnsealRequest(string? Share, bool Reset);
 
 /// <param name="PgpKeys">One OpenPGP public key (armored) per new share: share i is answered encrypted to key i.</param>
-public sealed record ResplitRequest(int Shares, int Threshold, IReadOnlyList<string>? PgpKeys = null);
+/// <param name="Seal">"shamir" (default: new shares) or "pkcs11" (the master key moves into the HSM seal; no shares, threshold or keys).</param>
+public sealed record ResplitRequest(int Shares, int Threshold, IReadOnlyList<string>? PgpKeys = null, string? Seal = null);
 
 public sealed record ResplitShareRequest(string Nonce, string Share);
 
 /// <param name="Required">Current shares needed to finish (the current threshold); <paramref name="Progress"/> given so far.</param>
 /// <param name="NewShares">Only in the answer that finished the re-split: the new shares, or with pgpKeys their OpenPGP messages.</param>
 /// <param name="Warning">What the operator must still do, e.g. when the old shares were the master key itself.</param>
-public sealed record ResplitView(bool InProgress, string? Nonce, int Shares, int Threshold, int Required, int Progress,
+public sealed record ResplitView(bool InProgress, string? Nonce, string? Seal, int Shares, int Threshold, int Required, int Progress,
     IReadOnlyList<string>? NewShares, IReadOnlyList<string>? PgpFingerprints, string? Warning);
 
 /// <param name="Nodes">Every node registered on the database (docs/cluster.md), shown with a token like the key store count.</param>

@@ -9,7 +9,9 @@ namespace Coffer.Server.Seal;
 /// and when a quorum has, a new unseal key replaces the old one and its shares are answered, encrypted
 /// to their holders' OpenPGP keys when the start named them. The master key does not change and no
 /// data is re-sealed: the stored master key is sealed again under the new unseal key, which leaves
-/// the old shares rebuilding a key that opens nothing stored.
+/// the old shares rebuilding a key that opens nothing stored. The same step moves the master key
+/// between seals: into the pkcs11 seal (the quorum's consent, then the HSM key wraps it), or out of
+/// it into new shares (at once: there are no shares to give, and holding the HSM is what unseals).
 /// </summary>
 /// <remarks>The session lives in this node's memory, under the seal's lock (as pending unseal shares
 /// do); the nonce binds each submitted share to the session its holder was told of, so a session
@@ -32,21 +34,39 @@ internal sealed partial class SealManager
         }
     }
 
-    /// <summary>Starts a re-split into <paramref name="shares"/> shares, any <paramref name="threshold"/> of which unseal.</summary>
+    /// <summary>Starts a re-split into <paramref name="shares"/> shares, any <paramref name="threshold"/> of which
+    /// unseal, or with <paramref name="seal"/> pkcs11 a move into the HSM key <paramref name="pkcs11Label"/>.
+    /// From the pkcs11 seal it finishes at once.</summary>
     /// <exception cref="SealedException">Coffer is sealed.</exception>
-    /// <exception cref="SealStateException">Not the shamir seal, or a re-split is already in progress.</exception>
-    public async Task<ResplitProgress> StartResplitAsync(int shares, int threshold, ShareHolderKeys? holders, CancellationToken ct = default)
+    /// <exception cref="SealStateException">The dev seal, a move the node cannot make, or a re-split already in progress.</exception>
+    public async Task<ResplitProgress> StartResplitAsync(string seal, int shares, int threshold, ShareHolderKeys? holders, string pkcs11Label, CancellationToken ct = default)
     {
         await _gate.WaitAsync(ct);
         try
         {
-            await RequireUnsealedShamirLockedAsync(ct);
+            var kind = await RequireUnsealedSealOfSharesLockedAsync(ct);
+            if (seal == SealKinds.Pkcs11 && Pkcs11 is null)
+            {
+                throw new SealStateException("Moving to the pkcs11 seal needs the Pkcs11 section of this node's configuration.");
+            }
+
+            if (seal == SealKinds.Pkcs11 && kind == SealKinds.Pkcs11)
+            {
+                throw new SealStateException("This installation already uses the pkcs11 seal.");
+            }
+
             if (_resplit is not null)
             {
                 throw new SealStateException($"A re-split is already in progress (nonce {_resplit.Nonce}); finish or cancel it first.");
             }
 
-            _resplit = new ResplitSession(Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16)), shares, threshold, holders);
+            var session = new ResplitSession(Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16)), seal, shares, threshold, holders, pkcs11Label);
+            if (kind == SealKinds.Pkcs11)
+            {
+                return await FinishLockedAsync(session, kind, 0, ct);
+            }
+
+            _resplit = session;
             return await ProgressLockedAsync(ct);
         }
         finally
@@ -79,7 +99,11 @@ internal sealed partial class SealManager
         await _gate.WaitAsync(ct);
         try
         {
-            await RequireUnsealedShamirLockedAsync(ct);
+            if (await RequireUnsealedSealOfSharesLockedAsync(ct) != SealKinds.Shamir)
+            {
+                throw new SealStateException("This installation's seal has no shares to give.");
+            }
+
             var session = _resplit;
             if (session is null || !CryptographicOperations.FixedTimeEquals(System.Text.Encoding.ASCII.GetBytes(nonce), System.Text.Encoding.ASCII.GetBytes(session.Nonce)))
             {
@@ -101,37 +125,57 @@ internal sealed partial class SealManager
             var given = session.Given.ToList();
             session.Given.Clear();
             await CheckSharesOpenMasterKeyLockedAsync(given, ct);
-
-            var legacy = await ShamirSeal.SharesAreTheMasterKeyAsync(storage.System, ct);
-            var (split, settings) = ShamirSeal.Split(_master!, session.Shares, session.Threshold);
-            var expected = new Dictionary<string, string>
-            {
-                [SettingNames.MasterCheck] = (await storage.System.GetSettingAsync(SettingNames.MasterCheck, ct))!,
-            };
-            if (!legacy)
-            {
-                expected[SettingNames.ShamirSealedMasterKey] = (await storage.System.GetSettingAsync(SettingNames.ShamirSealedMasterKey, ct))!;
-            }
-
-            try
-            {
-                await storage.System.ReplaceSettingsAsync(expected, settings, ct);
-            }
-            catch (Coffer.Storage.ConflictException)
-            {
-                _resplit = null;
-                throw new SealStateException("The seal changed while the shares were given (another re-split or rekey finished first); nothing was written. Start again.");
-            }
-
-            _resplit = null;
-            Log.Resplit(logger, session.Shares, session.Threshold);
-            return new ResplitProgress(false, null, session.Shares, session.Threshold, required, 0,
-                session.Holders?.Encrypt(split) ?? split, session.Holders?.Fingerprints, legacy);
+            return await FinishLockedAsync(session, SealKinds.Shamir, required, ct);
         }
         finally
         {
             _gate.Release();
         }
+    }
+
+    // Writes the seal's new settings in one compare-and-set transaction: a failure anywhere before it
+    // leaves the old seal as it was, and a rerun starts from there.
+    private async Task<ResplitProgress> FinishLockedAsync(ResplitSession session, string kind, int required, CancellationToken ct)
+    {
+        var system = storage.System;
+        var legacy = kind == SealKinds.Shamir && await ShamirSeal.SharesAreTheMasterKeyAsync(system, ct);
+        IReadOnlyList<string>? split = null;
+        Dictionary<string, string?> values;
+        if (session.Seal == SealKinds.Shamir)
+        {
+            (split, values) = ShamirSeal.Split(_master!, session.Shares, session.Threshold);
+            values[SettingNames.Pkcs11SealLabel] = null;
+            values[SettingNames.Pkcs11WrappedMasterKey] = null;
+        }
+        else
+        {
+            values = Pkcs11Seal.Settings(Pkcs11!, session.Pkcs11Label, _master!).ToDictionary(p => p.Key, p => (string?)p.Value);
+            values[SettingNames.ShamirShares] = null;
+            values[SettingNames.ShamirThreshold] = null;
+            values[SettingNames.ShamirSealedMasterKey] = null;
+        }
+
+        values[SettingNames.SealKind] = session.Seal;
+        var expected = new Dictionary<string, string> { [SettingNames.SealKind] = kind, [SettingNames.MasterCheck] = (await system.GetSettingAsync(SettingNames.MasterCheck, ct))! };
+        if (await system.GetSettingAsync(SettingNames.ShamirSealedMasterKey, ct) is { } sealedNow)
+        {
+            expected[SettingNames.ShamirSealedMasterKey] = sealedNow;
+        }
+
+        try
+        {
+            await system.ReplaceSettingsAsync(expected, values, ct);
+        }
+        catch (Coffer.Storage.ConflictException)
+        {
+            _resplit = null;
+            throw new SealStateException("The seal changed while the shares were given (another re-split finished first); nothing was written. Start again.");
+        }
+
+        _resplit = null;
+        Log.Resplit(logger, kind, session.Seal, session.Shares, session.Threshold);
+        return new ResplitProgress(false, null, session.Seal, session.Shares, session.Threshold, required, 0,
+            split is null ? null : session.Holders?.Encrypt(split) ?? split, session.Holders?.Fingerprints, legacy, kind != session.Seal);
     }
 
     private async Task CheckSharesOpenMasterKeyLockedAsync(List<string> given, CancellationToken ct)
@@ -165,20 +209,23 @@ internal sealed partial class SealManager
         }
     }
 
-    private async Task RequireUnsealedShamirLockedAsync(CancellationToken ct)
+    // The seal's kind, when it is one a re-split can start from (shamir, pkcs11) and Coffer is unsealed.
+    private async Task<string> RequireUnsealedSealOfSharesLockedAsync(CancellationToken ct)
     {
         var kind = await storage.System.GetSettingAsync(SettingNames.SealKind, ct);
-        if (kind != SealKinds.Shamir)
+        if (kind is not (SealKinds.Shamir or SealKinds.Pkcs11))
         {
             throw new SealStateException(kind is null
                 ? "Coffer is not initialised; run 'coffer init' first."
-                : $"This installation uses the '{kind}' seal, which has no shares to re-split.");
+                : $"This installation uses the '{kind}' seal, which neither has shares nor takes them.");
         }
 
         if (_sealed || _master is null)
         {
             throw new SealedException();
         }
+
+        return kind;
     }
 
     private async Task<int> ThresholdLockedAsync(CancellationToken ct) =>
@@ -188,20 +235,23 @@ internal sealed partial class SealManager
     {
         var session = _resplit;
         return session is null
-            ? new ResplitProgress(false, null, 0, 0, 0, 0, null, null, false)
-            : new ResplitProgress(true, session.Nonce, session.Shares, session.Threshold, await ThresholdLockedAsync(ct), session.Given.Count, null, session.Holders?.Fingerprints, false);
+            ? new ResplitProgress(false, null, null, 0, 0, 0, 0, null, null, false, false)
+            : new ResplitProgress(true, session.Nonce, session.Seal, session.Shares, session.Threshold, await ThresholdLockedAsync(ct), session.Given.Count, null,
+                session.Holders?.Fingerprints, false, false);
     }
 
-    private sealed record ResplitSession(string Nonce, int Shares, int Threshold, ShareHolderKeys? Holders)
+    private sealed record ResplitSession(string Nonce, string Seal, int Shares, int Threshold, ShareHolderKeys? Holders, string Pkcs11Label)
     {
         public List<string> Given { get; } = [];
     }
 }
 
 /// <summary>A re-split's state; <paramref name="NewShares"/> only in the answer that finished it.</summary>
-/// <param name="Required">Current shares needed (the current threshold).</param>
+/// <param name="Seal">The seal it leads to: shamir (new shares) or pkcs11.</param>
+/// <param name="Required">Current shares needed (the current threshold; none from the pkcs11 seal).</param>
 /// <param name="OldSharesWereTheMasterKey">The finished re-split moved a data directory whose shares
 /// rebuilt the master key itself: they no longer unseal, but they still hold the master key.</param>
+/// <param name="SealMoved">The finished re-split changed the seal's kind.</param>
 internal sealed record ResplitProgress(
-    bool InProgress, string? Nonce, int Shares, int Threshold, int Required, int Progress,
-    IReadOnlyList<string>? NewShares, IReadOnlyList<string>? PgpFingerprints, bool OldSharesWereTheMasterKey);
+    bool InProgress, string? Nonce, string? Seal, int Shares, int Threshold, int Required, int Progress,
+    IReadOnlyList<string>? NewShares, IReadOnlyList<string>? PgpFingerprints, bool OldSharesWereTheMasterKey, bool SealMoved);

@@ -453,8 +453,8 @@ internal sealed partial class SealManager(
         [LoggerMessage(EventId = 1004, Level = LogLevel.Error, Message = "Coffer sealed, but the audit log could not record it")]
         public static partial void SealNotAudited(ILogger logger, Exception exception);
 
-        [LoggerMessage(EventId = 1005, Level = LogLevel.Warning, Message = "The Shamir seal was re-split: a new unseal key, {Shares} shares of which {Threshold} unseal")]
-        public static partial void Resplit(ILogger logger, int shares, int threshold);
+        [LoggerMessage(EventId = 1005, Level = LogLevel.Warning, Message = "The master key's seal was re-split from {From} to {To} ({Shares} shares of which {Threshold} unseal, for shamir)")]
+        public static partial void Resplit(ILogger logger, string from, string to, int shares, int threshold);
 
         [LoggerMessage(EventId = 1003, Level = LogLevel.Warning, Message = "Coffer initialised with the {SealKind} seal ({Threshold} of {Shares} shares)")]
         public static partial void Initialized(ILogger logger, string sealKind, int shares, int threshold);

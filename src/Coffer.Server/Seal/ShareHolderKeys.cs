@@ -8,7 +8,7 @@ namespace Coffer.Server.Seal;
 
 /// <summary>
 /// The OpenPGP public keys of the people who hold unseal shares, one per share (<c>coffer init
-/// --pgp-keys</c>, <c>coffer rekey-shares --pgp-keys</c>): each share leaves Coffer only as an
+/// --pgp-keys</c>, <c>coffer resplit start --pgp-keys</c>): each share leaves Coffer only as an
 /// ASCII-armored message to its holder, so no terminal, log or HTTP answer shows it in clear
 /// (docs/master-key.md; Vault's <c>pgp_keys</c>). BouncyCastle writes RFC 4880 messages, AES-256
 /// with the integrity packet (SEIPD with MDC), which every OpenPGP implementation decrypts.
