@@ -1,5 +1,3 @@
-using System.Diagnostics;
-
 namespace Coffer.Testing;
 
 /// <summary>
@@ -69,23 +67,9 @@ public sealed class GpgHolders : IDisposable
 
     private static async Task<string> RunAsync(string home, params string[] arguments)
     {
-        var start = new ProcessStartInfo("gpg") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        start.Environment["GNUPGHOME"] = home;
-        foreach (var argument in new[] { "--batch", "--quiet", "--pinentry-mode", "loopback", "--passphrase", "" }.Concat(arguments))
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        using var process = Process.Start(start) ?? throw new InvalidOperationException("gpg did not start.");
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync();
-        if (process.ExitCode != 0)
-        {
-            throw new InvalidOperationException($"gpg {string.Join(' ', arguments)} failed ({process.ExitCode}): {await error}");
-        }
-
-        return await output;
+        var output = await ExternalTool.RunAsync("gpg", ["--batch", "--quiet", "--pinentry-mode", "loopback", "--passphrase", "", .. arguments],
+            environment: new Dictionary<string, string?> { ["GNUPGHOME"] = home });
+        return output.ExitCode == 0 ? output.StandardOutput : throw new InvalidOperationException($"gpg {string.Join(' ', arguments)} failed: {output}");
     }
 
     public void Dispose()
@@ -93,8 +77,7 @@ public sealed class GpgHolders : IDisposable
         // gpg-agent was started for this home; it exits when its socket directory goes away.
         try
         {
-            using var kill = Process.Start(new ProcessStartInfo("gpgconf", ["--kill", "gpg-agent"]) { Environment = { ["GNUPGHOME"] = _home }, UseShellExecute = false });
-            kill?.WaitForExit();
+            ExternalTool.RunAsync("gpgconf", ["--kill", "gpg-agent"], environment: new Dictionary<string, string?> { ["GNUPGHOME"] = _home }).GetAwaiter().GetResult();
             Directory.Delete(_home, recursive: true);
         }
         catch (IOException)
