@@ -9,6 +9,7 @@ cd "$root"
 need=()
 command -v curl >/dev/null 2>&1 || need+=(curl)
 command -v openssl >/dev/null 2>&1 || need+=(openssl)
+command -v gpg >/dev/null 2>&1 || need+=(gnupg)     # encrypted unseal shares are opened by gpg in tests
 /usr/bin/python3 -c 'import botocore' >/dev/null 2>&1 || need+=(python3-botocore)
 command -v softhsm2-util >/dev/null 2>&1 || need+=(softhsm2)   # the PKCS#11 backend's tests run on SoftHSM2
 command -v pkcs11-tool >/dev/null 2>&1 || need+=(opensc)

@@ -21,6 +21,7 @@ internal static class CofferCli
         DevCommand.AddTo(root);
         ServerCommand.AddTo(root);
         SystemCommands.AddTo(root, env);
+        MasterKeyCommands.AddTo(root, env);
         KeyStoreCommands.AddTo(root, env);
         KeyCommands.AddTo(root, env);
         AuditCommands.AddTo(root, env);

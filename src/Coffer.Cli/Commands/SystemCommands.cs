@@ -49,9 +49,10 @@ internal static class SystemCommands
         var threshold = new Option<int?>("--threshold") { Description = "Shares needed to unseal (1 to --shares; shamir seal)", CustomParser = WholeNumber.Int32 };
         var sealKind = new Option<string>("--seal") { Description = "shamir (shares held by people) or pkcs11 (master key encrypted by a key in the server's HSM); must match the server's configuration", DefaultValueFactory = _ => "shamir" };
         sealKind.AcceptOnlyFromAmong("shamir", "pkcs11");
+        var pgpKeys = MasterKeyCommands.PgpKeysOption();
         var command = new Command("init", "Initialise a new installation: create the master key (split into Shamir shares, or protected by the HSM) and the root token. Prints them once.")
         {
-            shares, threshold, sealKind,
+            shares, threshold, sealKind, pgpKeys,
         };
         command.SetClientAction(env, async (call, ct) =>
         {
@@ -61,8 +62,9 @@ internal static class SystemCommands
                 throw new CliException("the shamir seal needs --shares N and --threshold M.", CliException.Usage);
             }
 
+            var holders = await MasterKeyCommands.ReadPgpKeysAsync(call.Parse.GetValue(pgpKeys), env, ct);
             var result = await call.Api.PostAsync(ManagementClient.Route("sys", "init"),
-                new InitRequest(call.Parse.GetValue(shares) ?? 0, call.Parse.GetValue(threshold) ?? 0, kind), ManagementJson.Default.InitRequest, ManagementJson.Default.InitResponse, ct);
+                new InitRequest(call.Parse.GetValue(shares) ?? 0, call.Parse.GetValue(threshold) ?? 0, kind, holders), ManagementJson.Default.InitRequest, ManagementJson.Default.InitResponse, ct);
             var init = result.Value;
             if (kind == "pkcs11")
             {
@@ -90,10 +92,7 @@ internal static class SystemCommands
 
             await call.Out.WriteLineAsync($"Coffer is initialised with the Shamir seal: {init.Shares.Count} shares, any {init.Threshold} of which unseal it.");
             await call.Out.WriteLineAsync();
-            for (var i = 0; i < init.Shares.Count; i++)
-            {
-                await call.Out.WriteLineAsync($"Unseal share {i + 1}: {init.Shares[i]}");
-            }
+            await MasterKeyCommands.PrintSharesAsync(call.Out, init.Shares, init.PgpFingerprints);
 
             await call.Out.WriteLineAsync($"Root token:     {init.RootToken}");
             await call.Out.WriteLineAsync();

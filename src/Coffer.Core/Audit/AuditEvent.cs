@@ -157,6 +157,11 @@ public static class AuditActions
     public const string SealInit = "seal.init";
     public const string SealUnseal = "seal.unseal";
     public const string SealSeal = "seal.seal";
+
+    // The master key's operations (docs/master-key.md); their records name counts and fingerprints, never a share or key.
+    public const string SealResplitStart = "seal.resplit.start";
+    public const string SealResplitShare = "seal.resplit.share";
+    public const string SealResplitCancel = "seal.resplit.cancel";
     public const string AuthFailed = "auth.failed";
     public const string AuthDenied = "auth.denied";
 

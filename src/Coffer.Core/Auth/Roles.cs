@@ -85,6 +85,10 @@ public static class Permissions
     public const string KillSwitchRead = "killswitch.read";
     public const string KillSwitchWrite = "killswitch.write";
     public const string Seal = "seal";
+
+    /// <summary>Re-split the unseal shares, rekey the master key and migrate the seal (docs/master-key.md);
+    /// no built-in role but administrator holds it.</summary>
+    public const string MasterKey = "master-key";
     public const string TokensRead = "tokens.read";
     public const string TokensWrite = "tokens.write";
     public const string MetricsRead = "metrics.read";

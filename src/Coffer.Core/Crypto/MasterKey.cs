@@ -273,6 +273,9 @@ public static class SealPurpose
     public const string WebhookSecret = "webhook-secret";
     public const string MasterCheck = "master-check";
 
+    /// <summary>The master key sealed under the Shamir seal's unseal key (docs/master-key.md, "The seal layers").</summary>
+    public const string ShamirSeal = "shamir-seal";
+
     /// <summary>The answer of an approved call that holds a secret, kept for its requester (context: the approval id).</summary>
     public const string ApprovalResult = "approval-result";
 }

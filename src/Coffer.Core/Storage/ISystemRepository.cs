@@ -17,6 +17,12 @@ public interface ISystemRepository
     /// <exception cref="ConflictException">A setting already exists.</exception>
     Task InsertSettingsAsync(IReadOnlyDictionary<string, string> settings, CancellationToken ct = default);
 
+    /// <summary>Writes <paramref name="values"/> (a null value deletes the setting) in one transaction,
+    /// only if every setting in <paramref name="expected"/> still holds its value: a compare-and-set, so
+    /// of two changes to the seal made from the same state (two nodes, two operators) one fails.</summary>
+    /// <exception cref="ConflictException">An expected setting changed meanwhile; nothing was written.</exception>
+    Task ReplaceSettingsAsync(IReadOnlyDictionary<string, string> expected, IReadOnlyDictionary<string, string?> values, CancellationToken ct = default);
+
     Task AddTokenAsync(ApiToken token, CancellationToken ct = default);
 
     Task<ApiToken?> FindTokenByHashAsync(byte[] hash, CancellationToken ct = default);

@@ -95,6 +95,7 @@ internal sealed class AdminListener(WebApplication app) : Listener(app)
         // Every /api/v1 endpoint needs a token unless it is marked AllowAnonymous (ManagementAccess).
         var api = app.MapGroup("/api/v1");
         SystemEndpoints.Map(api);
+        MasterKeyEndpoints.Map(api);
         KeyStoreEndpoints.Map(api);
         CredentialEndpoints.Map(api);
         KeyEndpoints.Map(api);

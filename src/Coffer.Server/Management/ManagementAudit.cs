@@ -211,9 +211,18 @@ internal static partial class ManagementAudit
             {
                 Details = e.Details + (!seal.Sealed ? ", unsealed" : seal.Threshold > 0 ? $", sealed, {seal.Progress} of {seal.Threshold} shares given" : ", sealed"),
             },
+            IValueHttpResult { Value: ResplitView resplit } => e with
+            {
+                Details = e.Details + (resplit.Seal is null ? ", no re-split in progress"
+                    : (resplit.InProgress ? ", re-split into " : ", re-split done: ")
+                        + (resplit.Seal == SealKinds.Shamir ? $"{resplit.Shares} shares, threshold {resplit.Threshold}" : "the pkcs11 seal")
+                        + (resplit.InProgress ? $": {resplit.Progress} of {resplit.Required} current shares given" : string.Empty))
+                    + (resplit.PgpFingerprints is { } holders ? $", encrypted to OpenPGP keys [{string.Join(", ", holders)}]" : string.Empty),
+            },
             IValueHttpResult { Value: InitResponse init } => e with
             {
-                Details = e.Details + (init.Threshold > 0 ? $", initialised with {init.Shares.Count} shares, threshold {init.Threshold}" : ", initialised"),
+                Details = e.Details + (init.Threshold > 0 ? $", initialised with {init.Shares.Count} shares, threshold {init.Threshold}" : ", initialised")
+                    + (init.PgpFingerprints is { } holders ? $", encrypted to OpenPGP keys [{string.Join(", ", holders)}]" : string.Empty),
             },
             _ => e,
         };

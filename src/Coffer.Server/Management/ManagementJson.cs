@@ -130,11 +130,26 @@ public sealed record RotationPolicyView(
 public sealed record KeyListView(IReadOnlyList<KeyView> Keys, string? Next);
 
 /// <param name="Seal">"shamir" (default) or "pkcs11"; must match the server's configured seal.</param>
-public sealed record InitRequest(int Shares, int Threshold, string? Seal = null);
+/// <param name="PgpKeys">One OpenPGP public key (armored) per share: share i is answered encrypted to key i.</param>
+public sealed record InitRequest(int Shares, int Threshold, string? Seal = null, IReadOnlyList<string>? PgpKeys = null);
 
-public sealed record InitResponse(IReadOnlyList<string> Shares, string RootToken, int Threshold);
+/// <param name="Shares">The shares, or with pgpKeys the ASCII-armored OpenPGP messages that hold them.</param>
+/// <param name="PgpFingerprints">With pgpKeys, the fingerprint of the key each share was encrypted to; else null.</param>
+public sealed record InitResponse(IReadOnlyList<string> Shares, string RootToken, int Threshold, IReadOnlyList<string>? PgpFingerprints = null);
 
 public sealed record UnsealRequest(string? Share, bool Reset);
+
+/// <param name="PgpKeys">One OpenPGP public key (armored) per new share: share i is answered encrypted to key i.</param>
+/// <param name="Seal">"shamir" (default: new shares) or "pkcs11" (the master key moves into the HSM seal; no shares, threshold or keys).</param>
+public sealed record ResplitRequest(int Shares, int Threshold, IReadOnlyList<string>? PgpKeys = null, string? Seal = null);
+
+public sealed record ResplitShareRequest(string Nonce, string Share);
+
+/// <param name="Required">Current shares needed to finish (the current threshold); <paramref name="Progress"/> given so far.</param>
+/// <param name="NewShares">Only in the answer that finished the re-split: the new shares, or with pgpKeys their OpenPGP messages.</param>
+/// <param name="Warning">What the operator must still do, e.g. when the old shares were the master key itself.</param>
+public sealed record ResplitView(bool InProgress, string? Nonce, string? Seal, int Shares, int Threshold, int Required, int Progress,
+    IReadOnlyList<string>? NewShares, IReadOnlyList<string>? PgpFingerprints, string? Warning);
 
 /// <param name="Nodes">Every node registered on the database (docs/cluster.md), shown with a token like the key store count.</param>
 public sealed record SealStatusView(bool Initialized, bool Sealed, string? SealKind, int Threshold, int Progress, string Version, int? KeyStoreCount,
@@ -293,6 +308,9 @@ public sealed record AlertDeliveryListView(IReadOnlyList<AlertDeliveryView> Deli
 [JsonSerializable(typeof(InitRequest))]
 [JsonSerializable(typeof(InitResponse))]
 [JsonSerializable(typeof(UnsealRequest))]
+[JsonSerializable(typeof(ResplitRequest))]
+[JsonSerializable(typeof(ResplitShareRequest))]
+[JsonSerializable(typeof(ResplitView))]
 [JsonSerializable(typeof(SealStatusView))]
 [JsonSerializable(typeof(WhoAmIView))]
 [JsonSerializable(typeof(AuditVerifyView))]

@@ -66,7 +66,7 @@ internal static class SystemEndpoints
         return TypedResults.Ok(new WhoAmIView(caller.Id, caller.Kind, caller.Name, grants, caller.Groups, caller.TokenId));
     }
 
-    private static async Task<Results<Ok<InitResponse>, ProblemHttpResult>> InitAsync(InitRequest request, SealManager seal, Hosting.CofferOptions options, CancellationToken ct)
+    private static async Task<Results<Ok<InitResponse>, ProblemHttpResult>> InitAsync(InitRequest request, SealManager seal, Hosting.CofferOptions options, TimeProvider time, CancellationToken ct)
     {
         // Order of refusals: a malformed request (400), then an initialised node (409), then a seal
         // the server is not configured for (400).
@@ -75,6 +75,13 @@ internal static class SystemEndpoints
         {
             return Problems.BadRequest("shares must be 1 to 255 and threshold 1 to shares.");
         }
+
+        if (kind != SealKinds.Shamir && request.PgpKeys is { Count: > 0 })
+        {
+            return Problems.BadRequest($"pgpKeys encrypt Shamir shares; the '{kind}' seal has none.");
+        }
+
+        var holders = kind == SealKinds.Shamir ? ShareHolderKeys.Parse(request.PgpKeys, request.Shares, time.GetUtcNow()) : null;
 
         if (await seal.Storage.System.GetSettingAsync(SettingNames.SealKind, ct) is not null)
         {
@@ -92,8 +99,8 @@ internal static class SystemEndpoints
             return TypedResults.Ok(new InitResponse([], token, 0));
         }
 
-        var result = await seal.InitializeShamirAsync(request.Shares, request.Threshold, ct);
-        return TypedResults.Ok(new InitResponse(result.Shares, result.RootToken, request.Threshold));
+        var result = await seal.InitializeShamirAsync(request.Shares, request.Threshold, holders, ct);
+        return TypedResults.Ok(new InitResponse(result.Shares, result.RootToken, request.Threshold, holders?.Fingerprints));
     }
 
     private static async Task<Results<Ok<SealStatusView>, ProblemHttpResult>> UnsealAsync(

@@ -21,28 +21,33 @@ internal static class Pkcs11Seal
     /// and returns the root token.</summary>
     public static async Task<string> InitializeAsync(SealManager seal, ICryptoBackend hsm, string label, CancellationToken ct)
     {
-        using var sealKey = hsm.OpenSealKey(label, create: true);
         using var master = MasterKey.Generate();
+        var token = await seal.InitializeWithKeyAsync(master, SealKinds.Pkcs11, Settings(hsm, label, master), ct);
+        await UnsealAsync(seal, hsm, ct);
+        return token;
+    }
+
+    /// <summary>The settings that store <paramref name="master"/> encrypted by the HSM key <paramref name="label"/>,
+    /// which is made if the token has none (at init, and when a Shamir seal moves to this one).</summary>
+    public static Dictionary<string, string> Settings(ICryptoBackend hsm, string label, MasterKey master)
+    {
+        using var sealKey = hsm.OpenSealKey(label, create: true);
         var raw = master.Export();
-        byte[] wrapped;
         try
         {
-            wrapped = new byte[1 + IAeadKey.IvSize + MasterKey.Size + IAeadKey.TagSize];
+            var wrapped = new byte[1 + IAeadKey.IvSize + MasterKey.Size + IAeadKey.TagSize];
             wrapped[0] = Format;
             sealKey.Encrypt(raw, Aad, wrapped.AsSpan(1, IAeadKey.IvSize), wrapped.AsSpan(1 + IAeadKey.IvSize, MasterKey.Size), wrapped.AsSpan(1 + IAeadKey.IvSize + MasterKey.Size));
+            return new Dictionary<string, string>
+            {
+                [SettingNames.Pkcs11SealLabel] = label,
+                [SettingNames.Pkcs11WrappedMasterKey] = Convert.ToBase64String(wrapped),
+            };
         }
         finally
         {
             CryptographicOperations.ZeroMemory(raw);
         }
-
-        var token = await seal.InitializeWithKeyAsync(master, SealKinds.Pkcs11, new Dictionary<string, string>
-        {
-            [SettingNames.Pkcs11SealLabel] = label,
-            [SettingNames.Pkcs11WrappedMasterKey] = Convert.ToBase64String(wrapped),
-        }, ct);
-        await UnsealAsync(seal, hsm, ct);
-        return token;
     }
 
     /// <summary>Decrypts the master key in the HSM and unseals. Throws <see cref="CryptoBackendUnavailableException"/>

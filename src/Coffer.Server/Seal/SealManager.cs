@@ -235,7 +235,11 @@ internal sealed partial class SealManager(
             MasterKey master;
             try
             {
-                master = MasterKey.FromBytes(secret);
+                master = await ShamirSeal.OpenAsync(storage.System, secret, ct);
+            }
+            catch (SealStateException e)
+            {
+                throw new SealStateException(e.Message + " All pending shares were discarded.");
             }
             finally
             {
@@ -287,8 +291,9 @@ internal sealed partial class SealManager(
         }
     }
 
-    /// <summary>Creates the master key and the root token of a new installation, exactly once.</summary>
-    public async Task<InitResult> InitializeShamirAsync(int shares, int threshold, CancellationToken ct = default)
+    /// <summary>Creates the master key and the root token of a new installation, exactly once; with
+    /// <paramref name="holders"/>, each share is returned only encrypted to its holder's key.</summary>
+    public async Task<InitResult> InitializeShamirAsync(int shares, int threshold, ShareHolderKeys? holders = null, CancellationToken ct = default)
     {
         if (shares is < 1 or > 255 || threshold < 1 || threshold > shares)
         {
@@ -299,24 +304,10 @@ internal sealed partial class SealManager(
         try
         {
             using var master = MasterKey.Generate();
-            var raw = master.Export();
-            IReadOnlyList<string> split;
-            try
-            {
-                split = Shamir.Split(raw, shares, threshold);
-            }
-            finally
-            {
-                CryptographicOperations.ZeroMemory(raw);
-            }
-
-            var rootToken = await InitializeLockedAsync(master, SealKinds.Shamir, new Dictionary<string, string>
-            {
-                [SettingNames.ShamirShares] = shares.ToString(System.Globalization.CultureInfo.InvariantCulture),
-                [SettingNames.ShamirThreshold] = threshold.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            }, ct);
+            var (split, settings) = ShamirSeal.Split(master, shares, threshold);
+            var rootToken = await InitializeLockedAsync(master, SealKinds.Shamir, settings.ToDictionary(p => p.Key, p => p.Value!), ct);
             Log.Initialized(logger, SealKinds.Shamir, shares, threshold);
-            return new InitResult(split, rootToken);
+            return new InitResult(holders?.Encrypt(split) ?? split, rootToken);
         }
         finally
         {
@@ -432,6 +423,7 @@ internal sealed partial class SealManager(
         _master = null;
         audit?.ClearCheckpointKey();
         DiscardPendingShares();
+        _resplit = null;
         Log.Sealed(logger);
     }
 
@@ -460,6 +452,9 @@ internal sealed partial class SealManager(
 
         [LoggerMessage(EventId = 1004, Level = LogLevel.Error, Message = "Coffer sealed, but the audit log could not record it")]
         public static partial void SealNotAudited(ILogger logger, Exception exception);
+
+        [LoggerMessage(EventId = 1005, Level = LogLevel.Warning, Message = "The master key's seal was re-split from {From} to {To} ({Shares} shares of which {Threshold} unseal, for shamir)")]
+        public static partial void Resplit(ILogger logger, string from, string to, int shares, int threshold);
 
         [LoggerMessage(EventId = 1003, Level = LogLevel.Warning, Message = "Coffer initialised with the {SealKind} seal ({Threshold} of {Shares} shares)")]
         public static partial void Initialized(ILogger logger, string sealKind, int shares, int threshold);

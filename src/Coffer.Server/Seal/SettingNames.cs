@@ -6,6 +6,10 @@ internal static class SettingNames
     public const string SealKind = "seal.kind";
     public const string ShamirShares = "seal.shamir.shares";
     public const string ShamirThreshold = "seal.shamir.threshold";
+
+    /// <summary>The master key sealed under the unseal key the shares rebuild; absent in a data
+    /// directory from before the unseal key, whose shares rebuild the master key itself.</summary>
+    public const string ShamirSealedMasterKey = "seal.shamir.sealed";
     public const string MasterCheck = "master.check";
     public const string InitializedAt = "initialized.at";
     public const string Pkcs11SealLabel = "seal.pkcs11.label";

@@ -17,6 +17,12 @@ internal sealed class SystemRepository(CofferStorage storage) : ISystemRepositor
 
     private const string InsertSetting = "INSERT INTO settings (name, value) VALUES (@Name, @Value)";
 
+    // Rewrites the row with its own value only when it still holds the expected one: a row lock on
+    // PostgreSQL (held to the commit), and under SQLite's write lock anyway.
+    private const string ClaimSetting = "UPDATE settings SET value = value WHERE name = @Name AND value = @Value";
+
+    private const string DeleteSetting = "DELETE FROM settings WHERE name = @Name";
+
     private const string InsertToken =
         "INSERT INTO api_tokens (id, name, hash, role, key_store_id, owner_id, created_at, expires_at, revoked_at) " +
         "VALUES (@Id, @Name, @Hash, @Role, @KeyStoreId, @OwnerId, @CreatedAt, @ExpiresAt, @RevokedAt)";
@@ -55,6 +61,28 @@ internal sealed class SystemRepository(CofferStorage storage) : ISystemRepositor
                 // Disposing the transaction rolls back the settings already inserted.
                 throw new ConflictException($"setting '{name}' already exists", exception);
             }
+        }
+
+        await transaction.CommitAsync(ct);
+    }
+
+    public async Task ReplaceSettingsAsync(IReadOnlyDictionary<string, string> expected, IReadOnlyDictionary<string, string?> values, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(expected);
+        ArgumentNullException.ThrowIfNull(values);
+        await using var connection = await storage.OpenConnectionAsync(ct);
+        await using var transaction = await storage.BeginWriteAsync(connection, ct);
+        foreach (var (name, value) in expected)
+        {
+            if (await connection.ExecuteAsync(new CommandDefinition(ClaimSetting, new { Name = name, Value = value }, transaction, cancellationToken: ct)) != 1)
+            {
+                throw new ConflictException($"setting '{name}' changed meanwhile");
+            }
+        }
+
+        foreach (var (name, value) in values)
+        {
+            await connection.ExecuteAsync(new CommandDefinition(value is null ? DeleteSetting : UpsertSetting, new { Name = name, Value = value }, transaction, cancellationToken: ct));
         }
 
         await transaction.CommitAsync(ct);

@@ -15,14 +15,15 @@ internal sealed class HsmNode : IDisposable
 
     public CapturedLogs Logs { get; } = new();
 
-    public Task<CofferServer> StartAsync(Action<Pkcs11Options>? configure = null)
+    /// <param name="seal">The configured seal: pkcs11, or shamir for a node that also has the HSM (a seal migration).</param>
+    public Task<CofferServer> StartAsync(Action<Pkcs11Options>? configure = null, string seal = "pkcs11")
     {
         var pkcs11 = new Pkcs11Options { ModulePath = SoftHsmToken.ModulePath, TokenLabel = Token.TokenLabel, PinFile = Token.PinFile };
         configure?.Invoke(pkcs11);
         return CofferServer.StartAsync(new CofferOptions
         {
             DataDirectory = Directory,
-            Seal = "pkcs11",
+            Seal = seal,
             NodeId = "hsm-test",
             Pkcs11 = pkcs11,
             Xks = new XksListenerOptions { Address = "127.0.0.1", Port = 0, AllowPlainHttp = true },

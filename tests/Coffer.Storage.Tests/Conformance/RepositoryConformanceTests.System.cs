@@ -70,6 +70,51 @@ public abstract partial class RepositoryConformanceTests
     }
 
     [Fact]
+    public async Task Replacing_settings_writes_and_deletes_them_all_when_the_expected_ones_hold()
+    {
+        await SystemRepository.InsertSettingsAsync(new Dictionary<string, string> { ["seal.kind"] = "shamir", ["master.check"] = "abc", ["seal.shamir.sealed"] = "old" });
+
+        await SystemRepository.ReplaceSettingsAsync(
+            new Dictionary<string, string> { ["seal.kind"] = "shamir", ["master.check"] = "abc" },
+            new Dictionary<string, string?> { ["seal.kind"] = "pkcs11", ["seal.pkcs11.wrapped"] = "new", ["seal.shamir.sealed"] = null });
+
+        Assert.Equal("pkcs11", await SystemRepository.GetSettingAsync("seal.kind"));
+        Assert.Equal("new", await SystemRepository.GetSettingAsync("seal.pkcs11.wrapped"));
+        Assert.Null(await SystemRepository.GetSettingAsync("seal.shamir.sealed"));
+        Assert.Equal("abc", await SystemRepository.GetSettingAsync("master.check"));
+    }
+
+    [Fact]
+    public async Task Replacing_settings_after_an_expected_one_changed_is_a_conflict_and_writes_none()
+    {
+        await SystemRepository.InsertSettingsAsync(new Dictionary<string, string> { ["seal.kind"] = "shamir", ["seal.shamir.sealed"] = "changed" });
+
+        var conflict = await Assert.ThrowsAsync<ConflictException>(() => SystemRepository.ReplaceSettingsAsync(
+            new Dictionary<string, string> { ["seal.kind"] = "shamir", ["seal.shamir.sealed"] = "old" },
+            new Dictionary<string, string?> { ["seal.kind"] = "pkcs11", ["seal.shamir.sealed"] = null }));
+
+        Assert.Equal("setting 'seal.shamir.sealed' changed meanwhile", conflict.Message);
+        Assert.Equal("shamir", await SystemRepository.GetSettingAsync("seal.kind"));
+        Assert.Equal("changed", await SystemRepository.GetSettingAsync("seal.shamir.sealed"));
+    }
+
+    [Fact]
+    public async Task Of_two_concurrent_replacements_from_the_same_state_one_fails()
+    {
+        await SystemRepository.InsertSettingsAsync(new Dictionary<string, string> { ["seal.shamir.sealed"] = "v1" });
+        var other = await OpenAsync();
+        var expected = new Dictionary<string, string> { ["seal.shamir.sealed"] = "v1" };
+
+        var results = await Task.WhenAll(
+            Attempt(() => SystemRepository.ReplaceSettingsAsync(expected, new Dictionary<string, string?> { ["seal.shamir.sealed"] = "a" })),
+            Attempt(() => other.System.ReplaceSettingsAsync(expected, new Dictionary<string, string?> { ["seal.shamir.sealed"] = "b" })));
+
+        Assert.Equal(1, results.Count(r => r is null));
+        Assert.IsType<ConflictException>(Assert.Single(results, r => r is not null));
+        Assert.Contains(await SystemRepository.GetSettingAsync("seal.shamir.sealed"), new[] { "a", "b" });
+    }
+
+    [Fact]
     public async Task A_token_round_trips_every_field()
     {
         var plain = NewToken("tok-1", 0x11);
