@@ -1,0 +1,130 @@
+using System.Diagnostics;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Coffer.Server.Hosting;
+using Coffer.Storage.Postgres;
+using Coffer.Testing;
+using Microsoft.Extensions.Time.Testing;
+using Npgsql;
+
+namespace Coffer.Cli.Tests;
+
+/// <summary>
+/// The PostgreSQL path of docs/backup.md: the database is dumped with pg_dump while a node serves,
+/// restored with pg_restore into a new database, and <c>coffer restore-postgres</c> checks it and
+/// applies the destruction ledger before a node starts on it.
+/// </summary>
+public sealed class BackupPostgresTests : IAsyncLifetime
+{
+    private static readonly DateTimeOffset Start = new(2026, 11, 28, 8, 0, 0, TimeSpan.Zero);
+
+    private readonly string _root = Cli.EmptyDirectory();
+
+    private string DataDirectory => Path.Combine(_root, "data");
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public Task DisposeAsync()
+    {
+        Directory.Delete(_root, recursive: true);
+        return Task.CompletedTask;
+    }
+
+    [Fact]
+    public async Task A_pg_dump_restored_with_pg_restore_is_checked_the_ledger_applied_and_old_ciphertext_decrypts()
+    {
+        var postgres = new PostgresFixture();
+        var live = await postgres.CreateDatabaseAsync();
+        var time = new FakeTimeProvider(Start);
+        var dump = Path.Combine(_root, "coffer.dump");
+        var ledger = Path.Combine(_root, "ledger.jsonl");
+        var plaintext = Encoding.UTF8.GetBytes("made before the dump");
+        XksEncrypted sealedData;
+        string doomed;
+        await using (var node = await DevServer.StartAsync(o => UsePostgres(o, live), DataDirectory, time))
+        {
+            doomed = (await MustAsync(node, "key", "create", "demo", "--name", "doomed", "--json")).Json.GetProperty("id").GetString()!;
+            sealedData = await (XksClient.For(node) with { SigningTime = time.GetUtcNow() }).MustEncryptAsync(node.Info.KeyId, plaintext);
+            await RunAsync("pg_dump", ["--format=custom", "--file", dump, .. Connection(live)]);
+            var refused = await MustFailAsync(node, "backup", "--output", Path.Combine(_root, "coffer.backup"));
+            Assert.Contains("pg_dump", refused.Error, StringComparison.Ordinal);
+
+            await MustAsync(node, "key", "schedule-destruction", "doomed", "--waiting-days", "7");
+            time.Advance(TimeSpan.FromDays(7) + TimeSpan.FromMinutes(2));
+            await Wait.UntilAsync(async () => await StatusAsync(node, doomed) == "destroyed", "the sweeper to destroy the key");
+            await MustAsync(node, "audit", "export", "--output", ledger);
+        }
+
+        var restored = await postgres.CreateDatabaseAsync();
+        await RunAsync("pg_restore", ["--no-owner", "--exit-on-error", .. Connection(restored), dump]);
+        var config = Path.Combine(_root, "coffer.json");
+        await File.WriteAllTextAsync(config, JsonSerializer.Serialize(new { NodeId = "restore-check", Storage = new { Engine = "postgres", ConnectionString = restored } }));
+
+        var wrongKey = await Cli.RunProcessAsync(new Dictionary<string, string>(), null, "restore-postgres", "--config", config, "--ledger", ledger, "--master-check-id", new string('0', 32));
+        var unsaid = await Cli.RunProcessAsync(new Dictionary<string, string>(), null, "restore-postgres", "--config", config);
+        var check = await Cli.RunProcessAsync(new Dictionary<string, string>(), null, "restore-postgres", "--config", config, "--ledger", ledger);
+
+        Assert.Equal(1, wrongKey.ExitCode);
+        Assert.Contains("belongs to another installation", wrongKey.Error, StringComparison.Ordinal);
+        Assert.Equal(2, unsaid.ExitCode);
+        Assert.True(check.ExitCode == 0, check.ToString());
+        Assert.Matches(@"checked the restored PostgreSQL database: schema \d+, master key check [0-9a-f]{32}", check.Out);
+        Assert.Contains("1 versions and 1 keys destroyed again", check.Out, StringComparison.Ordinal);
+        await using (var node = await DevServer.StartAsync(o => UsePostgres(o, restored), DataDirectory, time))
+        {
+            Assert.Equal("destroyed", await StatusAsync(node, doomed));
+            var decrypted = await (XksClient.For(node) with { SigningTime = time.GetUtcNow() }).DecryptAsync(node.Info.KeyId, sealedData);
+            Assert.True(decrypted.Status == 200, decrypted.ToString());
+            Assert.Equal(plaintext, decrypted.Bytes("plaintext"));
+            Assert.StartsWith("ok: ", (await MustAsync(node, "audit", "verify")).Out, StringComparison.Ordinal);
+            var record = (await MustAsync(node, "audit", "list", "--action", "backup.restore", "--json")).Json.GetProperty("records")[0];
+            Assert.Contains("coffer restore-postgres", record.GetProperty("details").GetString(), StringComparison.Ordinal);
+        }
+    }
+
+    private static void UsePostgres(CofferOptions options, string connectionString)
+    {
+        options.Storage.Engine = StorageOptions.Postgres;
+        options.Storage.ConnectionString = connectionString;
+    }
+
+    private static string[] Connection(string connectionString)
+    {
+        var parsed = new NpgsqlConnectionStringBuilder(connectionString);
+        return ["--host", parsed.Host!, "--port", parsed.Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--username", parsed.Username!, "--dbname", parsed.Database!];
+    }
+
+    /// <summary>One of PostgreSQL's own tools, from the same installation the tests' server runs from.</summary>
+    private static async Task RunAsync(string tool, params string[] args)
+    {
+        var start = new ProcessStartInfo(Path.Combine(LocalPostgres.FindBinDirectory(), tool)) { RedirectStandardError = true, RedirectStandardOutput = true };
+        foreach (var arg in args)
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        using var process = Process.Start(start)!;
+        var error = process.StandardError.ReadToEndAsync();
+        await process.StandardOutput.ReadToEndAsync();
+        await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
+        Assert.True(process.ExitCode == 0, $"{tool} exited {process.ExitCode}: {await error}");
+    }
+
+    private static async Task<string?> StatusAsync(DevServer node, string keyId) =>
+        (string?)JsonNode.Parse(await node.Admin.GetStringAsync($"/api/v1/keys/{keyId}"))!["status"];
+
+    private static async Task<CliResult> MustAsync(DevServer node, params string[] args)
+    {
+        var result = await Cli.RunAsync(node, args);
+        Assert.True(result.ExitCode == 0, $"coffer {string.Join(' ', args)}: {result}");
+        return result;
+    }
+
+    private static async Task<CliResult> MustFailAsync(DevServer node, params string[] args)
+    {
+        var result = await Cli.RunAsync(node, args);
+        Assert.True(result.ExitCode != 0, $"coffer {string.Join(' ', args)} should fail: {result}");
+        return result;
+    }
+}
