@@ -24,6 +24,8 @@ internal sealed record BackupHeader(
 
     public const int FormatVersion = 1;
 
+    private static ReadOnlySpan<byte> MagicLine => "COFFER BACKUP\n"u8;
+
     /// <summary>The database of one SQLite node.</summary>
     public const string SqliteEngine = "sqlite";
 
@@ -77,7 +79,7 @@ internal sealed record BackupHeader(
             var next = stream.ReadByte();
             if (next < 0)
             {
-                throw new BackupFileException(bytes.Count == 0 ? "the file is empty." : "the file ends inside its header: it is truncated or not a Coffer backup.");
+                throw new BackupFileException(bytes.Count == 0 ? "the file is empty." : bytes.Count < MagicLine.Length ? "it does not start with a Coffer backup header." : "it ends inside its header: it is truncated.");
             }
 
             if (bytes.Count == MaxHeaderBytes)
@@ -86,6 +88,10 @@ internal sealed record BackupHeader(
             }
 
             bytes.Add((byte)next);
+            if (bytes.Count == MagicLine.Length && !bytes.SequenceEqual(MagicLine.ToArray()))
+            {
+                throw new BackupFileException("it does not start with a Coffer backup header.");
+            }
         }
 
         string text;
@@ -98,11 +104,8 @@ internal sealed record BackupHeader(
             throw new BackupFileException("it does not start with a Coffer backup header.");
         }
 
+        // lines[0] is the magic line, checked as it was read.
         var lines = text.TrimEnd('\n').Split('\n');
-        if (lines[0] != Magic)
-        {
-            throw new BackupFileException("it does not start with a Coffer backup header.");
-        }
 
         var fields = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var line in lines.Skip(1))
