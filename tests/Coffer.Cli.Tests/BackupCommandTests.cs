@@ -1,7 +1,6 @@
 using System.Text;
-using System.Text.Json.Nodes;
 using Coffer.Testing;
-using Microsoft.Extensions.Time.Testing;
+using static Coffer.Cli.Tests.BackupSteps;
 
 namespace Coffer.Cli.Tests;
 
@@ -12,23 +11,15 @@ namespace Coffer.Cli.Tests;
 /// started on the result with the master key file and dev.json put back (they are what an operator
 /// keeps apart from the backup).
 /// </summary>
-public sealed class BackupCommandTests : IAsyncLifetime
+public sealed class BackupCommandTests : IDisposable
 {
-    private static readonly DateTimeOffset Start = new(2026, 11, 28, 8, 0, 0, TimeSpan.Zero);
-
     private readonly string _root = Cli.EmptyDirectory();
 
     private string DataDirectory => Path.Combine(_root, "data");
 
     private string Kept => Path.Combine(_root, "kept");
 
-    public Task InitializeAsync() => Task.CompletedTask;
-
-    public Task DisposeAsync()
-    {
-        Directory.Delete(_root, recursive: true);
-        return Task.CompletedTask;
-    }
+    public void Dispose() => Directory.Delete(_root, recursive: true);
 
     [Fact]
     public async Task Keys_stores_credentials_rules_and_kill_switches_survive_backup_deletion_and_restore_and_old_ciphertext_decrypts()
@@ -209,7 +200,7 @@ public sealed class BackupCommandTests : IAsyncLifetime
     [Fact]
     public async Task A_key_destroyed_after_the_backup_stays_destroyed_with_the_ledger_and_returns_only_when_asked_for_loudly()
     {
-        var time = new FakeTimeProvider(Start);
+        var time = NewClock();
         var backup = Path.Combine(_root, "coffer.backup");
         var ledger = Path.Combine(_root, "ledger.jsonl");
         string doomed;
@@ -217,11 +208,7 @@ public sealed class BackupCommandTests : IAsyncLifetime
         {
             doomed = (await MustAsync(node, "key", "create", "demo", "--name", "doomed", "--json")).Json.GetProperty("id").GetString()!;
             await MustAsync(node, "backup", "--output", backup);
-            await MustAsync(node, "key", "schedule-destruction", "doomed", "--waiting-days", "7");
-            time.Advance(TimeSpan.FromDays(7) + TimeSpan.FromMinutes(2));
-            // The key's own record comes after its tombstone: the ledger is exported once it is written.
-            await Wait.UntilAsync(async () => (await Cli.RunAsync(node, "audit", "list", "--action", "key.destroy", "--outcome", "ok", "--json")).Json.GetProperty("records").GetArrayLength() == 1,
-                "the sweeper to destroy the key");
+            await DestroyAsync(node, time, "doomed");
             await MustAsync(node, "audit", "export", "--output", ledger);
         }
 
@@ -259,16 +246,6 @@ public sealed class BackupCommandTests : IAsyncLifetime
             var record = (await MustAsync(node, "audit", "list", "--action", "backup.restore", "--json")).Json.GetProperty("records")[0];
             Assert.Contains("may have come back", record.GetProperty("details").GetString(), StringComparison.Ordinal);
         }
-    }
-
-    private static async Task<string?> StatusAsync(DevServer node, string keyId) =>
-        (string?)JsonNode.Parse(await node.Admin.GetStringAsync($"/api/v1/keys/{keyId}"))!["status"];
-
-    private static async Task<CliResult> MustAsync(DevServer node, params string[] args)
-    {
-        var result = await Cli.RunAsync(node, args);
-        Assert.True(result.ExitCode == 0, $"coffer {string.Join(' ', args)}: {result}");
-        return result;
     }
 
     /// <summary><c>coffer restore</c> as its own process, as an operator runs it.</summary>

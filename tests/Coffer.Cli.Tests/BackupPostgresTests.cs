@@ -1,12 +1,11 @@
 using System.Diagnostics;
 using System.Text;
 using System.Text.Json;
-using System.Text.Json.Nodes;
 using Coffer.Server.Hosting;
 using Coffer.Storage.Postgres;
 using Coffer.Testing;
-using Microsoft.Extensions.Time.Testing;
 using Npgsql;
+using static Coffer.Cli.Tests.BackupSteps;
 
 namespace Coffer.Cli.Tests;
 
@@ -15,28 +14,20 @@ namespace Coffer.Cli.Tests;
 /// restored with pg_restore into a new database, and <c>coffer restore-postgres</c> checks it and
 /// applies the destruction ledger before a node starts on it.
 /// </summary>
-public sealed class BackupPostgresTests : IAsyncLifetime
+public sealed class BackupPostgresTests : IDisposable
 {
-    private static readonly DateTimeOffset Start = new(2026, 11, 28, 8, 0, 0, TimeSpan.Zero);
-
     private readonly string _root = Cli.EmptyDirectory();
 
     private string DataDirectory => Path.Combine(_root, "data");
 
-    public Task InitializeAsync() => Task.CompletedTask;
-
-    public Task DisposeAsync()
-    {
-        Directory.Delete(_root, recursive: true);
-        return Task.CompletedTask;
-    }
+    public void Dispose() => Directory.Delete(_root, recursive: true);
 
     [Fact]
     public async Task A_pg_dump_restored_with_pg_restore_is_checked_the_ledger_applied_and_old_ciphertext_decrypts()
     {
         var postgres = new PostgresFixture();
         var live = await postgres.CreateDatabaseAsync();
-        var time = new FakeTimeProvider(Start);
+        var time = NewClock();
         var dump = Path.Combine(_root, "coffer.dump");
         var ledger = Path.Combine(_root, "ledger.jsonl");
         var plaintext = Encoding.UTF8.GetBytes("made before the dump");
@@ -50,11 +41,7 @@ public sealed class BackupPostgresTests : IAsyncLifetime
             var refused = await MustFailAsync(node, "backup", "--output", Path.Combine(_root, "coffer.backup"));
             Assert.Contains("pg_dump", refused.Error, StringComparison.Ordinal);
 
-            await MustAsync(node, "key", "schedule-destruction", "doomed", "--waiting-days", "7");
-            time.Advance(TimeSpan.FromDays(7) + TimeSpan.FromMinutes(2));
-            // The key's own record comes after its tombstone: the ledger is exported once it is written.
-            await Wait.UntilAsync(async () => (await Cli.RunAsync(node, "audit", "list", "--action", "key.destroy", "--outcome", "ok", "--json")).Json.GetProperty("records").GetArrayLength() == 1,
-                "the sweeper to destroy the key");
+            await DestroyAsync(node, time, "doomed");
             await MustAsync(node, "audit", "export", "--output", ledger);
         }
 
@@ -62,6 +49,16 @@ public sealed class BackupPostgresTests : IAsyncLifetime
         await RunAsync("pg_restore", ["--no-owner", "--exit-on-error", .. Connection(restored), dump]);
         var config = Path.Combine(_root, "coffer.json");
         await File.WriteAllTextAsync(config, JsonSerializer.Serialize(new { NodeId = "restore-check", Storage = new { Engine = "postgres", ConnectionString = restored } }));
+
+        var broken = await postgres.CreateDatabaseAsync();
+        await RunAsync("pg_restore", ["--no-owner", "--exit-on-error", .. Connection(broken), dump]);
+        await RemoveAnAuditBatchAsync(broken);
+        var brokenConfig = Path.Combine(_root, "broken.json");
+        await File.WriteAllTextAsync(brokenConfig, JsonSerializer.Serialize(new { NodeId = "restore-check", Storage = new { Engine = "postgres", ConnectionString = broken } }));
+        var refused = await Cli.RunProcessAsync(new Dictionary<string, string>(), null, "restore-postgres", "--config", brokenConfig, "--ledger", ledger);
+
+        Assert.Equal(1, refused.ExitCode);
+        Assert.Contains("audit log is broken at record", refused.Error, StringComparison.Ordinal);
 
         var wrongKey = await Cli.RunProcessAsync(new Dictionary<string, string>(), null, "restore-postgres", "--config", config, "--ledger", ledger, "--master-check-id", new string('0', 32));
         var unsaid = await Cli.RunProcessAsync(new Dictionary<string, string>(), null, "restore-postgres", "--config", config);
@@ -83,6 +80,17 @@ public sealed class BackupPostgresTests : IAsyncLifetime
             var record = (await MustAsync(node, "audit", "list", "--action", "backup.restore", "--json")).Json.GetProperty("records")[0];
             Assert.Contains("coffer restore-postgres", record.GetProperty("details").GetString(), StringComparison.Ordinal);
         }
+    }
+
+    /// <summary>Removes a batch of audit records from the middle of the chain, as an editor of the database could.</summary>
+    private static async Task RemoveAnAuditBatchAsync(string connectionString)
+    {
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync();
+        await using var remove = new NpgsqlCommand(
+            "DELETE FROM audit_batch_keys WHERE first_seq = (SELECT first_seq FROM audit_batches ORDER BY first_seq OFFSET 2 LIMIT 1); " +
+            "DELETE FROM audit_batches WHERE first_seq = (SELECT first_seq FROM audit_batches ORDER BY first_seq OFFSET 2 LIMIT 1)", connection);
+        Assert.True(await remove.ExecuteNonQueryAsync() > 0, "no audit batch was removed");
     }
 
     private static void UsePostgres(CofferOptions options, string connectionString)
@@ -111,16 +119,6 @@ public sealed class BackupPostgresTests : IAsyncLifetime
         await process.StandardOutput.ReadToEndAsync();
         await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
         Assert.True(process.ExitCode == 0, $"{tool} exited {process.ExitCode}: {await error}");
-    }
-
-    private static async Task<string?> StatusAsync(DevServer node, string keyId) =>
-        (string?)JsonNode.Parse(await node.Admin.GetStringAsync($"/api/v1/keys/{keyId}"))!["status"];
-
-    private static async Task<CliResult> MustAsync(DevServer node, params string[] args)
-    {
-        var result = await Cli.RunAsync(node, args);
-        Assert.True(result.ExitCode == 0, $"coffer {string.Join(' ', args)}: {result}");
-        return result;
     }
 
     private static async Task<CliResult> MustFailAsync(DevServer node, params string[] args)

@@ -21,6 +21,7 @@ internal static class RestoredDatabase
     public static async Task<RestoreSummary> FinishAsync(
         ICofferStorage storage, string nodeId, string restored, DestructionLedger? ledger, TimeProvider time, CancellationToken ct)
     {
+        await CheckAuditLinksAsync(storage.Audit, ct);
         await using var audit = await AuditLog.StartAsync(storage.Audit, nodeId, time, NullLogger<AuditLog>.Instance, ct: ct);
         await audit.AppendAsync(Actor.System.Event(BackupService.RestoreAction) with
         {
@@ -42,6 +43,38 @@ internal static class RestoredDatabase
         }
 
         return summary;
+    }
+
+    /// <summary>
+    /// The audit chain as far as it can be checked without the master key: from the last archive cut
+    /// to the head, every record links to the one before it and its hash matches its contents. Its
+    /// checkpoints are MACs under a key derived from the master key, so <c>coffer audit verify</c> on
+    /// the unsealed node proves the rest. A broken chain is refused before anything is written.
+    /// </summary>
+    private static async Task CheckAuditLinksAsync(IAuditRepository audit, CancellationToken ct)
+    {
+        var archives = await audit.ListArchivesAsync(ct);
+        var cut = archives.Count == 0 ? null : archives[^1];
+        var previous = cut is null ? AuditHead.Empty : new AuditHead(cut.ThroughSequence, cut.ThroughHash);
+        while (true)
+        {
+            var page = await audit.ReadChainAsync(previous.Sequence + 1, 1000, ct);
+            foreach (var record in page.Records)
+            {
+                if (!record.Follows(previous) || !record.ComputeHash().AsSpan().SequenceEqual(record.Hash))
+                {
+                    throw new BackupFileException(string.Create(CultureInfo.InvariantCulture,
+                        $"the restored database's audit log is broken at record {record.Sequence} (after record {previous.Sequence}): records were removed or changed."));
+                }
+
+                previous = new AuditHead(record.Sequence, record.Hash);
+            }
+
+            if (page.IsLast || page.Records.Count == 0)
+            {
+                return;
+            }
+        }
     }
 
     private static async Task<RestoreSummary> ApplyAsync(ICofferStorage storage, AuditLog audit, LedgerEntry entry, TimeProvider time, CancellationToken ct)
