@@ -55,10 +55,10 @@ public sealed class BackupPostgresTests : IDisposable
         await RemoveAnAuditBatchAsync(broken);
         var brokenConfig = Path.Combine(_root, "broken.json");
         await File.WriteAllTextAsync(brokenConfig, JsonSerializer.Serialize(new { NodeId = "restore-check", Storage = new { Engine = "postgres", ConnectionString = broken } }));
-        var refused = await Cli.RunProcessAsync(new Dictionary<string, string>(), null, "restore-postgres", "--config", brokenConfig, "--ledger", ledger);
+        var brokenChain = await Cli.RunProcessAsync(new Dictionary<string, string>(), null, "restore-postgres", "--config", brokenConfig, "--ledger", ledger);
 
-        Assert.Equal(1, refused.ExitCode);
-        Assert.Contains("audit log is broken at record", refused.Error, StringComparison.Ordinal);
+        Assert.Equal(1, brokenChain.ExitCode);
+        Assert.Contains("audit log is broken at record", brokenChain.Error, StringComparison.Ordinal);
 
         var wrongKey = await Cli.RunProcessAsync(new Dictionary<string, string>(), null, "restore-postgres", "--config", config, "--ledger", ledger, "--master-check-id", new string('0', 32));
         var unsaid = await Cli.RunProcessAsync(new Dictionary<string, string>(), null, "restore-postgres", "--config", config);
