@@ -35,6 +35,7 @@ internal static class CofferCli
         QuorumCommands.AddTo(root, env);
         ApprovalCommands.AddTo(root, env);
         BackupCommands.AddTo(root, env);
+        VersionCommand.AddTo(root, env);
 
         var parse = root.Parse(args);
         if (parse.Action is ParseErrorAction)
