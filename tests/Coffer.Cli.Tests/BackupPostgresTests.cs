@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text;
 using System.Text.Json;
 using Coffer.Server.Hosting;
@@ -108,17 +107,8 @@ public sealed class BackupPostgresTests : IDisposable
     /// <summary>One of PostgreSQL's own tools, from the same installation the tests' server runs from.</summary>
     private static async Task RunAsync(string tool, params string[] args)
     {
-        var start = new ProcessStartInfo(Path.Combine(LocalPostgres.FindBinDirectory(), tool)) { RedirectStandardError = true, RedirectStandardOutput = true };
-        foreach (var arg in args)
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        using var process = Process.Start(start)!;
-        var error = process.StandardError.ReadToEndAsync();
-        await process.StandardOutput.ReadToEndAsync();
-        await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
-        Assert.True(process.ExitCode == 0, $"{tool} exited {process.ExitCode}: {await error}");
+        var run = await ExternalTool.RunAsync(Path.Combine(LocalPostgres.FindBinDirectory(), tool), args);
+        Assert.True(run.ExitCode == 0, $"{tool}: {run}");
     }
 
     private static async Task<CliResult> MustFailAsync(DevServer node, params string[] args)
