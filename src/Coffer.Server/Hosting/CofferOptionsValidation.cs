@@ -26,6 +26,7 @@ internal static class CofferOptionsValidation
         services.AddSingleton<IValidateOptions<CofferOptions>, AuditSinkOptionsValidator>();
         services.AddSingleton<IValidateOptions<CofferOptions>, AlertOptionsValidator>();
         services.AddSingleton<IValidateOptions<CofferOptions>, ClusterOptionsValidator>();
+        services.AddSingleton<IValidateOptions<CofferOptions>, Telemetry.TelemetryOptionsValidator>();
     }
 
     /// <summary>The same checks, for a caller that writes files before it starts a node (coffer dev):

@@ -242,7 +242,7 @@ internal static class AuditViews
         _ => "unknown",
     };
 
-    /// <summary>The record a view shows, exactly as stored (the reverse of <see cref="View"/>), for
+    /// <summary>The record a view shows, exactly as stored (the reverse of <see cref="View(AuditRecord)"/>), for
     /// reading archive files back: the verifier then recomputes its hash from these fields.</summary>
     /// <exception cref="FormatException">An outcome or hash that no record has.</exception>
     public static AuditRecord Record(AuditRecordView v)
