@@ -35,6 +35,7 @@ internal static class CofferCli
         RegionSetCommands.AddTo(root, env);
         QuorumCommands.AddTo(root, env);
         ApprovalCommands.AddTo(root, env);
+        BackupCommands.AddTo(root, env);
         VersionCommand.AddTo(root, env);
 
         var parse = root.Parse(args);

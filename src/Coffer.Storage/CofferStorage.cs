@@ -83,6 +83,21 @@ public sealed class CofferStorage : ICofferStorage
         _auditConnections.Dispose();
     }
 
+    /// <summary>Whether <see cref="CopyToFileAsync"/> can copy this engine's database (SQLite only).</summary>
+    public bool CanCopyToFile => Dialect is Sqlite.SqliteDialect;
+
+    /// <summary>
+    /// Writes a consistent copy of the database, as of one instant, into <paramref name="path"/>, which
+    /// must not exist or be empty; writers, the audit writer among them, go on meanwhile.
+    /// </summary>
+    /// <exception cref="NotSupportedException">The engine is PostgreSQL (<see cref="CanCopyToFile"/>).</exception>
+    public async Task CopyToFileAsync(string path, CancellationToken ct = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(path);
+        await using var connection = await OpenConnectionAsync(ct);
+        await Dialect.CopyToFileAsync(connection, path, ct);
+    }
+
     internal Task<DbConnection> OpenConnectionAsync(CancellationToken ct) => OpenAsync(_connections, forAudit: false, ct);
 
     /// <summary>A connection for audit writes: same database and durability, a shorter lock wait.</summary>

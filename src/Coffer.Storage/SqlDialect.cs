@@ -65,6 +65,10 @@ internal abstract class SqlDialect
     /// false when it should be tried again later.</summary>
     public abstract Task<bool> CompleteErasureAsync(DbConnection connection, CancellationToken ct);
 
+    /// <summary>Writes a consistent copy of the whole database into the empty file at <paramref name="path"/>
+    /// while writers go on (docs/backup.md); engines that cannot throw <see cref="NotSupportedException"/>.</summary>
+    public abstract Task CopyToFileAsync(DbConnection connection, string path, CancellationToken ct);
+
     /// <summary>The audit writer's connection with its statements prepared.</summary>
     public abstract Task<AuditBatchWriter> OpenAuditWriterAsync(CofferStorage storage, CancellationToken ct);
 

@@ -93,6 +93,15 @@ internal sealed class ManagementClient : IDisposable
         return lines;
     }
 
+    /// <summary>POSTs to <paramref name="path"/> and streams the answer's body, which may be large, into <paramref name="destination"/>.</summary>
+    public async Task PostAndCopyAsync(string path, Stream destination, CancellationToken ct)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, path);
+        using var response = await ExchangeAsync(request, ct, HttpCompletionOption.ResponseHeadersRead);
+        await using var body = await response.Content.ReadAsStreamAsync(ct);
+        await body.CopyToAsync(destination, ct);
+    }
+
     public async Task DeleteAsync(string path, CancellationToken ct)
     {
         using var request = new HttpRequestMessage(HttpMethod.Delete, path);

@@ -112,6 +112,7 @@ internal sealed class AdminListener(WebApplication app) : Listener(app)
         RegionSetEndpoints.Map(api);
         Approvals.QuorumPolicyEndpoints.Map(api);
         Approvals.ApprovalEndpoints.Map(api);
+        Backup.BackupEndpoints.Map(api);
         ManagementAudit.EnsureEveryChangeIsAudited(app);
         return app;
     }

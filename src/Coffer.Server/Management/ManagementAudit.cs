@@ -183,6 +183,7 @@ internal static partial class ManagementAudit
         return result switch
         {
             ProblemHttpResult problem => e with { ErrorName = problem.ProblemDetails.Title, Reason = problem.ProblemDetails.Detail },
+            IValueHttpResult { Value: Backup.BackupHeader backup } => e with { Details = e.Details + ", " + backup.Describe() },
             IValueHttpResult { Value: KeyView key } => e with { KeyId = key.Id, KeyStore = key.KeyStoreId, KeyVersion = e.KeyVersion ?? key.CurrentVersion, Details = e.Details + $", key '{key.Name}' {key.Status}" },
             IValueHttpResult { Value: KeyStoreView store } => e with { KeyStore = store.Id, Details = e.Details + $", key store '{store.Name}' at '{store.UriPrefix}' ({store.Backend})" },
             IValueHttpResult { Value: PolicyView policy } => e with

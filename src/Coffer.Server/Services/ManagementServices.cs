@@ -20,5 +20,6 @@ internal static class ManagementServices
         .AddSingleton<Policies.RegionSetService>()
         .AddSingleton<Approvals.QuorumPolicyService>()
         .AddSingleton<Approvals.Commands.CommandServices>()
-        .AddSingleton<Approvals.ApprovalExecutor>();
+        .AddSingleton<Approvals.ApprovalExecutor>()
+        .AddSingleton<Backup.BackupService>();
 }

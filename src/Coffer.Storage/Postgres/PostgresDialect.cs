@@ -118,6 +118,11 @@ internal sealed class PostgresDialect : SqlDialect
         return true;
     }
 
+    /// <summary>A PostgreSQL database is backed up with its own tools (pg_dump, base backups and WAL
+    /// archiving); docs/backup.md says how, and how <c>coffer restore-postgres</c> checks the result.</summary>
+    public override Task CopyToFileAsync(DbConnection connection, string path, CancellationToken ct) =>
+        throw new NotSupportedException("A PostgreSQL database is backed up with pg_dump or a base backup, not by Coffer (docs/backup.md).");
+
     public override Task<AuditBatchWriter> OpenAuditWriterAsync(CofferStorage storage, CancellationToken ct) =>
         AuditBatchWriter.OpenAsync(storage, ct);
 

@@ -134,6 +134,23 @@ internal sealed class SqliteDialect : SqlDialect
         return Convert.ToInt64(await checkpoint.ExecuteScalarAsync(ct), global::System.Globalization.CultureInfo.InvariantCulture) == 0;
     }
 
+    /// <summary>
+    /// <c>VACUUM INTO</c> (https://sqlite.org/lang_vacuum.html#vacuuminto): one read transaction, so in
+    /// WAL mode writers (the audit writer above all) go on while it copies, and the copy is the snapshot
+    /// the read began on. It rebuilds the database from its rows, so free pages, where erased material
+    /// may linger, are not copied.
+    /// </summary>
+    public override async Task CopyToFileAsync(DbConnection connection, string path, CancellationToken ct)
+    {
+        await using var command = connection.CreateCommand();
+        command.CommandText = "VACUUM INTO @path";
+        var parameter = command.CreateParameter();
+        parameter.ParameterName = "@path";
+        parameter.Value = path;
+        command.Parameters.Add(parameter);
+        await command.ExecuteNonQueryAsync(ct);
+    }
+
     public override async Task<AuditBatchWriter> OpenAuditWriterAsync(CofferStorage storage, CancellationToken ct) =>
         await SqliteAuditWriter.OpenAsync(storage, ct);
 

@@ -61,6 +61,26 @@ public static class SqliteStorage
     }
 
     /// <summary>
+    /// Reads, without changing anything, whether the database file at <paramref name="databasePath"/>
+    /// passes SQLite's <c>integrity_check</c> and which schema version it holds (0 when it has none):
+    /// a restore checks a backup's database before it opens it, since opening migrates it.
+    /// </summary>
+    /// <exception cref="SqliteException">The file is not a SQLite database.</exception>
+    public static async Task<(bool Intact, int SchemaVersion)> InspectAsync(string databasePath, CancellationToken cancellationToken = default)
+    {
+        var connectionString = new SqliteConnectionStringBuilder { DataSource = Path.GetFullPath(databasePath), Mode = SqliteOpenMode.ReadOnly, Pooling = false };
+        await using var connection = new SqliteConnection(connectionString.ToString());
+        await connection.OpenAsync(cancellationToken);
+        await using var check = connection.CreateCommand();
+        check.CommandText = "PRAGMA integrity_check";
+        var intact = string.Equals((string?)await check.ExecuteScalarAsync(cancellationToken), "ok", StringComparison.Ordinal);
+        await using var version = connection.CreateCommand();
+        version.CommandText = "SELECT COALESCE((SELECT MAX(version) FROM schema_migrations), 0) WHERE EXISTS (SELECT 1 FROM sqlite_master WHERE name = 'schema_migrations')";
+        var schema = await version.ExecuteScalarAsync(cancellationToken);
+        return (intact, schema is null or DBNull ? 0 : Convert.ToInt32(schema, global::System.Globalization.CultureInfo.InvariantCulture));
+    }
+
+    /// <summary>
     /// The directory 0700 and the database file 0600 when they are new (docs/architecture.md, "Files on
     /// disk"): the file holds the audit trail, key names and token hashes. SQLite gives the -wal and
     /// -shm files it creates the database file's mode, so the file is made here, empty (an empty file

@@ -128,6 +128,7 @@ public sealed class PermissionMatrixTests(PermissionMatrixTests.Node fixture) : 
         ("POST", "/api/v1/approvals/{approvalId}/deny", "approvals.vote"),
         ("POST", "/api/v1/approvals/{approvalId}/cancel", "approvals.write"),
         ("POST", "/api/v1/approvals/{approvalId}/result", "approvals.write"),
+        ("POST", "/api/v1/backup", "administrator"),
     ];
 
     public static TheoryData<string> RoleNames => ["administrator", "key-officer", "approver", "auditor", "operator"];
