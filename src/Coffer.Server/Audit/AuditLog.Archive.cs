@@ -65,7 +65,7 @@ internal sealed partial class AuditLog
             OwnerOnlyFiles.CreateDirectory(directory);
             var fileName = AuditArchiveFile.Name(first, cut.Sequence);
             var firstPrevHash = last?.ThroughHash ?? AuditRecord.GenesisHash.ToArray();
-            var verifier = new AuditChainVerifier(key, firstSequence: first, firstPrevHash: firstPrevHash);
+            using var verifier = new AuditChainVerifier(key, firstSequence: first, firstPrevHash: firstPrevHash);
             var sha = await AuditArchiveFile.WriteAsync(Path.Combine(directory, fileName), first, cut.Sequence, firstPrevHash,
                 VerifiedRangeAsync(verifier, first, cut.Sequence, ct), ct);
 

@@ -19,7 +19,10 @@ internal static class AuditEndpoints
     {
         var group = api.MapGroup("/audit").WithTags("Audit").RequirePermission(Permissions.AuditRead);
         group.MapGet("/verify", VerifyAsync)
-            .WithSummary("Walk the audit chain and report the first broken, missing, reordered, rebuilt or unproven record, or ok");
+            .WithSummary("Walk the audit chain from the last verify's checkpoint (full=true: from the start) and report the first broken, missing, reordered, rebuilt or unproven record, or ok; with Accept: application/x-ndjson, progress lines first")
+            .Produces<AuditVerifyView>(StatusCodes.Status200OK, "application/json")
+            .Produces<AuditVerifyLine>(StatusCodes.Status200OK, AuditVerifyStream.MediaType)
+            .ProducesProblem(StatusCodes.Status400BadRequest);
         group.MapGet("/records", ListAsync)
             .WithSummary("List audit records, newest first, with filters and keyset paging; archived records are not listed, and a range that reaches into them says so in archived");
         group.MapGet("/report", ReportAsync)
@@ -143,8 +146,11 @@ internal static class AuditEndpoints
     /// (a previous verify's lastSequence and lastHash); the chain must still hold it. This finds a
     /// rollback of the database that the server's own head, read from that database at start, cannot.</param>
     /// <param name="archives">Also walk the archive files, from record 1 (needed for an anchor in an archived range, which it implies).</param>
-    private static async Task<Results<Ok<AuditVerifyView>, ProblemHttpResult>> VerifyAsync(
-        AuditLog audit, ICofferStorage storage, Hosting.CofferOptions options, long? anchorSequence, string? anchorHash, bool? archives, CancellationToken ct)
+    /// <param name="full">Walk from the start (the last archive's cut) instead of from the verified checkpoint
+    /// the last successful verify left: what finds a record changed before that checkpoint.</param>
+    private static async Task<IResult> VerifyAsync(
+        HttpContext http, AuditLog audit, ICofferStorage storage, Hosting.CofferOptions options, TimeProvider time,
+        long? anchorSequence, string? anchorHash, bool? archives, bool? full, CancellationToken ct)
     {
         AuditHead? anchor = null;
         if (anchorSequence is not null || anchorHash is not null)
@@ -169,12 +175,24 @@ internal static class AuditEndpoints
         var cuts = await storage.Audit.ListArchivesAsync(ct);
         var cut = cuts.Count == 0 ? 0 : cuts[^1].ThroughSequence;
         var walkArchives = archives == true || anchor?.Sequence <= cut;
-        var result = await audit.VerifyAsync(anchor, walkArchives ? options.ResolvedAuditArchiveDirectory : null, ct);
-        return TypedResults.Ok(new AuditVerifyView(
-            result.Ok, result.Records, result.LastSequence, result.LastCheckpoint,
-            result.Problem is { } p ? AuditViews.KindName(p.Kind) : null, result.Problem?.Sequence, result.Problem?.Message,
-            Convert.ToHexStringLower(result.LastHash)));
+        var request = new AuditVerifyRequest
+        {
+            Anchor = anchor,
+            Full = full == true,
+            ArchiveDirectory = walkArchives ? options.ResolvedAuditArchiveDirectory : null,
+        };
+        if (!AuditVerifyStream.IsAsked(http.Request))
+        {
+            return TypedResults.Ok(View(await audit.VerifyAsync(request, null, ct)));
+        }
+
+        return new AuditVerifyStream(audit, request, time);
     }
+
+    public static AuditVerifyView View(AuditVerification result) => new(
+        result.Ok, result.Records, result.LastSequence, result.LastCheckpoint,
+        result.Problem is { } p ? AuditViews.KindName(p.Kind) : null, result.Problem?.Sequence, result.Problem?.Message,
+        Convert.ToHexStringLower(result.LastHash), result.FirstSequence);
 
     /// <param name="actor">Who made the records, as the listing shows it: an actor id, or <c>system</c> or
     /// <c>anonymous</c> for the records of actors without one.</param>

@@ -195,9 +195,12 @@ internal sealed partial class AuditRepository(CofferStorage storage) : IAuditRep
         return new AuditPage(page, hasMore ? page[^1].Sequence : null);
     }
 
-    // One row of SelectBatches: first_seq, time, prev_hash, hashes, records.
-    private static List<AuditRecord> ReadBatch(DbDataReader reader) =>
-        AuditBatchBlob.Decode(reader.GetInt64(0), ParseTimeOrMin(reader.GetString(1)), Blob(reader, 2), Blob(reader, 3), Blob(reader, 4));
+    // One row of SelectBatches (first_seq, time, prev_hash, hashes, records), decoded.
+    private static List<AuditRecord> ReadBatch(DbDataReader reader)
+    {
+        var batch = StoredBatch(reader);
+        return AuditBatchBlob.Decode(batch.FirstSequence, batch.Time, batch.PrevHash, batch.Hashes, batch.Records);
+    }
 
     // A blob column; anything else stored there (tampering) reads as its bytes or as nothing.
     private static byte[] Blob(DbDataReader reader, int column) => reader.GetValue(column) switch
