@@ -30,7 +30,11 @@ internal sealed class AuditVerifyStream(AuditLog audit, AuditVerifyRequest reque
         // Nothing is written before the first page was read, so a refusal (sealed) is still a problem+json answer.
         async ValueTask WriteAsync(AuditVerifyLine line)
         {
-            response.ContentType = MediaType;
+            if (!response.HasStarted)
+            {
+                response.ContentType = MediaType;
+            }
+
             await JsonSerializer.SerializeAsync(response.Body, line, ManagementJson.Default.AuditVerifyLine, ct);
             await response.Body.WriteAsync("\n"u8.ToArray(), ct);
             await response.Body.FlushAsync(ct);
