@@ -112,9 +112,23 @@ internal sealed class ManagementClient : IDisposable
         using var response = await ExchangeAsync(request, ct, HttpCompletionOption.ResponseHeadersRead);
         await using var body = await response.Content.ReadAsStreamAsync(ct);
         using var reader = new StreamReader(body);
-        while (await reader.ReadLineAsync(ct) is { } line)
+        while (await ReadLineAsync(reader, ct) is { } line)
         {
             yield return line;
+        }
+    }
+
+    // A connection that breaks mid-answer (the server stopped, a proxy gave up) is Coffer's failure to
+    // answer, said in one line like the others.
+    private async Task<string?> ReadLineAsync(StreamReader reader, CancellationToken ct)
+    {
+        try
+        {
+            return await reader.ReadLineAsync(ct);
+        }
+        catch (IOException e)
+        {
+            throw new CliException($"Coffer at {Address} ended its answer before it was complete ({e.Message}): see the server's log.", e);
         }
     }
 
