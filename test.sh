@@ -15,6 +15,11 @@ command -v pkcs11-tool >/dev/null 2>&1 || need+=(opensc)
 # The cluster's tests start their own PostgreSQL servers and HAProxy (no system service is used).
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
 command -v haproxy >/dev/null 2>&1 || [ -x /usr/sbin/haproxy ] || need+=(haproxy)
+# The Debian package's test installs it (adduser and CA certificates are among its Depends) and
+# checks its unit with systemd-analyze; systemd itself need not run.
+command -v systemd-analyze >/dev/null 2>&1 || need+=(systemd)
+[ -x /usr/sbin/adduser ] || need+=(adduser)
+[ -d /usr/share/ca-certificates ] || need+=(ca-certificates)
 if [ ${#need[@]} -gt 0 ]; then
   echo "test.sh: installing ${need[*]}" >&2
   sudo_cmd=""

@@ -5,7 +5,7 @@ using System.Net.Sockets;
 namespace Coffer.Bench;
 
 /// <summary>
-/// The anonymous flood (README, "Security model"): clients without credentials send, back to back, the
+/// The anonymous flood (docs/security.md): clients without credentials send, back to back, the
 /// requests Coffer must refuse before authentication: an unknown prefix, a bad signature, a
 /// 7,900-character key id. They come from 127.0.0.2, another source address than the signed calls, as
 /// an attacker's would. Measures the growth of the database (coffer.db and its WAL) meanwhile.

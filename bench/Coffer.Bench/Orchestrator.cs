@@ -192,7 +192,7 @@ public static partial class Orchestrator
         AnonymousFlood.Result? floodAlone = null;
         if (on.Contains("flood") && !o.Fake)
         {
-            // README, "Security model": what an anonymous caller costs. The flood alone first, for the
+            // docs/security.md: what an anonymous caller costs. The flood alone first, for the
             // database's growth (measured after the server's next audit interval has written its counts);
             // then the signed calls at --rate without it and next to it, back to back.
             floodAlone = await AnonymousFlood.RunAsync(data, AnonymousFlood.Requests(target, encPath, enc32[0]), o.FloodConnections,

@@ -34,6 +34,7 @@ internal static class CofferCli
         RegionSetCommands.AddTo(root, env);
         QuorumCommands.AddTo(root, env);
         ApprovalCommands.AddTo(root, env);
+        VersionCommand.AddTo(root, env);
 
         var parse = root.Parse(args);
         if (parse.Action is ParseErrorAction)

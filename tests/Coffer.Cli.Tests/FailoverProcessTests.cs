@@ -12,7 +12,7 @@ using Xunit.Abstractions;
 namespace Coffer.Cli.Tests;
 
 /// <summary>
-/// README, "Running a cluster", when a node fails, with real processes (docs/cluster-testing.md): two
+/// docs/cluster.md, "Running a cluster", when a node fails, with real processes (docs/cluster-testing.md): two
 /// <c>coffer server</c> nodes on one PostgreSQL database behind HAProxy running docs/haproxy.cfg, under
 /// a steady load of signed XKS encrypts through HAProxy; midway one node is killed with SIGKILL.
 /// </summary>

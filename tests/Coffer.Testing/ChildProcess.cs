@@ -45,24 +45,7 @@ public sealed class ChildProcess : IAsyncDisposable
             UseShellExecute = false,
             WorkingDirectory = workingDirectory ?? "",
         };
-        start.ArgumentList.Add("--default-signal=INT");
-        start.ArgumentList.Add(file);
-        foreach (var argument in arguments)
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        foreach (var (name, value) in environment ?? new Dictionary<string, string?>())
-        {
-            if (value is null)
-            {
-                start.Environment.Remove(name);
-            }
-            else
-            {
-                start.Environment[name] = value;
-            }
-        }
+        start.With(["--default-signal=INT", file, .. arguments], environment);
 
         var running = new ChildProcess(new Process { StartInfo = start });
         running._process.OutputDataReceived += (_, line) => running.Append(line.Data);

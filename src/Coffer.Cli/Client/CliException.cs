@@ -9,7 +9,7 @@ internal class CliException : Exception
     /// <summary>Exit code of a usage error (bad option value, missing setting).</summary>
     public const int Usage = 2;
 
-    /// <summary>Exit code of a guarded call that was not run but held for approval (README, "Quorum approvals").</summary>
+    /// <summary>Exit code of a guarded call that was not run but held for approval (docs/users.md, "Quorum approvals").</summary>
     public const int ApprovalPending = 3;
 
     public CliException()

@@ -8,7 +8,7 @@ namespace Coffer.Cli.Commands;
 
 /// <summary>
 /// <c>coffer alert webhook add|list|remove</c> and <c>coffer alert deliveries</c>: webhook alerts of key
-/// lifecycle events (README, "Alerts").
+/// lifecycle events (docs/alerts.md).
 /// </summary>
 internal static class AlertCommands
 {
@@ -32,7 +32,7 @@ internal static class AlertCommands
             var created = await call.Api.PostAsync(ManagementClient.Route("alerts", "webhooks"),
                 new CreateWebhookRequest(call.Parse.GetValue(url), call.Parse.GetValue(events) ?? []),
                 ManagementJson.Default.CreateWebhookRequest, ManagementJson.Default.CreatedWebhook, ct);
-            const string Warning = "WARNING: the secret is shown only now. The receiver checks each delivery's Coffer-Signature header with it (README, \"Alerts\").";
+            const string Warning = "WARNING: the secret is shown only now. The receiver checks each delivery's Coffer-Signature header with it (docs/alerts.md).";
             if (call.Json)
             {
                 Json.Write(call.Out, created.Json);

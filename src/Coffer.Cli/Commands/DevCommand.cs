@@ -5,7 +5,7 @@ using Microsoft.Extensions.Logging;
 
 namespace Coffer.Cli.Commands;
 
-/// <summary><c>coffer dev</c>: the README's first command.</summary>
+/// <summary><c>coffer dev</c>: the first of the README's two commands.</summary>
 internal static class DevCommand
 {
     public const int DefaultXksPort = 8400;

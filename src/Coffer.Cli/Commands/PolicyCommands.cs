@@ -9,7 +9,7 @@ namespace Coffer.Cli.Commands;
 
 /// <summary>
 /// <c>coffer policy set|show|clear|simulate</c>: the access rules of a key store (<c>--keystore</c>)
-/// or a key (<c>--key</c>), as JSON rule documents (README, "Access rules"). The server checks a
+/// or a key (<c>--key</c>), as JSON rule documents (docs/access-rules.md). The server checks a
 /// document whole; a refusal prints the field at fault.
 /// </summary>
 internal static class PolicyCommands

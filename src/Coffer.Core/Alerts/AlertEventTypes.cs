@@ -4,7 +4,7 @@ using Coffer.Audit;
 namespace Coffer.Alerts;
 
 /// <summary>
-/// Which audit records are alert events, and under what type (README, "Alerts"). Every lifecycle change
+/// Which audit records are alert events, and under what type (docs/alerts.md). Every lifecycle change
 /// is already an audit record, so an event is simply a record read back: its action is the type.
 /// </summary>
 /// <remarks>

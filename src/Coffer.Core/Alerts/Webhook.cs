@@ -1,7 +1,7 @@
 namespace Coffer.Alerts;
 
 /// <summary>
-/// A webhook endpoint that receives alert events (README, "Alerts"). Its HMAC secret is stored only
+/// A webhook endpoint that receives alert events (docs/alerts.md). Its HMAC secret is stored only
 /// sealed under the master key (<see cref="Crypto.MasterKey.Seal"/> with
 /// <see cref="Crypto.SealPurpose.WebhookSecret"/> and the webhook id as context).
 /// </summary>

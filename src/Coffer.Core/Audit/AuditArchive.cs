@@ -4,7 +4,7 @@ using System.Security.Cryptography;
 namespace Coffer.Audit;
 
 /// <summary>
-/// A range of the audit chain moved out of the database into an archive file (README, "Audit log";
+/// A range of the audit chain moved out of the database into an archive file (docs/audit.md;
 /// docs/formats.md, "Audit archive"). The database keeps this row and the checkpoint at
 /// <see cref="ThroughSequence"/>; the live chain continues from record ThroughSequence + 1, whose
 /// PrevHash is <see cref="ThroughHash"/>.

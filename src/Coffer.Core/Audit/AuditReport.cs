@@ -8,7 +8,7 @@ namespace Coffer.Audit;
 /// management changes and who made them; and whether any use came from outside the allowed regions.
 /// Every count of calls says how many were served and how many refused (<see cref="AuditCallCounts"/>).
 /// </summary>
-/// <param name="Format">The version of this shape (README, "Audit log"): <see cref="CurrentFormat"/>.</param>
+/// <param name="Format">The version of this shape (docs/audit.md): <see cref="CurrentFormat"/>.</param>
 /// <param name="ChainStatus">What verify said about the whole chain when the report was made.</param>
 /// <param name="Archived">Whether the archived records of the period are counted, and which.</param>
 /// <param name="RegionStatement">The plain answer to "did any use come from outside the allowed regions?".</param>

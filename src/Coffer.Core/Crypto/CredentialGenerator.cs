@@ -57,7 +57,7 @@ public static class CredentialGenerator
     }
 
     /// <summary><c>"whsec_" + base64url(32 random bytes)</c> without padding (256 bits): the HMAC key
-    /// of a webhook endpoint, its UTF-8 bytes as they are (README, "Alerts"). The prefix lets secret
+    /// of a webhook endpoint, its UTF-8 bytes as they are (docs/alerts.md). The prefix lets secret
     /// scanners recognise a leaked one.</summary>
     public static string NewWebhookSecret()
     {

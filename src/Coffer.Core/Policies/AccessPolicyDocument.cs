@@ -2,7 +2,7 @@ using System.Text.Json.Serialization;
 
 namespace Coffer.Policies;
 
-// The rule document of a key store or a key, as users write it (README, "Access rules"). Every
+// The rule document of a key store or a key, as users write it (docs/access-rules.md). Every
 // matcher is a list that matches when any element does; an absent matcher matches everything.
 
 /// <summary>A key store's or a key's access rules.</summary>

@@ -4,7 +4,7 @@ namespace Coffer.Policies;
 
 /// <summary>
 /// Named sets of AWS regions that rules may use in <c>kmsKeyRegion</c> and <c>signingRegion</c>.
-/// The built-in sets and their sources are in the README ("Access rules", "Region sets"); users add
+/// The built-in sets and their sources are in docs/access-rules.md; users add
 /// their own through the API.
 /// </summary>
 public static class RegionSets

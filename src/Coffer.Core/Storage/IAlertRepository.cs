@@ -3,7 +3,7 @@ using Coffer.Alerts;
 namespace Coffer.Storage;
 
 /// <summary>
-/// Webhook endpoints and the alert outbox (README, "Alerts"). Thread-safe.
+/// Webhook endpoints and the alert outbox (docs/alerts.md). Thread-safe.
 /// </summary>
 public interface IAlertRepository
 {

@@ -7,7 +7,7 @@ using Microsoft.Extensions.Logging;
 namespace Coffer.Server.Alerts;
 
 /// <summary>
-/// Turns audit records into outbox deliveries (README, "Alerts"). It reads the durable chain after its
+/// Turns audit records into outbox deliveries (docs/alerts.md). It reads the durable chain after its
 /// cursor with the same <see cref="AuditChainReader"/> and <see cref="CursorLoop"/> as the audit sinks,
 /// and writes each batch's deliveries together with the moved cursor in one transaction: a record is
 /// enqueued exactly once per matching webhook, across crashes and restarts.

@@ -6,7 +6,7 @@ using Coffer.Audit;
 namespace Coffer.Server.Alerts;
 
 /// <summary>
-/// The JSON body of a webhook delivery (README, "Alerts"): one lifecycle event, read from its audit
+/// The JSON body of a webhook delivery (docs/alerts.md): one lifecycle event, read from its audit
 /// record. It carries ids and names only — audit records hold no secrets, and nothing else is added.
 /// </summary>
 /// <param name="Id"><c>evt_</c> + the audit sequence: the same event always has the same id, so a

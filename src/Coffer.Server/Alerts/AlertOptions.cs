@@ -1,7 +1,7 @@
 namespace Coffer.Server.Hosting;
 
 /// <summary>
-/// How webhook alerts are dispatched and delivered (README, "Alerts"). Endpoints themselves are managed
+/// How webhook alerts are dispatched and delivered (docs/alerts.md). Endpoints themselves are managed
 /// through the API (<c>coffer alert webhook add</c>); these are the delivery knobs.
 /// </summary>
 public sealed class AlertOptions

@@ -15,7 +15,7 @@ using Polly.Retry;
 namespace Coffer.Server.Alerts;
 
 /// <summary>
-/// Sends the outbox's due deliveries (README, "Alerts"): a signed POST per delivery, retried in process
+/// Sends the outbox's due deliveries (docs/alerts.md): a signed POST per delivery, retried in process
 /// with exponential backoff and jitter (Polly), every attempt recorded in the outbox with the time of
 /// the next one, so retries carry on after a restart. 2xx is delivered; after
 /// <see cref="AlertOptions.MaxAttempts"/> attempts or <see cref="AlertOptions.MaxAgeHours"/> the

@@ -5,7 +5,7 @@ using System.Text;
 namespace Coffer.Server.Alerts;
 
 /// <summary>
-/// The <c>Coffer-Signature</c> header, Stripe's scheme (README, "Alerts"):
+/// The <c>Coffer-Signature</c> header, Stripe's scheme (docs/alerts.md):
 /// <c>t=&lt;unix seconds&gt;,v1=&lt;hex HMAC-SHA256(secret, "&lt;t&gt;." + body)&gt;</c>. The key is the
 /// secret's UTF-8 bytes as shown at creation; the timestamp inside the MAC lets a receiver refuse replays.
 /// </summary>

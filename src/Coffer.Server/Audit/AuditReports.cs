@@ -7,7 +7,7 @@ using Coffer.Storage;
 namespace Coffer.Server.Audit;
 
 /// <summary>
-/// Makes the compliance report of a period (README, "Audit log"): the period's records from the
+/// Makes the compliance report of a period (docs/audit.md): the period's records from the
 /// database and — when the period reaches back past the last archive cut — from the archive files,
 /// each used only once it is proven to be the file Coffer wrote. An archive that cannot be read or
 /// proven is left out and the report says so; it never drops out silently.

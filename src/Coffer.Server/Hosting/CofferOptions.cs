@@ -2,7 +2,7 @@ namespace Coffer.Server.Hosting;
 
 /// <summary>
 /// Coffer's configuration: a JSON file plus <c>COFFER_</c> environment overrides
-/// (e.g. <c>COFFER_Xks__Port=9443</c>). Every member is documented in README.md.
+/// (e.g. <c>COFFER_Xks__Port=9443</c>). Every member is documented in docs/configuration.md.
 /// </summary>
 public sealed class CofferOptions
 {

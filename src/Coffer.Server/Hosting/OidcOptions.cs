@@ -6,7 +6,7 @@ using Microsoft.Extensions.Options;
 namespace Coffer.Server.Hosting;
 
 /// <summary>
-/// Management login through the organisation's identity provider (README, "Login through
+/// Management login through the organisation's identity provider (docs/users.md, "Login through
 /// your identity provider"): callers send the IdP's access token (a JWT) as their bearer token. Off
 /// when the section is absent.
 /// </summary>

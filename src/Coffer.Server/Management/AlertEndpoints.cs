@@ -15,7 +15,7 @@ using Microsoft.AspNetCore.Routing;
 namespace Coffer.Server.Management;
 
 /// <summary>
-/// /api/v1/alerts: webhook endpoints and their deliveries (README, "Alerts"). A webhook's secret is made
+/// /api/v1/alerts: webhook endpoints and their deliveries (docs/alerts.md). A webhook's secret is made
 /// by Coffer, shown once in the answer that creates it and otherwise kept only sealed under the master key.
 /// </summary>
 internal static class AlertEndpoints

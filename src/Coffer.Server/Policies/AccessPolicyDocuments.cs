@@ -50,7 +50,7 @@ internal static class AccessPolicyDocuments
         var message = e.Message;
         if (message.Contains("could not be mapped", StringComparison.Ordinal) && message.Split('\'') is [_, var field, ..])
         {
-            return $"Unknown field '{field}'; see the README (\"Access rules\") for the fields a rule document has.";
+            return $"Unknown field '{field}'; see docs/access-rules.md for the fields a rule document has.";
         }
 
         var cut = message.IndexOf(" Path:", StringComparison.Ordinal);

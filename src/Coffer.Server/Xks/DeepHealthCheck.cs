@@ -1,4 +1,3 @@
-using System.Reflection;
 using System.Security.Cryptography;
 using Coffer.Crypto;
 using Coffer.KeyStores;
@@ -16,8 +15,7 @@ namespace Coffer.Server.Xks;
 /// </summary>
 internal sealed partial class DeepHealthCheck(SealManager seal, CofferOptions options, ClusterMembership cluster, TimeProvider time, ILogger<DeepHealthCheck> logger)
 {
-    public static readonly string Version =
-        typeof(DeepHealthCheck).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0] ?? "0.0.0";
+    public static readonly string Version = BuildInfo.Version;
 
     private readonly Lock _lock = new();
     private readonly Dictionary<string, (DateTimeOffset At, string Status, object Ring)> _cached = new(StringComparer.Ordinal);

@@ -3,7 +3,7 @@ using Coffer.Audit;
 
 namespace Coffer.Core.Tests.Alerts;
 
-/// <summary>Which audit records are alert events, and which webhooks want them (README, "Alerts").</summary>
+/// <summary>Which audit records are alert events, and which webhooks want them (docs/alerts.md).</summary>
 public sealed class AlertEventTypesTests
 {
     [Theory]

@@ -6,7 +6,7 @@ namespace Coffer.Core.Tests.Policies;
 /// <summary>
 /// The decision table of docs/access-rules.md, read from the file, row by row: the documented
 /// decision is what <see cref="AccessPolicy"/> decides, and the "Before" column is what the rule
-/// before this version decided. README's copy must be the same table, so neither can drift.
+/// before this version decided. The table is written once, so no copy can drift from it.
 /// </summary>
 public sealed class AccessDecisionTableTests
 {
@@ -26,12 +26,15 @@ public sealed class AccessDecisionTableTests
     }
 
     [Fact]
-    public void README_shows_the_same_table_as_docs_and_the_table_has_rows()
+    public void The_table_is_written_once_and_has_rows()
     {
         var doc = TableOf("docs/access-rules.md");
 
         Assert.True(doc.Count > 10, "the decision table has its header and more than eight rows");
-        Assert.Equal(doc, TableOf("README.md"));
+        var copies = Directory.EnumerateFiles(Path.Combine(TestData.RepositoryRoot, "docs"), "*.md")
+            .Append(Path.Combine(TestData.RepositoryRoot, "README.md"))
+            .Count(f => File.ReadAllText(f).Contains(Begin, StringComparison.Ordinal));
+        Assert.Equal(1, copies);
     }
 
     [Theory]

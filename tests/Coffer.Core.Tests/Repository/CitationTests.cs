@@ -28,6 +28,21 @@ public sealed partial class CitationTests
     }
 
     [Fact]
+    public void Every_cited_section_is_a_heading_of_its_page()
+    {
+        // "docs/cluster.md, "One audit log"" sends a reader to a section: it must be there.
+        var missing = SourceFiles()
+            .SelectMany(file => SectionCitation().Matches(File.ReadAllText(file)).Select(m => (file, page: m.Groups[1].Value, section: m.Groups[2].Value)))
+            .Where(c => File.Exists(Path.Combine(TestData.RepositoryRoot, c.page)))
+            .Where(c => !Heading().Matches(File.ReadAllText(Path.Combine(TestData.RepositoryRoot, c.page)))
+                .Any(h => h.Groups[1].Value.Contains(c.section, StringComparison.Ordinal)))
+            .Select(c => $"{Path.GetRelativePath(TestData.RepositoryRoot, c.file)} cites {c.page}, \"{c.section}\"")
+            .Distinct()
+            .ToList();
+        Assert.True(missing.Count == 0, string.Join(Environment.NewLine, missing));
+    }
+
+    [Fact]
     public void Nothing_cites_a_folder_beside_the_repository()
     {
         var outside = SourceFiles()
@@ -66,4 +81,10 @@ public sealed partial class CitationTests
 
     [GeneratedRegex(@"(?<![\w/.])docs/[a-z0-9-]+\.md")]
     private static partial Regex DocsCitation();
+
+    [GeneratedRegex(@"(?<![\w/.])(docs/[a-z0-9-]+\.md),? \(?""([^""\n]+)""")]
+    private static partial Regex SectionCitation();
+
+    [GeneratedRegex(@"^#+ (.+)$", RegexOptions.Multiline)]
+    private static partial Regex Heading();
 }

@@ -44,7 +44,7 @@ internal static class AlertApi
     public static bool All(JsonArray deliveries, string state, int count) =>
         deliveries.Count == count && deliveries.All(d => (string?)d!["state"] == state);
 
-    /// <summary>The receiver's side, written from the README's recipe (not the server's signer):
+    /// <summary>The receiver's side, written from docs/alerts.md's recipe (not the server's signer):
     /// split <c>t=…,v1=…</c>, HMAC-SHA256 over "t.body" keyed with the secret's UTF-8 bytes, compare
     /// in constant time.</summary>
     public static bool Verifies(string header, string body, string secret, out long timestamp)

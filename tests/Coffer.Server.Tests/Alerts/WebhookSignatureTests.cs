@@ -4,7 +4,7 @@ using Coffer.Server.Alerts;
 namespace Coffer.Server.Tests.Alerts;
 
 /// <summary>The Coffer-Signature header against a value computed outside .NET (Python's
-/// <c>hmac.new(b"whsec_test", b"1700000000." + body, "sha256").hexdigest()</c>), so the README's
+/// <c>hmac.new(b"whsec_test", b"1700000000." + body, "sha256").hexdigest()</c>), so docs/alerts.md's
 /// recipe and the server agree byte for byte.</summary>
 public sealed class WebhookSignatureTests
 {

@@ -6,7 +6,7 @@ using Xunit.Abstractions;
 
 namespace Coffer.Server.Tests.Cluster;
 
-/// <summary>The kill switch that cuts off everything (<c>scope = all</c>, README "Kill switch") holds for the
+/// <summary>The kill switch that cuts off everything (<c>scope = all</c>, docs/access-rules.md, "Kill switch") holds for the
 /// whole cluster: engaged through one node, the other refuses every key call within a second; released
 /// through that other node, the first serves again as fast (docs/cluster.md, "Changes between nodes").</summary>
 public sealed class ClusterKillSwitchTests(ITestOutputHelper output)

@@ -4,7 +4,7 @@ using Coffer.Testing;
 
 namespace Coffer.Server.Tests.Cluster;
 
-/// <summary>A change of cluster leader is an alert (README, "Alerts"): the node that stepped down and the
+/// <summary>A change of cluster leader is an alert (docs/alerts.md): the node that stepped down and the
 /// node that took the lease each raise a <c>cluster.leader</c> event, delivered once for the cluster
 /// (only the leader dispatches, from the one audit chain).</summary>
 public sealed class ClusterLeaderAlertTests

@@ -7,7 +7,7 @@ namespace Coffer.Server.Tests.Cluster;
 
 /// <summary>GET /metrics on each node of a cluster: the audit head and the sinks' backlog are the
 /// cluster's (the one chain, the cursors the leader moves), the same on every node; each node reports
-/// how many nodes are live and whether it leads (README, "Metrics").</summary>
+/// how many nodes are live and whether it leads (docs/operations.md, "Metrics").</summary>
 public sealed class ClusterMetricsTests
 {
     private readonly PostgresFixture _postgres = new();

@@ -18,7 +18,7 @@ public sealed class PermissionMatrixTests(PermissionMatrixTests.Node fixture) : 
     /// <summary>Any valid token, whatever its roles.</summary>
     private const string AnyToken = "any token";
 
-    // What each role may do (README, "Roles"). administrator may do everything.
+    // What each role may do (docs/users.md). administrator may do everything.
     private static readonly Dictionary<string, string[]> Grants = new()
     {
         ["key-officer"] =

@@ -3,6 +3,7 @@ using System.Net.Security;
 using System.Net.Sockets;
 using System.Runtime.Versioning;
 using System.Security.Authentication;
+using Coffer.Testing;
 
 namespace Coffer.Server.Tests.Tls;
 

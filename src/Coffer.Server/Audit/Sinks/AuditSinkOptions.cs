@@ -1,7 +1,7 @@
 namespace Coffer.Server.Hosting;
 
 /// <summary>
-/// Where the audit log is forwarded besides the database (README, "Audit sinks"). Both sinks are off
+/// Where the audit log is forwarded besides the database (docs/audit.md, "Audit sinks"). Both sinks are off
 /// by default; each reads the durable chain behind its own cursor, so none is on the hot path.
 /// </summary>
 public sealed class AuditOptions

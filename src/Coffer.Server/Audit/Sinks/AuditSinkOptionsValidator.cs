@@ -3,7 +3,7 @@ using Microsoft.Extensions.Options;
 
 namespace Coffer.Server.Audit.Sinks;
 
-/// <summary>The enabled audit sinks (README, "Audit sinks"); a sink that is off is not checked.</summary>
+/// <summary>The enabled audit sinks (docs/audit.md, "Audit sinks"); a sink that is off is not checked.</summary>
 internal sealed class AuditSinkOptionsValidator : IValidateOptions<CofferOptions>
 {
     public ValidateOptionsResult Validate(string? name, CofferOptions options)
