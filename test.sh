@@ -30,6 +30,18 @@ if [ ${#need[@]} -gt 0 ]; then
       exit 1
     }
 fi
+# promtool checks and unit-tests docs/prometheus/coffer-alerts.yml. Debian ships it only inside the
+# prometheus package, whose install would start a Prometheus service, so the package is downloaded and
+# promtool alone extracted into .build/tools (kept between runs).
+promtool="$root/.build/tools/promtool"
+if [ ! -x "$promtool" ] && ! command -v promtool >/dev/null 2>&1; then
+  echo "test.sh: extracting promtool from Debian's prometheus package" >&2
+  unpack="$(mktemp -d)"
+  ( cd "$unpack" && { apt-get download prometheus >/dev/null 2>&1 || { apt-get update -qq >/dev/null && apt-get download prometheus >/dev/null; }; } \
+      && dpkg-deb -x prometheus_*.deb root && mkdir -p "$(dirname "$promtool")" && cp root/usr/bin/promtool "$promtool" ) \
+    || echo "test.sh: could not extract promtool; the alert rules' tests will fail." >&2
+  rm -rf "$unpack"
+fi
 if ! command -v dotnet >/dev/null 2>&1; then
   echo "test.sh: the .NET 10 SDK is required (dotnet not on PATH)." >&2
   exit 1

@@ -37,7 +37,7 @@ public static class Report
         var noisy = results.Where(m => m.Cpu.Other > 0.15).ToList();
         if (noisy.Count > 0)
             sb.AppendLine(Inv, $"**Caveat: the machine was not quiet** — other processes used up to {noisy.Max(m => m.Cpu.Other):0.00} cores during {noisy.Count} of {results.Count} scenarios; those numbers are lower than this machine can do.\n");
-        sb.AppendLine("Goals (issue):");
+        sb.AppendLine("Goals:");
         if (enc is not null)
         {
             var ratio = enc.Rps / ceiling.Rps;
@@ -136,7 +136,7 @@ public static class Report
         var noisy = results.Where(m => m.Cpu.Other > 0.15).ToList();
         if (noisy.Count > 0)
             sb.AppendLine(Inv, $"**Caveat: the machine was not quiet** — other processes used up to {noisy.Max(m => m.Cpu.Other):0.00} cores during {noisy.Count} of {results.Count} scenarios ({string.Join(", ", noisy.Select(m => m.Result.Scenario + (m.Run > 0 ? $" run {m.Run}" : "")))}); those numbers are lower than this machine can do.\n");
-        sb.AppendLine("Goal (issue):");
+        sb.AppendLine("Goal:");
         void Goal(string what, List<double> r)
         {
             var med = Median(r);

@@ -79,7 +79,7 @@ internal sealed class Pkcs11Token : IDisposable
     /// <exception cref="Pkcs11Exception">A non-fatal error of the operation itself, for the caller to map.</exception>
     public T Run<T>(Func<ISession, T> operation) => Run(operation, _acquireTimeout);
 
-    /// <summary>As <see cref="Run{T}"/>, on one of the token's dedicated HSM threads
+    /// <summary>As <see cref="Run{T}(Func{ISession, T})"/>, on one of the token's dedicated HSM threads
     /// (<see cref="HsmWorkers"/>): the calling thread does not block while the HSM works.</summary>
     public Task<T> RunAsync<T>(Func<ISession, T> operation, CancellationToken ct = default)
     {
@@ -87,7 +87,7 @@ internal sealed class Pkcs11Token : IDisposable
         return _workers.Value.RunAsync(operation, ct);
     }
 
-    /// <summary>As <see cref="Run{T}"/>, waiting at most <paramref name="sessionWait"/> for a session.</summary>
+    /// <summary>As <see cref="Run{T}(Func{ISession, T})"/>, waiting at most <paramref name="sessionWait"/> for a session.</summary>
     internal T Run<T>(Func<ISession, T> operation, TimeSpan sessionWait)
     {
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
@@ -157,7 +157,7 @@ internal sealed class Pkcs11Token : IDisposable
         }
     }
 
-    /// <summary>Marks the token broken after a fatal error seen outside <see cref="Run{T}"/>.</summary>
+    /// <summary>Marks the token broken after a fatal error seen outside <see cref="Run{T}(Func{ISession, T}, TimeSpan)"/>.</summary>
     public void MarkBroken(long generation, string error)
     {
         lock (_gate)

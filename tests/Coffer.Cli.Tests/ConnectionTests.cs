@@ -3,13 +3,14 @@ using Coffer.Testing;
 
 namespace Coffer.Cli.Tests;
 
-/// <summary>How every client verb finds Coffer: options, COFFER_ADDR/COFFER_TOKEN, or a dev.json.</summary>
-public sealed class ConnectionTests
+/// <summary>How every client verb finds Coffer: options, COFFER_ADDR/COFFER_TOKEN, or a dev.json. The
+/// class shares one dev node, which no test changes (the status counts its one key store).</summary>
+public sealed class ConnectionTests(SharedNode shared) : IClassFixture<SharedNode>
 {
     [Fact]
     public async Task Status_on_a_dev_node_shows_the_dev_seal_unsealed_with_a_key_store_count()
     {
-        await using var node = await DevServer.StartAsync();
+        var node = shared.Node;
 
         var status = await Cli.RunAsync(node, "status");
         var json = await Cli.RunAsync(node, "status", "--json");
@@ -27,7 +28,7 @@ public sealed class ConnectionTests
     [Fact]
     public async Task Status_without_a_token_hides_the_key_store_count()
     {
-        await using var node = await DevServer.StartAsync();
+        var node = shared.Node;
 
         var status = await Cli.RunAsync(Cli.Environment(node.Info.AdminUrl, null), "status");
 
@@ -38,7 +39,7 @@ public sealed class ConnectionTests
     [Fact]
     public async Task Dev_json_in_the_working_directory_is_found_without_settings()
     {
-        await using var node = await DevServer.StartAsync();
+        var node = shared.Node;
         var cwd = Cli.EmptyDirectory();
         Directory.CreateDirectory(Path.Combine(cwd, ".coffer-dev"));
         File.Copy(Path.Combine(node.DataDirectory, "dev.json"), Path.Combine(cwd, ".coffer-dev", "dev.json"));
@@ -53,7 +54,7 @@ public sealed class ConnectionTests
     [Fact]
     public async Task Data_option_names_the_dev_directory_to_read()
     {
-        await using var node = await DevServer.StartAsync();
+        var node = shared.Node;
 
         var list = await Cli.RunAsync(Cli.Environment(null, null), "keystore", "list", "--data", node.DataDirectory);
 
@@ -73,7 +74,7 @@ public sealed class ConnectionTests
     [Fact]
     public async Task Addr_and_token_options_override_the_environment()
     {
-        await using var node = await DevServer.StartAsync();
+        var node = shared.Node;
 
         var list = await Cli.RunAsync(Cli.Environment("http://127.0.0.1:1", "wrong"),
             "keystore", "list", "--addr", node.Info.AdminUrl, "--token", node.Info.AdminToken);
@@ -94,7 +95,7 @@ public sealed class ConnectionTests
     [Fact]
     public async Task Wrong_token_shows_the_server_detail()
     {
-        await using var node = await DevServer.StartAsync();
+        var node = shared.Node;
 
         var list = await Cli.RunAsync(Cli.Environment(node.Info.AdminUrl, "not-a-token"), "keystore", "list");
 
@@ -114,7 +115,7 @@ public sealed class ConnectionTests
     [Fact]
     public async Task An_answer_that_is_not_problem_json_is_reported_with_its_status()
     {
-        await using var node = await DevServer.StartAsync();
+        var node = shared.Node;
 
         // The XKS listener is not the management API: its answer to /api/v1/... is not Coffer's problem+json.
         var status = await Cli.RunAsync(Cli.Environment(node.XksUrl.ToString(), "t"), "keystore", "list");

@@ -2,13 +2,14 @@ using Coffer.Testing;
 
 namespace Coffer.Cli.Tests;
 
-/// <summary><c>coffer key ...</c> against a dev node (key store <c>demo</c>, key <c>demo-key</c>).</summary>
-public sealed class KeyCommandTests
+/// <summary><c>coffer key ...</c> against a dev node (key store <c>demo</c>, key <c>demo-key</c>) that
+/// the class shares: a test that changes or lists keys does so in a key store of its own.</summary>
+public sealed class KeyCommandTests(SharedNode shared) : IClassFixture<SharedNode>
 {
     [Fact]
     public async Task Key_create_with_encrypt_usage_shows_ENCRYPT_only()
     {
-        await using var node = await DevServer.StartAsync();
+        var node = shared.Node;
 
         var create = await Cli.RunAsync(node, "key", "create", "demo", "--name", "orders", "--usage", "ENCRYPT");
 
@@ -20,7 +21,7 @@ public sealed class KeyCommandTests
     [Fact]
     public async Task Key_create_defaults_to_encrypt_and_decrypt_with_tags_and_description()
     {
-        await using var node = await DevServer.StartAsync();
+        var node = shared.Node;
 
         var create = await Cli.RunAsync(node, "key", "create", "demo", "--name", "billing", "--description", "Billing data",
             "--tag", "team=payments", "--tag", "env=prod", "--json");
@@ -38,7 +39,7 @@ public sealed class KeyCommandTests
     [Fact]
     public async Task Key_create_with_usage_NONE_shows_NONE()
     {
-        await using var node = await DevServer.StartAsync();
+        var node = shared.Node;
 
         var create = await Cli.RunAsync(node, "key", "create", "demo", "--usage", "NONE");
 
@@ -49,7 +50,7 @@ public sealed class KeyCommandTests
     [Fact]
     public async Task Key_create_with_bad_usage_is_a_usage_error()
     {
-        await using var node = await DevServer.StartAsync();
+        var node = shared.Node;
 
         var create = await Cli.RunAsync(node, "key", "create", "demo", "--usage", "SIGN");
 
@@ -60,7 +61,7 @@ public sealed class KeyCommandTests
     [Fact]
     public async Task Key_create_with_a_tag_without_value_is_a_usage_error()
     {
-        await using var node = await DevServer.StartAsync();
+        var node = shared.Node;
 
         var create = await Cli.RunAsync(node, "key", "create", "demo", "--tag", "team");
 
@@ -71,7 +72,7 @@ public sealed class KeyCommandTests
     [Fact]
     public async Task Key_create_in_unknown_keystore_shows_the_problem_detail()
     {
-        await using var node = await DevServer.StartAsync();
+        var node = shared.Node;
 
         var create = await Cli.RunAsync(node, "key", "create", "nowhere");
 
@@ -82,7 +83,7 @@ public sealed class KeyCommandTests
     [Fact]
     public async Task Key_create_with_an_invalid_name_shows_the_problem_detail()
     {
-        await using var node = await DevServer.StartAsync();
+        var node = shared.Node;
 
         var create = await Cli.RunAsync(node, "key", "create", "demo", "--name", "bad name");
 
@@ -93,7 +94,7 @@ public sealed class KeyCommandTests
     [Fact]
     public async Task Key_show_lists_the_versions_and_accepts_the_key_name()
     {
-        await using var node = await DevServer.StartAsync();
+        var node = shared.Node;
 
         var show = await Cli.RunAsync(node, "key", "show", node.Info.KeyId);
 
@@ -107,8 +108,9 @@ public sealed class KeyCommandTests
     [Fact]
     public async Task Key_show_json_has_the_versions()
     {
-        await using var node = await DevServer.StartAsync();
-        var id = (await Cli.RunAsync(node, "key", "list", "--json")).Json.GetProperty("keys")[0].GetProperty("id").GetString()!;
+        var node = shared.Node;
+        var id = (await Cli.RunAsync(node, "key", "list", "--keystore", "demo", "--json")).Json.GetProperty("keys").EnumerateArray()
+            .Single(k => k.GetProperty("name").GetString() == "demo-key").GetProperty("id").GetString()!;
 
         var show = await Cli.RunAsync(node, "key", "show", id, "--json");
 
@@ -120,7 +122,7 @@ public sealed class KeyCommandTests
     [Fact]
     public async Task Key_show_unknown_id_exits_1_with_the_problem_detail()
     {
-        await using var node = await DevServer.StartAsync();
+        var node = shared.Node;
 
         var show = await Cli.RunAsync(node, "key", "show", "key_doesnotexist");
 
@@ -132,22 +134,26 @@ public sealed class KeyCommandTests
     [Fact]
     public async Task Key_disable_then_enable_switches_the_status()
     {
-        await using var node = await DevServer.StartAsync();
+        var node = shared.Node;
 
-        var disable = await Cli.RunAsync(node, "key", "disable", "demo-key");
-        var listed = await Cli.RunAsync(node, "key", "list", "--enabled", "false", "--json");
-        var enable = await Cli.RunAsync(node, "key", "enable", "demo-key", "--json");
+        var store = await KeyStoreAsync(node, "toggled");
+        Assert.Equal(0, (await Cli.RunAsync(node, "key", "create", store, "--name", "toggled-key")).ExitCode);
+        Assert.Equal(0, (await Cli.RunAsync(node, "key", "create", store, "--name", "untouched")).ExitCode);
+
+        var disable = await Cli.RunAsync(node, "key", "disable", "toggled-key");
+        var listed = await Cli.RunAsync(node, "key", "list", "--keystore", store, "--enabled", "false", "--json");
+        var enable = await Cli.RunAsync(node, "key", "enable", "toggled-key", "--json");
 
         Assert.True(disable.ExitCode == 0, disable.ToString());
         Assert.Matches(@"Status\s+disabled", disable.Out);
-        Assert.Equal("demo-key", Assert.Single(listed.Json.GetProperty("keys").EnumerateArray()).GetProperty("name").GetString());
+        Assert.Equal("toggled-key", Assert.Single(listed.Json.GetProperty("keys").EnumerateArray()).GetProperty("name").GetString());
         Assert.Equal("enabled", enable.Json.GetProperty("status").GetString());
     }
 
     [Fact]
     public async Task Key_enable_unknown_id_exits_1_with_the_problem_detail()
     {
-        await using var node = await DevServer.StartAsync();
+        var node = shared.Node;
 
         var enable = await Cli.RunAsync(node, "key", "enable", "key_nope");
 
@@ -158,6 +164,7 @@ public sealed class KeyCommandTests
     [Fact]
     public async Task Key_list_filters_by_text_tag_keystore_and_enabled()
     {
+        // A node of its own: the unfiltered and tag-filtered lists span every key store.
         await using var node = await DevServer.StartAsync();
         var other = (await Cli.RunAsync(node, "keystore", "create", "other", "--prefix", "/other", "--json")).Json.GetProperty("id").GetString()!;
         Assert.Equal(0, (await Cli.RunAsync(node, "key", "create", "other", "--name", "invoices", "--tag", "team=finance")).ExitCode);
@@ -179,35 +186,37 @@ public sealed class KeyCommandTests
     [Fact]
     public async Task Key_list_table_pages_with_a_printed_cursor()
     {
-        await using var node = await DevServer.StartAsync();
-        for (var i = 0; i < 2; i++)
+        var node = shared.Node;
+        var store = await KeyStoreAsync(node, "paged");
+        foreach (var name in new[] { "paged-a", "k0", "k1" })
         {
-            Assert.Equal(0, (await Cli.RunAsync(node, "key", "create", "demo", "--name", $"k{i}")).ExitCode);
+            Assert.Equal(0, (await Cli.RunAsync(node, "key", "create", store, "--name", name)).ExitCode);
         }
 
-        var first = await Cli.RunAsync(node, "key", "list", "--limit", "2");
+        var first = await Cli.RunAsync(node, "key", "list", "--keystore", store, "--limit", "2");
         var cursor = System.Text.RegularExpressions.Regex.Match(first.Out, @"--after (\S+)").Groups[1].Value;
-        var second = await Cli.RunAsync(node, "key", "list", "--limit", "2", "--after", cursor);
+        var second = await Cli.RunAsync(node, "key", "list", "--keystore", store, "--limit", "2", "--after", cursor);
 
         Assert.True(first.ExitCode == 0, first.ToString());
         Assert.Contains("NAME", first.Out, StringComparison.Ordinal);
         Assert.NotEmpty(cursor);
         Assert.DoesNotContain("--after", second.Out, StringComparison.Ordinal);
-        var seen = new[] { "demo-key", "k0", "k1" }.Count(n => first.Out.Contains(n, StringComparison.Ordinal) || second.Out.Contains(n, StringComparison.Ordinal));
+        var seen = new[] { "paged-a", "k0", "k1" }.Count(n => first.Out.Contains(n, StringComparison.Ordinal) || second.Out.Contains(n, StringComparison.Ordinal));
         Assert.Equal(3, seen);
     }
 
     [Fact]
     public async Task Key_list_all_follows_every_cursor()
     {
-        await using var node = await DevServer.StartAsync();
-        for (var i = 0; i < 4; i++)
+        var node = shared.Node;
+        var store = await KeyStoreAsync(node, "listed");
+        for (var i = 0; i < 5; i++)
         {
-            Assert.Equal(0, (await Cli.RunAsync(node, "key", "create", "demo", "--name", $"k{i}")).ExitCode);
+            Assert.Equal(0, (await Cli.RunAsync(node, "key", "create", store, "--name", $"k{i}")).ExitCode);
         }
 
-        var page = await Cli.RunAsync(node, "key", "list", "--limit", "2", "--json");
-        var all = await Cli.RunAsync(node, "key", "list", "--limit", "2", "--all", "--json");
+        var page = await Cli.RunAsync(node, "key", "list", "--keystore", store, "--limit", "2", "--json");
+        var all = await Cli.RunAsync(node, "key", "list", "--keystore", store, "--limit", "2", "--all", "--json");
 
         Assert.Equal(2, page.Json.GetProperty("keys").GetArrayLength());
         Assert.NotNull(page.Json.GetProperty("next").GetString());
@@ -218,7 +227,7 @@ public sealed class KeyCommandTests
     [Fact]
     public async Task Key_list_with_limit_out_of_range_is_a_usage_error()
     {
-        await using var node = await DevServer.StartAsync();
+        var node = shared.Node;
 
         var list = await Cli.RunAsync(node, "key", "list", "--limit", "0");
 
@@ -229,7 +238,7 @@ public sealed class KeyCommandTests
     [Fact]
     public async Task Key_list_with_enabled_not_a_boolean_is_a_usage_error()
     {
-        await using var node = await DevServer.StartAsync();
+        var node = shared.Node;
 
         var list = await Cli.RunAsync(node, "key", "list", "--enabled", "maybe");
 
@@ -254,5 +263,13 @@ public sealed class KeyCommandTests
         Assert.Equal(2, before.ExitCode);
         Assert.Contains("--before takes a whole number from -9223372036854775808 to 9223372036854775807, not '99999999999999999999'.", before.Error, StringComparison.Ordinal);
         Assert.All([limit, version, before], result => Assert.DoesNotContain("System.", result.Error, StringComparison.Ordinal));
+    }
+
+    /// <summary>A new key store named <paramref name="name"/> (served at <c>/name</c>); returns its id.</summary>
+    private static async Task<string> KeyStoreAsync(DevServer node, string name)
+    {
+        var create = await Cli.RunAsync(node, "keystore", "create", name, "--prefix", "/" + name, "--json");
+        Assert.True(create.ExitCode == 0, create.ToString());
+        return create.Json.GetProperty("id").GetString()!;
     }
 }

@@ -2,13 +2,14 @@ using Coffer.Testing;
 
 namespace Coffer.Cli.Tests;
 
-/// <summary><c>coffer keystore ...</c> and <c>coffer keystore credential ...</c> against a dev node.</summary>
-public sealed class KeyStoreCommandTests
+/// <summary><c>coffer keystore ...</c> and <c>coffer keystore credential ...</c> against a dev node the
+/// class shares: a test that counts key stores, keys or credentials counts its own.</summary>
+public sealed class KeyStoreCommandTests(SharedNode shared) : IClassFixture<SharedNode>
 {
     [Fact]
     public async Task Keystore_create_shows_the_store_and_its_xks_path()
     {
-        await using var node = await DevServer.StartAsync();
+        var node = shared.Node;
 
         var create = await Cli.RunAsync(node, "keystore", "create", "tenant-a", "--prefix", "/tenant-a");
 
@@ -21,7 +22,7 @@ public sealed class KeyStoreCommandTests
     [Fact]
     public async Task Keystore_create_with_empty_prefix_serves_at_the_root()
     {
-        await using var node = await DevServer.StartAsync();
+        var node = shared.Node;
 
         var create = await Cli.RunAsync(node, "keystore", "create", "root-store", "--prefix", "", "--json");
 
@@ -33,7 +34,7 @@ public sealed class KeyStoreCommandTests
     [Fact]
     public async Task Keystore_create_without_prefix_is_a_usage_error()
     {
-        await using var node = await DevServer.StartAsync();
+        var node = shared.Node;
 
         var create = await Cli.RunAsync(node, "keystore", "create", "tenant-a");
 
@@ -44,7 +45,7 @@ public sealed class KeyStoreCommandTests
     [Fact]
     public async Task Keystore_create_with_invalid_name_shows_the_server_detail()
     {
-        await using var node = await DevServer.StartAsync();
+        var node = shared.Node;
 
         var create = await Cli.RunAsync(node, "keystore", "create", "no spaces", "--prefix", "/x");
 
@@ -55,7 +56,8 @@ public sealed class KeyStoreCommandTests
     [Fact]
     public async Task Keystore_list_shows_every_store_as_table_and_json()
     {
-        await using var node = await DevServer.StartAsync();
+        var node = shared.Node;
+        var before = Names((await Cli.RunAsync(node, "keystore", "list", "--json")).Json);
         Assert.Equal(0, (await Cli.RunAsync(node, "keystore", "create", "tenant-b", "--prefix", "/tenant-b")).ExitCode);
 
         var table = await Cli.RunAsync(node, "keystore", "list");
@@ -65,19 +67,24 @@ public sealed class KeyStoreCommandTests
         Assert.Contains("XKS PROXY URI PATH", table.Out, StringComparison.Ordinal);
         Assert.Contains("/demo/kms/xks/v1", table.Out, StringComparison.Ordinal);
         Assert.Contains("tenant-b", table.Out, StringComparison.Ordinal);
-        Assert.Equal(["demo", "tenant-b"], json.Json.EnumerateArray().Select(s => s.GetProperty("name").GetString()).Order());
+        Assert.Contains("demo", before);
+        Assert.Equal(before.Append("tenant-b").Order(), Names(json.Json).Order());
     }
 
     [Fact]
     public async Task Keystore_show_takes_an_id_or_a_name()
     {
-        await using var node = await DevServer.StartAsync();
-        var id = (await Cli.RunAsync(node, "keystore", "list", "--json")).Json[0].GetProperty("id").GetString()!;
+        var node = shared.Node;
+        Assert.Equal(0, (await Cli.RunAsync(node, "keystore", "create", "shown", "--prefix", "/shown")).ExitCode);
+        Assert.Equal(0, (await Cli.RunAsync(node, "key", "create", "shown", "--name", "shown-key")).ExitCode);
+        Assert.Equal(0, (await Cli.RunAsync(node, "keystore", "credential", "add", "shown")).ExitCode);
+        var id = (await Cli.RunAsync(node, "keystore", "list", "--json")).Json.EnumerateArray()
+            .Single(s => s.GetProperty("name").GetString() == "shown").GetProperty("id").GetString()!;
 
         var byId = await Cli.RunAsync(node, "keystore", "show", id, "--json");
-        var byName = await Cli.RunAsync(node, "keystore", "show", "demo");
+        var byName = await Cli.RunAsync(node, "keystore", "show", "shown");
 
-        Assert.Equal("demo", byId.Json.GetProperty("name").GetString());
+        Assert.Equal("shown", byId.Json.GetProperty("name").GetString());
         Assert.Equal(1, byId.Json.GetProperty("keyCount").GetInt32());
         Assert.Matches($@"ID\s+{id}", byName.Out);
         Assert.Matches(@"Live credentials\s+1", byName.Out);
@@ -86,7 +93,7 @@ public sealed class KeyStoreCommandTests
     [Fact]
     public async Task Keystore_show_unknown_id_exits_1_with_the_problem_detail()
     {
-        await using var node = await DevServer.StartAsync();
+        var node = shared.Node;
 
         var show = await Cli.RunAsync(node, "keystore", "show", "ks_missing");
 
@@ -98,8 +105,9 @@ public sealed class KeyStoreCommandTests
     [Fact]
     public async Task Keystore_delete_removes_an_empty_store_and_refuses_one_with_keys()
     {
-        await using var node = await DevServer.StartAsync();
+        var node = shared.Node;
         var id = (await Cli.RunAsync(node, "keystore", "create", "empty", "--prefix", "/empty", "--json")).Json.GetProperty("id").GetString()!;
+        var before = Names((await Cli.RunAsync(node, "keystore", "list", "--json")).Json);
 
         var deleted = await Cli.RunAsync(node, "keystore", "delete", id);
         var refused = await Cli.RunAsync(node, "keystore", "delete", "demo");
@@ -108,24 +116,26 @@ public sealed class KeyStoreCommandTests
         Assert.Contains($"Deleted key store {id}", deleted.Out, StringComparison.Ordinal);
         Assert.Equal(1, refused.ExitCode);
         Assert.Contains("still has keys", refused.Error, StringComparison.Ordinal);
-        Assert.Single((await Cli.RunAsync(node, "keystore", "list", "--json")).Json.EnumerateArray());
+        Assert.Equal(before.Where(n => n != "empty").Order(), Names((await Cli.RunAsync(node, "keystore", "list", "--json")).Json).Order());
     }
 
     [Fact]
     public async Task Credential_add_prints_the_secret_once_and_list_never_does()
     {
-        await using var node = await DevServer.StartAsync();
+        var node = shared.Node;
+        Assert.Equal(0, (await Cli.RunAsync(node, "keystore", "create", "listed", "--prefix", "/listed")).ExitCode);
+        var earlier = (await Cli.RunAsync(node, "keystore", "credential", "add", "listed", "--json")).Json.GetProperty("accessKeyId").GetString()!;
 
-        var add = await Cli.RunAsync(node, "keystore", "credential", "add", "demo", "--json");
+        var add = await Cli.RunAsync(node, "keystore", "credential", "add", "listed", "--json");
         var secret = add.Json.GetProperty("secretAccessKey").GetString()!;
         var accessKeyId = add.Json.GetProperty("accessKeyId").GetString()!;
-        var table = await Cli.RunAsync(node, "keystore", "credential", "list", "demo");
-        var json = await Cli.RunAsync(node, "keystore", "credential", "list", "demo", "--json");
+        var table = await Cli.RunAsync(node, "keystore", "credential", "list", "listed");
+        var json = await Cli.RunAsync(node, "keystore", "credential", "list", "listed", "--json");
 
         Assert.True(add.ExitCode == 0, add.ToString());
         Assert.Contains("shown only now", add.Error, StringComparison.Ordinal);
         Assert.Contains(accessKeyId, table.Out, StringComparison.Ordinal);
-        Assert.Contains(node.Info.AccessKeyId, table.Out, StringComparison.Ordinal);
+        Assert.Contains(earlier, table.Out, StringComparison.Ordinal);
         Assert.DoesNotContain(secret, table.Out + json.Out, StringComparison.Ordinal);
         Assert.Equal(2, json.Json.GetArrayLength());
         Assert.DoesNotContain(secret, node.Logs.All, StringComparison.Ordinal);
@@ -134,7 +144,7 @@ public sealed class KeyStoreCommandTests
     [Fact]
     public async Task Credential_add_table_shows_access_key_and_secret()
     {
-        await using var node = await DevServer.StartAsync();
+        var node = shared.Node;
 
         var add = await Cli.RunAsync(node, "keystore", "credential", "add", "demo");
 
@@ -147,7 +157,7 @@ public sealed class KeyStoreCommandTests
     [Fact]
     public async Task Credential_revoke_marks_it_revoked_and_a_second_revoke_fails()
     {
-        await using var node = await DevServer.StartAsync();
+        var node = shared.Node;
         var id = (await Cli.RunAsync(node, "keystore", "credential", "add", "demo", "--json")).Json.GetProperty("id").GetString()!;
 
         var revoke = await Cli.RunAsync(node, "keystore", "credential", "revoke", "demo", id);
@@ -164,8 +174,8 @@ public sealed class KeyStoreCommandTests
     [Fact]
     public async Task Export_config_prints_the_aws_console_file()
     {
-        await using var node = await DevServer.StartAsync();
-        var credential = (await Cli.RunAsync(node, "keystore", "credential", "list", "demo", "--json")).Json[0].GetProperty("id").GetString()!;
+        var node = shared.Node;
+        var credential = await DevCredentialAsync(node);
 
         var export = await Cli.RunAsync(node, "keystore", "export-config", "demo", credential);
 
@@ -180,8 +190,8 @@ public sealed class KeyStoreCommandTests
     [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
     public async Task Export_config_to_a_file_writes_it_readable_by_the_owner_only()
     {
-        await using var node = await DevServer.StartAsync();
-        var credential = (await Cli.RunAsync(node, "keystore", "credential", "list", "demo", "--json")).Json[0].GetProperty("id").GetString()!;
+        var node = shared.Node;
+        var credential = await DevCredentialAsync(node);
         var env = Cli.Environment(node.Info.AdminUrl, node.Info.AdminToken, workingDirectory: Cli.EmptyDirectory());
         var path = Path.Combine(env.WorkingDirectory, "xks.json");
         await File.WriteAllTextAsync(path, "old");
@@ -202,7 +212,7 @@ public sealed class KeyStoreCommandTests
     [Fact]
     public async Task Export_config_of_a_revoked_credential_fails_with_the_problem_detail()
     {
-        await using var node = await DevServer.StartAsync();
+        var node = shared.Node;
         var id = (await Cli.RunAsync(node, "keystore", "credential", "add", "demo", "--json")).Json.GetProperty("id").GetString()!;
         Assert.Equal(0, (await Cli.RunAsync(node, "keystore", "credential", "revoke", "demo", id)).ExitCode);
 
@@ -211,4 +221,12 @@ public sealed class KeyStoreCommandTests
         Assert.Equal(1, export.ExitCode);
         Assert.Contains($"no live credential with id '{id}'", export.Error, StringComparison.Ordinal);
     }
+
+    private static List<string> Names(System.Text.Json.JsonElement stores) =>
+        [.. stores.EnumerateArray().Select(s => s.GetProperty("name").GetString()!)];
+
+    /// <summary>The id of the credential the dev node made for <c>demo</c> (other tests add more).</summary>
+    private static async Task<string> DevCredentialAsync(DevServer node) =>
+        (await Cli.RunAsync(node, "keystore", "credential", "list", "demo", "--json")).Json.EnumerateArray()
+            .Single(c => c.GetProperty("accessKeyId").GetString() == node.Info.AccessKeyId).GetProperty("id").GetString()!;
 }

@@ -20,7 +20,7 @@ internal sealed class StopSignals : IDisposable
         _registrations = [PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal), PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal)];
     }
 
-    /// <summary>Cancelled by a stop signal or by <paramref name="ct"/>.</summary>
+    /// <summary>Cancelled by a stop signal or by the token the signals were made with.</summary>
     public CancellationToken Token => _stop.Token;
 
     /// <summary>Handles the stop signals until disposed.</summary>

@@ -41,6 +41,12 @@ public static class AlertEventTypes
             return e.Outcome == AuditOutcome.Ok ? e.Action : null;
         }
 
+        if (e.Action == AuditActions.AuditRetention)
+        {
+            // Records past their age stay in the live log until someone looks.
+            return e.Outcome == AuditOutcome.Error ? e.Action + FailedSuffix : null;
+        }
+
         if (e.Action.StartsWith(ApprovalPrefix, StringComparison.Ordinal))
         {
             // A held call that ran and failed matters as much as a failed rotation.

@@ -191,6 +191,10 @@ public static class AuditActions
     public const string ApprovalExpire = "approval.expire";
     public const string ApprovalInterrupt = "approval.interrupt";
 
+    /// <summary>A scheduled move of the records past their age into an archive (docs/audit-retention.md);
+    /// a failed one is an alert.</summary>
+    public const string AuditRetention = "audit.retention";
+
     /// <summary>A node became the cluster leader or stepped down (details say which, and why); docs/cluster.md.</summary>
     public const string ClusterLeader = "cluster.leader";
 }

@@ -14,7 +14,7 @@ namespace Coffer.Crypto;
 /// <see cref="Interlocked.Exchange{T}(ref T, T)"/>, so renting and returning allocate nothing.
 /// </para>
 /// <para>
-/// Disposal is reference-counted (the pattern of <see cref="SafeHandle.DangerousAddRef"/>): every
+/// Disposal is reference-counted (the pattern of <see cref="System.Runtime.InteropServices.SafeHandle.DangerousAddRef(ref bool)"/>): every
 /// call holds a reference while it runs, and the raw key is zeroed and the pooled instances freed
 /// only when the last running call ends. So a call that races <see cref="Dispose"/> either finishes
 /// with the real key or throws <see cref="ObjectDisposedException"/>; it can never build an

@@ -70,7 +70,7 @@ public interface ICryptoBackend : IDisposable
 /// </summary>
 /// <remarks>
 /// Contract: thread-safe; <see cref="Encrypt"/> chooses the IV itself from a CSPRNG so callers
-/// cannot reuse one. <see cref="Dispose"/> zeroes the key material held in memory. The request path
+/// cannot reuse one. <see cref="IDisposable.Dispose"/> zeroes the key material held in memory. The request path
 /// uses the asynchronous forms: a key in memory completes them synchronously, a key in an HSM runs
 /// them on the HSM's own threads so no request thread blocks on the device.
 /// </remarks>

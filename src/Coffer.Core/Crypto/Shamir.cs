@@ -157,24 +157,6 @@ public static class Shamir
         }
     }
 
-    /// <summary>Only for tests: interpolates whatever shares are given, ignoring their threshold,
-    /// to show that fewer than threshold shares yield an unrelated value.</summary>
-    internal static byte[] InterpolateForTests(IReadOnlyList<string> shares)
-    {
-        var decoded = shares.Select((share, i) => Decode(share, i + 1)).ToArray();
-        try
-        {
-            return Interpolate(decoded, decoded[0].Length - Overhead);
-        }
-        finally
-        {
-            foreach (var share in decoded)
-            {
-                CryptographicOperations.ZeroMemory(share);
-            }
-        }
-    }
-
     // Lagrange interpolation at x = 0: secret = sum_j y_j * prod_{k != j} x_k / (x_k - x_j), where
     // subtraction in GF(2^8) is XOR. The basis values depend only on the public share numbers.
     private static byte[] Interpolate(ReadOnlySpan<byte[]> shares, int length)

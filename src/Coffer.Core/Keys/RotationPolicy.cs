@@ -11,7 +11,7 @@ namespace Coffer.Keys;
 /// </summary>
 /// <remarks>
 /// Missed periods collapse: however many due times passed while Coffer was down, a key is due once,
-/// and its new version's creation time starts the next period (<see cref="DueAt"/>).
+/// and its new version's creation time starts the next period (<see cref="RotationCandidate.DueAt"/>).
 /// </remarks>
 public sealed record RotationPolicy(
     int? IntervalDays,

@@ -127,6 +127,25 @@ public sealed record AuditQuery
     public long? Before { get; init; }
 
     public int Limit { get; init; } = 100;
+
+    /// <summary>Whether <paramref name="record"/> passes every filter and lies before <see cref="Before"/>:
+    /// the exact test, wherever the record was read from (a stored batch, an archive file).</summary>
+    public bool Matches(AuditRecord record)
+    {
+        ArgumentNullException.ThrowIfNull(record);
+        var e = record.Event;
+        return (Before is not { } before || record.Sequence < before)
+            && (From is not { } from || record.Time >= from)
+            && (To is not { } to || record.Time < to)
+            && (KeyId is null || e.KeyId == KeyId)
+            && (KeyStore is null || e.KeyStore == KeyStore)
+            && (Actor is null || (e.ActorId ?? e.ActorKind) == Actor)
+            && (Action is null || e.Action == Action)
+            && (Outcome is null || e.Outcome == Outcome)
+            && (KmsRequestId is null || e.KmsRequestId == KmsRequestId)
+            && (AwsRegion is null || e.AwsRegion == AwsRegion)
+            && (AwsAccount is null || e.AwsAccount == AwsAccount);
+    }
 }
 
 /// <summary>The stored end of the audit chain, as an append holding the chain's lock reads it.</summary>

@@ -68,7 +68,8 @@ internal sealed partial class AlertDispatcher : IDisposable
     public Task RunAsync(CancellationToken ct) => CursorLoop.RunAsync(
         DispatchBatchAsync,
         () => TimeSpan.FromMilliseconds(_options.PollMilliseconds),
-        failures => CursorLoop.Backoff(failures, TimeSpan.FromMilliseconds(250), TimeSpan.FromSeconds(30)),
+        TimeSpan.FromMilliseconds(250),
+        TimeSpan.FromSeconds(30),
         (failures, delay, e) => Log.DispatchFailed(_logger, failures, delay.TotalSeconds, e.GetType().Name, e.Message),
         failures => Log.Recovered(_logger, failures),
         _time,

@@ -39,7 +39,7 @@ internal sealed partial class WebhookDeliverer : IDisposable
     private readonly ResiliencePipeline<AttemptOutcome> _pipeline;
     private readonly Dictionary<string, DateTimeOffset> _resting = new(StringComparer.Ordinal);
 
-    public WebhookDeliverer(SealManager seal, AlertOptions options, TimeProvider time, ILogger logger, HttpMessageHandler? handler = null)
+    public WebhookDeliverer(SealManager seal, AlertOptions options, TimeProvider time, ILogger logger)
     {
         _alerts = seal.Storage.Alerts;
         _seal = seal;
@@ -47,7 +47,7 @@ internal sealed partial class WebhookDeliverer : IDisposable
         _time = time;
         _logger = logger;
         // No redirects: a 3xx is a failed attempt, never a signed event resent somewhere else.
-        _http = new HttpClient(handler ?? new SocketsHttpHandler
+        _http = new HttpClient(new SocketsHttpHandler
         {
             AllowAutoRedirect = false,
             PooledConnectionLifetime = TimeSpan.FromMinutes(5),
@@ -75,7 +75,8 @@ internal sealed partial class WebhookDeliverer : IDisposable
     public Task RunAsync(SemaphoreSlim wake, CancellationToken ct) => CursorLoop.RunAsync(
         DeliverDueAsync,
         () => TimeSpan.FromMilliseconds(_options.PollMilliseconds),
-        failures => CursorLoop.Backoff(failures, TimeSpan.FromMilliseconds(250), TimeSpan.FromSeconds(30)),
+        TimeSpan.FromMilliseconds(250),
+        TimeSpan.FromSeconds(30),
         (failures, delay, e) => Log.RoundFailed(_logger, failures, delay.TotalSeconds, e.GetType().Name),
         _ => { },
         _time,
@@ -218,7 +219,7 @@ internal sealed partial class WebhookDeliverer : IDisposable
     /// capped, with ±20 % jitter so many deliveries that failed together do not return together.</summary>
     private TimeSpan NextDelay(int attempt)
     {
-        var delay = CursorLoop.Backoff(attempt, _options.FirstRetryDelay, _options.MaxRetryDelay);
+        var delay = Hosting.BackoffRetry.Backoff(attempt, _options.FirstRetryDelay, _options.MaxRetryDelay);
         return delay * (0.8 + (0.4 * Random.Shared.NextDouble()));
     }
 

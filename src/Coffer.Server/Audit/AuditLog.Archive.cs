@@ -81,6 +81,24 @@ internal sealed partial class AuditLog
         }
     }
 
+    /// <summary>Finishes a removal that an earlier archive left halfway (a crash or a failed transaction
+    /// after its file and row were stored): the records at or below the last archive's end go.</summary>
+    public async Task FinishRemovalAsync(CancellationToken ct = default)
+    {
+        await _archiveGate.WaitAsync(ct);
+        try
+        {
+            if ((await _repository.ListArchivesAsync(ct)) is [.., var last])
+            {
+                await PruneAsync(last.ThroughSequence, ct);
+            }
+        }
+        finally
+        {
+            _archiveGate.Release();
+        }
+    }
+
     // The records first..through from the database, each checked by the verifier before it is written;
     // a problem stops the archive (its partial file is removed).
     private async IAsyncEnumerable<AuditRecord> VerifiedRangeAsync(AuditChainVerifier verifier, long first, long through, [EnumeratorCancellation] CancellationToken ct)

@@ -19,11 +19,6 @@ internal sealed record ArchivedRecords(IReadOnlyList<AuditArchive> Archives, Dat
     /// than its last record; without that record's time, assume it may.</summary>
     public bool Reaches(DateTimeOffset? from) => from is null || NewestTime is null || from <= NewestTime;
 
-    /// <summary>What a listing that reaches into the archives says instead of showing them: listing
-    /// newest first with a cursor would mean reading and proving whole files for every page.</summary>
-    public string NotListed() => string.Create(CultureInfo.InvariantCulture,
-        $"Records 1 to {ThroughSequence} are archived ({Newest()}in {string.Join(", ", Archives.Select(a => a.FileName))}) and are not listed here; 'coffer audit report' over the same period includes them while their files are in the archive directory.");
-
     /// <summary>"the newest of them written at 2026-02-01 10:00:00 UTC, " when that time is known.</summary>
     public string Newest() => NewestTime is { } t
         ? "the newest of them written at " + t.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture) + " UTC, "

@@ -1,3 +1,5 @@
+using Coffer.Server.Hosting;
+
 namespace Coffer.Server.Audit;
 
 /// <summary>
@@ -9,16 +11,20 @@ internal static class CursorLoop
 {
     /// <param name="step">Does one batch of work; false when there was nothing to do.</param>
     /// <param name="idle">How long to wait when caught up (may be cut short by <paramref name="wake"/>).</param>
-    /// <param name="retryDelay">The wait after the n-th failure in a row.</param>
+    /// <param name="firstRetryDelay">The wait after a failure; it doubles with each failure in a row.</param>
+    /// <param name="maxRetryDelay">The longest wait after a failure.</param>
     /// <param name="failed">Told of each failure (n, delay, exception), to log and report it.</param>
     /// <param name="recovered">Told when a step succeeds after n failures.</param>
+    /// <param name="time">The clock of the idle and backoff waits.</param>
+    /// <param name="ct">Ends the loop.</param>
     /// <param name="wake">Optional: signalled when work may be waiting, ends an idle wait early.</param>
     /// <param name="resume">Optional: runs before the first step (retried like one), to reload a cursor
     /// that another node may have moved while this one was not the cluster's leader.</param>
     public static async Task RunAsync(
         Func<CancellationToken, Task<bool>> step,
         Func<TimeSpan> idle,
-        Func<int, TimeSpan> retryDelay,
+        TimeSpan firstRetryDelay,
+        TimeSpan maxRetryDelay,
         Action<int, TimeSpan, Exception> failed,
         Action<int> recovered,
         TimeProvider time,
@@ -26,54 +32,39 @@ internal static class CursorLoop
         SemaphoreSlim? wake = null,
         Func<CancellationToken, Task>? resume = null)
     {
-        var failures = 0;
-        while (!ct.IsCancellationRequested)
+        var retry = new BackoffRetry(firstRetryDelay, maxRetryDelay, time, failed);
+        try
         {
-            try
+            while (!ct.IsCancellationRequested)
             {
-                if (resume is not null)
-                {
-                    await resume(ct);
-                    resume = null;
-                }
+                var caughtUp = await retry.RunAsync(
+                    async c =>
+                    {
+                        if (resume is not null)
+                        {
+                            await resume(c);
+                            resume = null;
+                        }
 
-                if (!await step(ct))
-                {
-                    await IdleAsync(idle(), time, wake, ct);
-                }
+                        return !await step(c);
+                    },
+                    ct);
 
+                var failures = retry.Reset();
                 if (failures > 0)
                 {
                     recovered(failures);
-                    failures = 0;
                 }
-            }
-            catch (OperationCanceledException) when (ct.IsCancellationRequested)
-            {
-                break;
-            }
-            catch (Exception e)
-            {
-                failures++;
-                var delay = retryDelay(failures);
-                failed(failures, delay, e);
-                try
+
+                if (caughtUp)
                 {
-                    await Task.Delay(delay, time, ct);
-                }
-                catch (OperationCanceledException)
-                {
-                    break;
+                    await IdleAsync(idle(), time, wake, ct);
                 }
             }
         }
-    }
-
-    /// <summary>250 ms, 500 ms, 1 s, ... doubling from <paramref name="first"/> up to <paramref name="max"/>.</summary>
-    public static TimeSpan Backoff(int failures, TimeSpan first, TimeSpan max)
-    {
-        var factor = Math.Pow(2, Math.Min(failures - 1, 30));
-        return TimeSpan.FromMilliseconds(Math.Min(first.TotalMilliseconds * factor, max.TotalMilliseconds));
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+        }
     }
 
     private static async Task IdleAsync(TimeSpan idle, TimeProvider time, SemaphoreSlim? wake, CancellationToken ct)

@@ -41,6 +41,9 @@ internal sealed class AdminListener(WebApplication app) : Listener(app)
         builder.Services.AddSingleton<RotationScheduler>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<RotationScheduler>());
         builder.Services.AddHostedService<FullReload>();
+        builder.Services.AddSingleton<Audit.Retention.AuditArchiving>();
+        builder.Services.AddSingleton<Audit.Retention.AuditRetention>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<Audit.Retention.AuditRetention>());
         builder.Services.AddProblemDetails(problems => problems.CustomizeProblemDetails = context =>
         {
             context.ProblemDetails.Detail ??= context.ProblemDetails.Status switch

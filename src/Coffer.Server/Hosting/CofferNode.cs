@@ -9,6 +9,8 @@ using Coffer.Server.KillSwitches;
 using Coffer.Server.Metrics;
 using Coffer.Server.Policies;
 using Coffer.Server.Seal;
+using Coffer.Server.Telemetry;
+using Coffer.Server.Xks;
 using Coffer.Storage;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -37,6 +39,7 @@ internal static partial class CofferNode
         // listens for no signals.
         services.AddSingleton<IHostLifetime, EmbeddedLifetime>();
         services.AddCofferOptions(options);
+        services.AddOtlpExport(options);
 
         services.AddCryptoBackends();
         services.AddStorage();
@@ -242,8 +245,12 @@ internal static partial class CofferNode
                 rules.Dispose();
                 return ValueTask.CompletedTask;
             });
-        services.AddSingleton(node => new CofferMetrics(node.Part<SealManager>(), node.Part<ICofferStorage>(), node.Part<AuditLog>(), node.Part<AuditForwarders>(),
-            node.Part<KillSwitchBoard>(), node.Part<ClusterMembership>()));
+        // The node's, not the XKS listener's: metrics read how much of each key's budget is reserved.
+        services.AddSingleton(node => new EncryptionBudgets(node.Part<ICofferStorage>(), node.Part<AuditLog>(), node.GetRequiredService<CofferOptions>().Xks,
+            node.GetRequiredService<ILoggerFactory>().CreateLogger<EncryptionBudgets>()));
+        services.AddSingleton(node => new NodeReadings(node.Part<SealManager>(), node.Part<ICofferStorage>(), node.Part<AuditLog>(), node.Part<AuditForwarders>(),
+            node.Part<KillSwitchBoard>(), node.Part<ClusterMembership>(), node.GetRequiredService<EncryptionBudgets>(), node.GetRequiredService<TimeProvider>()));
+        services.AddSingleton(node => new CofferMetrics(node.GetRequiredService<NodeReadings>(), node.GetService<CofferMeter>()?.XksDuration));
     }
 
     /// <summary>Every cache reloads when a change is published, before any listener can make one.</summary>

@@ -51,6 +51,9 @@ public sealed class CofferOptions
     /// heartbeat and the leader lease (docs/cluster.md).</summary>
     public ClusterOptions Cluster { get; set; } = new();
 
+    /// <summary>Metrics and traces sent to an OpenTelemetry collector (OTLP); off by default.</summary>
+    public Coffer.Server.Telemetry.TelemetryOptions Telemetry { get; set; } = new();
+
     internal string ResolvedDatabasePath => DatabasePath ?? Path.Combine(DataDirectory, "coffer.db");
 
     internal string ResolvedAuditArchiveDirectory => Audit.ArchiveDirectory ?? Path.Combine(DataDirectory, "audit-archives");

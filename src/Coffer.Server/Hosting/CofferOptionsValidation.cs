@@ -24,8 +24,10 @@ internal static class CofferOptionsValidation
         services.AddSingleton<IValidateOptions<CofferOptions>, ListenerOptionsValidator>();
         services.AddSingleton<IValidateOptions<CofferOptions>, OidcOptionsValidator>();
         services.AddSingleton<IValidateOptions<CofferOptions>, AuditSinkOptionsValidator>();
+        services.AddSingleton<IValidateOptions<CofferOptions>, Coffer.Server.Audit.Retention.AuditRetentionOptionsValidator>();
         services.AddSingleton<IValidateOptions<CofferOptions>, AlertOptionsValidator>();
         services.AddSingleton<IValidateOptions<CofferOptions>, ClusterOptionsValidator>();
+        services.AddSingleton<IValidateOptions<CofferOptions>, Telemetry.TelemetryOptionsValidator>();
     }
 
     /// <summary>The same checks, for a caller that writes files before it starts a node (coffer dev):

@@ -36,6 +36,9 @@ public sealed class CofferServer : IAsyncDisposable
     /// <summary>The lifecycle scheduler (rotation policies, activation and expiry).</summary>
     internal RotationScheduler Scheduler => Admin.App.Services.GetRequiredService<RotationScheduler>();
 
+    /// <summary>Scheduled audit retention (Audit.Retention).</summary>
+    internal Audit.Retention.AuditRetention AuditRetention => Admin.App.Services.GetRequiredService<Audit.Retention.AuditRetention>();
+
     /// <summary>The seam every cache of this node reloads through (tests deliver other nodes' changes to it).</summary>
     internal Coffer.Changes.IChangeFeed Changes => _node.Services.Part<ChangeFeed>();
 

@@ -29,7 +29,7 @@ internal sealed class XksListener(WebApplication app) : Listener(app)
         builder.Services.AddSingleton(options.Xks);
         builder.Services.AddSingleton(sp => new SigV4Verifier(time));
         builder.Services.AddSingleton<DeepHealthCheck>();
-        builder.Services.AddSingleton<EncryptionBudgets>();
+        builder.Services.AddSingleton(node.GetRequiredService<EncryptionBudgets>());
         builder.Services.AddSingleton<SourceLimits>();
         // Disposed with the XKS listener's services, after it stopped and before the audit log: the
         // last interval's counts are written at a graceful stop.

@@ -1,7 +1,6 @@
 using Coffer.Auth;
-using Coffer.Server.Alerts;
 using Coffer.Server.Audit;
-using Coffer.Server.Audit.Sinks;
+using Coffer.Server.Audit.Retention;
 using Coffer.Storage;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -29,26 +28,11 @@ internal static class AuditArchiveEndpoints
     }
 
     private static async Task<Results<Created<AuditArchiveView>, ProblemHttpResult>> ArchiveAsync(
-        AuditArchiveRequest? request, AuditLog audit, AuditForwarders sinks, WebhookAlerts alerts, ICofferStorage storage, Hosting.CofferOptions options, CancellationToken ct)
+        AuditArchiveRequest? request, AuditArchiving archiving, CancellationToken ct)
     {
-        var through = request?.ThroughSequence ?? long.MaxValue;
-        if (request?.Before is { } before)
-        {
-            // The newest record older than `before`: QueryAsync lists newest first.
-            var older = await storage.Audit.QueryAsync(new AuditQuery { To = before, Limit = 1 }, ct);
-            through = Math.Min(through, older.Records.Count == 0 ? 0 : older.Records[0].Sequence);
-        }
-
-        // A sink still sending records, and the alert dispatcher while it has webhooks to feed, must
-        // find them in the database (a webhook added later starts after the head).
-        var delivered = sinks.Statuses.Select(s => s.Cursor).DefaultIfEmpty(long.MaxValue).Min();
-        if ((await storage.Alerts.ListWebhooksAsync(ct)).Count > 0)
-        {
-            delivered = Math.Min(delivered, alerts.Dispatcher.Cursor);
-        }
         try
         {
-            var archive = await audit.ArchiveAsync(through, options.ResolvedAuditArchiveDirectory, delivered, ct);
+            var archive = await archiving.ArchiveAsync(request?.ThroughSequence, request?.Before, ct);
             return TypedResults.Created($"/api/v1/audit/archives/{archive.ThroughSequence}/file", AuditViews.View(archive));
         }
         catch (AuditArchiveRefusedException e)

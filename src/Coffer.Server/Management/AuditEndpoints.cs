@@ -24,7 +24,7 @@ internal static class AuditEndpoints
             .Produces<AuditVerifyLine>(StatusCodes.Status200OK, AuditVerifyStream.MediaType)
             .ProducesProblem(StatusCodes.Status400BadRequest);
         group.MapGet("/records", ListAsync)
-            .WithSummary("List audit records, newest first, with filters and keyset paging; archived records are not listed, and a range that reaches into them says so in archived");
+            .WithSummary("List audit records, newest first, with filters and keyset paging, from the live log on into the archive files (each proven first); archived records that cannot be proven are named in archived");
         group.MapGet("/report", ReportAsync)
             .WithSummary("Compliance report of a period: per key, calls by region, account, principal and operation (served, refused and failed apart), denials by rule, changes, whether any use came from outside the allowed regions, and archived records read from their verified files or named as left out");
         group.MapGet("/export", Export)
@@ -146,12 +146,18 @@ internal static class AuditEndpoints
     /// (a previous verify's lastSequence and lastHash); the chain must still hold it. This finds a
     /// rollback of the database that the server's own head, read from that database at start, cannot.</param>
     /// <param name="archives">Also walk the archive files, from record 1 (needed for an anchor in an archived range, which it implies).</param>
+    /// <param name="archiveDirectory">Walk the archive files in this directory of the server instead of Audit.ArchiveDirectory (implies archives).</param>
     /// <param name="full">Walk from the start (the last archive's cut) instead of from the verified checkpoint
     /// the last successful verify left: what finds a record changed before that checkpoint.</param>
     private static async Task<IResult> VerifyAsync(
         HttpContext http, AuditLog audit, ICofferStorage storage, Hosting.CofferOptions options, TimeProvider time,
-        long? anchorSequence, string? anchorHash, bool? archives, bool? full, CancellationToken ct)
+        long? anchorSequence, string? anchorHash, bool? archives, string? archiveDirectory, bool? full, CancellationToken ct)
     {
+        if (Coffer.Server.Audit.Retention.AuditArchiveDirectories.Refusal(archiveDirectory) is { } refusal)
+        {
+            return Problems.BadRequest(refusal);
+        }
+
         AuditHead? anchor = null;
         if (anchorSequence is not null || anchorHash is not null)
         {
@@ -174,12 +180,12 @@ internal static class AuditEndpoints
 
         var cuts = await storage.Audit.ListArchivesAsync(ct);
         var cut = cuts.Count == 0 ? 0 : cuts[^1].ThroughSequence;
-        var walkArchives = archives == true || anchor?.Sequence <= cut;
+        var walkArchives = archives == true || archiveDirectory is not null || anchor?.Sequence <= cut;
         var request = new AuditVerifyRequest
         {
             Anchor = anchor,
             Full = full == true,
-            ArchiveDirectory = walkArchives ? options.ResolvedAuditArchiveDirectory : null,
+            ArchiveDirectory = walkArchives ? archiveDirectory ?? options.ResolvedAuditArchiveDirectory : null,
         };
         if (!AuditVerifyStream.IsAsked(http.Request))
         {
@@ -197,8 +203,8 @@ internal static class AuditEndpoints
     /// <param name="actor">Who made the records, as the listing shows it: an actor id, or <c>system</c> or
     /// <c>anonymous</c> for the records of actors without one.</param>
     private static async Task<Results<Ok<AuditRecordListView>, ProblemHttpResult>> ListAsync(
-        ICofferStorage storage,
         AuditLog audit,
+        Hosting.CofferOptions options,
         DateTimeOffset? from,
         DateTimeOffset? to,
         string? keyId,
@@ -224,7 +230,7 @@ internal static class AuditEndpoints
             outcomeFilter = parsed;
         }
 
-        var page = await storage.Audit.QueryAsync(new AuditQuery
+        var page = await audit.ListAsync(new AuditQuery
         {
             From = from,
             To = to,
@@ -238,11 +244,8 @@ internal static class AuditEndpoints
             AwsAccount = account,
             Before = before,
             Limit = limit ?? 100,
-        }, ct);
-        // Records below the cut that an interrupted removal left behind are the archive's, not the listing's.
-        var archived = await audit.ArchivedAsync(ct);
-        var records = page.Records.Where(r => r.Sequence > (archived?.ThroughSequence ?? 0)).Select(AuditViews.View);
-        return TypedResults.Ok(new AuditRecordListView([.. records], page.Next, archived?.Reaches(from) == true ? archived.NotListed() : null));
+        }, options.ResolvedAuditArchiveDirectory, ct);
+        return TypedResults.Ok(new AuditRecordListView([.. page.Records.Select(AuditViews.View)], page.Next, page.NotListed));
     }
 }
 
@@ -260,7 +263,7 @@ internal static class AuditViews
         _ => "unknown",
     };
 
-    /// <summary>The record a view shows, exactly as stored (the reverse of <see cref="View"/>), for
+    /// <summary>The record a view shows, exactly as stored (the reverse of <see cref="View(AuditRecord)"/>), for
     /// reading archive files back: the verifier then recomputes its hash from these fields.</summary>
     /// <exception cref="FormatException">An outcome or hash that no record has.</exception>
     public static AuditRecord Record(AuditRecordView v)

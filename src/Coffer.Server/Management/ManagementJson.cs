@@ -250,7 +250,7 @@ public sealed record AuditArchiveRequest(long? ThroughSequence = null, DateTimeO
 public sealed record AuditArchiveView(long FirstSequence, long ThroughSequence, string ThroughHash, string FileName, string FileSha256, DateTimeOffset CreatedAt);
 
 /// <param name="Next">Pass as <c>before</c> for the next (older) page; null on the last page.</param>
-/// <param name="Archived">When the range reaches into archived records: which they are and where, since they are not listed.</param>
+/// <param name="Archived">Archived records the page reached but could not prove (a file missing, changed, or Coffer sealed), and why they are not listed.</param>
 public sealed record AuditRecordListView(IReadOnlyList<AuditRecordView> Records, long? Next, string? Archived = null);
 
 /// <param name="Url">https, or http to a loopback address (development).</param>

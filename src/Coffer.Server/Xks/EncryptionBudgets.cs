@@ -45,6 +45,11 @@ internal sealed partial class EncryptionBudgets(ICofferStorage storage, AuditLog
     public ValueTask<bool> TakeAsync(string keyId, int version, CancellationToken ct) =>
         _budgets.GetOrAdd((keyId, version), static (id, self) => new Budget(self, id.KeyId, id.Version), this).TakeAsync(ct);
 
+    /// <summary>The share (0..1) of its limit that the version had reserved, across the cluster, at this
+    /// node's last reservation for it; 0 when this node reserved none (metrics: no read of its own).</summary>
+    public double ShareReserved(string keyId, int version) =>
+        _budgets.TryGetValue((keyId, version), out var budget) ? Math.Min(1.0, (double)budget.TotalReserved / _limit) : 0;
+
     /// <summary>One audit record (so one alert) for each warning share a reservation passed. Never fails
     /// the reservation: the encryptions are reserved already; a warning the audit log cannot take is logged.</summary>
     private async Task WarnAsync(string keyId, int version, EncryptionReservation reservation)
@@ -85,6 +90,10 @@ internal sealed partial class EncryptionBudgets(ICofferStorage storage, AuditLog
         private long _reserved;
         private bool _exhausted;
         private Task? _reserving;
+        private long _totalReserved;
+
+        /// <summary>The version's reservations across the cluster after this node's last one.</summary>
+        public long TotalReserved => Volatile.Read(ref _totalReserved);
 
         public ValueTask<bool> TakeAsync(CancellationToken ct)
         {
@@ -135,6 +144,7 @@ internal sealed partial class EncryptionBudgets(ICofferStorage storage, AuditLog
         private async Task ReserveAsync()
         {
             var reservation = await owner._storage.Keys.ReserveEncryptionsAsync(keyId, version, owner._block, owner._limit, CancellationToken.None);
+            Volatile.Write(ref _totalReserved, reservation.Total);
             if (reservation.Granted == 0)
             {
                 Volatile.Write(ref _exhausted, true);

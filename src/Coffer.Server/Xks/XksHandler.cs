@@ -90,7 +90,7 @@ internal sealed partial class XksHandler(
         {
             if (call.Operation != XksOperation.None)
             {
-                metrics.CountCall(call.Operation, call.Outcome);
+                metrics.Calls.Record(call.Operation, call.Outcome, call.ErrorName, Stopwatch.GetElapsedTime(call.Started));
             }
 
             // A source over its limit is answered without a line: the audit record counts it.

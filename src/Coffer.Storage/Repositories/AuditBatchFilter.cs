@@ -51,17 +51,5 @@ internal static class AuditBatchFilter
     }
 
     /// <summary>Whether a record of such a batch matches every filter exactly.</summary>
-    public static bool Matches(AuditQuery query, AuditRecord record)
-    {
-        var e = record.Event;
-        return (query.Before is not { } before || record.Sequence < before)
-            && (query.KeyId is null || e.KeyId == query.KeyId)
-            && (query.KeyStore is null || e.KeyStore == query.KeyStore)
-            && (query.Actor is null || (e.ActorId ?? e.ActorKind) == query.Actor)
-            && (query.Action is null || e.Action == query.Action)
-            && (query.Outcome is null || e.Outcome == query.Outcome)
-            && (query.KmsRequestId is null || e.KmsRequestId == query.KmsRequestId)
-            && (query.AwsRegion is null || e.AwsRegion == query.AwsRegion)
-            && (query.AwsAccount is null || e.AwsAccount == query.AwsAccount);
-    }
+    public static bool Matches(AuditQuery query, AuditRecord record) => query.Matches(record);
 }

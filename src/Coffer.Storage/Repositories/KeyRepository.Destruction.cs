@@ -5,7 +5,7 @@ namespace Coffer.Storage.Repositories;
 
 // Destruction: whole-key waiting periods, the sweeper's queries, and erasing a version's
 // material so that it cannot be read back from the database files. Writes are BEGIN IMMEDIATE
-// compare-and-set, as in SqliteStorage.KeyLifecycle.cs.
+// compare-and-set, as in KeyRepository.Lifecycle.cs.
 internal sealed partial class KeyRepository
 {
     private const string SelectKeyDestruction = "SELECT destroys_at AS DestroysAt, destroyed_at AS DestroyedAt FROM keys WHERE id = @Id";

@@ -30,6 +30,10 @@ public sealed class AlertEventTypesTests
     [InlineData("cluster.leader", AuditOutcome.Ok, "cluster.leader")]
     [InlineData("cluster.leader", AuditOutcome.Error, null)]
     [InlineData("cluster.node", AuditOutcome.Ok, null)]
+    [InlineData("audit.retention", AuditOutcome.Error, "audit.retention.failed")]
+    [InlineData("audit.retention", AuditOutcome.Ok, null)]
+    [InlineData("audit.retention", AuditOutcome.Requested, null)]
+    [InlineData("audit.archive", AuditOutcome.Error, null)]
     public void A_record_is_an_event_of_its_action_when_it_changed_a_key_or_a_rotation_failed_or_it_is_an_approval_step(string action, AuditOutcome outcome, string? type)
     {
         Assert.Equal(type, AlertEventTypes.TypeOf(new AuditEvent { Action = action, Outcome = outcome }));

@@ -44,9 +44,38 @@ public sealed class ShamirTests
         var secret = RandomNumberGenerator.GetBytes(32);
         var shares = Shamir.Split(secret, 5, 3);
 
-        var guess = Shamir.InterpolateForTests([shares[0], shares[3]]);
+        var guess = InterpolateAtZero([shares[0], shares[3]]);
+        var rebuilt = InterpolateAtZero([shares[0], shares[3], shares[4]]);
 
         Assert.NotEqual(secret, guess);
+        Assert.Equal(secret, rebuilt); // the interpolation below is right: threshold points give the secret
+    }
+
+    /// <summary>Lagrange interpolation at x = 0 of whatever shares are given, ignoring their threshold,
+    /// read from the share layout of docs/formats.md ("Shamir share"): base64url of set(4) || x(1) ||
+    /// threshold(1) || y(n) || check(4).</summary>
+    private static byte[] InterpolateAtZero(string[] shares)
+    {
+        var points = shares.Select(s => System.Buffers.Text.Base64Url.DecodeFromChars(s.AsSpan(Shamir.SharePrefix.Length))).ToArray();
+        var secret = new byte[points[0].Length - 10];
+        for (var j = 0; j < points.Length; j++)
+        {
+            byte basis = 1;
+            for (var k = 0; k < points.Length; k++)
+            {
+                if (k != j)
+                {
+                    basis = Gf256.Multiply(basis, Gf256.Divide(points[k][4], (byte)(points[k][4] ^ points[j][4])));
+                }
+            }
+
+            for (var i = 0; i < secret.Length; i++)
+            {
+                secret[i] ^= Gf256.Multiply(points[j][6 + i], basis);
+            }
+        }
+
+        return secret;
     }
 
     [Fact]

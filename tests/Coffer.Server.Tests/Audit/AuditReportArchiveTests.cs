@@ -115,20 +115,43 @@ public sealed class AuditReportArchiveTests
     }
 
     [Fact]
-    public async Task Listing_that_reaches_into_archived_records_names_them_and_one_after_them_does_not()
+    public async Task Listing_pages_from_the_live_log_into_the_archive_with_one_cursor_and_filters()
+    {
+        await using var node = await DevServer.StartAsync();
+        var (through, _) = await ArchiveTwoCallsThenCallAgainAsync(node);
+        var newest = await NewestArchivedTimeAsync(node, (await node.Admin.GetJsonAsync("/api/v1/audit/archives"))[0]!["fileName"]!.ToString());
+        var after = Uri.EscapeDataString(newest.AddMilliseconds(1).ToString("O", CultureInfo.InvariantCulture));
+
+        var all = await node.Admin.AllRecordsAsync(); // two a page: one page spans the cut
+        var encrypts = await node.Admin.AllRecordsAsync("&action=xks.encrypt");
+        var later = await node.Admin.GetJsonAsync("/api/v1/audit/records?from=" + after);
+
+        var head = (long)all[^1]["sequence"]!;
+        Assert.True(head > through + 1);
+        Assert.Equal(Enumerable.Range(1, (int)head).Select(i => (long)i), all.Select(r => (long)r["sequence"]!)); // each record once
+        Assert.Equal(3, encrypts.Count);
+        Assert.Equal(2, encrypts.Count(r => (long)r["sequence"]! <= through));
+        Assert.All(later["records"]!.AsArray(), r => Assert.True((long)r!["sequence"]! > through));
+        Assert.Null(later["archived"]);
+    }
+
+    [Fact]
+    public async Task Listing_leaves_out_an_archive_that_does_not_verify_and_says_so()
     {
         await using var node = await DevServer.StartAsync();
         var (through, file) = await ArchiveTwoCallsThenCallAgainAsync(node);
-        var newest = await NewestArchivedTimeAsync(node, file);
-        var after = Uri.EscapeDataString(newest.AddMilliseconds(1).ToString("O", CultureInfo.InvariantCulture));
+        var path = Path.Combine(node.DataDirectory, "audit-archives", file);
+        var lines = await File.ReadAllLinesAsync(path);
+        var record = JsonNode.Parse(lines[1])!; // record 1
+        record["actorId"] = "someone-else";
+        lines[1] = record.ToJsonString();
+        await File.WriteAllLinesAsync(path, lines);
 
-        var all = await node.Admin.GetJsonAsync("/api/v1/audit/records");
-        var later = await node.Admin.GetJsonAsync("/api/v1/audit/records?from=" + after);
+        var page = await node.Admin.GetJsonAsync("/api/v1/audit/records?limit=1000");
 
-        Assert.Equal($"Records 1 to {through} are archived (the newest of them written at {Text(newest)} UTC, in {file}) and are not listed here; 'coffer audit report' over the same period includes them while their files are in the archive directory.",
-            (string?)all["archived"]);
-        Assert.All(all["records"]!.AsArray(), r => Assert.True((long)r!["sequence"]! > through));
-        Assert.Null(later["archived"]);
+        Assert.All(page["records"]!.AsArray(), r => Assert.True((long)r!["sequence"]! > through));
+        Assert.StartsWith($"Records 1 to {through} are archived in {file} and are not listed: ", (string?)page["archived"]);
+        Assert.Null(page["next"]);
     }
 
     // Two XKS calls and the dev set-up go into an archive; one more call stays in the database.
@@ -144,8 +167,8 @@ public sealed class AuditReportArchiveTests
         }
 
         XksAssert.Ok(await xks.EncryptAsync(node.Info.KeyId, [3]));
-        var records = await node.Admin.AllRecordsAsync();
-        Assert.Single(records, r => (string?)r["action"] == "xks.encrypt"); // the other two are archived
+        using var db = new AuditDatabase(node);
+        Assert.Single(db.Records(), r => r.Event.Action == "xks.encrypt"); // the other two are archived
         return ((long)archive["throughSequence"]!, (string)archive["fileName"]!);
     }
 

@@ -34,6 +34,8 @@ public sealed class StartupTests : IDisposable
         { "oidc audience", "Oidc:Audience is required: the 'aud' value the identity provider puts into tokens for Coffer (e.g. api://coffer)." },
         { "aad limit", "Xks:MaxAadBytes must be 8192..65535 (the XKS spec's minimum; the AAD's length prefix has 16 bits), not 70000." },
         { "full reload", "Cluster:FullReloadSeconds must be 1..3600, not 0: the full reload is what retries a cache that failed to reload." },
+        { "retention age", "Audit:Retention:MaxAgeDays must be 1..36500 (days a record stays in the live log), or be left out to archive only on request; not 0." },
+        { "retention interval", "Audit:Retention:IntervalMinutes must be 1..10080, not 0." },
         { "staleness", "Cluster:StalenessSeconds must be 2..60, not 61: the node confirms it is current every second, and a longer bound lets a node cut off from the database serve changes it missed for longer." },
     };
 
@@ -59,6 +61,8 @@ public sealed class StartupTests : IDisposable
             case "oidc audience": options.Oidc = new OidcOptions { Issuer = "https://idp.example.test/realms/coffer" }; break;
             case "aad limit": options.Xks.MaxAadBytes = 70000; break;
             case "full reload": options.Cluster.FullReloadSeconds = 0; break;
+            case "retention age": options.Audit.Retention.MaxAgeDays = 0; break;
+            case "retention interval": options.Audit.Retention.IntervalMinutes = 0; break;
             case "staleness": options.Cluster.StalenessSeconds = 61; break;
         }
 

@@ -1,3 +1,4 @@
+using Coffer.Testing;
 using System.Net;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;

@@ -1,3 +1,4 @@
+using Coffer.Testing;
 using System.Net;
 
 namespace Coffer.Server.Tests.Management;

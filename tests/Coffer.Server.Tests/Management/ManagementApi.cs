@@ -6,19 +6,6 @@ using Coffer.Testing;
 
 namespace Coffer.Server.Tests.Management;
 
-/// <summary>One dev node shared by the tests of a class that do not interfere with each other
-/// (every test makes its own key stores under unique names).</summary>
-public sealed class SharedNode : IAsyncLifetime
-{
-    public DevServer Node { get; private set; } = null!;
-
-    public HttpClient Admin => Node.Admin;
-
-    public async Task InitializeAsync() => Node = await DevServer.StartAsync();
-
-    public async Task DisposeAsync() => await Node.DisposeAsync();
-}
-
 /// <summary>Calls and checks of the management API as a client sees it: status codes, JSON and
 /// RFC 7807 problems. Responses are read as JSON nodes, not the server's own records, so a renamed
 /// wire field fails here.</summary>

@@ -254,7 +254,8 @@ public sealed class SqliteStorageTests : IDisposable
             await storage.Keys.CreateKeyAsync(key, new KeyVersion(id, 1, KeyVersionState.Deactivated, "software", [1], T0));
         }
 
-        // The ports cannot add versions yet (rotation is a later issue), so add them underneath.
+        // Written underneath the ports, which add versions one at a time in order and never leave a
+        // destroyed version between two others: this is the order and mix the loader must sort out.
         await ExecuteAsync(
             "INSERT INTO key_versions (key_id, version, state, backend, material, created_at) VALUES " +
             "('a', 3, 'Active', 'software', x'03', '2025-01-03T00:00:00.0000000Z'), " +

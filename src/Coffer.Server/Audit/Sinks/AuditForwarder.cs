@@ -73,7 +73,8 @@ internal sealed partial class AuditForwarder : IAsyncDisposable
     private Task RunAsync(CancellationToken ct) => CursorLoop.RunAsync(
         ForwardBatchAsync,
         () => TimeSpan.FromMilliseconds(_options.PollMilliseconds),
-        failures => CursorLoop.Backoff(failures, FirstRetryDelay, TimeSpan.FromSeconds(_options.MaxRetryDelaySeconds)),
+        FirstRetryDelay,
+        TimeSpan.FromSeconds(_options.MaxRetryDelaySeconds),
         (failures, delay, e) =>
         {
             // Anything a sink or the store throws is retried; the cursor did not move, so nothing is skipped.

@@ -13,6 +13,9 @@ public sealed class AuditOptions
     /// <summary>Where <c>coffer audit archive</c> writes archive files; default <c>audit-archives</c> in
     /// the data directory. Keep them (or copies) as long as the records must be provable.</summary>
     public string? ArchiveDirectory { get; set; }
+
+    /// <summary>Automatic retention into archives; off by default (docs/audit-retention.md).</summary>
+    public Coffer.Server.Audit.Retention.AuditRetentionOptions Retention { get; set; } = new();
 }
 
 /// <summary>What every sink shares: on/off and how much it sends at a time.</summary>

@@ -1,3 +1,4 @@
+using Coffer.Server.Hosting;
 using System.Collections.Concurrent;
 using Coffer.Changes;
 using Coffer.Server.Logging;
@@ -40,24 +41,18 @@ internal sealed partial class PostgresChangeListener(
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        var retry = FirstRetry;
-        while (!stoppingToken.IsCancellationRequested)
+        var reconnect = new BackoffRetry(FirstRetry, LastRetry, clock, (_, delay, e) =>
         {
-            try
-            {
-                await ListenAsync(() => retry = FirstRetry, stoppingToken);
-            }
-            catch (Exception e) when (!stoppingToken.IsCancellationRequested)
-            {
-                freshness.Lose();
-                Log.ConnectionLost(logger, retry.TotalMilliseconds, e.GetType().Name, e.Message);
-                await Task.Delay(retry, clock, stoppingToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-                retry = TimeSpan.FromTicks(Math.Min(retry.Ticks * 2, LastRetry.Ticks));
-            }
-            catch (OperationCanceledException)
-            {
-                return;
-            }
+            freshness.Lose();
+            Log.ConnectionLost(logger, delay.TotalMilliseconds, e.GetType().Name, e.Message);
+        });
+        try
+        {
+            // A connection made starts the backoff again from its first wait.
+            await reconnect.RunAsync(ct => new ValueTask(ListenAsync(() => reconnect.Reset(), ct)), stoppingToken);
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
         }
     }
 
