@@ -35,19 +35,13 @@ internal static class AuditCommands
                 result.AddError("--anchor takes SEQ:HASH, e.g. 1234:9f86d08...(64 hex digits), as verify prints it.");
             }
         });
-<<<<<<< HEAD
-        var archives = new Option<bool>("--archives") { Description = "Also walk the archive files, from record 1 through every archive into the database" };
-        var full = new Option<bool>("--full")
-=======
         var archives = new Option<string?>("--archives")
         {
             Description = "Also walk the archive files, from record 1 through every archive into the database: those in Audit.ArchiveDirectory, or in DIR, an absolute path on the server (a copy of the archives)",
             HelpName = "DIR",
             Arity = ArgumentArity.ZeroOrOne,
         };
-        var command = new Command("verify",
-            "Walk the audit chain on the server and report the first changed, missing, reordered, rebuilt or unproven record. Exit code 1 on any problem.")
->>>>>>> main
+        var full = new Option<bool>("--full")
         {
             Description = "Walk the whole chain, not only the records after the last verify's checkpoint: finds a record changed before that checkpoint (run it regularly, e.g. weekly)",
         };
