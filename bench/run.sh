@@ -49,6 +49,10 @@
 #                       released (--kill-switch-samples 50); and the open loop at --rate through HAProxy for
 #                       --failover-duration 20 seconds with node 2 SIGKILLed at the midpoint. CPU per call of the nodes,
 #                       PostgreSQL and HAProxy, and a projection to N machines.
+#   --audit-verify      instead of the above, `coffer audit verify` at scale (several minutes, about 5 GB of disk while it
+#                       runs): a 10-million-record SQLite log filled through the storage layer, the full verify's records/s,
+#                       then 100,000 more records and the incremental verify; writes bench/results/audit-verify-latest.md.
+#                       --records N, --append N, --batch N (records per commit, 100) and --dir DIR (a temp dir) change it.
 # Environment: COFFER_BUILD_DIR (default /tmp/cb-bench) keeps builds apart from other work.
 # Everything stays on loopback; the servers started here are killed on exit, failure and Ctrl-C.
 set -euo pipefail
@@ -56,6 +60,28 @@ if [[ "${1:-}" == -h || "${1:-}" == --help ]]; then sed -n '2,/^set -euo/{/^#/s/
 cd "$(dirname "$0")/.."
 export COFFER_BUILD_DIR="${COFFER_BUILD_DIR:-/tmp/cb-bench}"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
+
+if [[ " $* " == *" --audit-verify "* ]]; then
+  records=10000000 append=100000 batch=100 dir="${TMPDIR:-/tmp}"
+  while [[ $# -gt 0 ]]; do
+    case "$1" in
+      --records) records="$2"; shift ;;
+      --append) append="$2"; shift ;;
+      --batch) batch="$2"; shift ;;
+      --dir) dir="$2"; shift ;;
+    esac
+    shift
+  done
+  echo "building (Release, into $COFFER_BUILD_DIR) ..." >&2
+  dotnet build bench/Coffer.Bench.AuditStore -c Release -o "$COFFER_BUILD_DIR/audit-store-out" -v q -nologo >&2
+  out=bench/results/audit-verify-latest.md
+  { dotnet "$COFFER_BUILD_DIR/audit-store-out/Coffer.Bench.AuditStore.dll" --verify "$records" --append "$append" --batch "$batch" --dir "$dir"
+    echo
+    echo "Command: \`bench/run.sh --audit-verify --records $records --append $append --batch $batch\` (commit $(git rev-parse --short HEAD))."
+  } | tee "$out.tmp"
+  mv "$out.tmp" "$out"
+  exit 0
+fi
 
 pin=none
 fake=0

@@ -7,6 +7,7 @@ using Coffer.Storage.Sqlite;
 // Coffer.Bench.AuditStore [--seconds 5] [--batches 10,30,100] [--dir /tmp]
 // COFFER_BENCHMARK_AUDIT_UNPACKED=1 Coffer.Bench.AuditStore ...   (batches stored plain, as before packing)
 // Coffer.Bench.AuditStore --log 300000 [--dir /tmp]      (listing and reading a large log: LargeLog.cs)
+// Coffer.Bench.AuditStore --verify 10000000 [--append 100000] [--batch 100] [--dir /tmp]   (audit verify: VerifyLog.cs)
 //
 // What one audit record costs the audit writer, by group-commit size: the shipped SQLite store
 // (its own file, migrations, WAL, synchronous=FULL) fed XKS-sized records in batches, each batch
@@ -27,6 +28,12 @@ if (!(seconds > 0) || batches.Any(b => b < 1) || !Directory.Exists(root) || log 
 if (log > 0)
 {
     return await LargeLog.RunAsync(root, log);
+}
+
+if (args.Contains("--verify"))
+{
+    return await VerifyLog.RunAsync(root, long.Parse(Arg("--verify", "0"), CultureInfo.InvariantCulture),
+        long.Parse(Arg("--append", "100000"), CultureInfo.InvariantCulture), int.Parse(Arg("--batch", "100"), CultureInfo.InvariantCulture));
 }
 
 Console.WriteLine($"# Coffer audit store — {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, {Environment.ProcessorCount} CPU(s), {seconds:0} s per row, data in {root}");

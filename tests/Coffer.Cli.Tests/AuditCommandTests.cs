@@ -1,3 +1,4 @@
+using Coffer.Cli.Client;
 using Coffer.Testing;
 using Microsoft.Data.Sqlite;
 
@@ -14,19 +15,51 @@ public sealed class AuditCommandTests
         var ok = await Cli.RunAsync(node, "audit", "verify");
         Assert.True(ok.ExitCode == 0, ok.ToString());
         Assert.Matches(@"^ok: (\d+) records, last seq \1, last checkpoint \1\r?\nanchor: \1:[0-9a-f]{64}\r?\n$", ok.Out);
+        Assert.Matches(@"^verified \d+ records \(through \d+ of \d+\), [\d,]+ records/s, ", ok.Error); // progress, on stderr
 
         using (var db = new AuditDatabase(node))
         {
             Assert.Equal(1, db.Edit(3, e => e with { SourceIp = "198.51.100.7" }));
         }
 
-        var broken = await Cli.RunAsync(node, "audit", "verify");
+        // Record 3 is before the checkpoint the first verify left: only a full walk reads it again.
+        var incremental = await Cli.RunAsync(node, "audit", "verify");
+        Assert.True(incremental.ExitCode == 0, incremental.ToString());
+        Assert.Contains("--full walks them again", incremental.Out, StringComparison.Ordinal);
+
+        var broken = await Cli.RunAsync(node, "audit", "verify", "--full");
         Assert.Equal(1, broken.ExitCode);
         Assert.StartsWith("problem: changed at record 3: record 3 was changed", broken.Out, StringComparison.Ordinal);
 
-        var json = await Cli.RunAsync(node, "audit", "verify", "--json");
+        var json = await Cli.RunAsync(node, "audit", "verify", "--full", "--json");
         Assert.Equal(1, json.ExitCode);
         Assert.Equal(3, json.Json.GetProperty("problemSequence").GetInt64());
+    }
+
+    [Fact]
+    public async Task Audit_verbs_whose_work_grows_with_the_log_have_no_call_limit_while_other_calls_keep_theirs()
+    {
+        await using var node = await DevServer.StartAsync();
+        var env = Cli.Environment(node.Info.AdminUrl, node.Info.AdminToken);
+        CliEnvironment Limit(string seconds) =>
+            env with { Variables = new Dictionary<string, string>(env.Variables) { [ClientSettings.TimeoutVariable] = seconds } };
+
+        // A limit no call can meet (0.1 ms): a call that answers at once times out, the long verbs wait.
+        var list = await Cli.RunAsync(Limit("0.0001"), "keystore", "list");
+        var verify = await Cli.RunAsync(Limit("0.0001"), "audit", "verify");
+        var export = await Cli.RunAsync(Limit("0.0001"), "audit", "export");
+        var report = await Cli.RunAsync(Limit("0.0001"), "audit", "report");
+        var wrong = await Cli.RunAsync(Limit("soon"), "keystore", "list");
+
+        Assert.Equal(1, list.ExitCode);
+        Assert.Contains("did not answer within 0.0001 s", list.Error, StringComparison.Ordinal);
+        Assert.True(verify.ExitCode == 0, verify.ToString());
+        Assert.StartsWith("ok: ", verify.Out, StringComparison.Ordinal);
+        Assert.True(export.ExitCode == 0, export.ToString());
+        Assert.Contains("\"action\":\"seal.unseal\"", export.Out, StringComparison.Ordinal);
+        Assert.True(report.ExitCode == 0, report.ToString());
+        Assert.Equal(2, wrong.ExitCode);
+        Assert.Contains("COFFER_TIMEOUT is 'soon'", wrong.Error, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -26,7 +26,7 @@ internal sealed record CliEnvironment
     public static CliEnvironment ForProcess(TextWriter stdout, TextWriter stderr)
     {
         var variables = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (var name in new[] { ClientSettings.AddressVariable, ClientSettings.TokenVariable, ClientSettings.ReasonVariable })
+        foreach (var name in new[] { ClientSettings.AddressVariable, ClientSettings.TokenVariable, ClientSettings.ReasonVariable, ClientSettings.TimeoutVariable })
         {
             if (Environment.GetEnvironmentVariable(name) is { Length: > 0 } value)
             {

@@ -9,7 +9,9 @@ namespace Coffer.Cli.Client;
 /// </summary>
 internal static class ClientCommand
 {
-    public static void SetClientAction(this Command command, CliEnvironment env, Func<ClientCall, CancellationToken, Task<int>> action, bool needsToken = true)
+    /// <param name="longRunning">The verb's work grows with the data (the audit log): no limit on the call,
+    /// only on connecting (<see cref="ManagementClient.ConnectTimeout"/>); Ctrl+C ends it.</param>
+    public static void SetClientAction(this Command command, CliEnvironment env, Func<ClientCall, CancellationToken, Task<int>> action, bool needsToken = true, bool longRunning = false)
     {
         var address = new Option<string?>("--addr")
         {
@@ -36,7 +38,8 @@ internal static class ClientCommand
                     settings.RequireToken();
                 }
 
-                using var api = new ManagementClient(settings, env.Variable(ClientSettings.ReasonVariable));
+                using var api = new ManagementClient(settings, env.Variable(ClientSettings.ReasonVariable),
+                    longRunning ? Timeout.InfiniteTimeSpan : settings.Timeout);
                 return await action(new ClientCall(parse, env, settings, api, parse.GetValue(json)), ct);
             }
             catch (ApprovalPendingException pending)

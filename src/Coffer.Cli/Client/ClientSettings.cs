@@ -18,6 +18,13 @@ internal sealed record ClientSettings(Uri Address, string? Token, string? DevFil
     /// request a guarded call becomes.</summary>
     public const string ReasonVariable = "COFFER_REASON";
 
+    /// <summary>Seconds a call that answers at once may take (default 30); the verbs whose work grows
+    /// with the audit log have no such limit.</summary>
+    public const string TimeoutVariable = "COFFER_TIMEOUT";
+
+    /// <summary>The limit of a call that answers at once (<see cref="TimeoutVariable"/>).</summary>
+    public TimeSpan Timeout { get; init; } = ManagementClient.DefaultTimeout;
+
     /// <summary>The management listener's default (CofferOptions.Admin).</summary>
     public const string DefaultAddress = "http://127.0.0.1:8444";
 
@@ -61,7 +68,20 @@ internal sealed record ClientSettings(Uri Address, string? Token, string? DevFil
             throw new CliException($"'{address}' is not an http(s) URL: --addr and {AddressVariable} take the management API's base URL, e.g. {DefaultAddress}.", CliException.Usage);
         }
 
-        return new ClientSettings(uri, token, devFile);
+        return new ClientSettings(uri, token, devFile) { Timeout = TimeoutOf(env.Variable(TimeoutVariable)) };
+    }
+
+    private static TimeSpan TimeoutOf(string? seconds)
+    {
+        if (seconds is null)
+        {
+            return ManagementClient.DefaultTimeout;
+        }
+
+        return double.TryParse(seconds, System.Globalization.NumberStyles.AllowDecimalPoint, System.Globalization.CultureInfo.InvariantCulture, out var value)
+            && value is > 0 and <= 86_400
+            ? TimeSpan.FromSeconds(value)
+            : throw new CliException($"{TimeoutVariable} is '{seconds}': it takes the seconds a call may take, more than 0 and at most 86400, e.g. 30 or 0.5.", CliException.Usage);
     }
 
     /// <summary>Fails early, before a request, when a verb that needs a token has none.</summary>

@@ -17,15 +17,22 @@ internal sealed record ApiResult<T>(T Value, string Json);
 /// </summary>
 internal sealed class ManagementClient : IDisposable
 {
-    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
+    /// <summary>How long a call that answers at once may take.</summary>
+    public static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(30);
+
+    /// <summary>How long connecting may take, for every call: a long verb waits for its answer, never for a dead address.</summary>
+    public static readonly TimeSpan ConnectTimeout = TimeSpan.FromSeconds(10);
 
     private readonly HttpClient _http;
 
     /// <param name="reason">Sent as the Coffer-Reason header: shown to approvers when a call needs approval.</param>
-    public ManagementClient(ClientSettings settings, string? reason = null)
+    /// <param name="timeout">The whole call's limit; <see cref="Timeout.InfiniteTimeSpan"/> for verbs whose work
+    /// grows with the audit log (verify, export, report, archive), which Ctrl+C ends instead.</param>
+    public ManagementClient(ClientSettings settings, string? reason = null, TimeSpan? timeout = null)
     {
         Address = settings.Address;
-        _http = new HttpClient { BaseAddress = settings.Address, Timeout = Timeout };
+        Timeout = timeout ?? DefaultTimeout;
+        _http = new HttpClient(new SocketsHttpHandler { ConnectTimeout = ConnectTimeout }) { BaseAddress = settings.Address, Timeout = Timeout };
         if (settings.Token is not null)
         {
             _http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", settings.Token);
@@ -38,6 +45,9 @@ internal sealed class ManagementClient : IDisposable
     }
 
     public Uri Address { get; }
+
+    /// <summary>The whole call's limit (infinite for long verbs).</summary>
+    public TimeSpan Timeout { get; }
 
     public static string Route(params string[] segments) =>
         "/api/v1/" + string.Join('/', segments.Select(Uri.EscapeDataString));
@@ -79,12 +89,8 @@ internal sealed class ManagementClient : IDisposable
     /// <summary>Streams a text answer line by line to <paramref name="output"/> (an export that may be large).</summary>
     public async Task<long> CopyLinesAsync(string path, TextWriter output, CancellationToken ct)
     {
-        using var request = new HttpRequestMessage(HttpMethod.Get, path);
-        using var response = await ExchangeAsync(request, ct, HttpCompletionOption.ResponseHeadersRead);
-        await using var body = await response.Content.ReadAsStreamAsync(ct);
-        using var reader = new StreamReader(body);
         long lines = 0;
-        while (await reader.ReadLineAsync(ct) is { } line)
+        await foreach (var line in ReadLinesAsync(path, null, ct))
         {
             await output.WriteLineAsync(line);
             lines++;
@@ -101,6 +107,44 @@ internal sealed class ManagementClient : IDisposable
         await using var body = await response.Content.ReadAsStreamAsync(ct);
         await body.CopyToAsync(destination, ct);
     }
+
+    /// <summary>A GET's answer line by line as it arrives (a stream of progress lines, an export).</summary>
+    /// <param name="accept">The media type to ask for, or null for the endpoint's default.</param>
+    public async IAsyncEnumerable<string> ReadLinesAsync(string path, string? accept, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, path);
+        if (accept is not null)
+        {
+            request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue(accept));
+        }
+
+        using var response = await ExchangeAsync(request, ct, HttpCompletionOption.ResponseHeadersRead);
+        await using var body = await response.Content.ReadAsStreamAsync(ct);
+        using var reader = new StreamReader(body);
+        while (await ReadLineAsync(reader, ct) is { } line)
+        {
+            yield return line;
+        }
+    }
+
+    // A connection that breaks mid-answer (the server stopped, a proxy gave up) is Coffer's failure to
+    // answer, said in one line like the others.
+    private async Task<string?> ReadLineAsync(StreamReader reader, CancellationToken ct)
+    {
+        try
+        {
+            return await reader.ReadLineAsync(ct);
+        }
+        catch (IOException e)
+        {
+            throw new CliException($"Coffer at {Address} ended its answer before it was complete ({e.Message}): see the server's log.", e);
+        }
+    }
+
+    /// <summary>The value of one line of an NDJSON answer; an answer that is not one is no answer of Coffer's.</summary>
+    public T ReadLine<T>(string line, JsonTypeInfo<T> type)
+        where T : class =>
+        TryRead(line, type) ?? throw new CliException($"{Address} answered a line that is not Coffer's ({(line.Length > 200 ? line[..200] + "..." : line)}): check --addr or {ClientSettings.AddressVariable}.");
 
     public async Task DeleteAsync(string path, CancellationToken ct)
     {
@@ -143,7 +187,10 @@ internal sealed class ManagementClient : IDisposable
         }
         catch (TaskCanceledException e) when (!ct.IsCancellationRequested)
         {
-            throw new CliException($"Coffer at {Address} did not answer within {Timeout.TotalSeconds:0} s.", e);
+            // Without a limit on the call, only connecting can time out.
+            throw new CliException(Timeout == System.Threading.Timeout.InfiniteTimeSpan
+                ? $"cannot reach Coffer at {Address}: no connection within {ConnectTimeout.TotalSeconds:0} s."
+                : $"Coffer at {Address} did not answer within {Timeout.TotalSeconds:0.####} s.", e);
         }
 
         if (response.StatusCode == System.Net.HttpStatusCode.Accepted)

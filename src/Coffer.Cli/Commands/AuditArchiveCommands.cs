@@ -33,7 +33,7 @@ internal static class AuditArchiveCommands
             await call.Out.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
                 $"archived records {a.FirstSequence} to {a.ThroughSequence} into {a.FileName} (sha256 {a.FileSha256})"));
             return 0;
-        });
+        }, longRunning: true);
         return command;
     }
 

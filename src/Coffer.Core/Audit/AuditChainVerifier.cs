@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Security.Cryptography;
 
 namespace Coffer.Audit;
 
@@ -14,15 +15,22 @@ namespace Coffer.Audit;
 /// checkpoint. What it cannot prove alone: that the newest records were not removed together with
 /// their checkpoints — that needs a head from outside the database (the running server's, or one
 /// anchored externally), passed as <c>expectedHead</c>.
+/// <para>Stored batches (<see cref="Add(IReadOnlyList{AuditStoredBatch}, IEnumerable{AuditCheckpoint})"/>)
+/// are checked as bytes: each body must be canonical and hash, as stored, to its hash. That is the
+/// verdict decoding each record and encoding it again would give, without allocating per record; one
+/// SHA-256 buffer and one keyed HMAC serve the whole walk.</para>
 /// </remarks>
-public sealed class AuditChainVerifier
+public sealed class AuditChainVerifier : IDisposable
 {
-    private readonly byte[] _key;
+    private const int HeadSize = 17; // AuditCanonical's format byte, u64be(seq), i64be(unix ms)
+
+    private readonly IncrementalHash _mac;
     private readonly AuditHead[] _expected;
     private readonly SortedDictionary<long, AuditCheckpoint> _checkpoints = [];
     private readonly long _firstSequence;
+    private readonly byte[] _prev = new byte[AuditRecord.HashSize];
+    private byte[] _hashInput = new byte[1024];
     private long _next;
-    private byte[] _prev;
     private long _count;
     private long _lastCheckpoint;
     private AuditProblem? _problem;
@@ -38,16 +46,27 @@ public sealed class AuditChainVerifier
     public AuditChainVerifier(ReadOnlySpan<byte> checkpointKey, AuditHead? expectedHead = null, long firstSequence = 1, byte[]? firstPrevHash = null, AuditHead? anchor = null)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(firstSequence, 1);
-        _key = checkpointKey.ToArray();
+        _mac = IncrementalHash.CreateHMAC(HashAlgorithmName.SHA256, checkpointKey);
         _expected = [.. new[] { expectedHead, anchor }.Where(h => h is { Sequence: > 0 }).Select(h => h!.Value)];
         _firstSequence = firstSequence;
         _next = firstSequence;
-        _prev = firstPrevHash ?? AuditRecord.GenesisHash.ToArray();
+        if (firstPrevHash is not null)
+        {
+            ArgumentOutOfRangeException.ThrowIfNotEqual(firstPrevHash.Length, AuditRecord.HashSize, nameof(firstPrevHash));
+            firstPrevHash.CopyTo(_prev, 0);
+        }
+
         _lastCheckpoint = firstSequence - 1;
     }
 
     /// <summary>The first problem found so far, or null.</summary>
     public AuditProblem? Problem => _problem;
+
+    /// <summary>Records checked so far (for progress).</summary>
+    public long Records => _count;
+
+    /// <summary>The last record checked so far (for progress).</summary>
+    public long LastSequence => _next - 1;
 
     /// <summary>
     /// Checks the next records (ascending, continuing where the last call ended) and the checkpoints
@@ -63,14 +82,7 @@ public sealed class AuditChainVerifier
             return false;
         }
 
-        foreach (var checkpoint in checkpoints)
-        {
-            if (checkpoint.Sequence >= _next)
-            {
-                _checkpoints[checkpoint.Sequence] = checkpoint;
-            }
-        }
-
+        Register(checkpoints);
         for (var i = 0; i < records.Count; i++)
         {
             if (!Check(records, i))
@@ -80,6 +92,45 @@ public sealed class AuditChainVerifier
         }
 
         return true;
+    }
+
+    /// <summary>
+    /// <see cref="Add(IReadOnlyList{AuditRecord}, IEnumerable{AuditCheckpoint})"/> for stored batches
+    /// (ascending, continuing where the last call ended), checked as the bytes they hold.
+    /// </summary>
+    public bool Add(IReadOnlyList<AuditStoredBatch> batches, IEnumerable<AuditCheckpoint> checkpoints)
+    {
+        ArgumentNullException.ThrowIfNull(batches);
+        ArgumentNullException.ThrowIfNull(checkpoints);
+        if (_problem is not null)
+        {
+            return false;
+        }
+
+        Register(checkpoints);
+        for (var b = 0; b < batches.Count; b++)
+        {
+            if (!Check(batches, b))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>Frees the keyed HMAC (the only copy of the key it keeps).</summary>
+    public void Dispose() => _mac.Dispose();
+
+    private void Register(IEnumerable<AuditCheckpoint> checkpoints)
+    {
+        foreach (var checkpoint in checkpoints)
+        {
+            if (checkpoint.Sequence >= _next)
+            {
+                _checkpoints[checkpoint.Sequence] = checkpoint;
+            }
+        }
     }
 
     /// <summary>The verdict once every record and checkpoint was added.</summary>
@@ -108,13 +159,129 @@ public sealed class AuditChainVerifier
             }
         }
 
-        return new AuditVerification(_count, last, _lastCheckpoint >= _firstSequence ? _lastCheckpoint : 0, _problem) { LastHash = _prev };
+        // A walk that starts after record 1 starts on a MAC-proven point (an archive's cut, a verified
+        // checkpoint), so its last proven record is at least that one.
+        return new AuditVerification(_count, last, _lastCheckpoint, _problem) { LastHash = _prev.ToArray(), FirstSequence = _firstSequence };
     }
 
     private bool Check(IReadOnlyList<AuditRecord> records, int index)
     {
         var record = records[index];
         var seq = record.Sequence;
+        if (!CheckPlace(seq))
+        {
+            return false;
+        }
+
+        if (!record.PrevHash.AsSpan().SequenceEqual(_prev))
+        {
+            // A record whose PrevHash is the stored hash of a later record has swapped places with it.
+            for (var j = index + 1; j < records.Count; j++)
+            {
+                if (records[j].Hash.AsSpan().SequenceEqual(record.PrevHash))
+                {
+                    return Swapped(seq, records[j].Sequence);
+                }
+            }
+
+            return Unlinked(seq);
+        }
+
+        if (!record.ComputeHash().AsSpan().SequenceEqual(record.Hash))
+        {
+            return Changed(seq);
+        }
+
+        return Accept(seq, record.Hash);
+    }
+
+    // Batch `index` of the page, record by record, as Check(records, i) checks the records the storage
+    // decodes from it: within a batch each record's PrevHash is the stored hash before it, so only the
+    // batch's first record can fail to link.
+    private bool Check(IReadOnlyList<AuditStoredBatch> batches, int index)
+    {
+        var batch = batches[index];
+        var ms = batch.Time.ToUnixTimeMilliseconds();
+        var bodies = batch.Bodies();
+        for (var i = 0; bodies.MoveNext(); i++)
+        {
+            var seq = batch.FirstSequence + i;
+            if (i == 0)
+            {
+                if (!CheckPlace(seq))
+                {
+                    return false;
+                }
+
+                if (!batch.PrevHash.AsSpan().SequenceEqual(_prev))
+                {
+                    return SwappedWithin(batches, index) is { } later ? Swapped(seq, later) : Unlinked(seq);
+                }
+            }
+
+            var hash = batch.HashAt(i);
+            if (bodies.IsCut || !AuditCanonicalReader.IsCanonicalBody(bodies.Current) || !HashIs(seq, ms, bodies.Current, hash))
+            {
+                return Changed(seq);
+            }
+
+            if (!Accept(seq, hash))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    // The sequence of a later record of the page whose stored hash is the PrevHash of batch `index`.
+    private static long? SwappedWithin(IReadOnlyList<AuditStoredBatch> batches, int index)
+    {
+        var prev = batches[index].PrevHash;
+        for (var b = index; b < batches.Count; b++)
+        {
+            var batch = batches[b];
+            var count = batch.Bodies().CountRemaining();
+            for (var i = b == index ? 1 : 0; i < count; i++)
+            {
+                if (batch.HashAt(i).SequenceEqual(prev))
+                {
+                    return batch.FirstSequence + i;
+                }
+            }
+        }
+
+        return null;
+    }
+
+    // SHA-256(prev || 0x01 || u64be(seq) || i64be(ms) || body) == hash: AuditCanonical.ComputeHash over
+    // the stored body, in one buffer kept for the whole walk.
+    private bool HashIs(long seq, long ms, ReadOnlySpan<byte> body, ReadOnlySpan<byte> hash)
+    {
+        if (hash.Length != AuditRecord.HashSize)
+        {
+            return false;
+        }
+
+        var length = AuditRecord.HashSize + HeadSize + body.Length;
+        if (_hashInput.Length < length)
+        {
+            _hashInput = new byte[Math.Max(length, _hashInput.Length * 2)];
+        }
+
+        var input = _hashInput.AsSpan(0, length);
+        _prev.CopyTo(input);
+        input[AuditRecord.HashSize] = AuditCanonical.FormatV1;
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt64BigEndian(input[(AuditRecord.HashSize + 1)..], (ulong)seq);
+        System.Buffers.Binary.BinaryPrimitives.WriteInt64BigEndian(input[(AuditRecord.HashSize + 9)..], ms);
+        body.CopyTo(input[(AuditRecord.HashSize + HeadSize)..]);
+        Span<byte> computed = stackalloc byte[AuditRecord.HashSize];
+        SHA256.HashData(input, computed);
+        return computed.SequenceEqual(hash);
+    }
+
+    private bool CheckPlace(long seq)
+    {
         if (seq > _next)
         {
             return Fail(AuditProblemKind.Missing, _next, seq == _next + 1
@@ -127,40 +294,39 @@ public sealed class AuditChainVerifier
             return Fail(AuditProblemKind.Reordered, seq, Invariant($"record {seq} appears again after record {_next - 1}"));
         }
 
-        if (!record.PrevHash.AsSpan().SequenceEqual(_prev))
+        return true;
+    }
+
+    private bool Swapped(long seq, long later) => Fail(AuditProblemKind.Reordered, seq,
+        Invariant($"record {seq} is out of order: it holds the record that followed record {later}"));
+
+    private bool Unlinked(long seq) =>
+        Fail(AuditProblemKind.Changed, seq, Invariant($"record {seq} does not link to record {seq - 1}: its previous hash differs"));
+
+    private bool Changed(long seq) =>
+        Fail(AuditProblemKind.Changed, seq, Invariant($"record {seq} was changed: its hash does not match its contents"));
+
+    // The record at `seq` hashes to `hash` and links to the one before: checks it against the heads
+    // known from outside and the checkpoint at it, then moves on.
+    private bool Accept(long seq, ReadOnlySpan<byte> hash)
+    {
+        foreach (var h in _expected)
         {
-            // A record whose PrevHash is the stored hash of a later record has swapped places with it.
-            for (var j = index + 1; j < records.Count; j++)
+            if (h.Sequence == seq && !h.Hash.AsSpan().SequenceEqual(hash))
             {
-                if (records[j].Hash.AsSpan().SequenceEqual(record.PrevHash))
-                {
-                    return Fail(AuditProblemKind.Reordered, seq,
-                        Invariant($"record {seq} is out of order: it holds the record that followed record {records[j].Sequence}"));
-                }
+                return Fail(AuditProblemKind.Rewritten, _lastCheckpoint + 1,
+                    Invariant($"record {seq} is not the record this server wrote there: records {_lastCheckpoint + 1} to {seq} were rewritten"));
             }
-
-            return Fail(AuditProblemKind.Changed, seq, Invariant($"record {seq} does not link to record {seq - 1}: its previous hash differs"));
         }
 
-        if (!record.ComputeHash().AsSpan().SequenceEqual(record.Hash))
+        if (_checkpoints.Count > 0 && _checkpoints.Remove(seq, out var checkpoint))
         {
-            return Fail(AuditProblemKind.Changed, seq, Invariant($"record {seq} was changed: its hash does not match its contents"));
-        }
-
-        if (Array.Exists(_expected, h => h.Sequence == seq && !h.Hash.AsSpan().SequenceEqual(record.Hash)))
-        {
-            return Fail(AuditProblemKind.Rewritten, _lastCheckpoint + 1,
-                Invariant($"record {seq} is not the record this server wrote there: records {_lastCheckpoint + 1} to {seq} were rewritten"));
-        }
-
-        if (_checkpoints.Remove(seq, out var checkpoint))
-        {
-            if (!AuditCheckpointMac.IsValid(_key, checkpoint))
+            if (!AuditCheckpointMac.IsValid(_mac, checkpoint))
             {
                 return Fail(AuditProblemKind.BadCheckpoint, seq, Invariant($"the checkpoint at record {seq} has an invalid MAC"));
             }
 
-            if (!checkpoint.Hash.AsSpan().SequenceEqual(record.Hash))
+            if (!checkpoint.Hash.AsSpan().SequenceEqual(hash))
             {
                 return Fail(AuditProblemKind.Rewritten, _lastCheckpoint + 1, _lastCheckpoint + 1 == seq
                     ? Invariant($"record {seq} was rewritten: the checkpoint at record {seq} names another hash")
@@ -170,7 +336,7 @@ public sealed class AuditChainVerifier
             _lastCheckpoint = seq;
         }
 
-        _prev = record.Hash;
+        hash.CopyTo(_prev);
         _next = seq + 1;
         _count++;
         return true;
@@ -217,6 +383,9 @@ public sealed record AuditProblem(AuditProblemKind Kind, long Sequence, string M
 /// <param name="LastCheckpoint">The last record covered by a valid checkpoint (0 for none).</param>
 public sealed record AuditVerification(long Records, long LastSequence, long LastCheckpoint, AuditProblem? Problem)
 {
+    /// <summary>Where the walk started: 1, or the record after an archive's cut or a verified checkpoint.</summary>
+    public long FirstSequence { get; init; } = 1;
+
     /// <summary>The hash of record <see cref="LastSequence"/>: with it, an anchor to keep outside the database.</summary>
     public byte[] LastHash { get; init; } = new byte[AuditRecord.HashSize];
 

@@ -58,6 +58,22 @@ public interface IAuditRepository
     /// </summary>
     Task<AuditChainPage> ReadChainAsync(long fromSequence, int limit, CancellationToken ct = default);
 
+    /// <summary>
+    /// Records <paramref name="fromSequence"/> to <paramref name="fromSequence"/> + <paramref name="records"/> - 1
+    /// as stored, undecoded (<see cref="AuditStoredBatch"/>: what verify hashes), with the checkpoints of
+    /// that range — and every checkpoint from <paramref name="fromSequence"/> on when it is the last
+    /// page. One consistent snapshot, as <see cref="ReadChainAsync"/>; reads only the batches of that
+    /// range, so walking a chain page by page (from each page's <c>Next</c>) reads each batch once.
+    /// </summary>
+    Task<AuditStoredPage> ReadStoredBatchesAsync(long fromSequence, int records, CancellationToken ct = default);
+
+    /// <summary>Where the last successful verify ended (<see cref="AuditVerifiedCheckpoint"/>), or null.
+    /// Stored, so untrusted: a value that does not parse comes back with a MAC that cannot hold.</summary>
+    Task<AuditCheckpoint?> GetVerifiedCheckpointAsync(CancellationToken ct = default);
+
+    /// <summary>Replaces the verified checkpoint.</summary>
+    Task SaveVerifiedCheckpointAsync(AuditCheckpoint verified, CancellationToken ct = default);
+
     /// <summary>Records matching every given filter, newest first, one page at a time (keyset paging on the sequence).</summary>
     Task<AuditPage> QueryAsync(AuditQuery query, CancellationToken ct = default);
 
@@ -146,3 +162,9 @@ public sealed record AuditChainPage(IReadOnlyList<AuditRecord> Records, IReadOnl
 
 /// <param name="Next">The cursor of the next (older) page, or null on the last page.</param>
 public sealed record AuditPage(IReadOnlyList<AuditRecord> Records, long? Next);
+
+/// <summary>Records <c>From</c> to <see cref="Next"/> - 1 of the chain as stored, in whole or cut batches.</summary>
+/// <param name="Checkpoints">The checkpoints of that range, or every one from its start on when <paramref name="IsLast"/>.</param>
+/// <param name="Next">Where the next page starts.</param>
+/// <param name="IsLast">No record is stored from <paramref name="Next"/> on.</param>
+public sealed record AuditStoredPage(IReadOnlyList<AuditStoredBatch> Batches, IReadOnlyList<AuditCheckpoint> Checkpoints, long Next, bool IsLast);

@@ -22,7 +22,7 @@ internal sealed partial class AuditLog
     /// Retention: moves the oldest records — from the last archive on, through the latest
     /// checkpoint at or before <paramref name="through"/> — into a new archive file in
     /// <paramref name="directory"/>, then removes them from the database. The chain continues across the
-    /// cut: the next record's PrevHash is the archive's last hash, and <see cref="VerifyAsync(AuditHead?, string?, CancellationToken)"/>
+    /// cut: the next record's PrevHash is the archive's last hash, and <see cref="VerifyAsync(AuditVerifyRequest, Func{AuditVerifyProgress, ValueTask}?, CancellationToken)"/>
     /// walks archives and database as one chain.
     /// </summary>
     /// <remarks>
@@ -65,7 +65,7 @@ internal sealed partial class AuditLog
             OwnerOnlyFiles.CreateDirectory(directory);
             var fileName = AuditArchiveFile.Name(first, cut.Sequence);
             var firstPrevHash = last?.ThroughHash ?? AuditRecord.GenesisHash.ToArray();
-            var verifier = new AuditChainVerifier(key, firstSequence: first, firstPrevHash: firstPrevHash);
+            using var verifier = new AuditChainVerifier(key, firstSequence: first, firstPrevHash: firstPrevHash);
             var sha = await AuditArchiveFile.WriteAsync(Path.Combine(directory, fileName), first, cut.Sequence, firstPrevHash,
                 VerifiedRangeAsync(verifier, first, cut.Sequence, ct), ct);
 

@@ -63,7 +63,7 @@ internal sealed partial class AuditLog
 
             // The MACed row anchors the file's end, so the chain must reach exactly its last hash.
             var end = new AuditHead(archive.ThroughSequence, archive.ThroughHash);
-            var verifier = new AuditChainVerifier(key, firstSequence: archive.FirstSequence, firstPrevHash: firstPrevHash, anchor: end);
+            using var verifier = new AuditChainVerifier(key, firstSequence: archive.FirstSequence, firstPrevHash: firstPrevHash, anchor: end);
             if (await WalkArchiveAsync(verifier, archive, directory, VerifyPageSize, ct, page) is { } problem)
             {
                 return problem;

@@ -157,10 +157,12 @@ internal static class AuditReports
     {
         try
         {
-            var v = await audit.VerifyAsync(ct: ct);
+            var v = await audit.VerifyAsync(new AuditVerifyRequest(), null, ct);
             return v.Problem is { } p
                 ? Invariant($"PROBLEM: {AuditViews.KindName(p.Kind)} at record {p.Sequence}: {p.Message}")
-                : Invariant($"verified: {v.Records} records, last seq {v.LastSequence}, last checkpoint {v.LastCheckpoint}");
+                : v.FirstSequence > 1
+                    ? Invariant($"verified through record {v.LastSequence} (records {v.FirstSequence} to {v.LastSequence} now, those before at an earlier verify or archived), last checkpoint {v.LastCheckpoint}")
+                    : Invariant($"verified: {v.Records} records, last seq {v.LastSequence}, last checkpoint {v.LastCheckpoint}");
         }
         catch (SealedException)
         {

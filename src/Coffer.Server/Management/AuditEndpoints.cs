@@ -19,7 +19,10 @@ internal static class AuditEndpoints
     {
         var group = api.MapGroup("/audit").WithTags("Audit").RequirePermission(Permissions.AuditRead);
         group.MapGet("/verify", VerifyAsync)
-            .WithSummary("Walk the audit chain and report the first broken, missing, reordered, rebuilt or unproven record, or ok");
+            .WithSummary("Walk the audit chain from the last verify's checkpoint (full=true: from the start) and report the first broken, missing, reordered, rebuilt or unproven record, or ok; with Accept: application/x-ndjson, progress lines first")
+            .Produces<AuditVerifyView>(StatusCodes.Status200OK, "application/json")
+            .Produces<AuditVerifyLine>(StatusCodes.Status200OK, AuditVerifyStream.MediaType)
+            .ProducesProblem(StatusCodes.Status400BadRequest);
         group.MapGet("/records", ListAsync)
             .WithSummary("List audit records, newest first, with filters and keyset paging, from the live log on into the archive files (each proven first); archived records that cannot be proven are named in archived");
         group.MapGet("/report", ReportAsync)
@@ -144,8 +147,11 @@ internal static class AuditEndpoints
     /// rollback of the database that the server's own head, read from that database at start, cannot.</param>
     /// <param name="archives">Also walk the archive files, from record 1 (needed for an anchor in an archived range, which it implies).</param>
     /// <param name="archiveDirectory">Walk the archive files in this directory of the server instead of Audit.ArchiveDirectory (implies archives).</param>
-    private static async Task<Results<Ok<AuditVerifyView>, ProblemHttpResult>> VerifyAsync(
-        AuditLog audit, ICofferStorage storage, Hosting.CofferOptions options, long? anchorSequence, string? anchorHash, bool? archives, string? archiveDirectory, CancellationToken ct)
+    /// <param name="full">Walk from the start (the last archive's cut) instead of from the verified checkpoint
+    /// the last successful verify left: what finds a record changed before that checkpoint.</param>
+    private static async Task<IResult> VerifyAsync(
+        HttpContext http, AuditLog audit, ICofferStorage storage, Hosting.CofferOptions options, TimeProvider time,
+        long? anchorSequence, string? anchorHash, bool? archives, string? archiveDirectory, bool? full, CancellationToken ct)
     {
         if (Coffer.Server.Audit.Retention.AuditArchiveDirectories.Refusal(archiveDirectory) is { } refusal)
         {
@@ -175,12 +181,24 @@ internal static class AuditEndpoints
         var cuts = await storage.Audit.ListArchivesAsync(ct);
         var cut = cuts.Count == 0 ? 0 : cuts[^1].ThroughSequence;
         var walkArchives = archives == true || archiveDirectory is not null || anchor?.Sequence <= cut;
-        var result = await audit.VerifyAsync(anchor, walkArchives ? archiveDirectory ?? options.ResolvedAuditArchiveDirectory : null, ct);
-        return TypedResults.Ok(new AuditVerifyView(
-            result.Ok, result.Records, result.LastSequence, result.LastCheckpoint,
-            result.Problem is { } p ? AuditViews.KindName(p.Kind) : null, result.Problem?.Sequence, result.Problem?.Message,
-            Convert.ToHexStringLower(result.LastHash)));
+        var request = new AuditVerifyRequest
+        {
+            Anchor = anchor,
+            Full = full == true,
+            ArchiveDirectory = walkArchives ? archiveDirectory ?? options.ResolvedAuditArchiveDirectory : null,
+        };
+        if (!AuditVerifyStream.IsAsked(http.Request))
+        {
+            return TypedResults.Ok(View(await audit.VerifyAsync(request, null, ct)));
+        }
+
+        return new AuditVerifyStream(audit, request, time);
     }
+
+    public static AuditVerifyView View(AuditVerification result) => new(
+        result.Ok, result.Records, result.LastSequence, result.LastCheckpoint,
+        result.Problem is { } p ? AuditViews.KindName(p.Kind) : null, result.Problem?.Sequence, result.Problem?.Message,
+        Convert.ToHexStringLower(result.LastHash), result.FirstSequence);
 
     /// <param name="actor">Who made the records, as the listing shows it: an actor id, or <c>system</c> or
     /// <c>anonymous</c> for the records of actors without one.</param>

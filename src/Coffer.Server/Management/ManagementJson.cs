@@ -175,7 +175,18 @@ public sealed record CallerGrantView(string Role, string? KeyStoreId = null, str
 /// <param name="Problem">changed, missing, reordered, bad-checkpoint, rewritten, truncated or unproven; null when ok.</param>
 /// <param name="ProblemSequence">The first record the problem concerns.</param>
 /// <param name="LastHash">Hash of record LastSequence (hex): keep (LastSequence, LastHash) outside Coffer and pass them back as an anchor.</param>
-public sealed record AuditVerifyView(bool Ok, long Records, long LastSequence, long LastCheckpoint, string? Problem, long? ProblemSequence, string? Message, string LastHash);
+/// <param name="FirstSequence">Where this walk started: 1, or the record after the verified checkpoint of an
+/// earlier verify or after the last archive's cut (docs/audit-verify.md). Records counts from there.</param>
+public sealed record AuditVerifyView(bool Ok, long Records, long LastSequence, long LastCheckpoint, string? Problem, long? ProblemSequence, string? Message, string LastHash, long FirstSequence = 1);
+
+/// <summary>One line of GET /audit/verify answered as application/x-ndjson: progress lines while the walk
+/// runs, then one line with the result.</summary>
+public sealed record AuditVerifyLine(AuditVerifyProgressView? Progress = null, AuditVerifyView? Result = null);
+
+/// <param name="Records">Records checked so far.</param>
+/// <param name="LastSequence">The last record checked.</param>
+/// <param name="HeadSequence">The stored chain's last record when the walk began: where it is going.</param>
+public sealed record AuditVerifyProgressView(long Records, long LastSequence, long HeadSequence);
 
 /// <summary>One audit record as stored, with its chain hashes in hex.</summary>
 public sealed record AuditRecordView(
@@ -314,6 +325,7 @@ public sealed record AlertDeliveryListView(IReadOnlyList<AlertDeliveryView> Deli
 [JsonSerializable(typeof(SealStatusView))]
 [JsonSerializable(typeof(WhoAmIView))]
 [JsonSerializable(typeof(AuditVerifyView))]
+[JsonSerializable(typeof(AuditVerifyLine))]
 [JsonSerializable(typeof(AuditRecordListView))]
 [JsonSerializable(typeof(AuditRecordView))]
 [JsonSerializable(typeof(CreateTokenRequest))]

@@ -202,7 +202,8 @@ public static class AuditBatchBlob
 
     // The byte offset of record `index` (0-based) in a plain blob, or -1 when the blob has fewer
     // well-formed records before it.
-    private static int OffsetOf(byte[] plain, int index)
+    /// <summary>Where record <paramref name="index"/> of a plain records blob starts, or -1 when it has fewer well-formed records.</summary>
+    public static int OffsetOf(byte[] plain, int index)
     {
         var seen = 0;
         foreach (var (offset, length) in Bodies(plain))

@@ -73,6 +73,17 @@ public sealed class AuditCanonicalTests
     }
 
     [Fact]
+    public void Verified_checkpoint_MAC_matches_the_vector()
+    {
+        var hash = Convert.FromHexString("fcd783092f084775189f27f5a7b5330d13f925053f1aa699393ed7ce81a06d74");
+        var key = Enumerable.Range(0, 32).Select(i => (byte)i).ToArray();
+
+        var verified = AuditVerifiedCheckpoint.Create(key, 1, hash, VectorTime);
+
+        Assert.Equal("7d1859943aee8b57acb7d922781e2a575455abd48ede4452d241f2f26a6b3270", Convert.ToHexStringLower(verified.Mac));
+    }
+
+    [Fact]
     public void Audit_checkpoint_key_is_HKDF_of_the_master_key_with_its_own_info()
     {
         using var master = MasterKey.FromBytes(Enumerable.Range(0, 32).Select(i => (byte)i).ToArray());

@@ -172,9 +172,9 @@ public sealed class AuditChainVerifierTests
         checkpoints.RemoveAll(c => c.Sequence > 6);
         var rolledBackHead = Head(records);
 
-        var withoutAnchor = new AuditChainVerifier(Key, rolledBackHead);
+        using var withoutAnchor = new AuditChainVerifier(Key, rolledBackHead);
         withoutAnchor.Add(records, checkpoints);
-        var withAnchor = new AuditChainVerifier(Key, rolledBackHead, anchor: anchor);
+        using var withAnchor = new AuditChainVerifier(Key, rolledBackHead, anchor: anchor);
         withAnchor.Add(records, checkpoints);
 
         Assert.True(withoutAnchor.Complete().Ok);
@@ -185,7 +185,7 @@ public sealed class AuditChainVerifierTests
     public void Anchor_naming_another_hash_is_a_rewrite()
     {
         var (records, checkpoints) = Chain(5);
-        var verifier = new AuditChainVerifier(Key, Head(records), anchor: new AuditHead(3, new byte[32]));
+        using var verifier = new AuditChainVerifier(Key, Head(records), anchor: new AuditHead(3, new byte[32]));
         verifier.Add(records, checkpoints);
 
         Assert.Equal(AuditProblemKind.Rewritten, verifier.Complete().Problem?.Kind);
@@ -218,7 +218,7 @@ public sealed class AuditChainVerifierTests
         var (records, checkpoints) = Chain(25, checkpointEvery: 4);
         records[17] = Replace(records[17], records[17].Event with { AwsRegion = "us-east-1" });
 
-        var verifier = new AuditChainVerifier(Key, Head(records));
+        using var verifier = new AuditChainVerifier(Key, Head(records));
         for (var from = 0; from < records.Count; from += 7)
         {
             var page = records.Skip(from).Take(7).ToList();
@@ -237,7 +237,7 @@ public sealed class AuditChainVerifierTests
 
     private static AuditVerification Verify(List<AuditRecord> records, List<AuditCheckpoint> checkpoints, AuditHead? expectedHead)
     {
-        var verifier = new AuditChainVerifier(Key, expectedHead);
+        using var verifier = new AuditChainVerifier(Key, expectedHead);
         verifier.Add(records, checkpoints);
         return verifier.Complete();
     }

@@ -7,9 +7,10 @@ namespace Coffer.Server.Tests.Audit;
 
 internal static class AuditApi
 {
-    public static async Task<JsonNode> VerifyAsync(this HttpClient admin)
+    /// <param name="full">Walk the whole chain, not only what follows the last verify's checkpoint.</param>
+    public static async Task<JsonNode> VerifyAsync(this HttpClient admin, bool full = false)
     {
-        using var response = await admin.GetAsync("/api/v1/audit/verify");
+        using var response = await admin.GetAsync("/api/v1/audit/verify" + (full ? "?full=true" : ""));
         return await response.JsonAsync(HttpStatusCode.OK);
     }
 

@@ -29,7 +29,7 @@ public sealed class AuditLogTests
         Assert.Equal([1, 99], store.BatchSizes);
         Assert.Equal(Enumerable.Range(1, 100).Select(i => (long)i), store.Records.Select(r => r.Sequence));
         Assert.Equal(new AuditHead(100, store.Records[^1].Hash), log.Head);
-        var verifier = new AuditChainVerifier(new byte[32]);
+        using var verifier = new AuditChainVerifier(new byte[32]);
         Assert.True(verifier.Add(store.Records, []));
     }
 
@@ -145,7 +145,8 @@ public sealed class AuditLogTests
 
         Assert.Equal(Enumerable.Range(1, Threads * Each).Select(i => (long)i), store.Records.Select(r => r.Sequence));
         Assert.Equal(Threads * Each, store.Records.Select(r => r.Event.Action).Distinct().Count());
-        Assert.True(new AuditChainVerifier(new byte[32]).Add(store.Records, []));
+        using var verifier = new AuditChainVerifier(new byte[32]);
+        Assert.True(verifier.Add(store.Records, []));
     }
 
     [Fact]
@@ -294,6 +295,12 @@ public sealed class AuditLogTests
             Task.FromResult(new AuditChainPage([.. Records.Where(r => r.Sequence >= fromSequence).Take(limit)], [.. Checkpoints], true));
 
         public Task<AuditPage> QueryAsync(AuditQuery query, CancellationToken ct = default) => throw new NotSupportedException();
+
+        public Task<AuditStoredPage> ReadStoredBatchesAsync(long fromSequence, int records, CancellationToken ct = default) => throw new NotSupportedException();
+
+        public Task<AuditCheckpoint?> GetVerifiedCheckpointAsync(CancellationToken ct = default) => throw new NotSupportedException();
+
+        public Task SaveVerifiedCheckpointAsync(AuditCheckpoint verified, CancellationToken ct = default) => throw new NotSupportedException();
 
         public Task<AuditCheckpoint?> GetCheckpointAtOrBeforeAsync(long sequence, CancellationToken ct = default) => throw new NotSupportedException();
 

@@ -135,7 +135,7 @@ public sealed class ClusterAuditTests(ITestOutputHelper output)
             Assert.Equal(1, await ChangeStoredRecordAsync(connection, victim));
         }
 
-        var tampered = await a.Admin.VerifyAsync();
+        var tampered = await a.Admin.VerifyAsync(full: true);
         Assert.False((bool)tampered["ok"]!);
         Assert.Equal(victim.Sequence, (long)tampered["problemSequence"]!);
     }
