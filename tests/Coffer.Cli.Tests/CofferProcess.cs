@@ -9,12 +9,17 @@ namespace Coffer.Cli.Tests;
 /// </summary>
 internal static class CofferProcess
 {
-    public static ChildProcess Start(string workingDirectory, IEnumerable<string> args) =>
+    /// <param name="environment">Variables to set (or, with null, to unset) besides the defaults.</param>
+    public static ChildProcess Start(string workingDirectory, IEnumerable<string> args, IReadOnlyDictionary<string, string?>? environment = null)
+    {
+        // The test runner's own settings must not leak into the child.
+        var variables = new Dictionary<string, string?> { [Client.ClientSettings.AddressVariable] = null, [Client.ClientSettings.TokenVariable] = null };
+        foreach (var (name, value) in environment ?? new Dictionary<string, string?>())
+        {
+            variables[name] = value;
+        }
+
         // exec: the shell becomes coffer, so ProcessId is coffer's own.
-        ChildProcess.Start(
-            "/bin/sh",
-            ["-c", "umask 022; exec \"$@\"", "sh", .. CofferNode.Executable, .. args],
-            // The test runner's own settings must not leak into the child.
-            new Dictionary<string, string?> { [Client.ClientSettings.AddressVariable] = null, [Client.ClientSettings.TokenVariable] = null },
-            workingDirectory);
+        return ChildProcess.Start("/bin/sh", ["-c", "umask 022; exec \"$@\"", "sh", .. CofferNode.Executable, .. args], variables, workingDirectory);
+    }
 }

@@ -33,13 +33,17 @@ internal sealed class DevProcess : IAsyncDisposable
     public static Task<DevProcess> StartAsync(params string[] extraArgs) =>
         StartAsync(Directory.CreateTempSubdirectory("coffer-dev-process-").FullName, ownsDirectory: true, extraArgs);
 
+    /// <summary>Starts it with <paramref name="environment"/> set besides the defaults.</summary>
+    public static Task<DevProcess> StartAsync(IReadOnlyDictionary<string, string?> environment, params string[] extraArgs) =>
+        StartAsync(Directory.CreateTempSubdirectory("coffer-dev-process-").FullName, ownsDirectory: true, extraArgs, environment);
+
     /// <summary>Starts it in <paramref name="workingDirectory"/>, which the caller keeps and deletes.</summary>
     public static Task<DevProcess> StartInAsync(string workingDirectory, params string[] extraArgs) =>
         StartAsync(workingDirectory, ownsDirectory: false, extraArgs);
 
-    private static async Task<DevProcess> StartAsync(string directory, bool ownsDirectory, string[] extraArgs)
+    private static async Task<DevProcess> StartAsync(string directory, bool ownsDirectory, string[] extraArgs, IReadOnlyDictionary<string, string?>? environment = null)
     {
-        var process = CofferProcess.Start(directory, ["dev", .. extraArgs, "--data", "data", "--xks-port", "0", "--admin-port", "0"]);
+        var process = CofferProcess.Start(directory, ["dev", .. extraArgs, "--data", "data", "--xks-port", "0", "--admin-port", "0"], environment);
         var path = Path.Combine(directory, "data", DevEnvironment.FileName);
         string failure;
         for (var waited = 0; ; waited++)

@@ -22,4 +22,29 @@ public sealed class DevProcessTests
         Assert.True(Directory.Exists(Path.Combine(dev.WorkingDirectory, "data")), "the database lies under the working directory");
         Assert.Empty(watchers);
     }
+
+    [Fact]
+    public async Task Dev_writes_no_key_ring_into_its_home_directory()
+    {
+        // ASP.NET Core's authentication brings its data protection, whose default keeps an unencrypted
+        // key ring under ~/.aspnet, made at start. Coffer protects nothing with it: no such key on disk.
+        var home = Directory.CreateTempSubdirectory("coffer-dev-home-").FullName;
+        try
+        {
+            await using (var dev = await DevProcess.StartAsync(new Dictionary<string, string?> { ["HOME"] = home }))
+            {
+                var xks = new XksClient(new Uri(dev.Info.XksBaseUrl), dev.Info.AccessKeyId, dev.Info.SecretAccessKey);
+                await xks.MustEncryptAsync(dev.Info.KeyId, "a data key"u8.ToArray());
+            }
+
+            var written = Directory.EnumerateFileSystemEntries(home, "*", SearchOption.AllDirectories)
+                .Where(path => path.Contains(".aspnet", StringComparison.Ordinal) || path.Contains("DataProtection", StringComparison.Ordinal))
+                .ToList();
+            Assert.Empty(written);
+        }
+        finally
+        {
+            Directory.Delete(home, recursive: true);
+        }
+    }
 }

@@ -1,8 +1,10 @@
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Authorization.Policy;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 
 namespace Coffer.Server.Management;
 
@@ -25,9 +27,25 @@ internal static class ManagementAccess
         services.AddSingleton<IAuthorizationMiddlewareResultHandler, UnknownPathsPass>();
         services.AddAuthentication(TokenAuthentication.SchemeName)
             .AddScheme<Microsoft.AspNetCore.Authentication.AuthenticationSchemeOptions, TokenAuthentication>(TokenAuthentication.SchemeName, configureOptions: null);
+        KeepDataProtectionInMemory(services);
         services.AddAuthorizationBuilder()
             .SetFallbackPolicy(new AuthorizationPolicyBuilder().RequireAuthenticatedUser().AddRequirements(new PermissionRequirement(null)).Build());
         return services;
+    }
+
+    // Authentication brings ASP.NET Core's data protection, whose default makes an unencrypted key ring
+    // under ~/.aspnet at start (a hosted service loads it early). Coffer protects nothing with it: its
+    // keys stay in memory, and nothing loads a key ring at start.
+    // (tests/Coffer.Cli.Tests/DevProcessTests.cs checks that no key ring is written.)
+    private static void KeepDataProtectionInMemory(IServiceCollection services)
+    {
+        services.AddDataProtection().UseEphemeralDataProtectionProvider();
+        var preload = services.Where(d => d.ServiceType == typeof(IHostedService)
+            && d.ImplementationType?.FullName == "Microsoft.AspNetCore.DataProtection.Internal.DataProtectionHostedService").ToList();
+        foreach (var descriptor in preload)
+        {
+            services.Remove(descriptor);
+        }
     }
 
     /// <summary>After routing: authentication, then the query check (the permission check of a
