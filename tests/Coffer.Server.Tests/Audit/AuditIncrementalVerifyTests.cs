@@ -2,10 +2,7 @@ using Coffer.Audit;
 using Coffer.Crypto;
 using Coffer.Server.Audit;
 using Coffer.Storage;
-using Coffer.Storage.Sqlite;
 using Coffer.Testing;
-using Microsoft.Data.Sqlite;
-using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Coffer.Server.Tests.Audit;
 
@@ -17,30 +14,20 @@ namespace Coffer.Server.Tests.Audit;
 public sealed class AuditIncrementalVerifyTests : IAsyncLifetime
 {
     private const int PageSize = 4;
-    private readonly string _directory = Directory.CreateTempSubdirectory("coffer-audit-incremental-").FullName;
+    private SqliteAuditLog _audit = null!;
     private CofferStorage _storage = null!;
     private AuditLog _log = null!;
-    private MasterKey _master = null!;
 
-    private string DatabasePath => Path.Combine(_directory, "coffer.db");
+    private string DatabasePath => _audit.DatabasePath;
 
     public async Task InitializeAsync()
     {
-        _storage = await SqliteStorage.OpenAsync(DatabasePath);
-        _log = await AuditLog.StartAsync(_storage.Audit, "node-i", TimeProvider.System, NullLogger<AuditLog>.Instance);
-        _master = MasterKey.Generate();
-        _log.SetCheckpointKey(_master);
+        _audit = await SqliteAuditLog.OpenAsync("node-i");
+        (_storage, _log) = (_audit.Storage, _audit.Log);
         await AppendAsync(20);
     }
 
-    public async Task DisposeAsync()
-    {
-        await _log.DisposeAsync();
-        _master.Dispose();
-        _storage.Dispose();
-        SqliteConnection.ClearAllPools();
-        Directory.Delete(_directory, recursive: true);
-    }
+    public async Task DisposeAsync() => await _audit.DisposeAsync();
 
     [Fact]
     public async Task The_second_verify_reads_only_the_records_written_after_the_first()

@@ -1,11 +1,7 @@
 using Coffer.Testing;
 using Coffer.Audit;
-using Coffer.Crypto;
 using Coffer.Server.Audit;
 using Coffer.Storage;
-using Coffer.Storage.Sqlite;
-using Microsoft.Data.Sqlite;
-using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Coffer.Server.Tests.Audit;
 
@@ -14,33 +10,23 @@ namespace Coffer.Server.Tests.Audit;
 public sealed class AuditVerifyPagingTests : IAsyncLifetime
 {
     private const int PageSize = 5;
-    private readonly string _directory = Directory.CreateTempSubdirectory("coffer-audit-paging-").FullName;
+    private SqliteAuditLog _audit = null!;
     private CofferStorage _storage = null!;
     private AuditLog _log = null!;
-    private MasterKey _master = null!;
 
-    private string DatabasePath => Path.Combine(_directory, "coffer.db");
+    private string DatabasePath => _audit.DatabasePath;
 
     public async Task InitializeAsync()
     {
-        _storage = await SqliteStorage.OpenAsync(DatabasePath);
-        _log = await AuditLog.StartAsync(_storage.Audit, "node-p", TimeProvider.System, NullLogger<AuditLog>.Instance);
-        _master = MasterKey.Generate();
-        _log.SetCheckpointKey(_master);
+        _audit = await SqliteAuditLog.OpenAsync("node-p");
+        (_storage, _log) = (_audit.Storage, _audit.Log);
         for (var i = 1; i <= 23; i++)
         {
             await _log.AppendAsync(new AuditEvent { Action = "xks.encrypt", KeyId = "key_" + i });
         }
     }
 
-    public async Task DisposeAsync()
-    {
-        await _log.DisposeAsync();
-        _master.Dispose();
-        _storage.Dispose();
-        SqliteConnection.ClearAllPools();
-        Directory.Delete(_directory, recursive: true);
-    }
+    public async Task DisposeAsync() => await _audit.DisposeAsync();
 
     [Fact]
     public async Task Untouched_chain_over_several_pages_verifies()
