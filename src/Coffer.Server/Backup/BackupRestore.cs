@@ -76,7 +76,10 @@ internal static class BackupRestore
     /// <see cref="RunningNodeWindow"/>, longer than any heartbeat interval an operator would set.</summary>
     private static async Task RefuseWhileANodeRunsAsync(string database, CancellationToken ct)
     {
-        if (!File.Exists(database))
+        // A database in WAL mode has its -shm file while any connection has it open, and loses it when
+        // the last one closes cleanly. Without it no node is running there, and reading the registry
+        // would create it: the refusal's read must leave the directory as it was.
+        if (!File.Exists(database) || !File.Exists(database + "-shm"))
         {
             return;
         }
