@@ -38,6 +38,7 @@ public sealed class CofferStorage : ICofferStorage
         Principals = new PrincipalRepository(this);
         Approvals = new ApprovalRepository(this);
         Cluster = new Cluster.ClusterRepository(OpenConnectionAsync, dialect.NowMilliseconds);
+        ConsoleSessions = new ConsoleSessionRepository(this);
     }
 
     /// <summary>The schema version this build migrates databases to (the same on every engine).</summary>
@@ -64,6 +65,8 @@ public sealed class CofferStorage : ICofferStorage
     public IApprovalRepository Approvals { get; }
 
     public IClusterRepository Cluster { get; }
+
+    public IConsoleSessionRepository ConsoleSessions { get; }
 
     internal SqlDialect Dialect { get; }
 

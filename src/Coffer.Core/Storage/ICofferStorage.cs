@@ -23,4 +23,7 @@ public interface ICofferStorage : IDisposable
 
     /// <summary>The node registry and the leader lease (docs/cluster.md).</summary>
     IClusterRepository Cluster { get; }
+
+    /// <summary>The web console's login sessions (docs/console.md).</summary>
+    IConsoleSessionRepository ConsoleSessions { get; }
 }

@@ -27,6 +27,8 @@ public interface ISystemRepository
 
     Task<ApiToken?> FindTokenByHashAsync(byte[] hash, CancellationToken ct = default);
 
+    Task<ApiToken?> GetTokenAsync(string id, CancellationToken ct = default);
+
     Task<IReadOnlyList<ApiToken>> ListTokensAsync(CancellationToken ct = default);
 
     /// <summary>Revokes a token unless that removes the last administrator (<see cref="GuardedChange"/>).</summary>

@@ -6,6 +6,7 @@ using Coffer.Server.Management.Oidc;
 using Coffer.Server.Metrics;
 using Coffer.Server.Seal;
 using Coffer.Server.Services;
+using Coffer.Server.WebConsole;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
@@ -15,7 +16,7 @@ using Prometheus;
 
 namespace Coffer.Server.Hosting;
 
-/// <summary>The management listener: <c>/api/v1</c>, its OpenAPI document, <c>/metrics</c>,
+/// <summary>The management listener: <c>/api/v1</c>, the web console, its OpenAPI document, <c>/metrics</c>,
 /// <c>/healthz</c> and <c>/readyz</c>; the lifecycle schedulers are its hosted services, started and
 /// stopped with it.</summary>
 internal sealed class AdminListener(WebApplication app) : Listener(app)
@@ -35,6 +36,7 @@ internal sealed class AdminListener(WebApplication app) : Listener(app)
         }
 
         builder.Services.AddManagementAccess();
+        builder.Services.AddSingleton(new ConsoleSessions(node.Part<Storage.ICofferStorage>(), time, secure: options.Admin.Tls.Enabled));
         builder.Services.AddSingleton<Approvals.ApprovalRuns>();
         builder.Services.AddSingleton<DestructionSweeper>();
         builder.Services.AddHostedService(services => services.GetRequiredService<DestructionSweeper>());
@@ -81,6 +83,7 @@ internal sealed class AdminListener(WebApplication app) : Listener(app)
         var app = builder.Build();
         app.UseMiddleware<ProblemMiddleware>();
         app.UseStatusCodePages();
+        app.UseWebConsole();
         app.UseRouting();
         app.UseManagementAccess();
         // After the permission check, before any endpoint filter: a guarded call may become an approval request.
@@ -88,6 +91,7 @@ internal sealed class AdminListener(WebApplication app) : Listener(app)
         app.MapOpenApi("/api/{documentName}/openapi.json").AllowAnonymous();
         // Prometheus scrapes with a token whose role reads metrics (auditor, operator, administrator).
         app.MapMetrics("/metrics", metrics.Registry).RequirePermission(Coffer.Auth.Permissions.MetricsRead);
+        app.MapConsoleEntry();
         app.MapGet("/healthz", () => TypedResults.Ok("ok")).AllowAnonymous().ExcludeFromDescription();
         app.MapGet("/readyz", () => seal.IsSealed ? Results.Problem(statusCode: 503, title: "Coffer is sealed") : TypedResults.Ok("ready"))
             .AllowAnonymous().ExcludeFromDescription();
@@ -113,6 +117,7 @@ internal sealed class AdminListener(WebApplication app) : Listener(app)
         Approvals.QuorumPolicyEndpoints.Map(api);
         Approvals.ApprovalEndpoints.Map(api);
         Backup.BackupEndpoints.Map(api);
+        SessionEndpoints.Map(api);
         ManagementAudit.EnsureEveryChangeIsAudited(app);
         return app;
     }

@@ -191,6 +191,10 @@ internal static partial class ManagementAudit
                 Details = e.Details + (policy.Cleared ? $", access rules cleared as version {policy.Version}" : $", access rules version {policy.Version} with {policy.Document?.Rules?.Count ?? 0} rules"),
             },
             IValueHttpResult { Value: CreatedCredential credential } => e with { KeyStore = credential.KeyStoreId, Details = e.Details + $", credential {credential.Id} with access key id {credential.AccessKeyId}" },
+            IValueHttpResult { Value: SessionView session } => e with
+            {
+                ActorKind = session.CallerKind, ActorId = session.CallerId, Details = e.Details + $", console session for {session.CallerKind} {session.CallerId}",
+            },
             IValueHttpResult { Value: CreatedToken token } => e with
             {
                 Details = e.Details + $", token {token.Id} '{token.Name}' " +

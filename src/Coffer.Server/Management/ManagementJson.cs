@@ -168,6 +168,15 @@ public sealed record NodeView(string Id, string State, double HeartbeatAgeSecond
 /// <param name="TokenId">The Coffer token presented; absent for an identity-provider login.</param>
 public sealed record WhoAmIView(string Id, string Kind, string Name, IReadOnlyList<CallerGrantView> Grants, IReadOnlyList<string> Groups, string? TokenId);
 
+/// <summary>POST /api/v1/session: the token a person pastes into the console's login page.</summary>
+public sealed record OpenSessionRequest(string? Token);
+
+/// <summary>A web console session (docs/console.md, "Sessions"): its caller, and the CSRF token the
+/// console sends in <paramref name="CsrfHeader"/> with every call that changes something. Never the
+/// session id, which stays in the HttpOnly cookie.</summary>
+/// <param name="ExpiresAt">When the session ends however it is used; given at login.</param>
+public sealed record SessionView(string CallerId, string CallerKind, string CallerName, string CsrfToken, string CsrfHeader, int IdleTimeoutSeconds, DateTimeOffset? ExpiresAt);
+
 /// <summary>A role the caller holds, on every key store or on one.</summary>
 /// <param name="KeyStoreName">The key store's name, while it exists.</param>
 public sealed record CallerGrantView(string Role, string? KeyStoreId = null, string? KeyStoreName = null);
@@ -324,6 +333,8 @@ public sealed record AlertDeliveryListView(IReadOnlyList<AlertDeliveryView> Deli
 [JsonSerializable(typeof(ResplitView))]
 [JsonSerializable(typeof(SealStatusView))]
 [JsonSerializable(typeof(WhoAmIView))]
+[JsonSerializable(typeof(OpenSessionRequest))]
+[JsonSerializable(typeof(SessionView))]
 [JsonSerializable(typeof(AuditVerifyView))]
 [JsonSerializable(typeof(AuditVerifyLine))]
 [JsonSerializable(typeof(AuditRecordListView))]

@@ -9,7 +9,8 @@ namespace Coffer.Server.Management;
 
 /// <summary>The answers to refused management calls, each an audit record that names why and never
 /// the presented token: a bearer that stands for nobody (401 <c>auth.failed</c>, 503 when the identity
-/// provider cannot be reached, 403 <c>auth.denied</c> for a login with no role), and a caller whose roles
+/// provider cannot be reached, 403 for a console call that changes something without its CSRF token,
+/// 403 <c>auth.denied</c> for a login with no role), and a caller whose roles
 /// lack the permission the endpoint needs (403 <c>auth.denied</c>).</summary>
 internal sealed partial class TokenAuthentication
 {
@@ -27,9 +28,18 @@ internal sealed partial class TokenAuthentication
         }
 
         await RecordAsync(Context, AuditActions.AuthFailed, AuditActorKinds.Anonymous, refusal.TokenId, refusal.Reason);
-        Response.Headers.WWWAuthenticate = "Bearer";
-        await Problems.Make(refusal.Status, refusal.Status == 401 ? "Not authenticated" : "Identity provider unreachable", refusal.Detail ?? TokenRequired)
-            .ExecuteAsync(Context);
+        if (refusal.Status == 401)
+        {
+            Response.Headers.WWWAuthenticate = "Bearer";
+        }
+
+        var title = refusal.Status switch
+        {
+            401 => "Not authenticated",
+            403 => "Forbidden",
+            _ => "Identity provider unreachable",
+        };
+        await Problems.Make(refusal.Status, title, refusal.Detail ?? TokenRequired).ExecuteAsync(Context);
     }
 
     /// <summary>A permission denial is an audit record like a failed login.</summary>

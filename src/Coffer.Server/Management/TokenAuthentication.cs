@@ -2,6 +2,7 @@ using System.Text.Encodings.Web;
 using Coffer.Auth;
 using Coffer.Server.Audit;
 using Coffer.Server.Management.Oidc;
+using Coffer.Server.WebConsole;
 using Coffer.Storage;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authorization;
@@ -22,7 +23,7 @@ namespace Coffer.Server.Management;
 /// </summary>
 internal sealed partial class TokenAuthentication(
     IOptionsMonitor<AuthenticationSchemeOptions> options, UrlEncoder encoder,
-    ICofferStorage storage, TimeProvider time, AuditLog audit, ILogger<TokenAuthentication> logger, OidcTokenValidator? oidc = null)
+    ICofferStorage storage, TimeProvider time, AuditLog audit, ILogger<TokenAuthentication> logger, ConsoleSessions sessions, OidcTokenValidator? oidc = null)
     // The base class would log every refused call at Information ("was challenged", "was forbidden"),
     // so any caller could fill the log; the audit record already holds each refusal, and this class logs
     // only what the audit log could not record.
@@ -82,6 +83,11 @@ internal sealed partial class TokenAuthentication(
     private async Task<Authentication> CheckAsync(HttpContext http)
     {
         var header = http.Request.Headers.Authorization.ToString();
+        if (header.Length == 0 && sessions.SessionIdOf(http.Request) is { } sessionId)
+        {
+            return await CheckSessionAsync(http, sessionId);
+        }
+
         if (!header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
         {
             return Refuse("no bearer token");
@@ -106,6 +112,22 @@ internal sealed partial class TokenAuthentication(
 
         var (caller, refusal) = await CallerOfTokenAsync(storage, token, time.GetUtcNow(), http.RequestAborted);
         return caller is null ? Refuse(refusal!, token.Id) : new Authentication(caller, default, null);
+    }
+
+    /// <summary>A web console call: its session cookie stands for the session's token, and a call that
+    /// changes something must carry the session's CSRF token as well (docs/console.md, "Sessions").</summary>
+    private async Task<Authentication> CheckSessionAsync(HttpContext http, string sessionId)
+    {
+        if (ManagementAudit.IsMutating(http.Request.Method) && !ConsoleSessions.HasCsrfToken(http.Request, sessionId))
+        {
+            return Refuse("console call without its CSRF token", status: 403,
+                detail: $"A console call that changes something must carry the session's CSRF token in the {ConsoleSessions.CsrfHeader} header.");
+        }
+
+        var (caller, refusal) = await sessions.CallerOfAsync(sessionId, http.RequestAborted);
+        return caller is null
+            ? Refuse(refusal!, detail: "The console session has ended or its token is no longer valid; log in again.")
+            : new Authentication(caller, default, null);
     }
 
     /// <summary>Who a stored token stands for now, or why it stands for nobody: a bare token is its own

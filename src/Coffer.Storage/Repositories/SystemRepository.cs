@@ -29,6 +29,8 @@ internal sealed class SystemRepository(CofferStorage storage) : ISystemRepositor
 
     private const string SelectTokenByHash = "SELECT " + TokenColumns + " FROM api_tokens WHERE hash = @Hash";
 
+    private const string SelectTokenById = "SELECT " + TokenColumns + " FROM api_tokens WHERE id = @Id";
+
     private const string SelectTokens = "SELECT " + TokenColumns + " FROM api_tokens ORDER BY created_at, id";
 
     private const string RevokeToken = "UPDATE api_tokens SET revoked_at = @RevokedAt WHERE id = @Id AND revoked_at IS NULL";
@@ -128,6 +130,13 @@ internal sealed class SystemRepository(CofferStorage storage) : ISystemRepositor
         ArgumentNullException.ThrowIfNull(hash);
         await using var connection = await storage.OpenConnectionAsync(ct);
         var row = await connection.QuerySingleOrDefaultAsync<TokenRow>(new CommandDefinition(SelectTokenByHash, new { Hash = hash }, cancellationToken: ct));
+        return row?.ToToken();
+    }
+
+    public async Task<ApiToken?> GetTokenAsync(string id, CancellationToken ct = default)
+    {
+        await using var connection = await storage.OpenConnectionAsync(ct);
+        var row = await connection.QuerySingleOrDefaultAsync<TokenRow>(new CommandDefinition(SelectTokenById, new { Id = id }, cancellationToken: ct));
         return row?.ToToken();
     }
 

@@ -37,6 +37,7 @@ public sealed class ManagementAccessTests : IAsyncLifetime
         builder.Services.AddSingleton<ICofferStorage>(_storage);
         builder.Services.AddSingleton(_audit);
         builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton(new Coffer.Server.WebConsole.ConsoleSessions(_storage, TimeProvider.System, secure: false));
         builder.Services.AddManagementAccess();
         builder.WebHost.UseKestrel(k => k.Listen(IPAddress.Loopback, 0));
         _app = builder.Build();

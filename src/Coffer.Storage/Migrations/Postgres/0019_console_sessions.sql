@@ -1,0 +1,15 @@
+-- The web console's login sessions (docs/console.md, "Sessions"). The browser holds a random session
+-- id in an HttpOnly cookie; the database holds only its SHA-256, so a copy of the database logs nobody
+-- in. A session stands for the Coffer token that opened it and is checked against that token at every
+-- call: revoking the token or disabling its owner ends the session too. Rows live in the database,
+-- not in a node's memory, so any node of a cluster serves the session.
+
+CREATE TABLE console_sessions (
+    hash         bytea NOT NULL CONSTRAINT "console_sessions.hash" PRIMARY KEY,
+    token_id     TEXT COLLATE "C" NOT NULL REFERENCES api_tokens (id),
+    created_at   TEXT COLLATE "C" NOT NULL,
+    last_seen_at TEXT COLLATE "C" NOT NULL,
+    expires_at   TEXT COLLATE "C" NOT NULL
+);
+
+CREATE INDEX console_sessions_expires ON console_sessions (expires_at);
