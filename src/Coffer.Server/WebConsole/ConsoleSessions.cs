@@ -62,6 +62,8 @@ internal sealed class ConsoleSessions(ICofferStorage storage, TimeProvider time,
             return new OpenedSession(null, null, default, refusal);
         }
 
+        // Sessions that ended go at the next login: the table holds the live ones and a few more.
+        await storage.ConsoleSessions.DeleteEndedAsync(now, now - IdleTimeout, ct);
         var id = Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(IdBytes));
         var expires = token.ExpiresAt is { } tokenExpiry && tokenExpiry < now + Lifetime ? tokenExpiry : now + Lifetime;
         await storage.ConsoleSessions.AddAsync(new ConsoleSession(HashOf(id), token.Id, now, now, expires), ct);
