@@ -37,5 +37,9 @@ public sealed record OpenedStorage(
     public IPrincipalRepository Principals => (Lifetime as ICofferStorage)?.Principals
         ?? throw new InvalidOperationException("This storage has no principal repository.");
 
+    /// <summary>The web console's sessions, reached like <see cref="Policies"/>.</summary>
+    public IConsoleSessionRepository ConsoleSessions => (Lifetime as ICofferStorage)?.ConsoleSessions
+        ?? throw new InvalidOperationException("This storage has no console session repository.");
+
     public void Dispose() => Lifetime.Dispose();
 }
