@@ -39,6 +39,7 @@ public sealed class CofferStorage : ICofferStorage
         Approvals = new ApprovalRepository(this);
         Cluster = new Cluster.ClusterRepository(OpenConnectionAsync, dialect.NowMilliseconds);
         ConsoleSessions = new ConsoleSessionRepository(this);
+        Traffic = new TrafficRepository(this);
     }
 
     /// <summary>The schema version this build migrates databases to (the same on every engine).</summary>
@@ -67,6 +68,8 @@ public sealed class CofferStorage : ICofferStorage
     public IClusterRepository Cluster { get; }
 
     public IConsoleSessionRepository ConsoleSessions { get; }
+
+    public ITrafficRepository Traffic { get; }
 
     internal SqlDialect Dialect { get; }
 

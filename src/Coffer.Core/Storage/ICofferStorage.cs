@@ -26,4 +26,7 @@ public interface ICofferStorage : IDisposable
 
     /// <summary>The web console's login sessions (docs/console.md).</summary>
     IConsoleSessionRepository ConsoleSessions { get; }
+
+    /// <summary>XKS calls per minute, for the console's Overview (docs/console.md).</summary>
+    ITrafficRepository Traffic { get; }
 }

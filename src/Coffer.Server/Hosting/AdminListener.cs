@@ -43,6 +43,7 @@ internal sealed class AdminListener(WebApplication app) : Listener(app)
         builder.Services.AddSingleton<RotationScheduler>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<RotationScheduler>());
         builder.Services.AddHostedService<FullReload>();
+        builder.Services.AddHostedService<XksTrafficWriter>();
         builder.Services.AddSingleton<Audit.Retention.AuditArchiving>();
         builder.Services.AddSingleton<Audit.Retention.AuditRetention>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<Audit.Retention.AuditRetention>());
@@ -118,6 +119,7 @@ internal sealed class AdminListener(WebApplication app) : Listener(app)
         Approvals.ApprovalEndpoints.Map(api);
         Backup.BackupEndpoints.Map(api);
         SessionEndpoints.Map(api);
+        TrafficEndpoints.Map(api);
         ManagementAudit.EnsureEveryChangeIsAudited(app);
         return app;
     }

@@ -168,6 +168,15 @@ public sealed record NodeView(string Id, string State, double HeartbeatAgeSecond
 /// <param name="TokenId">The Coffer token presented; absent for an identity-provider login.</param>
 public sealed record WhoAmIView(string Id, string Kind, string Name, IReadOnlyList<CallerGrantView> Grants, IReadOnlyList<string> Groups, string? TokenId);
 
+/// <summary>GET /api/v1/traffic: XKS calls per minute by outcome since <paramref name="From"/>; a minute
+/// or outcome without calls has no entry.</summary>
+public sealed record TrafficView(DateTimeOffset From, IReadOnlyList<TrafficCountView> Counts);
+
+/// <param name="Minute">The minute's start.</param>
+/// <param name="Outcome">ok, denied (refused: an access rule, a kill switch, a bad signature) or error, as the calls' audit records say.</param>
+/// <param name="Answer">success, or the XKS error name the calls were answered with.</param>
+public sealed record TrafficCountView(DateTimeOffset Minute, string Outcome, string Answer, long Calls);
+
 /// <summary>POST /api/v1/session: the token a person pastes into the console's login page.</summary>
 public sealed record OpenSessionRequest(string? Token);
 
@@ -335,6 +344,7 @@ public sealed record AlertDeliveryListView(IReadOnlyList<AlertDeliveryView> Deli
 [JsonSerializable(typeof(WhoAmIView))]
 [JsonSerializable(typeof(OpenSessionRequest))]
 [JsonSerializable(typeof(SessionView))]
+[JsonSerializable(typeof(TrafficView))]
 [JsonSerializable(typeof(AuditVerifyView))]
 [JsonSerializable(typeof(AuditVerifyLine))]
 [JsonSerializable(typeof(AuditRecordListView))]

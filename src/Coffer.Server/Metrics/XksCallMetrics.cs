@@ -40,6 +40,9 @@ internal sealed class XksCallMetrics
     private readonly Histogram.Child[,] _durations;
     private readonly Histogram<double>? _exported;
 
+    /// <summary>This node's calls by audit outcome and answer, for the console's Overview.</summary>
+    public XksTraffic Traffic { get; } = new(Outcomes);
+
     /// <param name="factory">The node's Prometheus registry.</param>
     /// <param name="exported">The OTLP meter's duration histogram; null when OTLP export is off, which then costs one null check.</param>
     public XksCallMetrics(IMetricFactory factory, Histogram<double>? exported)
@@ -93,6 +96,7 @@ internal sealed class XksCallMetrics
         var r = outcome == AuditOutcome.Ok ? 0 : OutcomeIndex.GetValueOrDefault(errorName ?? "", Outcomes.Length - 1);
         var seconds = elapsed.TotalSeconds;
         _durations[o, r].Observe(seconds);
+        Traffic.Count(outcome, r);
         _exported?.Record(seconds, new("operation", Operations[o]), new("outcome", Outcomes[r]));
         if (Activity.Current is { IsAllDataRequested: true } span)
         {

@@ -27,8 +27,8 @@ public sealed class PermissionMatrixTests(PermissionMatrixTests.Node fixture) : 
             "policies.read", "policies.write", "approvals.read", "approvals.write", "quorum.read",
         ],
         ["approver"] = ["keystores.read", "keys.read", "credentials.read", "killswitch.read", "policies.read", "approvals.read", "approvals.vote", "quorum.read"],
-        ["auditor"] = ["keystores.read", "credentials.read", "keys.read", "audit.read", "killswitch.read", "tokens.read", "alerts.read", "policies.read", "identities.read", "approvals.read", "quorum.read"],
-        ["operator"] = ["keystores.read", "keys.read", "killswitch.read", "killswitch.write", "seal", "approvals.read", "approvals.write", "quorum.read"],
+        ["auditor"] = ["keystores.read", "credentials.read", "keys.read", "audit.read", "killswitch.read", "tokens.read", "metrics.read", "alerts.read", "policies.read", "identities.read", "approvals.read", "quorum.read"],
+        ["operator"] = ["keystores.read", "keys.read", "killswitch.read", "killswitch.write", "seal", "metrics.read", "approvals.read", "approvals.write", "quorum.read"],
     };
 
     // Every management endpoint and the permission it needs.
@@ -42,6 +42,7 @@ public sealed class PermissionMatrixTests(PermissionMatrixTests.Node fixture) : 
         ("POST", "/api/v1/session", Anonymous),
         ("GET", "/api/v1/session", Anonymous),
         ("DELETE", "/api/v1/session", Anonymous),
+        ("GET", "/api/v1/traffic", "metrics.read"),
         ("GET", "/api/v1/sys/resplit", Anonymous),
         ("POST", "/api/v1/sys/resplit", "master-key"),
         ("POST", "/api/v1/sys/resplit/share", Anonymous),

@@ -45,7 +45,8 @@ public sealed partial class ConsoleAssetTests(SharedNode shared) : IClassFixture
         {
             using var response = await Node.Admin.GetAsync("/console/" + path);
             Assert.True(response.StatusCode == HttpStatusCode.OK, path);
-            var text = await response.Content.ReadAsStringAsync();
+            // The SVG namespace is a name, not an address: nothing is fetched from it.
+            var text = (await response.Content.ReadAsStringAsync()).Replace("'http://www.w3.org/2000/svg'", "'svg'", StringComparison.Ordinal);
             Assert.False(InlineScript().IsMatch(text), $"{path} has an inline script");
             Assert.False(InlineHandlerOrStyle().IsMatch(text), $"{path} has an event-handler or style attribute");
             Assert.DoesNotContain("eval(", text, StringComparison.Ordinal);

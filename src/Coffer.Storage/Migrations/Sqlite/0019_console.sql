@@ -13,3 +13,16 @@ CREATE TABLE console_sessions (
 );
 
 CREATE INDEX console_sessions_expires ON console_sessions (expires_at);
+
+-- XKS calls per minute, by node, outcome (ok, denied or error, as in the audit log) and answer (success
+-- or the XKS error name), for the console's Overview (docs/console.md, "Traffic"). Each node adds what it answered since its last write, about
+-- once a minute; rows older than a day are deleted.
+
+CREATE TABLE xks_traffic (
+    minute  INTEGER NOT NULL,   -- Unix time in minutes
+    node_id TEXT NOT NULL,
+    outcome TEXT NOT NULL,
+    answer  TEXT NOT NULL,
+    calls   INTEGER NOT NULL,
+    PRIMARY KEY (minute, node_id, outcome, answer)
+);
