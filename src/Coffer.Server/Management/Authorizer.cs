@@ -60,6 +60,10 @@ internal sealed class Authorizer(ICofferStorage storage)
         return permission is not null && await storage.Principals.GetRoleAsync(role, ct) is { } custom && custom.Permissions.Contains(permission);
     }
 
+    /// <summary>The permissions a role holds, read like <see cref="RoleAllowsAsync"/>; none for a role that no longer exists.</summary>
+    public async ValueTask<IReadOnlyCollection<string>> PermissionsOfAsync(string role, CancellationToken ct) =>
+        Roles.IsBuiltIn(role) ? Roles.PermissionsOf(role) : (await storage.Principals.GetRoleAsync(role, ct))?.Permissions ?? [];
+
     private async Task<string?> KeyStoreOfAsync(HttpContext http)
     {
         var pattern = (http.GetEndpoint() as RouteEndpoint)?.RoutePattern.RawText ?? string.Empty;

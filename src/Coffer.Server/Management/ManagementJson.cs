@@ -188,7 +188,8 @@ public sealed record SessionView(string CallerId, string CallerKind, string Call
 
 /// <summary>A role the caller holds, on every key store or on one.</summary>
 /// <param name="KeyStoreName">The key store's name, while it exists.</param>
-public sealed record CallerGrantView(string Role, string? KeyStoreId = null, string? KeyStoreName = null);
+/// <param name="Permissions">What the role allows, as of this call: the console hides what the caller may not do (the server refuses it anyway).</param>
+public sealed record CallerGrantView(string Role, string? KeyStoreId = null, string? KeyStoreName = null, IReadOnlyCollection<string>? Permissions = null);
 
 /// <param name="Problem">changed, missing, reordered, bad-checkpoint, rewritten, truncated or unproven; null when ok.</param>
 /// <param name="ProblemSequence">The first record the problem concerns.</param>

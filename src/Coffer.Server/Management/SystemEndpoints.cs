@@ -53,14 +53,14 @@ internal static class SystemEndpoints
         n.Report.ManagementUrl,
         n.StartedAt))];
 
-    private static async Task<Ok<WhoAmIView>> WhoAmIAsync(HttpContext http, ICofferStorage storage, CancellationToken ct)
+    private static async Task<Ok<WhoAmIView>> WhoAmIAsync(HttpContext http, ICofferStorage storage, Authorizer authorizer, CancellationToken ct)
     {
         var caller = TokenAuthentication.CallerOf(http) ?? throw new InvalidOperationException("whoami runs only for an authenticated caller.");
         var grants = new List<CallerGrantView>(caller.Grants.Count);
         foreach (var grant in caller.Grants)
         {
             var store = grant.KeyStoreId is null ? null : await storage.KeyStores.GetKeyStoreAsync(grant.KeyStoreId, ct);
-            grants.Add(new CallerGrantView(grant.Role, grant.KeyStoreId, store?.Name));
+            grants.Add(new CallerGrantView(grant.Role, grant.KeyStoreId, store?.Name, [.. (await authorizer.PermissionsOfAsync(grant.Role, ct)).Order(StringComparer.Ordinal)]));
         }
 
         return TypedResults.Ok(new WhoAmIView(caller.Id, caller.Kind, caller.Name, grants, caller.Groups, caller.TokenId));

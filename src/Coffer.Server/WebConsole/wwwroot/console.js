@@ -1,8 +1,14 @@
 // The console's shell: login, logout, and the page of the address's #/fragment.
-import { ApiError, currentSession, logIn, logOut } from './api.js';
+import { api, ApiError, currentSession, logIn, logOut } from './api.js';
+import { canSomewhere, remember } from './access.js';
+import { renderKeyStores } from './pages/keystores.js';
 import { renderOverview } from './pages/overview.js';
 
-const pages = { overview: renderOverview };
+// Each page: its renderer, and the permission without which the menu leaves it out.
+const pages = {
+  overview: { render: renderOverview },
+  keystores: { render: renderKeyStores, needs: 'keystores.read' },
+};
 const $ = (id) => document.getElementById(id);
 
 async function start() {
@@ -10,7 +16,7 @@ async function start() {
   $('logout').addEventListener('click', onLogout);
   window.addEventListener('hashchange', () => show());
   const session = await currentSession();
-  if (session) enter(session);
+  if (session) await enter(session);
   else showLogin();
 }
 
@@ -27,7 +33,7 @@ async function onLogin(event) {
   try {
     const session = await logIn(field.value);
     field.value = '';
-    enter(session);
+    await enter(session);
   } catch (e) {
     field.value = '';
     showLogin(e instanceof ApiError ? e.message : 'Coffer could not be reached.');
@@ -39,19 +45,24 @@ async function onLogout() {
   showLogin('You are logged out.');
 }
 
-function enter(session) {
+async function enter(session) {
+  remember(await api('GET', '/sys/whoami'));
   $('login').hidden = true;
+  for (const link of $('nav').querySelectorAll('a')) {
+    const page = pages[link.getAttribute('href').slice(2)];
+    link.hidden = Boolean(page?.needs) && !canSomewhere(page.needs);
+  }
   for (const id of ['nav', 'who', 'logout', 'view']) $(id).hidden = false;
   $('who').textContent = `${session.callerName} (${session.callerKind})`;
   show();
 }
 
 async function show() {
-  const name = location.hash.replace(/^#\//, '') || 'overview';
-  const render = pages[name] ?? pages.overview;
+  const [name, ...rest] = location.hash.replace(/^#\//, '').split('/');
+  const page = pages[name] ?? pages.overview;
   const view = $('view');
   try {
-    await render(view);
+    await page.render(view, ...rest.map(decodeURIComponent));
   } catch (e) {
     if (e instanceof ApiError && e.status === 401) showLogin('Your session has ended; log in again.');
     else view.replaceChildren(Object.assign(document.createElement('p'), { className: 'error', role: 'alert', textContent: e.message }));

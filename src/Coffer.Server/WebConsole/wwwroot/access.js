@@ -1,0 +1,18 @@
+// What the logged-in caller may do, from GET /api/v1/sys/whoami: the console shows only what the roles
+// allow (the server refuses the rest anyway).
+
+let grants = [];
+
+export function remember(whoami) {
+  grants = whoami.grants ?? [];
+}
+
+/** Whether a grant holds the permission on every key store, or on this one. */
+export function can(permission, keyStoreId) {
+  return grants.some((g) => (g.permissions ?? []).includes(permission) && (!g.keyStoreId || g.keyStoreId === keyStoreId));
+}
+
+/** Whether any grant holds the permission, on any key store. */
+export function canSomewhere(permission) {
+  return grants.some((g) => (g.permissions ?? []).includes(permission));
+}
