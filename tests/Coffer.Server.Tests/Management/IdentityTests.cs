@@ -199,14 +199,18 @@ public sealed class IdentityTests(SharedNode fixture) : IClassFixture<SharedNode
             ["kind"] = "user",
             ["name"] = "Dora",
             ["grants"] = new JsonArray(
-                new JsonObject { ["role"] = "key-officer", ["keyStoreId"] = storeId, ["keyStoreName"] = (string)store["name"]! },
-                new JsonObject { ["role"] = "auditor" }),
+                new JsonObject { ["role"] = "key-officer", ["keyStoreId"] = storeId, ["keyStoreName"] = (string)store["name"]!, ["permissions"] = PermissionsOf("key-officer") },
+                new JsonObject { ["role"] = "auditor", ["permissions"] = PermissionsOf("auditor") }),
             ["groups"] = new JsonArray("custodians"),
             ["tokenId"] = (string)token["id"]!,
         };
         Assert.True(JsonNode.DeepEquals(expected, JsonNode.Parse(text)), text);
         Assert.DoesNotContain((string)token["token"]!, text, StringComparison.Ordinal);
     }
+
+    // The role tables themselves are checked against every endpoint by PermissionMatrixTests.
+    private static JsonArray PermissionsOf(string role) =>
+        new([.. Coffer.Auth.Roles.PermissionsOf(role).Order(StringComparer.Ordinal).Select(p => (JsonNode)p)]);
 
     [Fact]
     public async Task Whoami_of_a_bare_token_is_the_token_and_without_a_token_is_refused()
