@@ -36,7 +36,8 @@ internal static class AuditBatchFilter
         Add("first_seq < @Below", "@Below", below);
         Add("time >= @From", "@From", DbValues.Time(query.From));
         Add("time < @To", "@To", DbValues.Time(query.To));
-        Add("first_seq IN (SELECT first_seq FROM audit_batch_keys WHERE key_id = @KeyId)", "@KeyId", query.KeyId);
+        Add($"first_seq IN (SELECT first_seq FROM audit_batch_keys WHERE {dialect.BatchKeyColumn} = @KeyId)", "@KeyId",
+            query.KeyId is { } keyId ? dialect.BatchKey(keyId) : null);
         var searched = SearchedFields(query);
         for (var i = 0; i < searched.Count; i++)
         {
