@@ -24,6 +24,18 @@ public sealed class DevProcessTests
     }
 
     [Fact]
+    public async Task The_printed_web_console_address_serves_its_login_page()
+    {
+        await using var dev = await DevProcess.StartAsync();
+        var line = dev.Output.Split('\n').Select(l => l.Trim()).Single(l => l.StartsWith("Web console", StringComparison.Ordinal));
+        var address = line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[2];
+
+        using var http = new HttpClient();
+        var page = await http.GetStringAsync(new Uri(address));
+        Assert.Contains("Management token", page, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Dev_writes_no_key_ring_into_its_home_directory()
     {
         // ASP.NET Core's authentication brings its data protection, whose default keeps an unencrypted

@@ -26,6 +26,7 @@ internal static class DevBanner
               Secret access key {info.SecretAccessKey}
               Demo key          {info.KeyId} ({(info.Backend == "pkcs11" ? "inside the SoftHSM2 token in " + Path.Combine(options.DataDirectory, "softhsm") : "software, sealed under the dev master key")})
               Management API    {info.AdminUrl}/api/v1   (OpenAPI: {info.AdminUrl}/api/v1/openapi.json)
+              Web console       {info.AdminUrl}/console/   (log in with the admin token)
               Admin token       {info.AdminToken}
               All of this       {Path.Combine(options.DataDirectory, DevEnvironment.FileName)}{nodes}
 
