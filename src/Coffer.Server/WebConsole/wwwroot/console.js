@@ -1,6 +1,7 @@
 // The console's shell: login, logout, and the page of the address's #/fragment.
 import { api, ApiError, currentSession, logIn, logOut } from './api.js';
 import { canSomewhere, remember } from './access.js';
+import { renderKeys } from './pages/keys.js';
 import { renderKeyStores } from './pages/keystores.js';
 import { renderOverview } from './pages/overview.js';
 
@@ -8,6 +9,7 @@ import { renderOverview } from './pages/overview.js';
 const pages = {
   overview: { render: renderOverview },
   keystores: { render: renderKeyStores, needs: 'keystores.read' },
+  keys: { render: renderKeys, needs: 'keys.read' },
 };
 const $ = (id) => document.getElementById(id);
 
@@ -58,7 +60,7 @@ async function enter(session) {
 }
 
 async function show() {
-  const [name, ...rest] = location.hash.replace(/^#\//, '').split('/');
+  const [name, ...rest] = location.hash.replace(/^#\//, '').split('?')[0].split('/');
   const page = pages[name] ?? pages.overview;
   const view = $('view');
   try {
