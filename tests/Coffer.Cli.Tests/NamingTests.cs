@@ -4,8 +4,10 @@ using Coffer.Testing;
 namespace Coffer.Cli.Tests;
 
 /// <summary>Every argument and option that takes a key, key store, user, app, token or webhook takes its
-/// id or its name, against a real node; a name several things share is refused with their ids.</summary>
-public sealed partial class NamingTests
+/// id or its name, against a real node; a name several things share is refused with their ids. The
+/// class shares one node, except for the tests that engage (or check that nothing engaged) a kill
+/// switch: a switch on the demo key would block the other tests' calls.</summary>
+public sealed partial class NamingTests(SharedNode shared) : IClassFixture<SharedNode>
 {
     private static async Task<string> IdAsync(DevServer node, params string[] args)
     {
@@ -45,7 +47,7 @@ public sealed partial class NamingTests
     [Fact]
     public async Task Audit_list_takes_a_key_name_and_a_key_store_name()
     {
-        await using var node = await DevServer.StartAsync();
+        var node = shared.Node;
         var keyId = await IdAsync(node, "key", "show", node.Info.KeyId);
         var storeId = await IdAsync(node, "keystore", "show", "demo");
         Assert.Equal(200, (await XksClient.For(node).EncryptAsync(node.Info.KeyId, [1, 2, 3])).Status);
@@ -81,7 +83,7 @@ public sealed partial class NamingTests
     [Fact]
     public async Task Users_apps_and_tokens_are_named_and_a_shared_user_name_is_refused_with_both_ids()
     {
-        await using var node = await DevServer.StartAsync();
+        var node = shared.Node;
         var storeId = await IdAsync(node, "keystore", "show", "demo");
         var dana = await IdAsync(node, "user", "create", "--name", "Dana", "--role", "key-officer@demo");
         var app = await IdAsync(node, "app", "create", "--name", "inventory", "--role", "auditor");
@@ -118,7 +120,7 @@ public sealed partial class NamingTests
     [Fact]
     public async Task A_webhook_is_named_by_its_url_in_deliveries_and_remove()
     {
-        await using var node = await DevServer.StartAsync();
+        var node = shared.Node;
         const string Url = "http://127.0.0.1:9/hook";
         var id = await IdAsync(node, "alert", "webhook", "add", Url, "--event", "key.rotate");
 

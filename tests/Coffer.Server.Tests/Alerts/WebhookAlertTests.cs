@@ -260,23 +260,6 @@ public sealed class WebhookAlertTests
         }
     }
 
-    [Theory]
-    [InlineData("http://example.com/hook", "https")]
-    [InlineData("ftp://127.0.0.1/hook", "https")]
-    [InlineData("https://user:password@example.com/hook", "user name or password")]
-    [InlineData("/relative/hook", "absolute")]
-    [InlineData("", "absolute")]
-    public async Task A_webhook_url_that_is_not_https_or_loopback_http_is_refused_and_nothing_is_added(string url, string message)
-    {
-        await using var node = await DevServer.StartAsync(Fast());
-
-        using var response = await node.Admin.PostJsonAsync("/api/v1/alerts/webhooks", new { url });
-        var problem = await response.ProblemAsync(HttpStatusCode.BadRequest);
-
-        Assert.Contains(message, (string)problem["detail"]!, StringComparison.Ordinal);
-        Assert.Empty((await node.Admin.GetJsonAsync("/api/v1/alerts/webhooks")).AsArray());
-    }
-
     [Fact]
     public async Task An_event_filter_that_is_no_event_type_is_refused_and_https_and_loopback_urls_are_accepted()
     {

@@ -193,28 +193,6 @@ public sealed class KillSwitchTests
         Assert.Equal(dataKey, await kms.DecryptAsync(blob));
     }
 
-    [Theory]
-    [InlineData("{\"scope\":\"galaxy\",\"reason\":\"r\"}", "scope")]
-    [InlineData("{\"scope\":\"all\"}", "reason")]
-    [InlineData("{\"scope\":\"all\",\"value\":\"x\",\"reason\":\"r\"}", "no value")]
-    [InlineData("{\"scope\":\"region\",\"value\":\"EU West\",\"reason\":\"r\"}", "region")]
-    [InlineData("{\"scope\":\"region\",\"value\":\"eu-west-9\",\"reason\":\"r\"}", "known AWS region")]
-    [InlineData("{\"scope\":\"account\",\"value\":\"12345\",\"reason\":\"r\"}", "12-digit")]
-    [InlineData("{\"scope\":\"principal\",\"value\":\"arn:aws:iam::1:role/a b\",\"reason\":\"r\"}", "principal ARN")]
-    [InlineData("{\"scope\":\"vpc\",\"value\":\"subnet-1\",\"reason\":\"r\"}", "vpc-")]
-    [InlineData("{\"scope\":\"key\",\"reason\":\"r\"}", "needs a value")]
-    public async Task Malformed_engage_is_refused_with_a_problem_and_engages_nothing(string body, string mention)
-    {
-        await using var node = await DevServer.StartAsync();
-
-        using var response = await node.Admin.PostRawAsync("/api/v1/kill-switches", body);
-        var problem = await response.ProblemAsync(HttpStatusCode.BadRequest);
-
-        Assert.Contains(mention, (string)problem["detail"]!, StringComparison.Ordinal);
-        Assert.Empty((await node.Admin.GetJsonAsync("/api/v1/kill-switches")).AsArray());
-        XksAssert.Ok(await XksClient.For(node).EncryptAsync(node.Info.KeyId, [1]));
-    }
-
     [Fact]
     public async Task Unknown_key_store_or_switch_is_404_and_a_second_release_is_409()
     {
