@@ -17,6 +17,9 @@ internal static class BackupRestore
     /// <summary>The database file's name in a data directory (CofferOptions' default database path).</summary>
     public const string DatabaseFile = "coffer.db";
 
+    /// <summary>How recent a heartbeat of a node that has not stopped makes a restore refuse to replace its database.</summary>
+    private static readonly TimeSpan RunningNodeWindow = TimeSpan.FromSeconds(60);
+
     /// <param name="ledger">Null only when the caller chose, explicitly, to restore without one.</param>
     /// <param name="replace">Replace the database of a data directory that is not empty.</param>
     /// <exception cref="BackupFileException">The file, the ledger or the directory is refused; the message says why.</exception>
@@ -29,6 +32,11 @@ internal static class BackupRestore
         if (occupied && !replace)
         {
             throw new BackupFileException($"{target} is not empty. Restoring over it replaces its database ({DatabaseFile}); say so with --replace, or restore into an empty directory.");
+        }
+
+        if (occupied)
+        {
+            await RefuseWhileANodeRunsAsync(Path.Combine(target, DatabaseFile), ct);
         }
 
         var staging = Path.Combine(Path.GetDirectoryName(target)!, $".{Path.GetFileName(target)}.restoring-{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(4))}");
@@ -59,6 +67,30 @@ internal static class BackupRestore
             {
                 Directory.Delete(staging, recursive: true);
             }
+        }
+    }
+
+    /// <summary>Refuses to replace a database a node may still be running on: it would go on writing to
+    /// the file it has open, and its caches would no longer match the database. A node that stopped
+    /// says so in the registry; one that crashed counts as gone once its last heartbeat is older than
+    /// <see cref="RunningNodeWindow"/>, longer than any heartbeat interval an operator would set.</summary>
+    private static async Task RefuseWhileANodeRunsAsync(string database, CancellationToken ct)
+    {
+        // A database in WAL mode has its -shm file while any connection has it open, and loses it when
+        // the last one closes cleanly. Without it no node is running there, and reading the registry
+        // would create it: the refusal's read must leave the directory as it was.
+        if (!File.Exists(database) || !File.Exists(database + "-shm"))
+        {
+            return;
+        }
+
+        var running = await SqliteStorage.RecentNodesAsync(database, RunningNodeWindow, ct);
+        if (running.Count > 0)
+        {
+            var (nodeId, age) = running[0];
+            throw new BackupFileException(
+                $"node '{nodeId}' reported from the database in {Path.GetDirectoryName(database)} {age.TotalSeconds:0.#} s ago and has not stopped. "
+                + $"Stop it before restoring over its data directory; a node that crashed counts as stopped {RunningNodeWindow.TotalSeconds:0} s after its last report.");
         }
     }
 

@@ -81,6 +81,40 @@ public static class SqliteStorage
     }
 
     /// <summary>
+    /// Reads, without changing anything, the nodes registered in the database at
+    /// <paramref name="databasePath"/> that have not stopped and reported within <paramref name="within"/>,
+    /// with the age of their last report: a restore that would replace this database refuses while
+    /// one of them may still be running on it.
+    /// </summary>
+    public static async Task<IReadOnlyList<(string NodeId, TimeSpan Age)>> RecentNodesAsync(string databasePath, TimeSpan within, CancellationToken cancellationToken = default)
+    {
+        var connectionString = new SqliteConnectionStringBuilder { DataSource = Path.GetFullPath(databasePath), Mode = SqliteOpenMode.ReadOnly, Pooling = false };
+        await using var connection = new SqliteConnection(connectionString.ToString());
+        await connection.OpenAsync(cancellationToken);
+        await using var command = connection.CreateCommand();
+        command.CommandText = $"""
+            SELECT node_id, now - heartbeat_at FROM cluster_nodes, (SELECT {SqliteDialect.Instance.NowMilliseconds} AS now)
+            WHERE stopped_at IS NULL AND heartbeat_at > now - $within
+            """;
+        command.Parameters.AddWithValue("$within", (long)within.TotalMilliseconds);
+        var nodes = new List<(string, TimeSpan)>();
+        try
+        {
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                nodes.Add((reader.GetString(0), TimeSpan.FromMilliseconds(Math.Max(0, reader.GetInt64(1)))));
+            }
+        }
+        catch (SqliteException e) when (e.Message.Contains("no such table", StringComparison.Ordinal))
+        {
+            // A database from before the node registry, or not Coffer's: no node has reported in it.
+        }
+
+        return nodes;
+    }
+
+    /// <summary>
     /// The directory 0700 and the database file 0600 when they are new (docs/architecture.md, "Files on
     /// disk"): the file holds the audit trail, key names and token hashes. SQLite gives the -wal and
     /// -shm files it creates the database file's mode, so the file is made here, empty (an empty file
