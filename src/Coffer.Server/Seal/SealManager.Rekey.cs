@@ -60,7 +60,7 @@ internal sealed partial class SealManager
             await _gate.WaitAsync(ct);
             try
             {
-                RequireUnsealedLocked();
+                await RequireCurrentKeyLockedAsync(ct);
                 if (await RekeyPhaseAsync(ct) != RekeyPhase.Switched)
                 {
                     if (outer.NeedsShares)
@@ -90,6 +90,7 @@ internal sealed partial class SealManager
     /// unreachable) before the prepare.</summary>
     private async Task PrepareAndSwitchLockedAsync(Func<MasterKey, IReadOnlyDictionary<string, string?>> outerSettings, Actor actor, CancellationToken ct)
     {
+        await RequireCurrentKeyLockedAsync(ct);
         var system = storage.System;
         var keys = _keys!;
         var old = keys.Current;
@@ -178,7 +179,7 @@ internal sealed partial class SealManager
         MasterKey current;
         try
         {
-            RequireUnsealedLocked();
+            await RequireCurrentKeyLockedAsync(ct);
             current = _keys!.Current;
             await outer.AfterSwitch(current, ct);
         }
@@ -223,7 +224,7 @@ internal sealed partial class SealManager
         await _gate.WaitAsync(ct);
         try
         {
-            RequireUnsealedLocked();
+            await RequireCurrentKeyLockedAsync(ct);
             var keys = _keys!;
             int resealed = 0, changed = 0, unopenable = 0;
             foreach (var value in await storage.SealedData.ListAsync(ct))
@@ -270,7 +271,7 @@ internal sealed partial class SealManager
         await _gate.WaitAsync(ct);
         try
         {
-            RequireUnsealedLocked();
+            await RequireCurrentKeyLockedAsync(ct);
             var system = storage.System;
             var expected = new Dictionary<string, string> { [SettingNames.MasterCheck] = (await system.GetSettingAsync(SettingNames.MasterCheck, ct))! };
             foreach (var name in new[] { SettingNames.MasterNext, SettingNames.MasterRetired })
@@ -336,11 +337,19 @@ internal sealed partial class SealManager
         }
     }
 
-    private void RequireUnsealedLocked()
+    // Unsealed, and holding as current the key that opens master.check now: a node that has not yet
+    // followed another node's switch would otherwise prepare from, or seal rows again under, a key no
+    // longer in force.
+    private async Task RequireCurrentKeyLockedAsync(CancellationToken ct)
     {
         if (_sealed || _keys is null)
         {
             throw new SealedException();
+        }
+
+        if (!await FollowGenerationsAsync(_keys, ct))
+        {
+            throw new SealStateException("No master key this node holds opens the stored check value; unseal this node again, then rerun `coffer rekey`.");
         }
     }
 
