@@ -119,7 +119,35 @@ public sealed class RekeySealTests : IDisposable
                 Assert.Contains("has no shares", (string?)(await shares.ProblemAsync(HttpStatusCode.BadRequest))["detail"], StringComparison.Ordinal);
             }
 
-            var done = await (await admin.PostJsonAsync("/api/v1/sys/rekey", new { })).JsonAsync(HttpStatusCode.OK);
+            var check = await node.Seal.Storage.System.GetSettingAsync(SettingNames.MasterCheck);
+            _node.Token.TakeAway();
+            try
+            {
+                using var unreachable = await admin.PostJsonAsync("/api/v1/sys/rekey", new { });
+                Assert.Equal("HSM unavailable", (string?)(await unreachable.ProblemAsync(HttpStatusCode.ServiceUnavailable))["title"]);
+                Assert.Equal(check, await node.Seal.Storage.System.GetSettingAsync(SettingNames.MasterCheck));
+                Assert.Null(await node.Seal.Storage.System.GetSettingAsync(SettingNames.MasterNext));
+            }
+            finally
+            {
+                _node.Token.Restore();
+            }
+
+            // The backend reconnects on its own after a backoff; until then the rekey is refused as above.
+            JsonNode done = null!;
+            await Wait.UntilAsync(
+                async () =>
+                {
+                    using var response = await admin.PostJsonAsync("/api/v1/sys/rekey", new { });
+                    if (response.StatusCode == HttpStatusCode.ServiceUnavailable)
+                    {
+                        return false;
+                    }
+
+                    done = await response.JsonAsync(HttpStatusCode.OK);
+                    return true;
+                },
+                "the rekey to go through once the HSM is back");
             Assert.True((bool)done["done"]!, done.ToJsonString());
             Assert.True((int)done["resealed"]! >= 2);
             Assert.NotEqual(wrapped, await node.Seal.Storage.System.GetSettingAsync(SettingNames.Pkcs11WrappedMasterKey));
