@@ -1,7 +1,5 @@
-using System.Globalization;
 using System.Security.Cryptography;
 using Coffer.Audit;
-using Coffer.Changes;
 using Coffer.Crypto;
 using Coffer.Server.Services;
 using Coffer.Storage;
@@ -17,16 +15,13 @@ namespace Coffer.Server.Seal;
 /// kept, sealed under the new key. 3 re-seal every row still under the old key, each with a
 /// compare-and-set on its bytes. 4 retire: delete both links once no row needs the old key.
 /// </summary>
-/// <remarks>Steps 1 and 2 run under the seal's lock, as do each pass of step 3 and step 4, so this
+/// <remarks>Steps 3 and 4 are in SealManager.Reseal.cs. Steps 1 and 2 run under the seal's lock, as do each pass of step 3 and step 4, so this
 /// node's own changes meanwhile are sealed under the right key; XKS calls read the key ring already
 /// opened and never wait for it. A shamir rekey reaches steps 1 and 2 through a re-split session
 /// (<see cref="SubmitResplitShareAsync"/>), since storing the new key needs the unseal key a quorum
 /// rebuilds.</remarks>
 internal sealed partial class SealManager
 {
-    // Passes of step 3 before giving up on rows that keep changing under it (each pass re-reads them).
-    private const int MaxResealPasses = 5;
-
     private int _rekeyRunning;
 
     /// <summary>Test-only fault injection: called after each row step 3 re-sealed, with the count so
@@ -170,136 +165,6 @@ internal sealed partial class SealManager
         await AuditRekeyAsync(actor, AuditActions.SealRekeySwitch, "rekey switched: the seal stores the new master key, which seals everything new; the old one stays until no row needs it", ct);
     }
 
-    // Step 3 in passes (each under the lock, re-reading the rows), then step 4 in one transaction.
-    private async Task<RekeyResult> FinishRekeyAsync(RekeyOuterLayer outer, Actor actor, bool resumed, CancellationToken ct)
-    {
-        // The other nodes follow the switch at their reload; this node already has.
-        await changes.PublishAsync(ChangeTopic.KeyRing);
-        await _gate.WaitAsync(ct);
-        MasterKey current;
-        try
-        {
-            await RequireCurrentKeyLockedAsync(ct);
-            current = _keys!.Current;
-            await outer.AfterSwitch(current, ct);
-        }
-        finally
-        {
-            _gate.Release();
-        }
-
-        // On a shared database every live node reloads within its full reload interval; after it none
-        // seals anything under the old key, so the last pass below finds every row that needs it.
-        if (outer.FollowWait > TimeSpan.Zero)
-        {
-            await Task.Delay(outer.FollowWait, time, ct);
-        }
-
-        var total = new ResealCounts(0, 0, 0);
-        for (var pass = 0; ; pass++)
-        {
-            var counts = await ResealPassAsync(total.Resealed, ct);
-            total = new ResealCounts(total.Resealed + counts.Resealed, counts.Changed, counts.Unopenable);
-            if (counts.Resealed == 0 && counts.Changed == 0)
-            {
-                break;
-            }
-
-            if (pass == MaxResealPasses)
-            {
-                throw new SealStateException($"Rows kept changing while they were sealed again ({counts.Changed} in the last pass); run `coffer rekey` again to finish.");
-            }
-        }
-
-        await AuditRekeyAsync(actor, AuditActions.SealRekeyReseal, string.Create(CultureInfo.InvariantCulture,
-            $"rekey re-sealed {total.Resealed} values under the new master key; {total.Unopenable} open under neither key and were left as they were"), ct);
-        await RetireAsync(ct);
-        await changes.PublishAsync(ChangeTopic.KeyRing);
-        await AuditRekeyAsync(actor, AuditActions.SealRekeyRetire, "rekey done: the old master key retired, nothing stored opens with it", ct);
-        return new RekeyResult(resumed, total.Resealed, total.Unopenable);
-    }
-
-    private async Task<ResealCounts> ResealPassAsync(int resealedBefore, CancellationToken ct)
-    {
-        await _gate.WaitAsync(ct);
-        try
-        {
-            await RequireCurrentKeyLockedAsync(ct);
-            var keys = _keys!;
-            int resealed = 0, changed = 0, unopenable = 0;
-            foreach (var value in await storage.SealedData.ListAsync(ct))
-            {
-                var (purpose, context) = PurposeAndContext(value);
-                if (!keys.TryOpen(purpose, context, value.Bytes, out var plaintext, out var underCurrent))
-                {
-                    unopenable++;
-                    continue;
-                }
-
-                try
-                {
-                    if (underCurrent)
-                    {
-                        continue;
-                    }
-
-                    if (!await storage.SealedData.ReplaceAsync(value, keys.Current.Seal(purpose, context, plaintext), ct))
-                    {
-                        changed++;
-                        continue;
-                    }
-                }
-                finally
-                {
-                    CryptographicOperations.ZeroMemory(plaintext);
-                }
-
-                resealed++;
-                AfterRowResealed?.Invoke(resealedBefore + resealed);
-            }
-
-            return new ResealCounts(resealed, changed, unopenable);
-        }
-        finally
-        {
-            _gate.Release();
-        }
-    }
-
-    private async Task RetireAsync(CancellationToken ct)
-    {
-        await _gate.WaitAsync(ct);
-        try
-        {
-            await RequireCurrentKeyLockedAsync(ct);
-            var system = storage.System;
-            var expected = new Dictionary<string, string> { [SettingNames.MasterCheck] = (await system.GetSettingAsync(SettingNames.MasterCheck, ct))! };
-            foreach (var name in new[] { SettingNames.MasterNext, SettingNames.MasterRetired })
-            {
-                if (await system.GetSettingAsync(name, ct) is { } value)
-                {
-                    expected[name] = value;
-                }
-            }
-
-            await ReplaceOrRefuseAsync(expected, new Dictionary<string, string?> { [SettingNames.MasterNext] = null, [SettingNames.MasterRetired] = null }, null, ct);
-            await FollowGenerationsAsync(_keys!, ct);
-        }
-        finally
-        {
-            _gate.Release();
-        }
-    }
-
-    private static (string Purpose, string Context) PurposeAndContext(SealedValue value) => value.Kind switch
-    {
-        SealedValueKind.KeyMaterial => (SealPurpose.KeyMaterial, SoftwareCryptoBackend.Context(value.Id, value.Version)),
-        SealedValueKind.SigV4Secret => (SealPurpose.SigV4Secret, value.Id),
-        SealedValueKind.WebhookSecret => (SealPurpose.WebhookSecret, value.Id),
-        SealedValueKind.ApprovalResult => (SealPurpose.ApprovalResult, value.Id),
-        _ => throw new ArgumentOutOfRangeException(nameof(value), value.Kind, "Unknown kind of sealed value."),
-    };
-
     // The next key: the instance this node already holds when it followed the prepare, else opened now.
     private static MasterKey OpenNextKey(MasterKeyGenerations keys, string link)
     {
@@ -360,8 +225,6 @@ internal sealed partial class SealManager
             await audit.AppendAsync(actor.Event(action) with { Details = details }, ct);
         }
     }
-
-    private sealed record ResealCounts(int Resealed, int Changed, int Unopenable);
 }
 
 /// <summary>Where a rekey stands: none, prepared (<c>master.next</c> stored) or switched (<c>master.retired</c> stored too).</summary>
