@@ -19,6 +19,9 @@ internal sealed partial class SealManager
     // Passes of step 3 before giving up on rows that keep changing under it (each pass re-reads them).
     private const int MaxResealPasses = 5;
 
+    // Values sealed again per hold of the seal's lock.
+    private const int ResealChunk = 100;
+
     // Step 3 in passes (each under the lock, re-reading the rows), then step 4 in one transaction.
     private async Task<RekeyResult> FinishRekeyAsync(RekeyOuterLayer outer, Actor actor, bool resumed, CancellationToken ct)
     {
@@ -68,51 +71,67 @@ internal sealed partial class SealManager
         return new RekeyResult(resumed, total.Resealed, total.Unopenable);
     }
 
+    // One pass over every sealed value, a chunk at a time under the lock: this node's changes and
+    // reloads wait for a chunk, not for the whole pass. A value changed after it was listed fails its
+    // compare-and-set and is counted as changed, for the next pass.
     private async Task<ResealCounts> ResealPassAsync(int resealedBefore, CancellationToken ct)
     {
-        await _gate.WaitAsync(ct);
-        try
+        var values = await storage.SealedData.ListAsync(ct);
+        var total = new ResealCounts(0, 0, 0);
+        foreach (var chunk in values.Chunk(ResealChunk))
         {
-            await RequireCurrentKeyLockedAsync(ct);
-            var keys = _keys!;
-            int resealed = 0, changed = 0, unopenable = 0;
-            foreach (var value in await storage.SealedData.ListAsync(ct))
+            await _gate.WaitAsync(ct);
+            try
             {
-                var (purpose, context) = PurposeAndContext(value);
-                if (!keys.TryOpen(purpose, context, value.Bytes, out var plaintext, out var underCurrent))
+                await RequireCurrentKeyLockedAsync(ct);
+                var counts = await ResealLockedAsync(chunk, resealedBefore + total.Resealed, ct);
+                total = new ResealCounts(total.Resealed + counts.Resealed, total.Changed + counts.Changed, total.Unopenable + counts.Unopenable);
+            }
+            finally
+            {
+                _gate.Release();
+            }
+        }
+
+        return total;
+    }
+
+    private async Task<ResealCounts> ResealLockedAsync(SealedValue[] values, int resealedBefore, CancellationToken ct)
+    {
+        var keys = _keys!;
+        int resealed = 0, changed = 0, unopenable = 0;
+        foreach (var value in values)
+        {
+            var (purpose, context) = PurposeAndContext(value);
+            if (!keys.TryOpen(purpose, context, value.Bytes, out var plaintext, out var underCurrent))
+            {
+                unopenable++;
+                continue;
+            }
+
+            try
+            {
+                if (underCurrent)
                 {
-                    unopenable++;
                     continue;
                 }
 
-                try
+                if (!await storage.SealedData.ReplaceAsync(value, keys.Current.Seal(purpose, context, plaintext), ct))
                 {
-                    if (underCurrent)
-                    {
-                        continue;
-                    }
-
-                    if (!await storage.SealedData.ReplaceAsync(value, keys.Current.Seal(purpose, context, plaintext), ct))
-                    {
-                        changed++;
-                        continue;
-                    }
+                    changed++;
+                    continue;
                 }
-                finally
-                {
-                    CryptographicOperations.ZeroMemory(plaintext);
-                }
-
-                resealed++;
-                AfterRowResealed?.Invoke(resealedBefore + resealed);
+            }
+            finally
+            {
+                CryptographicOperations.ZeroMemory(plaintext);
             }
 
-            return new ResealCounts(resealed, changed, unopenable);
+            resealed++;
+            AfterRowResealed?.Invoke(resealedBefore + resealed);
         }
-        finally
-        {
-            _gate.Release();
-        }
+
+        return new ResealCounts(resealed, changed, unopenable);
     }
 
     private async Task RetireAsync(CancellationToken ct)
