@@ -12,10 +12,12 @@ public interface ISealedDataRepository
     /// credentials' SigV4 secrets, live webhooks' signing secrets and kept approval answers.</summary>
     Task<IReadOnlyList<SealedValue>> ListAsync(CancellationToken ct = default);
 
-    /// <summary>Writes <paramref name="replacement"/> in place of <paramref name="value"/>, only if the
-    /// row still holds <paramref name="value"/>'s bytes (a compare-and-set). False when the row changed
-    /// or is gone meanwhile; nothing is written then.</summary>
-    Task<bool> ReplaceAsync(SealedValue value, byte[] replacement, CancellationToken ct = default);
+    /// <summary>Writes each replacement in place of its value, in one transaction, each only if its row
+    /// still holds the value's bytes (a compare-and-set); a row that changed or is gone meanwhile is left
+    /// as it is. One transaction for many rows keeps a rekey from taking SQLite's write lock once a row,
+    /// which would keep the audit writer waiting.</summary>
+    /// <returns>How many were replaced.</returns>
+    Task<int> ReplaceAsync(IReadOnlyList<(SealedValue Value, byte[] Replacement)> replacements, CancellationToken ct = default);
 }
 
 /// <summary>What a sealed value is, which says its seal purpose and context.</summary>

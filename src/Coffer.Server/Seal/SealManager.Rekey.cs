@@ -24,9 +24,9 @@ internal sealed partial class SealManager
 {
     private int _rekeyRunning;
 
-    /// <summary>Test-only fault injection: called after each row step 3 re-sealed, with the count so
-    /// far; an exception thrown here stops the rekey there, as a crash would.</summary>
-    internal Action<int>? AfterRowResealed { get; set; }
+    /// <summary>Test-only fault injection: called after each chunk step 3 wrote, with the count of values
+    /// sealed again so far; an exception thrown here stops the rekey there, as a crash would.</summary>
+    internal Action<int>? AfterChunkResealed { get; set; }
 
     /// <summary>Where the rekey stands in storage.</summary>
     public async Task<RekeyPhase> RekeyPhaseAsync(CancellationToken ct = default)

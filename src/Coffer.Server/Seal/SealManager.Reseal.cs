@@ -19,8 +19,10 @@ internal sealed partial class SealManager
     // Passes of step 3 before giving up on rows that keep changing under it (each pass re-reads them).
     private const int MaxResealPasses = 5;
 
-    // Values sealed again per hold of the seal's lock.
-    private const int ResealChunk = 100;
+    // Values sealed again per hold of the seal's lock and per transaction, and the pause between two
+    // chunks, long enough for a writer waiting on SQLite's lock to take it.
+    private const int ResealChunk = 50;
+    private static readonly TimeSpan ResealPause = TimeSpan.FromMilliseconds(20);
 
     // Step 3 in passes (each under the lock, re-reading the rows), then step 4 in one transaction.
     private async Task<RekeyResult> FinishRekeyAsync(RekeyOuterLayer outer, Actor actor, bool resumed, CancellationToken ct)
@@ -71,35 +73,45 @@ internal sealed partial class SealManager
         return new RekeyResult(resumed, total.Resealed, total.Unopenable);
     }
 
-    // One pass over every sealed value, a chunk at a time under the lock: this node's changes and
-    // reloads wait for a chunk, not for the whole pass. A value changed after it was listed fails its
-    // compare-and-set and is counted as changed, for the next pass.
+    // One pass over every sealed value, a chunk at a time under the lock, each chunk written in one
+    // transaction: this node's changes and reloads wait for a chunk, not a whole pass, and between
+    // chunks the audit writer (whose wait for SQLite's write lock is short) gets its turn. A value
+    // changed after it was listed fails its compare-and-set and is counted as changed, for the next pass.
     private async Task<ResealCounts> ResealPassAsync(int resealedBefore, CancellationToken ct)
     {
         var values = await storage.SealedData.ListAsync(ct);
         var total = new ResealCounts(0, 0, 0);
+        var chunks = 0;
         foreach (var chunk in values.Chunk(ResealChunk))
         {
+            if (chunks++ > 0)
+            {
+                await Task.Delay(ResealPause, time, ct);
+            }
+
             await _gate.WaitAsync(ct);
             try
             {
                 await RequireCurrentKeyLockedAsync(ct);
-                var counts = await ResealLockedAsync(chunk, resealedBefore + total.Resealed, ct);
+                var counts = await ResealLockedAsync(chunk, ct);
                 total = new ResealCounts(total.Resealed + counts.Resealed, total.Changed + counts.Changed, total.Unopenable + counts.Unopenable);
             }
             finally
             {
                 _gate.Release();
             }
+
+            AfterChunkResealed?.Invoke(resealedBefore + total.Resealed);
         }
 
         return total;
     }
 
-    private async Task<ResealCounts> ResealLockedAsync(SealedValue[] values, int resealedBefore, CancellationToken ct)
+    private async Task<ResealCounts> ResealLockedAsync(SealedValue[] values, CancellationToken ct)
     {
         var keys = _keys!;
-        int resealed = 0, changed = 0, unopenable = 0;
+        var replacements = new List<(SealedValue, byte[])>(values.Length);
+        var unopenable = 0;
         foreach (var value in values)
         {
             var (purpose, context) = PurposeAndContext(value);
@@ -111,27 +123,19 @@ internal sealed partial class SealManager
 
             try
             {
-                if (underCurrent)
+                if (!underCurrent)
                 {
-                    continue;
-                }
-
-                if (!await storage.SealedData.ReplaceAsync(value, keys.Current.Seal(purpose, context, plaintext), ct))
-                {
-                    changed++;
-                    continue;
+                    replacements.Add((value, keys.Current.Seal(purpose, context, plaintext)));
                 }
             }
             finally
             {
                 CryptographicOperations.ZeroMemory(plaintext);
             }
-
-            resealed++;
-            AfterRowResealed?.Invoke(resealedBefore + resealed);
         }
 
-        return new ResealCounts(resealed, changed, unopenable);
+        var resealed = replacements.Count == 0 ? 0 : await storage.SealedData.ReplaceAsync(replacements, ct);
+        return new ResealCounts(resealed, replacements.Count - resealed, unopenable);
     }
 
     private async Task RetireAsync(CancellationToken ct)

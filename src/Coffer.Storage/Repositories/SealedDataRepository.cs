@@ -37,19 +37,27 @@ internal sealed class SealedDataRepository(CofferStorage storage) : ISealedDataR
         return values;
     }
 
-    public async Task<bool> ReplaceAsync(SealedValue value, byte[] replacement, CancellationToken ct = default)
+    public async Task<int> ReplaceAsync(IReadOnlyList<(SealedValue Value, byte[] Replacement)> replacements, CancellationToken ct = default)
     {
-        ArgumentNullException.ThrowIfNull(value);
-        ArgumentNullException.ThrowIfNull(replacement);
-        var sql = value.Kind switch
-        {
-            SealedValueKind.KeyMaterial => "UPDATE key_versions SET material = @New WHERE key_id = @Id AND version = @Version AND material = @Old",
-            SealedValueKind.SigV4Secret => "UPDATE credentials SET sealed_secret = @New WHERE access_key_id = @Id AND sealed_secret = @Old",
-            SealedValueKind.WebhookSecret => "UPDATE alert_webhooks SET sealed_secret = @New WHERE id = @Id AND sealed_secret = @Old",
-            SealedValueKind.ApprovalResult => "UPDATE approval_requests SET sealed_result = @New WHERE id = @Id AND sealed_result = @Old",
-            _ => throw new ArgumentOutOfRangeException(nameof(value), value.Kind, "Unknown kind of sealed value."),
-        };
+        ArgumentNullException.ThrowIfNull(replacements);
         await using var connection = await storage.OpenConnectionAsync(ct);
-        return await connection.ExecuteAsync(new CommandDefinition(sql, new { New = replacement, value.Id, Version = (long)value.Version, Old = value.Bytes }, cancellationToken: ct)) == 1;
+        await using var transaction = await storage.BeginWriteAsync(connection, ct);
+        var replaced = 0;
+        foreach (var (value, replacement) in replacements)
+        {
+            var sql = value.Kind switch
+            {
+                SealedValueKind.KeyMaterial => "UPDATE key_versions SET material = @New WHERE key_id = @Id AND version = @Version AND material = @Old",
+                SealedValueKind.SigV4Secret => "UPDATE credentials SET sealed_secret = @New WHERE access_key_id = @Id AND sealed_secret = @Old",
+                SealedValueKind.WebhookSecret => "UPDATE alert_webhooks SET sealed_secret = @New WHERE id = @Id AND sealed_secret = @Old",
+                SealedValueKind.ApprovalResult => "UPDATE approval_requests SET sealed_result = @New WHERE id = @Id AND sealed_result = @Old",
+                _ => throw new ArgumentOutOfRangeException(nameof(replacements), value.Kind, "Unknown kind of sealed value."),
+            };
+            replaced += await connection.ExecuteAsync(new CommandDefinition(
+                sql, new { New = replacement, value.Id, Version = (long)value.Version, Old = value.Bytes }, transaction, cancellationToken: ct));
+        }
+
+        await transaction.CommitAsync(ct);
+        return replaced;
     }
 }

@@ -100,7 +100,8 @@ public sealed class RekeyTests(ITestOutputHelper output)
     {
         // Disposed by its restart.
         var node = await DevServer.StartAsync();
-        var keys = await KeysWithVersionsAsync(node, 5);
+        // 59 versions' material and a credential: more than one chunk of the re-seal (50).
+        var keys = await KeysWithVersionsAsync(node, 30);
         var xks = XksClient.For(node);
         var made = new List<(string Key, XksEncrypted Ciphertext)>();
         foreach (var key in keys)
@@ -109,13 +110,7 @@ public sealed class RekeyTests(ITestOutputHelper output)
         }
 
         var oldKey = await File.ReadAllBytesAsync(Path.Combine(node.DataDirectory, "master.key"));
-        node.Server.Seal.AfterRowResealed = count =>
-        {
-            if (count == 3)
-            {
-                throw new IOException("the node stopped here");
-            }
-        };
+        node.Server.Seal.AfterChunkResealed = count => throw new IOException($"the node stopped here, after {count} values");
         using (var stopped = await node.Admin.PostJsonAsync("/api/v1/sys/rekey", new { }))
         {
             Assert.Equal(HttpStatusCode.InternalServerError, stopped.StatusCode);
@@ -128,13 +123,9 @@ public sealed class RekeyTests(ITestOutputHelper output)
         var storage = restarted.Server.Seal.Storage;
         Assert.False(restarted.Server.IsSealed);
         Assert.Equal("switched", (string?)(await restarted.Admin.GetJsonAsync("/api/v1/sys/rekey"))["phase"]);
-        var underOld = 0;
-        foreach (var value in await storage.SealedData.ListAsync())
-        {
-            underOld += Opens(oldKey, value) ? 1 : 0;
-        }
-
-        Assert.True(underOld > 0, "the stop left no row under the old key");
+        var values = await storage.SealedData.ListAsync();
+        var underOld = values.Count(v => Opens(oldKey, v));
+        Assert.True(underOld > 0 && underOld < values.Count, $"{underOld} of {values.Count} values under the old key: the stop was not halfway");
         var client = XksClient.For(restarted);
         foreach (var (key, ciphertext) in made)
         {
@@ -158,9 +149,10 @@ public sealed class RekeyTests(ITestOutputHelper output)
         await using var node = await DevServer.StartAsync();
         using var release = new SemaphoreSlim(0);
         using var reached = new SemaphoreSlim(0);
-        node.Server.Seal.AfterRowResealed = count =>
+        var chunks = 0;
+        node.Server.Seal.AfterChunkResealed = _ =>
         {
-            if (count == 1)
+            if (Interlocked.Exchange(ref chunks, 1) == 0)
             {
                 reached.Release();
                 release.Wait(TimeSpan.FromSeconds(30));
@@ -180,7 +172,7 @@ public sealed class RekeyTests(ITestOutputHelper output)
             Assert.True((bool)(await done.JsonAsync(HttpStatusCode.OK))["done"]!);
         }
 
-        node.Server.Seal.AfterRowResealed = null;
+        node.Server.Seal.AfterChunkResealed = null;
         var check = await node.Server.Seal.Storage.System.GetSettingAsync(SettingNames.MasterCheck);
         using var officer = await ApprovalApi.ClientOfRoleAsync(node, "key-officer");
         using (var forbidden = await officer.PostJsonAsync("/api/v1/sys/rekey", new { }))
