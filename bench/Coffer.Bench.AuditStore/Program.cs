@@ -6,6 +6,7 @@ using Coffer.Storage.Sqlite;
 
 // Coffer.Bench.AuditStore [--seconds 5] [--batches 10,30,100] [--dir /tmp]
 // COFFER_BENCHMARK_AUDIT_UNPACKED=1 Coffer.Bench.AuditStore ...   (batches stored plain, as before packing)
+// Coffer.Bench.AuditStore --pack [--batches 1,2,4,8,16,32,64] [--seconds 1]   (packing alone, no database: PackBench.cs)
 // Coffer.Bench.AuditStore --log 300000 [--dir /tmp]      (listing and reading a large log: LargeLog.cs)
 // Coffer.Bench.AuditStore --verify 10000000 [--append 100000] [--batch 100] [--dir /tmp]   (audit verify: VerifyLog.cs)
 //
@@ -28,6 +29,11 @@ if (!(seconds > 0) || batches.Any(b => b < 1) || !Directory.Exists(root) || log 
 if (log > 0)
 {
     return await LargeLog.RunAsync(root, log);
+}
+
+if (args.Contains("--pack"))
+{
+    return PackBench.Run(batches, seconds);
 }
 
 if (args.Contains("--verify"))

@@ -38,6 +38,17 @@ internal abstract class SqlDialect
     /// <summary>A predicate: the bytes of <paramref name="parameter"/> occur in <paramref name="column"/>.</summary>
     public abstract string ContainsBytes(string column, string parameter);
 
+    /// <summary>The column of <c>audit_batch_keys</c> that names a key; see <see cref="BatchKey"/>.</summary>
+    public abstract string BatchKeyColumn { get; }
+
+    /// <summary>
+    /// What <c>audit_batch_keys</c> stores for a key id: on SQLite the id itself, on PostgreSQL a 64-bit
+    /// hash of it (0019_audit_batch_key_hashes.sql). Either way the table only narrows a listing by key to
+    /// candidate batches; each record is then tested exactly (<see cref="AuditBatchFilter"/>), so a hash
+    /// that two ids share costs a batch read, never a wrong answer.
+    /// </summary>
+    public abstract object BatchKey(string keyId);
+
     /// <summary>Settings every connection needs (SQLite: pragmas, which are per connection).</summary>
     public abstract Task PrepareAsync(DbConnection connection, bool forAudit, CancellationToken ct);
 

@@ -36,7 +36,11 @@ internal static class AuditBatchFilter
         Add("first_seq < @Below", "@Below", below);
         Add("time >= @From", "@From", DbValues.Time(query.From));
         Add("time < @To", "@To", DbValues.Time(query.To));
-        Add("first_seq IN (SELECT first_seq FROM audit_batch_keys WHERE key_id = @KeyId)", "@KeyId", query.KeyId);
+        // The bounds again inside: a later page then reads the key's index from its bound on, not from
+        // its newest entry (docs/audit-storage.md, "The key index on PostgreSQL").
+        var keyBounds = (query.Before is null ? "" : " AND first_seq < @Before") + (below is null ? "" : " AND first_seq < @Below");
+        Add($"first_seq IN (SELECT first_seq FROM audit_batch_keys WHERE {dialect.BatchKeyColumn} = @KeyId{keyBounds})", "@KeyId",
+            query.KeyId is { } keyId ? dialect.BatchKey(keyId) : null);
         var searched = SearchedFields(query);
         for (var i = 0; i < searched.Count; i++)
         {

@@ -23,7 +23,9 @@ internal class AuditBatchWriter : IDisposable
     protected const string InsertBatch =
         "INSERT INTO audit_batches (first_seq, last_seq, time, prev_hash, hashes, records) VALUES (@first, @last, @time, @prev, @hashes, @records)";
 
-    protected const string InsertBatchKey = "INSERT INTO audit_batch_keys (key_id, first_seq) VALUES (@key, @first) ON CONFLICT DO NOTHING";
+    /// <summary>One key row of a batch; the column is the dialect's (<see cref="SqlDialect.BatchKey"/>).</summary>
+    internal static string InsertBatchKey(SqlDialect dialect) =>
+        $"INSERT INTO audit_batch_keys ({dialect.BatchKeyColumn}, first_seq) VALUES (@key, @first) ON CONFLICT DO NOTHING";
 
     private const string InsertCheckpoint = "INSERT INTO audit_checkpoints (seq, time, hash, mac) VALUES (@seq, @time, @hash, @mac)";
 
@@ -50,7 +52,7 @@ internal class AuditBatchWriter : IDisposable
         if (prepareInserts)
         {
             _batch = Command(InsertBatch, "@first", "@last", "@time", "@prev", "@hashes", "@records");
-            _key = Command(InsertBatchKey, "@key", "@first");
+            _key = Command(InsertBatchKey(storage.Dialect), "@key", "@first");
         }
     }
 
@@ -121,7 +123,7 @@ internal class AuditBatchWriter : IDisposable
         await _batch.ExecuteNonQueryAsync(ct);
         foreach (var keyId in keys)
         {
-            Bind(_key, keyId, first);
+            Bind(_key, _storage.Dialect.BatchKey(keyId), first);
             await _key.ExecuteNonQueryAsync(ct);
         }
     }

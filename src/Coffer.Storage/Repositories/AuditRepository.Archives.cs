@@ -31,8 +31,6 @@ internal sealed partial class AuditRepository
     private const string InsertRemainder =
         "INSERT INTO audit_batches (first_seq, last_seq, time, prev_hash, hashes, records) VALUES (@First, @Last, @Time, @PrevHash, @Hashes, @Records)";
 
-    private const string InsertRemainderKey = "INSERT INTO audit_batch_keys (key_id, first_seq) VALUES (@KeyId, @First) ON CONFLICT DO NOTHING";
-
     // The checkpoint at the cut stays: it proves the hash the live chain continues from.
     private const string DeleteArchivedCheckpoints =
         "DELETE FROM audit_checkpoints WHERE seq IN (SELECT seq FROM audit_checkpoints WHERE seq < @Through ORDER BY seq LIMIT @Limit)";
@@ -122,7 +120,8 @@ internal sealed partial class AuditRepository
             var kept = AuditBatchBlob.Decode(remainder.First, DateTimeOffset.MinValue, remainder.PrevHash, remainder.Hashes, remainder.Records);
             foreach (var keyId in kept.Select(r => r.Event.KeyId).OfType<string>().Distinct(StringComparer.Ordinal))
             {
-                await connection.ExecuteAsync(new CommandDefinition(InsertRemainderKey, new { KeyId = keyId, remainder.First }, transaction, cancellationToken: ct));
+                await connection.ExecuteAsync(new CommandDefinition(AuditBatchWriter.InsertBatchKey(storage.Dialect),
+                    new { key = storage.Dialect.BatchKey(keyId), first = remainder.First }, transaction, cancellationToken: ct));
             }
 
             removed += cut;

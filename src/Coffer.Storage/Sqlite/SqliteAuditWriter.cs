@@ -18,7 +18,7 @@ internal sealed class SqliteAuditWriter : AuditBatchWriter
         : base(storage, connection, prepareInserts: false)
     {
         Check(raw.sqlite3_prepare_v2(connection.Handle, InsertBatch, out _insertBatch), connection);
-        Check(raw.sqlite3_prepare_v2(connection.Handle, InsertBatchKey, out _insertKey), connection);
+        Check(raw.sqlite3_prepare_v2(connection.Handle, InsertBatchKey(storage.Dialect), out _insertKey), connection);
     }
 
     public static new async Task<AuditBatchWriter> OpenAsync(CofferStorage storage, CancellationToken ct)

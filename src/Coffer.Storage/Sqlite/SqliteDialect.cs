@@ -104,6 +104,12 @@ internal sealed class SqliteDialect : SqlDialect
     /// <remarks>A byte[] parameter is a blob, so instr compares bytes.</remarks>
     public override string ContainsBytes(string column, string parameter) => $"instr({column}, {parameter}) > 0";
 
+    /// <remarks>The id itself: SQLite's WITHOUT ROWID table keeps a key row in one B-tree entry of about
+    /// 35 bytes, and SQL on SQLite has no SHA-256 to turn the stored ids into hashes (docs/audit-storage.md).</remarks>
+    public override string BatchKeyColumn => "key_id";
+
+    public override object BatchKey(string keyId) => keyId;
+
     public override async Task PrepareAsync(DbConnection connection, bool forAudit, CancellationToken ct)
     {
         await using var pragmas = connection.CreateCommand();

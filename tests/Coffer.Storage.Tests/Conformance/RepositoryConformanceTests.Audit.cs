@@ -159,6 +159,29 @@ public abstract partial class RepositoryConformanceTests
     }
 
     [Fact]
+    public async Task Audit_query_by_key_reads_past_the_first_page_of_candidate_batches()
+    {
+        // More batches name the key than one page of batch names (256): each later page of names, and
+        // each later page of records, is read below the bound the one before ended at.
+        var prev = AuditRecord.GenesisHash.ToArray();
+        for (var sequence = 1L; sequence <= 600; sequence++)
+        {
+            var records = Chain(prev, sequence, new AuditEvent { Action = "a", KeyId = sequence % 2 == 0 ? "k-even" : "k-odd" });
+            await Audit.AppendAsync(records, null);
+            prev = records[^1].Hash;
+        }
+
+        var all = await Audit.QueryAsync(new AuditQuery { KeyId = "k-even", Limit = 1000 });
+        Assert.Equal(Enumerable.Range(1, 300).Select(i => 602L - (2 * i)), all.Records.Select(r => r.Sequence));
+        Assert.Null(all.Next);
+
+        var first = await Audit.QueryAsync(new AuditQuery { KeyId = "k-odd", Limit = 280 });
+        var second = await Audit.QueryAsync(new AuditQuery { KeyId = "k-odd", Limit = 280, Before = first.Next });
+        Assert.Equal(Enumerable.Range(1, 300).Select(i => 601L - (2 * i)), first.Records.Concat(second.Records).Select(r => r.Sequence));
+        Assert.Null(second.Next);
+    }
+
+    [Fact]
     public async Task Audit_prune_through_a_record_inside_a_batch_keeps_the_rest_linked_and_findable()
     {
         var first = Chain(AuditRecord.GenesisHash.ToArray(), 1, [.. Enumerable.Range(1, 5).Select(i => new AuditEvent { Action = "a", KeyId = "k" + i })]);
