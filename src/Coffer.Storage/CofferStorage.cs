@@ -37,6 +37,7 @@ public sealed class CofferStorage : ICofferStorage
         Policies = new PolicyRepository(this);
         Principals = new PrincipalRepository(this);
         Approvals = new ApprovalRepository(this);
+        SealedData = new SealedDataRepository(this);
         Cluster = new Cluster.ClusterRepository(OpenConnectionAsync, dialect.NowMilliseconds);
     }
 
@@ -64,6 +65,8 @@ public sealed class CofferStorage : ICofferStorage
     public IApprovalRepository Approvals { get; }
 
     public IClusterRepository Cluster { get; }
+
+    public ISealedDataRepository SealedData { get; }
 
     internal SqlDialect Dialect { get; }
 
