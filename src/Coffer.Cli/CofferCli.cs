@@ -22,6 +22,7 @@ internal static class CofferCli
         ServerCommand.AddTo(root);
         SystemCommands.AddTo(root, env);
         MasterKeyCommands.AddTo(root, env);
+        RekeyCommands.AddTo(root, env);
         KeyStoreCommands.AddTo(root, env);
         KeyCommands.AddTo(root, env);
         AuditCommands.AddTo(root, env);

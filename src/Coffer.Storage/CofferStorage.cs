@@ -37,6 +37,7 @@ public sealed class CofferStorage : ICofferStorage
         Policies = new PolicyRepository(this);
         Principals = new PrincipalRepository(this);
         Approvals = new ApprovalRepository(this);
+        SealedData = new SealedDataRepository(this);
         Cluster = new Cluster.ClusterRepository(OpenConnectionAsync, dialect.NowMilliseconds);
         ConsoleSessions = new ConsoleSessionRepository(this);
         Traffic = new TrafficRepository(this);
@@ -70,6 +71,8 @@ public sealed class CofferStorage : ICofferStorage
     public IConsoleSessionRepository ConsoleSessions { get; }
 
     public ITrafficRepository Traffic { get; }
+
+    public ISealedDataRepository SealedData { get; }
 
     internal SqlDialect Dialect { get; }
 

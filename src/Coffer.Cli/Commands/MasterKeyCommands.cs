@@ -113,9 +113,14 @@ internal static class MasterKeyCommands
 
         if (!view.InProgress && view.Seal is not null)
         {
+            if (view.Rekey is { } rekey)
+            {
+                await call.Out.WriteLineAsync(RekeyCommands.Describe(rekey));
+            }
+
             if (view.NewShares is { } shares)
             {
-                await call.Out.WriteLineAsync($"The master key was re-split: {shares.Count} new shares, any {view.Threshold} of which unseal Coffer. The old seal no longer unseals it.");
+                await call.Out.WriteLineAsync($"The master key was {(view.Rekey is null ? "re-split" : "replaced")}: {shares.Count} new shares, any {view.Threshold} of which unseal Coffer. The old seal no longer unseals it.");
                 await call.Out.WriteLineAsync();
                 await PrintSharesAsync(call.Out, shares, view.PgpFingerprints);
                 await call.Out.WriteLineAsync("WARNING: the new shares are shown only now; Coffer keeps none of them. Give each to a different person.");
@@ -134,7 +139,7 @@ internal static class MasterKeyCommands
         }
 
         await call.Out.WriteLineAsync(view.InProgress
-            ? $"Re-split {view.Nonce} in progress: into {(view.Seal == "pkcs11" ? "the pkcs11 seal" : $"{view.Shares} shares, threshold {view.Threshold}")}{(view.PgpFingerprints is null ? "" : ", each encrypted to an OpenPGP key")}; "
+            ? $"{(view.Rekey is null ? "Re-split" : "Rekey (a re-split that makes a new master key)")} {view.Nonce} in progress: into {(view.Seal == "pkcs11" ? "the pkcs11 seal" : $"{view.Shares} shares, threshold {view.Threshold}")}{(view.PgpFingerprints is null ? "" : ", each encrypted to an OpenPGP key")}; "
                 + $"{view.Progress} of {view.Required} current shares given. Each holder runs `coffer resplit share --nonce {view.Nonce}`."
             : "No re-split is in progress.");
     }

@@ -162,6 +162,13 @@ public static class AuditActions
     public const string SealResplitStart = "seal.resplit.start";
     public const string SealResplitShare = "seal.resplit.share";
     public const string SealResplitCancel = "seal.resplit.cancel";
+
+    // A rekey's call (seal.rekey) and the steps it records of its own, with counts, never a key.
+    public const string SealRekey = "seal.rekey";
+    public const string SealRekeyPrepare = "seal.rekey.prepare";
+    public const string SealRekeySwitch = "seal.rekey.switch";
+    public const string SealRekeyReseal = "seal.rekey.reseal";
+    public const string SealRekeyRetire = "seal.rekey.retire";
     public const string AuthFailed = "auth.failed";
     public const string AuthDenied = "auth.denied";
 

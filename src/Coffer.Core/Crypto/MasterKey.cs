@@ -278,6 +278,16 @@ public static class SealPurpose
 
     /// <summary>The answer of an approved call that holds a secret, kept for its requester (context: the approval id).</summary>
     public const string ApprovalResult = "approval-result";
+
+    /// <summary>During a rekey, the next master key sealed under the one it replaces (docs/master-key.md, "coffer rekey").</summary>
+    public const string MasterNext = "master-next";
+
+    /// <summary>After a rekey's switch, the replaced master key sealed under the new one, until no row needs it.</summary>
+    public const string MasterRetired = "master-retired";
+
+    /// <summary>The audit checkpoint key, kept across rekeys: the key derived from the first master key,
+    /// sealed under the current one (docs/formats.md, "Audit checkpoint").</summary>
+    public const string AuditCheckpointKey = "audit-checkpoint-key";
 }
 
 /// <summary>The purposes of MAC keys derived from the master key (<see cref="MasterKey.DeriveMacKey"/>).</summary>

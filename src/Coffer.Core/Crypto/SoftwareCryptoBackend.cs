@@ -12,14 +12,21 @@ namespace Coffer.Crypto;
 /// <para>Stored form: <see cref="MasterKey.Seal"/> with purpose <see cref="SealPurpose.KeyMaterial"/>
 /// and context <c>"{keyId}/v{version}"</c> (docs/formats.md, "Wrapped key material"), so material moved
 /// to another key or version row fails to open.</para>
-/// <para>Thread-safe. It does not own the master key: whoever unsealed it disposes it on seal. Keys
-/// returned by <see cref="OpenKey"/> and <see cref="CreateHealthCheckKey"/> belong to the caller,
-/// who disposes them.</para>
+/// <para>Thread-safe. It does not own the master keys: whoever unsealed them disposes them on seal.
+/// New material is sealed under the current generation; stored material opens under any generation
+/// the node holds (during a rekey). Keys returned by <see cref="OpenKey"/> and
+/// <see cref="CreateHealthCheckKey"/> belong to the caller, who disposes them.</para>
 /// </remarks>
-public sealed class SoftwareCryptoBackend(MasterKey masterKey) : ICryptoBackend
+public sealed class SoftwareCryptoBackend(MasterKeyGenerations masterKeys) : ICryptoBackend
 {
-    private readonly MasterKey _masterKey = masterKey ?? throw new ArgumentNullException(nameof(masterKey));
+    private readonly MasterKeyGenerations _masterKeys = masterKeys ?? throw new ArgumentNullException(nameof(masterKeys));
     private volatile bool _disposed;
+
+    /// <summary>A backend with one master key and no other generation.</summary>
+    public SoftwareCryptoBackend(MasterKey masterKey)
+        : this(new MasterKeyGenerations(masterKey))
+    {
+    }
 
     public string Name => "software";
 
@@ -32,7 +39,7 @@ public sealed class SoftwareCryptoBackend(MasterKey masterKey) : ICryptoBackend
         try
         {
             RandomNumberGenerator.Fill(key);
-            return _masterKey.Seal(SealPurpose.KeyMaterial, context, key);
+            return _masterKeys.Current.Seal(SealPurpose.KeyMaterial, context, key);
         }
         finally
         {
@@ -45,7 +52,7 @@ public sealed class SoftwareCryptoBackend(MasterKey masterKey) : ICryptoBackend
         ObjectDisposedException.ThrowIf(_disposed, this);
         ArgumentNullException.ThrowIfNull(storedMaterial);
         var context = Context(keyId, version);
-        var key = _masterKey.Open(SealPurpose.KeyMaterial, context, storedMaterial);
+        var key = _masterKeys.Open(SealPurpose.KeyMaterial, context, storedMaterial);
         try
         {
             if (key.Length != AesGcmKey.KeySize)
@@ -93,8 +100,9 @@ public sealed class SoftwareCryptoBackend(MasterKey masterKey) : ICryptoBackend
 
     public void Dispose() => _disposed = true;
 
-    // "{keyId}/v{version}" is unambiguous: the version is the digits after the last "/v".
-    private static string Context(string keyId, int version)
+    /// <summary>The context a version's material is sealed with: <c>"{keyId}/v{version}"</c>, unambiguous
+    /// since the version is the digits after the last "/v".</summary>
+    public static string Context(string keyId, int version)
     {
         ArgumentException.ThrowIfNullOrEmpty(keyId);
         ArgumentOutOfRangeException.ThrowIfLessThan(version, 1);

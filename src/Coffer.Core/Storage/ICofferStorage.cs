@@ -21,6 +21,9 @@ public interface ICofferStorage : IDisposable
 
     IApprovalRepository Approvals { get; }
 
+    /// <summary>Every value sealed under the master key, for a rekey.</summary>
+    ISealedDataRepository SealedData { get; }
+
     /// <summary>The node registry and the leader lease (docs/cluster.md).</summary>
     IClusterRepository Cluster { get; }
 

@@ -168,11 +168,20 @@ internal sealed partial class AuditLog : IAsyncDisposable
         return new ValueTask(ct.CanBeCanceled ? pending.Done.Task.WaitAsync(ct) : pending.Done.Task);
     }
 
-    /// <summary>Gives the writer the checkpoint key of this master key (at unseal).</summary>
+    /// <summary>Gives the writer the checkpoint key derived from this master key (at unseal, when no
+    /// rekey has stored the key it keeps).</summary>
     public void SetCheckpointKey(MasterKey master)
     {
         ArgumentNullException.ThrowIfNull(master);
-        var key = master.DeriveMacKey(MacPurpose.AuditCheckpoint);
+        SetCheckpointKey(master.DeriveMacKey(MacPurpose.AuditCheckpoint));
+    }
+
+    /// <summary>Gives the writer this checkpoint key, which it now owns and zeroes when done: the key a
+    /// rekey kept, so checkpoints and archive signatures made before it still verify
+    /// (docs/master-key.md, "coffer rekey").</summary>
+    public void SetCheckpointKey(byte[] key)
+    {
+        ArgumentNullException.ThrowIfNull(key);
         lock (_keyLock)
         {
             Zero(_checkpointKey);

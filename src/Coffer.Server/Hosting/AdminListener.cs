@@ -101,6 +101,7 @@ internal sealed class AdminListener(WebApplication app) : Listener(app)
         var api = app.MapGroup("/api/v1");
         SystemEndpoints.Map(api);
         MasterKeyEndpoints.Map(api);
+        RekeyEndpoints.Map(api);
         KeyStoreEndpoints.Map(api);
         CredentialEndpoints.Map(api);
         KeyEndpoints.Map(api);

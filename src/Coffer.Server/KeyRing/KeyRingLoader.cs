@@ -17,7 +17,7 @@ internal static partial class KeyRingLoader
     /// version whose material cannot be opened is marked broken (calls that need it answer
     /// InternalException). Both are logged as errors.
     /// </remarks>
-    public static async Task<KeyRingSnapshot> LoadAsync(ICofferStorage storage, CryptoBackends backends, MasterKey master, KeyRingSnapshot previous, ILogger logger, CancellationToken ct)
+    public static async Task<KeyRingSnapshot> LoadAsync(ICofferStorage storage, CryptoBackends backends, MasterKeyGenerations master, KeyRingSnapshot previous, ILogger logger, CancellationToken ct)
     {
         var stores = await storage.KeyStores.ListKeyStoresAsync(ct);
         var credentials = await storage.KeyStores.ListCredentialsAsync(null, ct);

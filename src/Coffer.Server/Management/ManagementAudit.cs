@@ -222,7 +222,14 @@ internal static partial class ManagementAudit
                     : (resplit.InProgress ? ", re-split into " : ", re-split done: ")
                         + (resplit.Seal == SealKinds.Shamir ? $"{resplit.Shares} shares, threshold {resplit.Threshold}" : "the pkcs11 seal")
                         + (resplit.InProgress ? $": {resplit.Progress} of {resplit.Required} current shares given" : string.Empty))
-                    + (resplit.PgpFingerprints is { } holders ? $", encrypted to OpenPGP keys [{string.Join(", ", holders)}]" : string.Empty),
+                    + (resplit.PgpFingerprints is { } holders ? $", encrypted to OpenPGP keys [{string.Join(", ", holders)}]" : string.Empty)
+                    + (resplit.Rekey is { } rekey ? (rekey.Done ? $", rekey done: {rekey.Resealed} values sealed again" : $", rekey {rekey.Phase}") : string.Empty),
+            },
+            IValueHttpResult { Value: RekeyView rekey } => e with
+            {
+                Details = e.Details + (rekey.Done
+                    ? $", rekey done{(rekey.Resumed ? " (finished one interrupted past its switch)" : string.Empty)}: {rekey.Resealed} values sealed again, {rekey.Unopenable} opened under neither key"
+                    : $", rekey {rekey.Phase}" + (rekey.Nonce is null ? string.Empty : $": {rekey.Progress} of {rekey.Required} current shares given")),
             },
             IValueHttpResult { Value: InitResponse init } => e with
             {

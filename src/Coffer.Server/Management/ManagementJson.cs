@@ -148,8 +148,20 @@ public sealed record ResplitShareRequest(string Nonce, string Share);
 /// <param name="Required">Current shares needed to finish (the current threshold); <paramref name="Progress"/> given so far.</param>
 /// <param name="NewShares">Only in the answer that finished the re-split: the new shares, or with pgpKeys their OpenPGP messages.</param>
 /// <param name="Warning">What the operator must still do, e.g. when the old shares were the master key itself.</param>
+/// <param name="Rekey">A rekey's state, when the session makes a new master key (a shamir rekey).</param>
 public sealed record ResplitView(bool InProgress, string? Nonce, string? Seal, int Shares, int Threshold, int Required, int Progress,
-    IReadOnlyList<string>? NewShares, IReadOnlyList<string>? PgpFingerprints, string? Warning);
+    IReadOnlyList<string>? NewShares, IReadOnlyList<string>? PgpFingerprints, string? Warning, RekeyView? Rekey = null);
+
+/// <summary>A rekey (docs/master-key.md, "coffer rekey"). Shares and threshold only for the shamir seal,
+/// whose rekey is a re-split session: give none to finish a rekey interrupted past its switch.</summary>
+/// <param name="PgpKeys">One OpenPGP public key (armored) per new share, as for a re-split.</param>
+public sealed record RekeyRequest(int Shares = 0, int Threshold = 0, IReadOnlyList<string>? PgpKeys = null);
+
+/// <param name="Phase">Where the rekey stands in storage: "none", "prepared" (the next key stored),
+/// "switched" (in force; rows still to seal again) or, for a shamir rekey waiting for its quorum, "awaiting-shares".</param>
+/// <param name="Resealed">Values sealed again by the call that finished it; <paramref name="Unopenable"/>: opened under neither key.</param>
+/// <param name="Nonce">A shamir rekey's session: each holder gives a current share with <c>coffer resplit share --nonce</c>.</param>
+public sealed record RekeyView(string Phase, bool Done, bool Resumed, int Resealed, int Unopenable, string? Nonce, int Required, int Progress, string? Message);
 
 /// <param name="Nodes">Every node registered on the database (docs/cluster.md), shown with a token like the key store count.</param>
 public sealed record SealStatusView(bool Initialized, bool Sealed, string? SealKind, int Threshold, int Progress, string Version, int? KeyStoreCount,
@@ -341,6 +353,8 @@ public sealed record AlertDeliveryListView(IReadOnlyList<AlertDeliveryView> Deli
 [JsonSerializable(typeof(ResplitRequest))]
 [JsonSerializable(typeof(ResplitShareRequest))]
 [JsonSerializable(typeof(ResplitView))]
+[JsonSerializable(typeof(RekeyRequest))]
+[JsonSerializable(typeof(RekeyView))]
 [JsonSerializable(typeof(SealStatusView))]
 [JsonSerializable(typeof(WhoAmIView))]
 [JsonSerializable(typeof(OpenSessionRequest))]

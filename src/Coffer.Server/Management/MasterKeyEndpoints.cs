@@ -73,7 +73,7 @@ internal static class MasterKeyEndpoints
         TypedResults.Ok(View(await seal.CancelResplitAsync(ct)));
 
     private static ResplitView View(ResplitProgress p) => new(p.InProgress, p.Nonce, p.Seal, p.Shares, p.Threshold, p.Required, p.Progress, p.NewShares, p.PgpFingerprints,
-        Warning(p));
+        Warning(p), RekeyEndpoints.Of(p));
 
     private static string? Warning(ResplitProgress p)
     {
@@ -83,7 +83,12 @@ internal static class MasterKeyEndpoints
             warnings.Add($"The master key is now kept by the {p.Seal} seal: set Seal to '{p.Seal}' in every node's configuration before its next start (a node refuses to start on a database whose seal its configuration does not name).");
         }
 
-        if (p.OldSharesWereTheMasterKey)
+        if (p.Unfinished is { } unfinished)
+        {
+            warnings.Add(unfinished);
+        }
+
+        if (p.OldSharesWereTheMasterKey && !p.IsRekey)
         {
             warnings.Add("The old shares can no longer unseal Coffer, but they were split from the master key itself (a data directory from before the unseal key): destroy them; only a new master key would make them worthless.");
         }

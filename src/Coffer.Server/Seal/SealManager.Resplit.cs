@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using Coffer.Crypto;
+using Coffer.Server.Services;
 
 namespace Coffer.Server.Seal;
 
@@ -39,12 +40,29 @@ internal sealed partial class SealManager
     /// From the pkcs11 seal it finishes at once.</summary>
     /// <exception cref="SealedException">Coffer is sealed.</exception>
     /// <exception cref="SealStateException">The dev seal, a move the node cannot make, or a re-split already in progress.</exception>
-    public async Task<ResplitProgress> StartResplitAsync(string seal, int shares, int threshold, ShareHolderKeys? holders, string pkcs11Label, CancellationToken ct = default)
+    public Task<ResplitProgress> StartResplitAsync(string seal, int shares, int threshold, ShareHolderKeys? holders, string pkcs11Label, CancellationToken ct = default) =>
+        StartSessionAsync(new ResplitSession(NewNonce(), seal, shares, threshold, holders, pkcs11Label, null), ct);
+
+    /// <summary>Starts a rekey of the shamir seal (docs/master-key.md, "coffer rekey"): a re-split session
+    /// whose quorum also makes a new master key, then seals everything again under it.</summary>
+    /// <exception cref="SealStateException">Not the shamir seal, or a re-split already in progress.</exception>
+    public Task<ResplitProgress> StartRekeyAsync(int shares, int threshold, ShareHolderKeys? holders, RekeyOuterLayer outer, Actor actor, CancellationToken ct = default) =>
+        StartSessionAsync(new ResplitSession(NewNonce(), SealKinds.Shamir, shares, threshold, holders, string.Empty, new RekeyBy(outer.FollowWait, actor)), ct);
+
+    private static string NewNonce() => Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
+
+    private async Task<ResplitProgress> StartSessionAsync(ResplitSession session, CancellationToken ct)
     {
+        var seal = session.Seal;
         await _gate.WaitAsync(ct);
         try
         {
             var kind = await RequireUnsealedSealOfSharesLockedAsync(ct);
+            if (session.Rekey is not null && kind != SealKinds.Shamir)
+            {
+                throw new SealStateException("Only a rekey of the shamir seal takes shares; `coffer rekey` without --shares rekeys this seal at once.");
+            }
+
             if (seal == SealKinds.Pkcs11 && Pkcs11 is null)
             {
                 throw new SealStateException("Moving to the pkcs11 seal needs the Pkcs11 section of this node's configuration.");
@@ -60,7 +78,6 @@ internal sealed partial class SealManager
                 throw new SealStateException($"A re-split is already in progress (nonce {_resplit.Nonce}); finish or cancel it first.");
             }
 
-            var session = new ResplitSession(Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16)), seal, shares, threshold, holders, pkcs11Label);
             if (kind == SealKinds.Pkcs11)
             {
                 return await FinishLockedAsync(session, kind, 0, ct);
@@ -96,6 +113,12 @@ internal sealed partial class SealManager
     /// open the master key (then every share given so far is discarded, and the session stays).</exception>
     public async Task<ResplitProgress> SubmitResplitShareAsync(string nonce, string share, CancellationToken ct = default)
     {
+        var (progress, rekey) = await SubmitShareLockedAsync(nonce, share, ct);
+        return rekey is null ? progress : await FinishShamirRekeyAsync(progress, rekey, ct);
+    }
+
+    private async Task<(ResplitProgress Progress, RekeyBy? Rekey)> SubmitShareLockedAsync(string nonce, string share, CancellationToken ct)
+    {
         await _gate.WaitAsync(ct);
         try
         {
@@ -119,13 +142,15 @@ internal sealed partial class SealManager
             var required = await ThresholdLockedAsync(ct);
             if (session.Given.Count < required)
             {
-                return await ProgressLockedAsync(ct);
+                return (await ProgressLockedAsync(ct), null);
             }
 
             var given = session.Given.ToList();
             session.Given.Clear();
             await CheckSharesOpenMasterKeyLockedAsync(given, ct);
-            return await FinishLockedAsync(session, SealKinds.Shamir, required, ct);
+            return session.Rekey is { } rekey
+                ? (await SwitchShamirRekeyLockedAsync(session, rekey, required, ct), rekey)
+                : (await FinishLockedAsync(session, SealKinds.Shamir, required, ct), null);
         }
         finally
         {
@@ -143,13 +168,13 @@ internal sealed partial class SealManager
         Dictionary<string, string?> values;
         if (session.Seal == SealKinds.Shamir)
         {
-            (split, values) = ShamirSeal.Split(_master!, session.Shares, session.Threshold);
+            (split, values) = ShamirSeal.Split(_keys!.Current, session.Shares, session.Threshold);
             values[SettingNames.Pkcs11SealLabel] = null;
             values[SettingNames.Pkcs11WrappedMasterKey] = null;
         }
         else
         {
-            values = Pkcs11Seal.Settings(Pkcs11!, session.Pkcs11Label, _master!).ToDictionary(p => p.Key, p => (string?)p.Value);
+            values = Pkcs11Seal.Settings(Pkcs11!, session.Pkcs11Label, _keys!.Current).ToDictionary(p => p.Key, p => (string?)p.Value);
             values[SettingNames.ShamirShares] = null;
             values[SettingNames.ShamirThreshold] = null;
             values[SettingNames.ShamirSealedMasterKey] = null;
@@ -176,6 +201,53 @@ internal sealed partial class SealManager
         Log.Resplit(logger, kind, session.Seal, session.Shares, session.Threshold);
         return new ResplitProgress(false, null, session.Seal, session.Shares, session.Threshold, required, 0,
             split is null ? null : session.Holders?.Encrypt(split) ?? split, session.Holders?.Fingerprints, legacy, kind != session.Seal);
+    }
+
+    // Steps 1 and 2 of a shamir rekey, under the lock: the new master key is stored under a new unseal key.
+    private async Task<ResplitProgress> SwitchShamirRekeyLockedAsync(ResplitSession session, RekeyBy rekey, int required, CancellationToken ct)
+    {
+        var legacy = await ShamirSeal.SharesAreTheMasterKeyAsync(storage.System, ct);
+        IReadOnlyList<string> split = [];
+        try
+        {
+            await PrepareAndSwitchLockedAsync(RekeyOuterLayer.Shamir(session.Shares, session.Threshold, s => split = s, rekey.FollowWait).Settings, rekey.Actor, ct);
+        }
+        finally
+        {
+            _resplit = null;
+        }
+
+        Log.Resplit(logger, SealKinds.Shamir, SealKinds.Shamir, session.Shares, session.Threshold);
+        return new ResplitProgress(false, null, session.Seal, session.Shares, session.Threshold, required, 0,
+            session.Holders?.Encrypt(split) ?? split, session.Holders?.Fingerprints, legacy, false, IsRekey: true);
+    }
+
+    // Steps 3 and 4 of a shamir rekey, after the switch: the new shares are answered whatever happens
+    // here, since nothing else can unseal Coffer any more; a failure only leaves the rekey to finish.
+    private async Task<ResplitProgress> FinishShamirRekeyAsync(ResplitProgress switched, RekeyBy rekey, CancellationToken ct)
+    {
+        var outer = new RekeyOuterLayer(true, _ => throw new InvalidOperationException("Already switched."), (_, _) => Task.CompletedTask, rekey.FollowWait);
+        try
+        {
+            if (Interlocked.Exchange(ref _rekeyRunning, 1) == 1)
+            {
+                return switched with { Unfinished = "Another run of `coffer rekey` on this node is sealing the rows again." };
+            }
+
+            try
+            {
+                return switched with { Rekeyed = await FinishRekeyAsync(outer, rekey.Actor, false, ct) };
+            }
+            finally
+            {
+                Volatile.Write(ref _rekeyRunning, 0);
+            }
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            Log.RekeyUnfinished(logger, e);
+            return switched with { Unfinished = "The new master key is in force, but sealing every row again stopped (" + (e is SealStateException or SealedException ? e.Message : e.GetType().Name) + "); run `coffer rekey` to finish." };
+        }
     }
 
     private async Task CheckSharesOpenMasterKeyLockedAsync(List<string> given, CancellationToken ct)
@@ -220,7 +292,7 @@ internal sealed partial class SealManager
                 : $"This installation uses the '{kind}' seal, which neither has shares nor takes them.");
         }
 
-        if (_sealed || _master is null)
+        if (_sealed || _keys is null)
         {
             throw new SealedException();
         }
@@ -237,10 +309,13 @@ internal sealed partial class SealManager
         return session is null
             ? new ResplitProgress(false, null, null, 0, 0, 0, 0, null, null, false, false)
             : new ResplitProgress(true, session.Nonce, session.Seal, session.Shares, session.Threshold, await ThresholdLockedAsync(ct), session.Given.Count, null,
-                session.Holders?.Fingerprints, false, false);
+                session.Holders?.Fingerprints, false, false, IsRekey: session.Rekey is not null);
     }
 
-    private sealed record ResplitSession(string Nonce, string Seal, int Shares, int Threshold, ShareHolderKeys? Holders, string Pkcs11Label)
+    /// <summary>A session's rekey: who started it, and how long its re-seal waits for other nodes.</summary>
+    private sealed record RekeyBy(TimeSpan FollowWait, Actor Actor);
+
+    private sealed record ResplitSession(string Nonce, string Seal, int Shares, int Threshold, ShareHolderKeys? Holders, string Pkcs11Label, RekeyBy? Rekey)
     {
         public List<string> Given { get; } = [];
     }
@@ -252,6 +327,10 @@ internal sealed partial class SealManager
 /// <param name="OldSharesWereTheMasterKey">The finished re-split moved a data directory whose shares
 /// rebuilt the master key itself: they no longer unseal, but they still hold the master key.</param>
 /// <param name="SealMoved">The finished re-split changed the seal's kind.</param>
+/// <param name="IsRekey">The session also makes a new master key (a shamir rekey).</param>
+/// <param name="Rekeyed">The rekey the quorum finished: counts of rows sealed again.</param>
+/// <param name="Unfinished">The rekey switched but did not finish sealing every row again: why.</param>
 internal sealed record ResplitProgress(
     bool InProgress, string? Nonce, string? Seal, int Shares, int Threshold, int Required, int Progress,
-    IReadOnlyList<string>? NewShares, IReadOnlyList<string>? PgpFingerprints, bool OldSharesWereTheMasterKey, bool SealMoved);
+    IReadOnlyList<string>? NewShares, IReadOnlyList<string>? PgpFingerprints, bool OldSharesWereTheMasterKey, bool SealMoved,
+    bool IsRekey = false, RekeyResult? Rekeyed = null, string? Unfinished = null);

@@ -35,7 +35,7 @@ internal sealed partial class SealManager(
     private volatile KeyRingSnapshot _ring = KeyRingSnapshot.CreateEmpty();
     private volatile bool _sealed = true;
     private volatile FrozenDictionary<string, string> _prefixes = FrozenDictionary<string, string>.Empty;
-    private MasterKey? _master;
+    private MasterKeyGenerations? _keys;
     private CryptoBackends? _backends;
 
     public bool IsSealed => _sealed;
@@ -95,12 +95,12 @@ internal sealed partial class SealManager(
         await _gate.WaitAsync(ct);
         try
         {
-            if (_sealed || _master is null || _backends is null)
+            if (_sealed || _keys is null || _backends is null)
             {
                 throw new SealedException();
             }
 
-            result = await action(_backends, _master);
+            result = await action(_backends, _keys.Current);
         }
         finally
         {
@@ -134,13 +134,14 @@ internal sealed partial class SealManager(
         }
     }
 
-    /// <summary>Opens a sealed secret with the master key (e.g. to export a credential).</summary>
+    /// <summary>Opens a sealed secret with the master key (e.g. to export a credential), under whichever
+    /// generation sealed it during a rekey.</summary>
     public async Task<byte[]> OpenSecretAsync(string purpose, string context, byte[] sealedData, CancellationToken ct = default)
     {
         await _gate.WaitAsync(ct);
         try
         {
-            return _master is null ? throw new SealedException() : _master.Open(purpose, context, sealedData);
+            return _keys is null ? throw new SealedException() : _keys.Open(purpose, context, sealedData);
         }
         finally
         {
@@ -156,7 +157,7 @@ internal sealed partial class SealManager(
         await _gate.WaitAsync(ct);
         try
         {
-            return _master is null || _sealed ? throw new SealedException() : _master.Seal(purpose, context, secret);
+            return _keys is null || _sealed ? throw new SealedException() : _keys.Current.Seal(purpose, context, secret);
         }
         finally
         {
@@ -358,21 +359,23 @@ internal sealed partial class SealManager(
 
     private async Task UnsealLockedAsync(MasterKey master, CancellationToken ct)
     {
-        var check = await storage.System.GetSettingAsync(SettingNames.MasterCheck, ct);
-        if (check is null || !master.MatchesCheckValue(Convert.FromBase64String(check)))
+        // The key the seal gave may be one generation behind the check value during a rekey (a seal
+        // read just before the switch): following master.next makes it current.
+        var keys = new MasterKeyGenerations(master);
+        if (!await FollowGenerationsAsync(keys, ct))
         {
-            master.Dispose();
+            DisposeAll(keys);
             throw new SealStateException("The master key does not match this installation; Coffer stays sealed.");
         }
 
         if (!_sealed)
         {
-            master.Dispose();
+            DisposeAll(keys);
             return;
         }
 
-        _master = master;
-        _backends = new CryptoBackends(new SoftwareCryptoBackend(master), hsmBackends ?? []);
+        _keys = keys;
+        _backends = new CryptoBackends(new SoftwareCryptoBackend(keys), hsmBackends ?? []);
         try
         {
             await ReloadLockedAsync(ct);
@@ -380,7 +383,7 @@ internal sealed partial class SealManager(
             {
                 // The key first, so this record's batch carries the checkpoint that also covers
                 // everything recorded while sealed.
-                audit.SetCheckpointKey(master);
+                audit.SetCheckpointKey(await AuditCheckpointKeyAsync(keys, ct));
                 // Say in the chain itself which records this checkpoint adopts: they were written with
                 // no key to prove them (while sealed), so they are only as good as the storage was then.
                 var (head, proven) = (audit.Head.Sequence, audit.LastCheckpoint);
@@ -419,8 +422,12 @@ internal sealed partial class SealManager(
             backend.LogOut();
         }
 
-        _master?.Dispose();
-        _master = null;
+        if (_keys is not null)
+        {
+            DisposeAll(_keys);
+        }
+
+        _keys = null;
         audit?.ClearCheckpointKey();
         DiscardPendingShares();
         _resplit = null;
@@ -429,7 +436,15 @@ internal sealed partial class SealManager(
 
     private async Task ReloadLockedAsync(CancellationToken ct)
     {
-        var next = await KeyRingLoader.LoadAsync(storage, _backends!, _master!, _ring, logger, ct);
+        if (!await FollowGenerationsAsync(_keys!, ct))
+        {
+            // No key this node holds opens the check value: a rekey finished while it did not reload.
+            Log.LostTheMasterKey(logger);
+            SealLocked();
+            throw new SealStateException("No master key this node holds opens the stored check value (a rekey finished while it did not follow); it sealed itself. Unseal it again.");
+        }
+
+        var next = await KeyRingLoader.LoadAsync(storage, _backends!, _keys!, _ring, logger, ct);
         var old = _ring;
         _ring = next;
         old.Retire(next);
@@ -455,6 +470,12 @@ internal sealed partial class SealManager(
 
         [LoggerMessage(EventId = 1005, Level = LogLevel.Warning, Message = "The master key's seal was re-split from {From} to {To} ({Shares} shares of which {Threshold} unseal, for shamir)")]
         public static partial void Resplit(ILogger logger, string from, string to, int shares, int threshold);
+
+        [LoggerMessage(EventId = 1006, Level = LogLevel.Critical, Message = "No master key this node holds opens the stored check value: a rekey finished while this node did not follow it. The node seals itself; unseal it again")]
+        public static partial void LostTheMasterKey(ILogger logger);
+
+        [LoggerMessage(EventId = 1007, Level = LogLevel.Error, Message = "A rekey switched to the new master key but did not finish sealing every row again; run `coffer rekey` to finish")]
+        public static partial void RekeyUnfinished(ILogger logger, Exception exception);
 
         [LoggerMessage(EventId = 1003, Level = LogLevel.Warning, Message = "Coffer initialised with the {SealKind} seal ({Threshold} of {Shares} shares)")]
         public static partial void Initialized(ILogger logger, string sealKind, int shares, int threshold);

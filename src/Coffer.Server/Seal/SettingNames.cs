@@ -11,6 +11,17 @@ internal static class SettingNames
     /// directory from before the unseal key, whose shares rebuild the master key itself.</summary>
     public const string ShamirSealedMasterKey = "seal.shamir.sealed";
     public const string MasterCheck = "master.check";
+
+    /// <summary>During a rekey (docs/master-key.md, "coffer rekey"): the next master key sealed under the
+    /// one it replaces, from the prepare to the retire, so any node holding either can follow.</summary>
+    public const string MasterNext = "master.next";
+
+    /// <summary>After a rekey's switch: the replaced master key sealed under the new one, until no row needs it.</summary>
+    public const string MasterRetired = "master.retired";
+
+    /// <summary>After a first rekey: the audit checkpoint key (the one derived from the first master
+    /// key) sealed under the current master key; absent, the key is derived from the current one.</summary>
+    public const string AuditCheckpointKey = "audit.checkpoint.key";
     public const string InitializedAt = "initialized.at";
     public const string Pkcs11SealLabel = "seal.pkcs11.label";
     public const string Pkcs11WrappedMasterKey = "seal.pkcs11.wrapped";
