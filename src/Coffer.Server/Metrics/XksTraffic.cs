@@ -49,6 +49,12 @@ internal sealed class XksTraffic(IReadOnlyList<string> answers)
             }
         }
 
+        // No call since the last write: nothing to add, and nothing older to delete that the last write left.
+        if (counts.Count == 0)
+        {
+            return;
+        }
+
         try
         {
             await traffic.AddAsync(nodeId, minute, counts, MinuteOf(now - Kept), ct);

@@ -19,6 +19,9 @@ internal sealed partial class XksTrafficWriter(CofferMetrics metrics, ICofferSto
         {
             while (await timer.WaitForNextTickAsync(stoppingToken))
             {
+                // Off the timer's thread: a clock that runs its timers inline (a test's fake clock)
+                // must not wait here for a database write.
+                await Task.Yield();
                 await WriteAsync(stoppingToken);
             }
         }
