@@ -63,7 +63,9 @@ if ! dotnet build Coffer.slnx -c Release --nologo -v quiet -clp:ErrorsOnly; then
   exit 1
 fi
 
-dotnet test Coffer.slnx -c Release --no-build --nologo \
+# Every test project at once (-m): the Server project is the longest and mostly waits on real parts,
+# so it must not queue behind the others for a free slot.
+dotnet test Coffer.slnx -c Release --no-build --nologo -m:8 \
   --logger "trx" --logger "console;verbosity=minimal" --results-directory "$results"
 status=$?
 
