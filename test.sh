@@ -50,21 +50,6 @@ if ! command -v dotnet >/dev/null 2>&1; then
   exit 1
 fi
 
-# --- where tests keep their files ----------------------------------------------------------
-# The tests write real SQLite files, PostgreSQL clusters and SoftHSM2 tokens, and every commit waits
-# for its flush. On a machine whose disk flushes slowly, that waiting is most of the suite's time, so
-# their temporary files go to memory when /dev/shm is large enough (2 GB) and allows running programs;
-# otherwise to the usual temporary folder. Like /tmp it is open to every user (1777): the PostgreSQL
-# servers and the Debian package test run as users of their own. They are the same files either way.
-if [ -z "${COFFER_TEST_TMP:-}" ] && [ -d /dev/shm ] && [ "$(df -Pk /dev/shm 2>/dev/null | awk 'NR==2 {print $4}')" -ge 2097152 ] 2>/dev/null; then
-  probe="$(mktemp -d /dev/shm/coffer-tests.XXXXXX)" && printf '#!/bin/sh\nexit 0\n' > "$probe/run" && chmod +x "$probe/run" \
-    && "$probe/run" 2>/dev/null && chmod 1777 "$probe" && COFFER_TEST_TMP="$probe" || rm -rf "$probe"
-fi
-if [ -n "${COFFER_TEST_TMP:-}" ]; then
-  export TMPDIR="$COFFER_TEST_TMP"
-  trap 'rm -rf "$COFFER_TEST_TMP"' EXIT
-fi
-
 # --- build and test ------------------------------------------------------------------------
 # A caller may choose its own build folder (parallel work in one tree); the default is shared.
 export COFFER_BUILD_DIR="${COFFER_BUILD_DIR:-$root/.build/test}"
