@@ -28,7 +28,7 @@ internal static class AuditEndpoints
         group.MapGet("/report", ReportAsync)
             .WithSummary("Compliance report of a period: per key, calls by region, account, principal and operation (served, refused and failed apart), denials by rule, changes, whether any use came from outside the allowed regions, and archived records read from their verified files or named as left out");
         group.MapGet("/export", Export)
-            .WithSummary("Stream audit records oldest first as JSON lines or CEF for a SIEM; resume with after=<last seq>");
+            .WithSummary("Stream audit records oldest first as JSON lines or CEF for a SIEM; resume with after=<last seq>; the filters of /audit/records narrow it");
     }
 
     private const int ExportPageSize = 1000;
@@ -99,7 +99,22 @@ internal static class AuditEndpoints
     /// <param name="format"><c>jsonl</c> (default): one record per line as /audit/records shows it;
     /// <c>cef</c>: ArcSight CEF:0 lines (docs/formats.md, "Audit export").</param>
     /// <param name="after">Only records after this sequence number: what a SIEM already has.</param>
-    private static Results<PushStreamHttpResult, ProblemHttpResult> Export(ICofferStorage storage, string? format, long? after, DateTimeOffset? from, DateTimeOffset? to)
+    /// <remarks>The other filters are those of /audit/records (the console downloads what it lists); each
+    /// record is tested as the export streams past it, so a filter costs no index and no memory.</remarks>
+    private static Results<PushStreamHttpResult, ProblemHttpResult> Export(
+        ICofferStorage storage,
+        string? format,
+        long? after,
+        DateTimeOffset? from,
+        DateTimeOffset? to,
+        string? keyId,
+        string? keyStore,
+        string? actor,
+        string? action,
+        string? outcome,
+        string? kmsRequestId,
+        string? region,
+        string? account)
     {
         format ??= "jsonl";
         if (format is not ("jsonl" or "cef"))
@@ -112,6 +127,17 @@ internal static class AuditEndpoints
             return Problems.BadRequest("after is a record number, 0 or more.");
         }
 
+        if (!TryParseOutcome(outcome, out var outcomeFilter))
+        {
+            return OutcomeRefused;
+        }
+
+        var query = new AuditQuery
+        {
+            From = from, To = to, KeyId = keyId, KeyStore = keyStore, Actor = actor, Action = action, Outcome = outcomeFilter,
+            KmsRequestId = kmsRequestId, AwsRegion = region, AwsAccount = account,
+        };
+
         return TypedResults.Stream(async body =>
         {
             await using var writer = new StreamWriter(body, new System.Text.UTF8Encoding(false), leaveOpen: true) { NewLine = "\n" };
@@ -121,7 +147,7 @@ internal static class AuditEndpoints
                 var page = await storage.Audit.ReadChainAsync(next, ExportPageSize);
                 foreach (var record in page.Records)
                 {
-                    if ((from is { } f && record.Time < f) || (to is { } t && record.Time >= t))
+                    if (!query.Matches(record))
                     {
                         continue;
                     }
@@ -219,15 +245,9 @@ internal static class AuditEndpoints
         [Range(1, 1000)] int? limit,
         CancellationToken ct)
     {
-        AuditOutcome? outcomeFilter = null;
-        if (outcome is not null)
+        if (!TryParseOutcome(outcome, out var outcomeFilter))
         {
-            if (!AuditOutcomes.TryParse(outcome, out var parsed))
-            {
-                return Problems.BadRequest("outcome is ok, denied, error or requested.");
-            }
-
-            outcomeFilter = parsed;
+            return OutcomeRefused;
         }
 
         var page = await audit.ListAsync(new AuditQuery
@@ -246,6 +266,26 @@ internal static class AuditEndpoints
             Limit = limit ?? 100,
         }, options.ResolvedAuditArchiveDirectory, ct);
         return TypedResults.Ok(new AuditRecordListView([.. page.Records.Select(AuditViews.View)], page.Next, page.NotListed));
+    }
+
+    private static ProblemHttpResult OutcomeRefused => Problems.BadRequest("outcome is ok, denied, error or requested.");
+
+    // The outcome filter of /audit/records and /audit/export: absent (no filter) or one of the outcomes.
+    private static bool TryParseOutcome(string? outcome, out AuditOutcome? filter)
+    {
+        filter = null;
+        if (outcome is null)
+        {
+            return true;
+        }
+
+        if (!AuditOutcomes.TryParse(outcome, out var parsed))
+        {
+            return false;
+        }
+
+        filter = parsed;
+        return true;
     }
 }
 

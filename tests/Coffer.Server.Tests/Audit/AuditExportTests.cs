@@ -39,6 +39,32 @@ public sealed class AuditExportTests
     }
 
     [Fact]
+    public async Task The_filters_of_the_listing_narrow_the_export_and_a_bad_outcome_is_refused()
+    {
+        await using var node = await DevServer.StartAsync();
+        var xks = XksClient.For(node);
+        for (var i = 0; i < 2; i++)
+        {
+            Assert.Equal(200, (await xks.EncryptAsync(node.Info.KeyId, [1, 2, 3])).Status);
+        }
+
+        var fromUsEast1 = XksRequests.Encrypt([4, 5, 6]);
+        fromUsEast1["requestMetadata"]!["kmsKeyArn"] = "arn:aws:kms:us-east-1:123456789012:key/11111111-2222-3333-4444-555555555555";
+        Assert.Equal(200, (await xks.PostAsync($"keys/{node.Info.KeyId}/encrypt", fromUsEast1)).Status);
+
+        var usEast1 = await LinesAsync(node.Admin, "/api/v1/audit/export?region=us-east-1");
+        var euWest1 = await LinesAsync(node.Admin, "/api/v1/audit/export?region=eu-west-1&action=xks.encrypt&outcome=ok");
+        using var bad = await node.Admin.GetAsync("/api/v1/audit/export?outcome=maybe");
+
+        var record = JsonNode.Parse(Assert.Single(usEast1))!;
+        Assert.Equal("xks.encrypt", (string)record["action"]!);
+        Assert.Equal("us-east-1", (string)record["awsRegion"]!);
+        Assert.Equal(2, euWest1.Count);
+        Assert.All(euWest1, l => Assert.Equal("eu-west-1", (string)JsonNode.Parse(l)!["awsRegion"]!));
+        Assert.Contains("outcome", (string)(await bad.ProblemAsync(HttpStatusCode.BadRequest))["detail"]!, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void CEF_escapes_what_a_caller_controls_so_no_field_or_line_can_be_forged()
     {
         var record = AuditRecord.Create(new AuditEvent

@@ -23,10 +23,39 @@ export async function api(method, path, body) {
     credentials: 'same-origin',
     cache: 'no-store',
   });
+  if (!response.ok) throw await problem(response);
+  const text = await response.text();
+  return text && (response.headers.get('Content-Type') || '').includes('json') ? JSON.parse(text) : null;
+}
+
+/** A refused or failed answer as an ApiError, with its problem+json title and detail when it has them. */
+async function problem(response) {
   const text = await response.text();
   const data = text && (response.headers.get('Content-Type') || '').includes('json') ? JSON.parse(text) : null;
-  if (!response.ok) throw new ApiError(response.status, data?.title, data?.detail);
-  return data;
+  return new ApiError(response.status, data?.title, data?.detail);
+}
+
+/** A file to save (an export, a report): fetched with the session cookie, so no token is ever in an address. */
+export async function download(path) {
+  const response = await fetch('/api/v1' + path, { credentials: 'same-origin', cache: 'no-store' });
+  if (!response.ok) throw await problem(response);
+  return response.blob();
+}
+
+/** An answer streamed as JSON lines (application/x-ndjson): each line is given to onLine as it arrives. */
+export async function streamLines(path, onLine) {
+  const response = await fetch('/api/v1' + path, { headers: { Accept: 'application/x-ndjson' }, credentials: 'same-origin', cache: 'no-store' });
+  if (!response.ok) throw await problem(response);
+  const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+  let rest = '';
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    const lines = (rest + value).split('\n');
+    rest = lines.pop();
+    for (const line of lines) if (line) onLine(JSON.parse(line));
+  }
+  if (rest) onLine(JSON.parse(rest));
 }
 
 /** The current session, or null when the browser has none. */

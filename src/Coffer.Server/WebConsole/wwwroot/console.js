@@ -1,6 +1,7 @@
 // The console's shell: login, logout, and the page of the address's #/fragment.
 import { api, ApiError, currentSession, logIn, logOut } from './api.js';
 import { canSomewhere, remember } from './access.js';
+import { renderAudit } from './pages/audit.js';
 import { renderKeys } from './pages/keys.js';
 import { renderKeyStores } from './pages/keystores.js';
 import { renderOverview } from './pages/overview.js';
@@ -10,6 +11,7 @@ const pages = {
   overview: { render: renderOverview },
   keystores: { render: renderKeyStores, needs: 'keystores.read' },
   keys: { render: renderKeys, needs: 'keys.read' },
+  audit: { render: renderAudit, needs: 'audit.read' },
 };
 const $ = (id) => document.getElementById(id);
 

@@ -44,3 +44,10 @@ export function waitingForApproval(request) {
     link(`#/approvals/${request.id}`, `See request ${request.id}`),
   ], { class: 'pending', role: 'status' });
 }
+
+/** Saves a downloaded Blob as a file through an <a download>: the browser's own save, and nothing in an address. */
+export function saveFile(blob, name) {
+  const url = URL.createObjectURL(blob);
+  element('a', null, [], { href: url, download: name }).click();
+  setTimeout(() => URL.revokeObjectURL(url), 60000);
+}
