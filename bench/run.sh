@@ -53,6 +53,10 @@
 #                       runs): a 10-million-record SQLite log filled through the storage layer, the full verify's records/s,
 #                       then 100,000 more records and the incremental verify; writes bench/results/audit-verify-latest.md.
 #                       --records N, --append N, --batch N (records per commit, 100) and --dir DIR (a temp dir) change it.
+#   --console           instead of the above, the web console's speed (a few minutes): a node whose audit log holds
+#                       1,000,000 more records, Chromium logged in through the page, the Overview's paint and the audit
+#                       page's Next page, median and p95 of 20; writes bench/results/console-latest.md.
+#                       --records N, --samples N and --dir DIR change it (docs/console.md, "Speed").
 # Environment: COFFER_BUILD_DIR (default /tmp/cb-bench) keeps builds apart from other work.
 # Everything stays on loopback; the servers started here are killed on exit, failure and Ctrl-C.
 set -euo pipefail
@@ -78,6 +82,27 @@ if [[ " $* " == *" --audit-verify "* ]]; then
   { dotnet "$COFFER_BUILD_DIR/audit-store-out/Coffer.Bench.AuditStore.dll" --verify "$records" --append "$append" --batch "$batch" --dir "$dir"
     echo
     echo "Command: \`bench/run.sh --audit-verify --records $records --append $append --batch $batch\` (commit $(git rev-parse --short HEAD))."
+  } | tee "$out.tmp"
+  mv "$out.tmp" "$out"
+  exit 0
+fi
+
+if [[ " $* " == *" --console "* ]]; then
+  records=1000000 samples=20 dir="${TMPDIR:-/tmp}"
+  while [[ $# -gt 0 ]]; do
+    case "$1" in
+      --records) records="$2"; shift ;;
+      --samples) samples="$2"; shift ;;
+      --dir) dir="$2"; shift ;;
+    esac
+    shift
+  done
+  echo "building (Release, into $COFFER_BUILD_DIR) ..." >&2
+  dotnet build bench/Coffer.Bench.Console -c Release -o "$COFFER_BUILD_DIR/console-bench-out" -v q -nologo >&2
+  out=bench/results/console-latest.md
+  { dotnet "$COFFER_BUILD_DIR/console-bench-out/Coffer.Bench.Console.dll" --records "$records" --samples "$samples" --dir "$dir"
+    echo
+    echo "Command: \`bench/run.sh --console --records $records --samples $samples\` (commit $(git rev-parse --short HEAD))."
   } | tee "$out.tmp"
   mv "$out.tmp" "$out"
   exit 0

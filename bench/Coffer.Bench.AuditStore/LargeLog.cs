@@ -33,24 +33,9 @@ internal static class LargeLog
             var fill = Stopwatch.StartNew();
             using (var storage = await SqliteStorage.OpenAsync(file))
             {
-                var head = AuditHead.Empty;
-                var records = new List<AuditRecord>(Batch);
-                while (head.Sequence < count)
-                {
-                    records.Clear();
-                    var previous = head.Hash;
-                    var time = oldest.AddMilliseconds(head.Sequence); // a thousand records a second
-                    for (var i = 1; i <= Batch && head.Sequence + i <= count; i++)
-                    {
-                        var record = AuditRecord.Create(BenchEvents.Xks(head.Sequence + i), head.Sequence + i, time, "node-1", previous);
-                        records.Add(record);
-                        previous = record.Hash;
-                    }
-
-                    earlyRequest ??= records[^1].Event.KmsRequestId;
-                    await storage.Audit.AppendAsync(records, null);
-                    head = new AuditHead(records[^1].Sequence, previous);
-                }
+                // A thousand records a second.
+                await AuditFill.AppendAsync(storage.Audit, AuditHead.Empty, count, Batch, at => oldest.AddMilliseconds(at), null,
+                    records => earlyRequest ??= records[^1].Event.KmsRequestId);
             }
 
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
@@ -112,29 +97,4 @@ internal static class LargeLog
         times.Sort();
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| {name} | {returned:N0} | {times[1]:0.0} |"));
     }
-}
-
-internal static class BenchEvents
-{
-    // An encrypt record as the XKS handler writes one: every requestMetadata field, fresh ids each time;
-    // one in 50 from a region outside the EEA.
-    public static AuditEvent Xks(long n) => new AuditEvent
-    {
-        Action = AuditActions.XksEncrypt,
-        Outcome = AuditOutcome.Ok,
-        ActorKind = AuditActorKinds.Xks,
-        ActorId = "AKIA4GBY3I6JCE5M2HPM",
-        KeyStore = "ks-0b9c5d2e7f1a",
-        KeyId = "key-" + (n % 4).ToString(CultureInfo.InvariantCulture),
-        KeyVersion = 1,
-        Details = "externalKeyId=demo-key-" + (n % 4).ToString(CultureInfo.InvariantCulture),
-        LatencyMs = 0.05 + n % 7 / 100.0,
-        SourceIp = "10.20.30.40",
-        KmsRequestId = Guid.NewGuid().ToString(),
-        AwsPrincipalArn = "arn:aws:iam::123456789012:role/ebs-encryption",
-        KmsOperation = "Encrypt",
-        KmsViaService = "ebs",
-        AwsSourceVpc = "vpc-0a1b2c3d4e5f60718",
-        AwsSourceVpce = "vpce-0a1b2c3d4e5f60718",
-    }.WithKmsKeyArn($"arn:aws:kms:{(n % 50 == 0 ? "us-east-1" : "eu-central-1")}:123456789012:key/" + Guid.NewGuid());
 }

@@ -63,34 +63,10 @@ internal static class VerifyLog
         }
     }
 
-    private static async Task<AuditHead> FillAsync(IAuditRepository audit, AuditHead head, long count, int batch, byte[] key)
+    private static Task<AuditHead> FillAsync(IAuditRepository audit, AuditHead head, long count, int batch, byte[] key)
     {
-        var records = new List<AuditRecord>(batch);
-        var end = head.Sequence + count;
         var oldest = new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
-        var report = Stopwatch.StartNew();
-        while (head.Sequence < end)
-        {
-            records.Clear();
-            var previous = head.Hash;
-            var time = oldest.AddMilliseconds(head.Sequence);
-            for (var i = 1; i <= batch && head.Sequence + i <= end; i++)
-            {
-                var record = AuditRecord.Create(BenchEvents.Xks(head.Sequence + i), head.Sequence + i, time, "node-1", previous);
-                records.Add(record);
-                previous = record.Hash;
-            }
-
-            await audit.AppendAsync(records, AuditCheckpointMac.Create(key, records[^1].Sequence, previous, time));
-            head = new AuditHead(records[^1].Sequence, previous);
-            if (report.Elapsed > TimeSpan.FromSeconds(30))
-            {
-                Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"filled {head.Sequence:N0} of {end:N0}"));
-                report.Restart();
-            }
-        }
-
-        return head;
+        return AuditFill.AppendAsync(audit, head, count, batch, at => oldest.AddMilliseconds(at), key);
     }
 
     // The verify this change replaced: every record decoded, its fields encoded and hashed again.
