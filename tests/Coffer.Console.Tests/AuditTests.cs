@@ -115,12 +115,16 @@ public sealed class AuditTests(Browser browser, ConsoleNode shared) : IClassFixt
             await page.GetByRole(AriaRole.Link, new() { Name = "Keys", Exact = true }).ClickAsync();
             await page.GetByLabel("New key name").FillAsync("payments");
             await page.GetByRole(AriaRole.Button, new() { Name = "Create key" }).ClickAsync();
+            await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Key payments" })).ToBeVisibleAsync();
+            await xks.MustEncryptAsync("payments", RandomNumberGenerator.GetBytes(32));
             await page.GetByRole(AriaRole.Button, new() { Name = "Rotate" }).ClickAsync();
             await Assertions.Expect(page.GetByRole(AriaRole.Table, new() { Name = "Versions of this key" }).Locator("tbody tr")).ToHaveCountAsync(2);
             await ReadmeScreenshots.SaveAsync(page, "console-keys.png");
 
             await page.GetByRole(AriaRole.Link, new() { Name = "Audit", Exact = true }).ClickAsync();
-            await Assertions.Expect(page.GetByRole(AriaRole.Table, new() { Name = "Audit records, newest first" })).ToBeVisibleAsync();
+            await page.GetByLabel("Action").FillAsync("xks.encrypt");
+            await page.GetByRole(AriaRole.Button, new() { Name = "Filter" }).ClickAsync();
+            await Assertions.Expect(page.GetByRole(AriaRole.Table, new() { Name = "Audit records, newest first" })).ToContainTextAsync("xks.encrypt");
             await ReadmeScreenshots.SaveAsync(page, "console-audit.png");
         });
 
