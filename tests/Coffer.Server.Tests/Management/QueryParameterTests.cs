@@ -36,6 +36,7 @@ public sealed class QueryParameterTests(SharedNode fixture) : IClassFixture<Shar
         ("/api/v1/audit/records", "outcome", "maybe"),
         ("/api/v1/audit/report", "format", "xml"),
         ("/api/v1/audit/export", "format", "xml"),
+        ("/api/v1/audit/export", "outcome", "maybe"),
         ("/api/v1/alerts/deliveries", "state", "lost"),
         ("/api/v1/approvals", "state", "open"),
     ];

@@ -94,11 +94,13 @@ function toLocalInput(iso) {
 
 function recordTable(records, query) {
   const back = query.toString();
-  return table('Audit records, newest first', ['Record', 'Time', 'Action', 'Outcome', 'Actor', 'Key', 'Region', 'Reason'],
+  const list = table('Audit records, newest first', ['Record', 'Time', 'Action', 'Outcome', 'Actor', 'Key', 'Region', 'Reason'],
     records.map((r) => [
       link(`#/audit/${r.sequence}${back ? '?' + back : ''}`, String(r.sequence), { 'aria-label': `Record ${r.sequence}` }),
       time(r.time), r.action, r.outcome, r.actorId ?? r.actorKind ?? '—', r.keyId ?? '—', r.awsRegion ?? '—', r.reason ?? r.errorName ?? '',
     ]));
+  list.classList.add('audit-records');
+  return list;
 }
 
 function pager(query, trail, next) {
