@@ -6,10 +6,10 @@ using Microsoft.Playwright;
 namespace Coffer.Console.Tests;
 
 /// <summary>
-/// The Access rules page in a real browser (docs/console.md, "Access rules"): an invalid rule is shown at
-/// the draft and changes nothing; a draft that refuses a region is tried against the store's recent
-/// calls, which flags the call from that region, and once saved real XKS calls from that region are
-/// refused while others are served.
+/// The Access rules page in a real browser (docs/console.md, "Access rules"): a region set is refused at
+/// its field, then added and deleted; an invalid rule is shown at the draft and changes nothing; a draft
+/// that refuses a region is tried against the store's recent calls, which flags the call from that
+/// region, and once saved real XKS calls from that region are refused while others are served.
 /// </summary>
 public sealed class AccessRulePageTests(Browser browser, SharedNode shared) : IClassFixture<Browser>, IClassFixture<SharedNode>
 {
@@ -21,14 +21,29 @@ public sealed class AccessRulePageTests(Browser browser, SharedNode shared) : IC
     public Task A_store_refuses_a_region_once_its_rules_are_tried_and_saved_in_the_page() =>
         browser.RunAsync(nameof(A_store_refuses_a_region_once_its_rules_are_tried_and_saved_in_the_page), async page =>
         {
+            page.Dialog += (_, dialog) => dialog.AcceptAsync();
             var (storeId, storeName, xks) = await AdminCalls.NewKeyStoreAsync(Node, "rules", "k");
             Assert.Equal(200, (await xks.PostAsync("keys/k/encrypt", FromUsEast())).Status);
             Assert.Equal(200, (await xks.EncryptAsync("k", RandomNumberGenerator.GetBytes(32))).Status);
 
             await Pages.LogInAsync(page, Node);
             await page.GetByRole(AriaRole.Link, new() { Name = "Access rules" }).ClickAsync();
-            await Assertions.Expect(page.GetByRole(AriaRole.Table, new() { Name = "Region sets" })).ToContainTextAsync("eu-adequacy");
+            var regionSets = page.GetByRole(AriaRole.Table, new() { Name = "Region sets" });
+            await Assertions.Expect(regionSets).ToContainTextAsync("eu-adequacy");
             await Browser.AssertAccessibleAsync(page);
+
+            // A region set of one's own: a name that is no region is refused at its field, then it is saved and deleted.
+            var setName = "nordics-" + Guid.NewGuid().ToString("N")[..8];
+            await page.GetByLabel("Region set name").FillAsync(setName);
+            await page.GetByLabel("Regions").FillAsync("eu-north-1 eu-nowhere");
+            await page.GetByRole(AriaRole.Button, new() { Name = "Save region set" }).ClickAsync();
+            await Assertions.Expect(page.Locator("#set-regions-error")).ToContainTextAsync("regions[1] is not an AWS region name");
+            await Browser.AssertAccessibleAsync(page);
+            await page.GetByLabel("Regions").FillAsync("eu-north-1, eu-west-1");
+            await page.GetByRole(AriaRole.Button, new() { Name = "Save region set" }).ClickAsync();
+            await Assertions.Expect(regionSets.Locator("tr", new() { HasText = setName })).ToContainTextAsync("eu-north-1, eu-west-1");
+            await page.GetByRole(AriaRole.Button, new() { Name = $"Delete {setName}" }).ClickAsync();
+            await Assertions.Expect(regionSets).Not.ToContainTextAsync(setName);
             await page.GetByRole(AriaRole.Link, new() { Name = $"Rules of {storeName}" }).ClickAsync();
             await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = $"Access rules of key store {storeName}" })).ToBeVisibleAsync();
             await Assertions.Expect(page.Locator("#rules-version")).ToContainTextAsync("every XKS call is allowed");

@@ -182,21 +182,23 @@ function regionSetSection(view, regionSets) {
 }
 
 function regionSetForm(view, status) {
-  const name = field('Region set name', 'set-name', { required: '', maxlength: '64', 'aria-describedby': 'set-error' });
-  const regions = field('Regions (separated by spaces or commas)', 'set-regions', { required: '', placeholder: 'eu-north-1 eu-west-1', 'aria-describedby': 'set-error' });
-  const error = element('p', null, [], { id: 'set-error', class: 'error', role: 'alert' });
-  const form = element('form', null, [element('h3', 'Add or replace a region set'), ...name.nodes, ...regions.nodes, button('Save region set', 'submit'), error],
-    { 'aria-label': 'Add or replace a region set' });
+  // The server's message starts with the field it refuses ("name: …", "regions[1] is not …"): it is shown there.
+  const nameError = element('p', null, [], { id: 'set-name-error', class: 'error', role: 'alert' });
+  const regionsError = element('p', null, [], { id: 'set-regions-error', class: 'error', role: 'alert' });
+  const name = field('Region set name', 'set-name', { required: '', maxlength: '64', 'aria-describedby': 'set-name-error' });
+  const regions = field('Regions (separated by spaces or commas)', 'set-regions', { required: '', placeholder: 'eu-north-1 eu-west-1', 'aria-describedby': 'set-regions-error' });
+  const form = element('form', null, [element('h3', 'Add or replace a region set'), ...name.nodes, nameError, ...regions.nodes, regionsError,
+    button('Save region set', 'submit')], { 'aria-label': 'Add or replace a region set' });
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
-    error.textContent = '';
+    nameError.textContent = regionsError.textContent = '';
     try {
       const answer = await api('PUT', `/region-sets/${encodeURIComponent(name.input.value.trim())}`,
         { regions: regions.input.value.split(/[\s,]+/).filter(Boolean) });
       if (answer.approvals !== undefined && answer.requiredApprovals !== undefined) status.replaceChildren(waitingForApproval(answer));
       else await renderRules(view);
     } catch (e) {
-      error.textContent = e.message;
+      (/^regions\b/.test(e.message) ? regionsError : nameError).textContent = e.message;
     }
   });
   return form;
