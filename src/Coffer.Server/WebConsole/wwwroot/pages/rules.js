@@ -149,7 +149,7 @@ function simulation(answer) {
   const allowedNow = answer.results.filter((r) => r.differs && r.decision === 'allow').length;
   if (answer.results.length === 0) return element('p', 'No recent XKS call to try the draft against.', [], { class: 'muted' });
   return element('div', null, [
-    element('p', `Of the last ${answer.results.length} calls, the draft would refuse ${refusedNow} that the current rules allow, and allow ${allowedNow} that they refuse.`,
+    element('p', `Of the last ${answer.results.length} call${answer.results.length === 1 ? '' : 's'}, the draft would refuse ${refusedNow} that the current rules allow, and allow ${allowedNow} that they refuse.`,
       [], { id: 'rules-differing' }),
     table('Recent calls under the current rules and the draft', ['Call', 'Caller', 'Key region', 'Source', 'Current rules', 'Draft', 'Change'],
       answer.results.map((r) => [r.operation, r.awsPrincipalArn ?? '—', r.kmsKeyArn?.split(':')[3] || '—', r.sourceIp ?? '—', r.storedDecision ?? '—',
@@ -175,7 +175,7 @@ function regionSetSection(view, regionSets) {
   const rows = regionSets.map((s) => [s.name, s.regions.join(', '), s.builtIn ? 'built in' : (mayWrite ? deleteButton(view, s, status, note) : 'yours')]);
   return element('section', null, [
     element('h2', 'Region sets', [], { id: 'region-sets-title' }),
-    table('Region sets', ['Name', 'Regions', ''], rows),
+    table('Region sets', ['Name', 'Regions', 'Kind'], rows),
     ...(mayWrite ? [regionSetForm(view, status)] : []),
     status, note.node,
   ], { 'aria-labelledby': 'region-sets-title' });
