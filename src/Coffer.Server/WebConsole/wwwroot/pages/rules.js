@@ -41,7 +41,7 @@ async function renderPolicy(view, scope, id) {
       : 'No rules were ever set: every XKS call is allowed.', [], { id: 'rules-version' }),
     rules.length === 0 ? element('p', shown?.cleared ? 'This version cleared the rules: every XKS call is allowed, as far as other rules go.' : 'No rules.', [], { class: 'muted' })
       : rulesTable(version ? `Rules of version ${shown.version}` : 'Current rules', rules),
-    ...(can('policies.write', storeId) ? [editor(view, scope, id, storeId, base, shown, rules)] : []),
+    ...(can('policies.write', storeId) ? [editor(view, scope, id, base, rules)] : []),
     element('h2', 'Versions'),
     versions.versions.length === 0 ? element('p', 'No versions yet.', [], { class: 'muted' })
       : table('Versions of these rules', ['Version', 'Set', 'By', 'Rules'], [...versions.versions].reverse().map((v) => [
@@ -63,7 +63,7 @@ function applies(rule) {
 
 /** The rule document as JSON, the outline of its rules as read so far, and the draft tried against
  * recent calls beside it before it is saved. */
-function editor(view, scope, id, storeId, base, shown, rules) {
+function editor(view, scope, id, base, rules) {
   const draft = element('textarea', null, [], { id: 'rules-draft', name: 'rules-draft', rows: '16', spellcheck: 'false',
     'aria-describedby': 'rules-draft-help rules-draft-error' });
   draft.value = JSON.stringify({ rules: rules.length > 0 ? rules : [{ name: 'everything', effect: 'allow' }] }, null, 2);
