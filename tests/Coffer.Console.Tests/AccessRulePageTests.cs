@@ -76,6 +76,14 @@ public sealed class AccessRulePageTests(Browser browser, SharedNode shared) : IC
             Assert.Equal(403, refused.Status);
             Assert.Equal("AccessDeniedException", refused.ErrorName);
             Assert.Equal(200, (await xks.EncryptAsync("k", RandomNumberGenerator.GetBytes(32))).Status);
+            Assert.Single((await AdminCalls.GetAsync(Node, $"/api/v1/keystores/{storeId}/policy/versions"))["versions"]!.AsArray());
+
+            // The store's key has rules of its own, on top of the store's.
+            await page.GetByLabel("Key of this store").SelectOptionAsync(new SelectOptionValue { Label = "k" });
+            await page.GetByRole(AriaRole.Button, new() { Name = "Show the key's rules" }).ClickAsync();
+            await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Access rules of key k" })).ToBeVisibleAsync();
+            await Assertions.Expect(page.Locator("#rules-version")).ToContainTextAsync("No rules were ever set");
+            await Browser.AssertAccessibleAsync(page);
         });
 
     /// <summary>An encrypt request whose KMS key is in us-east-1 (the region rules read from kmsKeyArn).</summary>
