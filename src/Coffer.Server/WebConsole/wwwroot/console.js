@@ -4,13 +4,17 @@ import { canSomewhere, remember } from './access.js';
 import { renderAudit } from './pages/audit.js';
 import { renderKeys } from './pages/keys.js';
 import { renderKeyStores } from './pages/keystores.js';
+import { renderKillSwitch } from './pages/killswitch.js';
 import { renderOverview } from './pages/overview.js';
+import { renderRules } from './pages/rules.js';
 
 // Each page: its renderer, and the permission without which the menu leaves it out.
 const pages = {
   overview: { render: renderOverview },
   keystores: { render: renderKeyStores, needs: 'keystores.read' },
   keys: { render: renderKeys, needs: 'keys.read' },
+  killswitch: { render: renderKillSwitch, needs: 'killswitch.read' },
+  rules: { render: renderRules, needs: 'policies.read' },
   audit: { render: renderAudit, needs: 'audit.read' },
 };
 const $ = (id) => document.getElementById(id);
