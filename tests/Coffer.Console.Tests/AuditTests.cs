@@ -11,7 +11,7 @@ namespace Coffer.Console.Tests;
 /// showing exactly those records, paging there and back, a record's fields, the chain verified, the
 /// filtered export and the compliance report downloaded. Each test uses regions no other test calls from.
 /// </summary>
-public sealed class AuditTests(Browser browser, ConsoleNode shared) : IClassFixture<Browser>, IClassFixture<ConsoleNode>
+public sealed class AuditTests(Browser browser, SharedNode shared) : IClassFixture<Browser>, IClassFixture<SharedNode>
 {
     private DevServer Node => shared.Node;
 
