@@ -1,0 +1,170 @@
+// Approvals: the inbox of pending requests the caller may vote on, the caller's own waiting requests,
+// the history of ended ones, and one request's page (#/approvals/<id>) with exactly what would run, its
+// votes, approve and deny, and cancel for its requester. Who may vote is decided here only to choose
+// what to show (from whoami: approvals.vote, the approver group, not the requester, not voted yet);
+// the server decides at the vote.
+import { api } from '../api.js';
+import { can, canSomewhere, caller } from '../access.js';
+import { button, element, field, link, problemNote, table, titled } from './dom.js';
+
+const endedStates = ['executed', 'approved', 'denied', 'cancelled', 'expired', 'void', 'interrupted'];
+const historyLimit = 100;
+
+export async function renderApprovals(view, id) {
+  if (id) return renderRequest(view, id);
+  const query = new URLSearchParams(location.hash.split('?')[1] ?? '');
+  const state = endedStates.includes(query.get('state')) ? query.get('state') : '';
+  const [pending, ended] = await Promise.all([
+    api('GET', '/approvals?state=pending&limit=1000'),
+    api('GET', state ? `/approvals?state=${state}&limit=${historyLimit}` : `/approvals?limit=${historyLimit}`),
+  ]);
+  const me = caller();
+  const mine = pending.filter((r) => r.requester.id === me.id);
+  const forMe = pending.filter(mayVote);
+  const others = pending.filter((r) => r.requester.id !== me.id && !mayVote(r));
+  const past = ended.filter((r) => r.state !== 'pending');
+  view.replaceChildren(
+    element('h1', 'Approvals'),
+    titled('Waiting for your vote', forMe.length === 0 ? muted('Nothing waits for your vote.') : pendingTable('Requests waiting for your vote', forMe)),
+    titled('Your requests', mine.length === 0 ? muted('You have no request waiting.') : pendingTable('Your requests waiting for approval', mine)),
+    titled('Other pending requests', others.length === 0 ? muted('No other request waits.') : pendingTable('Other pending requests', others)),
+    titled('History', element('div', null, [
+      historyFilter(state),
+      past.length === 0 ? muted('No request ended yet.')
+        : table('Ended approval requests', ['Request', 'Operation', 'State', 'Asked by', 'Asked', 'Ended', 'Why it ended'],
+          past.map((r) => [link(`#/approvals/${r.id}`, r.id), r.operation, r.state, who(r.requester), when(r.createdAt), r.finishedAt ? when(r.finishedAt) : '—', r.endReason ?? '—'])),
+      element('p', `The newest ${historyLimit} are shown.`, [], { class: 'hint' }),
+    ])),
+  );
+}
+
+/** Whether this caller could vote on the request: a convenience for what to show; the server decides. */
+function mayVote(request) {
+  const me = caller();
+  return request.state === 'pending' && canSomewhere('approvals.vote') && request.requester.id !== me.id
+    && me.groups.includes(request.approverGroup) && !request.votes.some((v) => v.voterId === me.id);
+}
+
+function pendingTable(caption, requests) {
+  return table(caption, ['Request', 'What would run', 'Asked by', 'Why', 'Expires', 'Votes'],
+    requests.map((r) => [link(`#/approvals/${r.id}`, r.id), `${r.method} ${r.path}`, who(r.requester), r.reason ?? '—', when(r.expiresAt), tally(r)]));
+}
+
+function historyFilter(state) {
+  const select = element('select', null, [element('option', 'Every ended state', [], { value: '' }),
+    ...endedStates.map((s) => element('option', s, [], { value: s }))], { id: 'history-state' });
+  select.value = state;
+  const form = element('form', null, [element('label', 'State', [], { for: 'history-state' }), select, button('Show', 'submit')],
+    { class: 'filters', 'aria-label': 'Filter the history' });
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    location.hash = select.value ? `#/approvals?state=${select.value}` : '#/approvals';
+  });
+  return form;
+}
+
+async function renderRequest(view, id) {
+  const request = await api('GET', `/approvals/${encodeURIComponent(id)}`);
+  const me = caller();
+  const note = problemNote();
+  view.replaceChildren(
+    element('h1', `Approval request ${request.id}`),
+    element('dl', null, [
+      element('dt', 'State'), element('dd', request.state, [], { id: 'approval-state' }),
+      element('dt', 'Operation'), element('dd', request.operation),
+      element('dt', 'Asked by'), element('dd', who(request.requester)),
+      element('dt', 'Why'), element('dd', request.reason ?? '—'),
+      element('dt', 'Asked'), element('dd', when(request.createdAt)),
+      element('dt', 'Expires'), element('dd', when(request.expiresAt)),
+      element('dt', 'Votes'), element('dd', `${tally(request)} from ${request.approverGroup} (policy ${request.policy})`, [], { id: 'approval-votes' }),
+      ...(request.finishedAt ? [element('dt', 'Ended'), element('dd', `${when(request.finishedAt)}: ${request.endReason ?? request.state}`)] : []),
+    ]),
+    titled('What would run', heldCall(request)),
+    ...(request.result ? [titled('What it answered', result(request.result))] : []),
+    titled('Votes', request.votes.length === 0 ? muted('No vote yet.')
+      : table('Votes on this request', ['Who', 'Vote', 'Comment', 'When'],
+        request.votes.map((v) => [`${v.voterName} (${v.voterKind} ${v.voterId})`, v.vote, v.comment ?? '—', when(v.at)]))),
+    yourPart(view, request, me, note),
+    note.node,
+  );
+}
+
+/** The held call exactly as it would run: method, path and JSON body (held calls carry no secret). */
+function heldCall(request) {
+  return element('div', null, [
+    element('p', null, [element('code', `${request.method} ${request.path}`, [], { id: 'held-call' })]),
+    request.body === undefined || request.body === null ? muted('No body.')
+      : element('pre', JSON.stringify(request.body, null, 2), [], { id: 'held-body' }),
+  ]);
+}
+
+function result(answer) {
+  return element('div', null, [
+    element('p', `HTTP ${answer.status}`),
+    answer.sealedForRequester ? element('p', 'The answer holds a secret: only the requester can fetch it, once (coffer approval result).', [], { class: 'muted' })
+      : answer.body === undefined || answer.body === null ? muted('No body.')
+        : element('pre', JSON.stringify(answer.body, null, 2)),
+  ]);
+}
+
+/** What this caller may do here: vote, or see that they voted; cancel their own pending request. */
+function yourPart(view, request, me, note) {
+  const vote = request.votes.find((v) => v.voterId === me.id);
+  if (vote) return element('p', `You voted ${vote.vote} on ${when(vote.at)}; nobody votes twice.`, [], { class: 'pending', role: 'status' });
+  if (request.state !== 'pending') return element('div');
+  if (request.requester.id === me.id) return ownRequest(view, request, note);
+  if (mayVote(request)) return voteForm(view, request, note);
+  return muted(`Only members of ${request.approverGroup} with the approver role vote on this request.`);
+}
+
+function ownRequest(view, request, note) {
+  const left = request.requiredApprovals - request.approvals;
+  const nodes = [element('p', `This is your request: it waits for ${left} more approval${left === 1 ? '' : 's'} from ${request.approverGroup}. You cannot vote on it.`,
+    [], { class: 'pending', role: 'status' })];
+  if (can('approvals.write')) {
+    const cancel = button('Cancel request', 'button', { class: 'danger' });
+    cancel.addEventListener('click', async () => {
+      if (!confirm(`Cancel ${request.id}? Nothing will run.`)) return;
+      try {
+        await api('POST', `/approvals/${request.id}/cancel`);
+        await renderRequest(view, request.id);
+      } catch (e) {
+        note.show(e);
+      }
+    });
+    nodes.push(cancel);
+  }
+  return element('div', null, nodes);
+}
+
+function voteForm(view, request, note) {
+  const comment = field('Comment (required to deny)', 'vote-comment', { maxlength: '512', 'aria-describedby': 'vote-comment-error' });
+  const error = element('p', null, [], { id: 'vote-comment-error', class: 'error', role: 'alert' });
+  const vote = async (verb) => {
+    error.textContent = '';
+    if (verb === 'deny' && !comment.input.value.trim()) {
+      error.textContent = 'Say why you deny it: the requester and the audit log read this.';
+      comment.input.focus();
+      return;
+    }
+    try {
+      await api('POST', `/approvals/${request.id}/${verb}`, comment.input.value ? { comment: comment.input.value } : {});
+      await renderRequest(view, request.id);
+    } catch (e) {
+      note.show(e);
+    }
+  };
+  const approve = button('Approve');
+  approve.addEventListener('click', () => vote('approve'));
+  const deny = button('Deny', 'button', { class: 'danger' });
+  deny.addEventListener('click', () => vote('deny'));
+  const form = element('form', null, [element('h2', 'Your vote'), ...comment.nodes, error, element('div', null, [approve, deny], { class: 'actions' })],
+    { 'aria-label': 'Your vote' });
+  form.addEventListener('submit', (event) => event.preventDefault());
+  return form;
+}
+
+const muted = (text) => element('p', text, [], { class: 'muted' });
+const who = (requester) => `${requester.name} (${requester.kind} ${requester.id})`;
+const when = (time) => new Date(time).toLocaleString();
+const tally = (r) => `${r.approvals} of ${r.requiredApprovals}`;
