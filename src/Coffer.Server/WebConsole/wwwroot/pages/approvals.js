@@ -3,7 +3,7 @@
 // votes, approve and deny, and cancel for its requester. Who may vote is decided here only to choose
 // what to show (from whoami: approvals.vote, the approver group, not the requester, not voted yet);
 // the server decides at the vote.
-import { api } from '../api.js';
+import { api, ApiError } from '../api.js';
 import { can, canSomewhere, caller } from '../access.js';
 import { button, element, field, link, problemNote, table, titled } from './dom.js';
 
@@ -14,10 +14,20 @@ export async function renderApprovals(view, id) {
   if (id) return renderRequest(view, id);
   const query = new URLSearchParams(location.hash.split('?')[1] ?? '');
   const state = endedStates.includes(query.get('state')) ? query.get('state') : '';
-  const [pending, ended] = await Promise.all([
-    api('GET', '/approvals?state=pending&limit=1000'),
-    api('GET', state ? `/approvals?state=${state}&limit=${historyLimit}` : `/approvals?limit=${historyLimit}`),
-  ]);
+  let pending;
+  let ended;
+  try {
+    [pending, ended] = await Promise.all([
+      api('GET', '/approvals?state=pending&limit=1000'),
+      api('GET', state ? `/approvals?state=${state}&limit=${historyLimit}` : `/approvals?limit=${historyLimit}`),
+    ]);
+  } catch (e) {
+    if (!(e instanceof ApiError) || e.status !== 403) throw e;
+    // Listing every request needs an unscoped role (docs/users.md); a request itself opens by its address.
+    view.replaceChildren(element('h1', 'Approvals'),
+      element('p', 'Your role does not list approval requests: it holds them only on some key stores. Open a request from the link you were given.', [], { class: 'muted' }));
+    return;
+  }
   const me = caller();
   const mine = pending.filter((r) => r.requester.id === me.id);
   const forMe = pending.filter(mayVote);
