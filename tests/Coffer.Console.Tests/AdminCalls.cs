@@ -35,12 +35,12 @@ internal static class AdminCalls
     }
 
     /// <summary>A new key in the node's dev key store (the one <see cref="XksClient.For"/> calls); returns its id.</summary>
-    public static async Task<string> NewKeyAsync(DevServer node, string name)
-    {
-        var stores = (await GetAsync(node, "/api/v1/keystores")).AsArray();
-        var store = (string)stores.Single(s => (string?)s!["uriPrefix"] == node.Info.UriPrefix)!["id"]!;
-        return (string)(await SendAsync(node.Admin, HttpMethod.Post, $"/api/v1/keystores/{store}/keys", new { name }, HttpStatusCode.Created))["id"]!;
-    }
+    public static async Task<string> NewKeyAsync(DevServer node, string name) =>
+        (string)(await SendAsync(node.Admin, HttpMethod.Post, $"/api/v1/keystores/{await DevKeyStoreAsync(node)}/keys", new { name }, HttpStatusCode.Created))["id"]!;
+
+    /// <summary>The id of the node's dev key store.</summary>
+    public static async Task<string> DevKeyStoreAsync(DevServer node) =>
+        (string)(await GetAsync(node, "/api/v1/keystores")).AsArray().Single(s => (string?)s!["uriPrefix"] == node.Info.UriPrefix)!["id"]!;
 
     /// <summary>A client whose every call carries this bearer token.</summary>
     public static HttpClient ClientWith(DevServer node, string token)

@@ -7,7 +7,8 @@ namespace Coffer.Console.Tests;
 /// <summary>
 /// The Approvals page in real browsers (docs/console.md, "Approvals"): three people logged in at once,
 /// each in their own browser context with their own token, take a held key disable through a 2-of-3
-/// quorum; a member of the group without the approver role sees no vote control.
+/// quorum; a member of the group without the approver role sees no vote control; a held credential's
+/// secret reaches its requester on the request's page, once.
 /// </summary>
 public sealed class ApprovalTests(Browser browser, SharedNode shared) : IClassFixture<Browser>, IClassFixture<SharedNode>
 {
@@ -18,7 +19,7 @@ public sealed class ApprovalTests(Browser browser, SharedNode shared) : IClassFi
         browser.RunAsync(nameof(A_held_disable_runs_when_the_second_of_two_approvers_agrees_and_shows_in_history_as_executed), async page =>
         {
             await AdminCalls.SendAsync(Node.Admin, HttpMethod.Put, "/api/v1/quorum-policies/console-disable",
-                new { operations = new[] { "key.disable" }, requiredApprovals = 2, approverGroup = "custodians" });
+                new { operations = new[] { "key.disable", "credential.add" }, requiredApprovals = 2, approverGroup = "custodians" });
             var requester = await AdminCalls.UserAsync(Node, "Rosa Requester", "key-officer", "custodians");
             var approvers = new[] { await AdminCalls.UserAsync(Node, "Ada Approver", "approver", "custodians"),
                 await AdminCalls.UserAsync(Node, "Ben Approver", "approver", "custodians"), await AdminCalls.UserAsync(Node, "Cy Approver", "approver", "custodians") };
@@ -100,5 +101,30 @@ public sealed class ApprovalTests(Browser browser, SharedNode shared) : IClassFi
             await Assertions.Expect(history.GetByRole(AriaRole.Row).Filter(new() { HasText = id })).ToContainTextAsync("executed");
             await Assertions.Expect(page.GetByText("You have no request waiting.")).ToBeVisibleAsync();
             await Browser.AssertAccessibleAsync(page);
+
+            // A held credential's secret: once approved, its requester sees it on the request's page, once, and it signs XKS calls.
+            await page.GotoAsync(new Uri(Node.Server.AdminUrl, $"/console/#/keystores/{await AdminCalls.DevKeyStoreAsync(Node)}").ToString());
+            await page.GetByRole(AriaRole.Button, new() { Name = "Add credential" }).ClickAsync();
+            var credentialLink = page.GetByRole(AriaRole.Link, new() { NameRegex = new("^See request apr_") });
+            var credentialRequest = (await credentialLink.TextContentAsync())!["See request ".Length..];
+            foreach (var approver in approvers[1..])
+            {
+                using var client = AdminCalls.ClientWith(Node, approver.Token);
+                await AdminCalls.SendAsync(client, HttpMethod.Post, $"/api/v1/approvals/{credentialRequest}/approve", new { comment = "new credential for the AWS console" });
+            }
+
+            await credentialLink.ClickAsync();
+            await Assertions.Expect(page.Locator("#approval-state")).ToHaveTextAsync("executed");
+            await page.GetByRole(AriaRole.Button, new() { Name = "Show the answer once" }).ClickAsync();
+            await Assertions.Expect(page.GetByRole(AriaRole.Button, new() { Name = "Copy answer" })).ToBeFocusedAsync();
+            var answer = System.Text.Json.Nodes.JsonNode.Parse((await page.Locator("#answer-secret").TextContentAsync())!)!;
+            await Browser.AssertAccessibleAsync(page);
+            var secret = (string)answer["secretAccessKey"]!;
+            var signed = new XksClient(new Uri(Node.XksUrl, Node.Info.UriPrefix + "/kms/xks/v1"), (string)answer["accessKeyId"]!, secret);
+            Assert.Equal(200, (await signed.HealthAsync()).Status);
+            await page.ReloadAsync();
+            await Assertions.Expect(page.Locator("#approval-state")).ToHaveTextAsync("executed");
+            Assert.Equal(0, await page.GetByRole(AriaRole.Button, new() { Name = "Show the answer once" }).CountAsync());
+            Assert.DoesNotContain(secret, await page.ContentAsync(), StringComparison.Ordinal);
         });
 }

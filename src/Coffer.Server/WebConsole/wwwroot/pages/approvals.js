@@ -5,7 +5,7 @@
 // the server decides at the vote.
 import { api, ApiError } from '../api.js';
 import { can, canSomewhere, caller } from '../access.js';
-import { button, element, field, link, problemNote, table, titled } from './dom.js';
+import { button, element, field, link, problemNote, shownOnce, table, titled } from './dom.js';
 
 const endedStates = ['executed', 'approved', 'denied', 'cancelled', 'expired', 'void', 'interrupted'];
 const historyLimit = 100;
@@ -90,7 +90,7 @@ async function renderRequest(view, id) {
       ...(request.finishedAt ? [element('dt', 'Ended'), element('dd', `${when(request.finishedAt)}: ${request.endReason ?? request.state}`)] : []),
     ]),
     titled('What would run', heldCall(request)),
-    ...(request.result ? [titled('What it answered', result(request.result))] : []),
+    ...(request.result ? [titled('What it answered', result(request, me, note))] : []),
     titled('Votes', request.votes.length === 0 ? muted('No vote yet.')
       : table('Votes on this request', ['Who', 'Vote', 'Comment', 'When'],
         request.votes.map((v) => [`${v.voterName} (${v.voterKind} ${v.voterId})`, v.vote, v.comment ?? '—', when(v.at)]))),
@@ -108,13 +108,34 @@ function heldCall(request) {
   ]);
 }
 
-function result(answer) {
-  return element('div', null, [
-    element('p', `HTTP ${answer.status}`),
-    answer.sealedForRequester ? element('p', 'The answer holds a secret: only the requester can fetch it, once (coffer approval result).', [], { class: 'muted' })
-      : answer.body === undefined || answer.body === null ? muted('No body.')
-        : element('pre', JSON.stringify(answer.body, null, 2)),
-  ]);
+function result(request, me, note) {
+  const answer = request.result;
+  let body;
+  if (answer.sealedForRequester) {
+    body = request.requester.id === me.id && can('approvals.write') ? takeAnswer(request, note)
+      : element('p', 'The answer holds a secret: only the requester can see it, once.', [], { class: 'muted' });
+  } else {
+    body = answer.body === undefined || answer.body === null ? muted('No body.') : element('pre', JSON.stringify(answer.body, null, 2));
+  }
+  return element('div', null, [element('p', `HTTP ${answer.status}`), body]);
+}
+
+/** The requester's answer that holds a secret (a new credential's): the server gives it once, then erases it. */
+function takeAnswer(request, note) {
+  const place = element('div', null, [], { id: 'approval-answer' });
+  const take = button('Show the answer once');
+  take.addEventListener('click', async () => {
+    try {
+      const answer = await api('POST', `/approvals/${request.id}/result`);
+      place.replaceChildren(shownOnce('answer', 'The answer of your request',
+        'It holds a secret and is shown only now: Coffer has erased its copy. Copy it before you leave this page.', 'answer', JSON.stringify(answer)));
+      place.querySelector('#answer-copy').focus();
+    } catch (e) {
+      note.show(e);
+    }
+  });
+  place.append(take);
+  return place;
 }
 
 /** What this caller may do here: vote, or see that they voted; cancel their own pending request. */
