@@ -1,8 +1,8 @@
-// Approvals: the inbox of pending requests the caller may vote on, the caller's own waiting requests,
-// the history of ended ones, and one request's page (#/approvals/<id>) with exactly what would run, its
-// votes, approve and deny, and cancel for its requester. Who may vote is decided here only to choose
-// what to show (from whoami: approvals.vote, the approver group, not the requester, not voted yet);
-// the server decides at the vote.
+// Approvals: the inbox of pending requests the caller may vote on (the server's answer, ?mayVote=true),
+// the caller's own waiting requests, the history of ended ones, and one request's page (#/approvals/<id>)
+// with exactly what would run, its votes, approve and deny, and cancel for its requester. On that page
+// the vote controls show by whoami (approvals.vote, the approver group, not the requester, not voted
+// yet): a convenience only, the server decides at the vote.
 import { api, ApiError } from '../api.js';
 import { can, canSomewhere, caller } from '../access.js';
 import { button, element, field, link, problemNote, shownOnce, table, titled } from './dom.js';
@@ -14,10 +14,12 @@ export async function renderApprovals(view, id) {
   if (id) return renderRequest(view, id);
   const query = new URLSearchParams(location.hash.split('?')[1] ?? '');
   const state = endedStates.includes(query.get('state')) ? query.get('state') : '';
+  let forMe;
   let pending;
   let ended;
   try {
-    [pending, ended] = await Promise.all([
+    [forMe, pending, ended] = await Promise.all([
+      api('GET', '/approvals?mayVote=true&limit=1000'),
       api('GET', '/approvals?state=pending&limit=1000'),
       api('GET', state ? `/approvals?state=${state}&limit=${historyLimit}` : `/approvals?limit=${historyLimit}`),
     ]);
@@ -30,8 +32,7 @@ export async function renderApprovals(view, id) {
   }
   const me = caller();
   const mine = pending.filter((r) => r.requester.id === me.id);
-  const forMe = pending.filter(mayVote);
-  const others = pending.filter((r) => r.requester.id !== me.id && !mayVote(r));
+  const others = pending.filter((r) => r.requester.id !== me.id && !forMe.some((f) => f.id === r.id));
   const past = ended.filter((r) => r.state !== 'pending');
   view.replaceChildren(
     element('h1', 'Approvals'),
@@ -48,7 +49,7 @@ export async function renderApprovals(view, id) {
   );
 }
 
-/** Whether this caller could vote on the request: a convenience for what to show; the server decides. */
+/** Whether this caller could vote on the request: a convenience for showing the controls; the server decides. */
 function mayVote(request) {
   const me = caller();
   return request.state === 'pending' && canSomewhere('approvals.vote') && request.requester.id !== me.id
