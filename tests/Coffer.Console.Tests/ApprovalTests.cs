@@ -1,3 +1,4 @@
+using System.Net;
 using System.Security.Cryptography;
 using Coffer.Testing;
 using Microsoft.Playwright;
@@ -8,7 +9,7 @@ namespace Coffer.Console.Tests;
 /// The Approvals page in real browsers (docs/console.md, "Approvals"): three people logged in at once,
 /// each in their own browser context with their own token, take a held key disable through a 2-of-3
 /// quorum; a member of the group without the approver role sees no vote control; a held credential's
-/// secret reaches its requester on the request's page, once.
+/// secret reaches its requester on the request's page, once; a requester cancels their own request.
 /// </summary>
 public sealed class ApprovalTests(Browser browser, SharedNode shared) : IClassFixture<Browser>, IClassFixture<SharedNode>
 {
@@ -126,5 +127,16 @@ public sealed class ApprovalTests(Browser browser, SharedNode shared) : IClassFi
             await Assertions.Expect(page.Locator("#approval-state")).ToHaveTextAsync("executed");
             Assert.Equal(0, await page.GetByRole(AriaRole.Button, new() { Name = "Show the answer once" }).CountAsync());
             Assert.DoesNotContain(secret, await page.ContentAsync(), StringComparison.Ordinal);
+
+            // A requester who changes their mind cancels: the request ends and nothing runs.
+            using (var requesterClient = AdminCalls.ClientWith(Node, requester.Token))
+            {
+                var held = await AdminCalls.SendAsync(requesterClient, HttpMethod.Post, $"/api/v1/keystores/{await AdminCalls.DevKeyStoreAsync(Node)}/credentials", expected: HttpStatusCode.Accepted);
+                await page.GotoAsync(new Uri(Node.Server.AdminUrl, $"/console/#/approvals/{(string)held["id"]!}").ToString());
+            }
+
+            await page.GetByRole(AriaRole.Button, new() { Name = "Cancel request" }).ClickAsync();
+            await Assertions.Expect(page.Locator("#approval-state")).ToHaveTextAsync("cancelled");
+            Assert.Equal(0, await page.GetByRole(AriaRole.Button, new() { Name = "Cancel request" }).CountAsync());
         });
 }

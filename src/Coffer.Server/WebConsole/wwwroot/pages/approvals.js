@@ -58,7 +58,13 @@ function mayVote(request) {
 
 function pendingTable(caption, requests) {
   return table(caption, ['Request', 'What would run', 'Asked by', 'Why', 'Expires', 'Votes'],
-    requests.map((r) => [link(`#/approvals/${r.id}`, r.id), `${r.method} ${r.path}`, who(r.requester), r.reason ?? '—', when(r.expiresAt), tally(r)]));
+    requests.map((r) => [link(`#/approvals/${r.id}`, r.id), heldCallLine(r), who(r.requester), r.reason ?? '—', when(r.expiresAt), tally(r)]));
+}
+
+/** The held call on one line: method, path and compact JSON body. */
+function heldCallLine(request) {
+  const body = request.body === undefined || request.body === null ? [] : [' ', element('code', JSON.stringify(request.body))];
+  return element('span', null, [element('code', `${request.method} ${request.path}`), ...body]);
 }
 
 function historyFilter(state) {
