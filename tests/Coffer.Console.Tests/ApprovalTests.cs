@@ -1,4 +1,3 @@
-using System.Net;
 using System.Security.Cryptography;
 using Coffer.Testing;
 using Microsoft.Playwright;
@@ -19,7 +18,7 @@ public sealed class ApprovalTests(Browser browser, SharedNode shared) : IClassFi
     public Task A_held_disable_runs_when_the_second_of_two_approvers_agrees_and_shows_in_history_as_executed() =>
         browser.RunAsync(nameof(A_held_disable_runs_when_the_second_of_two_approvers_agrees_and_shows_in_history_as_executed), async page =>
         {
-            await AdminCalls.SendAsync(Node.Admin, HttpMethod.Put, "/api/v1/quorum-policies/console-disable",
+            await AdminCalls.SendAsync(Node, HttpMethod.Put, "/api/v1/quorum-policies/console-disable",
                 new { operations = new[] { "key.disable", "credential.add" }, requiredApprovals = 2, approverGroup = "custodians" });
             var requester = await AdminCalls.UserAsync(Node, "Rosa Requester", "key-officer", "custodians");
             var approvers = new[] { await AdminCalls.UserAsync(Node, "Ada Approver", "approver", "custodians"),
@@ -131,7 +130,8 @@ public sealed class ApprovalTests(Browser browser, SharedNode shared) : IClassFi
             // A requester who changes their mind cancels: the request ends and nothing runs.
             using (var requesterClient = AdminCalls.ClientWith(Node, requester.Token))
             {
-                var held = await AdminCalls.SendAsync(requesterClient, HttpMethod.Post, $"/api/v1/keystores/{await AdminCalls.DevKeyStoreAsync(Node)}/credentials", expected: HttpStatusCode.Accepted);
+                var held = await AdminCalls.SendAsync(requesterClient, HttpMethod.Post, $"/api/v1/keystores/{await AdminCalls.DevKeyStoreAsync(Node)}/credentials");
+                Assert.Equal("pending", (string?)held["state"]);
                 await page.GotoAsync(new Uri(Node.Server.AdminUrl, $"/console/#/approvals/{(string)held["id"]!}").ToString());
             }
 

@@ -17,7 +17,7 @@ public sealed class PeopleAndAlertsTests(Browser browser, SharedNode shared) : I
     public Task A_token_made_in_the_console_is_shown_once_works_and_is_refused_once_revoked() =>
         browser.RunAsync(nameof(A_token_made_in_the_console_is_shown_once_works_and_is_refused_once_revoked), async page =>
         {
-            await AdminCalls.SendAsync(Node.Admin, HttpMethod.Post, "/api/v1/apps", new { name = "inventory", roles = new[] { new { role = "auditor" } } }, HttpStatusCode.Created);
+            await AdminCalls.SendAsync(Node, HttpMethod.Post, "/api/v1/apps", new { name = "inventory", roles = new[] { new { role = "auditor" } } });
             page.Dialog += (_, dialog) => dialog.AcceptAsync();
             await Pages.LogInAsync(page, Node);
             await page.GetByRole(AriaRole.Link, new() { Name = "People" }).ClickAsync();
@@ -71,7 +71,7 @@ public sealed class PeopleAndAlertsTests(Browser browser, SharedNode shared) : I
             await Browser.AssertAccessibleAsync(page);
 
             // A state change made elsewhere reaches the receiver, and the page lists the delivery.
-            await AdminCalls.SendAsync(Node.Admin, HttpMethod.Post, $"/api/v1/keys/{key}/disable");
+            await AdminCalls.SendAsync(Node, HttpMethod.Post, $"/api/v1/keys/{key}/disable");
             await Wait.UntilAsync(() => listener.EventTypes.Contains("key.disable"), "the key.disable event reaches the webhook");
             var deliveries = page.GetByRole(AriaRole.Table, new() { Name = "Deliveries, newest first" });
             await Wait.UntilAsync(async () =>

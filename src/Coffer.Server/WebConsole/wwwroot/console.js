@@ -5,14 +5,18 @@ import { renderAlerts } from './pages/alerts.js';
 import { renderApprovals } from './pages/approvals.js';
 import { renderKeys } from './pages/keys.js';
 import { renderKeyStores } from './pages/keystores.js';
+import { renderKillSwitch } from './pages/killswitch.js';
 import { renderOverview } from './pages/overview.js';
 import { renderPeople } from './pages/people.js';
+import { renderRules } from './pages/rules.js';
 
 // Each page: its renderer, and the permission without which the menu leaves it out.
 const pages = {
   overview: { render: renderOverview },
   keystores: { render: renderKeyStores, needs: 'keystores.read' },
   keys: { render: renderKeys, needs: 'keys.read' },
+  killswitch: { render: renderKillSwitch, needs: 'killswitch.read' },
+  rules: { render: renderRules, needs: 'policies.read' },
   approvals: { render: renderApprovals, needs: 'approvals.read' },
   people: { render: renderPeople, needs: 'identities.read' },
   alerts: { render: renderAlerts, needs: 'alerts.read' },
