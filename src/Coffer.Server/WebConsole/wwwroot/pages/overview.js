@@ -2,7 +2,7 @@
 // and their reasons, engaged kill switches and pending approvals. Each part is its own /api/v1 call,
 // made at once; a part the caller's role may not read says so instead of failing the page.
 import { api, ApiError } from '../api.js';
-import { element, table } from './dom.js';
+import { element, table, titled } from './dom.js';
 import { trafficChart } from './traffic-chart.js';
 
 export async function renderOverview(view) {
@@ -30,12 +30,11 @@ function summary(status) {
 
 /** A titled part of the page: "Loading…" until its call answers, then its content or why it cannot be shown. */
 function section(title, call, render) {
-  const id = 'part-' + title.toLowerCase().replace(/[^a-z]+/g, '-');
   const loading = element('p', 'Loading…', [], { class: 'muted loading' });
   call.then((value) => loading.replaceWith(render(value)), (reason) => loading.replaceWith(
     reason instanceof ApiError && reason.status === 403 ? element('p', 'Your role does not show this.', [], { class: 'muted' })
       : element('p', reason.message, [], { class: 'error' })));
-  return element('section', null, [element('h2', title, [], { id }), loading], { 'aria-labelledby': id });
+  return titled(title, loading);
 }
 
 function nodes(list) {
