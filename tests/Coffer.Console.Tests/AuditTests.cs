@@ -122,7 +122,8 @@ public sealed class AuditTests(Browser browser, SharedNode shared) : IClassFixtu
             await ReadmeScreenshots.SaveAsync(page, "console-keys.png");
 
             await page.GetByRole(AriaRole.Link, new() { Name = "Audit", Exact = true }).ClickAsync();
-            await page.GetByLabel("Action").FillAsync("xks.encrypt");
+            await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Audit", Exact = true })).ToBeVisibleAsync();
+            await page.GetByLabel("Action", new() { Exact = true }).FillAsync("xks.encrypt");
             await page.GetByRole(AriaRole.Button, new() { Name = "Filter" }).ClickAsync();
             await Assertions.Expect(page.GetByRole(AriaRole.Table, new() { Name = "Audit records, newest first" })).ToContainTextAsync("xks.encrypt");
             await ReadmeScreenshots.SaveAsync(page, "console-audit.png");
