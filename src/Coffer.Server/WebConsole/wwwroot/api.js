@@ -39,6 +39,16 @@ export async function currentSession() {
   }
 }
 
+/** The identity provider the console may log in through ({ provider, start }), or null. */
+export async function identityProvider() {
+  try {
+    return await api('GET', '/session/oidc');
+  } catch (e) {
+    if (e instanceof ApiError && e.status === 404) return null;
+    throw e;
+  }
+}
+
 export async function logIn(token) {
   return remember(await api('POST', '/session', { token }));
 }
