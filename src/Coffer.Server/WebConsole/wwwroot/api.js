@@ -12,8 +12,10 @@ export class ApiError extends Error {
   }
 }
 
-export async function api(method, path, body) {
+/** `reason`, when given, goes as the Coffer-Reason header: the change's audit record keeps it. */
+export async function api(method, path, body, reason) {
   const headers = { Accept: 'application/json' };
+  if (reason) headers['Coffer-Reason'] = reason;
   if (body !== undefined) headers['Content-Type'] = 'application/json';
   if (method !== 'GET' && csrf) headers[csrf.header] = csrf.token;
   const response = await fetch('/api/v1' + path, {

@@ -24,3 +24,8 @@ DROP TABLE console_sessions;
 ALTER TABLE console_sessions_new RENAME TO console_sessions;
 
 CREATE INDEX console_sessions_expires ON console_sessions (expires_at);
+
+-- The Overview's versions near their encryption budget (docs/console.md, "Overview"): only Active
+-- versions encrypt, so only they are indexed. A reservation takes a block of encryptions at a time
+-- (src/Coffer.Server/Xks/EncryptionBudgets.cs), so the index is written rarely.
+CREATE INDEX ix_key_versions_encryptions_reserved ON key_versions (encryptions_reserved) WHERE state = 'Active';

@@ -9,3 +9,8 @@ ALTER TABLE console_sessions ADD COLUMN oidc_name TEXT COLLATE "C";
 ALTER TABLE console_sessions ADD COLUMN oidc_groups TEXT COLLATE "C";   -- a JSON array of strings
 ALTER TABLE console_sessions ADD CONSTRAINT "console_sessions.one_login"
     CHECK ((token_id IS NULL) <> (oidc_subject IS NULL));
+
+-- The Overview's versions near their encryption budget (docs/console.md, "Overview"): only Active
+-- versions encrypt, so only they are indexed. A reservation takes a block of encryptions at a time
+-- (src/Coffer.Server/Xks/EncryptionBudgets.cs), so the index is written rarely.
+CREATE INDEX ix_key_versions_encryptions_reserved ON key_versions (encryptions_reserved) WHERE state = 'Active';
