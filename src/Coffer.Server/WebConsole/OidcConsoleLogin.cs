@@ -156,22 +156,17 @@ internal sealed partial class OidcConsoleLogin : IDisposable
                 $"no role: identity-provider groups ({TokenAuthentication.GroupList(identity.Groups)}) of subject {identity.Subject} map to no Coffer role", sourceIp, ct);
         }
 
-        try
+        // Fail closed: no record, no session.
+        if (!await TryRecordAsync(new AuditEvent
         {
-            // Fail closed: no record, no session.
-            await _audit.AppendAsync(new AuditEvent
-            {
-                Action = Action,
-                ActorKind = caller.Kind,
-                ActorId = caller.Id,
-                SourceIp = sourceIp,
-                Details = string.Create(CultureInfo.InvariantCulture,
-                    $"console session for {caller.Kind} {caller.Id} (method oidc): subject {identity.Subject}, name '{caller.Name}', groups ({TokenAuthentication.GroupList(caller.Groups)}), roles ({TokenAuthentication.RoleList(caller)}), ID token expires {identity.ExpiresAt:yyyy-MM-dd'T'HH:mm:ss'Z'}"),
-            }, ct);
-        }
-        catch (AuditUnavailableException e)
+            Action = Action,
+            ActorKind = caller.Kind,
+            ActorId = caller.Id,
+            SourceIp = sourceIp,
+            Details = string.Create(CultureInfo.InvariantCulture,
+                $"console session for {caller.Kind} {caller.Id} (method oidc): subject {identity.Subject}, name '{caller.Name}', groups ({TokenAuthentication.GroupList(caller.Groups)}), roles ({TokenAuthentication.RoleList(caller)}), ID token expires {identity.ExpiresAt:yyyy-MM-dd'T'HH:mm:ss'Z'}"),
+        }, ct))
         {
-            Log.NotAudited(_logger, e);
             return OidcLoginOutcome.Failed(OidcLoginError.Audit);
         }
 
@@ -219,27 +214,35 @@ internal sealed partial class OidcConsoleLogin : IDisposable
         }
     }
 
-    /// <summary>A refused login: recorded as a denied <c>console.login</c> with the reason, never the code or token.</summary>
+    /// <summary>A refused login: recorded as a denied <c>console.login</c> with the reason, never the code
+    /// or token. Refused either way: a record that cannot be written changes nothing here.</summary>
     private async Task<OidcLoginOutcome> RefuseAsync(OidcLoginError error, string reason, string? sourceIp, CancellationToken ct)
+    {
+        await TryRecordAsync(new AuditEvent
+        {
+            Action = Action,
+            Outcome = AuditOutcome.Denied,
+            ActorKind = AuditActorKinds.Anonymous,
+            SourceIp = sourceIp,
+            Reason = "oidc: " + reason,
+            Details = "console login through the identity provider (method oidc)",
+        }, ct);
+        return OidcLoginOutcome.Failed(error);
+    }
+
+    /// <summary>Whether the record is durable; a failure is logged.</summary>
+    private async Task<bool> TryRecordAsync(AuditEvent record, CancellationToken ct)
     {
         try
         {
-            await _audit.AppendAsync(new AuditEvent
-            {
-                Action = Action,
-                Outcome = AuditOutcome.Denied,
-                ActorKind = AuditActorKinds.Anonymous,
-                SourceIp = sourceIp,
-                Reason = "oidc: " + reason,
-                Details = "console login through the identity provider (method oidc)",
-            }, ct);
+            await _audit.AppendAsync(record, ct);
+            return true;
         }
         catch (AuditUnavailableException e)
         {
-            Log.NotAudited(_logger, e); // refused either way: nothing changed
+            Log.NotAudited(_logger, e);
+            return false;
         }
-
-        return OidcLoginOutcome.Failed(error);
     }
 
     /// <summary>OAuth error codes are printable ASCII without quotes or backslash (RFC 6749 §4.1.2.1); anything
@@ -251,7 +254,7 @@ internal sealed partial class OidcConsoleLogin : IDisposable
 
     private static partial class Log
     {
-        [LoggerMessage(EventId = 4014, Level = LogLevel.Warning, Message = "A console login through the identity provider could not be recorded in the audit log; no session was opened")]
+        [LoggerMessage(EventId = 4014, Level = LogLevel.Warning, Message = "A console login through the identity provider could not be recorded in the audit log; no session was opened for it")]
         public static partial void NotAudited(ILogger logger, Exception exception);
 
         [LoggerMessage(EventId = 4015, Level = LogLevel.Warning, Message = "The identity provider's token endpoint could not be reached or answered unreadably ({Error}); the console login was refused")]
