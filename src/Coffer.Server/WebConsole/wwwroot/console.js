@@ -3,13 +3,17 @@ import { api, ApiError, currentSession, identityProvider, logIn, logOut } from '
 import { canSomewhere, remember } from './access.js';
 import { renderKeys } from './pages/keys.js';
 import { renderKeyStores } from './pages/keystores.js';
+import { renderKillSwitch } from './pages/killswitch.js';
 import { renderOverview } from './pages/overview.js';
+import { renderRules } from './pages/rules.js';
 
 // Each page: its renderer, and the permission without which the menu leaves it out.
 const pages = {
   overview: { render: renderOverview },
   keystores: { render: renderKeyStores, needs: 'keystores.read' },
   keys: { render: renderKeys, needs: 'keys.read' },
+  killswitch: { render: renderKillSwitch, needs: 'killswitch.read' },
+  rules: { render: renderRules, needs: 'policies.read' },
 };
 const $ = (id) => document.getElementById(id);
 
