@@ -18,13 +18,9 @@ namespace Coffer.Server.Tests.Alerts;
 public sealed class WebhookAlertTests(WebhookAlertTests.FastAlertsNode shared) : IClassFixture<WebhookAlertTests.FastAlertsNode>, IAsyncLifetime
 {
     /// <summary>The node the tests share, with <see cref="Fast"/> alert settings.</summary>
-    public sealed class FastAlertsNode : IAsyncLifetime
+    public sealed class FastAlertsNode : SharedNode
     {
-        public DevServer Node { get; private set; } = null!;
-
-        public async Task InitializeAsync() => Node = await DevServer.StartAsync(Fast());
-
-        public async Task DisposeAsync() => await Node.DisposeAsync();
+        protected override void Configure(CofferOptions options) => Fast()(options);
     }
 
     public Task InitializeAsync() => Task.CompletedTask;

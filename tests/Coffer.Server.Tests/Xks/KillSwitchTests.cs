@@ -219,14 +219,7 @@ public sealed class KillSwitchTests(SharedNode shared) : IClassFixture<SharedNod
 
     public Task InitializeAsync() => Task.CompletedTask;
 
-    public async Task DisposeAsync()
-    {
-        foreach (var engaged in (await shared.Admin.GetJsonAsync("/api/v1/kill-switches")).AsArray())
-        {
-            using var release = await shared.Admin.PostAsync($"/api/v1/kill-switches/{(string)engaged!["id"]!}/release", null);
-            await release.JsonAsync(HttpStatusCode.OK);
-        }
-    }
+    public Task DisposeAsync() => shared.Node.ReleaseEngagedKillSwitchesAsync();
 
     private static JsonObject Encrypt() => XksRequests.Encrypt(RandomNumberGenerator.GetBytes(32));
 
