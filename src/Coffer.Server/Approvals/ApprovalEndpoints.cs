@@ -22,7 +22,7 @@ internal static class ApprovalEndpoints
     public static void Map(RouteGroupBuilder api)
     {
         var group = api.MapGroup("/approvals").WithTags("Approvals").RequirePermission(Permissions.ApprovalsRead);
-        group.MapGet("", ListAsync).WithSummary("List approval requests, newest first; ?state=pending (or approved, executed, denied, cancelled, expired, void)");
+        group.MapGet("", ListAsync).WithSummary("List approval requests, newest first; ?state=pending (or approved, executed, denied, cancelled, expired, void); ?mayVote=true: only the pending ones the caller may vote on now");
         group.MapGet("/{approvalId}", GetAsync).WithSummary("Show an approval request: what, who asked, why, until when, the votes and the outcome");
         group.MapPost("/{approvalId}/approve",
                 (string approvalId, ApprovalVoteRequest? body, HttpContext http, ICofferStorage storage, TimeProvider time, CancellationToken ct) =>
@@ -40,24 +40,37 @@ internal static class ApprovalEndpoints
             .WithSummary("Fetch, once, the answer of your executed request when it holds a secret (a new credential's secret access key); it is erased then");
     }
 
+    /// <param name="mayVote">Only the pending requests the caller may vote on now (an inbox): the same rules
+    /// as a vote (<see cref="ApprovalVoting.MayVoteAsync"/>), so what it lists takes the caller's vote.</param>
     private static async Task<Results<Ok<List<ApprovalView>>, ProblemHttpResult>> ListAsync(
-        string? state, [Range(1, 1000)] int? limit, HttpContext http, ICofferStorage storage, TimeProvider time, CancellationToken ct)
+        string? state, bool? mayVote, [Range(1, 1000)] int? limit, HttpContext http, ICofferStorage storage, TimeProvider time, Authorizer authorizer, CancellationToken ct)
     {
         if (state is not null && !ApprovalStates.All.Contains(state, StringComparer.Ordinal))
         {
             return Problems.BadRequest("state is one of " + string.Join(", ", ApprovalStates.All) + ".");
         }
 
+        if (mayVote == true && state is not null && state != ApprovalStates.Pending)
+        {
+            return Problems.BadRequest($"mayVote=true lists pending requests only; leave state out or give state=pending, not '{state}'.");
+        }
+
         // Expire what is due first, so every filter sees the states of now.
         await ApprovalExpiry.SweepAsync(http.RequestServices.GetRequiredService<AuditLog>(), storage, time.GetUtcNow(), ManagementAudit.SourceIp(http), ct);
 
+        var caller = TokenAuthentication.CallerOf(http)!;
         var views = new List<ApprovalView>();
-        foreach (var request in await storage.Approvals.ListRequestsAsync(state, limit ?? 100, ct))
+        // The filter reads every pending request (they are few: each expires), then keeps the limit.
+        foreach (var request in await storage.Approvals.ListRequestsAsync(mayVote == true ? ApprovalStates.Pending : state, mayVote == true ? 1000 : limit ?? 100, ct))
         {
-            views.Add(ApprovalViews.Of(request, await storage.Approvals.ListVotesAsync(request.Id, ct)));
+            var votes = await storage.Approvals.ListVotesAsync(request.Id, ct);
+            if (mayVote != true || await ApprovalVoting.MayVoteAsync(caller, request, votes, authorizer, ct))
+            {
+                views.Add(ApprovalViews.Of(request, votes));
+            }
         }
 
-        return TypedResults.Ok(views);
+        return TypedResults.Ok(views.Take(limit ?? 100).ToList());
     }
 
     private static async Task<Results<Ok<ApprovalView>, ProblemHttpResult>> GetAsync(

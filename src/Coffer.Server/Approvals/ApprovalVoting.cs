@@ -1,5 +1,6 @@
 using Coffer.Approvals;
 using Coffer.Audit;
+using Coffer.Auth;
 using Coffer.Server.Audit;
 using Coffer.Server.Cluster;
 using Coffer.Server.Management;
@@ -76,6 +77,13 @@ internal static class ApprovalVoting
 
         return TypedResults.Ok(await ViewAsync(storage, approvalId, ct));
     }
+
+    /// <summary>Whether the caller may vote on this pending request now: approvals.vote on its key store (as
+    /// the vote's own permission check judges it), not its requester, a member of its approver group, and
+    /// no vote yet. The inbox's filter; <see cref="VoteAsync"/> refuses each case with its own message.</summary>
+    public static async Task<bool> MayVoteAsync(Caller caller, ApprovalRequest request, IReadOnlyList<ApprovalVote> votes, Authorizer authorizer, CancellationToken ct) =>
+        request.State == ApprovalStates.Pending && caller.Id != request.Requester.Id && caller.IsMemberOf(request.ApproverGroup)
+        && !votes.Any(v => v.VoterId == caller.Id) && await authorizer.AllowsAsync(caller, Permissions.ApprovalsVote, request, ct);
 
     /// <summary>The request, expired first if its time is up (an audit record with a system actor, written
     /// before the change; if it cannot be written the request stays pending but takes no votes).</summary>

@@ -1,3 +1,4 @@
+using Coffer.Approvals;
 using Coffer.Auth;
 using Coffer.Storage;
 using Microsoft.AspNetCore.Http;
@@ -26,6 +27,11 @@ internal sealed class Authorizer(ICofferStorage storage)
     /// (null: about no one key store), or about the key store of <paramref name="keyId"/>.</summary>
     public Task<bool> AllowsAsync(Caller caller, string? permission, string? keyStoreId, string? keyId, CancellationToken ct) =>
         AllowsAsync(caller, permission, async () => keyStoreId ?? (keyId is null ? null : (await storage.Keys.GetKeyAsync(keyId, ct))?.KeyStoreId), ct);
+
+    /// <summary>Whether <paramref name="caller"/> may make a call about <paramref name="held"/> (a call naming
+    /// <c>/approvals/{approvalId}</c>), judged on the key store its held call is about.</summary>
+    public Task<bool> AllowsAsync(Caller caller, string? permission, ApprovalRequest held, CancellationToken ct) =>
+        AllowsAsync(caller, permission, () => KeyStoreOfAsync(held, ct), ct);
 
     private async Task<bool> AllowsAsync(Caller caller, string? permission, Func<Task<string?>> keyStoreOf, CancellationToken ct)
     {
@@ -71,15 +77,16 @@ internal sealed class Authorizer(ICofferStorage storage)
         var ct = http.RequestAborted;
         if (route["approvalId"] is string approvalId)
         {
-            return await storage.Approvals.GetRequestAsync(approvalId, ct) is { } held
-                ? await KeyStoreOfAsync(held.RoutePattern, name => held.RouteValues.GetValueOrDefault(name), ct)
-                : null;
+            return await storage.Approvals.GetRequestAsync(approvalId, ct) is { } held ? await KeyStoreOfAsync(held, ct) : null;
         }
 
         // A repeated ?keystore= is refused before this runs (QueryParameters); were one to get here, it names no key store.
         return await KeyStoreOfAsync(pattern, name => route[name] as string, ct)
             ?? (pattern.TrimEnd('/') == KeyList && HttpMethods.IsGet(http.Request.Method) && http.Request.Query["keystore"] is [var one] ? one : null);
     }
+
+    private Task<string?> KeyStoreOfAsync(ApprovalRequest held, CancellationToken ct) =>
+        KeyStoreOfAsync(held.RoutePattern, name => held.RouteValues.GetValueOrDefault(name), ct);
 
     /// <summary>The key store a path of <paramref name="pattern"/> with these route values names, itself or by one of its keys.</summary>
     private async Task<string?> KeyStoreOfAsync(string pattern, Func<string, string?> route, CancellationToken ct)

@@ -48,6 +48,10 @@ public sealed class ApprovalVoteTests
         return expected == HttpStatusCode.OK ? await response.JsonAsync(expected) : await response.ProblemAsync(expected);
     }
 
+    /// <summary>The ids of the pending requests the caller may vote on now (?mayVote=true).</summary>
+    private static async Task<List<string>> InboxAsync(HttpClient caller) =>
+        [.. (await caller.GetJsonAsync("/api/v1/approvals?mayVote=true")).AsArray().Select(r => (string)r!["id"]!)];
+
     private static async Task<string> HoldAsync(HttpClient requester, string path, object? body = null)
     {
         using var response = body is null ? await requester.PostAsync(path, null) : await requester.PostJsonAsync(path, body);
@@ -89,17 +93,26 @@ public sealed class ApprovalVoteTests
     }
 
     [Fact]
-    public async Task A_voter_votes_once_and_the_requester_never()
+    public async Task A_voter_votes_once_and_the_requester_never_and_the_inbox_lists_it_to_those_who_still_may()
     {
         await using var team = await TeamAsync("key.disable", 2, "administrator");
+        var (outsider, _) = await ApprovalApi.UserAsync(team.Node, "approver", "auditors");
+        using var _outsider = outsider;
         var key = await ApprovalApi.NewKeyAsync(team.Node.Admin);
         var id = await HoldAsync(team.Requester, $"/api/v1/keys/{key}/disable");
+        Assert.Contains(id, await InboxAsync(team.Approvers[0]));
+        Assert.DoesNotContain(id, await InboxAsync(team.Requester));
+        Assert.DoesNotContain(id, await InboxAsync(outsider));
 
         await VoteAsync(team.Approvers[0], id, "approve");
+        Assert.DoesNotContain(id, await InboxAsync(team.Approvers[0]));
+        Assert.Contains(id, await InboxAsync(team.Approvers[1]));
         var twice = await VoteAsync(team.Approvers[0], id, "approve", HttpStatusCode.Conflict);
         Assert.Contains("voted", (string?)twice["detail"], StringComparison.Ordinal);
         var own = await VoteAsync(team.Requester, id, "approve", HttpStatusCode.Forbidden);
         Assert.Contains("own request", (string?)own["detail"], StringComparison.Ordinal);
+        var ended = await (await team.Approvers[1].GetAsync("/api/v1/approvals?mayVote=true&state=denied")).ProblemAsync(HttpStatusCode.BadRequest);
+        Assert.Contains("pending requests only", (string?)ended["detail"], StringComparison.Ordinal);
 
         var request = await team.Node.Admin.GetJsonAsync($"/api/v1/approvals/{id}");
         Assert.Equal("pending", (string?)request["state"]);

@@ -2,9 +2,16 @@
 // allow (the server refuses the rest anyway).
 
 let grants = [];
+let me = { id: null, groups: [] };
 
 export function remember(whoami) {
   grants = whoami.grants ?? [];
+  me = { id: whoami.id, groups: whoami.groups ?? [] };
+}
+
+/** The caller's id and groups (approver groups of quorum policies). */
+export function caller() {
+  return me;
 }
 
 /** Whether a grant holds the permission on every key store, or on this one. */

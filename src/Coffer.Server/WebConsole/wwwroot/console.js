@@ -1,15 +1,25 @@
 // The console's shell: login, logout, and the page of the address's #/fragment.
 import { api, ApiError, currentSession, logIn, logOut } from './api.js';
 import { canSomewhere, remember } from './access.js';
+import { renderAlerts } from './pages/alerts.js';
+import { renderApprovals } from './pages/approvals.js';
 import { renderKeys } from './pages/keys.js';
 import { renderKeyStores } from './pages/keystores.js';
+import { renderKillSwitch } from './pages/killswitch.js';
 import { renderOverview } from './pages/overview.js';
+import { renderPeople } from './pages/people.js';
+import { renderRules } from './pages/rules.js';
 
 // Each page: its renderer, and the permission without which the menu leaves it out.
 const pages = {
   overview: { render: renderOverview },
   keystores: { render: renderKeyStores, needs: 'keystores.read' },
   keys: { render: renderKeys, needs: 'keys.read' },
+  killswitch: { render: renderKillSwitch, needs: 'killswitch.read' },
+  rules: { render: renderRules, needs: 'policies.read' },
+  approvals: { render: renderApprovals, needs: 'approvals.read' },
+  people: { render: renderPeople, needs: 'identities.read' },
+  alerts: { render: renderAlerts, needs: 'alerts.read' },
 };
 const $ = (id) => document.getElementById(id);
 

@@ -44,3 +44,25 @@ export function waitingForApproval(request) {
     link(`#/approvals/${request.id}`, `See request ${request.id}`),
   ], { class: 'pending', role: 'status' });
 }
+
+/** A section named by its h2 title. */
+export function titled(title, content) {
+  const id = 'part-' + title.toLowerCase().replace(/[^a-z]+/g, '-');
+  return element('section', null, [element('h2', title, [], { id }), content], { 'aria-labelledby': id });
+}
+
+/** A new secret (a token, a signing secret) shown this once under a warning, with a copy button
+ *  (`#<id>-copy`, for the page to focus). The page keeps it nowhere: a reload and it is gone. */
+export function shownOnce(id, title, warning, what, secret) {
+  const copy = button(`Copy ${what}`, 'button', { id: `${id}-copy` });
+  copy.addEventListener('click', async () => {
+    await navigator.clipboard.writeText(secret);
+    copy.textContent = 'Copied';
+  });
+  return element('section', null, [
+    element('h2', title, [], { id: `${id}-title` }),
+    element('p', warning, [], { class: 'warning' }),
+    element('p', secret, [], { id: `${id}-secret`, class: 'secret' }),
+    copy,
+  ], { 'aria-labelledby': `${id}-title` });
+}
