@@ -1,5 +1,6 @@
 using System.Net.Http.Json;
 using System.Security.Cryptography;
+using System.Text.Json;
 using Coffer.Testing;
 using Microsoft.Playwright;
 
@@ -7,14 +8,17 @@ namespace Coffer.Console.Tests;
 
 /// <summary>
 /// The Overview page in a real browser (docs/console.md, "Overview"): the node, the XKS calls it
-/// answered (signed by an independent signer), the refused ones with their reason, and the engaged
-/// kill switch.
+/// answered (signed by an independent signer), the refused ones with their reason, the engaged kill
+/// switch, and the keys near their expiry or their encryption budget.
 /// </summary>
 public sealed class OverviewTests(Browser browser) : IClassFixture<Browser>, IAsyncLifetime
 {
     private DevServer _node = null!;
 
-    public async Task InitializeAsync() => _node = await DevServer.StartAsync();
+    /// <summary>A small encryption budget, so a few XKS calls use most of one.</summary>
+    private const long Budget = 10;
+
+    public async Task InitializeAsync() => _node = await DevServer.StartAsync(o => o.Xks.MaxEncryptionsPerKeyVersion = Budget);
 
     public async Task DisposeAsync() => await _node.DisposeAsync();
 
@@ -45,4 +49,44 @@ public sealed class OverviewTests(Browser browser) : IClassFixture<Browser>, IAs
             await Assertions.Expect(page.GetByRole(AriaRole.Table, new() { Name = "Nodes of this installation" })).ToContainTextAsync("unsealed");
             await Browser.AssertAccessibleAsync(page);
         });
+
+    [Fact]
+    public Task The_overview_lists_keys_near_their_expiry_or_their_encryption_budget() =>
+        browser.RunAsync(nameof(The_overview_lists_keys_near_their_expiry_or_their_encryption_budget), async page =>
+        {
+            var store = (await _node.Admin.GetFromJsonAsync<JsonElement>("/api/v1/keys?q=" + _node.Info.KeyId)).GetProperty("keys")[0].GetProperty("keyStoreId").GetString();
+            var expiring = await CreateKeyAsync(store!, "expiring-soon");
+            using (var dated = await _node.Admin.PutAsJsonAsync($"/api/v1/keys/{expiring}/versions/1/dates", new { deactivatesAt = DateTimeOffset.UtcNow.AddDays(5) }))
+            {
+                dated.EnsureSuccessStatusCode();
+            }
+
+            await CreateKeyAsync(store!, "far-from-expiry");
+            var busy = await CreateKeyAsync(store!, "nearly-spent");
+            var xks = XksClient.For(_node);
+            for (var i = 0; i < Budget - 1; i++)
+            {
+                Assert.Equal(200, (await xks.EncryptAsync("nearly-spent", RandomNumberGenerator.GetBytes(32))).Status);
+            }
+
+            await Pages.LogInAsync(page, _node);
+
+            var attention = page.GetByRole(AriaRole.Table, new() { Name = "Key versions near their expiry or encryption budget" });
+            await Assertions.Expect(attention.GetByRole(AriaRole.Row).Filter(new() { HasText = "expiring-soon" })).ToContainTextAsync("expiry");
+            await Assertions.Expect(attention.GetByRole(AriaRole.Row).Filter(new() { HasText = "nearly-spent" })).ToContainTextAsync("encryption budget");
+            await Assertions.Expect(attention).Not.ToContainTextAsync("far-from-expiry");
+            await Assertions.Expect(attention).Not.ToContainTextAsync(_node.Info.KeyId);
+            await Browser.AssertAccessibleAsync(page);
+
+            await attention.GetByRole(AriaRole.Link, new() { Name = "nearly-spent" }).ClickAsync();
+            await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Key nearly-spent" })).ToBeVisibleAsync();
+            Assert.EndsWith("#/keys/" + busy, page.Url, StringComparison.Ordinal);
+        });
+
+    private async Task<string> CreateKeyAsync(string keyStoreId, string name)
+    {
+        using var created = await _node.Admin.PostAsJsonAsync($"/api/v1/keystores/{keyStoreId}/keys", new { name });
+        created.EnsureSuccessStatusCode();
+        return (await created.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetString()!;
+    }
 }

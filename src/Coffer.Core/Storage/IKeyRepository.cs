@@ -112,7 +112,16 @@ public interface IKeyRepository
 
     /// <summary>How many encryptions have been reserved under a version so far (0 when it does not exist).</summary>
     Task<long> GetEncryptionsReservedAsync(string keyId, int version, CancellationToken ct = default);
+
+    /// <summary>Versions that will soon stop encrypting, of keys that are not being destroyed: PreActive or
+    /// Active ones expiring (deactivatesAt) before <paramref name="expiresBefore"/>, soonest first, then Active
+    /// ones with at least <paramref name="reservedAtLeast"/> encryptions reserved, fullest first; at most
+    /// <paramref name="limit"/> of each. Both are index reads, however many keys there are.</summary>
+    Task<IReadOnlyList<KeyVersionAttention>> ListVersionsNeedingAttentionAsync(DateTimeOffset expiresBefore, long reservedAtLeast, int limit, CancellationToken ct = default);
 }
+
+/// <summary>A version near its expiry or its encryption budget, with its key's name and key store.</summary>
+public sealed record KeyVersionAttention(string KeyId, string KeyStoreId, string Name, int Version, DateTimeOffset? DeactivatesAt, long EncryptionsReserved);
 
 /// <summary>What a reservation of encryptions gave: <see cref="Granted"/> more, bringing the version's
 /// reserved total to <see cref="Total"/>.</summary>

@@ -36,7 +36,11 @@ internal sealed class AdminListener(WebApplication app) : Listener(app)
         }
 
         builder.Services.AddManagementAccess();
-        builder.Services.AddSingleton(new ConsoleSessions(node.Part<Storage.ICofferStorage>(), time, secure: options.Admin.Tls.Enabled));
+        builder.Services.AddSingleton(new ConsoleSessions(node.Part<Storage.ICofferStorage>(), time, secure: options.Admin.Tls.Enabled, options.Oidc));
+        if (options.Oidc is { HasBrowserLogin: true })
+        {
+            builder.Services.AddSingleton(sp => ActivatorUtilities.CreateInstance<OidcConsoleLogin>(sp, options.Oidc, node.Part<Storage.ICofferStorage>(), options.Admin.Tls.Enabled));
+        }
         builder.Services.AddSingleton<Approvals.ApprovalRuns>();
         builder.Services.AddSingleton<DestructionSweeper>();
         builder.Services.AddHostedService(services => services.GetRequiredService<DestructionSweeper>());

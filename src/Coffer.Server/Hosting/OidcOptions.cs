@@ -38,8 +38,35 @@ public sealed class OidcOptions
     /// unknown: a rotated key is picked up at once, a flood of forged key ids costs the IdP one fetch.</summary>
     public int KeyRefreshIntervalSeconds { get; set; } = 60;
 
-    /// <summary>How long one fetch of the discovery document or the key set may take.</summary>
+    /// <summary>How long one fetch of the discovery document or the key set may take (and one code
+    /// exchange at the token endpoint).</summary>
     public int MetadataTimeoutSeconds { get; set; } = 10;
+
+    /// <summary>The client id Coffer is registered under at the IdP for the web console's login
+    /// (authorization code with PKCE; docs/console.md, "Login through the identity provider"); the ID
+    /// tokens' audience. Null: the console offers only token login.</summary>
+    public string? ClientId { get; set; }
+
+    /// <summary>A file holding the client secret, for an IdP that registers Coffer as a confidential
+    /// client; null for a public client (PKCE alone).</summary>
+    public string? ClientSecretPath { get; set; }
+
+    /// <summary>The path the IdP sends the browser back to, on the console's own address; set it when
+    /// a proxy serves Coffer under another path.</summary>
+    public string RedirectPath { get; set; } = DefaultRedirectPath;
+
+    /// <summary>The provider's name on the login button ("Log in with …"); null: the issuer's host.</summary>
+    public string? DisplayName { get; set; }
+
+    /// <summary>The scopes asked for; <c>openid</c> is required.</summary>
+    public string Scope { get; set; } = "openid profile email";
+
+    internal const string DefaultRedirectPath = "/api/v1/session/oidc/callback";
+
+    /// <summary>Whether the web console offers login through the IdP.</summary>
+    internal bool HasBrowserLogin => !string.IsNullOrWhiteSpace(ClientId);
+
+    internal string ProviderName => string.IsNullOrWhiteSpace(DisplayName) ? IssuerUri.Host : DisplayName;
 
     /// <summary>The roles these IdP groups hold under this configuration.</summary>
     internal IReadOnlyList<RoleGrant> GrantsOf(IReadOnlyCollection<string> groups) =>

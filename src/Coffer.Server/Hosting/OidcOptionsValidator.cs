@@ -27,6 +27,15 @@ internal sealed class OidcOptionsValidator : IValidateOptions<CofferOptions>
         problems.Require(oidc.ClockSkewSeconds is >= 0 and <= 300, $"Oidc:ClockSkewSeconds must be 0..300, not {oidc.ClockSkewSeconds}.");
         problems.Require(oidc.KeyRefreshIntervalSeconds is >= 1 and <= 86_400, $"Oidc:KeyRefreshIntervalSeconds must be 1..86400, not {oidc.KeyRefreshIntervalSeconds}.");
         problems.Require(oidc.MetadataTimeoutSeconds is >= 1 and <= 120, $"Oidc:MetadataTimeoutSeconds must be 1..120, not {oidc.MetadataTimeoutSeconds}.");
+        problems.Require(oidc.ClientId is null || !string.IsNullOrWhiteSpace(oidc.ClientId),
+            "Oidc:ClientId must be the client id Coffer is registered under at the identity provider, or be left out (no login through it in the web console).");
+        problems.Require(oidc.ClientSecretPath is null || (oidc.ClientId is not null && File.Exists(oidc.ClientSecretPath)),
+            $"Oidc:ClientSecretPath '{oidc.ClientSecretPath}' must name a readable file holding the client secret, and needs Oidc:ClientId.");
+        problems.Require(oidc.RedirectPath.StartsWith('/') && !oidc.RedirectPath.StartsWith("//", StringComparison.Ordinal)
+            && oidc.RedirectPath.IndexOfAny(['?', '#', ' ']) < 0,
+            $"Oidc:RedirectPath must be a path on Coffer's own address, starting with '/', without query or fragment; got '{oidc.RedirectPath}'.");
+        problems.Require(oidc.Scope.Split(' ', StringSplitOptions.RemoveEmptyEntries).Contains("openid", StringComparer.Ordinal),
+            $"Oidc:Scope must contain 'openid' (an ID token is what the login checks); got '{oidc.Scope}'.");
         for (var i = 0; i < oidc.GroupRoles.Count; i++)
         {
             var mapping = oidc.GroupRoles[i];

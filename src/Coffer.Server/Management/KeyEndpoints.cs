@@ -29,6 +29,7 @@ internal static class KeyEndpoints
             .WithSummary("Disable a key: AWS KMS can no longer encrypt or decrypt with it");
         KeyLifecycleEndpoints.Map(group);
         KeyDestructionEndpoints.Map(group);
+        KeyAttentionEndpoints.Map(group);
         BulkRotateEndpoints.Map(group);
     }
 

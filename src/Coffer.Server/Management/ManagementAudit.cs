@@ -79,7 +79,7 @@ internal static partial class ManagementAudit
         var logger = http.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(ManagementAudit).FullName!);
 
         // The path names every id the call is about (key store, key, credential); bodies are never recorded.
-        var request = Targets(Caller(http, metadata.Action), http.Request.RouteValues) with { Details = http.Request.Method + " " + http.Request.Path };
+        var request = Targets(Caller(http, metadata.Action), http.Request.RouteValues) with { Details = http.Request.Method + " " + http.Request.Path + GivenReason(http) };
         return await AuditedAsync(audit, logger, metadata, request, () => next(context).AsTask(), http.RequestAborted);
     }
 
@@ -148,6 +148,13 @@ internal static partial class ManagementAudit
             Log.RunsUnaudited(logger, metadata.Action, e);
         }
     }
+
+    /// <summary>The caller's reason for a change (the <c>Coffer-Reason</c> header, as a held call's request
+    /// keeps it): why a version was marked compromised, say. At most its first 512 characters.</summary>
+    private static string GivenReason(HttpContext http) =>
+        http.Request.Headers[Approvals.QuorumGate.ReasonHeader].ToString() is { Length: > 0 } reason
+            ? ", reason: " + (reason.Length > Approvals.QuorumGate.MaxReasonLength ? reason[..Approvals.QuorumGate.MaxReasonLength] : reason)
+            : string.Empty;
 
     /// <summary>The ids named in the path: <c>{id}</c> is always a key store, <c>{keyId}</c> a key,
     /// <c>{version}</c> one of its versions (a webhook's id stays in Details, "DELETE /api/v1/alerts/webhooks/whk_…").</summary>

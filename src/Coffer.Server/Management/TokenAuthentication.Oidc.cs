@@ -38,21 +38,12 @@ internal sealed partial class TokenAuthentication
                     $"The identity-provider token was refused ({reason}). Get a new token from your identity provider for this Coffer's audience, or use a Coffer management token.");
         }
 
-        // A Coffer user with this subject: the caller is that user, with the roles and groups Coffer
-        // gives it and those the IdP's groups map to. Otherwise the IdP's word alone, as "oidc:<sub>".
-        var user = await storage.Principals.FindByOidcSubjectAsync(identity.Subject, http.RequestAborted);
-        if (user is { IsEnabled: false })
+        var (caller, disabledUser) = await OidcCallers.CallerOfAsync(storage, identity.Subject, identity.Name, identity.Groups, identity.Grants, http.RequestAborted);
+        if (caller is null)
         {
-            return Refuse("oidc: user disabled", user.Id, detail: "The Coffer user of this identity-provider login is disabled.");
+            return Refuse("oidc: user disabled", disabledUser, detail: "The Coffer user of this identity-provider login is disabled.");
         }
 
-        var caller = user is null
-            ? new Caller(OidcTokenValidator.CallerIdPrefix + identity.Subject, CallerKinds.User, identity.Name, identity.Grants, identity.Groups)
-            : Caller.ForPrincipal(user, null) with
-            {
-                Grants = [.. user.Grants.Union(identity.Grants)],
-                Groups = [.. user.Groups.Union(identity.Groups, StringComparer.Ordinal)],
-            };
         return new Authentication(caller, default, new OidcLogin(jwt, identity));
     }
 
@@ -97,7 +88,7 @@ internal sealed partial class TokenAuthentication
         }
     }
 
-    private static string GroupList(IReadOnlyList<string> groups) =>
+    internal static string GroupList(IReadOnlyList<string> groups) =>
         groups.Count == 0 ? "none"
         : groups.Count <= GroupsShown ? string.Join(", ", groups)
         : string.Join(", ", groups.Take(GroupsShown)) + string.Create(CultureInfo.InvariantCulture, $" and {groups.Count - GroupsShown} more");

@@ -52,7 +52,7 @@ internal sealed partial class TokenAuthentication
             .ExecuteAsync(Context);
     }
 
-    private static string RoleList(Caller caller) => caller.Grants.Count == 0 ? "none" :
+    internal static string RoleList(Caller caller) => caller.Grants.Count == 0 ? "none" :
         string.Join(", ", caller.Grants.Select(g => g.KeyStoreId is null ? g.Role : g.Role + " on " + g.KeyStoreId));
 
     /// <summary>The call is refused either way; a refusal the audit store cannot take is logged, not

@@ -2,7 +2,10 @@ using System.Buffers.Text;
 using System.Security.Cryptography;
 using System.Text;
 using Coffer.Auth;
+using Coffer.Server.Hosting;
 using Coffer.Server.Management;
+using Coffer.Server.Management.Oidc;
+using Coffer.Server.Services;
 using Coffer.Storage;
 using Microsoft.AspNetCore.Http;
 
@@ -21,7 +24,7 @@ namespace Coffer.Server.WebConsole;
 /// request it makes the browser send. The CSRF token is a hash of the session id, so it need not be
 /// stored and reveals nothing of the id.
 /// </remarks>
-internal sealed class ConsoleSessions(ICofferStorage storage, TimeProvider time, bool secure)
+internal sealed class ConsoleSessions(ICofferStorage storage, TimeProvider time, bool secure, OidcOptions? oidc = null)
 {
     /// <summary>A session unused for this long ends.</summary>
     public static readonly TimeSpan IdleTimeout = TimeSpan.FromMinutes(15);
@@ -62,12 +65,28 @@ internal sealed class ConsoleSessions(ICofferStorage storage, TimeProvider time,
             return new OpenedSession(null, null, default, refusal);
         }
 
+        var (id, expires) = await AddAsync(token.Id, null, token.ExpiresAt, now, ct);
+        return new OpenedSession(id, caller, expires, null);
+    }
+
+    /// <summary>Opens a session for a login through the identity provider whose ID token was checked
+    /// and whose caller was derived from it (docs/console.md, "Login through the identity provider").
+    /// The session keeps the login's subject, name and groups, never the token, and ends at the ID
+    /// token's expiry if that comes first.</summary>
+    public async Task<OpenedSession> OpenAsync(ConsoleOidcLogin login, DateTimeOffset idTokenExpiresAt, Caller caller, CancellationToken ct)
+    {
+        var (id, expires) = await AddAsync(null, login, idTokenExpiresAt, time.GetUtcNow(), ct);
+        return new OpenedSession(id, caller, expires, null);
+    }
+
+    private async Task<(string Id, DateTimeOffset ExpiresAt)> AddAsync(string? tokenId, ConsoleOidcLogin? login, DateTimeOffset? endsBy, DateTimeOffset now, CancellationToken ct)
+    {
         // Sessions that ended go at the next login: the table holds the live ones and a few more.
         await storage.ConsoleSessions.DeleteEndedAsync(now, now - IdleTimeout, ct);
         var id = Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(IdBytes));
-        var expires = token.ExpiresAt is { } tokenExpiry && tokenExpiry < now + Lifetime ? tokenExpiry : now + Lifetime;
-        await storage.ConsoleSessions.AddAsync(new ConsoleSession(HashOf(id), token.Id, now, now, expires), ct);
-        return new OpenedSession(id, caller, expires, null);
+        var expires = endsBy is { } end && end < now + Lifetime ? end : now + Lifetime;
+        await storage.ConsoleSessions.AddAsync(new ConsoleSession(HashOf(id), tokenId, now, now, expires, login), ct);
+        return (id, expires);
     }
 
     /// <summary>The caller a session cookie stands for now, or why it stands for nobody. Records the
@@ -82,19 +101,33 @@ internal sealed class ConsoleSessions(ICofferStorage storage, TimeProvider time,
             return (null, "unknown or ended console session");
         }
 
-        var token = await storage.System.GetTokenAsync(session.TokenId, ct);
-        if (token is null)
-        {
-            return (null, "unknown or ended console session");
-        }
-
-        var (caller, refusal) = await TokenAuthentication.CallerOfTokenAsync(storage, token, now, ct);
+        var (caller, refusal) = await CallerOfAsync(session, now, ct);
         if (caller is not null && now - session.LastSeenAt >= TouchInterval)
         {
             await storage.ConsoleSessions.TouchAsync(hash, now, ct);
         }
 
         return (caller, refusal);
+    }
+
+    /// <summary>Who a live session stands for now: its token's caller as the token is now, or the caller
+    /// its identity-provider login's groups give under today's Oidc settings (none once they are gone),
+    /// as a bearer JWT with those groups would be.</summary>
+    private async Task<(Caller? Caller, string? Refusal)> CallerOfAsync(ConsoleSession session, DateTimeOffset now, CancellationToken ct)
+    {
+        if (session.Oidc is { } login)
+        {
+            if (oidc is not { HasBrowserLogin: true })
+            {
+                return (null, "console session of an identity-provider login, which is no longer configured");
+            }
+
+            var (caller, _) = await OidcCallers.CallerOfAsync(storage, login.Subject, login.Name, login.Groups, oidc.GrantsOf(login.Groups), ct);
+            return caller is null ? (null, "oidc: user disabled") : caller.Grants.Count == 0 ? (null, "no role") : (caller, null);
+        }
+
+        var token = session.TokenId is null ? null : await storage.System.GetTokenAsync(session.TokenId, ct);
+        return token is null ? (null, "unknown or ended console session") : await TokenAuthentication.CallerOfTokenAsync(storage, token, now, ct);
     }
 
     /// <summary>Ends the session (logout); a second logout finds nothing and is not an error.</summary>
@@ -112,8 +145,7 @@ internal sealed class ConsoleSessions(ICofferStorage storage, TimeProvider time,
     /// <summary>Whether the request carries its session's CSRF token (compared in constant time).</summary>
     public static bool HasCsrfToken(HttpRequest request, string sessionId)
     {
-        var presented = request.Headers[CsrfHeader].ToString();
-        return CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(presented), Encoding.UTF8.GetBytes(CsrfTokenOf(sessionId)));
+        return ConstantTime.TextEquals(request.Headers[CsrfHeader].ToString(), CsrfTokenOf(sessionId));
     }
 
     public CookieOptions CookieOptions(DateTimeOffset? expires = null) => new()

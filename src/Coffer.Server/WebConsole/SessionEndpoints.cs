@@ -22,6 +22,7 @@ internal static class SessionEndpoints
             .WithSummary("This browser's console session: its caller, CSRF token and limits (404 without a session cookie)");
         group.MapDelete("", CloseAsync).AllowAnonymous().WithAuditAction("console.logout")
             .WithSummary("Log out: ends the session and clears its cookie");
+        OidcLoginEndpoints.Map(group);
     }
 
     private static async Task<Results<Created<SessionView>, ProblemHttpResult>> OpenAsync(

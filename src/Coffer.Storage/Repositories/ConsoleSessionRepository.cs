@@ -6,10 +6,12 @@ namespace Coffer.Storage.Repositories;
 internal sealed class ConsoleSessionRepository(CofferStorage storage) : IConsoleSessionRepository
 {
     private const string Insert =
-        "INSERT INTO console_sessions (hash, token_id, created_at, last_seen_at, expires_at) VALUES (@Hash, @TokenId, @CreatedAt, @LastSeenAt, @ExpiresAt)";
+        "INSERT INTO console_sessions (hash, token_id, oidc_subject, oidc_name, oidc_groups, created_at, last_seen_at, expires_at) " +
+        "VALUES (@Hash, @TokenId, @OidcSubject, @OidcName, @OidcGroups, @CreatedAt, @LastSeenAt, @ExpiresAt)";
 
     private const string SelectByHash =
-        "SELECT hash AS Hash, token_id AS TokenId, created_at AS CreatedAt, last_seen_at AS LastSeenAt, expires_at AS ExpiresAt FROM console_sessions WHERE hash = @Hash";
+        "SELECT hash AS Hash, token_id AS TokenId, oidc_subject AS OidcSubject, oidc_name AS OidcName, oidc_groups AS OidcGroups, " +
+        "created_at AS CreatedAt, last_seen_at AS LastSeenAt, expires_at AS ExpiresAt FROM console_sessions WHERE hash = @Hash";
 
     // Times are stored as fixed-width UTC text (DbValues.Time), so text order is time order.
     private const string Touch = "UPDATE console_sessions SET last_seen_at = @At WHERE hash = @Hash AND last_seen_at < @At";
@@ -26,6 +28,9 @@ internal sealed class ConsoleSessionRepository(CofferStorage storage) : IConsole
         {
             session.Hash,
             session.TokenId,
+            OidcSubject = session.Oidc?.Subject,
+            OidcName = session.Oidc?.Name,
+            OidcGroups = session.Oidc is { } oidc ? DbValues.Strings(oidc.Groups) : null,
             CreatedAt = DbValues.Time(session.CreatedAt),
             LastSeenAt = DbValues.Time(session.LastSeenAt),
             ExpiresAt = DbValues.Time(session.ExpiresAt),
@@ -38,7 +43,8 @@ internal sealed class ConsoleSessionRepository(CofferStorage storage) : IConsole
         var row = await connection.QuerySingleOrDefaultAsync<SessionRow>(new CommandDefinition(SelectByHash, new { Hash = hash }, cancellationToken: ct));
         return row is null
             ? null
-            : new ConsoleSession(row.Hash, row.TokenId, DbValues.ParseTime(row.CreatedAt), DbValues.ParseTime(row.LastSeenAt), DbValues.ParseTime(row.ExpiresAt));
+            : new ConsoleSession(row.Hash, row.TokenId, DbValues.ParseTime(row.CreatedAt), DbValues.ParseTime(row.LastSeenAt), DbValues.ParseTime(row.ExpiresAt),
+                row.OidcSubject is null ? null : new ConsoleOidcLogin(row.OidcSubject, row.OidcName ?? row.OidcSubject, DbValues.ParseStrings(row.OidcGroups ?? "[]")));
     }
 
     public async Task TouchAsync(byte[] hash, DateTimeOffset at, CancellationToken ct = default)
@@ -62,7 +68,10 @@ internal sealed class ConsoleSessionRepository(CofferStorage storage) : IConsole
     private sealed class SessionRow
     {
         public byte[] Hash { get; init; } = [];
-        public string TokenId { get; init; } = "";
+        public string? TokenId { get; init; }
+        public string? OidcSubject { get; init; }
+        public string? OidcName { get; init; }
+        public string? OidcGroups { get; init; }
         public string CreatedAt { get; init; } = "";
         public string LastSeenAt { get; init; } = "";
         public string ExpiresAt { get; init; } = "";

@@ -16,6 +16,21 @@ namespace Coffer.Server.Tests.Audit;
 public sealed class ManagementAuditTests(SharedNode shared) : IClassFixture<SharedNode>
 {
     [Fact]
+    public async Task A_changes_records_keep_the_reason_its_caller_gave()
+    {
+        await using var node = await DevServer.StartAsync();
+        var key = await node.Admin.CreateKeyAsync((string)(await node.Admin.CreateKeyStoreAsync())["id"]!, new { name = "reasoned" });
+        using var request = new HttpRequestMessage(HttpMethod.Post, $"/api/v1/keys/{(string)key["id"]!}/versions/1/compromise");
+        request.Headers.Add("Coffer-Reason", "found in a leaked backup");
+        (await node.Admin.SendAsync(request)).Dispose();
+
+        var compromise = Pair(await node.Admin.AllRecordsAsync("&action=key.version.compromise"), "key.version.compromise", _ => true);
+
+        Assert.EndsWith(", reason: found in a leaked backup", (string?)compromise.Requested["details"], StringComparison.Ordinal);
+        Assert.Contains(", reason: found in a leaked backup -> 200", (string?)compromise.Done["details"], StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Each_change_is_recorded_before_and_after_with_the_token_id_source_ip_and_target_ids()
     {
         var node = shared.Node;

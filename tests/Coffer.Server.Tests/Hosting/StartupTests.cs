@@ -32,6 +32,8 @@ public sealed class StartupTests : IDisposable
         { "syslog without host", "Audit:Syslog:Host is required: the syslog receiver's name or address." },
         { "alert batch", "Alerts:BatchSize must be 1..10000, not 0." },
         { "oidc audience", "Oidc:Audience is required: the 'aud' value the identity provider puts into tokens for Coffer (e.g. api://coffer)." },
+        { "oidc scope", "Oidc:Scope must contain 'openid' (an ID token is what the login checks); got 'profile email'." },
+        { "oidc redirect", "Oidc:RedirectPath must be a path on Coffer's own address, starting with '/', without query or fragment; got 'https://evil.example/cb'." },
         { "aad limit", "Xks:MaxAadBytes must be 8192..65535 (the XKS spec's minimum; the AAD's length prefix has 16 bits), not 70000." },
         { "full reload", "Cluster:FullReloadSeconds must be 1..3600, not 0: the full reload is what retries a cache that failed to reload." },
         { "retention age", "Audit:Retention:MaxAgeDays must be 1..36500 (days a record stays in the live log), or be left out to archive only on request; not 0." },
@@ -59,6 +61,8 @@ public sealed class StartupTests : IDisposable
             case "syslog without host": options.Audit.Syslog = new SyslogSinkOptions { Enabled = true }; break;
             case "alert batch": options.Alerts.BatchSize = 0; break;
             case "oidc audience": options.Oidc = new OidcOptions { Issuer = "https://idp.example.test/realms/coffer" }; break;
+            case "oidc scope": options.Oidc = new OidcOptions { Issuer = "https://idp.example.test", Audience = "api://coffer", ClientId = "coffer", Scope = "profile email" }; break;
+            case "oidc redirect": options.Oidc = new OidcOptions { Issuer = "https://idp.example.test", Audience = "api://coffer", ClientId = "coffer", RedirectPath = "https://evil.example/cb" }; break;
             case "aad limit": options.Xks.MaxAadBytes = 70000; break;
             case "full reload": options.Cluster.FullReloadSeconds = 0; break;
             case "retention age": options.Audit.Retention.MaxAgeDays = 0; break;

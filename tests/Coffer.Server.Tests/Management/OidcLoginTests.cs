@@ -358,12 +358,13 @@ public sealed class OidcNodeTests
     }
 
     [Fact]
-    public async Task Unreachable_issuer_with_no_cached_keys_is_a_503_and_an_auth_failed_record()
+    public async Task Unreachable_issuer_with_no_cached_keys_is_a_503_and_an_auth_failed_record_and_the_console_login_says_so()
     {
         var time = new FakeTimeProvider(OidcNode.Start);
         await using var issuer = await TestIssuer.StartAsync(time);
         var options = OidcNode.Options(issuer);
         options.Issuer = "http://127.0.0.1:" + ClosedPort();
+        options.ClientId = "coffer-console";
         await using var node = await DevServer.StartAsync(o => o.Oidc = options, time: time);
 
         using var http = ManagementApi.ClientWith(node, "Bearer " + issuer.Token(new TokenSpec { Issuer = options.Issuer }));
@@ -373,6 +374,12 @@ public sealed class OidcNodeTests
         Assert.Contains("identity provider could not be reached", (string?)problem["detail"], StringComparison.Ordinal);
         var failure = (await node.Admin.AllRecordsAsync("&action=auth.failed")).Last();
         Assert.Equal("oidc: IdP unreachable", (string?)failure["reason"]);
+
+        using var browser = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false }) { BaseAddress = node.Server.AdminUrl };
+        using var start = await browser.GetAsync("/api/v1/session/oidc/start");
+        Assert.Equal(HttpStatusCode.Redirect, start.StatusCode);
+        Assert.Equal("/console/#/login?error=unreachable", start.Headers.Location?.OriginalString);
+        Assert.False(start.Headers.Contains("Set-Cookie"));
     }
 
     [Fact]

@@ -48,6 +48,22 @@ public abstract partial class RepositoryConformanceTests
         Assert.Null(await Store.ConsoleSessions.FindAsync(expired.Hash));
     }
 
+    [Fact]
+    public async Task A_console_session_of_an_identity_provider_login_keeps_its_subject_name_and_groups_and_no_token()
+    {
+        var hash = Enumerable.Repeat((byte)0x44, 32).ToArray();
+        var login = new ConsoleOidcLogin("sub-1", "Dana", ["kms-admins", "team-payments"]);
+        await Store.ConsoleSessions.AddAsync(new ConsoleSession(hash, null, T0, T0, T0.AddHours(1), login));
+
+        var found = await Store.ConsoleSessions.FindAsync(hash);
+
+        Assert.NotNull(found);
+        Assert.Null(found.TokenId);
+        Assert.Equal(("sub-1", "Dana"), (found.Oidc?.Subject, found.Oidc?.Name));
+        Assert.Equal(["kms-admins", "team-payments"], found.Oidc!.Groups);
+        Assert.Equal(T0.AddHours(1), found.ExpiresAt);
+    }
+
     private static readonly IEqualityComparer<ApiToken?> TokenComparer =
         EqualityComparer<ApiToken?>.Create((a, b) => a?.Id == b?.Id && a?.Name == b?.Name && a?.Role == b?.Role, t => t?.Id.GetHashCode(StringComparison.Ordinal) ?? 0);
 }

@@ -21,6 +21,12 @@ namespace Coffer.Testing.Oidc;
 /// key id, as an IdP's key rotation does. Token times come from the given clock, so tests can drive
 /// Coffer and the issuer with one fake clock.
 /// </summary>
+/// <remarks>
+/// For the console's login (authorization code with PKCE) it also serves <c>/authorize</c>, which
+/// approves <see cref="SignInAs"/> at once and sends the browser back with a one-time code, and
+/// <c>/token</c>, which gives that code's ID token only for the verifier whose S256 challenge came with
+/// it, the same client and the same redirect address, once.
+/// </remarks>
 public sealed class TestIssuer : IAsyncDisposable
 {
     public const string DefaultAudience = "api://coffer-tests";
@@ -30,6 +36,7 @@ public sealed class TestIssuer : IAsyncDisposable
     private readonly Lock _gate = new();
     private RsaSecurityKey _rsa;
     private readonly ECDsaSecurityKey _ec;
+    private readonly Dictionary<string, PendingCode> _codes = new(StringComparer.Ordinal);
     private int _jwksFetches;
     private int _rotations;
 
@@ -51,6 +58,13 @@ public sealed class TestIssuer : IAsyncDisposable
 
     /// <summary>The issuer URL (<c>iss</c>), e.g. <c>http://127.0.0.1:41234</c>.</summary>
     public string Issuer { get; private set; } = "";
+
+    /// <summary>Who <c>/authorize</c> signs in, and the ID token's claims (its <see cref="TokenSpec.Audience"/>
+    /// should be the client id); null: the authorization endpoint answers <c>access_denied</c>.</summary>
+    public TokenSpec? SignInAs { get; set; }
+
+    /// <summary>The last ID token <c>/token</c> gave (tests check it reaches no log or record).</summary>
+    public string? LastIdToken { get; private set; }
 
     /// <summary>How often the JWKS was fetched (Coffer's key refreshes).</summary>
     public int JwksFetches => Volatile.Read(ref _jwksFetches);
@@ -78,6 +92,8 @@ public sealed class TestIssuer : IAsyncDisposable
         var issuer = new TestIssuer(app, time ?? TimeProvider.System);
         app.MapGet("/.well-known/openid-configuration", issuer.DiscoveryAsync);
         app.MapGet("/jwks", issuer.JwksAsync);
+        app.MapGet("/authorize", issuer.Authorize);
+        app.MapPost("/token", async http => await issuer.Exchange(await http.Request.ReadFormAsync()).ExecuteAsync(http));
         await app.StartAsync();
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         issuer.Issuer = address.TrimEnd('/');
@@ -158,6 +174,8 @@ public sealed class TestIssuer : IAsyncDisposable
     {
         ["issuer"] = Issuer,
         ["jwks_uri"] = Issuer + "/jwks",
+        ["authorization_endpoint"] = Issuer + "/authorize",
+        ["token_endpoint"] = Issuer + "/token",
         ["id_token_signing_alg_values_supported"] = new[] { "RS256", "ES256" },
         ["response_types_supported"] = new[] { "code" },
         ["subject_types_supported"] = new[] { "public" },
@@ -170,6 +188,59 @@ public sealed class TestIssuer : IAsyncDisposable
             .Select(Jwk).ToList();
         return http.Response.WriteAsJsonAsync(new Dictionary<string, object> { ["keys"] = keys });
     }
+
+    /// <summary>Approves <see cref="SignInAs"/> without asking and redirects back with a code.</summary>
+    private IResult Authorize(HttpContext http)
+    {
+        var query = http.Request.Query;
+        var redirect = query["redirect_uri"].ToString();
+        var state = query["state"].ToString();
+        if (query["response_type"] != "code" || query["code_challenge_method"] != "S256" || string.IsNullOrEmpty(query["code_challenge"]) || redirect.Length == 0)
+        {
+            return Results.BadRequest("response_type=code and an S256 code_challenge are required");
+        }
+
+        if (SignInAs is not { } user)
+        {
+            return Results.Redirect(redirect + "?error=access_denied&state=" + Uri.EscapeDataString(state));
+        }
+
+        var code = Base64Url(RandomNumberGenerator.GetBytes(32));
+        lock (_gate)
+        {
+            _codes[code] = new PendingCode(user, query["client_id"].ToString(), redirect, query["code_challenge"].ToString(), query["nonce"].ToString());
+        }
+
+        return Results.Redirect(redirect + "?code=" + code + "&state=" + Uri.EscapeDataString(state));
+    }
+
+    /// <summary>The ID token for a code, once, for the verifier of its challenge (RFC 7636 §4.6).</summary>
+    private IResult Exchange(IFormCollection form)
+    {
+        PendingCode? pending;
+        lock (_gate)
+        {
+            // A code is spent by its first use, right or wrong (RFC 6749 §4.1.2: used at most once).
+            _codes.Remove(form["code"].ToString(), out pending);
+        }
+
+        var verifier = form["code_verifier"].ToString();
+        var challenge = Base64Url(SHA256.HashData(Encoding.ASCII.GetBytes(verifier)));
+        if (form["grant_type"] != "authorization_code" || pending is null || pending.ClientId != form["client_id"]
+            || pending.RedirectUri != form["redirect_uri"] || verifier.Length < 43 || challenge != pending.Challenge)
+        {
+            return Results.Json(new Dictionary<string, string> { ["error"] = "invalid_grant" }, statusCode: 400);
+        }
+
+        // The login's nonce, unless the test gives the user another one (a token made for another login).
+        var claims = new Dictionary<string, object>(pending.User.OtherClaims, StringComparer.Ordinal);
+        claims.TryAdd("nonce", pending.Nonce);
+        var idToken = Token(pending.User with { OtherClaims = claims });
+        LastIdToken = idToken;
+        return Results.Json(new Dictionary<string, object> { ["access_token"] = "not-used", ["token_type"] = "Bearer", ["id_token"] = idToken });
+    }
+
+    private sealed record PendingCode(TokenSpec User, string ClientId, string RedirectUri, string Challenge, string Nonce);
 
     private static RsaSecurityKey PublicOnly(RsaSecurityKey key) => new(key.Rsa.ExportParameters(false)) { KeyId = key.KeyId };
 

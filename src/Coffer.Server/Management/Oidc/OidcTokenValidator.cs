@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Coffer.Auth;
 using Coffer.Server.Hosting;
+using Coffer.Server.Services;
 using Microsoft.Extensions.Logging;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Protocols;
@@ -88,7 +89,24 @@ internal sealed partial class OidcTokenValidator : IDisposable
         return dots == 2 && bearer[0] != '.' && !bearer.Contains("..", StringComparison.Ordinal);
     }
 
-    public async Task<OidcResult> ValidateAsync(string jwt, CancellationToken ct)
+    /// <summary>An access token sent as a management bearer: for <see cref="OidcOptions.Audience"/>.</summary>
+    public Task<OidcResult> ValidateAsync(string jwt, CancellationToken ct) => ValidateAsync(jwt, _options.Audience!, null, ct);
+
+    /// <summary>The ID token of a console login (docs/console.md, "Login through the identity provider"):
+    /// checked as an access token is, for the client id as audience, and carrying the login's nonce
+    /// (OpenID Connect Core 1.0, §3.1.3.7), so a token made for another login is refused.</summary>
+    public Task<OidcResult> ValidateIdTokenAsync(string jwt, string nonce, CancellationToken ct) => ValidateAsync(jwt, _options.ClientId!, nonce, ct);
+
+    /// <summary>The IdP's authorization and token endpoints, from its discovery document; null while it
+    /// cannot be reached and nothing is cached, or when it names none.</summary>
+    public async Task<(Uri Authorization, Uri Token)?> LoginEndpointsAsync(CancellationToken ct) =>
+        await ConfigurationAsync(ct) is { } configuration
+        && Uri.TryCreate(configuration.AuthorizationEndpoint, UriKind.Absolute, out var authorization)
+        && Uri.TryCreate(configuration.TokenEndpoint, UriKind.Absolute, out var token)
+            ? (authorization, token)
+            : null;
+
+    private async Task<OidcResult> ValidateAsync(string jwt, string audience, string? nonce, CancellationToken ct)
     {
         JsonWebToken token;
         try
@@ -127,7 +145,7 @@ internal sealed partial class OidcTokenValidator : IDisposable
             }
         }
 
-        var result = await _handler.ValidateTokenAsync(token, Parameters(configuration));
+        var result = await _handler.ValidateTokenAsync(token, Parameters(configuration, audience));
         if (!result.IsValid)
         {
             var refusal = RefusalOf(result.Exception);
@@ -146,6 +164,11 @@ internal sealed partial class OidcTokenValidator : IDisposable
         if (string.IsNullOrEmpty(subject))
         {
             return OidcResult.Refused(OidcRefusal.NoSubject);
+        }
+
+        if (nonce is not null && !(token.TryGetPayloadValue<string>("nonce", out var carried) && ConstantTime.TextEquals(carried, nonce)))
+        {
+            return OidcResult.Refused(OidcRefusal.WrongNonce);
         }
 
         var groups = GroupsOf(token, _options.GroupsClaim);
@@ -229,10 +252,10 @@ internal sealed partial class OidcTokenValidator : IDisposable
     private static bool HasKey(OpenIdConnectConfiguration configuration, string kid) =>
         configuration.SigningKeys.Any(k => string.Equals(k.KeyId, kid, StringComparison.Ordinal));
 
-    private TokenValidationParameters Parameters(OpenIdConnectConfiguration configuration) => new()
+    private TokenValidationParameters Parameters(OpenIdConnectConfiguration configuration, string audience) => new()
     {
         ValidIssuer = _options.Issuer,
-        ValidAudience = _options.Audience,
+        ValidAudience = audience,
         IssuerSigningKeys = configuration.SigningKeys,
         ValidAlgorithms = AllowedAlgorithms,
         RequireSignedTokens = true,
@@ -329,6 +352,7 @@ internal enum OidcRefusal
     WrongIssuer,
     WrongAudience,
     NoSubject,
+    WrongNonce,
     Invalid,
 }
 
@@ -348,6 +372,7 @@ internal static class OidcRefusals
         OidcRefusal.WrongIssuer => "wrong issuer",
         OidcRefusal.WrongAudience => "wrong audience",
         OidcRefusal.NoSubject => "no subject",
+        OidcRefusal.WrongNonce => "wrong nonce",
         _ => "invalid token",
     };
 }

@@ -12,8 +12,10 @@ export class ApiError extends Error {
   }
 }
 
-export async function api(method, path, body) {
+/** `reason`, when given, goes as the Coffer-Reason header: the change's audit record keeps it. */
+export async function api(method, path, body, reason) {
   const headers = { Accept: 'application/json' };
+  if (reason) headers['Coffer-Reason'] = reason;
   if (body !== undefined) headers['Content-Type'] = 'application/json';
   if (method !== 'GET' && csrf) headers[csrf.header] = csrf.token;
   const response = await fetch('/api/v1' + path, {
@@ -35,6 +37,16 @@ export async function currentSession() {
     return remember(await api('GET', '/session'));
   } catch (e) {
     if (e instanceof ApiError && (e.status === 404 || e.status === 401)) return null;
+    throw e;
+  }
+}
+
+/** The identity provider the console may log in through ({ provider, start }), or null. */
+export async function identityProvider() {
+  try {
+    return await api('GET', '/session/oidc');
+  } catch (e) {
+    if (e instanceof ApiError && e.status === 404) return null;
     throw e;
   }
 }

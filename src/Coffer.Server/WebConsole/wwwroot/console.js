@@ -1,5 +1,5 @@
 // The console's shell: login, logout, and the page of the address's #/fragment.
-import { api, ApiError, currentSession, logIn, logOut } from './api.js';
+import { api, ApiError, currentSession, identityProvider, logIn, logOut } from './api.js';
 import { canSomewhere, remember } from './access.js';
 import { renderAlerts } from './pages/alerts.js';
 import { renderApprovals } from './pages/approvals.js';
@@ -23,13 +23,32 @@ const pages = {
 };
 const $ = (id) => document.getElementById(id);
 
+// Why a login through the identity provider opened no session: the server sends the browser back to
+// #/login?error=<code> (docs/console.md, "Login through the identity provider").
+const oidcErrors = {
+  state: 'The login through the identity provider could not be matched to this browser: it took too long, or was started elsewhere. Try again.',
+  provider: 'The identity provider did not complete the login. Try again, or ask its administrator.',
+  unreachable: 'The identity provider cannot be reached. Try again later, or log in with a management token.',
+  token: 'The identity provider\'s answer did not pass Coffer\'s checks; no session was opened.',
+  disabled: 'Your Coffer user is disabled.',
+  role: 'Your identity-provider groups give you no role in Coffer. Ask an administrator to map one of them.',
+  audit: 'The audit log could not record the login, so no session was opened. Try again later.',
+};
+
 async function start() {
   $('login-form').addEventListener('submit', onLogin);
   $('logout').addEventListener('click', onLogout);
   window.addEventListener('hashchange', () => show());
+  const loginError = location.hash.startsWith('#/login') ? new URLSearchParams(location.hash.split('?')[1] ?? '').get('error') : null;
+  if (loginError !== null) history.replaceState(null, '', location.pathname);
+  const provider = await identityProvider();
+  if (provider) {
+    $('oidc-link').textContent = `Log in with ${provider.provider}`;
+    $('oidc-login').hidden = false;
+  }
   const session = await currentSession();
   if (session) await enter(session);
-  else showLogin();
+  else showLogin(loginError === null ? '' : oidcErrors[loginError] ?? 'The login through the identity provider failed.');
 }
 
 function showLogin(message = '') {

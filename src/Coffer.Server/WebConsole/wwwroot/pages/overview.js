@@ -1,14 +1,16 @@
-// Overview: each node's seal state and health, XKS calls per minute over the last hour, refused calls
-// and their reasons, engaged kill switches and pending approvals. Each part is its own /api/v1 call,
+// Overview: each node's seal state and health, XKS calls per minute over the last hour, key versions
+// near their expiry or encryption budget, refused calls and their reasons, engaged kill switches and
+// pending approvals. Each part is its own /api/v1 call,
 // made at once; a part the caller's role may not read says so instead of failing the page.
 import { api, ApiError } from '../api.js';
-import { element, table } from './dom.js';
+import { element, link, table } from './dom.js';
 import { trafficChart } from './traffic-chart.js';
 
 export async function renderOverview(view) {
-  const [status, traffic, refused, switches, approvals] = await Promise.allSettled([
+  const [status, traffic, attention, refused, switches, approvals] = await Promise.allSettled([
     api('GET', '/sys/status'),
     api('GET', '/traffic?minutes=60'),
+    api('GET', '/keys/attention?expiringWithinDays=30&budgetPercent=80'),
     api('GET', '/audit/records?outcome=denied&limit=10'),
     api('GET', '/kill-switches'),
     api('GET', '/approvals?state=pending&limit=20'),
@@ -19,6 +21,7 @@ export async function renderOverview(view) {
     summary(status.value),
     section('Nodes', status, (s) => nodes(s.nodes ?? [])),
     section('XKS calls in the last hour', traffic, (t) => trafficChart(t)),
+    section('Keys needing attention', attention, (a) => keysNeedingAttention(a.versions)),
     section('Refused calls', refused, (r) => refusedCalls(r.records)),
     section('Engaged kill switches', switches, (k) => killSwitches(k)),
     section('Pending approvals', approvals, (a) => pendingApprovals(a)),
@@ -47,6 +50,14 @@ function section(title, settled, render) {
 function nodes(list) {
   return table('Nodes of this installation', ['Node', 'State', 'Sealed', 'Health', 'HSM', 'Leader'],
     list.map((n) => [n.id, n.state, n.sealed ? 'sealed' : 'unsealed', n.health, n.hsmHealth ?? '—', n.leader ? 'leader' : '']));
+}
+
+/** Versions that soon stop encrypting: expiring within 30 days, or past 80% of their encryption budget. */
+function keysNeedingAttention(versions) {
+  if (versions.length === 0) return element('p', 'No key expires within 30 days or has used 80% of its encryption budget.', [], { class: 'muted' });
+  return table('Key versions near their expiry or encryption budget', ['Key', 'Version', 'Why', 'Expires', 'Budget used'],
+    versions.map((v) => [link(`#/keys/${v.keyId}`, v.name), String(v.version), v.why === 'budget' ? 'encryption budget' : 'expiry',
+      v.expiresAt ? time(v.expiresAt) : '—', `${Math.floor(v.budgetUsed * 1000) / 10}%`]));
 }
 
 function refusedCalls(records) {
