@@ -1,3 +1,4 @@
+using Coffer.Server.Hosting;
 using Xunit;
 
 namespace Coffer.Testing;
@@ -7,15 +8,21 @@ namespace Coffer.Testing;
 /// per test. xunit runs a class's tests one at a time, but in no fixed order and each after the others'
 /// changes, so a test on a shared node makes what it changes under names of its own and asserts on
 /// those; a test that needs a node nobody else touched (seal state, start-up, a whole-node listing)
-/// starts its own.
+/// starts its own. A class whose node needs other settings derives a fixture that overrides
+/// <see cref="Configure"/>.
 /// </summary>
-public sealed class SharedNode : IAsyncLifetime
+public class SharedNode : IAsyncLifetime
 {
     public DevServer Node { get; private set; } = null!;
 
     public HttpClient Admin => Node.Admin;
 
-    public async Task InitializeAsync() => Node = await DevServer.StartAsync();
+    public async Task InitializeAsync() => Node = await DevServer.StartAsync(Configure);
 
     public async Task DisposeAsync() => await Node.DisposeAsync();
+
+    /// <summary>Changes to the node's options before it starts; none by default.</summary>
+    protected virtual void Configure(CofferOptions options)
+    {
+    }
 }

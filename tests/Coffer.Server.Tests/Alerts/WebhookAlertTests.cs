@@ -10,9 +10,30 @@ namespace Coffer.Server.Tests.Alerts;
 /// <summary>
 /// Webhook alerts end to end: a real receiver on loopback, a real node and database.
 /// Retry delays are configured in milliseconds, so retries happen quickly without any test sleeping.
+/// The tests share one node (<see cref="FastAlertsNode"/>) and run one at a time; after each, every
+/// webhook is removed, so the next test's webhooks are the only ones and no delivery to a receiver that
+/// has stopped keeps being retried. Tests that restart the node, set a quorum policy (node-wide) or
+/// another attempt limit have a node of their own.
 /// </summary>
-public sealed class WebhookAlertTests
+public sealed class WebhookAlertTests(WebhookAlertTests.FastAlertsNode shared) : IClassFixture<WebhookAlertTests.FastAlertsNode>, IAsyncLifetime
 {
+    /// <summary>The node the tests share, with <see cref="Fast"/> alert settings.</summary>
+    public sealed class FastAlertsNode : SharedNode
+    {
+        protected override void Configure(CofferOptions options) => Fast()(options);
+    }
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public async Task DisposeAsync()
+    {
+        foreach (var webhook in (await shared.Node.Admin.GetJsonAsync("/api/v1/alerts/webhooks")).AsArray())
+        {
+            using var remove = await shared.Node.Admin.DeleteAsync($"/api/v1/alerts/webhooks/{(string)webhook!["id"]!}");
+            Assert.Equal(HttpStatusCode.NoContent, remove.StatusCode);
+        }
+    }
+
     private static Action<CofferOptions> Fast(int maxAttempts = 1000) => options => options.Alerts = new AlertOptions
     {
         PollMilliseconds = 20,
@@ -40,7 +61,7 @@ public sealed class WebhookAlertTests
     public async Task A_rotation_reaches_the_receiver_signed_with_the_secret_shown_at_creation()
     {
         await using var receiver = await WebhookReceiver.StartAsync();
-        await using var node = await DevServer.StartAsync(Fast());
+        var node = shared.Node;
         var webhook = await node.Admin.AddWebhookAsync(receiver.Url);
         var secret = (string)webhook["secret"]!;
         var keyId = await NewKeyAsync(node.Admin);
@@ -81,7 +102,7 @@ public sealed class WebhookAlertTests
     public async Task Compromising_the_current_version_records_and_sends_the_rotation_it_makes()
     {
         await using var receiver = await WebhookReceiver.StartAsync();
-        await using var node = await DevServer.StartAsync(Fast());
+        var node = shared.Node;
         var keyId = await NewKeyAsync(node.Admin);
         var webhook = await node.Admin.AddWebhookAsync(receiver.Url, "key.rotate");
 
@@ -106,7 +127,7 @@ public sealed class WebhookAlertTests
     public async Task A_receiver_that_fails_twice_gets_the_event_on_the_third_attempt()
     {
         await using var receiver = await WebhookReceiver.StartAsync();
-        await using var node = await DevServer.StartAsync(Fast());
+        var node = shared.Node;
         var keyId = await NewKeyAsync(node.Admin);
         var webhook = await node.Admin.AddWebhookAsync(receiver.Url, "key.rotate");
         var secret = (string)webhook["secret"]!;
@@ -128,6 +149,7 @@ public sealed class WebhookAlertTests
     [Fact]
     public async Task After_a_restart_nothing_is_delivered_twice_and_pending_deliveries_carry_on()
     {
+        // A node of its own: it restarts.
         await using var receiver = await WebhookReceiver.StartAsync();
         var node = await DevServer.StartAsync(Fast());
         try
@@ -166,6 +188,7 @@ public sealed class WebhookAlertTests
     [Fact]
     public async Task A_webhook_gets_the_events_of_changes_after_it_was_added_only_also_after_a_restart()
     {
+        // A node of its own: it restarts.
         await using var receiver = await WebhookReceiver.StartAsync();
         var node = await DevServer.StartAsync(Fast());
         try
@@ -196,7 +219,7 @@ public sealed class WebhookAlertTests
     public async Task Each_webhook_gets_only_the_event_types_of_its_filter()
     {
         await using var receiver = await WebhookReceiver.StartAsync();
-        await using var node = await DevServer.StartAsync(Fast());
+        var node = shared.Node;
         var rotations = (string)(await node.Admin.AddWebhookAsync(receiver.Url, "key.rotate"))["id"]!;
         var versions = (string)(await node.Admin.AddWebhookAsync(receiver.Url, "key.version"))["id"]!;
         var everything = (string)(await node.Admin.AddWebhookAsync(receiver.Url))["id"]!;
@@ -226,6 +249,7 @@ public sealed class WebhookAlertTests
     [Fact]
     public async Task Approvers_hear_of_a_held_call_and_everyone_of_its_votes_and_run_with_the_request_and_operation()
     {
+        // A node of its own: its quorum policy holds every key destruction on the node.
         await using var receiver = await WebhookReceiver.StartAsync();
         await using var node = await DevServer.StartAsync(Fast());
         var approvals = (string)(await node.Admin.AddWebhookAsync(receiver.Url, "approval"))["id"]!;
@@ -263,7 +287,7 @@ public sealed class WebhookAlertTests
     [Fact]
     public async Task An_event_filter_that_is_no_event_type_is_refused_and_https_and_loopback_urls_are_accepted()
     {
-        await using var node = await DevServer.StartAsync(Fast());
+        var node = shared.Node;
 
         using var bad = await node.Admin.PostJsonAsync("/api/v1/alerts/webhooks", new { url = "https://alerts.example.com/coffer", events = new[] { "Key.Rotate" } });
         await bad.ProblemAsync(HttpStatusCode.BadRequest);
@@ -280,7 +304,7 @@ public sealed class WebhookAlertTests
     public async Task The_secret_never_appears_in_logs_audit_records_lists_or_the_database_file()
     {
         await using var receiver = await WebhookReceiver.StartAsync();
-        await using var node = await DevServer.StartAsync(Fast());
+        var node = shared.Node;
         receiver.Plan(500);
         var webhook = await node.Admin.AddWebhookAsync(receiver.Url);
         var secret = (string)webhook["secret"]!;
@@ -312,6 +336,7 @@ public sealed class WebhookAlertTests
     [Fact]
     public async Task A_delivery_is_failed_after_the_configured_attempts_and_listed_as_failed()
     {
+        // A node of its own: another attempt limit.
         await using var receiver = await WebhookReceiver.StartAsync();
         await using var node = await DevServer.StartAsync(Fast(maxAttempts: 3));
         receiver.DefaultStatus = 500;
@@ -335,7 +360,7 @@ public sealed class WebhookAlertTests
     public async Task Removing_a_webhook_fails_its_pending_deliveries_and_stops_its_events()
     {
         await using var receiver = await WebhookReceiver.StartAsync();
-        await using var node = await DevServer.StartAsync(Fast());
+        var node = shared.Node;
         receiver.DefaultStatus = 503;
         var webhook = (string)(await node.Admin.AddWebhookAsync(receiver.Url))["id"]!;
         var keyId = await NewKeyAsync(node.Admin);

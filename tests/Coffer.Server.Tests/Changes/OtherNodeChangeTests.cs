@@ -4,6 +4,7 @@ using System.Security.Cryptography;
 using Coffer.Changes;
 using Coffer.KillSwitches;
 using Coffer.Policies;
+using Coffer.Server.Hosting;
 using Coffer.Server.Tests.Management;
 using Coffer.Server.Tests.Xks;
 using Coffer.Storage;
@@ -16,19 +17,31 @@ namespace Coffer.Server.Tests.Changes;
 /// What another node changes reaches this node's caches through the change feed: the change is
 /// written straight into the node's database (as a node sharing it would), the next XKS call, signed
 /// by AWSSDK's signer, still sees the old state, and once the other node's notice arrives
-/// (<see cref="IChangeFeed.ReceiveAsync"/>) it sees the new one. Each test has its own node, whose
-/// full reload is an hour away so that only the notice can make the difference.
+/// (<see cref="IChangeFeed.ReceiveAsync"/>) it sees the new one. The node's full reload is an hour
+/// away, so that only the notice can make the difference. The tests share one node, each with a key,
+/// key store or region set of its own, and every kill switch is released after each test; the test
+/// that subscribes a failing cache has a node of its own.
 /// </summary>
-public sealed class OtherNodeChangeTests
+public sealed class OtherNodeChangeTests(OtherNodeChangeTests.SlowReloadNode shared) : IClassFixture<OtherNodeChangeTests.SlowReloadNode>, IAsyncLifetime
 {
     private const string OtherNode = "coffer-node-b";
 
-    private static Task<DevServer> StartAsync() => DevServer.StartAsync(o => o.Cluster.FullReloadSeconds = 3600);
+    /// <summary>The node the tests share.</summary>
+    public sealed class SlowReloadNode : SharedNode
+    {
+        protected override void Configure(CofferOptions options) => SlowReload(options);
+    }
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public Task DisposeAsync() => shared.Node.ReleaseEngagedKillSwitchesAsync();
+
+    private static void SlowReload(CofferOptions options) => options.Cluster.FullReloadSeconds = 3600;
 
     [Fact]
     public async Task A_kill_switch_another_node_engaged_refuses_calls_once_its_notice_arrives_and_its_release_restores_them()
     {
-        await using var node = await StartAsync();
+        var node = shared.Node;
         var xks = XksClient.For(node);
         var engaged = SwitchForEverything();
 
@@ -46,7 +59,7 @@ public sealed class OtherNodeChangeTests
     [Fact]
     public async Task A_key_another_node_disabled_is_refused_once_its_notice_arrives()
     {
-        await using var node = await StartAsync();
+        var node = shared.Node;
         var xks = XksClient.For(node);
         var name = Admin.Unique("key");
         var id = await node.CreateKeyAsync(await node.KeyStoreIdAsync(node.Info.UriPrefix), name, "ENCRYPT", "DECRYPT");
@@ -61,7 +74,7 @@ public sealed class OtherNodeChangeTests
     [Fact]
     public async Task A_credential_another_node_revoked_fails_authentication_once_its_notice_arrives()
     {
-        await using var node = await StartAsync();
+        var node = shared.Node;
         var (store, name) = await NewKeyStoreWithKeyAsync(node);
 
         await WriteAsAnotherNodeAsync(node, storage => storage.KeyStores.RevokeCredentialAsync(store.Id, store.CredentialId, DateTimeOffset.UtcNow));
@@ -74,7 +87,7 @@ public sealed class OtherNodeChangeTests
     [Fact]
     public async Task Access_rules_another_node_set_deny_calls_once_their_notice_arrives()
     {
-        await using var node = await StartAsync();
+        var node = shared.Node;
         var (store, name) = await NewKeyStoreWithKeyAsync(node);
 
         await WriteAsAnotherNodeAsync(node, storage => storage.Policies.AddVersionAsync(
@@ -88,31 +101,33 @@ public sealed class OtherNodeChangeTests
     [Fact]
     public async Task A_region_set_another_node_changed_reaches_the_region_kill_switch_that_names_it()
     {
-        await using var node = await StartAsync();
+        var node = shared.Node;
         var xks = XksClient.For(node);
-        await PutRegionSetAsync(node, "frozen", "us-east-1");
-        await EngageAsync(node, new { scope = "region", value = "frozen", reason = "frozen regions" });
+        var frozen = Admin.Unique("frozen");
+        await PutRegionSetAsync(node, frozen, "us-east-1");
+        await EngageAsync(node, new { scope = "region", value = frozen, reason = "frozen regions" });
         XksAssert.Ok(await xks.EncryptAsync(node.Info.KeyId, [1])); // eu-west-1
 
-        await WriteAsAnotherNodeAsync(node, storage => storage.Policies.PutRegionSetAsync(new StoredRegionSet("frozen", ["eu-west-1"], DateTimeOffset.UtcNow)));
+        await WriteAsAnotherNodeAsync(node, storage => storage.Policies.PutRegionSetAsync(new StoredRegionSet(frozen, ["eu-west-1"], DateTimeOffset.UtcNow)));
         XksAssert.Ok(await xks.EncryptAsync(node.Info.KeyId, [1]));
         await NoticeAsync(node, ChangeTopic.RegionSets);
 
         XksAssert.Error(await xks.EncryptAsync(node.Info.KeyId, [1]), 400, "InvalidStateException");
-        using var sets = await node.Admin.GetAsync("/api/v1/region-sets/frozen");
+        using var sets = await node.Admin.GetAsync($"/api/v1/region-sets/{frozen}");
         Assert.Equal("eu-west-1", (string)(await sets.JsonAsync(HttpStatusCode.OK))["regions"]![0]!);
     }
 
     [Fact]
     public async Task A_region_set_changed_through_the_API_reaches_the_region_kill_switch_that_names_it_at_once()
     {
-        await using var node = await StartAsync();
+        var node = shared.Node;
         var xks = XksClient.For(node);
-        await PutRegionSetAsync(node, "frozen", "us-east-1");
-        await EngageAsync(node, new { scope = "region", value = "frozen", reason = "frozen regions" });
+        var frozen = Admin.Unique("frozen");
+        await PutRegionSetAsync(node, frozen, "us-east-1");
+        await EngageAsync(node, new { scope = "region", value = frozen, reason = "frozen regions" });
         XksAssert.Ok(await xks.EncryptAsync(node.Info.KeyId, [1]));
 
-        await PutRegionSetAsync(node, "frozen", "eu-west-1");
+        await PutRegionSetAsync(node, frozen, "eu-west-1");
 
         XksAssert.Error(await xks.EncryptAsync(node.Info.KeyId, [1]), 400, "InvalidStateException");
     }
@@ -120,7 +135,7 @@ public sealed class OtherNodeChangeTests
     [Fact]
     public async Task A_notice_carrying_this_nodes_own_id_is_ignored()
     {
-        await using var node = await StartAsync();
+        var node = shared.Node;
         var xks = XksClient.For(node);
         var engaged = SwitchForEverything();
         await WriteAsAnotherNodeAsync(node, storage => storage.KillSwitches.EngageAsync(engaged));
@@ -135,7 +150,8 @@ public sealed class OtherNodeChangeTests
     [Fact]
     public async Task A_failing_cache_is_logged_and_the_others_still_reload_and_a_local_writer_is_told_its_change_is_not_in_force()
     {
-        await using var node = await StartAsync();
+        // A node of its own: the failing cache stays subscribed.
+        await using var node = await DevServer.StartAsync(SlowReload);
         var xks = XksClient.For(node);
         node.Server.Changes.Subscribe("broken cache", _ => throw new InvalidOperationException("the broken cache failed"), ChangeTopic.KillSwitches);
 

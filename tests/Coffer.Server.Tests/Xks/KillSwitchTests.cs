@@ -10,10 +10,11 @@ namespace Coffer.Server.Tests.Xks;
 /// <summary>
 /// The kill switch: each scope blocks exactly what it names (InvalidStateException, audit
 /// outcome denied with the switch's id), release restores at once, a restart keeps it — and data keys
-/// AWS KMS issued before the switch cannot be unwrapped while it is engaged. Each test has its own node:
-/// a switch for everything must not stop other tests.
+/// AWS KMS issued before the switch cannot be unwrapped while it is engaged. The tests share one node
+/// and run one at a time; after each, every switch still engaged is released (even after a failure), so
+/// the next test starts on a node that serves everything. The restart test has a node of its own.
 /// </summary>
-public sealed class KillSwitchTests
+public sealed class KillSwitchTests(SharedNode shared) : IClassFixture<SharedNode>, IAsyncLifetime
 {
     private const string OtherRegionArn = "arn:aws:kms:us-east-1:123456789012:key/11111111-2222-3333-4444-555555555555";
     private const string OtherAccountPrincipal = "arn:aws:iam::210987654321:role/other-team";
@@ -21,7 +22,7 @@ public sealed class KillSwitchTests
     [Fact]
     public async Task Key_switch_blocks_that_key_only_with_InvalidStateException_and_release_restores_it()
     {
-        await using var node = await DevServer.StartAsync();
+        var node = shared.Node;
         var xks = XksClient.For(node);
         var storeId = await node.KeyStoreIdAsync(node.Info.UriPrefix);
         var other = Admin.Unique("other");
@@ -58,7 +59,7 @@ public sealed class KillSwitchTests
     [InlineData("vpce", "vpce-0blocked")]
     public async Task Metadata_switch_blocks_only_calls_that_carry_what_it_names(string scope, string value)
     {
-        await using var node = await DevServer.StartAsync();
+        var node = shared.Node;
         var xks = XksClient.For(node);
         await EngageAsync(node, new { scope, value, reason = "test" });
 
@@ -80,7 +81,7 @@ public sealed class KillSwitchTests
     [Fact]
     public async Task Region_switch_may_name_a_region_set_such_as_eea()
     {
-        await using var node = await DevServer.StartAsync();
+        var node = shared.Node;
         var xks = XksClient.For(node);
         await EngageAsync(node, new { scope = "region", value = "eea", reason = "EEA keys frozen" });
 
@@ -96,7 +97,7 @@ public sealed class KillSwitchTests
     [Fact]
     public async Task Principal_switch_with_a_wildcard_blocks_every_principal_it_covers_and_serves_other_accounts()
     {
-        await using var node = await DevServer.StartAsync();
+        var node = shared.Node;
         var xks = XksClient.For(node);
         await EngageAsync(node, new { scope = "principal", value = "arn:aws:iam::111122223333:role/*", reason = "roles of 111122223333" });
 
@@ -112,7 +113,7 @@ public sealed class KillSwitchTests
     [Fact]
     public async Task Region_switch_refuses_an_unknown_region_and_takes_a_user_region_set_that_names_it()
     {
-        await using var node = await DevServer.StartAsync();
+        var node = shared.Node;
         var xks = XksClient.For(node);
 
         using var unknown = await node.Admin.PostJsonAsync("/api/v1/kill-switches", new { scope = "region", value = "eu-west-9", reason = "typo" });
@@ -138,7 +139,7 @@ public sealed class KillSwitchTests
     [Fact]
     public async Task Account_switch_also_matches_the_account_of_the_KMS_key_ARN()
     {
-        await using var node = await DevServer.StartAsync();
+        var node = shared.Node;
         var xks = XksClient.For(node);
         await EngageAsync(node, new { scope = "account", value = "123456789012", reason = "test" });
 
@@ -148,6 +149,7 @@ public sealed class KillSwitchTests
     [Fact]
     public async Task Key_store_switch_and_the_all_switch_block_what_they_name_and_survive_a_restart()
     {
+        // A node of its own: it restarts.
         var node = await DevServer.StartAsync();
         var second = await node.CreateKeyStoreAsync("/second");
         var secondKey = Admin.Unique("k");
@@ -176,7 +178,7 @@ public sealed class KillSwitchTests
     [Fact]
     public async Task Data_keys_AWS_KMS_issued_before_the_switch_stay_unreadable_until_it_is_released()
     {
-        await using var node = await DevServer.StartAsync();
+        var node = shared.Node;
         var kms = new ExternalKeyStoreKms(XksClient.For(node), node.Info.KeyId);
         var (dataKey, blob) = await kms.GenerateDataKeyAsync();
         Assert.Equal(dataKey, await kms.DecryptAsync(blob));
@@ -196,7 +198,8 @@ public sealed class KillSwitchTests
     [Fact]
     public async Task Unknown_key_store_or_switch_is_404_and_a_second_release_is_409()
     {
-        await using var node = await DevServer.StartAsync();
+        var node = shared.Node;
+        var history = (await node.Admin.GetJsonAsync("/api/v1/kill-switches?all=true")).AsArray().Count;
 
         using var unknownStore = await node.Admin.PostJsonAsync("/api/v1/kill-switches", new { scope = "keystore", value = "ks_nosuchstore", reason = "r" });
         await unknownStore.ProblemAsync(HttpStatusCode.NotFound);
@@ -210,9 +213,13 @@ public sealed class KillSwitchTests
 
         using var again = await node.Admin.PostAsync($"/api/v1/kill-switches/{(string)engaged["id"]!}/release", null);
         await again.ProblemAsync(HttpStatusCode.Conflict);
-        Assert.Single((await node.Admin.GetJsonAsync("/api/v1/kill-switches?all=true")).AsArray());
+        Assert.Equal(history + 1, (await node.Admin.GetJsonAsync("/api/v1/kill-switches?all=true")).AsArray().Count);
         Assert.Empty((await node.Admin.GetJsonAsync("/api/v1/kill-switches")).AsArray());
     }
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public Task DisposeAsync() => shared.Node.ReleaseEngagedKillSwitchesAsync();
 
     private static JsonObject Encrypt() => XksRequests.Encrypt(RandomNumberGenerator.GetBytes(32));
 

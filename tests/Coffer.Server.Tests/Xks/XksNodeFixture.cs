@@ -115,6 +115,17 @@ public static class Admin
             new XksClient(baseUrl, credential.AccessKeyId, credential.SecretAccessKey));
     }
 
+    /// <summary>Releases every kill switch still engaged: after each test of a class whose tests share
+    /// a node and engage switches, so the next test starts on a node that serves every call.</summary>
+    public static async Task ReleaseEngagedKillSwitchesAsync(this DevServer node)
+    {
+        foreach (var engaged in (await node.Admin.GetFromJsonAsync<JsonArray>("/api/v1/kill-switches"))!)
+        {
+            using var release = await node.Admin.PostAsync($"/api/v1/kill-switches/{(string)engaged!["id"]!}/release", null);
+            await EnsureAsync(release);
+        }
+    }
+
     public static async Task<TestCredential> AddCredentialAsync(this DevServer node, string keyStoreId)
     {
         var created = await PostAsync(node, $"/api/v1/keystores/{keyStoreId}/credentials", new JsonObject());
