@@ -7,7 +7,6 @@ using Coffer.Storage;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Routing;
 
 namespace Coffer.Server.Management;
@@ -102,7 +101,20 @@ internal static class AuditEndpoints
     /// <param name="after">Only records after this sequence number: what a SIEM already has.</param>
     /// <remarks>The other filters are those of /audit/records (the console downloads what it lists); each
     /// record is tested as the export streams past it, so a filter costs no index and no memory.</remarks>
-    private static Results<PushStreamHttpResult, ProblemHttpResult> Export(ICofferStorage storage, string? format, long? after, [AsParameters] AuditFilters filters)
+    private static Results<PushStreamHttpResult, ProblemHttpResult> Export(
+        ICofferStorage storage,
+        string? format,
+        long? after,
+        DateTimeOffset? from,
+        DateTimeOffset? to,
+        string? keyId,
+        string? keyStore,
+        string? actor,
+        string? action,
+        string? outcome,
+        string? kmsRequestId,
+        string? region,
+        string? account)
     {
         format ??= "jsonl";
         if (format is not ("jsonl" or "cef"))
@@ -115,10 +127,16 @@ internal static class AuditEndpoints
             return Problems.BadRequest("after is a record number, 0 or more.");
         }
 
-        if (filters.Query() is not { } query)
+        if (!TryParseOutcome(outcome, out var outcomeFilter))
         {
-            return AuditFilters.OutcomeRefused;
+            return OutcomeRefused;
         }
+
+        var query = new AuditQuery
+        {
+            From = from, To = to, KeyId = keyId, KeyStore = keyStore, Actor = actor, Action = action, Outcome = outcomeFilter,
+            KmsRequestId = kmsRequestId, AwsRegion = region, AwsAccount = account,
+        };
 
         return TypedResults.Stream(async body =>
         {
@@ -208,59 +226,66 @@ internal static class AuditEndpoints
         result.Problem is { } p ? AuditViews.KindName(p.Kind) : null, result.Problem?.Sequence, result.Problem?.Message,
         Convert.ToHexStringLower(result.LastHash), result.FirstSequence);
 
+    /// <param name="actor">Who made the records, as the listing shows it: an actor id, or <c>system</c> or
+    /// <c>anonymous</c> for the records of actors without one.</param>
     private static async Task<Results<Ok<AuditRecordListView>, ProblemHttpResult>> ListAsync(
-        AuditLog audit, Hosting.CofferOptions options, [AsParameters] AuditFilters filters, long? before, [Range(1, 1000)] int? limit, CancellationToken ct)
+        AuditLog audit,
+        Hosting.CofferOptions options,
+        DateTimeOffset? from,
+        DateTimeOffset? to,
+        string? keyId,
+        string? keyStore,
+        string? actor,
+        string? action,
+        string? outcome,
+        string? kmsRequestId,
+        string? region,
+        string? account,
+        long? before,
+        [Range(1, 1000)] int? limit,
+        CancellationToken ct)
     {
-        if (filters.Query() is not { } query)
+        if (!TryParseOutcome(outcome, out var outcomeFilter))
         {
-            return AuditFilters.OutcomeRefused;
+            return OutcomeRefused;
         }
 
-        var page = await audit.ListAsync(query with { Before = before, Limit = limit ?? 100 }, options.ResolvedAuditArchiveDirectory, ct);
+        var page = await audit.ListAsync(new AuditQuery
+        {
+            From = from,
+            To = to,
+            KeyId = keyId,
+            KeyStore = keyStore,
+            Actor = actor,
+            Action = action,
+            Outcome = outcomeFilter,
+            KmsRequestId = kmsRequestId,
+            AwsRegion = region,
+            AwsAccount = account,
+            Before = before,
+            Limit = limit ?? 100,
+        }, options.ResolvedAuditArchiveDirectory, ct);
         return TypedResults.Ok(new AuditRecordListView([.. page.Records.Select(AuditViews.View)], page.Next, page.NotListed));
     }
-}
 
-/// <summary>The filters of /audit/records and /audit/export, read from the query string (null: off).</summary>
-/// <param name="Actor">Who made the records, as the listing shows it: an actor id, or <c>system</c> or
-/// <c>anonymous</c> for the records of actors without one.</param>
-/// <param name="Outcome">ok, denied, error or requested.</param>
-/// <param name="Region">The AWS region of the calls' key ARN.</param>
-/// <param name="Account">The AWS account of the calls' key ARN.</param>
-/// <remarks>Each is named as the query string names it: <c>[AsParameters]</c> would otherwise show them capitalised in the OpenAPI document.</remarks>
-internal readonly record struct AuditFilters(
-    [FromQuery(Name = "from")] DateTimeOffset? From,
-    [FromQuery(Name = "to")] DateTimeOffset? To,
-    [FromQuery(Name = "keyId")] string? KeyId,
-    [FromQuery(Name = "keyStore")] string? KeyStore,
-    [FromQuery(Name = "actor")] string? Actor,
-    [FromQuery(Name = "action")] string? Action,
-    [FromQuery(Name = "outcome")] string? Outcome,
-    [FromQuery(Name = "kmsRequestId")] string? KmsRequestId,
-    [FromQuery(Name = "region")] string? Region,
-    [FromQuery(Name = "account")] string? Account)
-{
-    public static ProblemHttpResult OutcomeRefused => Problems.BadRequest("outcome is ok, denied, error or requested.");
+    private static ProblemHttpResult OutcomeRefused => Problems.BadRequest("outcome is ok, denied, error or requested.");
 
-    /// <summary>The query these filters make, or null when the outcome is none of the outcomes.</summary>
-    public AuditQuery? Query()
+    // The outcome filter of /audit/records and /audit/export: absent (no filter) or one of the outcomes.
+    private static bool TryParseOutcome(string? outcome, out AuditOutcome? filter)
     {
-        AuditOutcome? outcome = null;
-        if (Outcome is not null)
+        filter = null;
+        if (outcome is null)
         {
-            if (!AuditOutcomes.TryParse(Outcome, out var parsed))
-            {
-                return null;
-            }
-
-            outcome = parsed;
+            return true;
         }
 
-        return new AuditQuery
+        if (!AuditOutcomes.TryParse(outcome, out var parsed))
         {
-            From = From, To = To, KeyId = KeyId, KeyStore = KeyStore, Actor = Actor, Action = Action, Outcome = outcome,
-            KmsRequestId = KmsRequestId, AwsRegion = Region, AwsAccount = Account,
-        };
+            return false;
+        }
+
+        filter = parsed;
+        return true;
     }
 }
 
