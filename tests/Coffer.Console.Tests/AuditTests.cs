@@ -94,7 +94,7 @@ public sealed class AuditTests(Browser browser, SharedNode shared) : IClassFixtu
             Assert.Contains("ap-southeast-2", markdown, StringComparison.Ordinal);
         });
 
-    /// <summary>The README's pictures (docs/console.md, "Screenshots"): the Overview after some traffic, a
+    /// <summary>The README's pictures (docs/console.md, "README screenshots"): the Overview after some traffic, a
     /// key's page with two versions, and the Audit page.</summary>
     [ReadmeScreenshotFact]
     public Task The_README_pictures_of_the_console() =>

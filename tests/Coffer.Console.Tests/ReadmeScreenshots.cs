@@ -5,7 +5,7 @@ namespace Coffer.Console.Tests;
 /// <summary>
 /// The README's pictures of the console: when <c>COFFER_README_SCREENSHOTS</c> names a directory, tests
 /// marked <see cref="ReadmeScreenshotFactAttribute"/> run and save their pages there at 1280x800
-/// (docs/console.md, "Screenshots"); otherwise they are skipped, so the suite pays nothing for them.
+/// (docs/console.md, "README screenshots"); otherwise they are skipped, so the suite pays nothing for them.
 /// </summary>
 /// <remarks>A page that wants its picture (the Approvals page's is <c>console-approvals.png</c>) adds a
 /// test with the attribute that calls <see cref="SizeAsync"/>, shows its page and calls <see cref="SaveAsync"/>.</remarks>
