@@ -42,7 +42,7 @@ public sealed class OverviewTests(Browser browser) : IClassFixture<Browser>, IAs
             await Pages.LogInAsync(page, _node);
 
             await Assertions.Expect(page.Locator("#traffic-summary")).ToContainTextAsync("4 succeeded, 1 refused, 0 failed");
-            var refused = page.GetByRole(AriaRole.Table, new() { Name = "The latest refused calls" });
+            var refused = page.GetByRole(AriaRole.Table, new() { Name = "The latest refused calls of the last hour" });
             await Assertions.Expect(refused).ToContainTextAsync("xks.encrypt");
             await Assertions.Expect(refused).ToContainTextAsync("kill-switch=");
             await Assertions.Expect(page.GetByRole(AriaRole.Table, new() { Name = "Kill switches engaged now" })).ToContainTextAsync("night incident");
