@@ -43,7 +43,25 @@ public sealed class PostgresFixture
         var server = new LocalPostgres(directory);
         await server.StartAsync();
         StartWatchdog(directory);
+        await SkipDiskFlushesAsync(server);
         return server;
+    }
+
+    // The shared server's data is thrown away with the test process, and no test stops or kills it, so
+    // waiting for the disk buys nothing. It cost failures: on a machine with a slow disk flush and many
+    // test classes writing at once, a commit's WAL flush took longer than the audit writer's one-second
+    // bound (PostgresDialect.AuditTimeoutSeconds) and a batch failed as a real node's would. Tests that
+    // bound real waits are about Coffer's waits, not this disk's. Servers a test starts for itself keep
+    // PostgreSQL's defaults.
+    private static async Task SkipDiskFlushesAsync(LocalPostgres server)
+    {
+        await using var connection = new NpgsqlConnection(server.ConnectionString);
+        await connection.OpenAsync();
+        foreach (var sql in (string[])["ALTER SYSTEM SET fsync = off", "ALTER SYSTEM SET synchronous_commit = off", "SELECT pg_reload_conf()"])
+        {
+            await using var command = new NpgsqlCommand(sql, connection);
+            await command.ExecuteNonQueryAsync();
+        }
     }
 
     private const string DirectoryPrefix = "coffer-pg-";
