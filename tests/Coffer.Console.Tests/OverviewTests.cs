@@ -83,6 +83,41 @@ public sealed class OverviewTests(Browser browser) : IClassFixture<Browser>, IAs
             Assert.EndsWith("#/keys/" + busy, page.Url, StringComparison.Ordinal);
         });
 
+    [Fact]
+    public Task A_page_fetches_its_own_module_only_when_it_opens() =>
+        browser.RunAsync(nameof(A_page_fetches_its_own_module_only_when_it_opens), async page =>
+        {
+            var modules = new List<string>();
+            page.Request += (_, request) =>
+            {
+                var path = new Uri(request.Url).AbsolutePath;
+                if (path.StartsWith("/console/pages/", StringComparison.Ordinal))
+                {
+                    lock (modules)
+                    {
+                        modules.Add(path["/console/pages/".Length..]);
+                    }
+                }
+            };
+
+            await Pages.LogInAsync(page, _node);
+            await Assertions.Expect(page.Locator("#traffic-summary")).ToContainTextAsync("succeeded");
+            lock (modules)
+            {
+                Assert.Contains("overview.js", modules);
+                Assert.DoesNotContain("keys.js", modules);
+                Assert.DoesNotContain("audit.js", modules);
+            }
+
+            await page.GetByRole(AriaRole.Link, new() { Name = "Keys", Exact = true }).ClickAsync();
+            await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Keys", Exact = true })).ToBeVisibleAsync();
+            lock (modules)
+            {
+                Assert.Contains("keys.js", modules);
+                Assert.DoesNotContain("audit.js", modules);
+            }
+        });
+
     private async Task<string> CreateKeyAsync(string keyStoreId, string name)
     {
         using var created = await _node.Admin.PostAsJsonAsync($"/api/v1/keystores/{keyStoreId}/keys", new { name });

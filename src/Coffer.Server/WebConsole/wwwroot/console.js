@@ -1,27 +1,20 @@
 // The console's shell: login, logout, and the page of the address's #/fragment.
 import { api, ApiError, currentSession, identityProvider, logIn, logOut } from './api.js';
 import { canSomewhere, remember } from './access.js';
-import { renderAlerts } from './pages/alerts.js';
-import { renderApprovals } from './pages/approvals.js';
-import { renderAudit } from './pages/audit.js';
-import { renderKeys } from './pages/keys.js';
-import { renderKeyStores } from './pages/keystores.js';
-import { renderKillSwitch } from './pages/killswitch.js';
-import { renderOverview } from './pages/overview.js';
-import { renderPeople } from './pages/people.js';
-import { renderRules } from './pages/rules.js';
 
-// Each page: its renderer, and the permission without which the menu leaves it out.
+// Each page: its module (loaded when the page first opens, so a fresh load fetches and parses only the
+// shell and the page it shows), the function that renders it, and the permission without which the
+// menu leaves it out.
 const pages = {
-  overview: { render: renderOverview },
-  keystores: { render: renderKeyStores, needs: 'keystores.read' },
-  keys: { render: renderKeys, needs: 'keys.read' },
-  killswitch: { render: renderKillSwitch, needs: 'killswitch.read' },
-  rules: { render: renderRules, needs: 'policies.read' },
-  approvals: { render: renderApprovals, needs: 'approvals.read' },
-  people: { render: renderPeople, needs: 'identities.read' },
-  alerts: { render: renderAlerts, needs: 'alerts.read' },
-  audit: { render: renderAudit, needs: 'audit.read' },
+  overview: { module: './pages/overview.js', render: 'renderOverview' },
+  keystores: { module: './pages/keystores.js', render: 'renderKeyStores', needs: 'keystores.read' },
+  keys: { module: './pages/keys.js', render: 'renderKeys', needs: 'keys.read' },
+  killswitch: { module: './pages/killswitch.js', render: 'renderKillSwitch', needs: 'killswitch.read' },
+  rules: { module: './pages/rules.js', render: 'renderRules', needs: 'policies.read' },
+  approvals: { module: './pages/approvals.js', render: 'renderApprovals', needs: 'approvals.read' },
+  people: { module: './pages/people.js', render: 'renderPeople', needs: 'identities.read' },
+  alerts: { module: './pages/alerts.js', render: 'renderAlerts', needs: 'alerts.read' },
+  audit: { module: './pages/audit.js', render: 'renderAudit', needs: 'audit.read' },
 };
 const $ = (id) => document.getElementById(id);
 
@@ -43,6 +36,8 @@ async function start() {
   window.addEventListener('hashchange', () => show());
   const loginError = location.hash.startsWith('#/login') ? new URLSearchParams(location.hash.split('?')[1] ?? '').get('error') : null;
   if (loginError !== null) history.replaceState(null, '', location.pathname);
+  // The page's module loads while the session is looked up; import() keeps it for show().
+  import(route().page.module).catch(() => {});
   const provider = await identityProvider();
   if (provider) {
     $('oidc-link').textContent = `Log in with ${provider.provider}`;
@@ -90,12 +85,18 @@ async function enter(session) {
   show();
 }
 
-async function show() {
+/** The page the address's #/fragment names (the Overview when it names none), and its arguments. */
+function route() {
   const [name, ...rest] = location.hash.replace(/^#\//, '').split('?')[0].split('/');
-  const page = pages[name] ?? pages.overview;
+  return { page: pages[name] ?? pages.overview, args: rest.map(decodeURIComponent) };
+}
+
+async function show() {
+  const { page, args } = route();
   const view = $('view');
   try {
-    await page.render(view, ...rest.map(decodeURIComponent));
+    const module = await import(page.module);
+    await module[page.render](view, ...args);
   } catch (e) {
     if (e instanceof ApiError && e.status === 401) showLogin('Your session has ended; log in again.');
     else view.replaceChildren(Object.assign(document.createElement('p'), { className: 'error', role: 'alert', textContent: e.message }));
