@@ -8,7 +8,8 @@ namespace Coffer.Storage.Repositories;
 /// of each record of the batches left.
 /// </summary>
 /// <remarks>
-/// Time and key are the common audit questions and have indexes (the batch's time, audit_batch_keys).
+/// Time and key are the common audit questions and have indexes (the batch's time, audit_batch_keys), and
+/// so do refusals and failures (<see cref="AuditBatchOutcomes"/>).
 /// Every other filter becomes a byte search for the field's canonical encoding (u32be length and UTF-8)
 /// in the batch's records blob: no plain batch is decoded unless one of its records may match. A packed
 /// batch (docs/audit-storage.md) cannot be searched in SQL, so it is always decoded and tested. The search can
@@ -41,6 +42,13 @@ internal static class AuditBatchFilter
         var keyBounds = (query.Before is null ? "" : " AND first_seq < @Before") + (below is null ? "" : " AND first_seq < @Below");
         Add($"first_seq IN (SELECT first_seq FROM audit_batch_keys WHERE {dialect.BatchKeyColumn} = @KeyId{keyBounds})", "@KeyId",
             query.KeyId is { } keyId ? dialect.BatchKey(keyId) : null);
+        // A refusal or failure: only the batches the outcome index names (the exact predicate first,
+        // so the partial index serves), and of those the ones whose mask has it.
+        if (query.Outcome is { } outcome && AuditBatchOutcomes.IsIndexed(outcome))
+        {
+            Add($"{AuditBatchOutcomes.Indexed} AND (outcomes & @OutcomeBit) <> 0", "@OutcomeBit", AuditBatchOutcomes.Bit(outcome));
+        }
+
         var searched = SearchedFields(query);
         for (var i = 0; i < searched.Count; i++)
         {

@@ -21,7 +21,7 @@ internal class AuditBatchWriter : IDisposable
 {
     /// <summary>Named parameters in binding order, so SQLite's raw statements bind them by index.</summary>
     protected const string InsertBatch =
-        "INSERT INTO audit_batches (first_seq, last_seq, time, prev_hash, hashes, records) VALUES (@first, @last, @time, @prev, @hashes, @records)";
+        "INSERT INTO audit_batches (first_seq, last_seq, time, prev_hash, hashes, records, outcomes) VALUES (@first, @last, @time, @prev, @hashes, @records, @outcomes)";
 
     /// <summary>One key row of a batch; the column is the dialect's (<see cref="SqlDialect.BatchKey"/>).</summary>
     internal static string InsertBatchKey(SqlDialect dialect) =>
@@ -51,7 +51,7 @@ internal class AuditBatchWriter : IDisposable
         _checkpoint = Command(InsertCheckpoint, "@seq", "@time", "@hash", "@mac");
         if (prepareInserts)
         {
-            _batch = Command(InsertBatch, "@first", "@last", "@time", "@prev", "@hashes", "@records");
+            _batch = Command(InsertBatch, "@first", "@last", "@time", "@prev", "@hashes", "@records", "@outcomes");
             _key = Command(InsertBatchKey(storage.Dialect), "@key", "@first");
         }
     }
@@ -112,14 +112,15 @@ internal class AuditBatchWriter : IDisposable
         GC.SuppressFinalize(this);
     }
 
-    /// <summary>Stores one run: its row in audit_batches and one audit_batch_keys row per key it names.</summary>
+    /// <summary>Stores one run: its row in audit_batches (with the mask of its records' outcomes,
+    /// <see cref="AuditBatchOutcomes"/>) and one audit_batch_keys row per key it names.</summary>
     protected virtual async Task InsertBatchAsync(
         DbTransaction transaction, long first, long last, string time, byte[] prevHash, ReadOnlyMemory<byte> hashes, ReadOnlyMemory<byte> bodies,
-        IReadOnlySet<string> keys, CancellationToken ct)
+        int outcomes, IReadOnlySet<string> keys, CancellationToken ct)
     {
         _batch!.Transaction = transaction;
         _key!.Transaction = transaction;
-        Bind(_batch, first, last, time, prevHash, hashes.ToArray(), bodies.ToArray());
+        Bind(_batch, first, last, time, prevHash, hashes.ToArray(), bodies.ToArray(), outcomes);
         await _batch.ExecuteNonQueryAsync(ct);
         foreach (var keyId in keys)
         {
@@ -145,9 +146,11 @@ internal class AuditBatchWriter : IDisposable
         _bodies.ResetWrittenCount();
         _hashes.ResetWrittenCount();
         _keys.Clear();
+        var outcomes = 0;
         for (var i = start; i < start + count; i++)
         {
             AuditBatchBlob.Append(_bodies, _hashes, records[i]);
+            outcomes |= AuditBatchOutcomes.Bit(records[i].Event.Outcome);
             if (records[i].Event.KeyId is { } keyId)
             {
                 _keys.Add(keyId);
@@ -157,7 +160,7 @@ internal class AuditBatchWriter : IDisposable
         var first = records[start];
         var stored = Unpacked ? _bodies.WrittenMemory : AuditBatchBlob.Pack(_bodies.WrittenMemory, _packed);
         return InsertBatchAsync(transaction, first.Sequence, first.Sequence + count - 1, DbValues.Time(first.Time), first.PrevHash,
-            _hashes.WrittenMemory, stored, _keys, ct);
+            _hashes.WrittenMemory, stored, outcomes, _keys, ct);
     }
 
     // Stored, a record keeps no sequence or previous hash of its own (both follow from its place), so a

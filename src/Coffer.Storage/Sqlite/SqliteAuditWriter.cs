@@ -37,7 +37,7 @@ internal sealed class SqliteAuditWriter : AuditBatchWriter
 
     protected override Task InsertBatchAsync(
         DbTransaction transaction, long first, long last, string time, byte[] prevHash, ReadOnlyMemory<byte> hashes, ReadOnlyMemory<byte> bodies,
-        IReadOnlySet<string> keys, CancellationToken ct)
+        int outcomes, IReadOnlySet<string> keys, CancellationToken ct)
     {
         // The statements run on the connection's open transaction: SQLite has one per connection.
         Check(raw.sqlite3_bind_int64(_insertBatch, 1, first));
@@ -46,6 +46,7 @@ internal sealed class SqliteAuditWriter : AuditBatchWriter
         Check(raw.sqlite3_bind_blob(_insertBatch, 4, prevHash));
         Check(raw.sqlite3_bind_blob(_insertBatch, 5, hashes.Span));
         Check(raw.sqlite3_bind_blob(_insertBatch, 6, bodies.Span));
+        Check(raw.sqlite3_bind_int(_insertBatch, 7, outcomes));
         Step(_insertBatch);
 
         foreach (var keyId in keys)

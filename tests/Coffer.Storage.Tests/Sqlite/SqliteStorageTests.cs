@@ -392,6 +392,8 @@ public sealed class SqliteStorageTests : IDisposable
         }
 
         await ExecuteAsync(Migration.Sqlite.Single(m => m.Version == 16).Script);
+        // and the later one that changes audit_batches: its batches then say they may hold any outcome.
+        await ExecuteAsync(Migration.Sqlite.Single(m => m.Version == 22).Script);
 
         using var migrated = await SqliteStorage.OpenAsync(_database.FilePath, CancellationToken.None);
         var chain = await migrated.Audit.ReadChainAsync(1, 10);
@@ -402,6 +404,8 @@ public sealed class SqliteStorageTests : IDisposable
         Assert.Equal(3, Assert.Single(chain.Checkpoints).Sequence);
         var byKey = await migrated.Audit.QueryAsync(new AuditQuery { KeyId = "key-1", Limit = 10 });
         Assert.Equal([3L, 1L], byKey.Records.Select(r => r.Sequence));
+        var refused = await migrated.Audit.QueryAsync(new AuditQuery { Outcome = AuditOutcome.Denied, Limit = 10 });
+        Assert.Equal(2, Assert.Single(refused.Records).Sequence);
 
         var next = AuditRecord.Create(new AuditEvent { Action = "xks.decrypt" }, 4, T0.AddSeconds(4), "node-a", previous);
         await migrated.Audit.AppendAsync([next], null);
