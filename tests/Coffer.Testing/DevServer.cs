@@ -110,7 +110,13 @@ public sealed class DevServer : IAsyncDisposable
         try
         {
             var (server, info) = await DevEnvironment.StartAsync(options, loggers, time);
-            return new DevServer(server, info, dataDirectory, owns, logs, console, loggers, configure, time, token);
+            var node = new DevServer(server, info, dataDirectory, owns, logs, console, loggers, configure, time, token);
+            if (options.Storage.Engine == StorageOptions.Postgres)
+            {
+                await node.WaitUntilCurrentAsync();
+            }
+
+            return node;
         }
         catch
         {
@@ -123,6 +129,26 @@ public sealed class DevServer : IAsyncDisposable
             }
 
             throw;
+        }
+    }
+
+    // A node on a shared database refuses key calls until its change listener has first confirmed that
+    // it holds the cluster's latest changes (docs/cluster.md, "Changes between nodes and staleness"), a
+    // moment after its start, longer on a loaded machine; a load balancer sends it no calls before its
+    // /ping says ok, and neither do the tests. A sealed node has nothing to be current for.
+    private async Task WaitUntilCurrentAsync()
+    {
+        try
+        {
+            await Wait.UntilAsync(async () => (await XksClient.SendUnsignedAsync(HttpMethod.Get, new Uri(XksUrl, "/ping"))).Body is not "stale\n",
+                "the node's change listener to confirm it is current");
+        }
+        catch (Exception e)
+        {
+            // What the change listener (events 140x) last said is why.
+            var listener = string.Join(" | ", Logs.Lines.Where(l => l.Contains("[140", StringComparison.Ordinal)).TakeLast(5));
+            await DisposeAsync();
+            throw new TimeoutException($"The node never became current; its change listener said: {listener}", e);
         }
     }
 

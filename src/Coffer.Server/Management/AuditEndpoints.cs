@@ -102,19 +102,7 @@ internal static class AuditEndpoints
     /// <remarks>The other filters are those of /audit/records (the console downloads what it lists); each
     /// record is tested as the export streams past it, so a filter costs no index and no memory.</remarks>
     private static Results<PushStreamHttpResult, ProblemHttpResult> Export(
-        ICofferStorage storage,
-        string? format,
-        long? after,
-        DateTimeOffset? from,
-        DateTimeOffset? to,
-        string? keyId,
-        string? keyStore,
-        string? actor,
-        string? action,
-        string? outcome,
-        string? kmsRequestId,
-        string? region,
-        string? account)
+        ICofferStorage storage, string? format, long? after, [AsParameters] AuditFilterParameters filters)
     {
         format ??= "jsonl";
         if (format is not ("jsonl" or "cef"))
@@ -127,16 +115,11 @@ internal static class AuditEndpoints
             return Problems.BadRequest("after is a record number, 0 or more.");
         }
 
-        if (!TryParseOutcome(outcome, out var outcomeFilter))
+        var (query, refusal) = filters.ToQuery();
+        if (refusal is not null)
         {
-            return OutcomeRefused;
+            return refusal;
         }
-
-        var query = new AuditQuery
-        {
-            From = from, To = to, KeyId = keyId, KeyStore = keyStore, Actor = actor, Action = action, Outcome = outcomeFilter,
-            KmsRequestId = kmsRequestId, AwsRegion = region, AwsAccount = account,
-        };
 
         return TypedResults.Stream(async body =>
         {
@@ -147,7 +130,7 @@ internal static class AuditEndpoints
                 var page = await storage.Audit.ReadChainAsync(next, ExportPageSize);
                 foreach (var record in page.Records)
                 {
-                    if (!query.Matches(record))
+                    if (!query!.Matches(record))
                     {
                         continue;
                     }
@@ -226,66 +209,17 @@ internal static class AuditEndpoints
         result.Problem is { } p ? AuditViews.KindName(p.Kind) : null, result.Problem?.Sequence, result.Problem?.Message,
         Convert.ToHexStringLower(result.LastHash), result.FirstSequence);
 
-    /// <param name="actor">Who made the records, as the listing shows it: an actor id, or <c>system</c> or
-    /// <c>anonymous</c> for the records of actors without one.</param>
     private static async Task<Results<Ok<AuditRecordListView>, ProblemHttpResult>> ListAsync(
-        AuditLog audit,
-        Hosting.CofferOptions options,
-        DateTimeOffset? from,
-        DateTimeOffset? to,
-        string? keyId,
-        string? keyStore,
-        string? actor,
-        string? action,
-        string? outcome,
-        string? kmsRequestId,
-        string? region,
-        string? account,
-        long? before,
-        [Range(1, 1000)] int? limit,
-        CancellationToken ct)
+        AuditLog audit, Hosting.CofferOptions options, [AsParameters] AuditFilterParameters filters, long? before, [Range(1, 1000)] int? limit, CancellationToken ct)
     {
-        if (!TryParseOutcome(outcome, out var outcomeFilter))
+        var (query, refusal) = filters.ToQuery();
+        if (refusal is not null)
         {
-            return OutcomeRefused;
+            return refusal;
         }
 
-        var page = await audit.ListAsync(new AuditQuery
-        {
-            From = from,
-            To = to,
-            KeyId = keyId,
-            KeyStore = keyStore,
-            Actor = actor,
-            Action = action,
-            Outcome = outcomeFilter,
-            KmsRequestId = kmsRequestId,
-            AwsRegion = region,
-            AwsAccount = account,
-            Before = before,
-            Limit = limit ?? 100,
-        }, options.ResolvedAuditArchiveDirectory, ct);
+        var page = await audit.ListAsync(query! with { Before = before, Limit = limit ?? 100 }, options.ResolvedAuditArchiveDirectory, ct);
         return TypedResults.Ok(new AuditRecordListView([.. page.Records.Select(AuditViews.View)], page.Next, page.NotListed));
-    }
-
-    private static ProblemHttpResult OutcomeRefused => Problems.BadRequest("outcome is ok, denied, error or requested.");
-
-    // The outcome filter of /audit/records and /audit/export: absent (no filter) or one of the outcomes.
-    private static bool TryParseOutcome(string? outcome, out AuditOutcome? filter)
-    {
-        filter = null;
-        if (outcome is null)
-        {
-            return true;
-        }
-
-        if (!AuditOutcomes.TryParse(outcome, out var parsed))
-        {
-            return false;
-        }
-
-        filter = parsed;
-        return true;
     }
 }
 

@@ -48,10 +48,6 @@ internal sealed class TwoNodes : IAsyncDisposable
             }
 
             b = await DevServer.StartAsync(o => OnPostgres(o, connectionString, "node-b", stalenessSeconds), bDirectory);
-            var (pingA, pingB) = (HttpStatusCode.OK, HttpStatusCode.OK);
-            await Wait.UntilAsync(async () => (pingA = await PingAsync(a.XksUrl)) == HttpStatusCode.OK && (pingB = await PingAsync(b.XksUrl)) == HttpStatusCode.OK, "both nodes to be current")
-                .ContinueWith(t => t.IsFaulted ? throw new TimeoutException($"Node A's /ping answers {pingA}, node B's {pingB}; A's change listener said: " +
-                    string.Join(" | ", a.Logs.Lines.Where(l => l.Contains("[140", StringComparison.Ordinal)).TakeLast(5))) : t, TaskScheduler.Default).Unwrap();
             var stores = (await a.Admin.GetJsonAsync("/api/v1/keystores")).AsArray();
             var storeId = (string)stores.Single(s => (string?)s!["uriPrefix"] == a.Info.UriPrefix)!["id"]!;
             return new TwoNodes(a, b, bDirectory, storeId);
