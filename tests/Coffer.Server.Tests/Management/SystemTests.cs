@@ -10,6 +10,19 @@ public sealed class SystemTests(SharedNode shared) : IClassFixture<SharedNode>
     private HttpClient Admin => shared.Admin;
 
     [Fact]
+    public async Task OpenAPI_document_names_the_audit_filters_as_the_query_string_does()
+    {
+        using var anonymous = ManagementApi.ClientWith(shared.Node, null);
+        var document = await (await anonymous.GetAsync("/api/v1/openapi.json")).JsonAsync(HttpStatusCode.OK);
+        string[] filters = ["from", "to", "keyId", "keyStore", "actor", "action", "outcome", "kmsRequestId", "region", "account"];
+        foreach (var path in new[] { "/api/v1/audit/records", "/api/v1/audit/export" })
+        {
+            var names = document["paths"]![path]!["get"]!["parameters"]!.AsArray().Select(p => (string)p!["name"]!).ToList();
+            Assert.All(filters, f => Assert.Contains(f, names));
+        }
+    }
+
+    [Fact]
     public async Task OpenAPI_document_is_JSON_listing_every_api_v1_path()
     {
         using var anonymous = ManagementApi.ClientWith(shared.Node, null);
