@@ -31,8 +31,14 @@ public sealed partial class PeopleTests(Browser browser, SharedNode shared) : IC
             };
             await OpenPeopleAsync(page);
 
-            await page.GetByRole(AriaRole.Button, new() { Name = "New app" }).ClickAsync();
+            // The form opens in place with the focus in it; Cancel closes it and gives the focus back.
+            var newApp = page.GetByRole(AriaRole.Button, new() { Name = "New app" });
+            await newApp.ClickAsync();
             await Assertions.Expect(page.GetByLabel("Name", new() { Exact = true })).ToBeFocusedAsync();
+            await page.GetByRole(AriaRole.Button, new() { Name = "Cancel" }).ClickAsync();
+            await Assertions.Expect(page.GetByRole(AriaRole.Form, new() { Name = "New app" })).ToHaveCountAsync(0);
+            await Assertions.Expect(newApp).ToBeFocusedAsync();
+            await newApp.ClickAsync();
             await page.GetByLabel("Name", new() { Exact = true }).FillAsync(name);
             await page.GetByLabel("Role 1", new() { Exact = true }).SelectOptionAsync("key-officer");
             await page.GetByLabel("Key store for role 1").SelectOptionAsync(new SelectOptionValue { Label = storeName });
@@ -120,6 +126,18 @@ public sealed partial class PeopleTests(Browser browser, SharedNode shared) : IC
             Assert.Equal(["audit.read", "keys.read"], stored["permissions"]!.AsArray().Select(p => (string)p!));
             Assert.Equal("Reads keys and the audit log", (string)stored["description"]!);
             Assert.False((bool)stored["builtIn"]!);
+
+            // Replaced: the form holds what the role has, and a third permission is added.
+            await page.GetByRole(AriaRole.Button, new() { Name = $"Edit {role}" }).ClickAsync();
+            var edit = page.GetByRole(AriaRole.Form, new() { Name = $"Edit role {role}" });
+            await Assertions.Expect(edit.GetByLabel("Description")).ToHaveValueAsync("Reads keys and the audit log");
+            await Assertions.Expect(edit.GetByLabel("keys.read", new() { Exact = true })).ToBeCheckedAsync();
+            await Assertions.Expect(edit.GetByLabel("keys.write", new() { Exact = true })).Not.ToBeCheckedAsync();
+            await edit.GetByLabel("metrics.read", new() { Exact = true }).CheckAsync();
+            await edit.GetByRole(AriaRole.Button, new() { Name = "Save role" }).ClickAsync();
+            await Assertions.Expect(row).ToContainTextAsync("audit.read, keys.read, metrics.read");
+            Assert.Equal(["audit.read", "keys.read", "metrics.read"],
+                (await AdminCalls.GetAsync(Node, $"/api/v1/roles/{role}"))["permissions"]!.AsArray().Select(p => (string)p!));
 
             // Given to a user made in the page.
             await page.GetByRole(AriaRole.Button, new() { Name = "New user" }).ClickAsync();

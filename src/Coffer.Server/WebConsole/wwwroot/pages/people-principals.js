@@ -3,7 +3,7 @@
 // final (POST …/disable). The same calls as `coffer user|app create|set|disable`.
 import { api } from '../api.js';
 import { can } from '../access.js';
-import { button, element, field, problemNote, table } from './dom.js';
+import { button, dangerButton, editorForm, element, field, openIn, problemNote, table } from './dom.js';
 
 /**
  * The users (kind 'user') or apps ('app') with their controls. `choices` holds what a grant may name:
@@ -17,10 +17,10 @@ export function principals(kind, list, choices, refresh) {
     : table(kind === 'user' ? 'Users' : 'Apps', ['Name', 'Id', 'Roles', 'Groups', 'Created', 'State', ...(mayWrite ? ['Actions'] : [])],
       list.map((p) => [p.name, p.id, p.roles.map(grant).join(', ') || '—', p.groups.join(', ') || '—', when(p.createdAt),
         p.disabledAt ? `disabled ${when(p.disabledAt)}` : 'enabled',
-        ...(mayWrite ? [p.disabledAt ? '' : actions(kind, p, () => open(editor, principalForm(kind, p, choices, refresh)), note, refresh)] : [])]));
+        ...(mayWrite ? [p.disabledAt ? '' : actions(kind, p, () => openIn(editor, principalForm(kind, p, choices, refresh)), note, refresh)] : [])]));
   if (!mayWrite) return listing;
   const add = button(`New ${kind}`);
-  add.addEventListener('click', () => open(editor, principalForm(kind, null, choices, refresh)));
+  add.addEventListener('click', () => openIn(editor, principalForm(kind, null, choices, refresh)));
   return element('div', null, [listing, add, note.node, editor]);
 }
 
@@ -29,56 +29,32 @@ export const grant = (g) => (g.keyStoreId ? `${g.role}@${g.keyStoreId}` : g.role
 
 export const when = (time) => new Date(time).toLocaleString();
 
-/** Shows a form in its place below the list, and moves the focus into it. */
-export function open(editor, form) {
-  editor.replaceChildren(form);
-  form.querySelector('input, select').focus();
-}
-
 function actions(kind, principal, edit, note, refresh) {
   const change = button(`Edit ${principal.name}`);
   change.addEventListener('click', edit);
-  const disable = button(`Disable ${principal.name}`, 'button', { class: 'danger' });
-  disable.addEventListener('click', async () => {
-    if (!confirm(`Disable the ${kind} ${principal.name} (${principal.id})? ${principal.name} loses access for good: `
-      + 'its tokens are revoked and every call and console session with them is refused. This cannot be undone.')) return;
-    try {
-      await api('POST', `/${kind}s/${principal.id}/disable`);
-      await refresh();
-    } catch (e) {
-      note.show(e);
-    }
-  });
+  const disable = dangerButton(`Disable ${principal.name}`, `Disable the ${kind} ${principal.name} (${principal.id})? ${principal.name} loses access `
+    + 'for good: its tokens are revoked and every call and console session with them is refused. This cannot be undone.', async () => {
+    await api('POST', `/${kind}s/${principal.id}/disable`);
+    await refresh();
+  }, note);
   return element('span', null, [change, disable], { class: 'actions' });
 }
 
 /** A new user or app (`existing` null), or the whole of an existing one to replace: PUT takes every field. */
 function principalForm(kind, existing, choices, refresh) {
   const id = `${kind}-form`;
-  const title = existing ? `Edit ${kind} ${existing.name}` : `New ${kind}`;
-  const note = problemNote();
   const name = field('Name', `${id}-name`, { required: '', maxlength: '128', value: existing?.name ?? '' });
   // Sent again on a change, since PUT replaces the whole user: leaving it out would clear it.
   const subject = kind === 'user' ? field('Identity provider subject (its sub claim; optional)', `${id}-subject`, { maxlength: '255', value: existing?.oidcSubject ?? '' }) : null;
   const grants = grantRows(id, choices, existing ? existing.roles : [{ role: choices.roles[0]?.name }]);
   const groups = field('Groups (comma separated)', `${id}-groups`, { value: existing?.groups.join(', ') ?? '' });
-  const cancel = button('Cancel');
-  const form = element('form', null, [element('h3', title), ...name.nodes, ...(subject?.nodes ?? []), grants.node, ...groups.nodes,
-    element('span', null, [button(existing ? `Save ${kind}` : `Create ${kind}`, 'submit'), cancel], { class: 'actions' }), note.node],
-  { 'aria-label': title, class: 'editor' });
-  cancel.addEventListener('click', () => form.remove());
-  form.addEventListener('submit', async (event) => {
-    event.preventDefault();
-    const body = { name: name.input.value, roles: grants.value(), groups: groups.input.value.split(',').map((g) => g.trim()).filter(Boolean) };
-    if (subject?.input.value) body.oidcSubject = subject.input.value;
-    try {
+  return editorForm(existing ? `Edit ${kind} ${existing.name}` : `New ${kind}`, existing ? `Save ${kind}` : `Create ${kind}`,
+    [...name.nodes, ...(subject?.nodes ?? []), grants.node, ...groups.nodes], async () => {
+      const body = { name: name.input.value, roles: grants.value(), groups: groups.input.value.split(',').map((g) => g.trim()).filter(Boolean) };
+      if (subject?.input.value) body.oidcSubject = subject.input.value;
       await (existing ? api('PUT', `/${kind}s/${existing.id}`, body) : api('POST', `/${kind}s`, body));
       await refresh();
-    } catch (e) {
-      note.show(e);
-    }
-  });
-  return form;
+    });
 }
 
 /** The roles of a user or app, one row each: a role, and every key store or the one it is limited to

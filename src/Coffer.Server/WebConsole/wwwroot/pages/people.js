@@ -5,7 +5,7 @@
 // people-roles.js).
 import { api } from '../api.js';
 import { can } from '../access.js';
-import { button, element, field, problemNote, shownOnce, table, titled } from './dom.js';
+import { button, dangerButton, element, field, problemNote, shownOnce, table, titled } from './dom.js';
 import { grant, principals, when } from './people-principals.js';
 import { roleList } from './people-roles.js';
 
@@ -48,17 +48,10 @@ function tokenTable(view, tokens, owners, note) {
 }
 
 function revokeButton(view, token, note) {
-  const revoke = button(`Revoke ${token.name}`, 'button', { class: 'danger' });
-  revoke.addEventListener('click', async () => {
-    if (!confirm(`Revoke the token ${token.name}? Every call and console session with it is refused from now on.`)) return;
-    try {
-      await api('DELETE', `/tokens/${token.id}`);
-      await renderPeople(view);
-    } catch (e) {
-      note.show(e);
-    }
-  });
-  return revoke;
+  return dangerButton(`Revoke ${token.name}`, `Revoke the token ${token.name}? Every call and console session with it is refused from now on.`, async () => {
+    await api('DELETE', `/tokens/${token.id}`);
+    await renderPeople(view);
+  }, note);
 }
 
 /** A token stands either for a user or app (their roles) or for itself, with one role. */
