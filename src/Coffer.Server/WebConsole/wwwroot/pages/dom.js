@@ -73,3 +73,48 @@ export function saveFile(blob, name) {
   element('a', null, [], { href: url, download: name }).click();
   setTimeout(() => URL.revokeObjectURL(url), 60000);
 }
+
+/** A form that opens in place (a new thing, or a change to one): its title, fields, a submit button and
+ *  Cancel, and a problem note where a refused `submit()` is told. */
+export function editorForm(title, submitLabel, fields, submit) {
+  const note = problemNote();
+  const form = element('form', null, [element('h3', title), ...fields,
+    element('span', null, [button(submitLabel, 'submit'), button('Cancel', 'reset')], { class: 'actions' }), note.node],
+  { 'aria-label': title, class: 'editor' });
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    try {
+      await submit();
+    } catch (e) {
+      note.show(e);
+    }
+  });
+  return form;
+}
+
+/** Shows an editorForm in `place`, focused on its first field; Cancel closes it and gives the focus back
+ *  to the control that opened it. */
+export function openIn(place, form) {
+  const opener = document.activeElement;
+  form.addEventListener('reset', () => {
+    form.remove();
+    opener?.focus();
+  });
+  place.replaceChildren(form);
+  form.querySelector('input, select').focus();
+}
+
+/** A button for a change that cannot be taken back: it asks `question` first, then runs `act`; a
+ *  refusal is told in `note`. */
+export function dangerButton(text, question, act, note) {
+  const danger = button(text, 'button', { class: 'danger' });
+  danger.addEventListener('click', async () => {
+    if (!confirm(question)) return;
+    try {
+      await act();
+    } catch (e) {
+      note.show(e);
+    }
+  });
+  return danger;
+}

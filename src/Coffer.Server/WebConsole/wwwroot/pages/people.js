@@ -1,27 +1,34 @@
 // People: users and apps with their roles and groups, the roles (built-in and custom) with their
 // permissions, and tokens: the list, a new one (its token shown once, with a copy button) and revoke.
-// Each part needs its own permission; a part the caller's role may not read says so.
+// Each part needs its own permission; a part the caller's role may not read says so. With
+// identities.write, users, apps and custom roles are made and changed here too (people-principals.js,
+// people-roles.js).
 import { api } from '../api.js';
 import { can } from '../access.js';
-import { button, element, field, problemNote, shownOnce, table, titled } from './dom.js';
+import { button, dangerButton, element, field, problemNote, shownOnce, table, titled } from './dom.js';
+import { grant, principals, when } from './people-principals.js';
+import { roleList } from './people-roles.js';
 
 export async function renderPeople(view) {
   const mayIdentities = can('identities.read');
   const mayTokens = can('tokens.read');
-  const [users, apps, roles, tokens] = await Promise.all([
+  const [users, apps, roles, tokens, stores] = await Promise.all([
     mayIdentities ? api('GET', '/users') : null,
     mayIdentities ? api('GET', '/apps') : null,
     mayIdentities ? api('GET', '/roles') : null,
     mayTokens ? api('GET', '/tokens') : null,
+    // The key stores a role may be limited to, named; without keystores.read a grant's store shows by its id.
+    can('identities.write') && can('keystores.read') ? api('GET', '/keystores') : [],
   ]);
+  const refresh = () => renderPeople(view);
+  const choices = { roles: roles ?? [], stores };
   const note = problemNote();
   const shown = element('div', null, [], { id: 'new-token' });
   view.replaceChildren(
     element('h1', 'People'),
-    part('Users', users && principals('Users', users)),
-    part('Apps', apps && principals('Apps', apps)),
-    part('Roles', roles && table('Roles and their permissions', ['Role', 'Kind', 'Description', 'Permissions'],
-      roles.map((r) => [r.name, r.builtIn ? 'built-in' : 'custom', r.description || '—', r.permissions.join(', ')]))),
+    part('Users', users && principals('user', users, choices, refresh)),
+    part('Apps', apps && principals('app', apps, choices, refresh)),
+    part('Roles', roles && roleList(roles, refresh)),
     part('Tokens', tokens && element('div', null, [
       tokenTable(view, tokens, [...(users ?? []), ...(apps ?? [])], note),
       ...(can('tokens.write') ? [tokenForm(view, roles ?? [], [...(users ?? []), ...(apps ?? [])], note)] : []),
@@ -29,13 +36,6 @@ export async function renderPeople(view) {
       note.node,
     ])),
   );
-}
-
-function principals(caption, list) {
-  if (list.length === 0) return element('p', `No ${caption.toLowerCase()} yet.`, [], { class: 'muted' });
-  return table(caption, ['Name', 'Id', 'Roles', 'Groups', 'Created', 'State'],
-    list.map((p) => [p.name, p.id, p.roles.map(grant).join(', ') || '—', p.groups.join(', ') || '—', when(p.createdAt),
-      p.disabledAt ? `disabled ${when(p.disabledAt)}` : 'enabled']));
 }
 
 function tokenTable(view, tokens, owners, note) {
@@ -48,17 +48,10 @@ function tokenTable(view, tokens, owners, note) {
 }
 
 function revokeButton(view, token, note) {
-  const revoke = button(`Revoke ${token.name}`, 'button', { class: 'danger' });
-  revoke.addEventListener('click', async () => {
-    if (!confirm(`Revoke the token ${token.name}? Every call and console session with it is refused from now on.`)) return;
-    try {
-      await api('DELETE', `/tokens/${token.id}`);
-      await renderPeople(view);
-    } catch (e) {
-      note.show(e);
-    }
-  });
-  return revoke;
+  return dangerButton(`Revoke ${token.name}`, `Revoke the token ${token.name}? Every call and console session with it is refused from now on.`, async () => {
+    await api('DELETE', `/tokens/${token.id}`);
+    await renderPeople(view);
+  }, note);
 }
 
 /** A token stands either for a user or app (their roles) or for itself, with one role. */
@@ -96,6 +89,3 @@ function state(token) {
   if (token.revokedAt) return 'revoked';
   return token.expiresAt && new Date(token.expiresAt) <= new Date() ? 'expired' : 'valid';
 }
-
-const grant = (g) => (g.keyStoreId ? `${g.role}@${g.keyStoreId}` : g.role);
-const when = (time) => new Date(time).toLocaleString();
