@@ -46,6 +46,7 @@ public sealed class StartupTests : IDisposable
 
     [Theory]
     [MemberData(nameof(BadConfigurations))]
+    [System.Runtime.Versioning.UnsupportedOSPlatform("windows")] // the secret files' modes
     public async Task A_bad_setting_stops_the_start_with_its_message_before_anything_opens(string kind, string message)
     {
         var options = Options();
@@ -153,6 +154,7 @@ public sealed class StartupTests : IDisposable
         Admin = new ListenerOptions { Address = "127.0.0.1", Port = 0 },
     };
 
+    [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
     private string SecretFile(string name, UnixFileMode mode)
     {
         var path = Path.Combine(_root, name);

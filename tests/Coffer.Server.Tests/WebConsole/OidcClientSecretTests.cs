@@ -1,3 +1,4 @@
+using System.Runtime.Versioning;
 using System.Text;
 using Coffer.Server.Tests.Audit;
 using Coffer.Server.Tests.Management;
@@ -12,6 +13,7 @@ namespace Coffer.Server.Tests.WebConsole;
 /// and sends it to the token endpoint as HTTP Basic (client_secret_basic), and the real test issuer
 /// refuses any other. Each test starts its own issuer and node, since the secret is read at start.
 /// </summary>
+[UnsupportedOSPlatform("windows")] // the secret file's mode
 public sealed class OidcClientSecretTests : IDisposable
 {
     private readonly string _directory = Directory.CreateTempSubdirectory("coffer-oidc-secret-").FullName;
