@@ -196,12 +196,9 @@ internal sealed partial class OidcConsoleLogin : IDisposable
         try
         {
             using var response = await _http.SendAsync(request, ct);
-            using var answer = JsonDocument.Parse(await response.Content.ReadAsStreamAsync(ct));
-            var root = answer.RootElement;
             if (!response.IsSuccessStatusCode)
             {
-                var error = root.ValueKind == JsonValueKind.Object && root.TryGetProperty("error", out var e) && e.ValueKind == JsonValueKind.String
-                    && IsErrorCode(e.GetString()!) ? e.GetString()! : "no error code";
+                var error = await ErrorCodeAsync(response, ct);
                 if (error == "invalid_client" || response.StatusCode == HttpStatusCode.Unauthorized)
                 {
                     // Not this person's login but Coffer's own registration: every login fails alike
@@ -213,6 +210,8 @@ internal sealed partial class OidcConsoleLogin : IDisposable
                 return (null, OidcLoginError.Provider, $"token endpoint refused the code ({error})");
             }
 
+            using var answer = JsonDocument.Parse(await response.Content.ReadAsStreamAsync(ct));
+            var root = answer.RootElement;
             return root.ValueKind == JsonValueKind.Object && root.TryGetProperty("id_token", out var idToken) && idToken.ValueKind == JsonValueKind.String
                 ? (idToken.GetString(), OidcLoginError.None, null)
                 : (null, OidcLoginError.Provider, "token endpoint answered no ID token");
@@ -222,6 +221,27 @@ internal sealed partial class OidcConsoleLogin : IDisposable
             Log.ExchangeFailed(_logger, e.GetType().Name);
             return (null, OidcLoginError.Provider, "token endpoint unreachable or its answer unreadable");
         }
+    }
+
+    /// <summary>The OAuth error code of the token endpoint's refusal (RFC 6749 §5.2), or "no error code"
+    /// when its answer has none, or none fit to repeat, or is no JSON at all (a proxy's error page).</summary>
+    private static async Task<string> ErrorCodeAsync(HttpResponseMessage response, CancellationToken ct)
+    {
+        try
+        {
+            using var answer = JsonDocument.Parse(await response.Content.ReadAsStreamAsync(ct));
+            var root = answer.RootElement;
+            if (root.ValueKind == JsonValueKind.Object && root.TryGetProperty("error", out var e) && e.ValueKind == JsonValueKind.String && IsErrorCode(e.GetString()!))
+            {
+                return e.GetString()!;
+            }
+        }
+        catch (JsonException)
+        {
+            // The refusal stands; only its code is unknown.
+        }
+
+        return "no error code";
     }
 
     /// <summary>A refused login: recorded as a denied <c>console.login</c> with the reason, never the code
