@@ -34,9 +34,10 @@ internal sealed class OidcOptionsValidator : IValidateOptions<CofferOptions>
         {
             problems.Require(oidc.ClientId is not null,
                 "Oidc:ClientSecretPath needs Oidc:ClientId: the secret authenticates that client, for the web console's login through the identity provider.");
-            problems.Require(File.Exists(secretPath),
+            var exists = File.Exists(secretPath);
+            problems.Require(exists,
                 $"Oidc:ClientSecretPath '{secretPath}' must name the file holding the client secret; there is no such file.");
-            problems.Require(!File.Exists(secretPath) || !SecretFile.IsOpenToOthers(secretPath),
+            problems.Require(!exists || !SecretFile.IsOpenToOthers(secretPath),
                 $"Oidc:ClientSecretPath '{secretPath}' is readable or writable by other users; chmod 600 it.");
         }
 
