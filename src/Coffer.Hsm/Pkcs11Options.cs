@@ -1,3 +1,5 @@
+using Coffer.Secrets;
+
 namespace Coffer.Hsm;
 
 /// <summary>
@@ -104,16 +106,12 @@ public sealed class Pkcs11Options
                 throw new ArgumentException($"The PIN file '{PinFile}' does not exist.");
             }
 
-            if (!OperatingSystem.IsWindows())
+            if (SecretFile.IsOpenToOthers(PinFile))
             {
-                const UnixFileMode TooOpen = UnixFileMode.OtherRead | UnixFileMode.OtherWrite | UnixFileMode.GroupWrite;
-                if ((File.GetUnixFileMode(PinFile) & TooOpen) != 0)
-                {
-                    throw new ArgumentException($"The PIN file '{PinFile}' is readable or writable by other users; chmod 600 it.");
-                }
+                throw new ArgumentException($"The PIN file '{PinFile}' is readable or writable by other users; chmod 600 it.");
             }
 
-            pin = File.ReadAllText(PinFile).TrimEnd('\r', '\n');
+            pin = SecretFile.Read(PinFile);
         }
         else
         {

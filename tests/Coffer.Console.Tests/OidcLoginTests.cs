@@ -94,6 +94,30 @@ public sealed class OidcLoginTests(Browser browser, OidcConsole shared) : IClass
             await Browser.AssertAccessibleAsync(page);
         });
 
+    /// <summary>An IdP that wants a client secret this Coffer does not send (no Oidc:ClientSecretPath):
+    /// the page says the fault is Coffer's registration, not the person's login.</summary>
+    [Fact]
+    public Task Client_credentials_the_identity_provider_refuses_are_named_on_the_login_screen() =>
+        browser.RunAsync(nameof(Client_credentials_the_identity_provider_refuses_are_named_on_the_login_screen), async page =>
+        {
+            shared.SignInAs("dana@example.test", "coffer-admins");
+            shared.Issuer.ClientSecret = "a-secret-this-coffer-lacks";
+            try
+            {
+                await page.GotoAsync(shared.Node.Server.AdminUrl.ToString());
+                await page.GetByRole(AriaRole.Link, new() { Name = "Log in with Test IdP" }).ClickAsync();
+
+                await Assertions.Expect(page.GetByRole(AriaRole.Alert).First).ToContainTextAsync("The identity provider refused Coffer's client credentials");
+                await Assertions.Expect(page.GetByLabel("Management token")).ToBeVisibleAsync();
+                Assert.DoesNotContain(await page.Context.CookiesAsync(), c => c.Name.Contains("session", StringComparison.Ordinal));
+                await Browser.AssertAccessibleAsync(page);
+            }
+            finally
+            {
+                shared.Issuer.ClientSecret = null;
+            }
+        });
+
     private async Task LogInThroughTheIssuerAsync(IPage page)
     {
         await page.GotoAsync(shared.Node.Server.AdminUrl.ToString());

@@ -1,4 +1,5 @@
 using Coffer.Auth;
+using Coffer.Secrets;
 using Microsoft.Extensions.Options;
 
 namespace Coffer.Server.Hosting;
@@ -29,8 +30,17 @@ internal sealed class OidcOptionsValidator : IValidateOptions<CofferOptions>
         problems.Require(oidc.MetadataTimeoutSeconds is >= 1 and <= 120, $"Oidc:MetadataTimeoutSeconds must be 1..120, not {oidc.MetadataTimeoutSeconds}.");
         problems.Require(oidc.ClientId is null || !string.IsNullOrWhiteSpace(oidc.ClientId),
             "Oidc:ClientId must be the client id Coffer is registered under at the identity provider, or be left out (no login through it in the web console).");
-        problems.Require(oidc.ClientSecretPath is null || (oidc.ClientId is not null && File.Exists(oidc.ClientSecretPath)),
-            $"Oidc:ClientSecretPath '{oidc.ClientSecretPath}' must name a readable file holding the client secret, and needs Oidc:ClientId.");
+        if (oidc.ClientSecretPath is { } secretPath)
+        {
+            problems.Require(oidc.ClientId is not null,
+                "Oidc:ClientSecretPath needs Oidc:ClientId: the secret authenticates that client, for the web console's login through the identity provider.");
+            var exists = File.Exists(secretPath);
+            problems.Require(exists,
+                $"Oidc:ClientSecretPath '{secretPath}' must name the file holding the client secret; there is no such file.");
+            problems.Require(!exists || !SecretFile.IsOpenToOthers(secretPath),
+                $"Oidc:ClientSecretPath '{secretPath}' is readable or writable by other users; chmod 600 it.");
+        }
+
         problems.Require(oidc.RedirectPath.StartsWith('/') && !oidc.RedirectPath.StartsWith("//", StringComparison.Ordinal)
             && oidc.RedirectPath.IndexOfAny(['?', '#', ' ']) < 0,
             $"Oidc:RedirectPath must be a path on Coffer's own address, starting with '/', without query or fragment; got '{oidc.RedirectPath}'.");

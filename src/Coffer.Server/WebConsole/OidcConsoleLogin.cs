@@ -1,9 +1,11 @@
 using System.Globalization;
+using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
 using Coffer.Audit;
 using Coffer.Auth;
+using Coffer.Secrets;
 using Coffer.Server.Audit;
 using Coffer.Server.Hosting;
 using Coffer.Server.Management;
@@ -60,7 +62,7 @@ internal sealed partial class OidcConsoleLogin : IDisposable
         if (options.ClientSecretPath is { } path)
         {
             // client_secret_basic, which every IdP must take (RFC 6749 §2.3.1): id and secret form-encoded first.
-            var secret = File.ReadAllText(path).Trim();
+            var secret = SecretFile.Read(path);
             _clientAuthentication = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes(
                 Uri.EscapeDataString(options.ClientId!) + ":" + Uri.EscapeDataString(secret))));
         }
@@ -132,10 +134,10 @@ internal sealed partial class OidcConsoleLogin : IDisposable
             return await RefuseAsync(OidcLoginError.Unreachable, "IdP unreachable", sourceIp, ct);
         }
 
-        var (idToken, exchangeRefusal) = await ExchangeAsync(endpoints.Token, callback.Code, flow.Verifier, redirectUri, ct);
-        if (idToken is null)
+        var exchange = await ExchangeAsync(endpoints.Token, callback.Code, flow.Verifier, redirectUri, ct);
+        if (exchange.IdToken is not { } idToken)
         {
-            return await RefuseAsync(OidcLoginError.Provider, exchangeRefusal!, sourceIp, ct);
+            return await RefuseAsync(exchange.Error, exchange.Refusal!, sourceIp, ct);
         }
 
         var result = await _validator.ValidateIdTokenAsync(idToken, flow.Nonce, ct);
@@ -176,7 +178,7 @@ internal sealed partial class OidcConsoleLogin : IDisposable
 
     /// <summary>The code for the ID token at the token endpoint (RFC 6749 §4.1.3, with RFC 7636's
     /// verifier), or why not. The IdP's error code is kept, its free text and the answer never.</summary>
-    private async Task<(string? IdToken, string? Refusal)> ExchangeAsync(Uri tokenEndpoint, string code, string verifier, string redirectUri, CancellationToken ct)
+    private async Task<(string? IdToken, OidcLoginError Error, string? Refusal)> ExchangeAsync(Uri tokenEndpoint, string code, string verifier, string redirectUri, CancellationToken ct)
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, tokenEndpoint)
         {
@@ -194,24 +196,52 @@ internal sealed partial class OidcConsoleLogin : IDisposable
         try
         {
             using var response = await _http.SendAsync(request, ct);
-            using var answer = JsonDocument.Parse(await response.Content.ReadAsStreamAsync(ct));
-            var root = answer.RootElement;
             if (!response.IsSuccessStatusCode)
             {
-                var error = root.ValueKind == JsonValueKind.Object && root.TryGetProperty("error", out var e) && e.ValueKind == JsonValueKind.String
-                    && IsErrorCode(e.GetString()!) ? e.GetString() : "no error code";
-                return (null, $"token endpoint refused the code ({error})");
+                var error = await ErrorCodeAsync(response, ct);
+                if (error == "invalid_client" || response.StatusCode == HttpStatusCode.Unauthorized)
+                {
+                    // Not this person's login but Coffer's own registration: every login fails alike
+                    // until the operator fixes it, so the operator hears it too.
+                    Log.ClientRefused(_logger, error);
+                    return (null, OidcLoginError.Client, $"token endpoint refused Coffer's client credentials ({error})");
+                }
+
+                return (null, OidcLoginError.Provider, $"token endpoint refused the code ({error})");
             }
 
+            using var answer = JsonDocument.Parse(await response.Content.ReadAsStreamAsync(ct));
+            var root = answer.RootElement;
             return root.ValueKind == JsonValueKind.Object && root.TryGetProperty("id_token", out var idToken) && idToken.ValueKind == JsonValueKind.String
-                ? (idToken.GetString(), null)
-                : (null, "token endpoint answered no ID token");
+                ? (idToken.GetString(), OidcLoginError.None, null)
+                : (null, OidcLoginError.Provider, "token endpoint answered no ID token");
         }
         catch (Exception e) when (e is HttpRequestException or JsonException or TaskCanceledException && !ct.IsCancellationRequested)
         {
             Log.ExchangeFailed(_logger, e.GetType().Name);
-            return (null, "token endpoint unreachable or its answer unreadable");
+            return (null, OidcLoginError.Provider, "token endpoint unreachable or its answer unreadable");
         }
+    }
+
+    /// <summary>The OAuth error code of the token endpoint's refusal (RFC 6749 §5.2), or "no error code"
+    /// when its answer has none, or none fit to repeat, or is no JSON at all (a proxy's error page).</summary>
+    private static async Task<string> ErrorCodeAsync(HttpResponseMessage response, CancellationToken ct)
+    {
+        try
+        {
+            using var answer = JsonDocument.Parse(await response.Content.ReadAsStreamAsync(ct));
+            var root = answer.RootElement;
+            if (root.ValueKind == JsonValueKind.Object && root.TryGetProperty("error", out var e) && e.ValueKind == JsonValueKind.String && IsErrorCode(e.GetString()!))
+            {
+                return e.GetString()!;
+            }
+        }
+        catch (JsonException)
+        {
+            // The refusal stands; only its code is unknown.
+        }
+
+        return "no error code";
     }
 
     /// <summary>A refused login: recorded as a denied <c>console.login</c> with the reason, never the code
@@ -259,6 +289,9 @@ internal sealed partial class OidcConsoleLogin : IDisposable
 
         [LoggerMessage(EventId = 4015, Level = LogLevel.Warning, Message = "The identity provider's token endpoint could not be reached or answered unreadably ({Error}); the console login was refused")]
         public static partial void ExchangeFailed(ILogger logger, string error);
+
+        [LoggerMessage(EventId = 4016, Level = LogLevel.Warning, Message = "The identity provider's token endpoint refused Coffer's client credentials ({Error}); no console login through it can succeed until Oidc:ClientId and the secret in Oidc:ClientSecretPath match Coffer's registration there")]
+        public static partial void ClientRefused(ILogger logger, string error);
     }
 }
 
@@ -278,6 +311,9 @@ internal enum OidcLoginError
 
     /// <summary>The IdP answered an error, or refused the code at its token endpoint.</summary>
     Provider,
+
+    /// <summary>The IdP's token endpoint refused Coffer's own client credentials (its client id or secret).</summary>
+    Client,
 
     /// <summary>The IdP's discovery document could not be read.</summary>
     Unreachable,
@@ -304,6 +340,7 @@ internal readonly record struct OidcLoginOutcome(OpenedSession? Session, OidcLog
     {
         OidcLoginError.State => "state",
         OidcLoginError.Provider => "provider",
+        OidcLoginError.Client => "client",
         OidcLoginError.Unreachable => "unreachable",
         OidcLoginError.Token => "token",
         OidcLoginError.Disabled => "disabled",

@@ -34,6 +34,9 @@ public sealed class StartupTests : IDisposable
         { "oidc audience", "Oidc:Audience is required: the 'aud' value the identity provider puts into tokens for Coffer (e.g. api://coffer)." },
         { "oidc scope", "Oidc:Scope must contain 'openid' (an ID token is what the login checks); got 'profile email'." },
         { "oidc redirect", "Oidc:RedirectPath must be a path on Coffer's own address, starting with '/', without query or fragment; got 'https://evil.example/cb'." },
+        { "oidc secret without client", "Oidc:ClientSecretPath needs Oidc:ClientId: the secret authenticates that client, for the web console's login through the identity provider." },
+        { "oidc secret missing", "Oidc:ClientSecretPath '{root}/absent.secret' must name the file holding the client secret; there is no such file." },
+        { "oidc secret open", "Oidc:ClientSecretPath '{root}/open.secret' is readable or writable by other users; chmod 600 it." },
         { "aad limit", "Xks:MaxAadBytes must be 8192..65535 (the XKS spec's minimum; the AAD's length prefix has 16 bits), not 70000." },
         { "full reload", "Cluster:FullReloadSeconds must be 1..3600, not 0: the full reload is what retries a cache that failed to reload." },
         { "retention age", "Audit:Retention:MaxAgeDays must be 1..36500 (days a record stays in the live log), or be left out to archive only on request; not 0." },
@@ -43,6 +46,7 @@ public sealed class StartupTests : IDisposable
 
     [Theory]
     [MemberData(nameof(BadConfigurations))]
+    [System.Runtime.Versioning.UnsupportedOSPlatform("windows")] // the secret files' modes
     public async Task A_bad_setting_stops_the_start_with_its_message_before_anything_opens(string kind, string message)
     {
         var options = Options();
@@ -63,6 +67,9 @@ public sealed class StartupTests : IDisposable
             case "oidc audience": options.Oidc = new OidcOptions { Issuer = "https://idp.example.test/realms/coffer" }; break;
             case "oidc scope": options.Oidc = new OidcOptions { Issuer = "https://idp.example.test", Audience = "api://coffer", ClientId = "coffer", Scope = "profile email" }; break;
             case "oidc redirect": options.Oidc = new OidcOptions { Issuer = "https://idp.example.test", Audience = "api://coffer", ClientId = "coffer", RedirectPath = "https://evil.example/cb" }; break;
+            case "oidc secret without client": options.Oidc = new OidcOptions { Issuer = "https://idp.example.test", Audience = "api://coffer", ClientSecretPath = SecretFile("client.secret", UnixFileMode.UserRead | UnixFileMode.UserWrite) }; break;
+            case "oidc secret missing": options.Oidc = new OidcOptions { Issuer = "https://idp.example.test", Audience = "api://coffer", ClientId = "coffer", ClientSecretPath = Path.Combine(_root, "absent.secret") }; break;
+            case "oidc secret open": options.Oidc = new OidcOptions { Issuer = "https://idp.example.test", Audience = "api://coffer", ClientId = "coffer", ClientSecretPath = SecretFile("open.secret", UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead) }; break;
             case "aad limit": options.Xks.MaxAadBytes = 70000; break;
             case "full reload": options.Cluster.FullReloadSeconds = 0; break;
             case "retention age": options.Audit.Retention.MaxAgeDays = 0; break;
@@ -72,7 +79,7 @@ public sealed class StartupTests : IDisposable
 
         var refused = await Assert.ThrowsAsync<OptionsValidationException>(() => CofferServer.StartAsync(options, _loggers));
 
-        Assert.Equal([message], refused.Failures);
+        Assert.Equal([message.Replace("{root}", _root, StringComparison.Ordinal)], refused.Failures);
         // Nothing opened: not even the data directory was made, so no database and no listener.
         Assert.False(Directory.Exists(DataDirectory));
     }
@@ -146,6 +153,15 @@ public sealed class StartupTests : IDisposable
         Xks = new XksListenerOptions { Address = "127.0.0.1", Port = 0, AllowPlainHttp = true },
         Admin = new ListenerOptions { Address = "127.0.0.1", Port = 0 },
     };
+
+    [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+    private string SecretFile(string name, UnixFileMode mode)
+    {
+        var path = Path.Combine(_root, name);
+        File.WriteAllText(path, "not-the-point");
+        File.SetUnixFileMode(path, mode);
+        return path;
+    }
 
     private static int FreePort()
     {

@@ -55,15 +55,17 @@ public sealed class OidcConsoleLoginTests(OidcConsoleNode shared) : IClassFixtur
 
     private TestIssuer Issuer => shared.Issuer;
 
+    private readonly OidcBrowser _browser = new(shared.Node, shared.Issuer);
+
     [Fact]
     public async Task A_login_through_the_issuer_opens_a_session_of_its_caller_and_is_recorded_without_any_secret()
     {
         Issuer.SignInAs = OidcConsoleNode.User("console-admin", "coffer-admins");
-        using var anonymous = NoRedirects();
+        using var anonymous = _browser.NoRedirects();
         var described = await anonymous.GetJsonAsync("/api/v1/session/oidc");
         Assert.Equal("Test IdP", (string?)described["provider"]);
 
-        var start = await StartAsync();
+        var start = await _browser.StartAsync();
         var authorize = QueryHelpers.ParseQuery(start.Authorize.Query);
         Assert.StartsWith(Issuer.Issuer + "/authorize", start.Authorize.AbsoluteUri, StringComparison.Ordinal);
         Assert.Equal("code", authorize["response_type"]);
@@ -75,11 +77,11 @@ public sealed class OidcConsoleLoginTests(OidcConsoleNode shared) : IClassFixtur
         Assert.Contains("samesite=lax", start.SetCookie, StringComparison.OrdinalIgnoreCase);
         Assert.Contains("path=/api/v1/session/oidc", start.SetCookie, StringComparison.OrdinalIgnoreCase);
 
-        var back = await AuthorizeAsync(start.Authorize);
-        using var done = await CallbackAsync(back, start.FlowCookie);
+        var back = await _browser.AuthorizeAsync(start.Authorize);
+        using var done = await _browser.CallbackAsync(back, start.FlowCookie);
 
         Assert.Equal("/console/", done.Headers.Location?.OriginalString);
-        var session = SessionCookie(done);
+        var session = OidcBrowser.SessionCookie(done);
         using var http = ConsoleSessionTests.WithCookie(Node, session!);
         var view = await http.GetJsonAsync("/api/v1/session");
         Assert.Equal("oidc:console-admin", (string?)view["callerId"]);
@@ -92,16 +94,15 @@ public sealed class OidcConsoleLoginTests(OidcConsoleNode shared) : IClassFixtur
         Assert.Contains("method oidc", (string?)login["details"], StringComparison.Ordinal);
         Assert.Contains("roles (administrator)", (string?)login["details"], StringComparison.Ordinal);
         var flow = start.FlowCookie.Split('=', 2)[1].Split('.');
-        AssertNowhere([QueryHelpers.ParseQuery(back.Query)["code"]!, .. flow, Issuer.LastIdToken!, session!.Split('=', 2)[1]]);
+        _browser.AssertNowhere([QueryHelpers.ParseQuery(back.Query)["code"]!, .. flow, Issuer.LastIdToken!, session!.Split('=', 2)[1]]);
     }
 
     [Fact]
     public async Task A_read_only_role_from_the_groups_may_read_but_not_change()
     {
         Issuer.SignInAs = OidcConsoleNode.User("console-auditor", "coffer-auditors");
-        var start = await StartAsync();
-        using var done = await CallbackAsync(await AuthorizeAsync(start.Authorize), start.FlowCookie);
-        using var http = ConsoleSessionTests.WithCookie(Node, SessionCookie(done)!);
+        using var done = await _browser.LogInAsync();
+        using var http = ConsoleSessionTests.WithCookie(Node, OidcBrowser.SessionCookie(done)!);
         var view = await http.GetJsonAsync("/api/v1/session");
         http.DefaultRequestHeaders.Add("X-Coffer-CSRF", (string?)view["csrfToken"]);
 
@@ -114,9 +115,8 @@ public sealed class OidcConsoleLoginTests(OidcConsoleNode shared) : IClassFixtur
     public async Task The_session_ends_with_the_ID_token_even_while_in_use()
     {
         Issuer.SignInAs = OidcConsoleNode.User("short-lived", "coffer-auditors") with { ExpiresIn = TimeSpan.FromMinutes(10) };
-        var start = await StartAsync();
-        using var done = await CallbackAsync(await AuthorizeAsync(start.Authorize), start.FlowCookie);
-        using var http = ConsoleSessionTests.WithCookie(Node, SessionCookie(done)!);
+        using var done = await _browser.LogInAsync();
+        using var http = ConsoleSessionTests.WithCookie(Node, OidcBrowser.SessionCookie(done)!);
 
         shared.Time.Advance(TimeSpan.FromMinutes(9));
         await (await http.GetAsync("/api/v1/keys")).JsonAsync(HttpStatusCode.OK);
@@ -152,8 +152,8 @@ public sealed class OidcConsoleLoginTests(OidcConsoleNode shared) : IClassFixtur
             "the identity provider's refusal" => null,
             _ => user,
         };
-        var start = await StartAsync();
-        var back = await AuthorizeAsync(start.Authorize);
+        var start = await _browser.StartAsync();
+        var back = await _browser.AuthorizeAsync(start.Authorize);
         var cookie = start.FlowCookie;
         if (kind == "a state that is not the cookie's")
         {
@@ -166,10 +166,10 @@ public sealed class OidcConsoleLoginTests(OidcConsoleNode shared) : IClassFixtur
         }
 
         var before = (await Node.Admin.AllRecordsAsync("&action=console.login")).Count;
-        using var refused = await CallbackAsync(back, kind == "no flow cookie" ? null : cookie);
+        using var refused = await _browser.CallbackAsync(back, kind == "no flow cookie" ? null : cookie);
 
         Assert.Equal("/console/#/login?error=" + error, refused.Headers.Location?.OriginalString);
-        Assert.Null(SessionCookie(refused));
+        Assert.Null(OidcBrowser.SessionCookie(refused));
         var records = await Node.Admin.AllRecordsAsync("&action=console.login");
         if (reason.Length == 0)
         {
@@ -187,76 +187,15 @@ public sealed class OidcConsoleLoginTests(OidcConsoleNode shared) : IClassFixtur
     public async Task A_replayed_code_opens_no_second_session()
     {
         Issuer.SignInAs = OidcConsoleNode.User("replayed", "coffer-admins");
-        var start = await StartAsync();
-        var back = await AuthorizeAsync(start.Authorize);
-        using (var first = await CallbackAsync(back, start.FlowCookie))
+        var start = await _browser.StartAsync();
+        var back = await _browser.AuthorizeAsync(start.Authorize);
+        using (var first = await _browser.CallbackAsync(back, start.FlowCookie))
         {
-            Assert.NotNull(SessionCookie(first));
+            Assert.NotNull(OidcBrowser.SessionCookie(first));
         }
 
-        using var again = await CallbackAsync(back, start.FlowCookie);
+        using var again = await _browser.CallbackAsync(back, start.FlowCookie);
         Assert.Equal("/console/#/login?error=provider", again.Headers.Location?.OriginalString);
-        Assert.Null(SessionCookie(again));
+        Assert.Null(OidcBrowser.SessionCookie(again));
     }
-
-    private HttpClient NoRedirects(Uri? baseAddress = null) =>
-        new(new HttpClientHandler { AllowAutoRedirect = false, UseCookies = false }) { BaseAddress = baseAddress ?? Node.Server.AdminUrl };
-
-    /// <summary>Coffer's start: where it sends the browser, and the flow cookie ("name=value") it sets.</summary>
-    private async Task<(Uri Authorize, string FlowCookie, string SetCookie)> StartAsync()
-    {
-        using var http = NoRedirects();
-        using var response = await http.GetAsync("/api/v1/session/oidc/start");
-        Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
-        var setCookie = Assert.Single(response.Headers.GetValues("Set-Cookie"));
-        return (response.Headers.Location!, setCookie.Split(';')[0], setCookie);
-    }
-
-    /// <summary>The issuer's authorization endpoint: the address it sends the browser back to.</summary>
-    private async Task<Uri> AuthorizeAsync(Uri authorize)
-    {
-        using var http = NoRedirects(new Uri(Issuer.Issuer));
-        using var response = await http.GetAsync(authorize);
-        Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
-        return response.Headers.Location!;
-    }
-
-    private async Task<HttpResponseMessage> CallbackAsync(Uri back, string? flowCookie)
-    {
-        using var http = NoRedirects();
-        using var request = new HttpRequestMessage(HttpMethod.Get, back);
-        if (flowCookie is not null)
-        {
-            request.Headers.Add("Cookie", flowCookie);
-        }
-
-        var response = await http.SendAsync(request);
-        Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
-        return response;
-    }
-
-    /// <summary>The console session cookie ("name=value") an answer sets, or null.</summary>
-    private static string? SessionCookie(HttpResponseMessage response) =>
-        response.Headers.TryGetValues("Set-Cookie", out var cookies)
-            ? cookies.Select(c => c.Split(';')[0]).SingleOrDefault(c => c.StartsWith("coffer-session=", StringComparison.Ordinal))
-            : null;
-
-    /// <summary>No secret in the audit database, nor in the log as <c>coffer server</c> writes it: the
-    /// framework's categories at warning and above only (src/Coffer.Cli/Commands/Logging.cs), since its
-    /// request line at information names the callback's address, code included. Coffer's own events are
-    /// all checked, at every level.</summary>
-    private void AssertNowhere(IEnumerable<string> secrets)
-    {
-        using var db = new AuditDatabase(Node);
-        var records = db.DumpAll();
-        var logged = string.Join('\n', Node.Logs.Lines.Where(line => !IsFrameworkChatter(line)));
-        foreach (var secret in secrets)
-        {
-            Assert.DoesNotContain(secret, records, StringComparison.Ordinal);
-            Assert.DoesNotContain(secret, logged, StringComparison.Ordinal);
-        }
-    }
-
-    private static bool IsFrameworkChatter(string line) =>
-        line.Split(' ', 3) is [var level, var category, _] && level is "Trace" or "Debug" or "Information" && category.StartsWith("Microsoft.", StringComparison.Ordinal);
 }

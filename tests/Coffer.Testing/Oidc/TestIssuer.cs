@@ -1,3 +1,4 @@
+using System.Net;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
@@ -25,7 +26,8 @@ namespace Coffer.Testing.Oidc;
 /// For the console's login (authorization code with PKCE) it also serves <c>/authorize</c>, which
 /// approves <see cref="SignInAs"/> at once and sends the browser back with a one-time code, and
 /// <c>/token</c>, which gives that code's ID token only for the verifier whose S256 challenge came with
-/// it, the same client and the same redirect address, once.
+/// it, the same client and the same redirect address, once. With a <see cref="ClientSecret"/> it is a
+/// confidential client's IdP: <c>/token</c> first wants that client's id and secret as HTTP Basic.
 /// </remarks>
 public sealed class TestIssuer : IAsyncDisposable
 {
@@ -63,6 +65,10 @@ public sealed class TestIssuer : IAsyncDisposable
     /// should be the client id); null: the authorization endpoint answers <c>access_denied</c>.</summary>
     public TokenSpec? SignInAs { get; set; }
 
+    /// <summary>The secret <c>/token</c> requires with the client id as HTTP Basic (client_secret_basic,
+    /// RFC 6749 §2.3.1), answering 401 <c>invalid_client</c> without it; null: a public client, PKCE alone.</summary>
+    public string? ClientSecret { get; set; }
+
     /// <summary>The last ID token <c>/token</c> gave (tests check it reaches no log or record).</summary>
     public string? LastIdToken { get; private set; }
 
@@ -87,13 +93,13 @@ public sealed class TestIssuer : IAsyncDisposable
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
-        builder.WebHost.ConfigureKestrel(k => k.Listen(System.Net.IPAddress.Loopback, 0));
+        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0));
         var app = builder.Build();
         var issuer = new TestIssuer(app, time ?? TimeProvider.System);
         app.MapGet("/.well-known/openid-configuration", issuer.DiscoveryAsync);
         app.MapGet("/jwks", issuer.JwksAsync);
         app.MapGet("/authorize", issuer.Authorize);
-        app.MapPost("/token", async http => await issuer.Exchange(await http.Request.ReadFormAsync()).ExecuteAsync(http));
+        app.MapPost("/token", async http => await issuer.Exchange(http.Request.Headers.Authorization.ToString(), await http.Request.ReadFormAsync()).ExecuteAsync(http));
         await app.StartAsync();
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         issuer.Issuer = address.TrimEnd('/');
@@ -214,9 +220,15 @@ public sealed class TestIssuer : IAsyncDisposable
         return Results.Redirect(redirect + "?code=" + code + "&state=" + Uri.EscapeDataString(state));
     }
 
-    /// <summary>The ID token for a code, once, for the verifier of its challenge (RFC 7636 §4.6).</summary>
-    private IResult Exchange(IFormCollection form)
+    /// <summary>The ID token for a code, once, for the verifier of its challenge (RFC 7636 §4.6). A
+    /// confidential client is authenticated first, so a refused client spends no code.</summary>
+    private IResult Exchange(string authorization, IFormCollection form)
     {
+        if (ClientSecret is { } secret && !IsClient(authorization, form["client_id"].ToString(), secret))
+        {
+            return Results.Json(new Dictionary<string, string> { ["error"] = "invalid_client" }, statusCode: 401);
+        }
+
         PendingCode? pending;
         lock (_gate)
         {
@@ -238,6 +250,33 @@ public sealed class TestIssuer : IAsyncDisposable
         var idToken = Token(pending.User with { OtherClaims = claims });
         LastIdToken = idToken;
         return Results.Json(new Dictionary<string, object> { ["access_token"] = "not-used", ["token_type"] = "Bearer", ["id_token"] = idToken });
+    }
+
+    /// <summary>Whether the Basic credentials are this client's id and secret: each part is form-url-decoded
+    /// after the base64 (RFC 6749 §2.3.1), so a client that sends them unencoded fails on any character the
+    /// encoding changes. The secret is compared in constant time, as hashes, so not even its length shows.</summary>
+    private static bool IsClient(string authorization, string clientId, string secret)
+    {
+        const string Basic = "Basic ";
+        if (!authorization.StartsWith(Basic, StringComparison.OrdinalIgnoreCase))
+        {
+            return false;
+        }
+
+        string credentials;
+        try
+        {
+            credentials = Encoding.UTF8.GetString(Convert.FromBase64String(authorization[Basic.Length..].Trim()));
+        }
+        catch (FormatException)
+        {
+            return false;
+        }
+
+        return credentials.Split(':', 2) is [var id, var given]
+            && WebUtility.UrlDecode(id) == clientId
+            && CryptographicOperations.FixedTimeEquals(
+                SHA256.HashData(Encoding.UTF8.GetBytes(WebUtility.UrlDecode(given))), SHA256.HashData(Encoding.UTF8.GetBytes(secret)));
     }
 
     private sealed record PendingCode(TokenSpec User, string ClientId, string RedirectUri, string Challenge, string Nonce);

@@ -23,6 +23,7 @@ const $ = (id) => document.getElementById(id);
 const oidcErrors = {
   state: 'The login through the identity provider could not be matched to this browser: it took too long, or was started elsewhere. Try again.',
   provider: 'The identity provider did not complete the login. Try again, or ask its administrator.',
+  client: 'The identity provider refused Coffer\'s client credentials (its client id or secret), so no one can log in through it until an administrator corrects Coffer\'s Oidc settings. Log in with a management token meanwhile.',
   unreachable: 'The identity provider cannot be reached. Try again later, or log in with a management token.',
   token: 'The identity provider\'s answer did not pass Coffer\'s checks; no session was opened.',
   disabled: 'Your Coffer user is disabled.',
