@@ -70,7 +70,7 @@ public sealed class OidcLoginTests(Browser browser, OidcConsole shared) : IClass
             await LogInThroughTheIssuerAsync(page);
             await Assertions.Expect(page.Locator("#who")).ToHaveTextAsync("ari@example.test (user)");
             await page.GetByRole(AriaRole.Link, new() { Name = "Key stores", Exact = true }).ClickAsync();
-            await Assertions.Expect(page.GetByRole(AriaRole.Table)).ToContainTextAsync("demo");
+            await Assertions.Expect(page.GetByRole(AriaRole.Table, new() { Name = "Key stores" })).ToContainTextAsync("demo");
             await Assertions.Expect(page.GetByRole(AriaRole.Button, new() { Name = "Create key store" })).ToHaveCountAsync(0);
             await page.GetByRole(AriaRole.Link, new() { Name = "Keys", Exact = true }).ClickAsync();
             await Assertions.Expect(page.GetByRole(AriaRole.Table, new() { Name = "Keys" })).ToContainTextAsync(shared.Node.Info.KeyId);

@@ -31,6 +31,13 @@ internal sealed partial class DeepHealthCheck(SealManager seal, CofferOptions op
     public string Status(string backend)
     {
         var ring = seal.KeyRing;
+        if (seal.IsSealed)
+        {
+            // Not cached: an unseal publishes its new key ring just before it ends, and a check that fell
+            // in between (a heartbeat's) would leave UNAVAILABLE cached under that ring for the cache's span.
+            return "UNAVAILABLE";
+        }
+
         var now = time.GetUtcNow();
         lock (_lock)
         {

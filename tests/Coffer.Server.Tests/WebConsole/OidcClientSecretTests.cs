@@ -9,7 +9,7 @@ namespace Coffer.Server.Tests.WebConsole;
 
 /// <summary>
 /// The console's login through an identity provider that registers Coffer as a confidential client
-/// (docs/console.md, "A confidential client"): Coffer reads the secret from <c>Oidc:ClientSecretPath</c>
+/// (docs/console.md, "Login through the identity provider"): Coffer reads the secret from <c>Oidc:ClientSecretPath</c>
 /// and sends it to the token endpoint as HTTP Basic (client_secret_basic), and the real test issuer
 /// refuses any other. Each test starts its own issuer and node, since the secret is read at start.
 /// </summary>
