@@ -21,7 +21,9 @@ namespace Coffer.Server.Xks;
 /// budget"): a node reserves blocks of encryptions in the database
 /// (<see cref="IKeyRepository.ReserveEncryptionsAsync"/>) and counts them off in memory, reserving the
 /// next block in the background when half of one is left. A stop loses what was reserved and unused,
-/// which only errs on the safe side (at the default, a block is 2^-12 of the limit).
+/// which only errs on the safe side (at the default, a block is 2^-12 of the limit). A call that fails
+/// after taking an encryption, before its ciphertext is answered, gives it back (<see cref="Return"/>),
+/// so transient faults under load (an audit batch that timed out) cost the version nothing.
 /// </remarks>
 internal sealed partial class EncryptionBudgets(ICofferStorage storage, AuditLog audit, XksListenerOptions options, ILogger<EncryptionBudgets> logger)
 {
@@ -44,6 +46,18 @@ internal sealed partial class EncryptionBudgets(ICofferStorage storage, AuditLog
     /// <exception cref="Exception">The reservation could not be written (the call fails closed).</exception>
     public ValueTask<bool> TakeAsync(string keyId, int version, CancellationToken ct) =>
         _budgets.GetOrAdd((keyId, version), static (id, self) => new Budget(self, id.KeyId, id.Version), this).TakeAsync(ct);
+
+    /// <summary>Gives back an encryption taken with <see cref="TakeAsync"/> whose ciphertext never left
+    /// this node (its audit record could not be written, or the encryption itself failed): an IV that no
+    /// one ever saw cannot collide with one that someone did, so it need not count. Without this, every
+    /// call refused for a transient fault would shrink the version's budget for good.</summary>
+    public void Return(string keyId, int version)
+    {
+        if (_budgets.TryGetValue((keyId, version), out var budget))
+        {
+            budget.Return();
+        }
+    }
 
     /// <summary>The share (0..1) of its limit that the version had reserved, across the cluster, at this
     /// node's last reservation for it; 0 when this node reserved none (metrics: no read of its own).</summary>
@@ -86,8 +100,7 @@ internal sealed partial class EncryptionBudgets(ICofferStorage storage, AuditLog
     private sealed class Budget(EncryptionBudgets owner, string keyId, int version)
     {
         private readonly Lock _gate = new();
-        private long _taken;
-        private long _reserved;
+        private long _available;
         private bool _exhausted;
         private Task? _reserving;
         private long _totalReserved;
@@ -97,11 +110,9 @@ internal sealed partial class EncryptionBudgets(ICofferStorage storage, AuditLog
 
         public ValueTask<bool> TakeAsync(CancellationToken ct)
         {
-            var taken = Interlocked.Increment(ref _taken);
-            var reserved = Volatile.Read(ref _reserved);
-            if (taken <= reserved)
+            if (TryTake())
             {
-                if (reserved - taken < owner._block / 2)
+                if (Volatile.Read(ref _available) < owner._block / 2)
                 {
                     _ = Reserve();
                 }
@@ -109,12 +120,34 @@ internal sealed partial class EncryptionBudgets(ICofferStorage storage, AuditLog
                 return ValueTask.FromResult(true);
             }
 
-            return WaitAsync(taken, ct);
+            return WaitAsync(ct);
         }
 
-        private async ValueTask<bool> WaitAsync(long taken, CancellationToken ct)
+        public void Return() => Interlocked.Increment(ref _available);
+
+        // One of this node's reserved encryptions, if any is left. A count of what is left rather than a
+        // ticket per call: a call that fails (its reservation could not be written, it was cancelled, or
+        // it gave its encryption back) leaves no gap that a later call cannot fill.
+        private bool TryTake()
         {
-            while (taken > Volatile.Read(ref _reserved))
+            var available = Volatile.Read(ref _available);
+            while (available > 0)
+            {
+                var seen = Interlocked.CompareExchange(ref _available, available - 1, available);
+                if (seen == available)
+                {
+                    return true;
+                }
+
+                available = seen;
+            }
+
+            return false;
+        }
+
+        private async ValueTask<bool> WaitAsync(CancellationToken ct)
+        {
+            while (!TryTake())
             {
                 if (Volatile.Read(ref _exhausted))
                 {
@@ -143,6 +176,10 @@ internal sealed partial class EncryptionBudgets(ICofferStorage storage, AuditLog
 
         private async Task ReserveAsync()
         {
+            // Off the caller's thread and out of the gate at once: SQLite's transaction waits for its write
+            // lock synchronously, and the call that asked for the next block in the background has its own
+            // encryption already (it waited up to the 30 s busy timeout while the file was locked).
+            await Task.Yield();
             var reservation = await owner._storage.Keys.ReserveEncryptionsAsync(keyId, version, owner._block, owner._limit, CancellationToken.None);
             Volatile.Write(ref _totalReserved, reservation.Total);
             if (reservation.Granted == 0)
@@ -151,7 +188,7 @@ internal sealed partial class EncryptionBudgets(ICofferStorage storage, AuditLog
                 return;
             }
 
-            Interlocked.Add(ref _reserved, reservation.Granted);
+            Interlocked.Add(ref _available, reservation.Granted);
             await owner.WarnAsync(keyId, version, reservation);
         }
     }

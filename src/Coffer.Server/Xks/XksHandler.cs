@@ -260,7 +260,18 @@ internal sealed partial class XksHandler(
                 case XksOperation.Encrypt:
                     var now = time.GetUtcNow();
                     call.KeyVersion = key.EncryptingVersionAt(now) ?? key.Key.CurrentVersion;
-                    await AnswerAsync(context, call, await Encrypt.ExecuteAsync(key, xks!, options, budgets, now, context.RequestAborted), XksJson.Default.EncryptResponse);
+                    var encrypted = await Encrypt.ExecuteAsync(key, xks!, options, budgets, now, context.RequestAborted);
+                    try
+                    {
+                        await AnswerAsync(context, call, encrypted, XksJson.Default.EncryptResponse);
+                    }
+                    catch (AuditUnavailableException) when (XksCiphertext.TryReadMetadata(encrypted.CiphertextMetadata, out var taken))
+                    {
+                        // Not answered, so the ciphertext never left: its encryption goes back to the version's budget.
+                        budgets.Return(key.Key.Id, taken);
+                        throw;
+                    }
+
                     break;
                 default:
                     call.KeyVersion = XksCiphertext.TryReadMetadata(xks!.CiphertextMetadata, out var version) ? version : null;

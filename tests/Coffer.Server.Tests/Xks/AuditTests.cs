@@ -173,7 +173,7 @@ public abstract class AuditFaultTests(string backend) : IAsyncLifetime
         XksAssert.Ok(await _xks.EncryptAsync(key, [1]));
         var head = _node.Server.Audit.Head;
 
-        var blocked = await WhileTheAuditStoreIsLockedAsync(() => _xks.EncryptAsync(key, [2]));
+        var blocked = await AuditStoreLock.WhileLockedAsync(_node, () => _xks.EncryptAsync(key, [2]));
 
         XksAssert.Error(blocked, 503, "DependencyTimeoutException");
         Assert.Equal("Coffer cannot reach its audit store, so the request was not carried out; retry shortly.", blocked.ErrorMessage);
@@ -193,7 +193,7 @@ public abstract class AuditFaultTests(string backend) : IAsyncLifetime
         XksAssert.Ok(await _xks.HealthAsync());
         var head = _node.Server.Audit.Head;
 
-        var health = await WhileTheAuditStoreIsLockedAsync(() => _xks.HealthAsync());
+        var health = await AuditStoreLock.WhileLockedAsync(_node, () => _xks.HealthAsync());
 
         // A node that cannot audit serves no key call: it says so rather than answer an error (docs/cluster.md).
         XksAssert.Ok(health);
@@ -201,23 +201,5 @@ public abstract class AuditFaultTests(string backend) : IAsyncLifetime
         Assert.Equal(head.Sequence, _node.Server.Audit.Head.Sequence);
         Assert.Contains(_node.Logs.Lines, l => l.Contains("[2006]", StringComparison.Ordinal));
         Assert.Equal("ACTIVE", XksAssert.Ok(await _xks.HealthAsync()).GetProperty("ekmFleetDetails")[0].GetProperty("healthStatus").GetString());
-    }
-
-    /// <summary>Runs <paramref name="call"/> while another connection holds the SQLite file's exclusive lock.</summary>
-    private async Task<XksResponse> WhileTheAuditStoreIsLockedAsync(Func<Task<XksResponse>> call)
-    {
-        await using var locker = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Path.Combine(_node.DataDirectory, "coffer.db")};Pooling=False");
-        await locker.OpenAsync();
-        await using (var exclusive = locker.CreateCommand())
-        {
-            exclusive.CommandText = "BEGIN EXCLUSIVE";
-            await exclusive.ExecuteNonQueryAsync();
-        }
-
-        var response = await call();
-        await using var rollback = locker.CreateCommand();
-        rollback.CommandText = "ROLLBACK";
-        await rollback.ExecuteNonQueryAsync();
-        return response;
     }
 }

@@ -62,6 +62,31 @@ public sealed class EncryptionBudgetTests
     }
 
     [Fact]
+    public async Task An_encryption_whose_audit_record_could_not_be_written_goes_back_to_the_versions_budget()
+    {
+        // A 64th of the limit is a block of two (Xks/EncryptionBudgets.cs): the second encryption is
+        // reserved by the first, so the locked store refuses only its audit record, not its reservation.
+        const int budget = 128;
+        await using var node = await DevServer.StartAsync(o => o.Xks.MaxEncryptionsPerKeyVersion = budget);
+        var xks = XksClient.For(node);
+        var key = node.Info.KeyId;
+        await xks.MustEncryptAsync(key, [0]);
+
+        var unanswered = await AuditStoreLock.WhileLockedAsync(node, () => xks.EncryptAsync(key, [1]));
+        XksAssert.Error(unanswered, 503, "DependencyTimeoutException");
+
+        // Its ciphertext never left the node, so the version still makes all of its encryptions.
+        for (var i = 1; i < budget; i++)
+        {
+            await xks.MustEncryptAsync(key, [(byte)i]);
+        }
+
+        XksAssert.Error(await xks.EncryptAsync(key, [9]), 400, "InvalidStateException");
+        var keyId = (await node.Server.Seal.Storage.Keys.FindKeyAsync(await node.KeyStoreIdAsync(node.Info.UriPrefix), key))!.Id;
+        Assert.Equal(budget, await node.Server.Seal.Storage.Keys.GetEncryptionsReservedAsync(keyId, 1));
+    }
+
+    [Fact]
     public async Task A_key_with_a_rotation_policy_rotates_at_the_next_tick_once_three_quarters_are_reserved_and_one_without_does_not()
     {
         await using var node = await DevServer.StartAsync(o => o.Xks.MaxEncryptionsPerKeyVersion = 8);

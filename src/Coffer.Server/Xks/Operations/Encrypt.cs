@@ -94,6 +94,12 @@ internal static class Encrypt
 
             return new EncryptResponse(ciphertext, iv, tag, metadata, cdiv);
         }
+        catch
+        {
+            // Failed before anything was answered: the encryption goes back (EncryptionBudgets.Return).
+            budgets.Return(key.Key.Id, version);
+            throw;
+        }
         finally
         {
             CryptographicOperations.ZeroMemory(plaintext);
