@@ -179,8 +179,9 @@ public sealed class CofferNode : IAsyncDisposable
         }
     }
 
-    /// <summary>SIGKILL: the node dies as in a crash (no shutdown, nothing flushed).</summary>
-    public void Kill() => _process?.Kill();
+    /// <summary>SIGKILL: the node dies as in a crash (no shutdown, nothing flushed), at once
+    /// (<see cref="ChildProcess.Crash"/>: a node starts no process of its own).</summary>
+    public void Kill() => _process?.Crash();
 
     /// <summary>SIGTERM: a graceful stop. Returns the exit code (SIGKILL after 30 s).</summary>
     public Task<int> StopAsync() =>
