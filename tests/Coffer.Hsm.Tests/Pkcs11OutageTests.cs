@@ -13,7 +13,7 @@ public sealed class OutageCollection;
 [Collection(nameof(OutageCollection))]
 public sealed class Pkcs11OutageTests : IDisposable
 {
-    private readonly SoftHsmToken _token = SoftHsmToken.Create("outage");
+    private readonly SoftHsmToken _token = SoftHsmToken.Create();
 
     public void Dispose() => _token.Dispose();
 
