@@ -27,7 +27,6 @@ public sealed class SoftHsmToken : IDisposable
 {
     public const string DefaultModulePath = "/usr/lib/softhsm/libsofthsm2.so";
 
-
     private static readonly Lock Gate = new();
     private static readonly Queue<SoftHsmToken> Spare = new();
     private static string? _root;
