@@ -133,13 +133,17 @@ internal sealed class Pkcs11Module
         }
     }
 
-    /// <summary>Runs <paramref name="call"/> while the module cannot be finalised under it.</summary>
-    public T Call<T>(Func<T> call)
+    /// <summary>Runs <paramref name="call"/>, on sessions, slots or objects of <paramref name="generation"/>,
+    /// while the module cannot be finalised under it.</summary>
+    /// <exception cref="StaleHandlesException">The module was reinitialised since: the call did not run.</exception>
+    public T Call<T>(long generation, Func<T> call)
     {
         _calls.EnterReadLock();
         try
         {
-            return call();
+            // A reinitialisation between opening the handles and this call (another thread's recovery,
+            // or another token on the module) made them meaningless, and disposed the library they use.
+            return Generation == generation ? call() : throw new StaleHandlesException();
         }
         finally
         {
@@ -188,4 +192,16 @@ internal sealed class Pkcs11Module
             throw new CryptoBackendUnavailableException($"The PKCS#11 module '{_path}' could not be loaded: {e.Message}", e);
         }
     }
+}
+
+/// <summary>The module was reinitialised after the handles a call uses were opened, so the call did
+/// not run and nothing reached the token: <see cref="Pkcs11Token"/> runs it again on a new session.</summary>
+[SuppressMessage("Design", "CA1064:Exceptions should be public", Justification = "Never leaves Coffer.Hsm: Pkcs11Token retries the call, or answers CryptoBackendUnavailableException.")]
+internal sealed class StaleHandlesException : Exception
+{
+    public StaleHandlesException() : base("The PKCS#11 module was reinitialised since these handles were opened.") { }
+
+    public StaleHandlesException(string message) : base(message) { }
+
+    public StaleHandlesException(string message, Exception inner) : base(message, inner) { }
 }

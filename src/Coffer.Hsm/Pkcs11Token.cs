@@ -20,11 +20,19 @@ namespace Coffer.Hsm;
 /// a session and log in — and until that succeeds calls fail fast with
 /// <see cref="CryptoBackendUnavailableException"/>, retrying after a backoff (100 ms doubling to 5 s). A wrong
 /// PIN is never retried: that would lock the token.</para>
+/// <para>A reinitialisation can fall between renting a session (or finding the slot) and using it:
+/// another thread's recovery, or another token on the same module. The module then refuses the call
+/// before it runs (<see cref="StaleHandlesException"/>: the old handles mean nothing, and the old
+/// library object is disposed), and the call runs again on a new session; nothing had reached the
+/// token, so even C_DestroyObject may.</para>
 /// </remarks>
 internal sealed class Pkcs11Token : IDisposable
 {
     private static readonly TimeSpan FirstBackoff = TimeSpan.FromMilliseconds(100);
     private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(5);
+
+    // Attempts of one call that each found the module reinitialised under it (StaleHandlesException).
+    private const int StaleAttempts = 3;
 
     private readonly Pkcs11Options _options;
     private readonly Pkcs11Module _module;
@@ -98,33 +106,53 @@ internal sealed class Pkcs11Token : IDisposable
 
         try
         {
-            var session = Rent();
-            var keep = false;
-            try
+            for (var attempt = 1; ; attempt++)
             {
-                var result = _module.Call(() => operation(session.Session));
-                keep = true;
-                return result;
-            }
-            catch (Pkcs11Exception e) when (Pkcs11Errors.IsFatal(e.RV))
-            {
-                MarkBroken(session.Generation, Pkcs11Errors.Describe(e));
-                throw new CryptoBackendUnavailableException($"The HSM token is unavailable: {Pkcs11Errors.Describe(e)}.", e);
-            }
-            catch (Pkcs11Exception)
-            {
-                // A non-fatal error leaves the session usable (PKCS#11 ends the failed operation).
-                keep = true;
-                throw;
-            }
-            finally
-            {
-                Return(session, keep);
+                try
+                {
+                    return RunOnce(operation);
+                }
+                catch (StaleHandlesException) when (attempt < StaleAttempts)
+                {
+                    // Nothing reached the token: the next attempt reconnects under the new generation.
+                }
+                catch (StaleHandlesException e)
+                {
+                    throw new CryptoBackendUnavailableException($"The PKCS#11 module was reinitialised under {StaleAttempts} attempts of this call in a row.", e);
+                }
             }
         }
         finally
         {
             _permits.Release();
+        }
+    }
+
+    // One attempt of Run, holding a permit.
+    private T RunOnce<T>(Func<ISession, T> operation)
+    {
+        var session = Rent();
+        var keep = false;
+        try
+        {
+            var result = _module.Call(session.Generation, () => operation(session.Session));
+            keep = true;
+            return result;
+        }
+        catch (Pkcs11Exception e) when (Pkcs11Errors.IsFatal(e.RV))
+        {
+            MarkBroken(session.Generation, Pkcs11Errors.Describe(e));
+            throw new CryptoBackendUnavailableException($"The HSM token is unavailable: {Pkcs11Errors.Describe(e)}.", e);
+        }
+        catch (Pkcs11Exception)
+        {
+            // A non-fatal error leaves the session usable (PKCS#11 ends the failed operation).
+            keep = true;
+            throw;
+        }
+        finally
+        {
+            Return(session, keep);
         }
     }
 
@@ -147,8 +175,13 @@ internal sealed class Pkcs11Token : IDisposable
 
         try
         {
-            _module.Call(slot.GetTokenInfo);
+            _module.Call(generation, slot.GetTokenInfo);
             return true;
+        }
+        catch (StaleHandlesException)
+        {
+            // Reinitialised since the slot was found: as when the generation differed above.
+            return false;
         }
         catch (Pkcs11Exception e)
         {
@@ -251,10 +284,10 @@ internal sealed class Pkcs11Token : IDisposable
 
         try
         {
-            var session = _module.Call(() => slot.OpenSession(SessionType.ReadWrite));
+            var session = _module.Call(generation, () => slot.OpenSession(SessionType.ReadWrite));
             // Login state belongs to the application and token, not the session (PKCS#11 v2.40
             // section 5.6), so later sessions are already logged in.
-            LoginIfNeeded(session);
+            LoginIfNeeded(session, generation);
             return new PooledSession(session, generation);
         }
         catch (Pkcs11Exception e) when (Pkcs11Errors.IsFatal(e.RV))
@@ -264,11 +297,11 @@ internal sealed class Pkcs11Token : IDisposable
         }
     }
 
-    private void LoginIfNeeded(ISession session)
+    private void LoginIfNeeded(ISession session, long generation)
     {
         try
         {
-            _module.Call(() =>
+            _module.Call(generation, () =>
             {
                 session.Login(CKU.CKU_USER, _pin);
                 return 0;
@@ -280,7 +313,7 @@ internal sealed class Pkcs11Token : IDisposable
         }
         catch (Pkcs11Exception e) when (Pkcs11Errors.IsPinProblem(e.RV))
         {
-            CloseQuietly(new PooledSession(session, _module.Generation));
+            CloseQuietly(new PooledSession(session, generation));
             lock (_gate)
             {
                 _permanentFailure = $"Login to the HSM token failed: {Pkcs11Errors.Describe(e)}. Coffer will not retry (that could lock the PIN); fix the PIN and restart.";
@@ -292,8 +325,8 @@ internal sealed class Pkcs11Token : IDisposable
         {
             // Any other login failure (e.g. CKR_USER_PIN_NOT_INITIALIZED on a token being set up)
             // means the token cannot serve now: unavailable, retried after the back-off.
-            CloseQuietly(new PooledSession(session, _module.Generation));
-            MarkBroken(_module.Generation, Pkcs11Errors.Describe(e));
+            CloseQuietly(new PooledSession(session, generation));
+            MarkBroken(generation, Pkcs11Errors.Describe(e));
             throw new CryptoBackendUnavailableException($"Login to the HSM token failed: {Pkcs11Errors.Describe(e)}.", e);
         }
     }
@@ -328,7 +361,7 @@ internal sealed class Pkcs11Token : IDisposable
                 }
 
                 var (library, current) = _module.Library();
-                _slot = FindSlot(library);
+                _slot = FindSlot(library, current);
                 _connectedGeneration = current;
                 _broken = false;
                 _backoff = FirstBackoff;
@@ -357,9 +390,9 @@ internal sealed class Pkcs11Token : IDisposable
         _backoff = _backoff * 2 > MaxBackoff ? MaxBackoff : _backoff * 2;
     }
 
-    private ISlot FindSlot(IPkcs11Library library)
+    private ISlot FindSlot(IPkcs11Library library, long generation)
     {
-        var slots = _module.Call(() => library.GetSlotList(SlotsType.WithTokenPresent));
+        var slots = _module.Call(generation, () => library.GetSlotList(SlotsType.WithTokenPresent));
         foreach (var slot in slots)
         {
             if (_options.SlotId is { } id)
@@ -375,7 +408,7 @@ internal sealed class Pkcs11Token : IDisposable
             ITokenInfo info;
             try
             {
-                info = _module.Call(slot.GetTokenInfo);
+                info = _module.Call(generation, slot.GetTokenInfo);
             }
             catch (Pkcs11Exception)
             {
@@ -401,7 +434,7 @@ internal sealed class Pkcs11Token : IDisposable
         {
             if (session.Generation == _module.Generation)
             {
-                _module.Call(() =>
+                _module.Call(session.Generation, () =>
                 {
                     session.Session.CloseSession();
                     return 0;

@@ -31,7 +31,7 @@ internal sealed class SealedNode : IAsyncDisposable
     public static Task<SealedNode> StartAsync() => StartAsync(token: null);
 
     /// <summary>The pkcs11 seal, on a fresh SoftHSM2 token (which also holds pkcs11 key stores' keys).</summary>
-    public static Task<SealedNode> StartPkcs11Async() => StartAsync(SoftHsmToken.Create("seal"));
+    public static Task<SealedNode> StartPkcs11Async() => StartAsync(SoftHsmToken.Create());
 
     private static async Task<SealedNode> StartAsync(SoftHsmToken? token)
     {

@@ -13,7 +13,7 @@ public sealed class OutageCollection;
 [Collection(nameof(OutageCollection))]
 public sealed class Pkcs11OutageTests : IDisposable
 {
-    private readonly SoftHsmToken _token = SoftHsmToken.Create("outage");
+    private readonly SoftHsmToken _token = SoftHsmToken.Create();
 
     public void Dispose() => _token.Dispose();
 
@@ -62,6 +62,80 @@ public sealed class Pkcs11OutageTests : IDisposable
         var plaintext2 = new byte[2];
         Assert.True(key.TryDecrypt(after.Iv, after.Ciphertext, after.Tag, [1], plaintext2));
         Encrypt(health, [4]);
+    }
+
+    [Fact]
+    public void A_call_on_handles_older_than_a_reinitialisation_does_not_run()
+    {
+        using var backend = new Pkcs11CryptoBackend(SharedSoftHsm.Options(_token));
+        backend.Connect();
+        var module = Pkcs11Module.Acquire(SoftHsmToken.ModulePath);
+        try
+        {
+            var old = module.Generation;
+            module.Reinitialize(old, TimeSpan.FromSeconds(5));
+            var ran = false;
+
+            Assert.Throws<StaleHandlesException>(() => module.Call(old, () => ran = true));
+
+            Assert.False(ran);
+            Assert.True(module.Call(module.Generation, () => ran = true));
+        }
+        finally
+        {
+            module.Release();
+        }
+    }
+
+    [Fact]
+    public async Task Calls_while_the_module_is_reinitialised_again_and_again_all_succeed()
+    {
+        using var backend = new Pkcs11CryptoBackend(SharedSoftHsm.Options(_token));
+        var stored = backend.CreateKeyMaterial("key_reinit", 1, KeyUsage.EncryptDecrypt);
+        using var key = backend.OpenKey("key_reinit", 1, stored);
+        var module = Pkcs11Module.Acquire(SoftHsmToken.ModulePath);
+        var done = 0;
+        var failures = new System.Collections.Concurrent.ConcurrentQueue<Exception>();
+        using var stop = new CancellationTokenSource();
+        var callers = Enumerable.Range(0, 2).Select(_ => Task.Run(() =>
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                try
+                {
+                    Encrypt(key, [1, 2, 3]);
+                    // Each pass also rents a session and finds the slot (the module generation moved).
+                    backend.DestroyKeyMaterial("key_absent", 1, backend.CreateKeyMaterial("key_absent", 1, KeyUsage.EncryptDecrypt));
+                }
+#pragma warning disable CA1031 // every failure is the finding
+                catch (Exception e)
+#pragma warning restore CA1031
+                {
+                    failures.Enqueue(e);
+                }
+
+                Interlocked.Increment(ref done);
+            }
+        })).ToList();
+        try
+        {
+            // Each reinitialisation waits for a call to finish since the last, so calls keep going
+            // and some fall between renting a session and using it.
+            for (var i = 0; i < 200; i++)
+            {
+                var seen = Volatile.Read(ref done);
+                Assert.True(SpinWait.SpinUntil(() => Volatile.Read(ref done) > seen, TimeSpan.FromSeconds(30)), "the calls stopped");
+                module.Reinitialize(module.Generation, TimeSpan.FromSeconds(5));
+            }
+        }
+        finally
+        {
+            await stop.CancelAsync();
+            await Task.WhenAll(callers);
+            module.Release();
+        }
+
+        Assert.Empty(failures);
     }
 
     [Fact]

@@ -8,7 +8,7 @@ namespace Coffer.Hsm.Tests;
 
 public sealed class Pkcs11SessionPoolTests : IDisposable
 {
-    private readonly SoftHsmToken _token = SoftHsmToken.Create("pool");
+    private readonly SoftHsmToken _token = SoftHsmToken.Create();
 
     public void Dispose() => _token.Dispose();
 

@@ -7,7 +7,7 @@ public sealed class SharedSoftHsm : IDisposable
 {
     public SharedSoftHsm()
     {
-        Token = SoftHsmToken.Create("shared");
+        Token = SoftHsmToken.Create();
         Backend = new Pkcs11CryptoBackend(Options(Token));
     }
 

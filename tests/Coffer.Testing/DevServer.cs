@@ -74,7 +74,7 @@ public sealed class DevServer : IAsyncDisposable
         var token = backend switch
         {
             KeyStoreBackends.Software => null,
-            KeyStoreBackends.Pkcs11 => SoftHsmToken.Create("dev"),
+            KeyStoreBackends.Pkcs11 => SoftHsmToken.Create(),
             _ => throw new ArgumentException($"No test node for backend '{backend}'.", nameof(backend)),
         };
         return StartAsync(configure, dataDirectory, time, ownsDirectory: dataDirectory is null, token);

@@ -17,20 +17,20 @@ namespace Coffer.Testing;
 /// while the module is loaded in this process is found only after a reinitialisation (which Coffer
 /// does only after a failure and a back-off, and which disturbs every other token's sessions), and a
 /// token scanned while softhsm2-util is still writing it answers C_Login with
-/// CKR_USER_PIN_NOT_INITIALIZED (both seen with parallel server tests). So the first use makes
-/// <see cref="TokensMadeAtOnce"/> tokens, before anything can load the module with this
-/// configuration, and <see cref="Create"/> hands them out.</para>
+/// CKR_USER_PIN_NOT_INITIALIZED (both seen with parallel server tests). So the first use makes every
+/// token the test process will take (<see cref="SoftHsmTokensAttribute"/>), before anything can load
+/// the module with this configuration, and <see cref="Create"/> hands them out. One more is refused:
+/// made then, it would be missing from the loaded module, its node would log event 1103 and
+/// reinitialise the module under every other node's calls (docs/build.md, "Keeping the tests fast").</para>
 /// </remarks>
 public sealed class SoftHsmToken : IDisposable
 {
     public const string DefaultModulePath = "/usr/lib/softhsm/libsofthsm2.so";
 
-    /// <summary>Tokens made at first use: enough for every test of one test process.</summary>
-    public const int TokensMadeAtOnce = 64;
-
     private static readonly Lock Gate = new();
     private static readonly Queue<SoftHsmToken> Spare = new();
     private static string? _root;
+    private static int _made;
 
     private SoftHsmToken(string label, string pin, string pinFile, string tokenDirectory)
     {
@@ -56,22 +56,23 @@ public sealed class SoftHsmToken : IDisposable
     /// <summary>The shared softhsm2.conf, also set as SOFTHSM2_CONF for this process.</summary>
     public static string ConfigPath => Path.Combine(Root(), "softhsm2.conf");
 
-    /// <summary>A new token of its own (one made at first use, see remarks; a fresh one if a test
-    /// process ever takes more than <see cref="TokensMadeAtOnce"/>, in which case
-    /// <paramref name="labelPrefix"/> begins its label).</summary>
-    public static SoftHsmToken Create(string? labelPrefix = null)
+    /// <summary>A new token of its own, one of those made at first use (see remarks).</summary>
+    /// <exception cref="InvalidOperationException">This test process has taken every token made for it.</exception>
+    public static SoftHsmToken Create()
     {
-        var root = Root();
+        Root();
         lock (Gate)
         {
-            return Spare.TryDequeue(out var spare) ? spare : Make(root, labelPrefix);
+            return Spare.TryDequeue(out var spare)
+                ? spare
+                : throw new InvalidOperationException($"This test process has taken all {_made} SoftHSM2 tokens made at its start, and a token made now would be missing from the SoftHSM2 module it has already loaded: raise [assembly: SoftHsmTokens] in the test project.");
         }
     }
 
     // The caller holds Gate.
-    private static SoftHsmToken Make(string root, string? labelPrefix)
+    private static SoftHsmToken Make(string root)
     {
-        var label = (labelPrefix ?? "t") + "-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(6));
+        var label = "t-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(6));
         var pin = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8));
         var soPin = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8));
         var tokens = Path.Combine(root, "tokens");
@@ -143,9 +144,10 @@ public sealed class SoftHsmToken : IDisposable
                 {
                 }
             };
-            for (var i = 0; i < TokensMadeAtOnce; i++)
+            _made = SoftHsmTokensAttribute.DeclaredCount();
+            for (var i = 0; i < _made; i++)
             {
-                Spare.Enqueue(Make(root, "t"));
+                Spare.Enqueue(Make(root));
             }
 
             _root = root;

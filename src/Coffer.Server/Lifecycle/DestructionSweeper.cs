@@ -58,10 +58,9 @@ internal sealed partial class DestructionSweeper(SealManager seal, KeyDestructio
             {
                 // From the last sweep's start, not from now: a clock that jumped (a fake one in tests, or
                 // a machine that slept) sweeps at once instead of waiting a further interval.
-                var wait = last is { } previous ? previous + Interval - time.GetUtcNow() : TimeSpan.Zero;
-                if (wait > TimeSpan.Zero)
+                if (last is { } previous)
                 {
-                    await Task.Delay(wait, time, stoppingToken);
+                    await time.UntilAsync(previous + Interval, stoppingToken);
                     await Coalesce.MissedTicks();
                 }
 

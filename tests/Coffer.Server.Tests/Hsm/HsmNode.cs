@@ -9,7 +9,7 @@ namespace Coffer.Server.Tests.Hsm;
 /// loopback listeners. <see cref="StartAsync"/> again on the same instance is a restart.</summary>
 internal sealed class HsmNode : IDisposable
 {
-    public SoftHsmToken Token { get; } = SoftHsmToken.Create("node");
+    public SoftHsmToken Token { get; } = SoftHsmToken.Create();
 
     public string Directory { get; } = System.IO.Directory.CreateTempSubdirectory("coffer-hsm-node-").FullName;
 

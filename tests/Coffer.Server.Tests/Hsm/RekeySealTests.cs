@@ -15,6 +15,9 @@ namespace Coffer.Server.Tests.Hsm;
 /// the pkcs11 seal on a real SoftHSM2 token (at once): after a restart the node unseals with the new
 /// outer layer only and serves what was encrypted before (docs/master-key.md, "coffer rekey").
 /// </summary>
+/// <remarks>In <see cref="Xks.HsmOutageCollection"/>: the pkcs11 test takes its token away, and its node
+/// then reinitialises the SoftHSM2 module that every pkcs11 node of the test process shares.</remarks>
+[Collection(nameof(Xks.HsmOutageCollection))]
 public sealed class RekeySealTests : IDisposable
 {
     private static readonly byte[] Plaintext = "encrypted before the rekey"u8.ToArray();

@@ -70,10 +70,9 @@ internal sealed partial class AuditRetention(
             while (!stoppingToken.IsCancellationRequested)
             {
                 // From the last run's start, not from now: a clock that jumped runs at once.
-                var wait = last is { } previous ? previous + Settings.Interval - time.GetUtcNow() : TimeSpan.Zero;
-                if (wait > TimeSpan.Zero)
+                if (last is { } previous)
                 {
-                    await Task.Delay(wait, time, stoppingToken);
+                    await time.UntilAsync(previous + Settings.Interval, stoppingToken);
                     await Coalesce.MissedTicks();
                 }
 
