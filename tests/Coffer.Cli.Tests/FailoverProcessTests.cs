@@ -31,7 +31,7 @@ public sealed class FailoverProcessTests(ITestOutputHelper output)
     // the calls in flight on it fail, as soon as the kernel has closed its sockets. The rest is slack for
     // a loaded machine. A node that hangs instead (frozen, still accepting connections) is another
     // failure with a longer bound: each check then waits `timeout check` (2 s) for its answer, and the
-    // calls sent to it fail only once the node is marked down (docs/cluster.md, "When a part fails").
+    // calls sent to it fail only once the node is marked down (docs/cluster.md, "Running a cluster").
     private static readonly TimeSpan FailureWindow = TimeSpan.FromSeconds(2);
 
     private readonly PostgresFixture _postgres = new();
