@@ -56,7 +56,8 @@ public sealed class DevClusterProcessTests : IDisposable
         await File.WriteAllTextAsync(infoPath, stale.ToJsonString());
         await using var again = await DevProcess.StartInAsync(_directory, "--cluster", "2");
         DevInfo? restarted = null;
-        await Wait.UntilAsync(async () => (restarted = await DevEnvironment.ReadAsyncOrNull(infoPath))?.Nodes is not null, "the restarted cluster to list its nodes in dev.json");
+        await Wait.UntilAsync(async () => (restarted = await DevEnvironment.ReadAsyncOrNull(infoPath))?.Nodes is not null, "the restarted cluster to list its nodes in dev.json",
+            CofferNode.StartPatience);
         Assert.Equal(first.AccessKeyId, restarted!.AccessKeyId);
         Assert.Equal(first.KeyId, restarted.KeyId);
         Assert.Equal(2, restarted.Nodes!.Count);

@@ -9,14 +9,17 @@ public static class Wait
     public static Task UntilAsync(Func<bool> condition, string what) => UntilAsync(() => Task.FromResult(condition()), what);
 
     /// <summary>As <see cref="UntilAsync(Func{bool}, string)"/>, for a condition that asks the server (a call).</summary>
-    public static async Task UntilAsync(Func<Task<bool>> condition, string what)
+    /// <param name="patience">Longer than <see cref="Patience"/> only for what waits on whole processes to
+    /// start (<see cref="CofferNode.StartPatience"/>), which a loaded machine slows most.</param>
+    public static async Task UntilAsync(Func<Task<bool>> condition, string what, TimeSpan? patience = null)
     {
-        var deadline = DateTime.UtcNow + Patience;
+        var bound = patience ?? Patience;
+        var deadline = DateTime.UtcNow + bound;
         while (!await condition())
         {
             if (DateTime.UtcNow >= deadline)
             {
-                throw new TimeoutException($"Waited {Patience.TotalSeconds:0} s for {what}.");
+                throw new TimeoutException($"Waited {bound.TotalSeconds:0} s for {what}.");
             }
 
             await Task.Delay(10);
