@@ -59,6 +59,11 @@ internal sealed class Pkcs11Module
 
     public void Release()
     {
+        // C_Finalize under the registry's gate: the module's state is the process's (one per library,
+        // not per load), so a token acquiring the path meanwhile must load it only after this finalises.
+        // Finalised outside the gate, it could run after the newcomer's C_Initialize and pull the module
+        // out from under it: its next call crashed the process inside SoftHSM2 (a null pointer, seen in a
+        // full test run while pkcs11 nodes of parallel tests stopped and started).
         lock (RegistryGate)
         {
             if (--_references > 0)
@@ -67,16 +72,15 @@ internal sealed class Pkcs11Module
             }
 
             Loaded.Remove(_path);
-        }
-
-        _calls.EnterWriteLock();
-        try
-        {
-            Unload();
-        }
-        finally
-        {
-            _calls.ExitWriteLock();
+            _calls.EnterWriteLock();
+            try
+            {
+                Unload();
+            }
+            finally
+            {
+                _calls.ExitWriteLock();
+            }
         }
 
         _calls.Dispose();
