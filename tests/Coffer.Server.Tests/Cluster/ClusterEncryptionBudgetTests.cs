@@ -23,7 +23,7 @@ public sealed class ClusterEncryptionBudgetTests
         var keyName = cluster.A.Info.KeyId;
 
         var answers = await Task.WhenAll(Enumerable.Range(0, 2 * Budget).Select(i => Task.Run(async () =>
-            (Node: i % 2, Answer: await EncryptAsync(clients[i % 2], keyName, (byte)i)))));
+            (Node: i % 2, Answer: await clients[i % 2].EncryptAsKmsAsync(keyName, [(byte)i])))));
 
         var made = answers.Where(a => a.Answer.Status == 200).ToList();
         Assert.Equal(Budget, made.Count);
@@ -31,7 +31,7 @@ public sealed class ClusterEncryptionBudgetTests
         Assert.All(answers.Where(a => a.Answer.Status != 200), a => XksAssert.Error(a.Answer, 400, "InvalidStateException"));
         foreach (var client in clients)
         {
-            var refused = await EncryptAsync(client, keyName, 1);
+            var refused = await client.EncryptAsKmsAsync(keyName, [1]);
             XksAssert.Error(refused, 400, "InvalidStateException");
             Assert.Contains("NIST SP 800-38D", refused.ErrorMessage, StringComparison.Ordinal);
         }
@@ -40,19 +40,4 @@ public sealed class ClusterEncryptionBudgetTests
         var keyId = (await storage.Keys.FindKeyAsync(await cluster.B.KeyStoreIdAsync(cluster.B.Info.UriPrefix), keyName))!.Id;
         Assert.Equal(Budget, await storage.Keys.GetEncryptionsReservedAsync(keyId, 1));
     }
-
-    /// <summary>One encryption as AWS KMS makes it: a call refused with the transient 503
-    /// DependencyTimeoutException is tried again. On a loaded machine a node may briefly be unsure it is
-    /// current (Cluster:StalenessSeconds) or an audit batch may pass its statement bound; neither is the
-    /// budget's answer, and neither takes from it (a call refused before its answer gives its encryption
-    /// back, Xks/EncryptionBudgets.cs), so only 200 or the budget's 400 end a call.</summary>
-    private static async Task<XksResponse> EncryptAsync(XksClient client, string keyName, byte plaintext)
-    {
-        XksResponse answer = null!;
-        await Wait.UntilAsync(async () => !IsTransient(answer = await client.EncryptAsync(keyName, [plaintext])),
-            "an encryption answered other than 503 DependencyTimeoutException");
-        return answer;
-    }
-
-    private static bool IsTransient(XksResponse answer) => answer.Status == 503 && answer.ErrorName == "DependencyTimeoutException";
 }

@@ -142,7 +142,7 @@ public sealed class EncryptionBudgetTests
         await using var node = await DevServer.StartAsync(o => o.Xks.MaxEncryptionsPerKeyVersion = 200);
         var xks = XksClient.For(node);
 
-        var answers = await Task.WhenAll(Enumerable.Range(0, 260).Select(i => xks.EncryptAsync(node.Info.KeyId, [(byte)i])));
+        var answers = await Task.WhenAll(Enumerable.Range(0, 260).Select(i => xks.EncryptAsKmsAsync(node.Info.KeyId, [(byte)i])));
 
         Assert.Equal(200, answers.Count(a => a.Status == 200));
         Assert.All(answers.Where(a => a.Status != 200), a => XksAssert.Error(a, 400, "InvalidStateException"));
