@@ -1,4 +1,3 @@
-using System.Net;
 using Coffer.Server.Hosting;
 using Coffer.Testing;
 
@@ -32,10 +31,9 @@ internal sealed class PostgresPair : IAsyncDisposable
         var a = await DevServer.StartAsync(o => Configure(o, connectionString, "node-a", configure));
         try
         {
+            // Each is handed out once current (DevServer.StartAsync waits for its /ping).
             var b = await DevServer.StartAsync(o => Configure(o, connectionString, "node-b", configure), dataDirectory: a.DataDirectory);
-            var pair = new PostgresPair(a, b);
-            await Wait.UntilAsync(async () => await pair.IsCurrentAsync(a) && await pair.IsCurrentAsync(b), "both nodes to be current");
-            return pair;
+            return new PostgresPair(a, b);
         }
         catch
         {
@@ -58,9 +56,6 @@ internal sealed class PostgresPair : IAsyncDisposable
         await StopAsync(B);
         await StopAsync(A); // owns the shared data directory
     }
-
-    private async Task<bool> IsCurrentAsync(DevServer node) =>
-        (await XksClient.SendUnsignedAsync(HttpMethod.Get, new Uri(node.XksUrl, "/ping"))).Status == (int)HttpStatusCode.OK;
 
     private static void Configure(CofferOptions options, string connectionString, string nodeId, Action<CofferOptions>? configure)
     {
